@@ -1,0 +1,212 @@
+/**
+ * Assistants and their tool assignments (many-to-many with per-assistant
+ * enable flag, configuration override and execution order).
+ */
+import type { Actor } from '../actor.ts';
+import { recordAudit } from '../audit/audit-log.ts';
+import type { Prisma } from '../db/database.ts';
+import type { Assistant, AssistantTool } from '../db/generated/prisma/client.ts';
+import { isUniqueViolation, isUuid, toDbJson, toJson } from '../db/json.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { JsonObject, JsonValue } from '../executors/types.ts';
+import { byteLength, isJsonObject } from '../tools/function-definition.ts';
+import { TOOL_LIMITS } from '../tools/limits.ts';
+import { findTool } from '../tools/tool-service.ts';
+import { checkToolsSettings } from './tools-settings.ts';
+
+const NAME_MAX = 200;
+
+function checkName(name: string): void {
+  if (name.trim().length < 1 || name.length > NAME_MAX) {
+    throw new ValidationError([{ field: 'name', message: `must be 1-${NAME_MAX} characters` }]);
+  }
+}
+
+export async function findAssistant(prisma: Prisma, actor: Actor, id: string): Promise<Assistant> {
+  const assistant = isUuid(id)
+    ? await prisma.assistant.findFirst({ where: { id, organizationId: actor.organizationId } })
+    : null;
+  if (!assistant) throw new NotFoundError('Assistant');
+  return assistant;
+}
+
+export async function createAssistant(
+  prisma: Prisma,
+  actor: Actor,
+  input: { name: string; toolsSettings?: JsonValue | null },
+): Promise<Assistant> {
+  checkName(input.name);
+  const toolsSettings = checkToolsSettings(input.toolsSettings ?? {});
+  return prisma.$transaction(async (tx) => {
+    const assistant = await tx.assistant.create({
+      data: { organizationId: actor.organizationId, name: input.name.trim(), toolsSettings: toJson(toolsSettings) },
+    });
+    await recordAudit(tx, actor, {
+      action: 'assistant.create',
+      entityType: 'Assistant',
+      entityId: assistant.id,
+      after: { name: assistant.name, toolsSettings },
+    });
+    return assistant;
+  });
+}
+
+export async function updateAssistant(
+  prisma: Prisma,
+  actor: Actor,
+  id: string,
+  input: { name?: string | null; toolsSettings?: JsonValue | null },
+): Promise<Assistant> {
+  const current = await findAssistant(prisma, actor, id);
+  if (input.name != null) checkName(input.name);
+  const toolsSettings = input.toolsSettings != null ? checkToolsSettings(input.toolsSettings) : undefined;
+  return prisma.$transaction(async (tx) => {
+    const updated = await tx.assistant.update({
+      where: { id: current.id },
+      data: {
+        ...(input.name != null ? { name: input.name.trim() } : {}),
+        ...(toolsSettings ? { toolsSettings: toJson(toolsSettings) } : {}),
+      },
+    });
+    await recordAudit(tx, actor, {
+      action: 'assistant.update',
+      entityType: 'Assistant',
+      entityId: id,
+      before: { name: current.name, toolsSettings: current.toolsSettings as JsonObject },
+      after: { name: updated.name, toolsSettings: updated.toolsSettings as JsonObject },
+    });
+    return updated;
+  });
+}
+
+function checkCustomConfiguration(value: JsonValue | null | undefined): JsonObject | null {
+  if (value === null || value === undefined) return null;
+  if (!isJsonObject(value)) {
+    throw new ValidationError([{ field: 'customConfiguration', message: 'must be an object (it is deep-merged over the tool configuration)' }]);
+  }
+  if (byteLength(value) > TOOL_LIMITS.customConfigurationMaxBytes) {
+    throw new ValidationError([
+      { field: 'customConfiguration', message: `must be at most ${TOOL_LIMITS.customConfigurationMaxBytes / 1024} KB` },
+    ]);
+  }
+  return value;
+}
+
+export async function assignTool(
+  prisma: Prisma,
+  actor: Actor,
+  input: { assistantId: string; toolId: string; enabled?: boolean | null; customConfiguration?: JsonValue | null },
+): Promise<AssistantTool> {
+  const assistant = await findAssistant(prisma, actor, input.assistantId);
+  const tool = await findTool(prisma, actor, input.toolId);
+  const customConfiguration = checkCustomConfiguration(input.customConfiguration);
+  const existing = await prisma.assistantTool.count({ where: { assistantId: assistant.id } });
+  if (existing >= TOOL_LIMITS.assignmentsPerAssistant) {
+    throw new ValidationError([
+      { field: 'assistantId', message: `an assistant can have at most ${TOOL_LIMITS.assignmentsPerAssistant} tools` },
+    ]);
+  }
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const last = await tx.assistantTool.aggregate({ where: { assistantId: assistant.id }, _max: { executionOrder: true } });
+      const assignment = await tx.assistantTool.create({
+        data: {
+          assistantId: assistant.id,
+          toolId: tool.id,
+          enabled: input.enabled ?? true,
+          customConfiguration: toDbJson(customConfiguration),
+          executionOrder: (last._max.executionOrder ?? -1) + 1,
+        },
+      });
+      await recordAudit(tx, actor, {
+        action: 'assistant.assignTool',
+        entityType: 'AssistantTool',
+        entityId: assignment.id,
+        after: { assistantId: assistant.id, toolId: tool.id, enabled: assignment.enabled, customConfiguration },
+      });
+      return assignment;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(`tool "${tool.name}" is already assigned to this assistant`, 'toolId');
+    throw error;
+  }
+}
+
+async function findAssignment(prisma: Prisma, actor: Actor, id: string): Promise<AssistantTool> {
+  const assignment = isUuid(id)
+    ? await prisma.assistantTool.findFirst({ where: { id, assistant: { organizationId: actor.organizationId } } })
+    : null;
+  if (!assignment) throw new NotFoundError('ToolAssignment');
+  return assignment;
+}
+
+export async function configureToolAssignment(
+  prisma: Prisma,
+  actor: Actor,
+  input: { assignmentId: string; enabled?: boolean | null; customConfiguration?: JsonValue | null; clearCustomConfiguration?: boolean | null },
+): Promise<AssistantTool> {
+  const current = await findAssignment(prisma, actor, input.assignmentId);
+  const customConfiguration = input.clearCustomConfiguration ? null : checkCustomConfiguration(input.customConfiguration);
+  const changesConfiguration = input.clearCustomConfiguration || input.customConfiguration != null;
+  return prisma.$transaction(async (tx) => {
+    const updated = await tx.assistantTool.update({
+      where: { id: current.id },
+      data: {
+        ...(input.enabled != null ? { enabled: input.enabled } : {}),
+        ...(changesConfiguration ? { customConfiguration: toDbJson(customConfiguration) } : {}),
+      },
+    });
+    await recordAudit(tx, actor, {
+      action: 'assistant.configureToolAssignment',
+      entityType: 'AssistantTool',
+      entityId: current.id,
+      before: { enabled: current.enabled, customConfiguration: current.customConfiguration as JsonValue },
+      after: { enabled: updated.enabled, customConfiguration: updated.customConfiguration as JsonValue },
+    });
+    return updated;
+  });
+}
+
+export async function unassignTool(prisma: Prisma, actor: Actor, assignmentId: string): Promise<AssistantTool> {
+  const current = await findAssignment(prisma, actor, assignmentId);
+  await prisma.$transaction(async (tx) => {
+    await tx.assistantTool.delete({ where: { id: current.id } });
+    await recordAudit(tx, actor, {
+      action: 'assistant.unassignTool',
+      entityType: 'AssistantTool',
+      entityId: current.id,
+      before: { assistantId: current.assistantId, toolId: current.toolId },
+    });
+  });
+  return current;
+}
+
+/** `assignmentIds` must list every assignment of the assistant exactly once, in the new order. */
+export async function reorderToolAssignments(
+  prisma: Prisma,
+  actor: Actor,
+  input: { assistantId: string; assignmentIds: string[] },
+): Promise<Assistant> {
+  const assistant = await findAssistant(prisma, actor, input.assistantId);
+  const current = await prisma.assistantTool.findMany({ where: { assistantId: assistant.id }, orderBy: { executionOrder: 'asc' } });
+  const known = new Set(current.map((assignment) => assignment.id));
+  const given = new Set(input.assignmentIds);
+  if (given.size !== input.assignmentIds.length || given.size !== known.size || [...given].some((id) => !known.has(id))) {
+    throw new ValidationError([
+      { field: 'assignmentIds', message: "must list each of the assistant's tool assignments exactly once" },
+    ]);
+  }
+  await prisma.$transaction(async (tx) => {
+    for (const [index, id] of input.assignmentIds.entries()) {
+      await tx.assistantTool.update({ where: { id }, data: { executionOrder: index } });
+    }
+    await recordAudit(tx, actor, {
+      action: 'assistant.reorderToolAssignments',
+      entityType: 'Assistant',
+      entityId: assistant.id,
+      before: { order: current.map((assignment) => assignment.id) },
+      after: { order: input.assignmentIds },
+    });
+  });
+  return assistant;
+}

@@ -1,0 +1,16 @@
+import type { Viewer } from './auth/viewer.ts';
+import type { Services } from './services.ts';
+
+/** Session cookie changes requested by resolvers; the HTTP layer writes the headers. */
+export interface SessionControl {
+  start(token: string, maxAgeSeconds: number): void;
+  clear(): void;
+}
+
+export interface Context {
+  viewer: Viewer | null;
+  services: Services;
+  session: SessionControl;
+  /** Whether a cookie-authenticated request carried the session's CSRF token. */
+  csrfVerified: boolean;
+}

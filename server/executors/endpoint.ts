@@ -1,0 +1,213 @@
+/**
+ * The ENDPOINT executor: renders the configured request from the call,
+ * sends it through the SSRF-guarded client and normalises the response.
+ */
+import { guardedFetch, GuardedFetchError, type GuardedResponse } from '../security/guarded-fetch.ts';
+import type { SsrfPolicy } from '../security/ssrf.ts';
+import {
+  DEFAULT_API_KEY_HEADER,
+  DEFAULT_BODY_TEMPLATE,
+  hasBody,
+  parseEndpointConfiguration,
+  type EndpointConfiguration,
+} from './endpoint-config.ts';
+import { decodeBody, mapResult, statusFailure } from './endpoint-response.ts';
+import { templateScope } from './template-scope.ts';
+import { createRedactor, REDACTED, type Redactor } from './redaction.ts';
+import { renderString, renderTemplate, secretNames, TemplateError, type TemplateScope } from './template.ts';
+import type {
+  ExecutionErrorCode,
+  ExecutionFailure,
+  Executor,
+  ExecutorInput,
+  ExecutorOutcome,
+  JsonObject,
+  JsonValue,
+  RecordedRequest,
+} from './types.ts';
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_REDIRECTS = 5;
+const USER_AGENT = 'Switchboard-Tool/1.0';
+
+export interface EndpointExecutorOptions {
+  policy: SsrfPolicy;
+  maxResponseBytes?: number;
+  maxRedirects?: number;
+}
+
+interface BuiltRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: JsonValue;
+  /** Lowercase names whose whole value is a credential. */
+  credentialHeaders: string[];
+}
+
+function failure(code: ExecutionErrorCode, message: string, retryable = false): ExecutionFailure {
+  return { code, message, retryable };
+}
+
+function referencedSecrets(config: EndpointConfiguration): string[] {
+  const templates: JsonValue[] = [config.url, config.headers, config.query_parameters, config.auth.username ?? ''];
+  if (config.body_template !== undefined) templates.push(config.body_template);
+  const names = templates.flatMap(secretNames);
+  if (config.auth.type === 'bearer' || config.auth.type === 'api_key') names.push(config.auth.secret_name ?? '');
+  if (config.auth.type === 'basic') names.push(config.auth.password_secret ?? '');
+  return [...new Set(names.filter((name) => name !== ''))];
+}
+
+function renderHeader(name: string, template: string, scope: TemplateScope): string {
+  const value = renderString(template, scope, 'text');
+  if (/[\r\n\0]/.test(value)) throw new TemplateError(name, `Header ${name} would contain a line break`);
+  return value;
+}
+
+function withQuery(url: string, query: Record<string, string>, scope: TemplateScope): string {
+  const [base = '', fragment] = url.split('#', 2);
+  const pairs = Object.entries(query).map(
+    ([name, template]) => `${encodeURIComponent(name)}=${encodeURIComponent(renderString(template, scope, 'text'))}`,
+  );
+  if (pairs.length === 0) return url;
+  const joined = `${base}${base.includes('?') ? (base.endsWith('?') || base.endsWith('&') ? '' : '&') : '?'}${pairs.join('&')}`;
+  return fragment === undefined ? joined : `${joined}#${fragment}`;
+}
+
+function buildRequest(config: EndpointConfiguration, scope: TemplateScope, idempotencyKey: string): BuiltRequest {
+  const url = withQuery(renderString(config.url, scope, 'url'), config.query_parameters, scope);
+  const headers = new Map<string, [string, string]>();
+  const set = (name: string, value: string): void => void headers.set(name.toLowerCase(), [name, value]);
+  set('Accept', 'application/json, text/*;q=0.9');
+  set('User-Agent', USER_AGENT);
+  for (const [name, template] of Object.entries(config.headers)) set(name, renderHeader(name, template, scope));
+
+  const bodyTemplate = config.body_template ?? (hasBody(config.method) ? DEFAULT_BODY_TEMPLATE : undefined);
+  const body = bodyTemplate === undefined ? undefined : renderTemplate(bodyTemplate, scope, 'json');
+  if (body !== undefined && !headers.has('content-type')) set('Content-Type', 'application/json');
+
+  const credentialHeaders: string[] = [];
+  const { auth } = config;
+  const secret = (name: string | undefined): string => scope.secrets[name ?? ''] ?? '';
+  if (auth.type === 'bearer') {
+    set('Authorization', `Bearer ${secret(auth.secret_name)}`);
+    credentialHeaders.push('authorization');
+  } else if (auth.type === 'api_key') {
+    const headerName = auth.header_name ?? DEFAULT_API_KEY_HEADER;
+    set(headerName, secret(auth.secret_name));
+    credentialHeaders.push(headerName.toLowerCase());
+  } else if (auth.type === 'basic') {
+    const username = renderHeader('Authorization', auth.username ?? '', scope);
+    set('Authorization', `Basic ${Buffer.from(`${username}:${secret(auth.password_secret)}`).toString('base64')}`);
+    credentialHeaders.push('authorization');
+  }
+  set('Idempotency-Key', idempotencyKey);
+
+  return {
+    method: config.method,
+    url,
+    headers: Object.fromEntries(headers.values()),
+    ...(body === undefined ? {} : { body }),
+    credentialHeaders,
+  };
+}
+
+function recordRequest(request: BuiltRequest, redactor: Redactor): RecordedRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    const lower = name.toLowerCase();
+    headers[name] =
+      request.credentialHeaders.includes(lower) || lower === 'authorization' ? REDACTED : redactor.text(value);
+  }
+  return {
+    method: request.method,
+    url: redactor.text(request.url),
+    headers,
+    ...(request.body === undefined ? {} : { body: redactor.json(request.body) }),
+  };
+}
+
+function abortedFailure(input: ExecutorInput): ExecutionFailure {
+  return Date.now() >= input.deadline ||
+    (input.signal.reason instanceof Error && input.signal.reason.name === 'TimeoutError')
+    ? failure('TIMEOUT', 'The execution deadline passed')
+    : failure('CANCELLED', 'The execution was cancelled');
+}
+
+async function execute(input: ExecutorInput, options: EndpointExecutorOptions): Promise<ExecutorOutcome> {
+  const parsed = parseEndpointConfiguration(input.tool.configuration);
+  if (parsed.issues.length > 0) {
+    const message = parsed.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
+    return { ok: false, error: failure('INVALID_CONFIGURATION', message) };
+  }
+  const config = parsed.configuration;
+  if (input.signal.aborted) return { ok: false, error: abortedFailure(input) };
+
+  const secrets: Record<string, string> = {};
+  for (const name of referencedSecrets(config)) {
+    const value = await input.secrets.get(name);
+    if (value === undefined) {
+      return { ok: false, error: failure('SECRET_NOT_FOUND', `Secret "${name}" is not set for this organization`) };
+    }
+    secrets[name] = value;
+  }
+  const redactor = createRedactor(Object.values(secrets));
+  const scope = templateScope(input, secrets);
+
+  let built: BuiltRequest;
+  try {
+    built = buildRequest(config, scope, input.idempotencyKey);
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    return { ok: false, error: failure('TEMPLATE_ERROR', redactor.text(error.message)) };
+  }
+  const request = recordRequest(built, redactor);
+
+  const remaining = Math.min(config.timeout_ms, input.deadline - Date.now());
+  if (remaining <= 0) return { ok: false, error: failure('TIMEOUT', 'The execution deadline passed'), request };
+  const started = Date.now();
+  let response: GuardedResponse;
+  try {
+    response = await guardedFetch(
+      {
+        url: built.url,
+        method: built.method,
+        headers: built.headers,
+        ...(built.body === undefined ? {} : { body: JSON.stringify(built.body) }),
+      },
+      {
+        policy: options.policy,
+        signal: AbortSignal.any([input.signal, AbortSignal.timeout(remaining)]),
+        maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        maxRedirects: options.maxRedirects ?? DEFAULT_MAX_REDIRECTS,
+        sensitiveHeaders: built.credentialHeaders,
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof GuardedFetchError)) throw error;
+    const code = error.code === 'CANCELLED' && Date.now() >= input.deadline ? 'TIMEOUT' : error.code;
+    return { ok: false, error: failure(code, redactor.text(error.message), code === 'CONNECT_ERROR'), request };
+  }
+
+  const meta: JsonObject = {
+    status: response.status,
+    final_url: redactor.text(response.url),
+    remote_address: response.remoteAddress,
+    duration_ms: Date.now() - started,
+  };
+  if (response.status < 200 || response.status > 299) {
+    return { ok: false, error: statusFailure(response, redactor.text), request, meta };
+  }
+  const decoded = decodeBody(response);
+  if (!decoded.ok) return { ok: false, error: decoded.error, request, meta };
+  return { ok: true, result: mapResult(decoded.body, response.status, config.response_handling), request, meta };
+}
+
+/** Executor for `ENDPOINT` tools; every request goes through `guardedFetch` with `policy`. */
+export function createEndpointExecutor(options: EndpointExecutorOptions): Executor {
+  return {
+    type: 'ENDPOINT',
+    execute: (input) => execute(input, options),
+    validateConfiguration: (configuration) => parseEndpointConfiguration(configuration, options.policy).issues,
+  };
+}

@@ -1,0 +1,267 @@
+/**
+ * The LAMBDA executor: renders the payload, invokes the function with the AWS
+ * SDK (one attempt; the engine retries) and normalizes the outcome.
+ */
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { LambdaClientCache } from './lambda-clients.ts';
+import type { LambdaClientFactory, StaticCredentials } from './lambda-clients.ts';
+import { parseLambdaConfiguration, validateLambdaConfiguration } from './lambda-config.ts';
+import type { InvocationType, LambdaConfiguration } from './lambda-config.ts';
+import { abortFailure, httpStatusOf, mapInvokeError } from './lambda-errors.ts';
+import { decodeLogs, decodePayload, functionErrorMessage, mapResult } from './lambda-response.ts';
+import { renderTemplate, secretNames, TemplateError } from './template.ts';
+import { templateScope } from './template-scope.ts';
+import type { ExecutionFailure, Executor, ExecutorInput, ExecutorOutcome, JsonObject, JsonValue, RecordedRequest } from './types.ts';
+
+/** Lambda's documented request payload limits per invocation type. */
+export const MAX_PAYLOAD_BYTES: Record<InvocationType, number> = {
+  RequestResponse: 6 * 1024 * 1024,
+  Event: 1024 * 1024,
+};
+
+/** What `payload_template` defaults to; `defaultPayload` builds the same thing directly. */
+export const DEFAULT_PAYLOAD_TEMPLATE: JsonObject = {
+  parameters: '${parameters}',
+  context: {
+    call_sid: '${call_sid}',
+    phone_number: '${phone_number}',
+    assistant_id: '${context.assistant_id}',
+    execution_id: '${context.execution_id}',
+    tool_call_id: '${context.tool_call_id}',
+    trigger_context: '${context.trigger_context}',
+  },
+};
+
+const REDACTED = '[REDACTED]';
+
+export interface LambdaExecutorOptions {
+  /** Service endpoint for every tool without its own (`AWS_ENDPOINT_URL_LAMBDA`, read by the caller). */
+  endpoint?: string;
+  clientFactory?: LambdaClientFactory;
+  /**
+   * Decides whether a tool's own `endpoint` may be contacted: return null to
+   * allow, or the reason to refuse. Without a policy every per-tool endpoint is
+   * refused, because it lets an organization aim signed requests at any host.
+   */
+  toolEndpointPolicy?: (url: URL) => string | null | Promise<string | null>;
+  maxClients?: number;
+}
+
+export interface LambdaExecutor extends Executor {
+  /** Destroys cached clients and their sockets. */
+  close(): void;
+}
+
+export function createLambdaExecutor(options: LambdaExecutorOptions = {}): LambdaExecutor {
+  const clients = new LambdaClientCache(options.clientFactory, options.maxClients);
+
+  async function execute(input: ExecutorInput): Promise<ExecutorOutcome> {
+    const parsed = parseLambdaConfiguration(input.tool.configuration);
+    if (!parsed.ok) {
+      const message = parsed.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
+      return fail({ code: 'INVALID_CONFIGURATION', message, retryable: false });
+    }
+    const config = parsed.config;
+
+    const endpoint = await resolveEndpoint(config, options);
+    if (!endpoint.ok) return fail(endpoint.error);
+
+    const secretValues: string[] = [];
+    const readSecret = async (name: string, field: string): Promise<string | ExecutionFailure> => {
+      const value = await input.secrets.get(name);
+      if (value === undefined) {
+        return { code: 'SECRET_NOT_FOUND', message: `Secret "${name}" (${field}) is not set for this organization`, retryable: false };
+      }
+      if (value !== '') secretValues.push(value);
+      return value;
+    };
+
+    let credentials: StaticCredentials | undefined;
+    if (config.access_key_field !== undefined && config.secret_key_field !== undefined) {
+      const accessKeyId = await readSecret(config.access_key_field, 'access_key_field');
+      if (typeof accessKeyId !== 'string') return fail(accessKeyId);
+      const secretAccessKey = await readSecret(config.secret_key_field, 'secret_key_field');
+      if (typeof secretAccessKey !== 'string') return fail(secretAccessKey);
+      const sessionToken = config.session_token_field === undefined ? undefined : await readSecret(config.session_token_field, 'session_token_field');
+      if (sessionToken !== undefined && typeof sessionToken !== 'string') return fail(sessionToken);
+      credentials = { accessKeyId, secretAccessKey, ...(sessionToken !== undefined && { sessionToken }) };
+    }
+
+    let payload: JsonValue;
+    if (config.payload_template === undefined) {
+      payload = defaultPayload(input);
+    } else {
+      const secrets: Record<string, string> = {};
+      for (const name of secretNames(config.payload_template)) {
+        const value = await readSecret(name, 'payload_template');
+        if (typeof value !== 'string') return fail(value);
+        secrets[name] = value;
+      }
+      try {
+        payload = renderTemplate(config.payload_template, templateScope(input, secrets), 'json');
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        return fail({ code: 'TEMPLATE_ERROR', message: `payload_template: ${error.message}`, retryable: false });
+      }
+    }
+    if (isObject(payload)) payload = { ...payload, idempotency_key: input.idempotencyKey };
+
+    const body = Buffer.from(JSON.stringify(payload), 'utf8');
+    const limit = MAX_PAYLOAD_BYTES[config.invocation_type];
+    // An oversized body is left out of the record: it was never sent and would bloat the execution log.
+    const request = recordRequest(config, body.byteLength > limit ? undefined : redact(payload, secretValues));
+    if (body.byteLength > limit) {
+      return fail(
+        {
+          code: 'PAYLOAD_TOO_LARGE',
+          message: `The payload is ${body.byteLength} bytes; ${config.invocation_type} invocations accept at most ${limit}`,
+          retryable: false,
+        },
+        request,
+      );
+    }
+    if (input.signal.aborted) return fail(abortFailure(input.signal, input.deadline), request);
+
+    const client = clients.get({ region: config.region, endpoint: endpoint.url, credentials });
+    let output: InvokeCommandOutput;
+    try {
+      output = await client.send(
+        new InvokeCommand({
+          FunctionName: config.function_name,
+          InvocationType: config.invocation_type,
+          LogType: config.log_type,
+          Payload: body,
+          ...(config.qualifier !== undefined && { Qualifier: config.qualifier }),
+        }),
+        { abortSignal: input.signal },
+      );
+    } catch (error) {
+      const statusCode = httpStatusOf(error);
+      const failure = mapInvokeError(error, input.signal, input.deadline);
+      return redactOutcome(fail(failure, request, statusCode === undefined ? undefined : { statusCode }), secretValues);
+    }
+    return redactOutcome(interpret(output, config, request), secretValues);
+  }
+
+  return {
+    type: 'LAMBDA',
+    execute,
+    validateConfiguration: validateLambdaConfiguration,
+    close: () => clients.close(),
+  };
+}
+
+function interpret(output: InvokeCommandOutput, config: LambdaConfiguration, request: RecordedRequest): ExecutorOutcome {
+  const meta: JsonObject = {
+    statusCode: output.StatusCode ?? null,
+    executedVersion: output.ExecutedVersion ?? null,
+    functionError: output.FunctionError ?? null,
+    requestId: output.$metadata.requestId ?? null,
+  };
+  const logs = decodeLogs(output.LogResult);
+  const extras = { request, meta, ...(logs !== undefined && { logs }) };
+
+  if (config.invocation_type === 'Event') {
+    return { ok: true, result: { success: true, message: 'Invocation accepted', data: { accepted: true } }, ...extras };
+  }
+  const decoded = decodePayload(output.Payload);
+  if (output.FunctionError) {
+    return {
+      ok: false,
+      error: { code: 'FUNCTION_ERROR', message: functionErrorMessage(decoded, output.FunctionError), retryable: false },
+      ...extras,
+    };
+  }
+  if (!decoded.ok) {
+    return { ok: false, error: { code: 'INVALID_RESPONSE', message: 'The function returned a payload that is not JSON', retryable: false }, ...extras };
+  }
+  return { ok: true, result: mapResult(decoded.value, config.response_handling), ...extras };
+}
+
+type ResolvedEndpoint = { ok: true; url: string | undefined } | { ok: false; error: ExecutionFailure };
+
+async function resolveEndpoint(config: LambdaConfiguration, options: LambdaExecutorOptions): Promise<ResolvedEndpoint> {
+  if (config.endpoint === undefined) return { ok: true, url: options.endpoint };
+  const refusal = options.toolEndpointPolicy
+    ? await options.toolEndpointPolicy(new URL(config.endpoint))
+    : 'per-tool Lambda endpoints are disabled on this server';
+  if (refusal !== null) {
+    return { ok: false, error: { code: 'SSRF_BLOCKED', message: `endpoint ${config.endpoint} refused: ${refusal}`, retryable: false } };
+  }
+  return { ok: true, url: config.endpoint };
+}
+
+/**
+ * Equal to rendering DEFAULT_PAYLOAD_TEMPLATE, built directly so the template
+ * language's render budget (sized for HTTP bodies) does not cap Lambda's 6 MB.
+ */
+function defaultPayload({ parameters, context }: ExecutorInput): JsonObject {
+  return {
+    parameters,
+    context: {
+      call_sid: context.callSid,
+      phone_number: context.phoneNumber,
+      assistant_id: context.assistantId,
+      execution_id: context.executionId,
+      tool_call_id: context.toolCallId,
+      trigger_context: context.triggerContext,
+    },
+  };
+}
+
+function recordRequest(config: LambdaConfiguration, body: JsonValue | undefined): RecordedRequest {
+  const target = config.qualifier === undefined ? config.function_name : `${config.function_name}:${config.qualifier}`;
+  return {
+    method: 'POST',
+    url: `lambda://${config.region}/${target}?InvocationType=${config.invocation_type}`,
+    headers: {
+      'X-Amz-Invocation-Type': config.invocation_type,
+      ...(config.log_type === 'Tail' && { 'X-Amz-Log-Type': 'Tail' }),
+    },
+    ...(body !== undefined && { body }),
+  };
+}
+
+/** Replaces every occurrence of a secret value inside any string of `value`. */
+function redact<T extends JsonValue>(value: T, secrets: string[]): T;
+function redact(value: JsonValue, secrets: string[]): JsonValue {
+  if (secrets.length === 0) return value;
+  const pattern = new RegExp(
+    [...new Set(secrets)]
+      .sort((a, b) => b.length - a.length)
+      .map((secret) => secret.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&'))
+      .join('|'),
+    'g',
+  );
+  const walk = (node: JsonValue): JsonValue => {
+    if (typeof node === 'string') return node.replace(pattern, REDACTED);
+    if (Array.isArray(node)) return node.map(walk);
+    if (isObject(node)) return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item)]));
+    return node;
+  };
+  return walk(value);
+}
+
+/**
+ * A function can echo what it was sent; secret values must not reach the
+ * assistant or the execution log through its result, error or log tail either.
+ */
+function redactOutcome(outcome: ExecutorOutcome, secrets: string[]): ExecutorOutcome {
+  if (secrets.length === 0) return outcome;
+  const logs = outcome.logs?.map((line) => redact(line, secrets));
+  const extras = { ...(logs !== undefined && { logs }) };
+  if (outcome.ok) {
+    const { success, message, data } = outcome.result;
+    return { ...outcome, ...extras, result: { success, message: redact(message, secrets), data: redact(data, secrets) } };
+  }
+  return { ...outcome, ...extras, error: { ...outcome.error, message: redact(outcome.error.message, secrets) } };
+}
+
+function fail(error: ExecutionFailure, request?: RecordedRequest, meta?: JsonObject): ExecutorOutcome {
+  return { ok: false, error, ...(request !== undefined && { request }), ...(meta !== undefined && { meta }) };
+}
+
+function isObject(value: JsonValue): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

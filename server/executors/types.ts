@@ -1,0 +1,140 @@
+/**
+ * The contract between the execution engine and every tool executor
+ * (endpoint, Lambda, code, built-ins). Plain data in, plain data out:
+ * nothing here knows about GraphQL, Prisma or HTTP servers.
+ */
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export type ToolType = 'ENDPOINT' | 'CODE' | 'LAMBDA' | 'BUILTIN';
+export type TriggerContext = 'call' | 'sms' | 'webhook' | 'test';
+
+export const EXECUTION_ERROR_CODES = [
+  'INVALID_PARAMETERS',
+  'INVALID_CONFIGURATION',
+  'TEMPLATE_ERROR',
+  'SECRET_NOT_FOUND',
+  'SSRF_BLOCKED',
+  'CONNECT_ERROR',
+  'HTTP_ERROR',
+  'UPSTREAM_RATE_LIMITED',
+  'UPSTREAM_UNAVAILABLE',
+  'RESPONSE_TOO_LARGE',
+  'UNSUPPORTED_CONTENT_TYPE',
+  'INVALID_RESPONSE',
+  'PAYLOAD_TOO_LARGE',
+  'TIMEOUT',
+  'CANCELLED',
+  'FUNCTION_ERROR',
+  'LAMBDA_THROTTLED',
+  'LAMBDA_SERVICE_ERROR',
+  'IMPORT_NOT_ALLOWED',
+  'MEMORY_LIMIT',
+  'INVALID_RESULT',
+  'SANDBOX_CRASHED',
+  'SANDBOX_UNAVAILABLE',
+  'RATE_LIMITED',
+  'CIRCUIT_OPEN',
+  'TOOL_INACTIVE',
+  'ASSIGNMENT_DISABLED',
+  'CONTEXT_NOT_ALLOWED',
+  'REJECTED',
+  'APPROVAL_TIMEOUT',
+  'INTERRUPTED',
+  'INTERNAL_ERROR',
+] as const;
+export type ExecutionErrorCode = (typeof EXECUTION_ERROR_CODES)[number];
+
+/** What the engine knows about the call or request that triggered a tool. */
+export interface ExecutionContext {
+  executionId: string;
+  organizationId: string;
+  assistantId: string | null;
+  callSid: string | null;
+  phoneNumber: string | null;
+  from: string | null;
+  to: string | null;
+  userId: string | null;
+  triggerContext: TriggerContext;
+  toolCallId: string | null;
+}
+
+/** The tool as an executor sees it: configuration already merged with the assignment's overrides. */
+export interface ExecutableTool {
+  id: string;
+  name: string;
+  type: ToolType;
+  version: number;
+  configuration: JsonObject;
+}
+
+/**
+ * Organization-scoped, execution-time secret access. Executors ask by name; the
+ * store remembers every value it handed out so the engine can scrub them from
+ * anything it records.
+ */
+export interface SecretAccess {
+  get(name: string): Promise<string | undefined>;
+}
+
+export interface ExecutorInput {
+  tool: ExecutableTool;
+  parameters: JsonObject;
+  context: ExecutionContext;
+  secrets: SecretAccess;
+  /** Aborted at the overall deadline or on cancel; executors pass it down to sockets and sandboxes. */
+  signal: AbortSignal;
+  /** Epoch milliseconds after which the attempt is worthless. */
+  deadline: number;
+  /** Stable across retries of one execution; sent as `Idempotency-Key` / payload field. */
+  idempotencyKey: string;
+  attempt: number;
+}
+
+/** The request as actually sent, after templating, with secret-bearing values redacted. */
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: JsonValue;
+}
+
+/** The normalized shape every tool result takes (the seed's response_handling fields). */
+export interface ToolResult {
+  success: boolean;
+  message: string;
+  data: JsonValue;
+}
+
+export interface ExecutionFailure {
+  code: ExecutionErrorCode;
+  message: string;
+  /** Only transient failures (connect errors, 429, 502/503/504, Lambda throttling/service errors) are retried. */
+  retryable: boolean;
+  /** Upstream's hint (Retry-After), honoured by the retry loop when it fits the deadline. */
+  retryAfterMs?: number;
+  /** Source position for code errors (syntax errors, uncaught exceptions). */
+  line?: number;
+  column?: number;
+}
+
+export type ExecutorOutcome =
+  | { ok: true; result: ToolResult; request?: RecordedRequest; logs?: string[]; meta?: JsonObject }
+  | { ok: false; error: ExecutionFailure; request?: RecordedRequest; logs?: string[]; meta?: JsonObject };
+
+export interface ConfigurationIssue {
+  /** Dotted path of the bad field inside `configuration`, e.g. `url` or `auth.type`. */
+  field: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export interface Executor {
+  readonly type: ToolType;
+  execute(input: ExecutorInput): Promise<ExecutorOutcome>;
+  /** Save-time validation; returns every problem found (empty = valid). */
+  validateConfiguration(configuration: JsonObject): Promise<ConfigurationIssue[]> | ConfigurationIssue[];
+}

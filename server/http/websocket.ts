@@ -1,0 +1,91 @@
+/**
+ * graphql-ws on the same port and path as HTTP, sharing Yoga's plugin pipeline.
+ * Credentials come from connectionParams (apiKey / authorization) or the
+ * upgrade request's session cookie; bad credentials close the socket with 4403.
+ */
+import type { Server } from 'node:http';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { resolveViewer, type Viewer } from '../auth/viewer.ts';
+import type { Context } from '../context.ts';
+import type { Services } from '../services.ts';
+import type { ServerContext } from './yoga.ts';
+
+/** Cookie-authenticated sockets must come from our own pages (cross-site WebSocket hijacking). */
+function sameOrigin(origin: string | undefined, host: string | undefined, trusted: string[] = []): boolean {
+  if (!origin || !host) return false;
+  try {
+    return new URL(origin).host === host || trusted.includes(origin);
+  } catch {
+    return false;
+  }
+}
+
+type OperationResult =
+  | Promise<AsyncIterable<ExecutionResult> | ExecutionResult>
+  | AsyncIterable<ExecutionResult>
+  | ExecutionResult;
+type EnvelopedExecutionArgs = ExecutionArgs & {
+  rootValue: { execute: (args: ExecutionArgs) => OperationResult; subscribe: (args: ExecutionArgs) => OperationResult };
+};
+
+export function attachWebSocketServer(
+  server: Server,
+  yoga: YogaServerInstance<ServerContext, Context>,
+  services: Services,
+): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: services.config.bodyLimitBytes });
+  const viewers = new WeakMap<object, Viewer | null>();
+  const disposable = useServer(
+    {
+      connectionInitWaitTimeout: 10_000,
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        try {
+          const viewer = await resolveViewer(services.prisma, {
+            apiKey: typeof params.apiKey === 'string' ? params.apiKey : null,
+            authorization: typeof params.authorization === 'string' ? params.authorization : null,
+            cookie: ctx.extra.request.headers.cookie ?? null,
+          });
+          if (!viewer) return false;
+          if (viewer.via === 'session' && !sameOrigin(ctx.extra.request.headers.origin, ctx.extra.request.headers.host, services.config.trustedOrigins)) {
+            return false;
+          }
+          viewers.set(ctx.extra, viewer);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      execute: (args) => (args as EnvelopedExecutionArgs).rootValue.execute(args),
+      subscribe: (args) => (args as EnvelopedExecutionArgs).rootValue.subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
+        const args: EnvelopedExecutionArgs = {
+          schema,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await contextFactory({ connectionViewer: viewers.get(ctx.extra) ?? null }),
+          rootValue: { execute: execute as (args: ExecutionArgs) => OperationResult, subscribe: subscribe as (args: ExecutionArgs) => OperationResult },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wss,
+  );
+  return {
+    async close() {
+      await disposable.dispose();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The GraphQL server: schema, per-request context, error masking, limits and
+ * the session cookie / CSRF handling that keeps transport details out of resolvers.
+ */
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
+import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { resolveViewer, type Viewer } from '../auth/viewer.ts';
+import { SESSION_COOKIE } from '../auth/sessions.ts';
+import type { Context } from '../context.ts';
+import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
+import { schema } from '../schema/index.ts';
+import type { Services } from '../services.ts';
+
+/** What the transports hand to the context factory. */
+export interface ServerContext {
+  /** graphql-ws resolves the viewer once, at connection time. */
+  connectionViewer?: Viewer | null;
+}
+
+/** A WebSocket carries no per-message headers: its Origin is checked once, at connection. */
+export interface YogaContextInput extends ServerContext {
+  request?: Request;
+}
+
+const pendingCookies = new WeakMap<Request, string[]>();
+
+function sessionCookie(value: string, maxAgeSeconds: number, secure: boolean): string {
+  return [
+    `${SESSION_COOKIE}=${encodeURIComponent(value)}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${maxAgeSeconds}`,
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+function toGraphQLError(error: unknown, message: string, isDev?: boolean): Error {
+  // Read originalError structurally: test runners can load graphql's ESM and CJS builds side by side.
+  const original = (error as { originalError?: unknown }).originalError ?? error;
+  if (original instanceof AccessError) return new GraphQLError(original.message, { extensions: { code: original.code } });
+  if (original instanceof ValidationError) {
+    return new GraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT', issues: original.issues } });
+  }
+  if (original instanceof NotFoundError) return new GraphQLError(original.message, { extensions: { code: 'NOT_FOUND' } });
+  return maskError(error, message, isDev);
+}
+
+/** Cookie-authenticated mutations must echo the session's CSRF token: a cross-site form cannot. */
+const csrfPlugin: Plugin<Context> = {
+  onExecute({ args }) {
+    const context = args.contextValue;
+    if (context.viewer?.via !== 'session' || context.csrfVerified) return;
+    const operation = getOperationAST(args.document, args.operationName);
+    if (operation?.operation === OperationTypeNode.MUTATION) {
+      throw new GraphQLError('missing or wrong x-csrf-token header', { extensions: { code: 'FORBIDDEN' } });
+    }
+  },
+};
+
+const cookiePlugin: Plugin = {
+  onResponse({ request, response }) {
+    for (const cookie of pendingCookies.get(request) ?? []) response.headers.append('set-cookie', cookie);
+  },
+};
+
+export function createGraphQLServer(services: Services): YogaServerInstance<ServerContext, Context> {
+  const { logger, config } = services;
+  return createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: config.graphiql,
+    landingPage: false,
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ args }, 'yoga'),
+    },
+    maskedErrors: { maskError: toGraphQLError, isDev: config.env === 'development' },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 12 },
+        maxAliases: { n: 30 },
+        maxDirectives: { n: 20 },
+        maxTokens: { n: 5000 },
+        costLimit: { maxCost: 20000 },
+        blockFieldSuggestion: { enabled: config.env === 'production' },
+      }),
+      csrfPlugin,
+      cookiePlugin,
+    ],
+    context: async ({ request, connectionViewer }: YogaContextInput): Promise<Context> => {
+      const cookies: string[] = [];
+      if (connectionViewer !== undefined) {
+        return { viewer: connectionViewer, services, csrfVerified: true, session: { start: () => {}, clear: () => {} } };
+      }
+      if (!request) throw new Error('an HTTP request or a connection viewer is required');
+      const secure = request.url.startsWith('https:');
+      const viewer = await resolveViewer(services.prisma, {
+        authorization: request.headers.get('authorization'),
+        cookie: request.headers.get('cookie'),
+      });
+      pendingCookies.set(request, cookies);
+      return {
+        viewer,
+        services,
+        csrfVerified: viewer?.via === 'session' && request.headers.get('x-csrf-token') === viewer.csrfToken,
+        session: {
+          start: (token, maxAge) => cookies.push(sessionCookie(token, maxAge, secure)),
+          clear: () => cookies.push(sessionCookie('', 0, secure)),
+        },
+      };
+    },
+  });
+}

@@ -1,0 +1,26 @@
+import pino, { type Logger } from 'pino';
+
+/** Structured logs; anything that could carry a credential is censored at the source. */
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'req.headers["x-csrf-token"]',
+        'req.headers["x-vapi-secret"]',
+        '*.password',
+        '*.secret',
+        '*.secrets',
+        '*.token',
+        '*.apiKey',
+        '*.key',
+        '*.value',
+        'variables.input.password',
+        'variables.input.value',
+      ],
+      censor: '[REDACTED]',
+    },
+  });
+}

@@ -1,0 +1,51 @@
+import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
+import type { Context } from '../context.ts';
+import type PrismaTypes from '../db/generated/pothos-types.ts';
+import { getDatamodel } from '../db/generated/pothos-types.ts';
+import type { JsonValue } from '../executors/types.ts';
+import { hasRole, type RoleName } from '../security/roles.ts';
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: { authenticated: boolean; role: RoleName };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: JsonValue; Output: unknown };
+  };
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+}>({
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ErrorsPlugin, DataloaderPlugin],
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (context) => ({
+      authenticated: context.viewer !== null,
+      role: (required: RoleName) => context.viewer !== null && hasRole(context.viewer.actor.role, required),
+    }),
+    unauthorizedError: (_parent, context) =>
+      context.viewer
+        ? new GraphQLError('your role does not allow this', { extensions: { code: 'FORBIDDEN' } })
+        : new GraphQLError('authentication required', { extensions: { code: 'UNAUTHENTICATED' } }),
+  },
+  prisma: {
+    client: (context) => context.services.prisma,
+    dmmf: getDatamodel(),
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'error',
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    // Ids are plain UUIDs shared with the REST, Vapi and MCP adapters; no global `node` lookup to scope.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+  },
+  errors: { defaultTypes: [] },
+});

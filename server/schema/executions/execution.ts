@@ -1,0 +1,100 @@
+import type { Prisma as P } from '../../db/generated/prisma/client.ts';
+import { uuidOrNil } from '../../db/json.ts';
+import { builder } from '../builder.ts';
+import { actorOf } from '../viewer-actor.ts';
+
+export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
+  values: ['RUNNING', 'SUCCESS', 'ERROR', 'TIMEOUT', 'CANCELLED', 'RATE_LIMITED', 'PENDING_APPROVAL', 'REJECTED'] as const,
+});
+
+export const ToolExecutionRef = builder.prismaObject('ToolExecution', {
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The execution id (UUID).' }),
+    tool: t.relation('tool', { nullable: true, description: 'Null for built-ins and deleted tools.' }),
+    toolName: t.exposeString('toolName'),
+    toolVersion: t.exposeInt('toolVersion'),
+    assistant: t.relation('assistant', { nullable: true }),
+    call: t.relation('call', { nullable: true }),
+    toolCallId: t.exposeString('toolCallId', { nullable: true }),
+    status: t.expose('status', { type: ExecutionStatusEnum }),
+    inputParameters: t.expose('inputParameters', { type: 'JSON' }),
+    outputResult: t.expose('outputResult', { type: 'JSON', nullable: true, description: '{ success, message, data }' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    durationMs: t.exposeInt('durationMs', { nullable: true }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    errorCode: t.exposeString('errorCode', { nullable: true }),
+    retryCount: t.exposeInt('retryCount'),
+    triggerContext: t.exposeString('triggerContext'),
+    context: t.expose('context', { type: 'JSON' }),
+    request: t.expose('request', {
+      type: 'JSON',
+      nullable: true,
+      description: 'The final request as sent (method, URL, headers, body), secrets redacted.',
+    }),
+    logs: t.expose('logs', { type: 'JSON', nullable: true }),
+    approvalDeadline: t.expose('approvalDeadline', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+builder.prismaObject('Call', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    callSid: t.exposeString('callSid'),
+    fromNumber: t.exposeString('fromNumber', { nullable: true }),
+    toNumber: t.exposeString('toNumber', { nullable: true }),
+    status: t.exposeString('status'),
+    startedAt: t.expose('startedAt', { type: 'DateTime' }),
+    endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true }),
+    assistant: t.relation('assistant', { nullable: true }),
+  }),
+});
+
+const ToolExecutionFilter = builder.inputType('ToolExecutionFilter', {
+  fields: (t) => ({
+    toolId: t.id(),
+    assistantId: t.id(),
+    callId: t.id(),
+    status: t.field({ type: ExecutionStatusEnum }),
+    since: t.field({ type: 'DateTime' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  toolExecutions: t.prismaConnection({
+    type: 'ToolExecution',
+    cursor: 'id',
+    authScopes: { authenticated: true },
+    maxSize: 200,
+    defaultSize: 50,
+    args: { filter: t.arg({ type: ToolExecutionFilter }) },
+    description: 'Newest first.',
+    resolve: (query, _root, args, context) => {
+      const filter = args.filter ?? {};
+      const where: P.ToolExecutionWhereInput = {
+        organizationId: actorOf(context).organizationId,
+        ...(filter.toolId ? { toolId: uuidOrNil(filter.toolId) } : {}),
+        ...(filter.assistantId ? { assistantId: uuidOrNil(filter.assistantId) } : {}),
+        ...(filter.callId ? { callId: uuidOrNil(filter.callId) } : {}),
+        ...(filter.status ? { status: filter.status } : {}),
+        ...(filter.since ? { startedAt: { gte: filter.since } } : {}),
+      };
+      return context.services.prisma.toolExecution.findMany({
+        ...query,
+        where,
+        orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
+      });
+    },
+  }),
+  toolExecution: t.prismaField({
+    type: 'ToolExecution',
+    nullable: true,
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, context) =>
+      context.services.prisma.toolExecution.findFirst({
+        ...query,
+        where: { id: uuidOrNil(args.id), organizationId: actorOf(context).organizationId },
+      }),
+  }),
+}));

@@ -1,0 +1,32 @@
+import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
+import type { JsonValue } from '../executors/types.ts';
+import { builder } from './builder.ts';
+
+builder.scalarType('DateTime', {
+  description: 'An ISO-8601 timestamp with time zone.',
+  serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
+  parseValue: (value) => {
+    const date = new Date(typeof value === 'string' || typeof value === 'number' ? value : NaN);
+    if (Number.isNaN(date.getTime())) {
+      throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    return date;
+  },
+  parseLiteral: (ast) => {
+    const date = ast.kind === Kind.STRING ? new Date(ast.value) : new Date(NaN);
+    if (Number.isNaN(date.getTime())) {
+      throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    return date;
+  },
+});
+
+builder.scalarType('JSON', {
+  description: 'Any JSON value.',
+  serialize: (value) => value,
+  parseValue: (value) => value as JsonValue,
+  parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables) as JsonValue,
+});
+
+builder.queryType({});
+builder.mutationType({});

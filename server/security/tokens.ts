@@ -1,0 +1,22 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+export const API_KEY_PREFIX = 'sb_';
+/** Characters of a key kept in clear so people can tell keys apart. */
+const VISIBLE_PREFIX_LENGTH = 11;
+
+export function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function generateApiKey(): { key: string; prefix: string; hash: string } {
+  const key = `${API_KEY_PREFIX}${randomToken(30)}`;
+  return { key, prefix: key.slice(0, VISIBLE_PREFIX_LENGTH), hash: sha256(key) };
+}
+
+export function apiKeyParts(key: string): { prefix: string; hash: string } {
+  return { prefix: key.slice(0, VISIBLE_PREFIX_LENGTH), hash: sha256(key) };
+}

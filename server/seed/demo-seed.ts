@@ -1,0 +1,97 @@
+/**
+ * Demo data for a first start: an organization, its owner, an assistant with
+ * the built-ins, example tools and an API key. Seeded once; DEMO_API_KEY and
+ * DEMO_PASSWORD, when set, are (re)applied on every start so scripts can rely on them.
+ */
+import type { Actor } from '../actor.ts';
+import type { Config } from '../config.ts';
+import type { Prisma } from '../db/database.ts';
+import { toJson } from '../db/json.ts';
+import { hashPassword } from '../security/passwords.ts';
+import { API_KEY_PREFIX, apiKeyParts, generateApiKey, randomToken } from '../security/tokens.ts';
+import { createTool, type ConfigurationValidator } from '../tools/tool-service.ts';
+import { DEMO_TOOLS } from './demo-tools.ts';
+
+export const DEMO_EMAIL = 'demo@switchboard.local';
+const DEMO_SLUG = 'demo';
+const DEMO_KEY_NAME = 'Demo key';
+
+export interface DemoCredentials {
+  email: string;
+  /** Null when the password was generated on an earlier start (it is only shown once). */
+  password: string | null;
+  /** Null when the key was generated on an earlier start. */
+  apiKey: string | null;
+  created: boolean;
+}
+
+const LEGACY_SETTINGS = {
+  enabled_tools: ['endCall', 'transferCall'],
+  end_call: { enabled: true, scenarios: ['caller says goodbye', 'caller asks to end the call'], message: 'Thanks for calling. Goodbye!' },
+  transfer_call: {
+    enabled: true,
+    transfer_numbers: [{ name: 'Front desk', number: '+15555550100', description: 'Billing and general questions' }],
+    message: 'Let me transfer you now.',
+  },
+  custom_tools: [],
+};
+
+export async function seedDemo(
+  prisma: Prisma,
+  config: Config,
+  validateConfiguration: ConfigurationValidator,
+): Promise<DemoCredentials> {
+  let organization = await prisma.organization.findUnique({ where: { slug: DEMO_SLUG } });
+  let password = config.demo.password;
+  let apiKey = config.demo.apiKey;
+  const created = organization === null && (await prisma.organization.count()) === 0;
+
+  if (created) {
+    password ??= randomToken(12);
+    organization = await prisma.organization.create({
+      data: {
+        name: 'Demo Organization',
+        slug: DEMO_SLUG,
+        featureFlags: { ENDPOINT: true, CODE: true, LAMBDA: true },
+        memberships: {
+          create: {
+            role: 'OWNER',
+            user: { create: { email: DEMO_EMAIL, name: 'Demo Owner', passwordHash: await hashPassword(password) } },
+          },
+        },
+        assistants: { create: { name: 'Front desk assistant', toolsSettings: toJson(LEGACY_SETTINGS) } },
+      },
+    });
+    const owner = await prisma.user.findUniqueOrThrow({ where: { email: DEMO_EMAIL } });
+    const actor: Actor = { organizationId: organization.id, role: 'OWNER', userId: owner.id, apiKeyId: null };
+    for (const tool of DEMO_TOOLS) {
+      // A tool type this server cannot validate (e.g. no sandbox) is skipped, not fatal.
+      if ((await validateConfiguration(tool.type, (tool.configuration ?? {}) as never)).length === 0) {
+        await createTool({ prisma, validateConfiguration }, actor, tool);
+      }
+    }
+  } else if (organization && password) {
+    const hash = await hashPassword(password);
+    await prisma.user.updateMany({ where: { email: DEMO_EMAIL }, data: { passwordHash: hash } });
+  }
+  if (!organization) return { email: DEMO_EMAIL, password: null, apiKey: null, created: false };
+
+  if (apiKey) {
+    if (!apiKey.startsWith(API_KEY_PREFIX)) throw new Error(`DEMO_API_KEY must start with "${API_KEY_PREFIX}"`);
+    const { prefix, hash } = apiKeyParts(apiKey);
+    await prisma.apiKey.upsert({
+      where: { keyHash: hash },
+      create: { organizationId: organization.id, name: DEMO_KEY_NAME, prefix, keyHash: hash, role: 'OWNER' },
+      update: { revokedAt: null },
+    });
+  } else if (created) {
+    const generated = generateApiKey();
+    apiKey = generated.key;
+    await prisma.apiKey.create({
+      data: { organizationId: organization.id, name: DEMO_KEY_NAME, prefix: generated.prefix, keyHash: generated.hash, role: 'OWNER' },
+    });
+  }
+  return { email: DEMO_EMAIL, password: created || config.demo.password ? password : null, apiKey, created };
+}
+
+

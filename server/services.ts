@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Prisma } from './db/database.ts';
+import type { SqlDriver } from './db/sql-driver.ts';
+import type { SwitchboardPubSub } from './realtime/pubsub.ts';
+import type { SecretCipher } from './security/secret-cipher.ts';
+import type { ConfigurationValidator } from './tools/tool-service.ts';
+
+/** Long-lived dependencies, built once by buildApp() and shared by every request. */
+export interface Services {
+  config: Config;
+  prisma: Prisma;
+  sql: SqlDriver;
+  cipher: SecretCipher;
+  logger: Logger;
+  pubsub: SwitchboardPubSub;
+  validateConfiguration: ConfigurationValidator;
+}
