@@ -4,6 +4,8 @@ import { createSandboxPool, type SandboxPool } from './pool.ts';
 import type { Runtime } from './protocol.ts';
 import { pythonWorkerLaunch } from './python/launch.ts';
 
+const PYTHON_START_TIMEOUT_MS = 60_000;
+
 export interface SandboxPools {
   byRuntime: Partial<Record<Runtime, SandboxPool>>;
   stop(): Promise<void>;
@@ -19,7 +21,14 @@ export async function startSandboxPools(
     byRuntime.javascript = createSandboxPool({ runtime: 'javascript', size: sizes.javascriptPoolSize, launch: javascriptWorkerLaunch, logger });
   }
   if (sizes.pythonPoolSize > 0) {
-    byRuntime.python = createSandboxPool({ runtime: 'python', size: sizes.pythonPoolSize, launch: pythonWorkerLaunch, logger });
+    byRuntime.python = createSandboxPool({
+      runtime: 'python',
+      size: sizes.pythonPoolSize,
+      launch: pythonWorkerLaunch,
+      // Pyodide takes 1.5-9 s to load on a busy 2-core machine; the warm pool keeps that off callers' paths.
+      startTimeoutMs: PYTHON_START_TIMEOUT_MS,
+      logger,
+    });
   }
   const pools = Object.values(byRuntime);
   try {
