@@ -38,3 +38,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" > "$stamp"
 fi
+
+# The dashboard is served from web/build: (re)build it when missing or older than its sources.
+if [ -f web/package.json ] && { [ ! -f web/build/handler.js ] ||
+  [ -n "$(find web/src web/static web/vite.config.ts web/package.json -newer web/build/handler.js -print -quit 2>/dev/null)" ]; }; then
+  echo "switchboard: building the dashboard" >&2
+  npm run build --silent >&2
+fi

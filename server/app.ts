@@ -4,19 +4,30 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createCodeExecutor } from './executors/code.ts';
+import { createExecutionEngine, type EngineOptionsInput } from './executions/engine.ts';
+import { createMemoryRateLimiter, createRedisRateLimiter } from './executions/rate-limiter.ts';
 import { createEndpointExecutor } from './executors/endpoint.ts';
 import { createLambdaExecutor } from './executors/lambda.ts';
 import { createExecutorRegistry, type ExecutorRegistry } from './executors/registry.ts';
-import { createNodeHandler } from './http/node-handler.ts';
+import { graphqlRoute, healthRoute, placeholderRoute } from './http/core-routes.ts';
+import { metricsRoute } from './http/metrics-route.ts';
+import { dashboardRoute } from './http/dashboard-route.ts';
+import { createNodeHandler, type Route } from './http/node-handler.ts';
 import { attachWebSocketServer } from './http/websocket.ts';
 import { createGraphQLServer } from './http/yoga.ts';
+import { integrationRoutes } from './integrations/http-routes.ts';
+import { migrateAllLegacyTools } from './integrations/legacy-tools.ts';
 import { createLogger } from './logger.ts';
-import { createInMemoryPubSub } from './realtime/pubsub.ts';
+import { createMetricsService } from './metrics/metrics-service.ts';
+import { withFeatureFlags } from './organizations/feature-flags.ts';
+import { createPubSubFor } from './realtime/pubsub.ts';
 import { createBridgeFetch } from './sandbox/bridge-fetch.ts';
 import { startSandboxPools } from './sandbox/pools.ts';
+import { secretAccess } from './secrets/secret-store.ts';
 import { createSecretCipher, loadOrCreateMasterKey, parseMasterKey } from './security/secret-cipher.ts';
 import { createSsrfPolicy } from './security/ssrf.ts';
 import type { Services } from './services.ts';
@@ -33,8 +44,11 @@ export interface App {
 /** How long in-flight requests get to finish on shutdown before sockets are cut. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
-export async function buildApp(config: Config, options: { database?: Database } = {}): Promise<App> {
-  const logger = createLogger(config.logLevel);
+export async function buildApp(
+  config: Config,
+  options: { database?: Database; engine?: EngineOptionsInput; logger?: Logger } = {},
+): Promise<App> {
+  const logger = options.logger ?? createLogger(config.logLevel);
   const ownsDatabase = !options.database;
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
@@ -45,20 +59,53 @@ export async function buildApp(config: Config, options: { database?: Database } 
   const code = createCodeExecutor({ pools: pools.byRuntime, bridgeFetch: createBridgeFetch(policy) });
   const executors = createExecutorRegistry([createEndpointExecutor({ policy }), lambda, code]);
 
+  const cipher = createSecretCipher(masterKey);
+  // With Redis, a subscriber on any instance sees executions that ran on any other.
+  const pubsub = createPubSubFor(config.redisUrl, logger);
+  const metrics = createMetricsService({ sql: database.sql, pubsub, config, logger });
+  const engine = createExecutionEngine({
+    prisma: database.prisma,
+    registry: executors,
+    secrets: (organizationId) => secretAccess({ prisma: database.prisma, cipher }, organizationId),
+    pubsub,
+    rateLimiter: config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter(),
+    logger,
+    // Without Redis nothing is shared between instances, so this process is the only writer.
+    options: { exclusive: config.redisUrl === null, ...options.engine },
+  });
+  await engine.recoverInterrupted();
+
   const services: Services = {
     config,
     prisma: database.prisma,
     sql: database.sql,
-    cipher: createSecretCipher(masterKey),
+    cipher,
     logger,
-    pubsub: createInMemoryPubSub(),
+    pubsub,
     validateConfiguration: executors.validateConfiguration,
+    // Every adapter runs tools through this: the organization's tool-type switches come first.
+    engine: withFeatureFlags(engine, database.prisma),
+    metrics,
   };
+  // The legacy custom_tools data migration; idempotent, so it simply runs at every start.
+  await migrateAllLegacyTools(services).catch((error: unknown) => logger.error({ err: error }, 'legacy tool migration failed'));
 
   const yoga = createGraphQLServer(services);
+  // Order matters: the first matching prefix wins, and "/" catches everything left.
+  const routes: Route[] = [
+    graphqlRoute(yoga),
+    healthRoute,
+    metricsRoute(metrics.prometheus, config.metrics.token),
+    ...integrationRoutes(services),
+    await dashboardRoute(placeholderRoute(config.graphiql)),
+  ];
   const server = createServer(
     { requestTimeout: 60_000, headersTimeout: 20_000 },
-    createNodeHandler({ yoga, bodyLimitBytes: config.bodyLimitBytes, graphiql: config.graphiql }),
+    createNodeHandler({
+      routes,
+      bodyLimitBytes: config.bodyLimitBytes,
+      onError: (error) => logger.error({ err: error }, 'request failed'),
+    }),
   );
   const websockets = attachWebSocketServer(server, yoga, services);
 
@@ -86,6 +133,9 @@ export async function buildApp(config: Config, options: { database?: Database } 
         const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         if (server.listening) await closed;
         clearTimeout(timer);
+        await engine.close();
+        await metrics.close();
+        await pubsub.close();
         lambda.close();
         await pools.stop();
         if (ownsDatabase) await database.close();

@@ -25,6 +25,20 @@ export interface Config {
   /** Origins (besides the server's own) allowed to send cookie-authenticated mutations. */
   trustedOrigins: string[];
   graphiql: boolean;
+  live: {
+    /** Events a subscriber may leave unread before it is disconnected as too slow. */
+    subscriptionQueueLimit: number;
+    /** How often `toolMetricsUpdated` pushes fresh stats. */
+    metricsPushIntervalMs: number;
+  };
+  metrics: {
+    /** How long metrics query results are reused (per organization and arguments). */
+    cacheMs: number;
+    /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+    token: string | null;
+    /** How often tools that just ran are re-judged OK / DEGRADED / FAILING. */
+    healthCheckIntervalMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -115,5 +129,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustedOrigins: list(env, 'SWITCHBOARD_TRUSTED_ORIGINS'),
     graphiql: boolean(env, 'SWITCHBOARD_GRAPHIQL', nodeEnv === 'development'),
+    live: {
+      subscriptionQueueLimit: integer(env, 'SWITCHBOARD_SUBSCRIPTION_QUEUE_LIMIT', 256, 1, 100_000),
+      metricsPushIntervalMs: integer(env, 'SWITCHBOARD_METRICS_PUSH_INTERVAL_MS', 5_000, 50, 3_600_000),
+    },
+    metrics: {
+      cacheMs: integer(env, 'SWITCHBOARD_METRICS_CACHE_MS', 5_000, 0, 3_600_000),
+      token: env.SWITCHBOARD_METRICS_TOKEN || null,
+      healthCheckIntervalMs: integer(env, 'SWITCHBOARD_HEALTH_CHECK_INTERVAL_MS', 10_000, 50, 3_600_000),
+    },
   };
 }

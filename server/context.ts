@@ -13,4 +13,9 @@ export interface Context {
   session: SessionControl;
   /** Whether a cookie-authenticated request carried the session's CSRF token. */
   csrfVerified: boolean;
+  /**
+   * Ends the transport carrying this subscription when its consumer falls too
+   * far behind (WebSocket close 4429; an SSE response is reset). Absent outside subscriptions.
+   */
+  onSlowConsumer?: () => void;
 }

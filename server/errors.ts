@@ -47,3 +47,13 @@ export class AccessError extends Error {
     this.code = code;
   }
 }
+
+/** A tool type the organization has not (yet) enabled: creating or running such a tool is refused. */
+export class FeatureDisabledError extends Error {
+  override name = 'FeatureDisabledError';
+  readonly feature: string;
+  constructor(feature: string, message = `${feature} tools are not enabled for this organization`) {
+    super(message);
+    this.feature = feature;
+  }
+}

@@ -1,26 +1,28 @@
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
-import { seedDemo } from './seed/demo-seed.ts';
+import { seedDemo, type DemoCredentials } from './seed/demo-seed.ts';
 
 const config = loadConfig();
 const app = await buildApp(config);
 const { logger } = app.services;
 
-if (config.demo.seed) {
-  const demo = await seedDemo(app.services.prisma, config, app.services.validateConfiguration);
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
-  const lines = [
-    `Switchboard ${demo.created ? 'seeded a demo organization' : 'demo organization'}:`,
-    `  dashboard  ${url}/`,
-    `  GraphQL    ${url}/graphql`,
-    `  login      ${demo.email} / ${demo.password ?? '(the password printed at first start, or set DEMO_PASSWORD)'}`,
-    `  API key    ${demo.apiKey ?? '(the key printed at first start, or set DEMO_API_KEY)'}`,
-  ];
-  console.log(lines.join('\n'));
-}
+const demo: DemoCredentials | null = config.demo.seed
+  ? await seedDemo(app.services.prisma, config, app.services.validateConfiguration)
+  : null;
 
 const url = await app.start();
 logger.info({ url, database: config.databaseUrl ? 'postgresql' : 'pglite' }, 'switchboard listening');
+if (demo) {
+  console.log(
+    [
+      `Switchboard ${demo.created ? 'seeded a demo organization' : 'demo organization'}:`,
+      `  dashboard  ${url}/`,
+      `  GraphQL    ${url}/graphql`,
+      `  login      ${demo.email} / ${demo.password ?? '(the password printed at first start, or set DEMO_PASSWORD)'}`,
+      `  API key    ${demo.apiKey ?? '(the key printed at first start, or set DEMO_API_KEY)'}`,
+    ].join('\n'),
+  );
+}
 console.log(`Switchboard listening on ${url}`);
 
 let shuttingDown = false;

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Prisma } from './db/database.ts';
 import type { SqlDriver } from './db/sql-driver.ts';
+import type { ExecutionEngine } from './executions/engine.ts';
+import type { MetricsService } from './metrics/metrics-service.ts';
 import type { SwitchboardPubSub } from './realtime/pubsub.ts';
 import type { SecretCipher } from './security/secret-cipher.ts';
 import type { ConfigurationValidator } from './tools/tool-service.ts';
@@ -15,4 +17,6 @@ export interface Services {
   logger: Logger;
   pubsub: SwitchboardPubSub;
   validateConfiguration: ConfigurationValidator;
+  engine: ExecutionEngine;
+  metrics: MetricsService;
 }

@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
 import { byteLength, isJsonObject } from '../tools/function-definition.ts';
 import { TOOL_LIMITS } from '../tools/limits.ts';
+import { checkToolMessages } from '../tools/tool-messages.ts';
 import { findTool } from '../tools/tool-service.ts';
 import { checkToolsSettings } from './tools-settings.ts';
 
@@ -95,11 +96,12 @@ function checkCustomConfiguration(value: JsonValue | null | undefined): JsonObje
 export async function assignTool(
   prisma: Prisma,
   actor: Actor,
-  input: { assistantId: string; toolId: string; enabled?: boolean | null; customConfiguration?: JsonValue | null },
+  input: { assistantId: string; toolId: string; enabled?: boolean | null; customConfiguration?: JsonValue | null; messages?: JsonValue | null },
 ): Promise<AssistantTool> {
   const assistant = await findAssistant(prisma, actor, input.assistantId);
   const tool = await findTool(prisma, actor, input.toolId);
   const customConfiguration = checkCustomConfiguration(input.customConfiguration);
+  const messages = checkToolMessages(input.messages);
   const existing = await prisma.assistantTool.count({ where: { assistantId: assistant.id } });
   if (existing >= TOOL_LIMITS.assignmentsPerAssistant) {
     throw new ValidationError([
@@ -115,6 +117,7 @@ export async function assignTool(
           toolId: tool.id,
           enabled: input.enabled ?? true,
           customConfiguration: toDbJson(customConfiguration),
+          messages: toDbJson(messages as JsonObject | null),
           executionOrder: (last._max.executionOrder ?? -1) + 1,
         },
       });
@@ -143,9 +146,17 @@ async function findAssignment(prisma: Prisma, actor: Actor, id: string): Promise
 export async function configureToolAssignment(
   prisma: Prisma,
   actor: Actor,
-  input: { assignmentId: string; enabled?: boolean | null; customConfiguration?: JsonValue | null; clearCustomConfiguration?: boolean | null },
+  input: {
+    assignmentId: string;
+    enabled?: boolean | null;
+    customConfiguration?: JsonValue | null;
+    clearCustomConfiguration?: boolean | null;
+    /** Replaces the assignment's spoken messages; null clears them, absent keeps them. */
+    messages?: JsonValue | null;
+  },
 ): Promise<AssistantTool> {
   const current = await findAssignment(prisma, actor, input.assignmentId);
+  const messages = input.messages !== undefined ? checkToolMessages(input.messages) : undefined;
   const customConfiguration = input.clearCustomConfiguration ? null : checkCustomConfiguration(input.customConfiguration);
   const changesConfiguration = input.clearCustomConfiguration || input.customConfiguration != null;
   return prisma.$transaction(async (tx) => {
@@ -154,14 +165,15 @@ export async function configureToolAssignment(
       data: {
         ...(input.enabled != null ? { enabled: input.enabled } : {}),
         ...(changesConfiguration ? { customConfiguration: toDbJson(customConfiguration) } : {}),
+        ...(messages !== undefined ? { messages: toDbJson(messages as JsonObject | null) } : {}),
       },
     });
     await recordAudit(tx, actor, {
       action: 'assistant.configureToolAssignment',
       entityType: 'AssistantTool',
       entityId: current.id,
-      before: { enabled: current.enabled, customConfiguration: current.customConfiguration as JsonValue },
-      after: { enabled: updated.enabled, customConfiguration: updated.customConfiguration as JsonValue },
+      before: { enabled: current.enabled, customConfiguration: current.customConfiguration as JsonValue, messages: current.messages as JsonValue },
+      after: { enabled: updated.enabled, customConfiguration: updated.customConfiguration as JsonValue, messages: updated.messages as JsonValue },
     });
     return updated;
   });

@@ -6,7 +6,7 @@
 import type { Prisma } from '../db/database.ts';
 import type { Session } from '../db/generated/prisma/client.ts';
 import { AccessError } from '../errors.ts';
-import { MAX_PASSWORD_LENGTH, verifyPassword } from '../security/passwords.ts';
+import { hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from '../security/passwords.ts';
 import { randomToken, sha256 } from '../security/tokens.ts';
 
 export const SESSION_COOKIE = 'sb_session';
@@ -15,6 +15,8 @@ export const SESSION_COOKIE = 'sb_session';
 const LOGIN_ATTEMPTS = 10;
 const LOGIN_WINDOW_MS = 15 * 60 * 1000;
 const failures = new Map<string, { count: number; since: number }>();
+/** Unknown emails still pay for one scrypt, so response time does not reveal which accounts exist. */
+let dummyHash: Promise<string> | null = null;
 
 function throttle(email: string): void {
   const entry = failures.get(email);
@@ -41,8 +43,9 @@ export async function login(
     where: { email },
     include: { memberships: { include: { organization: true }, orderBy: { createdAt: 'asc' } } },
   });
-  const valid =
-    user !== null && input.password.length <= MAX_PASSWORD_LENGTH && (await verifyPassword(input.password, user.passwordHash));
+  dummyHash ??= hashPassword(randomToken(16));
+  const checkedPassword = input.password.slice(0, MAX_PASSWORD_LENGTH);
+  const valid = (await verifyPassword(checkedPassword, user?.passwordHash ?? (await dummyHash))) && user !== null;
   const membership = user?.memberships.find(
     (candidate) => !input.organizationSlug || candidate.organization.slug === input.organizationSlug,
   );

@@ -1,26 +1,32 @@
 /**
- * The HTTP front door: request size limits, health, the placeholder page and
- * GraphQL. Everything else is 404.
+ * The HTTP front door: request size limits, then the first route whose path
+ * prefix matches (GraphQL, health, REST adapters, the dashboard). Else 404.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { YogaServerInstance } from 'graphql-yoga';
-import type { Context } from '../context.ts';
-import { placeholderPage } from './placeholder-page.ts';
-import type { ServerContext } from './yoga.ts';
 
-export interface HandlerOptions {
-  yoga: YogaServerInstance<ServerContext, Context>;
-  bodyLimitBytes: number;
-  graphiql: boolean;
+export interface Route {
+  /** `/graphql` matches `/graphql` and `/graphql/...`; `/` matches everything (put it last). */
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export interface HandlerOptions {
+  routes: Route[];
+  bodyLimitBytes: number;
+  onError(error: unknown): void;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+}
+
+function matches(prefix: string, path: string): boolean {
+  return prefix === '/' || path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
 }
 
 export function createNodeHandler(options: HandlerOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
       const length = req.headers['content-length'];
       // Streaming bodies of unknown size would let one request hold unbounded memory.
@@ -36,18 +42,17 @@ export function createNodeHandler(options: HandlerOptions) {
         return;
       }
     }
-    if (path === '/graphql') {
-      void options.yoga.handle(req, res);
+    const route = options.routes.find((candidate) => matches(candidate.prefix, path));
+    if (!route) {
+      sendJson(res, 404, { error: 'not found' });
       return;
     }
-    if (path === '/health') {
-      sendJson(res, 200, { status: 'ok' });
-      return;
-    }
-    if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(placeholderPage(options.graphiql));
-      return;
-    }
-    sendJson(res, 404, { error: 'not found' });
+    Promise.resolve()
+      .then(() => route.handle(req, res))
+      .catch((error: unknown) => {
+        options.onError(error);
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
   };
 }

@@ -13,6 +13,9 @@ import type { Context } from '../context.ts';
 import type { Services } from '../services.ts';
 import type { ServerContext } from './yoga.ts';
 
+/** 4429 as in HTTP 429: the client may reconnect once it can keep up. */
+export const SLOW_CONSUMER_CLOSE_CODE = 4429;
+
 /** Cookie-authenticated sockets must come from our own pages (cross-site WebSocket hijacking). */
 function sameOrigin(origin: string | undefined, host: string | undefined, trusted: string[] = []): boolean {
   if (!origin || !host) return false;
@@ -73,7 +76,11 @@ export function attachWebSocketServer(
           operationName: payload.operationName,
           document: parse(payload.query),
           variableValues: payload.variables,
-          contextValue: await contextFactory({ connectionViewer: viewers.get(ctx.extra) ?? null }),
+          contextValue: await contextFactory({
+            connectionViewer: viewers.get(ctx.extra) ?? null,
+            // Memory stays bounded either way (the queue is dropped); the code tells the client why.
+            onSlowConsumer: () => ctx.extra.socket.close(SLOW_CONSUMER_CLOSE_CODE, 'subscriber too slow'),
+          }),
           rootValue: { execute: execute as (args: ExecutionArgs) => OperationResult, subscribe: subscribe as (args: ExecutionArgs) => OperationResult },
         };
         const errors = validate(args.schema, args.document);

@@ -2,20 +2,28 @@
  * The GraphQL server: schema, per-request context, error masking, limits and
  * the session cookie / CSRF handling that keeps transport details out of resolvers.
  */
+import type { ServerResponse } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { resolveViewer, type Viewer } from '../auth/viewer.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
 import type { Context } from '../context.ts';
 import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
+import { SlowConsumerError } from '../realtime/bounded-stream.ts';
 import { schema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
+import { freshContextPerEvent } from './fresh-context-per-event.ts';
 
 /** What the transports hand to the context factory. */
 export interface ServerContext {
   /** graphql-ws resolves the viewer once, at connection time. */
   connectionViewer?: Viewer | null;
+  /** graphql-ws: closes the socket with 4429 when a subscriber falls too far behind. */
+  onSlowConsumer?: () => void;
+  /** Set by the Node adapter for HTTP requests (an SSE stream is reset through it). */
+  res?: ServerResponse;
 }
 
 /** A WebSocket carries no per-message headers: its Origin is checked once, at connection. */
@@ -44,6 +52,7 @@ function toGraphQLError(error: unknown, message: string, isDev?: boolean): Error
     return new GraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT', issues: original.issues } });
   }
   if (original instanceof NotFoundError) return new GraphQLError(original.message, { extensions: { code: 'NOT_FOUND' } });
+  if (original instanceof SlowConsumerError) return new GraphQLError(original.message, { extensions: { code: 'SLOW_CONSUMER' } });
   return maskError(error, message, isDev);
 }
 
@@ -64,6 +73,15 @@ const cookiePlugin: Plugin = {
     for (const cookie of pendingCookies.get(request) ?? []) response.headers.append('set-cookie', cookie);
   },
 };
+
+/** One debug line per operation; variables pass through the logger's redaction paths. */
+function operationLog(logger: Services['logger']): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      logger.debug({ operationName: args.operationName ?? null, variables: args.variableValues ?? {} }, 'graphql operation');
+    },
+  };
+}
 
 export function createGraphQLServer(services: Services): YogaServerInstance<ServerContext, Context> {
   const { logger, config } = services;
@@ -90,11 +108,14 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       }),
       csrfPlugin,
       cookiePlugin,
+      operationLog(logger),
+      usePrometheus({ endpoint: false, registry: services.metrics.prometheus.registry }),
+      freshContextPerEvent(),
     ],
-    context: async ({ request, connectionViewer }: YogaContextInput): Promise<Context> => {
+    context: async ({ request, connectionViewer, onSlowConsumer, res }: YogaContextInput): Promise<Context> => {
       const cookies: string[] = [];
       if (connectionViewer !== undefined) {
-        return { viewer: connectionViewer, services, csrfVerified: true, session: { start: () => {}, clear: () => {} } };
+        return { viewer: connectionViewer, services, csrfVerified: true, session: { start: () => {}, clear: () => {} }, onSlowConsumer };
       }
       if (!request) throw new Error('an HTTP request or a connection viewer is required');
       const secure = request.url.startsWith('https:');
@@ -107,6 +128,8 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
         viewer,
         services,
         csrfVerified: viewer?.via === 'session' && request.headers.get('x-csrf-token') === viewer.csrfToken,
+        // SSE has no close codes: the stream is cut, and the client reconnects when it can keep up.
+        onSlowConsumer: res ? () => res.destroy() : undefined,
         session: {
           start: (token, maxAge) => cookies.push(sessionCookie(token, maxAge, secure)),
           clear: () => cookies.push(sessionCookie('', 0, secure)),

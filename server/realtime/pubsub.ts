@@ -1,8 +1,14 @@
 /**
- * Typed pub/sub for execution state changes. In memory by default; the live
- * monitor swaps in a Redis-backed event target for several instances.
+ * Typed pub/sub for execution state changes and tool health. In memory by
+ * default; with REDIS_URL the events go through Redis pub/sub so a subscriber
+ * on one instance sees executions that ran on another.
  */
-import { createPubSub } from 'graphql-yoga';
+import { setMaxListeners } from 'node:events';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub, type PubSub } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createBoundedStream, type BoundedStream } from './bounded-stream.ts';
 
 export type ExecutionEventKind = 'created' | 'pending_approval' | 'running' | 'retrying' | 'finished';
 
@@ -17,16 +23,133 @@ export interface ExecutionEvent {
   at: string;
 }
 
+export type ToolHealth = 'OK' | 'DEGRADED' | 'FAILING';
+
+export interface ToolHealthEvent {
+  organizationId: string;
+  toolId: string;
+  health: ToolHealth;
+  previous: ToolHealth;
+  at: string;
+}
+
 export type Topics = {
   [key: `executions:${string}`]: [ExecutionEvent];
+  [key: `tool-health:${string}`]: [ToolHealthEvent];
 };
 
-export type SwitchboardPubSub = ReturnType<typeof createPubSub<Topics>>;
+export type Topic = keyof Topics & string;
+export type TopicEvent<K extends Topic> = Topics[K][0];
+
+export interface StreamOptions<T> {
+  /** Events waiting unread beyond this many end the stream (see bounded-stream.ts). */
+  limit: number;
+  /** Applied before queueing, so filtered-out events cost a subscriber nothing. */
+  filter?: (event: T) => boolean;
+  onOverflow?: () => void;
+  /** Called once when the stream ends, whatever the reason. */
+  onEnd?: () => void;
+}
+
+export interface SwitchboardPubSub extends PubSub<Topics> {
+  readonly kind: 'memory' | 'redis';
+  /** A bounded subscription: what the live monitor hands to GraphQL. */
+  stream<K extends Topic>(topic: K, options: StreamOptions<TopicEvent<K>>): BoundedStream<TopicEvent<K>>;
+  /** Events published by this process only (not those relayed from other instances). */
+  onLocalPublish(listener: (topic: string, event: unknown) => void): () => void;
+  close(): Promise<void>;
+}
+
+interface DetailEvent {
+  type: string;
+  detail: unknown;
+}
+
+/** The part of an EventTarget the pub/sub uses; both the DOM one and Redis' satisfy it. */
+interface MinimalEventTarget {
+  addEventListener(type: string, listener: (event: DetailEvent) => void): void;
+  removeEventListener(type: string, listener: (event: DetailEvent) => void): void;
+  dispatchEvent(event: DetailEvent): boolean;
+}
+
+function build(target: MinimalEventTarget, kind: 'memory' | 'redis', close: () => Promise<void>, logger?: Logger): SwitchboardPubSub {
+  const taps = new Set<(topic: string, event: unknown) => void>();
+  const tapped: MinimalEventTarget = {
+    addEventListener: (type, listener) => target.addEventListener(type, listener),
+    removeEventListener: (type, listener) => target.removeEventListener(type, listener),
+    dispatchEvent(event) {
+      for (const tap of taps) {
+        try {
+          tap(event.type, event.detail);
+        } catch (error) {
+          logger?.warn({ err: error }, 'pubsub: a local listener failed');
+        }
+      }
+      return target.dispatchEvent(event);
+    },
+  };
+  const base = createPubSub<Topics>({ eventTarget: tapped as unknown as NonNullable<Parameters<typeof createPubSub<Topics>>[0]>['eventTarget'] });
+  return {
+    ...base,
+    kind,
+    stream<K extends Topic>(topic: K, options: StreamOptions<TopicEvent<K>>) {
+      const listener = (event: DetailEvent): void => {
+        const detail = event.detail as TopicEvent<K>;
+        if (!options.filter || options.filter(detail)) stream.push(detail);
+      };
+      const stream = createBoundedStream<TopicEvent<K>>({
+        limit: options.limit,
+        onOverflow: options.onOverflow,
+        onEnd: () => {
+          target.removeEventListener(topic, listener);
+          options.onEnd?.();
+        },
+      });
+      target.addEventListener(topic, listener);
+      return stream;
+    },
+    onLocalPublish(listener) {
+      taps.add(listener);
+      return () => taps.delete(listener);
+    },
+    close,
+  };
+}
 
 export function createInMemoryPubSub(): SwitchboardPubSub {
-  return createPubSub<Topics>();
+  const target = new EventTarget();
+  // Every live subscriber of an organization listens on its topic: thousands are expected, not a leak.
+  setMaxListeners(0, target);
+  return build(target as unknown as MinimalEventTarget, 'memory', async () => {});
+}
+
+/** Two connections: a Redis connection in subscriber mode can do nothing else. */
+export function createRedisPubSub(url: string, logger?: Logger): SwitchboardPubSub {
+  const connection = { maxRetriesPerRequest: 3, enableAutoPipelining: true };
+  const publishClient = new Redis(url, connection);
+  const subscribeClient = new Redis(url, connection);
+  for (const client of [publishClient, subscribeClient]) {
+    client.on('error', (error: Error) => logger?.warn({ err: error.message }, 'pubsub: redis error'));
+  }
+  const target = createRedisEventTarget({ publishClient, subscribeClient }) as unknown as MinimalEventTarget;
+  return build(
+    target,
+    'redis',
+    async () => {
+      await Promise.all([publishClient, subscribeClient].map((client) => client.quit().catch(() => client.disconnect())));
+    },
+    logger,
+  );
+}
+
+export function createPubSubFor(redisUrl: string | null, logger?: Logger): SwitchboardPubSub {
+  return redisUrl ? createRedisPubSub(redisUrl, logger) : createInMemoryPubSub();
 }
 
 export function executionTopic(organizationId: string): `executions:${string}` {
   return `executions:${organizationId}`;
+}
+
+export function toolHealthTopic(organizationId: string): `tool-health:${string}` {
+  return `tool-health:${organizationId}`;
 }

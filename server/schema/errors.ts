@@ -2,7 +2,7 @@
  * Expected mutation failures as GraphQL types: every one implements `Error`.
  * The classes are the domain's own (server/errors.ts); this file only gives them a shape.
  */
-import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.ts';
+import { ConflictError, FeatureDisabledError, NotFoundError, ValidationError, type FieldIssue } from '../errors.ts';
 import { builder } from './builder.ts';
 
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
@@ -24,7 +24,7 @@ builder.objectType(ConflictError, {
   fields: (t) => ({ field: t.exposeString('field', { nullable: true }) }),
 });
 
-const FieldIssueRef = builder.objectRef<FieldIssue>('FieldIssue').implement({
+export const FieldIssueRef = builder.objectRef<FieldIssue>('FieldIssue').implement({
   fields: (t) => ({
     field: t.exposeString('field', { description: 'Dotted path of the input field, e.g. `configuration.url`.' }),
     message: t.exposeString('message'),
@@ -42,3 +42,14 @@ builder.objectType(ValidationError, {
 
 /** The failures most mutations can return. */
 export const MUTATION_ERRORS = [NotFoundError, ConflictError, ValidationError];
+
+builder.objectType(FeatureDisabledError, {
+  name: 'FeatureDisabledError',
+  description: 'The tool type is switched off for this organization (see setFeatureFlag).',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof FeatureDisabledError,
+  fields: (t) => ({ feature: t.exposeString('feature') }),
+});
+
+/** Mutations that create or run tools can also meet a disabled tool type. */
+export const TOOL_MUTATION_ERRORS = [...MUTATION_ERRORS, FeatureDisabledError];

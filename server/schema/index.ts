@@ -9,8 +9,13 @@ import './tools/tool-mutations.ts';
 import './assistants/assistant.ts';
 import './assistants/assistant-mutations.ts';
 import './executions/execution.ts';
+import './executions/execution-mutations.ts';
+import './executions/execution-subscriptions.ts';
+import './metrics/metrics.ts';
 import './secrets/secret.ts';
 import './audit/audit-log.ts';
+import './integrations/integrations.ts';
+import './library/library.ts';
 
 export const schema = builder.toSchema();
 

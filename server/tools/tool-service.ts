@@ -7,13 +7,15 @@
 import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Prisma } from '../db/database.ts';
-import type { Tool, ToolVersion } from '../db/generated/prisma/client.ts';
-import { isUniqueViolation, isUuid, toJson } from '../db/json.ts';
+import type { Prisma as P, Tool, ToolVersion } from '../db/generated/prisma/client.ts';
+import { isUniqueViolation, isUuid, toDbJson, toJson } from '../db/json.ts';
 import { AccessError, ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
+import { assertToolTypeEnabled } from '../organizations/feature-flags.ts';
 import { hasRole } from '../security/roles.ts';
 import { byteLength, checkFunctionDefinition, isJsonObject } from './function-definition.ts';
 import { TOOL_LIMITS, TOOL_NAME_PATTERN, TRIGGER_CONTEXTS } from './limits.ts';
+import { checkToolMessages, type ToolMessages } from './tool-messages.ts';
 
 export type ToolTypeName = 'ENDPOINT' | 'CODE' | 'LAMBDA';
 
@@ -39,6 +41,8 @@ export interface CreateToolInput {
   retryAttempts?: number | null;
   isPublic?: boolean | null;
   isTemplate?: boolean | null;
+  /** Spoken while the tool runs (see tool-messages.ts); not versioned, like isActive. */
+  messages?: JsonValue | null;
 }
 
 export type UpdateToolInput = { [K in keyof Omit<CreateToolInput, 'type'>]?: CreateToolInput[K] | null } & {
@@ -75,6 +79,7 @@ type ToolState = {
   retryAttempts: number;
   isPublic: boolean;
   isTemplate: boolean;
+  messages: ToolMessages | null;
 };
 
 function stateOf(tool: Tool): ToolState {
@@ -92,6 +97,7 @@ function stateOf(tool: Tool): ToolState {
     retryAttempts: tool.retryAttempts,
     isPublic: tool.isPublic,
     isTemplate: tool.isTemplate,
+    messages: (tool.messages ?? null) as ToolMessages | null,
   };
 }
 
@@ -132,8 +138,15 @@ async function validateState(deps: ToolDeps, state: ToolState): Promise<ToolStat
     const configIssues = await deps.validateConfiguration(state.type, state.configuration);
     issues.push(...configIssues.map((issue) => ({ ...issue, field: `configuration.${issue.field}` })));
   }
+  let messages: ToolMessages | null = null;
+  try {
+    messages = checkToolMessages(state.messages as JsonValue | null);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    issues.push(...error.issues);
+  }
   if (issues.length) throw new ValidationError(issues);
-  return { ...state, allowedContexts: [...contexts], functionDefinition: checked.definition };
+  return { ...state, allowedContexts: [...contexts], functionDefinition: checked.definition, messages };
 }
 
 function assertCanPublish(actor: Actor, wantsPublic: boolean | null | undefined): void {
@@ -160,7 +173,12 @@ function snapshotData(state: ToolState, version: number, actor: Actor) {
 }
 
 function toolData(state: ToolState) {
-  return { ...state, configuration: toJson(state.configuration), functionDefinition: toJson(state.functionDefinition) };
+  return {
+    ...state,
+    configuration: toJson(state.configuration),
+    functionDefinition: toJson(state.functionDefinition),
+    messages: toDbJson(state.messages as JsonValue | null),
+  };
 }
 
 function nameConflict(name: string): ConflictError {
@@ -173,7 +191,11 @@ export async function findTool(prisma: Prisma, actor: Actor, id: string): Promis
   return tool;
 }
 
-export async function createTool(deps: ToolDeps, actor: Actor, input: CreateToolInput): Promise<Tool> {
+/** A validated new tool, not yet written: what import dry runs and all-or-nothing batches work with. */
+export type PreparedTool = ToolState;
+
+/** Everything createTool checks (validation, publish role, feature flags), without writing. */
+export async function prepareTool(deps: ToolDeps, actor: Actor, input: CreateToolInput): Promise<PreparedTool> {
   assertCanPublish(actor, input.isPublic);
   const state = await validateState(deps, {
     name: input.name,
@@ -189,29 +211,51 @@ export async function createTool(deps: ToolDeps, actor: Actor, input: CreateTool
     retryAttempts: input.retryAttempts ?? 0,
     isPublic: input.isPublic ?? false,
     isTemplate: input.isTemplate ?? false,
+    messages: (input.messages ?? null) as ToolMessages | null,
   });
-  const count = await deps.prisma.tool.count({ where: { organizationId: actor.organizationId } });
-  if (count >= TOOL_LIMITS.toolsPerOrganization) {
+  await assertToolTypeEnabled(deps.prisma, actor.organizationId, state.type);
+  return state;
+}
+
+export async function assertToolCapacity(prisma: Prisma, actor: Actor, adding: number): Promise<void> {
+  const count = await prisma.tool.count({ where: { organizationId: actor.organizationId } });
+  if (count + adding > TOOL_LIMITS.toolsPerOrganization) {
     throw new ValidationError([{ field: 'name', message: `an organization can have at most ${TOOL_LIMITS.toolsPerOrganization} tools` }]);
   }
+}
+
+/** Writes a prepared tool inside the caller's transaction (version 1, snapshot, audit entry). */
+export async function insertPreparedTool(tx: P.TransactionClient, actor: Actor, state: PreparedTool, action = 'tool.create'): Promise<Tool> {
+  const tool = await tx.tool.create({
+    data: {
+      ...toolData(state),
+      organizationId: actor.organizationId,
+      createdById: actor.userId,
+      version: 1,
+      versions: { create: snapshotData(state, 1, actor) },
+    },
+  });
+  await recordAudit(tx, actor, { action, entityType: 'Tool', entityId: tool.id, after: state });
+  return tool;
+}
+
+export async function createTool(deps: ToolDeps, actor: Actor, input: CreateToolInput, action = 'tool.create'): Promise<Tool> {
+  const state = await prepareTool(deps, actor, input);
+  await assertToolCapacity(deps.prisma, actor, 1);
   try {
-    return await deps.prisma.$transaction(async (tx) => {
-      const tool = await tx.tool.create({
-        data: {
-          ...toolData(state),
-          organizationId: actor.organizationId,
-          createdById: actor.userId,
-          version: 1,
-          versions: { create: snapshotData(state, 1, actor) },
-        },
-      });
-      await recordAudit(tx, actor, { action: 'tool.create', entityType: 'Tool', entityId: tool.id, after: state });
-      return tool;
-    });
+    return await deps.prisma.$transaction((tx) => insertPreparedTool(tx, actor, state, action));
   } catch (error) {
     if (isUniqueViolation(error)) throw nameConflict(state.name);
     throw error;
   }
+}
+
+/**
+ * Replaces an existing tool's definition with a prepared one inside the
+ * caller's transaction (a new version when anything versioned changed).
+ */
+export async function overwriteWithPrepared(tx: P.TransactionClient, actor: Actor, current: Tool, next: PreparedTool, action: string): Promise<Tool> {
+  return applyStateIn(tx, actor, current, { ...next, isPublic: current.isPublic }, action, null);
 }
 
 async function applyState(
@@ -222,27 +266,36 @@ async function applyState(
   action: string,
   expectedVersion?: number | null,
 ): Promise<Tool> {
-  const before = stateOf(current);
-  const versioned = VERSIONED_FIELDS.some((field) => JSON.stringify(before[field]) !== JSON.stringify(next[field]));
-  const version = versioned ? current.version + 1 : current.version;
   try {
-    return await deps.prisma.$transaction(async (tx) => {
-      // The version in the WHERE makes concurrent saves of one tool serialise: the loser changes nothing.
-      const updated = await tx.tool.updateMany({
-        where: { id: current.id, organizationId: actor.organizationId, version: expectedVersion ?? current.version },
-        data: { ...toolData(next), version },
-      });
-      if (updated.count === 0) {
-        throw new ConflictError('the tool was changed by someone else; reload it and try again', 'expectedVersion');
-      }
-      if (versioned) await tx.toolVersion.create({ data: { ...snapshotData(next, version, actor), toolId: current.id } });
-      await recordAudit(tx, actor, { action, entityType: 'Tool', entityId: current.id, before, after: next });
-      return tx.tool.findUniqueOrThrow({ where: { id: current.id } });
-    });
+    return await deps.prisma.$transaction((tx) => applyStateIn(tx, actor, current, next, action, expectedVersion));
   } catch (error) {
     if (isUniqueViolation(error)) throw nameConflict(next.name);
     throw error;
   }
+}
+
+async function applyStateIn(
+  tx: P.TransactionClient,
+  actor: Actor,
+  current: Tool,
+  next: ToolState,
+  action: string,
+  expectedVersion: number | null | undefined,
+): Promise<Tool> {
+  const before = stateOf(current);
+  const versioned = VERSIONED_FIELDS.some((field) => JSON.stringify(before[field]) !== JSON.stringify(next[field]));
+  const version = versioned ? current.version + 1 : current.version;
+  // The version in the WHERE makes concurrent saves of one tool serialise: the loser changes nothing.
+  const updated = await tx.tool.updateMany({
+    where: { id: current.id, organizationId: actor.organizationId, version: expectedVersion ?? current.version },
+    data: { ...toolData(next), version },
+  });
+  if (updated.count === 0) {
+    throw new ConflictError('the tool was changed by someone else; reload it and try again', 'expectedVersion');
+  }
+  if (versioned) await tx.toolVersion.create({ data: { ...snapshotData(next, version, actor), toolId: current.id } });
+  await recordAudit(tx, actor, { action, entityType: 'Tool', entityId: current.id, before, after: next });
+  return tx.tool.findUniqueOrThrow({ where: { id: current.id } });
 }
 
 export async function updateTool(deps: ToolDeps, actor: Actor, id: string, input: UpdateToolInput): Promise<Tool> {
@@ -263,12 +316,14 @@ export async function updateTool(deps: ToolDeps, actor: Actor, id: string, input
     retryAttempts: input.retryAttempts ?? base.retryAttempts,
     isPublic: input.isPublic ?? base.isPublic,
     isTemplate: input.isTemplate ?? base.isTemplate,
+    messages: input.messages !== undefined ? ((input.messages ?? null) as ToolMessages | null) : base.messages,
   };
   // A rename must carry the function definition's name along with it.
   if (input.name && !input.functionDefinition && isJsonObject(merged.functionDefinition)) {
     merged.functionDefinition = { ...merged.functionDefinition, name: input.name };
   }
   const next = await validateState(deps, merged);
+  if (next.type !== base.type) await assertToolTypeEnabled(deps.prisma, actor.organizationId, next.type);
   return applyState(deps, actor, current, next, 'tool.update', input.expectedVersion);
 }
 

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { buildApp, type App } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -34,7 +35,7 @@ export interface TestApp {
 
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { engine?: 'postgresql' | 'pglite'; onQuery?: (sql: string) => void } = {},
+  options: { engine?: 'postgresql' | 'pglite'; onQuery?: (sql: string) => void; logger?: Logger } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(options);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'switchboard-test-'));
@@ -46,7 +47,7 @@ export async function startTestApp(
     SWITCHBOARD_PYTHON_POOL_SIZE: '0',
     ...env,
   });
-  const app = await buildApp(config, { database: db.database });
+  const app = await buildApp(config, { database: db.database, ...(options.logger ? { logger: options.logger } : {}) });
   const url = await app.start(0, '127.0.0.1');
   return {
     app,

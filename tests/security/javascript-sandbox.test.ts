@@ -161,15 +161,16 @@ describe('runaway code', () => {
 
 describe('memory', () => {
   it('stops unbounded allocation with MEMORY_LIMIT', async () => {
-    await expectCode(fn('const keep = []; for (;;) keep.push(new Array(100000).fill(7));'), 'MEMORY_LIMIT');
+    await expectCode(fn('const keep = []; for (;;) keep.push(new Array(100000).fill(7));'), 'MEMORY_LIMIT', { execution_timeout: 10 });
   });
 
   it('stops huge distinct strings with MEMORY_LIMIT', async () => {
-    await expectCode(fn('const block = "x".repeat(1 << 20); const keep = []; for (let i = 0; ; i++) keep.push(block + i);'), 'MEMORY_LIMIT');
+    // A generous deadline: on a loaded machine filling 16 MB can outlast the usual 1 s, and the point is the code.
+    await expectCode(fn('const block = "x".repeat(1 << 20); const keep = []; for (let i = 0; ; i++) keep.push(block + i);'), 'MEMORY_LIMIT', { execution_timeout: 10 });
   });
 
   it('stops a self-extending promise chain with MEMORY_LIMIT', async () => {
-    await expectCode(fn('const spin = () => Promise.resolve().then(spin); spin(); await new Promise(() => {});'), 'MEMORY_LIMIT');
+    await expectCode(fn('const spin = () => Promise.resolve().then(spin); spin(); await new Promise(() => {});'), 'MEMORY_LIMIT', { execution_timeout: 10 });
   });
 
   it('refuses a single string beyond the engine limit', async () => {

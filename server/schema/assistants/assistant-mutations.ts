@@ -31,7 +31,8 @@ const AssignToolInput = builder.inputType('AssignToolInput', {
     assistantId: t.id({ required: true }),
     toolId: t.id({ required: true }),
     enabled: t.boolean(),
-    customConfiguration: t.field({ type: 'JSON' }),
+    customConfiguration: t.field({ type: 'JSON', description: "Deep-merged over the tool's configuration; `function_description` also replaces the description the LLM sees." }),
+    messages: t.field({ type: 'JSON', description: "Spoken messages for this assistant, merged key by key over the tool's." }),
   }),
 });
 
@@ -41,6 +42,7 @@ const ConfigureToolAssignmentInput = builder.inputType('ConfigureToolAssignmentI
     enabled: t.boolean(),
     customConfiguration: t.field({ type: 'JSON', description: 'Replaces the override; use clearCustomConfiguration to remove it.' }),
     clearCustomConfiguration: t.boolean(),
+    messages: t.field({ type: 'JSON', description: 'Replaces the spoken messages; null clears them.' }),
   }),
 });
 

@@ -14,6 +14,16 @@ export const AssistantRef = builder.prismaObject('Assistant', {
       description: 'Assigned tools in execution order.',
       query: { orderBy: [{ executionOrder: 'asc' }, { createdAt: 'asc' }] },
     }),
+    hasServerSecret: t.boolean({
+      description: 'Whether a server secret for Vapi/Retell requests is set (setAssistantServerSecret).',
+      select: { serverSecretHash: true },
+      resolve: (assistant) => assistant.serverSecretHash !== null,
+    }),
+    hasRetellKey: t.boolean({
+      description: 'Whether Retell signatures are verified (setAssistantRetellKey).',
+      select: { retellApiKey: true },
+      resolve: (assistant) => assistant.retellApiKey !== null,
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -30,6 +40,11 @@ export const ToolAssignmentRef = builder.prismaObject('AssistantTool', {
       type: 'JSON',
       nullable: true,
       description: "Deep-merged over the tool's configuration when this assistant runs it.",
+    }),
+    messages: t.expose('messages', {
+      type: 'JSON',
+      nullable: true,
+      description: "Spoken messages for this assistant, merged key by key over the tool's.",
     }),
     executionOrder: t.exposeInt('executionOrder'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

@@ -6,7 +6,7 @@ import { addMember, removeMember, updateMemberRole } from '../../organizations/m
 import { builder } from '../builder.ts';
 import { MUTATION_ERRORS } from '../errors.ts';
 import { actorOf } from '../viewer-actor.ts';
-import { RoleEnum, ViewerRef } from './organization.ts';
+import { ApiKeyRef, MemberRef, RoleEnum, ViewerRef } from './organization.ts';
 
 const LoginInput = builder.inputType('LoginInput', {
   fields: (t) => ({
@@ -106,34 +106,34 @@ builder.mutationFields((t) => ({
       return { apiKeyId: apiKey.id, key };
     },
   }),
-  revokeApiKey: t.prismaField({
-    type: 'ApiKey',
+  revokeApiKey: t.field({
+    type: ApiKeyRef,
     authScopes: { role: 'ADMIN' },
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'RevokeApiKeyResult' } },
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
-    resolve: (_query, _root, { input }, context) => revokeApiKey(context.services.prisma, actorOf(context), String(input.id)),
+    resolve: (_root, { input }, context) => revokeApiKey(context.services.prisma, actorOf(context), String(input.id)),
   }),
-  addMember: t.prismaField({
-    type: 'Membership',
+  addMember: t.field({
+    type: MemberRef,
     authScopes: { role: 'ADMIN' },
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'AddMemberResult' } },
     args: { input: t.arg({ type: AddMemberInput, required: true }) },
-    resolve: (_query, _root, { input }, context) => addMember(context.services.prisma, actorOf(context), input),
+    resolve: (_root, { input }, context) => addMember(context.services.prisma, actorOf(context), input),
   }),
-  updateMemberRole: t.prismaField({
-    type: 'Membership',
+  updateMemberRole: t.field({
+    type: MemberRef,
     authScopes: { role: 'ADMIN' },
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'UpdateMemberRoleResult' } },
     args: { input: t.arg({ type: UpdateMemberRoleInput, required: true }) },
-    resolve: (_query, _root, { input }, context) =>
+    resolve: (_root, { input }, context) =>
       updateMemberRole(context.services.prisma, actorOf(context), String(input.memberId), input.role),
   }),
-  removeMember: t.prismaField({
-    type: 'Membership',
+  removeMember: t.field({
+    type: MemberRef,
     authScopes: { role: 'ADMIN' },
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'RemoveMemberResult' } },
     args: { input: t.arg({ type: RemoveMemberInput, required: true }) },
-    resolve: (_query, _root, { input }, context) =>
+    resolve: (_root, { input }, context) =>
       removeMember(context.services.prisma, actorOf(context), String(input.memberId)),
   }),
 }));

@@ -37,7 +37,7 @@ builder.prismaObject('User', {
   }),
 });
 
-builder.prismaObject('Membership', {
+export const MemberRef = builder.prismaObject('Membership', {
   name: 'Member',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -48,7 +48,7 @@ builder.prismaObject('Membership', {
   }),
 });
 
-builder.prismaObject('ApiKey', {
+export const ApiKeyRef = builder.prismaObject('ApiKey', {
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),

@@ -1,6 +1,6 @@
 import { createTool, deleteTool, rollbackTool, updateTool } from '../../tools/tool-service.ts';
 import { builder } from '../builder.ts';
-import { MUTATION_ERRORS } from '../errors.ts';
+import { MUTATION_ERRORS, TOOL_MUTATION_ERRORS } from '../errors.ts';
 import { actorOf } from '../viewer-actor.ts';
 import { ToolRef, ToolTypeEnum } from './tool.ts';
 
@@ -8,6 +8,7 @@ const toolFields = {
   displayName: 'Shown in the dashboard; defaults to the name.',
   configuration: 'Type-specific configuration (see the README for each type).',
   functionDefinition: 'OpenAI function definition; `parameters` must be a JSON Schema object.',
+  messages: 'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs }, requestComplete, requestFailed }.',
 };
 
 const CreateToolInput = builder.inputType('CreateToolInput', {
@@ -25,6 +26,7 @@ const CreateToolInput = builder.inputType('CreateToolInput', {
     retryAttempts: t.int(),
     isPublic: t.boolean({ description: 'Publish to the marketplace (ADMIN).' }),
     isTemplate: t.boolean(),
+    messages: t.field({ type: 'JSON', description: toolFields.messages }),
   }),
 });
 
@@ -45,6 +47,7 @@ const UpdateToolInput = builder.inputType('UpdateToolInput', {
     retryAttempts: t.int(),
     isPublic: t.boolean(),
     isTemplate: t.boolean(),
+    messages: t.field({ type: 'JSON', description: `${toolFields.messages} Null clears them.` }),
   }),
 });
 
@@ -59,7 +62,7 @@ builder.mutationFields((t) => ({
   createTool: t.field({
     type: ToolRef,
     authScopes: { role: 'MEMBER' },
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'CreateToolResult' } },
+    errors: { types: TOOL_MUTATION_ERRORS, directResult: true, union: { name: 'CreateToolResult' } },
     args: { input: t.arg({ type: CreateToolInput, required: true }) },
     resolve: (_root, { input }, context) =>
       createTool(context.services, actorOf(context), { ...input, type: input.type, configuration: input.configuration ?? undefined, functionDefinition: input.functionDefinition ?? undefined }),
@@ -67,7 +70,7 @@ builder.mutationFields((t) => ({
   updateTool: t.field({
     type: ToolRef,
     authScopes: { role: 'MEMBER' },
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'UpdateToolResult' } },
+    errors: { types: TOOL_MUTATION_ERRORS, directResult: true, union: { name: 'UpdateToolResult' } },
     args: { input: t.arg({ type: UpdateToolInput, required: true }) },
     resolve: (_root, { input }, context) => {
       const { id, ...patch } = input;

@@ -1,6 +1,7 @@
 import type { Prisma as P } from '../../db/generated/prisma/client.ts';
 import { uuidOrNil } from '../../db/json.ts';
 import { builder } from '../builder.ts';
+import { ToolExecutionRef } from '../executions/execution.ts';
 import { actorOf } from '../viewer-actor.ts';
 
 export const ToolTypeEnum = builder.enumType('ToolType', {
@@ -30,6 +31,12 @@ export const ToolRef = builder.prismaObject('Tool', {
     version: t.exposeInt('version'),
     isPublic: t.exposeBoolean('isPublic'),
     isTemplate: t.exposeBoolean('isTemplate'),
+    messages: t.expose('messages', {
+      type: 'JSON',
+      nullable: true,
+      description: 'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs }, requestComplete, requestFailed }.',
+    }),
+    installCount: t.exposeInt('installCount', { description: 'How many times it was installed from the marketplace.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     createdBy: t.relation('createdBy', { nullable: true }),
@@ -49,6 +56,23 @@ export const ToolRef = builder.prismaObject('Tool', {
         });
         const counts = new Map(rows.map((row) => [row.toolId, row._count._all]));
         return ids.map((id) => counts.get(id) ?? 0);
+      },
+      resolve: (tool) => tool.id,
+    }),
+    lastExecution: t.loadable({
+      type: ToolExecutionRef,
+      nullable: true,
+      description: 'The most recent execution of this tool.',
+      load: async (ids: string[], context) => {
+        // DISTINCT ON picks each tool's newest row from the (tool_id, started_at DESC) index in one statement.
+        const latest = await context.services.prisma.$queryRaw<Array<{ id: string }>>`
+          SELECT DISTINCT ON (tool_id) id FROM tool_execution_logs
+          WHERE tool_id = ANY(${ids}::uuid[]) ORDER BY tool_id, started_at DESC`;
+        const rows = latest.length
+          ? await context.services.prisma.toolExecution.findMany({ where: { id: { in: latest.map((row) => row.id) } } })
+          : [];
+        const byTool = new Map(rows.map((row) => [row.toolId, row]));
+        return ids.map((id) => byTool.get(id) ?? null);
       },
       resolve: (tool) => tool.id,
     }),

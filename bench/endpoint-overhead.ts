@@ -1,0 +1,202 @@
+/**
+ * Endpoint overhead: one local HTTP endpoint called directly with fetch, and
+ * the same endpoint as a tool through `executeTool` over GraphQL (HTTP, API
+ * key, logged execution). Prints added p50/p99 milliseconds and the throughput
+ * ratio at concurrency 1 and 32. Figures only, no pass/fail.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg, platform, release } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { buildApp } from '../server/app.ts';
+import { loadConfig } from '../server/config.ts';
+import { openDatabase } from '../server/db/database.ts';
+import { generateApiKey } from '../server/security/tokens.ts';
+
+/** Requests per measured phase, and a time cap so the whole run stays well under a minute. */
+const REQUESTS = { 1: 600, 32: 4_000 } as const;
+const WARMUP_REQUESTS = 300;
+const PHASE_TIME_CAP_MS = 8_000;
+const UNLIMITED = { capacity: 1e9, refillPerSecond: 1e9 };
+
+interface Phase {
+  latencies: number[];
+  seconds: number;
+  failures: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function measure(total: number, concurrency: number, once: () => Promise<boolean>): Promise<Phase> {
+  const latencies: number[] = [];
+  let failures = 0;
+  let issued = 0;
+  const started = performance.now();
+  const worker = async (): Promise<void> => {
+    while (issued < total && performance.now() - started < PHASE_TIME_CAP_MS) {
+      issued += 1;
+      const t0 = performance.now();
+      const ok = await once();
+      latencies.push(performance.now() - t0);
+      if (!ok) failures += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { latencies: latencies.sort((a, b) => a - b), seconds: (performance.now() - started) / 1000, failures };
+}
+
+export async function runEndpointOverhead(): Promise<void> {
+  const upstream = createServer((_req, res) => {
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end('{"message":"ok","order":{"id":"A-1","status":"shipped"}}');
+  });
+  upstream.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const upstreamPort = (upstream.address() as AddressInfo).port;
+  const upstreamUrl = `http://127.0.0.1:${upstreamPort}/orders`;
+
+  const databaseUrl = process.env.BENCH_DATABASE_URL ?? null;
+  const database = await openDatabase({ databaseUrl, dataDir: 'memory://', poolSize: 20 });
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    SWITCHBOARD_MASTER_KEY: Buffer.alloc(32, 3).toString('base64'),
+    SWITCHBOARD_DATA_DIR: '/tmp/switchboard-bench',
+    SWITCHBOARD_SEED_DEMO: 'false',
+    SWITCHBOARD_JS_POOL_SIZE: '0',
+    SWITCHBOARD_PYTHON_POOL_SIZE: '0',
+    SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: `127.0.0.1:${upstreamPort}`,
+  });
+  // The benchmark measures the engine, not the abuse limits, so they are lifted.
+  const app = await buildApp(config, {
+    database,
+    engine: { rateLimits: { tool: UNLIMITED, assistant: UNLIMITED, perCall: 1e9 } },
+  });
+  const base = await app.start(0, '127.0.0.1');
+
+  const prisma = app.services.prisma;
+  const organization = await prisma.organization.create({ data: { name: 'Bench', slug: `bench-${Date.now()}` } });
+  const key = generateApiKey();
+  await prisma.apiKey.create({
+    data: { organizationId: organization.id, name: 'bench', prefix: key.prefix, keyHash: key.hash, role: 'MEMBER' },
+  });
+  const tool = await prisma.tool.create({
+    data: {
+      organizationId: organization.id,
+      name: 'lookup_order',
+      displayName: 'Lookup order',
+      type: 'ENDPOINT',
+      configuration: { url: upstreamUrl, method: 'GET', query_parameters: { id: '${parameters.order_id}' } },
+      functionDefinition: {
+        name: 'lookup_order',
+        parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
+      },
+    },
+  });
+  const assistant = await prisma.assistant.create({ data: { organizationId: organization.id, name: 'Bench' } });
+  await prisma.assistantTool.create({ data: { assistantId: assistant.id, toolId: tool.id } });
+
+  const query =
+    'mutation ($input: ExecuteToolInput!) { executeTool(input: $input) { ... on ToolExecution { id status } } }';
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${key.key}` };
+  let sequence = 0;
+  const direct = async (): Promise<boolean> => {
+    const response = await fetch(`${upstreamUrl}?id=A-1`);
+    await response.arrayBuffer();
+    return response.ok;
+  };
+  const throughEngine = async (): Promise<boolean> => {
+    sequence += 1;
+    const body = JSON.stringify({
+      query,
+      variables: {
+        input: {
+          assistantId: assistant.id,
+          toolName: 'lookup_order',
+          parameters: { order_id: 'A-1' },
+          context: { callSid: `CA-bench-${sequence % 64}` },
+          toolCallId: `tc-${sequence}`,
+        },
+      },
+    });
+    const response = await fetch(`${base}/graphql`, { method: 'POST', headers, body });
+    const result = (await response.json()) as { data?: { executeTool?: { status?: string } } };
+    return result.data?.executeTool?.status === 'SUCCESS';
+  };
+
+  // The floor: an authenticated GraphQL request that runs no tool (API key lookup, parse, validate, execute).
+  const graphqlFloor = async (): Promise<boolean> => {
+    const response = await fetch(`${base}/graphql`, { method: 'POST', headers, body: '{"query":"{ __typename }"}' });
+    await response.arrayBuffer();
+    return response.ok;
+  };
+
+  await measure(WARMUP_REQUESTS, 8, direct);
+  await measure(WARMUP_REQUESTS, 8, graphqlFloor);
+  await measure(WARMUP_REQUESTS, 8, throughEngine);
+
+  const cpuList = cpus();
+  console.log('## Endpoint overhead: direct fetch vs executeTool over GraphQL');
+  console.log(`machine:  ${cpuList[0]?.model ?? 'unknown'} × ${cpuList.length} (${platform()} ${release()})`);
+  console.log(
+    `node:     ${process.version}; load average at start ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(
+    `database: ${databaseUrl ? 'PostgreSQL' : 'PGlite (embedded, in memory)'}; rate limiter: ${config.redisUrl ? 'Redis' : 'memory'}`,
+  );
+  console.log('');
+  console.log(
+    '| concurrency | requests | direct p50 | direct p99 | engine p50 | engine p99 | added p50 | added p99 | direct req/s | engine exec/s | throughput ratio | failures |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const concurrency of [1, 32] as const) {
+    const a = await measure(REQUESTS[concurrency], concurrency, direct);
+    const b = await measure(REQUESTS[concurrency], concurrency, throughEngine);
+    const fmt = (value: number): string => value.toFixed(2);
+    const rpsA = a.latencies.length / a.seconds;
+    const rpsB = b.latencies.length / b.seconds;
+    console.log(
+      `| ${concurrency} | ${a.latencies.length}/${b.latencies.length} | ${fmt(percentile(a.latencies, 50))} ms | ${fmt(percentile(a.latencies, 99))} ms | ` +
+        `${fmt(percentile(b.latencies, 50))} ms | ${fmt(percentile(b.latencies, 99))} ms | ` +
+        `${fmt(percentile(b.latencies, 50) - percentile(a.latencies, 50))} ms | ${fmt(percentile(b.latencies, 99) - percentile(a.latencies, 99))} ms | ` +
+        `${rpsA.toFixed(0)} | ${rpsB.toFixed(0)} | ${(rpsB / rpsA).toFixed(3)} | ${a.failures + b.failures} |`,
+    );
+  }
+  const inProcess = async (): Promise<boolean> => {
+    sequence += 1;
+    const row = await app.services.engine.run({
+      organizationId: organization.id,
+      assistantId: assistant.id,
+      toolName: 'lookup_order',
+      parameters: { order_id: 'A-1' },
+      context: { triggerContext: 'call', callSid: `CA-bench-${sequence % 64}`, toolCallId: `tc-${sequence}` },
+      actor: { userId: null, apiKeyId: null },
+    });
+    return row.status === 'SUCCESS';
+  };
+  const engineOnly = await measure(REQUESTS[1], 1, inProcess);
+  console.log(
+    `\nengine.run in process (no HTTP/GraphQL), concurrency 1: p50 ${percentile(engineOnly.latencies, 50).toFixed(2)} ms, ` +
+      `p99 ${percentile(engineOnly.latencies, 99).toFixed(2)} ms (includes the upstream request itself).`,
+  );
+  const floor = await measure(REQUESTS[1], 1, graphqlFloor);
+  console.log(
+    `GraphQL floor (authenticated \`{ __typename }\`, no tool), concurrency 1: p50 ${percentile(floor.latencies, 50).toFixed(2)} ms, ` +
+      `p99 ${percentile(floor.latencies, 99).toFixed(2)} ms — the part of "added" that is transport and auth rather than the engine.`,
+  );
+  const logged = await prisma.toolExecution.count({ where: { organizationId: organization.id, status: 'SUCCESS' } });
+  console.log(`logged executions: ${logged}`);
+
+  await app.stop();
+  await database.close();
+  upstream.closeAllConnections();
+  await new Promise((resolve) => upstream.close(resolve));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runEndpointOverhead();

@@ -1,0 +1,119 @@
+/**
+ * Metrics queries over 1,000,000 execution rows on PostgreSQL: the
+ * organization report for a day by the hour and for 30 days by the day, and a
+ * tool's day by the minute. Each is timed with the covering metrics index and
+ * again without it (the baseline beside it). Figures only, no pass/fail.
+ *
+ * BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres) is
+ * where a scratch database is created and dropped.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpus, platform, release } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { openDatabase } from '../server/db/database.ts';
+import { queryExecutionStats, type StatsQuery } from '../server/metrics/execution-stats.ts';
+
+const ROWS = Number(process.env.BENCH_METRICS_ROWS ?? 1_000_000);
+const TOOLS = 20;
+const DAYS = 30;
+const REPEATS = 3;
+const DAY_MS = 86_400_000;
+const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function runMetricsQuery(): Promise<void> {
+  const name = `sb_bench_${randomBytes(5).toString('hex')}`;
+  await admin(`CREATE DATABASE "${name}"`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const database = await openDatabase({ databaseUrl: url.toString(), dataDir: 'memory://', poolSize: 4 });
+  const { sql, prisma } = database;
+  try {
+    const org = await prisma.organization.create({ data: { name: 'Bench', slug: `bench-${randomBytes(4).toString('hex')}` } });
+    const types = ['ENDPOINT', 'CODE', 'LAMBDA'] as const;
+    const tools = await Promise.all(
+      Array.from({ length: TOOLS }, (_, i) =>
+        prisma.tool.create({
+          data: {
+            organizationId: org.id,
+            name: `tool_${i}`,
+            displayName: `tool ${i}`,
+            type: types[i % types.length]!,
+            functionDefinition: { name: `tool_${i}`, parameters: { type: 'object', properties: {} } },
+          },
+        }),
+      ),
+    );
+    const end = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);
+    const seeded = performance.now();
+    await sql.query(
+      `INSERT INTO "tool_execution_logs" ("id", "organization_id", "tool_id", "tool_name", "tool_version", "input_parameters",
+         "status", "started_at", "completed_at", "duration_ms", "error_code", "retry_count", "trigger_context")
+       SELECT gen_random_uuid(), $1::uuid, ($2::uuid[])[1 + i % ${TOOLS}], 'tool_' || (i % ${TOOLS}), 1, '{}'::jsonb,
+         (CASE WHEN i % 50 = 0 THEN 'TIMEOUT' WHEN i % 17 = 0 THEN 'ERROR' WHEN i % 97 = 0 THEN 'RATE_LIMITED' ELSE 'SUCCESS' END)::"ExecutionStatus",
+         $3::timestamptz - make_interval(secs => i * ${(DAYS * 86_400) / ROWS}),
+         $3::timestamptz - make_interval(secs => i * ${(DAYS * 86_400) / ROWS}) + make_interval(secs => (abs(hashint4(i)) % 3000) / 1000.0),
+         abs(hashint4(i)) % 3000,
+         CASE WHEN i % 50 = 0 THEN 'TIMEOUT' WHEN i % 17 = 0 THEN 'UPSTREAM_ERROR' WHEN i % 97 = 0 THEN 'RATE_LIMITED' END,
+         (i % 7 = 0)::int, 'call'
+       FROM generate_series(1, ${ROWS}) AS i`,
+      [org.id, tools.map((tool) => tool.id), end],
+    );
+    await sql.exec('VACUUM ANALYZE "tool_execution_logs"');
+    const seedSeconds = (performance.now() - seeded) / 1000;
+    const version = await sql.query<{ server_version: string }>('SHOW server_version');
+
+    const cases: Array<[string, StatsQuery]> = [
+      ['organization, last day by hour', { organizationId: org.id, from: new Date(end.getTime() - DAY_MS), to: end, granularity: 'hour' }],
+      ['organization, 30 days by day (all rows)', { organizationId: org.id, from: new Date(end.getTime() - DAYS * DAY_MS), to: end, granularity: 'day' }],
+      ['one tool, last day by minute', { organizationId: org.id, from: new Date(end.getTime() - DAY_MS), to: end, granularity: 'minute', toolId: tools[0]!.id }],
+    ];
+    const time = async (query: StatsQuery): Promise<{ ms: number; executions: number }> => {
+      let best = Number.POSITIVE_INFINITY;
+      let executions = 0;
+      for (let i = 0; i < REPEATS; i += 1) {
+        const started = performance.now();
+        const report = await queryExecutionStats(sql, query);
+        best = Math.min(best, performance.now() - started);
+        executions = report.totals.executions;
+      }
+      return { ms: best, executions };
+    };
+    const withIndex: Array<{ ms: number; executions: number }> = [];
+    for (const [, query] of cases) withIndex.push(await time(query));
+    await sql.exec('DROP INDEX "tool_execution_logs_metrics_idx"; ANALYZE "tool_execution_logs"');
+    const without: Array<{ ms: number; executions: number }> = [];
+    for (const [, query] of cases) without.push(await time(query));
+
+    const cpuList = cpus();
+    console.log(`## Metrics queries over ${ROWS.toLocaleString('en')} execution rows`);
+    console.log(`machine:  ${cpuList[0]?.model ?? 'unknown'} × ${cpuList.length} (${platform()} ${release()})`);
+    console.log(`node:     ${process.version}; database: PostgreSQL ${version[0]?.server_version}`);
+    console.log(`seed:     ${TOOLS} tools over ${DAYS} days, one INSERT … SELECT generate_series + VACUUM ANALYZE in ${seedSeconds.toFixed(1)} s`);
+    console.log(`each figure: best of ${REPEATS}, both queries of a report (stats and error codes) run in parallel, no cache`);
+    console.log('');
+    console.log('| query | rows counted | with metrics index ms | without (baseline) ms | speed-up |');
+    console.log('|---|---|---|---|---|');
+    for (const [i, [label]] of cases.entries()) {
+      const a = withIndex[i]!;
+      const b = without[i]!;
+      console.log(`| ${label} | ${a.executions} | ${a.ms.toFixed(0)} | ${b.ms.toFixed(0)} | ${(b.ms / a.ms).toFixed(2)}× |`);
+    }
+    console.log('');
+  } finally {
+    await database.close();
+    await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
+}
+
+if (import.meta.main) await runMetricsQuery();

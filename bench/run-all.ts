@@ -1,0 +1,8 @@
+/** `npm run bench`: every benchmark in turn, each printing its own figures. */
+import { runEndpointOverhead } from './endpoint-overhead.ts';
+import { runFanout } from './fanout.ts';
+import { runMetricsQuery } from './metrics-query.ts';
+
+await runEndpointOverhead();
+await runFanout();
+await runMetricsQuery();

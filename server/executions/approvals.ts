@@ -1,0 +1,212 @@
+/**
+ * Decisions on executions: approve or reject one waiting for approval, cancel
+ * one pending or running, and the timers that refuse an approval nobody gave
+ * in time. Every decision is a conditional transition: two deciders never both win.
+ */
+import type { Logger } from 'pino';
+import type { Prisma } from '../db/database.ts';
+import type { ToolExecution } from '../db/generated/prisma/client.ts';
+import { toJson, uuidOrNil } from '../db/json.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import type { ExecutionErrorCode, JsonObject } from '../executors/types.ts';
+import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
+import type { AttemptLoop } from './attempt-loop.ts';
+import type { EngineOptions } from './engine-options.ts';
+import { applied, publishEvent, transition } from './execution-recorder.ts';
+import type { Decider } from './execution-request.ts';
+import { fromToolRow, type Resolved } from './execution-resolver.ts';
+import { expireApprovals } from './execution-sweeps.ts';
+import { ownApprovalTimeoutSeconds } from './tool-settings.ts';
+
+export interface ApprovalDeps {
+  prisma: Prisma;
+  pubsub: SwitchboardPubSub;
+  logger: Logger;
+  clock: () => number;
+  options: EngineOptions;
+  runner: AttemptLoop;
+}
+
+export interface Approvals {
+  approve(decider: Decider, id: string): Promise<ToolExecution>;
+  reject(decider: Decider, id: string, reason?: string | null): Promise<ToolExecution>;
+  cancel(decider: Decider, id: string): Promise<ToolExecution>;
+  /** How long a new execution of this tool waits for a decision. */
+  timeoutMs(resolved: Resolved): number;
+  /** Refuses the execution at its deadline unless someone decides first. */
+  scheduleExpiry(id: string, deadline: Date): void;
+  /** Expires overdue approvals now (one, or all when no id). */
+  expire(id?: string): Promise<number>;
+  /** Restores the expiry timers of every pending approval (at start-up). */
+  restoreTimers(): Promise<void>;
+  /** Drops every timer; none is scheduled afterwards. */
+  close(): void;
+}
+
+export function createApprovals(deps: ApprovalDeps): Approvals {
+  const { prisma, pubsub, logger, clock, options, runner } = deps;
+  const timers = new Map<string, NodeJS.Timeout>();
+  let closed = false;
+  const now = (): Date => new Date(clock());
+
+  const expire = (id?: string): Promise<number> => expireApprovals(prisma, pubsub, now(), id);
+
+  function clearTimer(id: string): void {
+    timers.get(id)?.close();
+    timers.delete(id);
+  }
+
+  function scheduleExpiry(id: string, deadline: Date): void {
+    if (closed) return;
+    const timer = setTimeout(
+      () => {
+        timers.delete(id);
+        void expire(id).catch((error: unknown) =>
+          logger.error({ err: error, executionId: id }, 'approval expiry failed'),
+        );
+      },
+      Math.max(0, deadline.getTime() - clock()),
+    );
+    timer.unref();
+    timers.get(id)?.close();
+    timers.set(id, timer);
+  }
+
+  async function findOwned(decider: Decider, id: string): Promise<ToolExecution> {
+    const row = await prisma.toolExecution.findFirst({
+      where: { id: uuidOrNil(id), organizationId: decider.organizationId },
+    });
+    if (!row) throw new NotFoundError('ToolExecution');
+    return row;
+  }
+
+  async function approve(decider: Decider, id: string): Promise<ToolExecution> {
+    const row = await findOwned(decider, id);
+    if (row.status !== 'PENDING_APPROVAL')
+      throw new ConflictError(`The execution is ${row.status}, not waiting for approval`, 'id');
+    if (row.approvalDeadline && row.approvalDeadline.getTime() <= clock()) {
+      await expire(row.id);
+      throw new ConflictError('The approval window has passed; the execution was refused', 'id');
+    }
+    const runStartMs = clock();
+    const claimed = await transition(prisma, row.id, 'PENDING_APPROVAL', {
+      status: 'RUNNING',
+      decidedById: decider.userId,
+    });
+    if (!claimed) throw new ConflictError('The execution was decided by someone else meanwhile', 'id');
+    clearTimer(row.id);
+    const running = applied(row, { status: 'RUNNING', decidedById: decider.userId });
+
+    const tool = row.toolId
+      ? await prisma.tool.findFirst({ where: { id: row.toolId, organizationId: row.organizationId } })
+      : null;
+    if (!tool || !tool.isActive) {
+      const code: ExecutionErrorCode = tool ? 'TOOL_INACTIVE' : 'INVALID_CONFIGURATION';
+      const message = tool
+        ? `The tool "${tool.name}" was turned off before it was approved`
+        : 'The tool was deleted before it was approved';
+      const fields = {
+        status: 'ERROR' as const,
+        errorCode: code,
+        errorMessage: message,
+        completedAt: now(),
+        durationMs: 0,
+      };
+      await transition(prisma, row.id, 'RUNNING', fields);
+      const finished = applied(running, fields);
+      publishEvent(pubsub, 'finished', finished, fields.completedAt);
+      return finished;
+    }
+    const assignment = row.assistantId
+      ? await prisma.assistantTool.findUnique({
+          where: { assistantId_toolId: { assistantId: row.assistantId, toolId: tool.id } },
+          select: { enabled: true, customConfiguration: true },
+        })
+      : null;
+    return runner.execute(
+      running,
+      fromToolRow(tool, row.assistantId, assignment),
+      row.inputParameters as JsonObject,
+      runStartMs,
+    );
+  }
+
+  async function reject(decider: Decider, id: string, reason?: string | null): Promise<ToolExecution> {
+    const row = await findOwned(decider, id);
+    if (row.status !== 'PENDING_APPROVAL')
+      throw new ConflictError(`The execution is ${row.status}, not waiting for approval`, 'id');
+    const completedAt = now();
+    const message = reason?.trim()
+      ? `Rejected by an approver: ${reason.trim().slice(0, 500)}`
+      : 'Rejected by an approver';
+    const fields = {
+      status: 'REJECTED' as const,
+      errorCode: 'REJECTED',
+      errorMessage: message,
+      outputResult: toJson({ success: false, message, data: null }),
+      completedAt,
+      durationMs: Math.max(0, completedAt.getTime() - row.startedAt.getTime()),
+      decidedById: decider.userId,
+    };
+    if (!(await transition(prisma, row.id, 'PENDING_APPROVAL', fields))) {
+      throw new ConflictError('The execution was decided by someone else meanwhile', 'id');
+    }
+    clearTimer(row.id);
+    const finished = applied(row, fields);
+    publishEvent(pubsub, 'finished', finished, completedAt);
+    return finished;
+  }
+
+  async function cancel(decider: Decider, id: string): Promise<ToolExecution> {
+    const row = await findOwned(decider, id);
+    const running = runner.inFlight.get(row.id);
+    if (running) {
+      running.cancelled = true;
+      running.controller.abort(new DOMException('The execution was cancelled', 'AbortError'));
+      return running.promise;
+    }
+    if (row.status !== 'PENDING_APPROVAL' && row.status !== 'RUNNING') {
+      throw new ConflictError(`The execution already finished (${row.status})`, 'id');
+    }
+    // Pending, or running in another instance: the row is marked here; that instance's final write then loses.
+    const completedAt = now();
+    const message = 'The execution was cancelled';
+    const fields = {
+      status: 'CANCELLED' as const,
+      errorCode: 'CANCELLED',
+      errorMessage: message,
+      outputResult: toJson({ success: false, message, data: null }),
+      completedAt,
+      durationMs: Math.max(0, completedAt.getTime() - row.startedAt.getTime()),
+      decidedById: decider.userId,
+    };
+    if (!(await transition(prisma, row.id, row.status, fields))) {
+      throw new ConflictError('The execution changed state meanwhile', 'id');
+    }
+    clearTimer(row.id);
+    const finished = applied(row, fields);
+    publishEvent(pubsub, 'finished', finished, completedAt);
+    return finished;
+  }
+
+  function timeoutMs(resolved: Resolved): number {
+    const own = ownApprovalTimeoutSeconds(resolved.tool.configuration);
+    return (own ?? options.approvalTimeoutSeconds) * 1000;
+  }
+
+  async function restoreTimers(): Promise<void> {
+    const pending = await prisma.toolExecution.findMany({
+      where: { status: 'PENDING_APPROVAL', approvalDeadline: { not: null } },
+      select: { id: true, approvalDeadline: true },
+    });
+    for (const row of pending) if (row.approvalDeadline) scheduleExpiry(row.id, row.approvalDeadline);
+  }
+
+  function close(): void {
+    closed = true;
+    for (const timer of timers.values()) timer.close();
+    timers.clear();
+  }
+
+  return { approve, reject, cancel, timeoutMs, scheduleExpiry, expire, restoreTimers, close };
+}

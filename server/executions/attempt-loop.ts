@@ -1,0 +1,269 @@
+/**
+ * Runs a RUNNING execution to its end: the executor under the tool's deadline
+ * (an AbortSignal that reaches the socket), retries with backoff on retryable
+ * failures, the per-tool circuit breaker, then the final fields written once.
+ * Executions in flight are tracked so they can be cancelled or awaited.
+ */
+import type { Logger } from 'pino';
+import type { Prisma } from '../db/database.ts';
+import type { ExecutionStatus, ToolExecution } from '../db/generated/prisma/client.ts';
+import type {
+  ExecutableTool,
+  ExecutionContext,
+  ExecutionErrorCode,
+  ExecutionFailure,
+  Executor,
+  ExecutorOutcome,
+  JsonObject,
+  JsonValue,
+  SecretAccess,
+  TriggerContext,
+} from '../executors/types.ts';
+import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { EngineOptions } from './engine-options.ts';
+import { finishExecution, publishEvent, type Outcome } from './execution-recorder.ts';
+import type { Resolved } from './execution-resolver.ts';
+import { createNormalizer } from './result-normalizer.ts';
+import { nextRetryDelay, sleep } from './retry.ts';
+
+export interface InFlight {
+  controller: AbortController;
+  promise: Promise<ToolExecution>;
+  cancelled: boolean;
+}
+
+export interface AttemptLoopDeps {
+  prisma: Prisma;
+  pubsub: SwitchboardPubSub;
+  logger: Logger;
+  clock: () => number;
+  options: EngineOptions;
+  breaker: CircuitBreaker;
+  secrets: (organizationId: string) => SecretAccess & { revealed(): string[] };
+  executorFor(tool: ExecutableTool): Executor | undefined;
+}
+
+export interface AttemptLoop {
+  /** Runs the row (already RUNNING) and resolves with it finished. */
+  execute(row: ToolExecution, resolved: Resolved, parameters: JsonObject, runStartMs: number): Promise<ToolExecution>;
+  /** Executions this process is running now, by id. */
+  readonly inFlight: ReadonlyMap<string, InFlight>;
+}
+
+/** Failure codes with a status of their own; every other failure is ERROR. */
+const STATUS_BY_CODE: Partial<Record<ExecutionErrorCode, ExecutionStatus>> = {
+  TIMEOUT: 'TIMEOUT',
+  CANCELLED: 'CANCELLED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  REJECTED: 'REJECTED',
+  APPROVAL_TIMEOUT: 'REJECTED',
+};
+
+/** Failures that say something about the upstream's health, as opposed to the request or configuration. */
+const BREAKER_CODES = new Set<ExecutionErrorCode>(['TIMEOUT', 'SANDBOX_CRASHED', 'SANDBOX_UNAVAILABLE']);
+
+function countsAgainstBreaker(outcome: ExecutorOutcome): boolean {
+  if (outcome.ok) return false;
+  const status = outcome.meta?.status;
+  return (
+    outcome.error.retryable || BREAKER_CODES.has(outcome.error.code) || (typeof status === 'number' && status >= 500)
+  );
+}
+
+function text(value: JsonValue | undefined): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function failed(code: ExecutionErrorCode, message: string): ExecutorOutcome {
+  return { ok: false, error: { code, message, retryable: false } };
+}
+
+function abortFailure(signal: AbortSignal): ExecutionFailure {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return { code: 'TIMEOUT', message: reason.message || 'The execution deadline passed', retryable: false };
+  }
+  return { code: 'CANCELLED', message: 'The execution was cancelled', retryable: false };
+}
+
+export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
+  const { prisma, pubsub, logger, clock, options, breaker } = deps;
+  const inFlight = new Map<string, InFlight>();
+  const now = (): Date => new Date(clock());
+
+  function execute(
+    row: ToolExecution,
+    resolved: Resolved,
+    parameters: JsonObject,
+    runStartMs: number,
+  ): Promise<ToolExecution> {
+    const controller = new AbortController();
+    const entry: InFlight = { controller, cancelled: false, promise: Promise.resolve(row) };
+    entry.promise = attempts(row, resolved, parameters, runStartMs, entry).finally(() => inFlight.delete(row.id));
+    inFlight.set(row.id, entry);
+    return entry.promise;
+  }
+
+  async function attempts(
+    row: ToolExecution,
+    resolved: Resolved,
+    parameters: JsonObject,
+    runStartMs: number,
+    entry: InFlight,
+  ): Promise<ToolExecution> {
+    const { controller } = entry;
+    const { tool } = resolved;
+    const deadline = runStartMs + resolved.timeoutSeconds * 1000;
+    const deadlineTimer = setTimeout(
+      () =>
+        controller.abort(
+          new DOMException(`The tool did not finish within ${resolved.timeoutSeconds} s`, 'TimeoutError'),
+        ),
+      Math.max(0, deadline - clock()),
+    );
+    const secrets = deps.secrets(row.organizationId);
+    const context: ExecutionContext = {
+      executionId: row.id,
+      organizationId: row.organizationId,
+      assistantId: row.assistantId,
+      callSid: text((row.context as JsonObject).call_sid),
+      phoneNumber: text((row.context as JsonObject).phone_number),
+      from: text((row.context as JsonObject).from),
+      to: text((row.context as JsonObject).to),
+      userId: row.userId,
+      triggerContext: row.triggerContext as TriggerContext,
+      toolCallId: row.toolCallId,
+    };
+    publishEvent(pubsub, 'running', row, now());
+
+    let outcome: ExecutorOutcome;
+    let attempt = 0;
+    let reachedExecutor = false;
+    try {
+      const executor = deps.executorFor(tool);
+      for (;;) {
+        attempt += 1;
+        if (!executor) {
+          outcome = failed('INVALID_CONFIGURATION', `${tool.type} tools are not available on this server`);
+          break;
+        }
+        const permit = breaker.acquire(tool.id);
+        if (!permit.allowed) {
+          outcome = failed(
+            'CIRCUIT_OPEN',
+            `The tool "${tool.name}" is failing repeatedly and is paused for ${Math.ceil(permit.retryAfterMs / 1000)} s. Tell the caller it is unavailable right now.`,
+          );
+          break;
+        }
+        reachedExecutor = true;
+        outcome = await attemptOnce(executor, {
+          tool,
+          parameters,
+          context,
+          secrets,
+          signal: controller.signal,
+          deadline,
+          idempotencyKey: row.id,
+          attempt,
+        });
+        if (entry.cancelled) breaker.release(tool.id);
+        else breaker.record(tool.id, countsAgainstBreaker(outcome));
+        if (outcome.ok || controller.signal.aborted) break;
+        const delay = nextRetryDelay(
+          outcome.error,
+          attempt,
+          resolved.retryAttempts,
+          deadline,
+          clock(),
+          options.backoff,
+        );
+        if (delay === null) break;
+        publishEvent(pubsub, 'retrying', row, now());
+        if (!(await sleep(delay, controller.signal))) break;
+      }
+    } finally {
+      clearTimeout(deadlineTimer);
+    }
+
+    const fields = finalFields(outcome, entry, resolved, secrets.revealed(), attempt, runStartMs);
+    const finished: ToolExecution = { ...row, ...fields };
+    const moved = await finishExecution(prisma, row.id, fields, reachedExecutor ? resolved.toolRowId : null);
+    if (!moved) {
+      // Cancelled or swept by someone else meanwhile: their verdict stands.
+      return (await prisma.toolExecution.findUnique({ where: { id: row.id } })) ?? finished;
+    }
+    publishEvent(pubsub, 'finished', finished, fields.completedAt);
+    return finished;
+  }
+
+  async function attemptOnce(executor: Executor, input: Parameters<Executor['execute']>[0]): Promise<ExecutorOutcome> {
+    const { signal } = input;
+    let graceTimer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    // An executor that ignores its signal must not hold the caller past the deadline.
+    const abandoned = new Promise<ExecutorOutcome>((resolve) => {
+      onAbort = () => {
+        graceTimer = setTimeout(() => resolve({ ok: false, error: abortFailure(signal) }), options.abortGraceMs);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([
+        executor.execute(input).catch((error: unknown): ExecutorOutcome => {
+          logger.error({ err: error, tool: input.tool.id }, 'executor threw');
+          return failed(
+            'INTERNAL_ERROR',
+            `The tool failed unexpectedly: ${(error as Error)?.message ?? String(error)}`,
+          );
+        }),
+        abandoned,
+      ]);
+    } finally {
+      if (graceTimer) clearTimeout(graceTimer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  function finalFields(
+    outcome: ExecutorOutcome,
+    entry: InFlight,
+    resolved: Resolved,
+    revealed: string[],
+    attempts: number,
+    runStartMs: number,
+  ): Outcome {
+    const normalizer = createNormalizer(revealed, options.output);
+    const completedAt = now();
+    const common = {
+      completedAt,
+      durationMs: Math.max(0, completedAt.getTime() - runStartMs),
+      retryCount: Math.max(0, attempts - 1),
+      request: normalizer.request(outcome.request) as JsonValue | null,
+      logs: normalizer.logs(outcome.logs),
+      toolVersion: resolved.tool.version,
+    };
+    if (outcome.ok && !entry.cancelled) {
+      const result = normalizer.result(outcome.result);
+      return { ...common, status: 'SUCCESS', errorCode: null, errorMessage: null, outputResult: { ...result } };
+    }
+    let error: ExecutionFailure = outcome.ok ? abortFailure(entry.controller.signal) : outcome.error;
+    if (entry.cancelled) error = { code: 'CANCELLED', message: 'The execution was cancelled', retryable: false };
+    else if (entry.controller.signal.aborted && error.code !== 'TIMEOUT') error = abortFailure(entry.controller.signal);
+    const message = normalizer.error(error.message);
+    return {
+      ...common,
+      status: STATUS_BY_CODE[error.code] ?? 'ERROR',
+      errorCode: error.code,
+      errorMessage: message,
+      outputResult: {
+        success: false,
+        message,
+        data: error.line !== undefined ? { line: error.line, column: error.column ?? null } : null,
+      },
+    };
+  }
+
+  return { execute, inFlight };
+}

@@ -1,0 +1,248 @@
+/**
+ * The execution engine: resolve → refuse → validate → rate-limit → (approve)
+ * → run under a deadline with retries and a circuit breaker → normalize →
+ * record → publish. Plain TypeScript, shared by GraphQL, Vapi and MCP.
+ *
+ * Refusals (inactive tool, disabled assignment, context not allowed, invalid
+ * parameters, rate limits) are recorded as executions, so operators see in the
+ * log exactly what the assistant tried and why it did not run. Only requests
+ * naming something that does not exist in the organization are thrown
+ * (NotFoundError): there is nothing to attach such a row to.
+ *
+ * This file composes the parts: execution-resolver (what runs), execution-refusals
+ * (why not), attempt-loop (running it), approvals (decisions), execution-sweeps
+ * (orphans and overdue approvals).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Prisma } from '../db/database.ts';
+import type { ToolExecution } from '../db/generated/prisma/client.ts';
+import type { ExecutorRegistry } from '../executors/registry.ts';
+import type { SecretAccess } from '../executors/types.ts';
+import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
+import { createApprovals } from './approvals.ts';
+import { createAttemptLoop } from './attempt-loop.ts';
+import { createBuiltinExecutor } from './builtins.ts';
+import { createCircuitBreaker } from './circuit-breaker.ts';
+import { mergeOptions, type EngineOptions, type EngineOptionsInput } from './engine-options.ts';
+import { createCallResolver, insertExecution, publishEvent } from './execution-recorder.ts';
+import { rateLimitRefusal, refusalOf, type Refusal } from './execution-refusals.ts';
+import { contextJson, idempotencyKeyOf, type Decider, type ExecutionRequest } from './execution-request.ts';
+import { resolveRequest } from './execution-resolver.ts';
+import { markInterrupted } from './execution-sweeps.ts';
+import { createParameterValidator } from './parameter-validation.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+
+export {
+  DEFAULT_ENGINE_OPTIONS,
+  type BucketDefaults,
+  type EngineOptions,
+  type EngineOptionsInput,
+} from './engine-options.ts';
+export type { Decider, ExecutionRequest, ExecutionRequestContext } from './execution-request.ts';
+
+export interface EngineDeps {
+  prisma: Prisma;
+  registry: ExecutorRegistry;
+  secrets: (organizationId: string) => SecretAccess & { revealed(): string[] };
+  pubsub: SwitchboardPubSub;
+  rateLimiter: RateLimiter;
+  logger: Logger;
+  clock?: () => number;
+  options?: EngineOptionsInput;
+}
+
+export interface ExecutionEngine {
+  run(request: ExecutionRequest): Promise<ToolExecution>;
+  approve(decider: Decider, id: string): Promise<ToolExecution>;
+  reject(decider: Decider, id: string, reason?: string | null): Promise<ToolExecution>;
+  cancel(decider: Decider, id: string): Promise<ToolExecution>;
+  /** Marks orphaned RUNNING rows ERROR/INTERRUPTED, expires overdue approvals, starts the periodic sweep. */
+  recoverInterrupted(): Promise<number>;
+  /** One sweep now (the periodic one calls this). */
+  sweep(): Promise<void>;
+  readonly options: EngineOptions;
+  close(): Promise<void>;
+}
+
+/** How long close() waits for running tools before cancelling them, and for the cancellations to be written. */
+const SHUTDOWN_DRAIN_MS = 3_000;
+const SHUTDOWN_ABORT_MS = 1_000;
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
+  const { prisma, pubsub, logger } = deps;
+  const clock = deps.clock ?? Date.now;
+  const options = mergeOptions(deps.options);
+  const validator = createParameterValidator();
+  const builtins = createBuiltinExecutor();
+  const resolveCall = createCallResolver(prisma);
+  const runner = createAttemptLoop({
+    prisma,
+    pubsub,
+    logger,
+    clock,
+    options,
+    breaker: createCircuitBreaker({ ...options.circuitBreaker, clock }),
+    secrets: deps.secrets,
+    executorFor: (tool) => (tool.type === 'BUILTIN' ? builtins : deps.registry.get(tool.type)),
+  });
+  const approvals = createApprovals({ prisma, pubsub, logger, clock, options, runner });
+  let sweepTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+
+  const now = (): Date => new Date(clock());
+
+  async function awaitExisting(row: ToolExecution): Promise<ToolExecution> {
+    const running = runner.inFlight.get(row.id);
+    return running ? running.promise : row;
+  }
+
+  async function run(request: ExecutionRequest): Promise<ToolExecution> {
+    const startedMs = clock();
+    const resolved = await resolveRequest(prisma, request);
+    const { context } = request;
+    const callId = context.callSid
+      ? await resolveCall({
+          organizationId: request.organizationId,
+          callSid: context.callSid,
+          assistantId: resolved.assistantId,
+          from: context.from ?? null,
+          to: context.to ?? null,
+        })
+      : null;
+    const base: ToolExecution = {
+      id: randomUUID(),
+      organizationId: request.organizationId,
+      toolId: resolved.toolRowId,
+      toolName: resolved.tool.name,
+      toolVersion: resolved.tool.version,
+      assistantId: resolved.assistantId,
+      callId,
+      userId: request.actor.userId,
+      apiKeyId: request.actor.apiKeyId,
+      toolCallId: context.toolCallId ?? null,
+      idempotencyKey: idempotencyKeyOf(request),
+      inputParameters: request.parameters,
+      outputResult: null,
+      status: 'RUNNING',
+      startedAt: new Date(startedMs),
+      completedAt: null,
+      durationMs: null,
+      errorMessage: null,
+      errorCode: null,
+      retryCount: 0,
+      triggerContext: context.triggerContext,
+      context: contextJson(context),
+      request: null,
+      logs: null,
+      approvalDeadline: null,
+      decidedById: null,
+    };
+
+    const refusal =
+      refusalOf(validator, resolved, request) ??
+      (await rateLimitRefusal(deps.rateLimiter, options.rateLimits, resolved, request));
+    if (refusal) return recordRefusal(base, refusal);
+
+    if (resolved.requireConfirmation) {
+      const approvalDeadline = new Date(startedMs + approvals.timeoutMs(resolved));
+      const { row, duplicate } = await insertExecution(prisma, {
+        ...base,
+        status: 'PENDING_APPROVAL',
+        approvalDeadline,
+      });
+      if (duplicate) return awaitExisting(row);
+      publishEvent(pubsub, 'created', row, row.startedAt);
+      publishEvent(pubsub, 'pending_approval', row, row.startedAt);
+      approvals.scheduleExpiry(row.id, approvalDeadline);
+      return row;
+    }
+
+    const { row, duplicate } = await insertExecution(prisma, base);
+    if (duplicate) return awaitExisting(row);
+    publishEvent(pubsub, 'created', row, row.startedAt);
+    return runner.execute(row, resolved, request.parameters, startedMs);
+  }
+
+  async function recordRefusal(base: ToolExecution, refusal: Refusal): Promise<ToolExecution> {
+    const completedAt = now();
+    const { row, duplicate } = await insertExecution(prisma, {
+      ...base,
+      status: refusal.status,
+      errorCode: refusal.code,
+      errorMessage: refusal.message,
+      outputResult: { success: false, message: refusal.message, data: null },
+      completedAt,
+      durationMs: Math.max(0, completedAt.getTime() - base.startedAt.getTime()),
+    });
+    if (duplicate) return awaitExisting(row);
+    publishEvent(pubsub, 'created', row, row.startedAt);
+    publishEvent(pubsub, 'finished', row, completedAt);
+    return row;
+  }
+
+  /** RUNNING rows nobody will finish: all of them at an exclusive start-up, else those well past their deadline. */
+  function interrupted(all: boolean): Promise<number> {
+    return markInterrupted(prisma, pubsub, now(), {
+      mine: [...runner.inFlight.keys()],
+      all,
+      graceSeconds: options.staleGraceMs / 1000,
+    });
+  }
+
+  async function sweep(): Promise<void> {
+    await approvals.expire();
+    await interrupted(false);
+  }
+
+  function startSweeping(): void {
+    if (sweepTimer || closed) return;
+    sweepTimer = setInterval(() => {
+      void sweep().catch((error: unknown) => logger.warn({ err: error }, 'execution sweep failed'));
+    }, options.sweepIntervalMs);
+    sweepTimer.unref();
+  }
+
+  async function recoverInterrupted(): Promise<number> {
+    const count = await interrupted(options.exclusive);
+    await approvals.expire();
+    await approvals.restoreTimers();
+    startSweeping();
+    if (count > 0) logger.warn({ count }, 'marked interrupted executions');
+    return count;
+  }
+
+  async function close(): Promise<void> {
+    closed = true;
+    if (sweepTimer) clearInterval(sweepTimer);
+    sweepTimer = null;
+    approvals.close();
+    // Running tools get to finish and be recorded; whatever is still running after that is cancelled.
+    const running = [...runner.inFlight.values()];
+    const settle = Promise.allSettled(running.map((entry) => entry.promise));
+    const drained = await Promise.race([settle.then(() => true), sleepMs(SHUTDOWN_DRAIN_MS).then(() => false)]);
+    if (!drained) {
+      for (const entry of running) {
+        entry.cancelled = true;
+        entry.controller.abort(new DOMException('The server is shutting down', 'AbortError'));
+      }
+      await Promise.race([settle, sleepMs(options.abortGraceMs + SHUTDOWN_ABORT_MS)]);
+    }
+    await deps.rateLimiter.close();
+  }
+
+  return {
+    run,
+    approve: approvals.approve,
+    reject: approvals.reject,
+    cancel: approvals.cancel,
+    recoverInterrupted,
+    sweep,
+    options,
+    close,
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Turns a request into the tool it runs: the stored tool (or a replayed
+ * version's snapshot, or a built-in) merged with the assistant's assignment.
+ * Naming something that does not exist in the organization is a NotFoundError.
+ */
+import type { Prisma } from '../db/database.ts';
+import { NotFoundError } from '../errors.ts';
+import type { ExecutableTool, JsonObject, JsonValue } from '../executors/types.ts';
+import { builtinEnabled, builtinFunctionDefinition, builtinName, builtinTool } from './builtins.ts';
+import { deepMerge } from './deep-merge.ts';
+import type { ExecutionRequest } from './execution-request.ts';
+import { isObject } from './tool-settings.ts';
+import { findAssistantTool, findToolById, type AssignmentRow, type ToolRow } from './tool-lookup.ts';
+
+/** Everything about a tool the pipeline needs, already merged with the assignment. */
+export interface Resolved {
+  tool: ExecutableTool;
+  /** The `tools` row; null for built-ins. */
+  toolRowId: string | null;
+  assistantId: string | null;
+  isActive: boolean;
+  assignmentEnabled: boolean;
+  allowedContexts: string[];
+  requireConfirmation: boolean;
+  timeoutSeconds: number;
+  retryAttempts: number;
+  parametersSchema: JsonValue | undefined;
+}
+
+const BUILTIN_CONTEXTS = ['call', 'sms', 'webhook', 'test'];
+const BUILTIN_TIMEOUT_SECONDS = 5;
+
+export function fromToolRow(tool: ToolRow, assistantId: string | null, assignment: AssignmentRow | null): Resolved {
+  const configuration = isObject(tool.configuration as JsonValue) ? (tool.configuration as JsonObject) : {};
+  const definition = tool.functionDefinition as JsonValue;
+  return {
+    tool: {
+      id: tool.id,
+      name: tool.name,
+      type: tool.type,
+      version: tool.version,
+      configuration: deepMerge(configuration, assignment?.customConfiguration as JsonValue | undefined),
+    },
+    toolRowId: tool.id,
+    assistantId,
+    isActive: tool.isActive,
+    assignmentEnabled: assignment?.enabled ?? true,
+    allowedContexts: tool.allowedContexts,
+    requireConfirmation: tool.requireConfirmation,
+    timeoutSeconds: tool.timeoutSeconds,
+    retryAttempts: tool.retryAttempts,
+    parametersSchema: isObject(definition) ? definition.parameters : undefined,
+  };
+}
+
+/** The tool as its immutable snapshot at `version` had it (activation stays the tool's own). */
+async function atVersion(prisma: Prisma, tool: ToolRow, version: number): Promise<ToolRow> {
+  const snapshot = await prisma.toolVersion.findUnique({ where: { toolId_version: { toolId: tool.id, version } } });
+  if (!snapshot) throw new NotFoundError('ToolVersion');
+  return {
+    ...tool,
+    name: snapshot.name,
+    type: snapshot.type,
+    version: snapshot.version,
+    configuration: snapshot.configuration,
+    functionDefinition: snapshot.functionDefinition,
+    requireConfirmation: snapshot.requireConfirmation,
+    allowedContexts: snapshot.allowedContexts,
+    timeoutSeconds: snapshot.timeoutSeconds,
+    retryAttempts: snapshot.retryAttempts,
+  };
+}
+
+export async function resolveRequest(prisma: Prisma, request: ExecutionRequest): Promise<Resolved> {
+  const { organizationId } = request;
+  if (request.toolId) {
+    const assistantId = request.assistantId ?? null;
+    const found = await findToolById(prisma, organizationId, request.toolId, assistantId);
+    if (!found) throw new NotFoundError('Tool');
+    if (assistantId && !found.assignment) throw new NotFoundError('Assistant');
+    const tool =
+      request.toolVersion != null && request.toolVersion !== found.tool.version
+        ? await atVersion(prisma, found.tool, request.toolVersion)
+        : found.tool;
+    return fromToolRow(tool, found.assignment ? assistantId : null, found.assignment);
+  }
+  if (!request.assistantId || !request.toolName) throw new NotFoundError('Tool');
+  const toolName = request.toolName;
+  const assistant = await findAssistantTool(prisma, organizationId, request.assistantId, toolName);
+  if (!assistant) throw new NotFoundError('Assistant');
+  if (assistant.tool) return fromToolRow(assistant.tool, assistant.assistantId, assistant.assignment);
+  const builtin = builtinName(toolName);
+  if (!builtin) throw new NotFoundError('Tool');
+  const settings = (assistant.toolsSettings ?? {}) as JsonValue;
+  const definition = builtinFunctionDefinition(builtin, settings);
+  return {
+    tool: builtinTool(builtin, settings),
+    toolRowId: null,
+    assistantId: assistant.assistantId,
+    isActive: true,
+    assignmentEnabled: builtinEnabled(settings, builtin),
+    allowedContexts: BUILTIN_CONTEXTS,
+    requireConfirmation: false,
+    timeoutSeconds: BUILTIN_TIMEOUT_SECONDS,
+    retryAttempts: 0,
+    parametersSchema: definition.parameters,
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Tool arguments checked against the function definition's JSON Schema. Each
+ * (tool, version) schema is compiled once; versions are immutable, so the
+ * cache never needs invalidating, only bounding.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { JsonObject, JsonValue } from '../executors/types.ts';
+
+export const DEFAULT_VALIDATOR_CACHE_SIZE = 2_000;
+/** An LLM fixes its call better from a few precise issues than from a wall of them. */
+const MAX_REPORTED_ISSUES = 10;
+
+export type ParameterCheck = { ok: true } | { ok: false; message: string; issues: string[] };
+
+export interface ParameterValidator {
+  check(key: string, schema: JsonValue | undefined, parameters: JsonObject): ParameterCheck;
+  readonly size: number;
+}
+
+function describeIssue(error: ErrorObject): string {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+  const where = path === '' ? 'arguments' : `"${path}"`;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return `missing required parameter "${path === '' ? '' : `${path}.`}${String(params.missingProperty)}"`;
+    case 'additionalProperties':
+      return `unknown parameter "${path === '' ? '' : `${path}.`}${String(params.additionalProperty)}"`;
+    case 'type':
+      return `${where} must be of type ${String(params.type)}`;
+    case 'enum':
+      return `${where} must be one of ${JSON.stringify(params.allowedValues)}`;
+    default:
+      return `${where} ${error.message ?? 'is invalid'}`;
+  }
+}
+
+export function createParameterValidator(maxEntries = DEFAULT_VALIDATOR_CACHE_SIZE): ParameterValidator {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+  const cache = new Map<string, ValidateFunction>();
+
+  function compiled(key: string, schema: JsonValue | undefined): ValidateFunction {
+    const hit = cache.get(key);
+    if (hit) {
+      // Re-insert so the Map's order is least-recently-used first.
+      cache.delete(key);
+      cache.set(key, hit);
+      return hit;
+    }
+    const validate = ajv.compile(
+      typeof schema === 'object' && schema !== null && !Array.isArray(schema) ? schema : { type: 'object' },
+    );
+    // Ajv keeps its own reference per schema object; drop it so only our bounded cache holds one.
+    ajv.removeSchema();
+    cache.set(key, validate);
+    if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
+    return validate;
+  }
+
+  return {
+    check(key, schema, parameters) {
+      const validate = compiled(key, schema);
+      if (validate(parameters)) return { ok: true };
+      const issues = [...new Set((validate.errors ?? []).map(describeIssue))];
+      const shown = issues.slice(0, MAX_REPORTED_ISSUES);
+      const more = issues.length > shown.length ? ` (and ${issues.length - shown.length} more)` : '';
+      return {
+        ok: false,
+        issues,
+        message: `Invalid parameters: ${shown.join('; ')}${more}. Correct the arguments and call the tool again.`,
+      };
+    },
+    get size() {
+      return cache.size;
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type { YogaServerInstance } from 'graphql-yoga';
+import type { Context } from '../context.ts';
+import { sendJson, type Route } from './node-handler.ts';
+import { placeholderPage } from './placeholder-page.ts';
+import type { ServerContext } from './yoga.ts';
+
+export function graphqlRoute(yoga: YogaServerInstance<ServerContext, Context>): Route {
+  return { prefix: '/graphql', handle: (req, res) => yoga.handle(req, res) };
+}
+
+export const healthRoute: Route = { prefix: '/health', handle: (_req, res) => sendJson(res, 200, { status: 'ok' }) };
+
+/** Served at / until the dashboard is built. */
+export function placeholderRoute(graphiql: boolean): Route {
+  return {
+    prefix: '/',
+    handle(req, res) {
+      if ((req.url ?? '/').split('?')[0] !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+        sendJson(res, 404, { error: 'not found' });
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(placeholderPage(graphiql));
+    },
+  };
+}

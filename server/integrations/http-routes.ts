@@ -1,0 +1,236 @@
+/**
+ * The non-GraphQL front doors: plain JSON for runtimes that do not speak
+ * GraphQL (API key), the Vapi and Retell tool servers (per-assistant secret
+ * or Retell signature) and the MCP server (API key). Each is a thin adapter
+ * over the same domain functions and the same engine.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Actor } from '../actor.ts';
+import { resolveViewer } from '../auth/viewer.ts';
+import type { Assistant } from '../db/generated/prisma/client.ts';
+import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
+import type { JsonValue } from '../executors/types.ts';
+import { BodyTooLargeError, readRawBody } from '../http/request-body.ts';
+import { sendJson, type Route } from '../http/node-handler.ts';
+import { hasRole, type RoleName } from '../security/roles.ts';
+import type { Services } from '../services.ts';
+import { loadAssistant, presentedSecret, secretMatches, verifyRetellSignature } from './assistant-secrets.ts';
+import { handleMcpRequest } from './mcp.ts';
+import { handleToolCalls } from './openai.ts';
+import { parseRetellBody, retellResponse } from './retell.ts';
+import { assistantToolDefinitions, openAITools, parseTriggerContext } from './tool-definitions.ts';
+import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
+import { parseVapiMessage, vapiResults } from './vapi.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, services: Services) => Promise<void>;
+
+function fail(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
+}
+
+/** Maps the domain's expected failures to HTTP; anything else is the node handler's 500. */
+function guarded(services: Services, handler: Handler): Route['handle'] {
+  return async (req, res) => {
+    try {
+      await handler(req, res, services);
+    } catch (error) {
+      if (res.headersSent) throw error;
+      if (error instanceof AccessError)
+        return fail(res, error.code === 'UNAUTHENTICATED' ? 401 : 403, error.code, error.message);
+      if (error instanceof NotFoundError) return fail(res, 404, 'NOT_FOUND', error.message);
+      if (error instanceof ValidationError)
+        return sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: error.message, issues: error.issues } });
+      if (error instanceof BodyTooLargeError) return fail(res, 413, 'PAYLOAD_TOO_LARGE', error.message);
+      throw error;
+    }
+  };
+}
+
+async function apiKeyActor(req: IncomingMessage, services: Services, role: RoleName): Promise<Actor> {
+  const authorization = req.headers.authorization ?? null;
+  const apiKey = typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : null;
+  if (!authorization && !apiKey)
+    throw new AccessError('UNAUTHENTICATED', 'send an API key as Authorization: Bearer <key>');
+  // API keys only: these endpoints take no cookies, so they need no CSRF defence.
+  const viewer = await resolveViewer(services.prisma, { authorization, apiKey });
+  if (!viewer) throw new AccessError('UNAUTHENTICATED', 'invalid API key');
+  if (!hasRole(viewer.actor.role, role)) throw new AccessError('FORBIDDEN', `this needs the ${role} role`);
+  return viewer.actor;
+}
+
+async function jsonBody(req: IncomingMessage, services: Services): Promise<{ raw: string; body: JsonValue }> {
+  const raw = await readRawBody(req, services.config.bodyLimitBytes);
+  try {
+    return { raw, body: JSON.parse(raw) as JsonValue };
+  } catch {
+    throw new ValidationError([{ field: 'body', message: 'must be JSON' }]);
+  }
+}
+
+function runnerDeps(services: Services): RunnerDeps {
+  return { engine: services.engine, onError: (error) => services.logger.error({ err: error }, 'tool call failed') };
+}
+
+function segments(req: IncomingMessage, prefix: string): string[] {
+  const path = (req.url ?? '/').split('?')[0] ?? '';
+  return path
+    .slice(prefix.length)
+    .split('/')
+    .filter(Boolean)
+    .map((part) => decodeURIComponent(part));
+}
+
+function query(req: IncomingMessage): URLSearchParams {
+  return new URL(req.url ?? '/', 'http://localhost').searchParams;
+}
+
+/** `GET /v1/assistants/:id/tools?context=call` and `POST /v1/assistants/:id/tool-calls`. */
+export function assistantsRoute(services: Services): Route {
+  const prefix = '/v1/assistants';
+  return {
+    prefix,
+    handle: guarded(services, async (req, res) => {
+      const [assistantId, resource, ...rest] = segments(req, prefix);
+      if (!assistantId || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
+      if (resource === 'tools' && req.method === 'GET') {
+        const actor = await apiKeyActor(req, services, 'VIEWER');
+        const context = parseTriggerContext(query(req).get('context'));
+        const definitions = await assistantToolDefinitions(services.prisma, actor.organizationId, assistantId, context);
+        const messages = Object.fromEntries(
+          definitions.filter((d) => d.messages).map((d) => [d.function.name, d.messages]),
+        );
+        return sendJson(res, 200, { tools: openAITools(definitions), messages });
+      }
+      if (resource === 'tool-calls' && req.method === 'POST') {
+        const actor = await apiKeyActor(req, services, 'MEMBER');
+        const { body } = await jsonBody(req, services);
+        const object = body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {};
+        const context =
+          object.context !== null && typeof object.context === 'object' && !Array.isArray(object.context)
+            ? object.context
+            : {};
+        const text = (key: string) => (typeof context[key] === 'string' ? (context[key] as string) : null);
+        const { messages } = await handleToolCalls(services.prisma, runnerDeps(services), {
+          organizationId: actor.organizationId,
+          actor: { userId: actor.userId, apiKeyId: actor.apiKeyId },
+          assistantId,
+          context: {
+            triggerContext: parseTriggerContext(
+              text('triggerContext') ?? text('trigger_context'),
+              'context.triggerContext',
+            ),
+            callSid: text('callSid') ?? text('call_sid'),
+            phoneNumber: text('phoneNumber') ?? text('phone_number'),
+            from: text('from'),
+            to: text('to'),
+          },
+          toolCalls: object.tool_calls ?? object.toolCalls,
+        });
+        return sendJson(res, 200, { messages });
+      }
+      return fail(res, resource === 'tools' || resource === 'tool-calls' ? 405 : 404, 'NOT_FOUND', 'not found');
+    }),
+  };
+}
+
+/** One answer for "no such assistant" and "wrong secret": the endpoint must not reveal which assistants exist. */
+function refuse(res: ServerResponse): void {
+  fail(res, 401, 'UNAUTHENTICATED', 'unknown assistant or invalid secret');
+}
+
+/** `POST /v1/vapi/:assistantId` — Vapi's server URL for tool calls. */
+export function vapiRoute(services: Services): Route {
+  const prefix = '/v1/vapi';
+  return {
+    prefix,
+    handle: guarded(services, async (req, res) => {
+      const [assistantId, ...rest] = segments(req, prefix);
+      if (!assistantId || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
+      if (req.method !== 'POST') return fail(res, 405, 'METHOD_NOT_ALLOWED', 'POST a Vapi server message');
+      const assistant = await loadAssistant(services.prisma, assistantId);
+      if (!assistant || !secretMatches(assistant, presentedSecret(req.headers))) return refuse(res);
+      const { body } = await jsonBody(req, services);
+      const message = parseVapiMessage(body);
+      if (message.kind === 'ignored') return sendJson(res, 200, {});
+      if (message.kind === 'call-ended') {
+        await services.prisma.call.updateMany({
+          where: { organizationId: assistant.organizationId, callSid: message.callSid, endedAt: null },
+          data: { status: 'ended', endedAt: new Date() },
+        });
+        return sendJson(res, 200, {});
+      }
+      const outcomes = await runToolCalls(
+        runnerDeps(services),
+        platformBatch(services, assistant, message.context),
+        message.calls,
+      );
+      return sendJson(res, 200, vapiResults(outcomes));
+    }),
+  };
+}
+
+function platformBatch(
+  services: Services,
+  assistant: Assistant,
+  context: Parameters<typeof runToolCalls>[1]['context'],
+) {
+  return {
+    organizationId: assistant.organizationId,
+    assistantId: assistant.id,
+    actor: { userId: null, apiKeyId: null },
+    context,
+    availableTools: async () =>
+      (
+        await assistantToolDefinitions(services.prisma, assistant.organizationId, assistant.id, context.triggerContext)
+      ).map((d) => d.function.name),
+  };
+}
+
+/** `POST /v1/retell/:assistantId/:toolName` — a Retell custom function URL. */
+export function retellRoute(services: Services): Route {
+  const prefix = '/v1/retell';
+  return {
+    prefix,
+    handle: guarded(services, async (req, res) => {
+      const [assistantId, toolName, ...rest] = segments(req, prefix);
+      if (!assistantId || !toolName || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
+      if (req.method !== 'POST') return fail(res, 405, 'METHOD_NOT_ALLOWED', 'POST the function call');
+      const assistant = await loadAssistant(services.prisma, assistantId);
+      if (!assistant) return refuse(res);
+      const { raw, body } = await jsonBody(req, services);
+      const signature =
+        typeof req.headers['x-retell-signature'] === 'string' ? req.headers['x-retell-signature'] : null;
+      const retellKey = assistant.retellApiKey
+        ? services.cipher.decrypt(assistant.organizationId, assistant.retellApiKey)
+        : null;
+      const signed = retellKey !== null && verifyRetellSignature(raw, retellKey, signature);
+      if (!signed && !secretMatches(assistant, presentedSecret(req.headers))) return refuse(res);
+      const call = parseRetellBody(body, toolName);
+      const [outcome] = await runToolCalls(runnerDeps(services), platformBatch(services, assistant, call.context), [
+        { toolCallId: call.toolCallId, name: call.name, arguments: call.arguments },
+      ]);
+      return sendJson(res, 200, retellResponse(outcome!));
+    }),
+  };
+}
+
+/** `/mcp/:assistantId` — MCP over Streamable HTTP (stateless), API key. */
+export function mcpRoute(services: Services): Route {
+  const prefix = '/mcp';
+  return {
+    prefix,
+    handle: guarded(services, async (req, res) => {
+      const [assistantId, ...rest] = segments(req, prefix);
+      if (!assistantId || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
+      const actor = await apiKeyActor(req, services, 'VIEWER');
+      const context = parseTriggerContext(query(req).get('context'));
+      // Resolves the assistant first, so another organization's id is a plain 404.
+      await assistantToolDefinitions(services.prisma, actor.organizationId, assistantId, context);
+      await handleMcpRequest(req, res, { services, actor, assistantId, context, runner: runnerDeps(services) });
+    }),
+  };
+}
+
+export function integrationRoutes(services: Services): Route[] {
+  return [assistantsRoute(services), vapiRoute(services), retellRoute(services), mcpRoute(services)];
+}

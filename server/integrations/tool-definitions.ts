@@ -1,0 +1,112 @@
+/**
+ * An assistant's tools as the LLM sees them: OpenAI function definitions in
+ * execution order, with the spoken messages voice runtimes need.
+ *
+ * What an assignment may change in a definition: only the description
+ * (`customConfiguration.function_description`) and the spoken messages
+ * (`AssistantTool.messages`, merged key by key over the tool's). The name and
+ * the parameters never change per assistant: the engine resolves calls by name
+ * and validates arguments against the tool's own schema, so a definition that
+ * differed there would invite calls the engine refuses.
+ */
+import type { Prisma } from '../db/database.ts';
+import { uuidOrNil } from '../db/json.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { builtinEnabled, builtinFunctionDefinition, type BuiltinName } from '../executions/builtins.ts';
+import type { JsonObject, JsonValue, TriggerContext } from '../executors/types.ts';
+import { isJsonObject } from '../tools/function-definition.ts';
+import { TRIGGER_CONTEXTS } from '../tools/limits.ts';
+import { mergeToolMessages, type ToolMessages } from '../tools/tool-messages.ts';
+import { toolTypeEnabled } from '../organizations/feature-flags.ts';
+
+export interface OpenAIFunction {
+  name: string;
+  description: string;
+  parameters: JsonObject;
+}
+
+export interface ToolDefinition {
+  type: 'function';
+  function: OpenAIFunction;
+  messages: ToolMessages | null;
+  source: 'TOOL' | 'BUILTIN';
+  toolId: string | null;
+  assignmentId: string | null;
+}
+
+const BUILTINS: BuiltinName[] = ['endCall', 'transferCall'];
+
+export function parseTriggerContext(value: string | null | undefined, field = 'context'): TriggerContext {
+  const context = value ?? 'call';
+  if (!(TRIGGER_CONTEXTS as readonly string[]).includes(context)) {
+    throw new ValidationError([{ field, message: `must be one of ${TRIGGER_CONTEXTS.join(', ')}` }]);
+  }
+  return context as TriggerContext;
+}
+
+function openAIFunction(name: string, definition: unknown, descriptionOverride: unknown): OpenAIFunction {
+  const stored = isJsonObject(definition) ? definition : {};
+  const parameters = isJsonObject(stored.parameters) ? stored.parameters : { type: 'object', properties: {} };
+  const override =
+    typeof descriptionOverride === 'string' && descriptionOverride.trim() !== '' ? descriptionOverride : null;
+  const description = override ?? (typeof stored.description === 'string' ? stored.description : '');
+  return { name, description, parameters };
+}
+
+/** Only tools the engine would run in this context: active, enabled for the assistant, allowed here, of an enabled type. */
+export async function assistantToolDefinitions(
+  prisma: Prisma,
+  organizationId: string,
+  assistantId: string,
+  context: TriggerContext,
+): Promise<ToolDefinition[]> {
+  const assistant = await prisma.assistant.findFirst({
+    where: { id: uuidOrNil(assistantId), organizationId },
+    select: {
+      toolsSettings: true,
+      organization: { select: { featureFlags: true } },
+      toolAssignments: {
+        where: { enabled: true, tool: { isActive: true, allowedContexts: { has: context } } },
+        orderBy: [{ executionOrder: 'asc' }, { createdAt: 'asc' }],
+        include: { tool: true },
+      },
+    },
+  });
+  if (!assistant) throw new NotFoundError('Assistant');
+  const definitions: ToolDefinition[] = assistant.toolAssignments
+    .filter((assignment) => toolTypeEnabled(assistant.organization.featureFlags, assignment.tool.type))
+    .map((assignment) => {
+      const custom = isJsonObject(assignment.customConfiguration as JsonValue)
+        ? (assignment.customConfiguration as JsonObject)
+        : {};
+      return {
+        type: 'function',
+        function: openAIFunction(assignment.tool.name, assignment.tool.functionDefinition, custom.function_description),
+        messages: mergeToolMessages(assignment.tool.messages, assignment.messages),
+        source: 'TOOL',
+        toolId: assignment.tool.id,
+        assignmentId: assignment.id,
+      };
+    });
+  const assigned = new Set(assistant.toolAssignments.map((assignment) => assignment.tool.name));
+  const settings = assistant.toolsSettings as JsonValue;
+  for (const name of BUILTINS) {
+    // An assigned tool of the same name wins in the engine, so the built-in is not offered beside it.
+    if (assigned.has(name) || !builtinEnabled(settings, name)) continue;
+    const definition = builtinFunctionDefinition(name, settings);
+    definitions.push({
+      type: 'function',
+      function: openAIFunction(name, definition, null),
+      messages: null,
+      source: 'BUILTIN',
+      toolId: null,
+      assignmentId: null,
+    });
+  }
+  return definitions;
+}
+
+/** Exactly what OpenAI's `tools` parameter accepts. */
+export function openAITools(definitions: ToolDefinition[]): Array<{ type: 'function'; function: OpenAIFunction }> {
+  return definitions.map((definition) => ({ type: 'function', function: definition.function }));
+}

@@ -1,0 +1,94 @@
+/**
+ * Vapi's server messages. A `tool-calls` message carries `toolCallList`
+ * (`[{ id, type: "function", function: { name, arguments } }]`, arguments an
+ * object or a JSON string) and/or `toolWithToolCallList` (each tool with its
+ * `toolCall`), plus the `call`, `customer` and `phoneNumber` objects. Vapi
+ * wants HTTP 200 with `{ results: [{ name, toolCallId, result }] }` or
+ * `{ name, toolCallId, error }` per call, as single-line strings.
+ */
+import { ValidationError } from '../errors.ts';
+import type { JsonObject, JsonValue } from '../executors/types.ts';
+import { isJsonObject } from '../tools/function-definition.ts';
+import { oneLine, type CallContext, type ToolCallOutcome, type ToolCallRequest } from './tool-call-runner.ts';
+
+export type VapiMessage =
+  | { kind: 'tool-calls'; calls: ToolCallRequest[]; context: CallContext }
+  | { kind: 'call-ended'; callSid: string }
+  | { kind: 'ignored'; type: string };
+
+export interface VapiResult {
+  name: string;
+  toolCallId: string;
+  result?: string;
+  error?: string;
+}
+
+function object(value: JsonValue | undefined): JsonObject {
+  return isJsonObject(value) ? value : {};
+}
+
+function str(value: JsonValue | undefined): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function toolCall(entry: JsonValue, index: number): ToolCallRequest {
+  const call = object(entry);
+  const fn = object(call.function);
+  return {
+    toolCallId: str(call.id) ?? `vapi_missing_id_${index}`,
+    name: str(fn.name) ?? '',
+    arguments: fn.arguments ?? call.arguments,
+  };
+}
+
+/** Who is on which end: inbound calls come from the customer to our number, outbound the other way round. */
+function callContext(message: JsonObject): CallContext {
+  const call = object(message.call);
+  const customer = str(object(message.customer).number) ?? str(object(call.customer).number);
+  const ours = str(object(message.phoneNumber).number) ?? str(object(call.phoneNumber).number);
+  const outbound = call.type === 'outboundPhoneCall';
+  return {
+    triggerContext: 'call',
+    callSid: str(call.id),
+    phoneNumber: customer,
+    from: outbound ? ours : customer,
+    to: outbound ? customer : ours,
+  };
+}
+
+export function parseVapiMessage(body: JsonValue): VapiMessage {
+  const message = isJsonObject(body) ? body.message : undefined;
+  if (!isJsonObject(message) || typeof message.type !== 'string') {
+    throw new ValidationError([
+      { field: 'message', message: 'expected a Vapi server message: { "message": { "type": ... } }' },
+    ]);
+  }
+  if (message.type === 'end-of-call-report' || (message.type === 'status-update' && message.status === 'ended')) {
+    const callSid = str(object(message.call).id);
+    return callSid ? { kind: 'call-ended', callSid } : { kind: 'ignored', type: message.type };
+  }
+  if (message.type !== 'tool-calls') return { kind: 'ignored', type: message.type };
+  let calls: ToolCallRequest[];
+  if (Array.isArray(message.toolCallList)) {
+    calls = message.toolCallList.map(toolCall);
+  } else if (Array.isArray(message.toolWithToolCallList)) {
+    calls = message.toolWithToolCallList.map((entry, index) => toolCall(object(entry).toolCall ?? null, index));
+  } else {
+    throw new ValidationError([
+      { field: 'message.toolCallList', message: 'a tool-calls message needs toolCallList or toolWithToolCallList' },
+    ]);
+  }
+  return { kind: 'tool-calls', calls, context: callContext(message) };
+}
+
+export function vapiResults(outcomes: ToolCallOutcome[]): { results: VapiResult[] } {
+  return {
+    results: outcomes.map((outcome) => {
+      const base = { name: outcome.name, toolCallId: outcome.toolCallId ?? '' };
+      // JSON.stringify never emits a raw line break, so the result is one line by construction.
+      return outcome.ok
+        ? { ...base, result: JSON.stringify(outcome.result) }
+        : { ...base, error: oneLine(outcome.error ?? 'The tool failed.') };
+    }),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Templates: the built-in catalog plus the organization's own tools marked
+ * `isTemplate`. Cloning goes through createTool, so a template is held to the
+ * same validation, limits and feature flags as a tool written by hand.
+ */
+import type { Actor } from '../actor.ts';
+import type { Tool } from '../db/generated/prisma/client.ts';
+import { uuidOrNil } from '../db/json.ts';
+import { NotFoundError } from '../errors.ts';
+import type { JsonValue } from '../executors/types.ts';
+import { createTool, type CreateToolInput, type ToolDeps } from '../tools/tool-service.ts';
+import { BUILTIN_TEMPLATES, findBuiltinTemplate } from './templates.ts';
+import { copyInput, inputOf, requiredSecrets } from './tool-copy.ts';
+
+export interface TemplateView {
+  id: string;
+  source: 'BUILTIN' | 'ORGANIZATION';
+  category: string;
+  tool: CreateToolInput;
+  requiredSecrets: string[];
+}
+
+function builtinView(template: (typeof BUILTIN_TEMPLATES)[number]): TemplateView {
+  const { id, category, ...tool } = template;
+  return {
+    id,
+    source: 'BUILTIN',
+    category,
+    tool,
+    requiredSecrets: requiredSecrets(tool.type, (tool.configuration ?? {}) as JsonValue),
+  };
+}
+
+function organizationView(tool: Tool): TemplateView {
+  return {
+    id: tool.id,
+    source: 'ORGANIZATION',
+    category: 'Organization',
+    tool: inputOf(tool),
+    requiredSecrets: requiredSecrets(tool.type, tool.configuration as JsonValue),
+  };
+}
+
+export async function listTemplates(deps: ToolDeps, actor: Actor): Promise<TemplateView[]> {
+  const own = await deps.prisma.tool.findMany({
+    where: { organizationId: actor.organizationId, isTemplate: true },
+    orderBy: [{ name: 'asc' }],
+  });
+  return [...BUILTIN_TEMPLATES.map(builtinView), ...own.map(organizationView)];
+}
+
+export async function createToolFromTemplate(
+  deps: ToolDeps,
+  actor: Actor,
+  templateId: string,
+  name: string | null | undefined,
+): Promise<Tool> {
+  const builtin = findBuiltinTemplate(templateId);
+  let source: CreateToolInput;
+  if (builtin) {
+    source = builtinView(builtin).tool;
+  } else {
+    const tool = await deps.prisma.tool.findFirst({
+      where: { id: uuidOrNil(templateId), organizationId: actor.organizationId, isTemplate: true },
+    });
+    if (!tool) throw new NotFoundError('ToolTemplate');
+    source = inputOf(tool);
+  }
+  return createTool(deps, actor, copyInput(source, name || source.name), 'tool.createFromTemplate');
+}

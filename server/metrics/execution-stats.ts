@@ -1,0 +1,275 @@
+/**
+ * Execution statistics in SQL over tool_execution_logs: counts, success and
+ * error rates, timeouts, retries and duration percentiles (percentile_cont),
+ * for a window, per time bucket, per tool type and per tool, in two queries.
+ *
+ * Only finished executions count (RUNNING and PENDING_APPROVAL rows are still
+ * in flight); they are attributed to the bucket they started in, in UTC.
+ */
+import type { SqlDriver } from '../db/sql-driver.ts';
+import { ValidationError } from '../errors.ts';
+
+export type Granularity = 'minute' | 'hour' | 'day';
+
+export interface StatsQuery {
+  organizationId: string;
+  from: Date;
+  to: Date;
+  granularity: Granularity;
+  /** Restricts everything to one tool (the caller checked it belongs to the organization). */
+  toolId?: string | null;
+}
+
+export interface ErrorCodeCount {
+  code: string;
+  count: number;
+  /** Share of all executions in the group. */
+  rate: number;
+}
+
+export interface ExecutionStats {
+  executions: number;
+  successes: number;
+  failures: number;
+  /** null without executions. */
+  successRate: number | null;
+  errorRate: number | null;
+  timeouts: number;
+  /** Extra attempts, summed over executions. */
+  retries: number;
+  averageDurationMs: number | null;
+  p50DurationMs: number | null;
+  p95DurationMs: number | null;
+  p99DurationMs: number | null;
+  errorsByCode: ErrorCodeCount[];
+}
+
+export interface StatsPoint {
+  bucket: Date;
+  stats: ExecutionStats;
+}
+
+export interface GroupStats {
+  totals: ExecutionStats;
+  series: StatsPoint[];
+}
+
+export interface ToolTypeStats extends GroupStats {
+  /** ENDPOINT, CODE, LAMBDA, or BUILTIN for endCall / transferCall. */
+  toolType: string;
+}
+
+export interface ToolStats extends GroupStats {
+  /** null for built-ins and deleted tools. */
+  toolId: string | null;
+  toolName: string;
+  toolType: string;
+}
+
+export interface StatsReport extends GroupStats {
+  from: Date;
+  to: Date;
+  granularity: Granularity;
+  byToolType: ToolTypeStats[];
+  byTool: ToolStats[];
+}
+
+/** Enough for a day by the minute or two months by the hour; more would be an unreadable chart anyway. */
+export const MAX_BUCKETS = 1_500;
+
+const BUCKET_MS: Record<Granularity, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+const BUILTIN_TYPE = 'BUILTIN';
+
+interface StatsRow {
+  g_bucket: number;
+  g_type: number;
+  g_tool: number;
+  bucket: Date | string | null;
+  tool_type: string | null;
+  tool_key: string | null;
+  tool_id: string | null;
+  tool_name: string | null;
+  executions: number;
+  successes: number;
+  timeouts: number;
+  retries: number;
+  avg_ms: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+interface ErrorRow {
+  g_bucket: number;
+  g_type: number;
+  g_tool: number;
+  bucket: Date | string | null;
+  tool_type: string | null;
+  tool_key: string | null;
+  error_code: string;
+  count: number;
+}
+
+/**
+ * One row per finished execution in the window; `tool_key` keeps built-ins
+ * (no tool row) apart by name. The covering index
+ * tool_execution_logs_metrics_idx serves the scan without touching the heap.
+ */
+const ROWS = `
+  SELECT date_trunc($4, e."started_at", 'UTC') AS bucket,
+         COALESCE(t."type"::text, '${BUILTIN_TYPE}') AS tool_type,
+         COALESCE(e."tool_id"::text, 'builtin:' || e."tool_name") AS tool_key,
+         e."tool_id", e."tool_name", e."status"::text AS status,
+         e."duration_ms", e."retry_count", e."error_code"
+  FROM "tool_execution_logs" e
+  LEFT JOIN "tools" t ON t."id" = e."tool_id"
+  WHERE e."organization_id" = $1::uuid AND e."started_at" >= $2 AND e."started_at" < $3
+    AND e."status" NOT IN ('RUNNING', 'PENDING_APPROVAL')
+    AND ($5::uuid IS NULL OR e."tool_id" = $5::uuid)`;
+
+/** Overall, per bucket, per tool type (and bucket), per tool (and bucket). */
+const GROUPING_SETS = '(), (bucket), (tool_type), (tool_type, bucket), (tool_key), (tool_key, bucket)';
+const ERROR_GROUPING_SETS =
+  '(error_code), (bucket, error_code), (tool_type, error_code), (tool_type, bucket, error_code), (tool_key, error_code), (tool_key, bucket, error_code)';
+
+const STATS_SQL = `WITH finished AS (${ROWS})
+  SELECT GROUPING(bucket) AS g_bucket, GROUPING(tool_type) AS g_type, GROUPING(tool_key) AS g_tool,
+         bucket, tool_type, tool_key,
+         (array_agg(tool_id))[1]::text AS tool_id, max(tool_name) AS tool_name, max(tool_type) AS any_type,
+         count(*)::int AS executions,
+         (count(*) FILTER (WHERE status = 'SUCCESS'))::int AS successes,
+         (count(*) FILTER (WHERE status = 'TIMEOUT'))::int AS timeouts,
+         COALESCE(sum(retry_count), 0)::int AS retries,
+         avg(duration_ms)::float8 AS avg_ms,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p50,
+         percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p95,
+         percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p99
+  FROM finished
+  GROUP BY GROUPING SETS (${GROUPING_SETS})`;
+
+const ERRORS_SQL = `WITH finished AS (${ROWS})
+  SELECT GROUPING(bucket) AS g_bucket, GROUPING(tool_type) AS g_type, GROUPING(tool_key) AS g_tool,
+         bucket, tool_type, tool_key, error_code, count(*)::int AS count
+  FROM finished
+  WHERE error_code IS NOT NULL
+  GROUP BY GROUPING SETS (${ERROR_GROUPING_SETS})`;
+
+function emptyStats(): ExecutionStats {
+  return {
+    executions: 0,
+    successes: 0,
+    failures: 0,
+    successRate: null,
+    errorRate: null,
+    timeouts: 0,
+    retries: 0,
+    averageDurationMs: null,
+    p50DurationMs: null,
+    p95DurationMs: null,
+    p99DurationMs: null,
+    errorsByCode: [],
+  };
+}
+
+function toStats(row: StatsRow): ExecutionStats {
+  const executions = Number(row.executions);
+  const successes = Number(row.successes);
+  return {
+    executions,
+    successes,
+    failures: executions - successes,
+    successRate: executions ? successes / executions : null,
+    errorRate: executions ? (executions - successes) / executions : null,
+    timeouts: Number(row.timeouts),
+    retries: Number(row.retries),
+    averageDurationMs: row.avg_ms === null ? null : Number(row.avg_ms),
+    p50DurationMs: row.p50 === null ? null : Number(row.p50),
+    p95DurationMs: row.p95 === null ? null : Number(row.p95),
+    p99DurationMs: row.p99 === null ? null : Number(row.p99),
+    errorsByCode: [],
+  };
+}
+
+function bucketTime(value: Date | string | null): number {
+  return value === null ? 0 : new Date(value).getTime();
+}
+
+/** The key of a row's group: which grouping set, then the group's values. */
+function groupKey(row: { g_bucket: number; g_type: number; g_tool: number; bucket: Date | string | null; tool_type: string | null; tool_key: string | null }): string {
+  const level = row.g_tool === 0 ? `tool:${row.tool_key}` : row.g_type === 0 ? `type:${row.tool_type}` : 'all';
+  return row.g_bucket === 0 ? `${level}@${bucketTime(row.bucket)}` : level;
+}
+
+export function bucketStarts(from: Date, to: Date, granularity: Granularity): Date[] {
+  const size = BUCKET_MS[granularity];
+  const first = new Date(from);
+  if (granularity === 'day') first.setUTCHours(0, 0, 0, 0);
+  else if (granularity === 'hour') first.setUTCMinutes(0, 0, 0);
+  else first.setUTCSeconds(0, 0);
+  const starts: Date[] = [];
+  for (let at = first.getTime(); at < to.getTime(); at += size) starts.push(new Date(at));
+  return starts;
+}
+
+export function validateWindow(from: Date, to: Date, granularity: Granularity): void {
+  if (!(from.getTime() < to.getTime())) throw new ValidationError([{ field: 'window', message: '`from` must be before `to`' }]);
+  const buckets = Math.ceil((to.getTime() - from.getTime()) / BUCKET_MS[granularity]);
+  if (buckets > MAX_BUCKETS) {
+    throw new ValidationError([
+      { field: 'granularity', message: `the window spans ${buckets} ${granularity}s; at most ${MAX_BUCKETS} points are returned, pick a coarser granularity` },
+    ]);
+  }
+}
+
+export async function queryExecutionStats(sql: SqlDriver, query: StatsQuery): Promise<StatsReport> {
+  validateWindow(query.from, query.to, query.granularity);
+  const params = [query.organizationId, query.from, query.to, query.granularity, query.toolId ?? null];
+  const [statsRows, errorRows] = await Promise.all([
+    sql.query<StatsRow & { any_type: string | null }>(STATS_SQL, params),
+    sql.query<ErrorRow>(ERRORS_SQL, params),
+  ]);
+
+  const groups = new Map<string, ExecutionStats>();
+  for (const row of statsRows) groups.set(groupKey(row), toStats(row));
+  for (const row of errorRows) {
+    const stats = groups.get(groupKey(row));
+    if (!stats) continue;
+    stats.errorsByCode.push({ code: row.error_code, count: Number(row.count), rate: Number(row.count) / stats.executions });
+  }
+  for (const stats of groups.values()) stats.errorsByCode.sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+
+  const starts = bucketStarts(query.from, query.to, query.granularity);
+  const seriesOf = (level: string): StatsPoint[] =>
+    starts.map((bucket) => ({ bucket, stats: groups.get(`${level}@${bucket.getTime()}`) ?? emptyStats() }));
+
+  const byToolType: ToolTypeStats[] = [];
+  const byTool: ToolStats[] = [];
+  for (const row of statsRows) {
+    if (row.g_bucket === 0) continue;
+    if (row.g_type === 0 && row.tool_type !== null) {
+      const level = `type:${row.tool_type}`;
+      byToolType.push({ toolType: row.tool_type, totals: groups.get(level) ?? emptyStats(), series: seriesOf(level) });
+    } else if (row.g_tool === 0 && row.tool_key !== null) {
+      const level = `tool:${row.tool_key}`;
+      byTool.push({
+        toolId: row.tool_id,
+        toolName: row.tool_name ?? '',
+        toolType: row.any_type ?? BUILTIN_TYPE,
+        totals: groups.get(level) ?? emptyStats(),
+        series: seriesOf(level),
+      });
+    }
+  }
+  byToolType.sort((a, b) => a.toolType.localeCompare(b.toolType));
+  byTool.sort((a, b) => b.totals.executions - a.totals.executions || a.toolName.localeCompare(b.toolName));
+
+  return {
+    from: query.from,
+    to: query.to,
+    granularity: query.granularity,
+    totals: groups.get('all') ?? emptyStats(),
+    series: seriesOf('all'),
+    byToolType,
+    byTool,
+  };
+}

@@ -1,0 +1,243 @@
+import { setAssistantRetellKey, setAssistantServerSecret } from '../../integrations/assistant-secrets.ts';
+import { migrateAssistantLegacyTools, type LegacyMigrationReport } from '../../integrations/legacy-tools.ts';
+import { handleToolCalls, type OpenAIToolMessage } from '../../integrations/openai.ts';
+import {
+  assistantToolDefinitions,
+  parseTriggerContext,
+  type ToolDefinition,
+} from '../../integrations/tool-definitions.ts';
+import type { ToolCallOutcome } from '../../integrations/tool-call-runner.ts';
+import { NotFoundError } from '../../errors.ts';
+import { setFeatureFlag } from '../../organizations/feature-flags.ts';
+import { AssistantRef } from '../assistants/assistant.ts';
+import { builder } from '../builder.ts';
+import { MUTATION_ERRORS } from '../errors.ts';
+import { ToolTypeEnum } from '../tools/tool.ts';
+import { actorOf } from '../viewer-actor.ts';
+
+const TriggerContextEnum = builder.enumType('TriggerContext', {
+  values: {
+    CALL: { value: 'call' },
+    SMS: { value: 'sms' },
+    WEBHOOK: { value: 'webhook' },
+    TEST: { value: 'test' },
+  } as const,
+});
+
+const ToolDefinitionSourceEnum = builder.enumType('ToolDefinitionSource', { values: ['TOOL', 'BUILTIN'] as const });
+
+const ToolDefinitionRef = builder.objectRef<ToolDefinition>('ToolDefinition').implement({
+  description: 'One entry of OpenAI `tools`: `{ type, function }`, plus the spoken messages voice runtimes use.',
+  fields: (t) => ({
+    type: t.string({ resolve: (definition) => definition.type }),
+    function: t.field({
+      type: 'JSON',
+      description: '{ name, description, parameters }',
+      resolve: (definition) => definition.function,
+    }),
+    name: t.string({ resolve: (definition) => definition.function.name }),
+    messages: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: '{ requestStart, requestDelayed: { message, afterMs }, requestComplete, requestFailed }',
+      resolve: (definition) => definition.messages,
+    }),
+    source: t.field({ type: ToolDefinitionSourceEnum, resolve: (definition) => definition.source }),
+    toolId: t.id({ nullable: true, resolve: (definition) => definition.toolId }),
+    assignmentId: t.id({ nullable: true, resolve: (definition) => definition.assignmentId }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  assistantToolDefinitions: t.field({
+    type: [ToolDefinitionRef],
+    nullable: true,
+    authScopes: { authenticated: true },
+    description:
+      "The assistant's tools as OpenAI function definitions, in execution order: active tools with enabled assignments allowed in the context, then the built-ins its settings enable. Null when the assistant does not exist (or belongs to another organization).",
+    args: {
+      assistantId: t.arg.id({ required: true }),
+      context: t.arg({ type: TriggerContextEnum, defaultValue: 'call' }),
+    },
+    resolve: async (_root, args, context) => {
+      try {
+        return await assistantToolDefinitions(
+          context.services.prisma,
+          actorOf(context).organizationId,
+          String(args.assistantId),
+          parseTriggerContext(args.context),
+        );
+      } catch (error) {
+        if (error instanceof NotFoundError) return null;
+        throw error;
+      }
+    },
+  }),
+}));
+
+const ExecutionCallContextInput = builder.inputType('ToolCallContextInput', {
+  fields: (t) => ({
+    triggerContext: t.field({ type: TriggerContextEnum, description: 'Default CALL.' }),
+    callSid: t.string({ description: 'Links the executions to a Call (created on first use).' }),
+    phoneNumber: t.string(),
+    from: t.string(),
+    to: t.string(),
+  }),
+});
+
+const HandleToolCallsInput = builder.inputType('HandleToolCallsInput', {
+  fields: (t) => ({
+    assistantId: t.id({ required: true }),
+    context: t.field({ type: ExecutionCallContextInput }),
+    toolCalls: t.field({
+      type: 'JSON',
+      required: true,
+      description:
+        'The `tool_calls` array of an OpenAI assistant message: [{ id, type: "function", function: { name, arguments } }].',
+    }),
+  }),
+});
+
+const ToolCallOutcomeRef = builder.objectRef<ToolCallOutcome>('ToolCallOutcome').implement({
+  fields: (t) => ({
+    toolCallId: t.string({ nullable: true, resolve: (outcome) => outcome.toolCallId }),
+    name: t.string({ resolve: (outcome) => outcome.name }),
+    ok: t.boolean({ resolve: (outcome) => outcome.ok }),
+    status: t.string({
+      nullable: true,
+      description: 'The execution status; null when nothing ran.',
+      resolve: (outcome) => outcome.status,
+    }),
+    executionId: t.id({ nullable: true, resolve: (outcome) => outcome.executionId }),
+    result: t.field({ type: 'JSON', nullable: true, resolve: (outcome) => outcome.result }),
+    error: t.string({ nullable: true, resolve: (outcome) => outcome.error }),
+  }),
+});
+
+const HandleToolCallsPayload = builder
+  .objectRef<{ messages: OpenAIToolMessage[]; outcomes: ToolCallOutcome[] }>('HandleToolCallsPayload')
+  .implement({
+    fields: (t) => ({
+      messages: t.field({
+        type: 'JSON',
+        description:
+          'The messages to append to the conversation: [{ role: "tool", tool_call_id, content }], one per tool call, in order.',
+        resolve: (payload) => payload.messages,
+      }),
+      outcomes: t.field({ type: [ToolCallOutcomeRef], resolve: (payload) => payload.outcomes }),
+    }),
+  });
+
+const LegacySkipRef = builder.objectRef<{ name: string; reason: string }>('LegacyToolSkip').implement({
+  fields: (t) => ({ name: t.exposeString('name'), reason: t.exposeString('reason') }),
+});
+
+const LegacyMigrationReportRef = builder.objectRef<LegacyMigrationReport>('LegacyMigrationReport').implement({
+  fields: (t) => ({
+    assistantId: t.exposeID('assistantId'),
+    created: t.exposeStringList('created', { description: 'Tools created and assigned.' }),
+    reused: t.exposeStringList('reused', {
+      description: 'Identical tools that already existed (assigned if they were not).',
+    }),
+    skipped: t.field({ type: [LegacySkipRef], resolve: (report) => report.skipped }),
+  }),
+});
+
+const AssistantIdInput = builder.inputType('AssistantIdInput', {
+  fields: (t) => ({ assistantId: t.id({ required: true }) }),
+});
+
+const SetFeatureFlagInput = builder.inputType('SetFeatureFlagInput', {
+  fields: (t) => ({
+    toolType: t.field({ type: ToolTypeEnum, required: true }),
+    enabled: t.boolean({ required: true }),
+  }),
+});
+
+const SetAssistantRetellKeyInput = builder.inputType('SetAssistantRetellKeyInput', {
+  fields: (t) => ({
+    assistantId: t.id({ required: true }),
+    apiKey: t.string({ description: 'The Retell API key with the webhook badge; null stops verifying signatures.' }),
+  }),
+});
+
+const ServerSecretPayload = builder
+  .objectRef<{ assistant: { id: string }; secret: string }>('AssistantServerSecret')
+  .implement({
+    fields: (t) => ({
+      assistant: t.prismaField({
+        type: 'Assistant',
+        resolve: (query, payload, _args, context) =>
+          context.services.prisma.assistant.findUniqueOrThrow({ ...query, where: { id: payload.assistant.id } }),
+      }),
+      secret: t.exposeString('secret', {
+        description:
+          'Shown once. Configure it in Vapi as the server credential (Bearer) or X-Vapi-Secret, or send it from Retell as Authorization: Bearer.',
+      }),
+    }),
+  });
+
+builder.mutationFields((t) => ({
+  handleToolCalls: t.field({
+    type: HandleToolCallsPayload,
+    authScopes: { role: 'MEMBER' },
+    description:
+      "Runs an OpenAI message's tool_calls in parallel through the engine. Bad arguments, unknown tools and failures become tool messages that explain the problem; they never fail the request.",
+    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'HandleToolCallsResult' } },
+    args: { input: t.arg({ type: HandleToolCallsInput, required: true }) },
+    resolve: (_root, { input }, context) => {
+      const actor = actorOf(context);
+      return handleToolCalls(
+        context.services.prisma,
+        {
+          engine: context.services.engine,
+          onError: (error) => context.services.logger.error({ err: error }, 'tool call failed'),
+        },
+        {
+          organizationId: actor.organizationId,
+          actor: { userId: actor.userId, apiKeyId: actor.apiKeyId },
+          assistantId: String(input.assistantId),
+          context: { ...input.context, triggerContext: parseTriggerContext(input.context?.triggerContext) },
+          toolCalls: input.toolCalls,
+        },
+      );
+    },
+  }),
+  migrateLegacyToolSettings: t.field({
+    type: LegacyMigrationReportRef,
+    authScopes: { role: 'ADMIN' },
+    description: "Turns the assistant's legacy toolsSettings.custom_tools into tools and assignments. Idempotent.",
+    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'MigrateLegacyToolSettingsResult' } },
+    args: { input: t.arg({ type: AssistantIdInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      migrateAssistantLegacyTools(context.services, actorOf(context), String(input.assistantId)),
+  }),
+  setFeatureFlag: t.prismaField({
+    type: 'Organization',
+    authScopes: { role: 'ADMIN' },
+    description: 'Turns a tool type on or off for the organization. A type without a flag is on.',
+    args: { input: t.arg({ type: SetFeatureFlagInput, required: true }) },
+    resolve: async (query, _root, { input }, context) => {
+      const updated = await setFeatureFlag(context.services.prisma, actorOf(context), input.toolType, input.enabled);
+      return context.services.prisma.organization.findUniqueOrThrow({ ...query, where: { id: updated.id } });
+    },
+  }),
+  setAssistantServerSecret: t.field({
+    type: ServerSecretPayload,
+    authScopes: { role: 'ADMIN' },
+    description: 'Creates (or rotates) the secret Vapi and Retell present on /v1/vapi and /v1/retell. Shown once.',
+    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'SetAssistantServerSecretResult' } },
+    args: { input: t.arg({ type: AssistantIdInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      setAssistantServerSecret(context.services.prisma, actorOf(context), String(input.assistantId)),
+  }),
+  setAssistantRetellKey: t.field({
+    type: AssistantRef,
+    authScopes: { role: 'ADMIN' },
+    description: 'Stores (encrypted) the Retell API key used to verify x-retell-signature on /v1/retell.',
+    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'SetAssistantRetellKeyResult' } },
+    args: { input: t.arg({ type: SetAssistantRetellKeyInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      setAssistantRetellKey(context.services, actorOf(context), String(input.assistantId), input.apiKey ?? null),
+  }),
+}));

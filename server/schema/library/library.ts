@@ -1,0 +1,213 @@
+import { GraphQLError } from 'graphql';
+import { NotFoundError, ValidationError } from '../../errors.ts';
+import { exportTools, importTools, type ImportReport, type ImportToolReport } from '../../library/bundle.ts';
+import { installPublicTool, publicTools, type PublicToolView } from '../../library/marketplace.ts';
+import { replayExecution, type ReplayResult } from '../../library/replay.ts';
+import { createToolFromTemplate, listTemplates, type TemplateView } from '../../library/template-service.ts';
+import { builder } from '../builder.ts';
+import { FieldIssueRef, MUTATION_ERRORS, TOOL_MUTATION_ERRORS } from '../errors.ts';
+import { ToolExecutionRef } from '../executions/execution.ts';
+import { ToolRef, ToolTypeEnum } from '../tools/tool.ts';
+import { actorOf } from '../viewer-actor.ts';
+
+const TemplateSourceEnum = builder.enumType('ToolTemplateSource', { values: ['BUILTIN', 'ORGANIZATION'] as const });
+
+const ToolTemplateRef = builder.objectRef<TemplateView>('ToolTemplate').implement({
+  description: 'A tool to start from: the built-in catalog, or an organization tool marked isTemplate.',
+  fields: (t) => ({
+    id: t.id({ description: '`builtin:<slug>` or the organization tool id.', resolve: (view) => view.id }),
+    source: t.field({ type: TemplateSourceEnum, resolve: (view) => view.source }),
+    category: t.string({ resolve: (view) => view.category }),
+    name: t.string({ resolve: (view) => view.tool.name }),
+    displayName: t.string({ resolve: (view) => view.tool.displayName ?? view.tool.name }),
+    description: t.string({ resolve: (view) => view.tool.description ?? '' }),
+    type: t.field({ type: ToolTypeEnum, resolve: (view) => view.tool.type }),
+    configuration: t.field({ type: 'JSON', resolve: (view) => view.tool.configuration ?? {} }),
+    functionDefinition: t.field({ type: 'JSON', resolve: (view) => view.tool.functionDefinition ?? null }),
+    messages: t.field({ type: 'JSON', nullable: true, resolve: (view) => view.tool.messages ?? null }),
+    requiredSecrets: t.stringList({
+      description: 'Secret names to set before the tool works.',
+      resolve: (view) => view.requiredSecrets,
+    }),
+  }),
+});
+
+const PublicToolRef = builder.objectRef<PublicToolView>('PublicTool').implement({
+  description: 'A tool another organization published; read-only.',
+  fields: (t) => ({
+    id: t.id({ resolve: (view) => view.tool.id }),
+    name: t.string({ resolve: (view) => view.tool.name }),
+    displayName: t.string({ resolve: (view) => view.tool.displayName }),
+    description: t.string({ resolve: (view) => view.tool.description }),
+    type: t.field({ type: ToolTypeEnum, resolve: (view) => view.tool.type }),
+    version: t.int({ resolve: (view) => view.tool.version }),
+    installCount: t.int({ resolve: (view) => view.tool.installCount }),
+    authorOrganization: t.string({
+      description: "The publishing organization's name.",
+      resolve: (view) => view.authorOrganization,
+    }),
+    configuration: t.field({
+      type: 'JSON',
+      description: 'Holds secret names only, never values.',
+      resolve: (view) => view.tool.configuration,
+    }),
+    functionDefinition: t.field({ type: 'JSON', resolve: (view) => view.tool.functionDefinition }),
+    messages: t.field({ type: 'JSON', nullable: true, resolve: (view) => view.tool.messages }),
+    requiredSecrets: t.stringList({ resolve: (view) => view.requiredSecrets }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (view) => view.tool.updatedAt }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  toolTemplates: t.field({
+    type: [ToolTemplateRef],
+    authScopes: { authenticated: true },
+    description: "The built-in catalog, then the organization's tools marked isTemplate.",
+    resolve: (_root, _args, context) => listTemplates(context.services, actorOf(context)),
+  }),
+  publicTools: t.field({
+    type: [PublicToolRef],
+    authScopes: { authenticated: true },
+    description: 'The marketplace: active tools any organization published, most installed first.',
+    args: {
+      search: t.arg.string({ description: 'Matches name, display name or description.' }),
+      type: t.arg({ type: ToolTypeEnum }),
+      first: t.arg.int({ description: 'At most 100 (default 50).' }),
+    },
+    resolve: (_root, args, context) => publicTools(context.services, args),
+  }),
+  exportTools: t.field({
+    type: 'JSON',
+    authScopes: { role: 'MEMBER' },
+    description:
+      "A versioned bundle ({ format, schemaVersion, tools, secrets }) of the given tools (all when ids is empty); null when an id is not one of the organization's tools. Secrets appear as names with required: true, never values; no ids travel.",
+    args: { ids: t.arg.idList({ required: true }) },
+    nullable: true,
+    resolve: async (_root, args, context) => {
+      try {
+        return await exportTools(context.services.prisma, actorOf(context), args.ids.map(String));
+      } catch (error) {
+        // Queries answer "not yours" and "not there" with null, as tool(id) does.
+        if (error instanceof NotFoundError) return null;
+        if (error instanceof ValidationError)
+          throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
+        throw error;
+      }
+    },
+  }),
+}));
+
+const ImportConflictEnum = builder.enumType('ImportConflictPolicy', {
+  values: {
+    SKIP: { description: 'Keep the existing tool; do not import this one.' },
+    RENAME: { description: 'Import under a free name (name_2, name_3, ...).' },
+    OVERWRITE: { description: 'Replace the existing tool (as a new version).' },
+  } as const,
+});
+
+const ImportActionEnum = builder.enumType('ImportAction', {
+  values: ['CREATE', 'RENAME', 'OVERWRITE', 'SKIP', 'INVALID'] as const,
+});
+
+const ImportToolReportRef = builder.objectRef<ImportToolReport>('ImportToolReport').implement({
+  fields: (t) => ({
+    index: t.exposeInt('index'),
+    name: t.exposeString('name'),
+    finalName: t.exposeString('finalName', { nullable: true }),
+    action: t.field({ type: ImportActionEnum, resolve: (report) => report.action }),
+    toolId: t.exposeID('toolId', { nullable: true }),
+    issues: t.field({ type: [FieldIssueRef], resolve: (report) => report.issues }),
+  }),
+});
+
+const ImportReportRef = builder.objectRef<ImportReport>('ImportReport').implement({
+  fields: (t) => ({
+    valid: t.exposeBoolean('valid', { description: 'Every tool passed validation.' }),
+    applied: t.exposeBoolean('applied', { description: 'The import was written (all tools, in one transaction).' }),
+    dryRun: t.exposeBoolean('dryRun'),
+    tools: t.field({ type: [ImportToolReportRef], resolve: (report) => report.tools }),
+    missingSecrets: t.exposeStringList('missingSecrets', {
+      description: 'Secrets the tools need that are not set yet.',
+    }),
+  }),
+});
+
+const ImportToolsInput = builder.inputType('ImportToolsInput', {
+  fields: (t) => ({
+    bundle: t.field({ type: 'JSON', required: true }),
+    onConflict: t.field({ type: ImportConflictEnum, defaultValue: 'SKIP' }),
+    dryRun: t.boolean({ defaultValue: false, description: 'Validate and report without writing.' }),
+  }),
+});
+
+const CreateToolFromTemplateInput = builder.inputType('CreateToolFromTemplateInput', {
+  fields: (t) => ({
+    templateId: t.id({ required: true }),
+    name: t.string({ description: "The new tool's name; defaults to the template's." }),
+  }),
+});
+
+const InstallPublicToolInput = builder.inputType('InstallPublicToolInput', {
+  fields: (t) => ({
+    toolId: t.id({ required: true }),
+    name: t.string({ description: "The installed copy's name; defaults to the original's." }),
+  }),
+});
+
+const ReplayExecutionInput = builder.inputType('ReplayExecutionInput', {
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The execution to replay.' }),
+    toolVersion: t.int({ description: 'Defaults to the current version.' }),
+  }),
+});
+
+const ReplayResultRef = builder.objectRef<ReplayResult>('ReplayResult').implement({
+  fields: (t) => ({
+    original: t.field({ type: ToolExecutionRef, resolve: (result) => result.original }),
+    replay: t.field({ type: ToolExecutionRef, resolve: (result) => result.replay }),
+    toolVersion: t.exposeInt('toolVersion'),
+    sameOutput: t.exposeBoolean('sameOutput', { description: 'Same status and output as the original.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createToolFromTemplate: t.field({
+    type: ToolRef,
+    authScopes: { role: 'MEMBER' },
+    errors: { types: TOOL_MUTATION_ERRORS, directResult: true, union: { name: 'CreateToolFromTemplateResult' } },
+    args: { input: t.arg({ type: CreateToolFromTemplateInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      createToolFromTemplate(context.services, actorOf(context), String(input.templateId), input.name),
+  }),
+  installPublicTool: t.field({
+    type: ToolRef,
+    authScopes: { role: 'MEMBER' },
+    errors: { types: TOOL_MUTATION_ERRORS, directResult: true, union: { name: 'InstallPublicToolResult' } },
+    args: { input: t.arg({ type: InstallPublicToolInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      installPublicTool(context.services, actorOf(context), String(input.toolId), input.name),
+  }),
+  importTools: t.field({
+    type: ImportReportRef,
+    authScopes: { role: 'MEMBER' },
+    description: 'Validates every tool first, reports per tool, then writes all of them in one transaction or none.',
+    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'ImportToolsResult' } },
+    args: { input: t.arg({ type: ImportToolsInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      importTools(context.services, actorOf(context), {
+        bundle: input.bundle ?? null,
+        onConflict: input.onConflict ?? 'SKIP',
+        dryRun: input.dryRun ?? false,
+      }),
+  }),
+  replayExecution: t.field({
+    type: ReplayResultRef,
+    authScopes: { role: 'MEMBER' },
+    description:
+      "Re-runs a logged execution's parameters and call context in the `test` context, against the current or a chosen version.",
+    errors: { types: TOOL_MUTATION_ERRORS, directResult: true, union: { name: 'ReplayExecutionResult' } },
+    args: { input: t.arg({ type: ReplayExecutionInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      replayExecution(context.services, actorOf(context), String(input.id), input.toolVersion),
+  }),
+}));

@@ -1,0 +1,217 @@
+import type { Granularity, ExecutionStats, StatsPoint, StatsReport, ToolStats, ToolTypeStats } from '../../metrics/execution-stats.ts';
+import { uuidOrNil } from '../../db/json.ts';
+import { ValidationError } from '../../errors.ts';
+import { validateWindow } from '../../metrics/execution-stats.ts';
+import { createBoundedStream } from '../../realtime/bounded-stream.ts';
+import { toolHealthTopic, type ToolHealth, type ToolHealthEvent } from '../../realtime/pubsub.ts';
+import type { Context } from '../../context.ts';
+import { builder } from '../builder.ts';
+import { liveStream } from '../live-stream.ts';
+import { ToolRef } from '../tools/tool.ts';
+import { actorOf } from '../viewer-actor.ts';
+
+const ToolHealthEnum = builder.enumType('ToolHealth', {
+  description:
+    'Over the last 15 minutes (at least 5 finished executions, approvers\' rejections and cancellations left out): ' +
+    'FAILING below 50 % success; DEGRADED below 95 % success or above 2 s average duration; else OK.',
+  values: ['OK', 'DEGRADED', 'FAILING'] as const,
+});
+
+const GranularityEnum = builder.enumType('MetricsGranularity', {
+  values: { MINUTE: { value: 'minute' }, HOUR: { value: 'hour' }, DAY: { value: 'day' } } as const,
+});
+
+const MetricsWindowInput = builder.inputType('MetricsWindowInput', {
+  description: 'From (inclusive) to (exclusive); executions count in the window they started in.',
+  fields: (t) => ({
+    from: t.field({ type: 'DateTime', required: true }),
+    to: t.field({ type: 'DateTime', required: true }),
+  }),
+});
+
+const RollingWindowInput = builder.inputType('RollingWindowInput', {
+  fields: (t) => ({
+    lastSeconds: t.int({ required: true, description: 'The window ends now and reaches this far back (60 to 604800).' }),
+    granularity: t.field({ type: GranularityEnum }),
+  }),
+});
+
+const ErrorCodeCountRef = builder.objectRef<ExecutionStats['errorsByCode'][number]>('ErrorCodeCount').implement({
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    count: t.exposeInt('count'),
+    rate: t.exposeFloat('rate', { description: 'Share of all executions of the group.' }),
+  }),
+});
+
+const ExecutionStatsRef = builder.objectRef<ExecutionStats>('ExecutionStats').implement({
+  description: 'Finished executions only; rates are null without executions.',
+  fields: (t) => ({
+    executions: t.exposeInt('executions'),
+    successes: t.exposeInt('successes'),
+    failures: t.exposeInt('failures'),
+    successRate: t.exposeFloat('successRate', { nullable: true }),
+    errorRate: t.exposeFloat('errorRate', { nullable: true }),
+    timeouts: t.exposeInt('timeouts'),
+    retries: t.exposeInt('retries', { description: 'Extra attempts, summed.' }),
+    averageDurationMs: t.exposeFloat('averageDurationMs', { nullable: true }),
+    p50DurationMs: t.exposeFloat('p50DurationMs', { nullable: true }),
+    p95DurationMs: t.exposeFloat('p95DurationMs', { nullable: true }),
+    p99DurationMs: t.exposeFloat('p99DurationMs', { nullable: true }),
+    errorsByCode: t.field({ type: [ErrorCodeCountRef], resolve: (stats) => stats.errorsByCode }),
+  }),
+});
+
+const StatsPointRef = builder.objectRef<StatsPoint>('ExecutionStatsPoint').implement({
+  fields: (t) => ({
+    bucket: t.field({ type: 'DateTime', description: 'Start of the bucket (UTC).', resolve: (point) => point.bucket }),
+    stats: t.field({ type: ExecutionStatsRef, resolve: (point) => point.stats }),
+  }),
+});
+
+const ToolTypeMetricsRef = builder.objectRef<ToolTypeStats>('ToolTypeMetrics').implement({
+  fields: (t) => ({
+    toolType: t.exposeString('toolType', { description: 'ENDPOINT, CODE, LAMBDA, or BUILTIN.' }),
+    totals: t.field({ type: ExecutionStatsRef, resolve: (group) => group.totals }),
+    series: t.field({ type: [StatsPointRef], resolve: (group) => group.series }),
+  }),
+});
+
+async function loadTools(ids: readonly string[], context: Context) {
+  const tools = await context.services.prisma.tool.findMany({
+    where: { id: { in: [...ids] }, organizationId: actorOf(context).organizationId },
+  });
+  const byId = new Map(tools.map((tool) => [tool.id, tool]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+function loadHealth(ids: readonly string[], context: Context): Promise<ToolHealth[]> {
+  return context.services.metrics.health(actorOf(context).organizationId, ids);
+}
+
+const ToolMetricsRef = builder.objectRef<ToolStats>('ToolMetrics').implement({
+  fields: (t) => ({
+    toolId: t.exposeID('toolId', { nullable: true, description: 'Null for built-ins and deleted tools.' }),
+    toolName: t.exposeString('toolName'),
+    toolType: t.exposeString('toolType'),
+    tool: t.loadable({
+      type: ToolRef,
+      nullable: true,
+      load: loadTools,
+      resolve: (stats) => stats.toolId,
+    }),
+    health: t.loadable({
+      type: ToolHealthEnum,
+      nullable: true,
+      description: 'Null for built-ins.',
+      load: loadHealth,
+      resolve: (stats) => stats.toolId,
+    }),
+    totals: t.field({ type: ExecutionStatsRef, resolve: (group) => group.totals }),
+    series: t.field({ type: [StatsPointRef], resolve: (group) => group.series }),
+  }),
+});
+
+const OrganizationMetricsRef = builder.objectRef<StatsReport>('OrganizationMetrics').implement({
+  fields: (t) => ({
+    from: t.field({ type: 'DateTime', resolve: (report) => report.from }),
+    to: t.field({ type: 'DateTime', resolve: (report) => report.to }),
+    granularity: t.field({ type: GranularityEnum, resolve: (report) => report.granularity }),
+    totals: t.field({ type: ExecutionStatsRef, resolve: (report) => report.totals }),
+    series: t.field({ type: [StatsPointRef], resolve: (report) => report.series }),
+    byToolType: t.field({ type: [ToolTypeMetricsRef], resolve: (report) => report.byToolType }),
+    byTool: t.field({ type: [ToolMetricsRef], resolve: (report) => report.byTool }),
+  }),
+});
+
+const ToolHealthEventRef = builder.objectRef<ToolHealthEvent>('ToolHealthEvent').implement({
+  fields: (t) => ({
+    toolId: t.exposeID('toolId'),
+    health: t.field({ type: ToolHealthEnum, resolve: (event) => event.health }),
+    previous: t.field({ type: ToolHealthEnum, resolve: (event) => event.previous }),
+    at: t.field({ type: 'DateTime', resolve: (event) => new Date(event.at) }),
+    tool: t.loadable({ type: ToolRef, nullable: true, load: loadTools, resolve: (event) => event.toolId }),
+  }),
+});
+
+builder.prismaObjectField('Tool', 'health', (t) =>
+  t.loadable({
+    type: ToolHealthEnum,
+    description: 'See ToolHealth for the thresholds.',
+    load: loadHealth,
+    resolve: (tool) => tool.id,
+  }),
+);
+
+const MIN_ROLLING_SECONDS = 60;
+const MAX_ROLLING_SECONDS = 7 * 24 * 3600;
+
+builder.queryFields((t) => ({
+  organizationMetrics: t.field({
+    type: OrganizationMetricsRef,
+    authScopes: { authenticated: true },
+    args: {
+      window: t.arg({ type: MetricsWindowInput, required: true }),
+      granularity: t.arg({ type: GranularityEnum, defaultValue: 'hour' }),
+    },
+    resolve: (_root, args, context) =>
+      context.services.metrics.stats(actorOf(context).organizationId, args.window, (args.granularity ?? 'hour') as Granularity),
+  }),
+  toolMetrics: t.field({
+    type: ToolMetricsRef,
+    nullable: true,
+    authScopes: { authenticated: true },
+    description: 'Null when the tool does not exist in the organization.',
+    args: {
+      toolId: t.arg.id({ required: true }),
+      window: t.arg({ type: MetricsWindowInput, required: true }),
+      granularity: t.arg({ type: GranularityEnum, defaultValue: 'hour' }),
+    },
+    resolve: async (_root, args, context) => {
+      const organizationId = actorOf(context).organizationId;
+      const tool = await context.services.prisma.tool.findFirst({
+        where: { id: uuidOrNil(args.toolId), organizationId },
+        select: { id: true, name: true, type: true },
+      });
+      if (!tool) return null;
+      const report = await context.services.metrics.stats(organizationId, args.window, (args.granularity ?? 'hour') as Granularity, tool.id);
+      return { toolId: tool.id, toolName: tool.name, toolType: tool.type, totals: report.totals, series: report.series };
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  toolMetricsUpdated: t.field({
+    type: OrganizationMetricsRef,
+    authScopes: { authenticated: true },
+    description: "The organization's live stats over a rolling window, pushed at once and then every few seconds.",
+    args: { window: t.arg({ type: RollingWindowInput, required: true }) },
+    subscribe: (_root, args, context) => {
+      actorOf(context);
+      const seconds = args.window.lastSeconds;
+      if (seconds < MIN_ROLLING_SECONDS || seconds > MAX_ROLLING_SECONDS) {
+        throw new ValidationError([
+          { field: 'window.lastSeconds', message: `must be between ${MIN_ROLLING_SECONDS} and ${MAX_ROLLING_SECONDS}` },
+        ]);
+      }
+      const now = Date.now();
+      validateWindow(new Date(now - seconds * 1000), new Date(now), (args.window.granularity ?? 'minute') as Granularity);
+      // A tick is only a prompt to recompute: unread ticks coalesce into one instead of queueing.
+      const timer = setInterval(() => {
+        if (ticks.size === 0) ticks.push(Date.now());
+      }, context.services.config.live.metricsPushIntervalMs);
+      const ticks = createBoundedStream<number>({ limit: 1, onEnd: () => clearInterval(timer) });
+      ticks.push(Date.now());
+      return ticks;
+    },
+    resolve: (_tick, args, context) =>
+      context.services.metrics.rolling(actorOf(context).organizationId, args.window.lastSeconds, (args.window.granularity ?? 'minute') as Granularity),
+  }),
+  toolHealthChanged: t.field({
+    type: ToolHealthEventRef,
+    authScopes: { authenticated: true },
+    description: "A tool of the viewer's organization changed health.",
+    subscribe: (_root, _args, context) => liveStream(context, 'toolHealthChanged', toolHealthTopic(actorOf(context).organizationId)),
+    resolve: (event) => event,
+  }),
+}));

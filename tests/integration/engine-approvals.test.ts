@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flush, startEngineHarness, type EngineHarness } from '../helpers/engine-harness.ts';
+
+let h: EngineHarness;
+
+beforeAll(async () => {
+  h = await startEngineHarness();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('approvals', () => {
+  it('PENDING_APPROVAL waits; approve runs it once', async () => {
+    const toolId = await h.createTool({
+      requireConfirmation: true,
+      configuration: { url: `${h.upstream.base}/echo?approve=1`, method: 'POST' },
+    });
+    const pending = await h.run({ toolId, parameters: { order_id: 'P-1' } });
+    expect(pending.status).toBe('PENDING_APPROVAL');
+    const waited = pending.approvalDeadline!.getTime() - pending.startedAt.getTime();
+    expect(waited).toBeGreaterThanOrEqual(119_000);
+    expect(waited).toBeLessThanOrEqual(121_000);
+    expect(h.upstream.hits('/echo?approve=1')).toHaveLength(0);
+
+    const approved = await h.engine.approve(h.actor, pending.id);
+    expect(approved).toMatchObject({ id: pending.id, status: 'SUCCESS', decidedById: h.actor.userId });
+    expect(h.upstream.hits('/echo?approve=1')).toHaveLength(1);
+    expect(JSON.parse(h.upstream.hits('/echo?approve=1')[0]!.body)).toEqual({ order_id: 'P-1' });
+    await expect(h.engine.approve(h.actor, pending.id)).rejects.toMatchObject({ name: 'ConflictError' });
+    await flush();
+    expect(h.events.filter((event) => event.executionId === pending.id).map((event) => event.kind)).toEqual([
+      'created',
+      'pending_approval',
+      'running',
+      'finished',
+    ]);
+  });
+
+  it('reject makes it REJECTED and nothing is sent', async () => {
+    const toolId = await h.createTool({
+      requireConfirmation: true,
+      configuration: { url: `${h.upstream.base}/echo?reject=1`, method: 'POST' },
+    });
+    const pending = await h.run({ toolId });
+    const rejected = await h.engine.reject(h.actor, pending.id, 'not today');
+    expect(rejected).toMatchObject({ status: 'REJECTED', errorCode: 'REJECTED' });
+    expect(rejected.errorMessage).toContain('not today');
+    await expect(h.engine.reject(h.actor, pending.id)).rejects.toMatchObject({ name: 'ConflictError' });
+    await expect(h.engine.approve(h.actor, pending.id)).rejects.toMatchObject({ name: 'ConflictError' });
+    expect(h.upstream.hits('/echo?reject=1')).toHaveLength(0);
+  });
+
+  it('no answer before the per-tool approval timeout means REJECTED / APPROVAL_TIMEOUT', async () => {
+    const toolId = await h.createTool({
+      requireConfirmation: true,
+      configuration: { url: `${h.upstream.base}/echo?timeout=1`, method: 'POST', approval_timeout_seconds: 0.3 },
+    });
+    const pending = await h.run({ toolId });
+    expect(pending.approvalDeadline!.getTime() - pending.startedAt.getTime()).toBe(300);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const row = await h.db.database.prisma.toolExecution.findUniqueOrThrow({ where: { id: pending.id } });
+    expect(row).toMatchObject({ status: 'REJECTED', errorCode: 'APPROVAL_TIMEOUT' });
+    await expect(h.engine.approve(h.actor, pending.id)).rejects.toMatchObject({ name: 'ConflictError' });
+  });
+
+  it('a restart does not lose an approval deadline: the start-up sweep expires it', async () => {
+    const toolId = await h.createTool({ requireConfirmation: true });
+    const overdue = await h.db.database.prisma.toolExecution.create({
+      data: {
+        organizationId: h.org.id,
+        toolId,
+        toolName: 'overdue',
+        toolVersion: 1,
+        inputParameters: {},
+        status: 'PENDING_APPROVAL',
+        triggerContext: 'call',
+        approvalDeadline: new Date(Date.now() - 1_000),
+      },
+    });
+    await h.restart().recoverInterrupted();
+    const row = await h.db.database.prisma.toolExecution.findUniqueOrThrow({ where: { id: overdue.id } });
+    expect(row).toMatchObject({ status: 'REJECTED', errorCode: 'APPROVAL_TIMEOUT' });
+  });
+
+  it('cancelling a pending execution', async () => {
+    const toolId = await h.createTool({ requireConfirmation: true });
+    const pending = await h.run({ toolId });
+    const cancelled = await h.engine.cancel(h.actor, pending.id);
+    expect(cancelled.status).toBe('CANCELLED');
+    await expect(h.engine.approve(h.actor, pending.id)).rejects.toMatchObject({ name: 'ConflictError' });
+  });
+
+  it('concurrent approvals run the tool once', async () => {
+    const toolId = await h.createTool({
+      requireConfirmation: true,
+      configuration: { url: `${h.upstream.base}/echo?race=1`, method: 'POST' },
+    });
+    const pending = await h.run({ toolId });
+    const results = await Promise.allSettled([
+      h.engine.approve(h.actor, pending.id),
+      h.engine.approve(h.actor, pending.id),
+    ]);
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    expect(h.upstream.hits('/echo?race=1')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import { connectWs, disposeLive, rawSocket, sleep, startSecondInstance, until } from '../helpers/live.ts';
+import { executionTopic, type ExecutionEvent } from '../../server/realtime/pubsub.ts';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const QUEUE_LIMIT = 4;
+const EVENTS = `subscription ($filter: ToolExecutionEventFilter) {
+  toolExecutionEvents(filter: $filter) { kind status executionId execution { id status tool { id } } }
+}`;
+
+let t: TestApp;
+let org: TestOrganization;
+let toolId: string;
+
+beforeAll(async () => {
+  t = await startTestApp({ REDIS_URL, SWITCHBOARD_SUBSCRIPTION_QUEUE_LIMIT: String(QUEUE_LIMIT) });
+  org = await createOrganization(t.app.services.prisma, 'Fanout');
+  const tool = await t.app.services.prisma.tool.create({
+    data: {
+      organizationId: org.id,
+      name: 'noop',
+      displayName: 'noop',
+      type: 'ENDPOINT',
+      // Inactive: the engine records a refusal (CREATED then FINISHED) without any network call.
+      isActive: false,
+      configuration: { url: 'https://api.example.com/noop', method: 'GET' },
+      functionDefinition: { name: 'noop', parameters: { type: 'object', properties: {} } },
+    },
+  });
+  toolId = tool.id;
+});
+
+afterAll(async () => {
+  await disposeLive();
+  await t?.close();
+});
+
+describe('several instances over Redis', () => {
+  test('an execution on instance A reaches a subscriber on instance B, and only its organization', async () => {
+    const b = await startSecondInstance(t, { REDIS_URL });
+    expect(b.app.services.pubsub.kind).toBe('redis');
+    const stranger = await createOrganization(t.app.services.prisma, 'Stranger');
+    const onB = connectWs(b.url, { apiKey: org.keys.VIEWER }).subscribe<{ toolExecutionEvents: { kind: string; executionId: string } }>(EVENTS);
+    const strangerOnB = connectWs(b.url, { apiKey: stranger.keys.VIEWER }).subscribe(EVENTS, { filter: { toolId } });
+    await sleep(300);
+    const run = await t.gql<{ testTool: { id: string } }>(
+      `mutation ($input: TestToolInput!) { testTool(input: $input) { ... on ToolExecution { id } } }`,
+      { input: { toolId, parameters: {} } },
+      { apiKey: org.keys.MEMBER },
+    );
+    const id = run.data!.testTool.id;
+    await onB.waitFor(2);
+    expect(onB.results.map((result) => [result.data!.toolExecutionEvents.kind, result.data!.toolExecutionEvents.executionId])).toEqual([
+      ['CREATED', id],
+      ['FINISHED', id],
+    ]);
+    await sleep(200);
+    expect(strangerOnB.results).toEqual([]);
+  });
+});
+
+describe('slow consumers', () => {
+  test('a subscriber that stops reading is closed with 4429 while another keeps receiving everything', async () => {
+    // Big rows make the socket's buffers fill after a few dozen events.
+    const blob = 'x'.repeat(256 * 1024);
+    const row = await t.app.services.prisma.toolExecution.create({
+      data: {
+        organizationId: org.id,
+        toolId,
+        toolName: 'noop',
+        toolVersion: 1,
+        inputParameters: { blob },
+        status: 'SUCCESS',
+        triggerContext: 'test',
+      },
+    });
+    const fast = connectWs(t.url, { apiKey: org.keys.VIEWER }).subscribe<{ toolExecutionEvents: { executionId: string } }>(
+      `subscription { toolExecutionEvents { executionId } }`,
+    );
+    const slow = await rawSocket(t.url, { apiKey: org.keys.VIEWER });
+    expect(await slow.acked).toBe(true);
+    slow.socket.send(
+      JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { toolExecutionEvents { execution { inputParameters } } }` } }),
+    );
+    await sleep(300);
+    slow.socket.pause();
+
+    const disconnects = t.app.services.metrics.prometheus.slowConsumerDisconnects;
+    const dropped = async () => ((await disconnects.get()).values[0]?.value ?? 0) > 0;
+    const event: ExecutionEvent = {
+      kind: 'running',
+      organizationId: org.id,
+      executionId: row.id,
+      toolId,
+      assistantId: null,
+      callId: null,
+      status: 'RUNNING',
+      at: new Date().toISOString(),
+    };
+    let published = 0;
+    const MAX_EVENTS = 2_000;
+    while (!(await dropped()) && published < MAX_EVENTS) {
+      t.app.services.pubsub.publish(executionTopic(org.id), event);
+      published += 1;
+      // Paced to the fast subscriber, so only the stalled one falls behind.
+      await until(() => fast.results.length >= published, 10_000, 'the fast subscriber');
+    }
+    expect(await dropped()).toBe(true);
+    expect(published).toBeGreaterThan(QUEUE_LIMIT);
+    // Publishing goes on undisturbed for everyone else.
+    for (let i = 0; i < 20; i += 1) {
+      t.app.services.pubsub.publish(executionTopic(org.id), event);
+      await fast.waitFor(published + i + 1);
+    }
+    expect(fast.ended).toBe(false);
+
+    slow.socket.resume();
+    const closed = await slow.closed;
+    expect(closed).toEqual({ code: 4429, reason: 'subscriber too slow' });
+  }, 60_000);
+});

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { startUpstream, type Upstream } from '../helpers/engine-harness.ts';
+import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import { connectWs, disposeLive, rawSocket, sleep, subscribeSse, until } from '../helpers/live.ts';
+
+const EVENTS = `subscription ($filter: ToolExecutionEventFilter) {
+  toolExecutionEvents(filter: $filter) {
+    kind status executionId
+    execution { id status durationMs errorCode tool { id name } assistant { id } }
+  }
+}`;
+const TEST_TOOL = `mutation ($input: TestToolInput!) { testTool(input: $input) { ... on ToolExecution { id status } } }`;
+
+interface EventData {
+  toolExecutionEvents: {
+    kind: string;
+    status: string;
+    executionId: string;
+    execution: { id: string; status: string; durationMs: number | null; errorCode: string | null; tool: { id: string; name: string } | null } | null;
+  };
+}
+
+let upstream: Upstream;
+let t: TestApp;
+let acme: TestOrganization;
+let other: TestOrganization;
+let echoToolId: string;
+let brokenToolId: string;
+let otherToolId: string;
+
+async function createTool(org: TestOrganization, name: string, path: string): Promise<string> {
+  const tool = await t.app.services.prisma.tool.create({
+    data: {
+      organizationId: org.id,
+      name,
+      displayName: name,
+      type: 'ENDPOINT',
+      configuration: { url: `${upstream.base}${path}`, method: 'POST' },
+      functionDefinition: { name, parameters: { type: 'object', properties: {} } },
+    },
+  });
+  return tool.id;
+}
+
+async function runTool(org: TestOrganization, toolId: string): Promise<{ id: string; status: string }> {
+  const response = await t.gql<{ testTool: { id: string; status: string } }>(TEST_TOOL, { input: { toolId, parameters: {} } }, { apiKey: org.keys.MEMBER });
+  expect(response.errors).toBeUndefined();
+  return response.data!.testTool;
+}
+
+/** graphql-ws has no "subscribed" acknowledgement: give the server a moment to attach the listener. */
+const ATTACH_MS = 150;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  t = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: `127.0.0.1:${upstream.port}` });
+  acme = await createOrganization(t.app.services.prisma, 'Acme');
+  other = await createOrganization(t.app.services.prisma, 'Other');
+  echoToolId = await createTool(acme, 'lookup_order', '/echo');
+  brokenToolId = await createTool(acme, 'broken', '/status/400');
+  otherToolId = await createTool(other, 'other_lookup', '/echo');
+});
+
+afterAll(async () => {
+  await disposeLive();
+  await t?.close();
+  await upstream?.close();
+});
+
+describe('toolExecutionEvents over graphql-ws', () => {
+  test('every state change of one execution arrives in order, with the execution read fresh', async () => {
+    const ws = connectWs(t.url, { apiKey: acme.keys.VIEWER });
+    const sub = ws.subscribe<EventData>(EVENTS, { filter: { toolId: echoToolId } });
+    await sleep(ATTACH_MS);
+    const run = await runTool(acme, echoToolId);
+    const results = await sub.waitFor(3);
+    await sleep(100);
+    const events = sub.results.map((result) => result.data!.toolExecutionEvents);
+    expect(events.map((event) => [event.kind, event.status])).toEqual([
+      ['CREATED', 'RUNNING'],
+      ['RUNNING', 'RUNNING'],
+      ['FINISHED', 'SUCCESS'],
+    ]);
+    expect(results.every((result) => result.errors === undefined)).toBe(true);
+    expect(new Set(events.map((event) => event.executionId))).toEqual(new Set([run.id]));
+    const finished = events[2]!.execution!;
+    expect(finished).toMatchObject({ id: run.id, status: 'SUCCESS', errorCode: null, tool: { id: echoToolId, name: 'lookup_order' } });
+    expect(finished.durationMs).toBeGreaterThanOrEqual(0);
+    sub.close();
+  });
+
+  test('filters narrow by tool and by status', async () => {
+    const ws = connectWs(t.url, { apiKey: acme.keys.VIEWER });
+    const failures = ws.subscribe<EventData>(EVENTS, { filter: { statuses: ['ERROR'] } });
+    const echoOnly = ws.subscribe<EventData>(EVENTS, { filter: { toolId: echoToolId } });
+    await sleep(ATTACH_MS);
+    const broken = await runTool(acme, brokenToolId);
+    const echo = await runTool(acme, echoToolId);
+    await echoOnly.waitFor(3);
+    await failures.waitFor(1);
+    await sleep(150);
+    expect(failures.results.map((result) => result.data!.toolExecutionEvents)).toEqual([
+      expect.objectContaining({ kind: 'FINISHED', status: 'ERROR', executionId: broken.id, execution: expect.objectContaining({ errorCode: expect.any(String) }) }),
+    ]);
+    expect(new Set(echoOnly.results.map((result) => result.data!.toolExecutionEvents.executionId))).toEqual(new Set([echo.id]));
+  });
+
+  test("another organization sees nothing of Acme's executions, even naming Acme's tool", async () => {
+    const ws = connectWs(t.url, { apiKey: other.keys.OWNER });
+    const spying = ws.subscribe<EventData>(EVENTS, { filter: { toolId: echoToolId } });
+    const own = ws.subscribe<EventData>(EVENTS);
+    await sleep(ATTACH_MS);
+    await runTool(acme, echoToolId);
+    await runTool(acme, brokenToolId);
+    const mine = await runTool(other, otherToolId);
+    await own.waitFor(3);
+    await sleep(200);
+    expect(spying.results).toEqual([]);
+    expect(new Set(own.results.map((result) => result.data!.toolExecutionEvents.executionId))).toEqual(new Set([mine.id]));
+  });
+
+  test('bad or missing credentials close the socket with 4403', async () => {
+    for (const params of [{ apiKey: 'sb_live_not-a-real-key' }, {}, { authorization: 'Basic abc' }]) {
+      const { closed, acked } = await rawSocket(t.url, params);
+      expect(await acked).toBe(false);
+      expect((await closed).code).toBe(4403);
+    }
+    const ws = connectWs(t.url, { apiKey: 'sb_live_revoked-or-wrong' });
+    expect((await ws.closed).code).toBe(4403);
+  });
+
+  test('a session cookie from our own origin authorizes the socket', async () => {
+    const login = await t.gql(`mutation ($input: LoginInput!) { login(input: $input) { csrfToken } }`, {
+      input: { email: acme.users.MEMBER.email, password: acme.users.MEMBER.password },
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const host = new URL(t.url).host;
+    const ws = connectWs(t.url, {}, { cookie, origin: `http://${host}` });
+    const sub = ws.subscribe<EventData>(EVENTS, { filter: { toolId: echoToolId } });
+    await sleep(ATTACH_MS);
+    await runTool(acme, echoToolId);
+    await sub.waitFor(3);
+    const foreign = connectWs(t.url, {}, { cookie, origin: 'https://evil.example' });
+    expect((await foreign.closed).code).toBe(4403);
+  });
+});
+
+describe('toolExecutionEvents over SSE', () => {
+  test('the same ordered events reach an SSE subscriber', async () => {
+    const sub = subscribeSse<EventData>(t.url, EVENTS, { filter: { toolId: echoToolId } }, { authorization: `Bearer ${acme.keys.VIEWER}` });
+    expect(await sub.status).toBe(200);
+    await sleep(ATTACH_MS);
+    const run = await runTool(acme, echoToolId);
+    await sub.waitFor(3);
+    const events = sub.results.map((result) => result.data!.toolExecutionEvents);
+    expect(events.map((event) => event.kind)).toEqual(['CREATED', 'RUNNING', 'FINISHED']);
+    expect(events[2]!.execution).toMatchObject({ id: run.id, status: 'SUCCESS' });
+    sub.close();
+  });
+
+  test('SSE without credentials gets UNAUTHENTICATED; another organization sees nothing', async () => {
+    const anonymous = subscribeSse(t.url, EVENTS);
+    await until(() => anonymous.results.length > 0 || anonymous.ended);
+    expect(anonymous.results[0]?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+
+    const spying = subscribeSse<EventData>(t.url, EVENTS, { filter: { toolId: echoToolId } }, { authorization: `Bearer ${other.keys.VIEWER}` });
+    await sleep(ATTACH_MS);
+    await runTool(acme, echoToolId);
+    await sleep(300);
+    expect(spying.results).toEqual([]);
+    spying.close();
+  });
+});
