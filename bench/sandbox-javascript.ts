@@ -10,17 +10,19 @@ import ivm from 'isolated-vm';
 import { performance } from 'node:perf_hooks';
 import { javascriptWorkerLaunch } from '../server/sandbox/javascript/launch.ts';
 import { createSandboxPool, type RunJob, type RunHooks, type SandboxPool } from '../server/sandbox/pool.ts';
-import { ms, printHeader, ratio, startBenchApp, time, waitFor } from './sandbox-setup.ts';
+import { ms, printHeader, ratio, signed, startBenchApp, time, waitFor } from './sandbox-setup.ts';
 
-const WARM_RUNS = 400;
-const PHASE_CAP_MS = 8_000;
+const WARM_RUNS = 300;
+const PHASE_CAP_MS = 6_000;
 const BASELINE_BATCH = 200_000;
-const COLD_PROCESS_STARTS = 4;
+const COLD_PROCESS_STARTS = 3;
 const RUNAWAY_TIMEOUT_MS = 200;
-const RUNAWAY_RUNS = 5;
+/** Below the engine's circuit breaker, which refuses a tool after 5 failures in a row. */
+const RUNAWAY_RUNS = 4;
 const POOL_READY_MS = 10_000;
 
-const TRIVIAL = 'export default function execute(parameters) {\n  return { success: true, message: "ok", data: parameters.a + parameters.b };\n}';
+const TRIVIAL =
+  'export default function execute(parameters) {\n  return { success: true, message: "ok", data: parameters.a + parameters.b };\n}';
 const RUNAWAY = 'export default function execute() {\n  while (true) {}\n}';
 
 function trivial(parameters: { a: number; b: number }): { success: boolean; message: string; data: number } {
@@ -47,7 +49,9 @@ async function freshIsolateRun(): Promise<boolean> {
   const isolate = new ivm.Isolate({ memoryLimit: 64 });
   try {
     const context = await isolate.createContext();
-    const script = await isolate.compileScript('(function execute(p) { return JSON.stringify({ success: true, message: "ok", data: p.a + p.b }); })({ a: 2, b: 40 })');
+    const script = await isolate.compileScript(
+      '(function execute(p) { return JSON.stringify({ success: true, message: "ok", data: p.a + p.b }); })({ a: 2, b: 40 })',
+    );
     const value: unknown = await script.run(context, { timeout: 1_000 });
     return typeof value === 'string';
   } finally {
@@ -101,9 +105,14 @@ export async function runSandboxJavascript(): Promise<void> {
     const t0 = performance.now();
     const result = await pool.run(job(RUNAWAY, RUNAWAY_TIMEOUT_MS), hooks());
     poolOvershoot.push(performance.now() - t0 - RUNAWAY_TIMEOUT_MS);
-    if (result.ok || result.error.code !== 'TIMEOUT') console.log(`unexpected runaway outcome: ${JSON.stringify(result)}`);
+    if (result.ok || result.error.code !== 'TIMEOUT')
+      console.log(`unexpected runaway outcome: ${JSON.stringify(result)}`);
   }
-  const runawayId = await bench.createCodeTool('runaway_js', { runtime: 'javascript', code: RUNAWAY, execution_timeout: RUNAWAY_TIMEOUT_MS / 1000 });
+  const runawayId = await bench.createCodeTool('runaway_js', {
+    runtime: 'javascript',
+    code: RUNAWAY,
+    execution_timeout: RUNAWAY_TIMEOUT_MS / 1000,
+  });
   const engineOvershoot: number[] = [];
   const statuses = new Set<string>();
   for (let i = 0; i < RUNAWAY_RUNS; i += 1) {
@@ -117,12 +126,22 @@ export async function runSandboxJavascript(): Promise<void> {
 
   console.log('| path | runs | p50 | p99 | p50 / direct call |');
   console.log('|---|---|---|---|---|');
-  console.log(`| direct call in Node (baseline, mean of ${BASELINE_BATCH}) | ${BASELINE_BATCH} | ${ms(baseline)} | — | 1× |`);
-  console.log(`| fresh isolated-vm isolate in this process (create, compile, run, dispose) | ${isolate.count} | ${ms(isolate.p50)} | ${ms(isolate.p99)} | ${ratio(isolate.p50, baseline)} |`);
-  console.log(`| sandbox pool: IPC + fresh isolate per execution (warm process) | ${sandbox.count} | ${ms(sandbox.p50)} | ${ms(sandbox.p99)} | ${ratio(sandbox.p50, baseline)} |`);
-  console.log(`| engine.run in process, end to end (logged execution) | ${engine.count} | ${ms(engine.p50)} | ${ms(engine.p99)} | ${ratio(engine.p50, baseline)} |`);
+  console.log(
+    `| direct call in Node (baseline, mean of ${BASELINE_BATCH}) | ${BASELINE_BATCH} | ${ms(baseline)} | — | 1× |`,
+  );
+  console.log(
+    `| fresh isolated-vm isolate in this process (create, compile, run, dispose) | ${isolate.count} | ${ms(isolate.p50)} | ${ms(isolate.p99)} | ${ratio(isolate.p50, baseline)} |`,
+  );
+  console.log(
+    `| sandbox pool: IPC + fresh isolate per execution (warm process) | ${sandbox.count} | ${ms(sandbox.p50)} | ${ms(sandbox.p99)} | ${ratio(sandbox.p50, baseline)} |`,
+  );
+  console.log(
+    `| engine.run in process, end to end (logged execution) | ${engine.count} | ${ms(engine.p50)} | ${ms(engine.p99)} | ${ratio(engine.p50, baseline)} |`,
+  );
   console.log('');
-  console.log(`engine overhead over the sandbox pool: p50 +${ms(engine.p50 - sandbox.p50)}; pool over a bare isolate: p50 +${ms(sandbox.p50 - isolate.p50)}`);
+  console.log(
+    `engine overhead over the sandbox pool: p50 ${signed(engine.p50 - sandbox.p50)}; pool over a bare isolate: p50 ${signed(sandbox.p50 - isolate.p50)}`,
+  );
   console.log(`failures: isolate ${isolate.failures}, pool ${sandbox.failures}, engine ${engine.failures}`);
   console.log(
     `cold sandbox process (spawn until ready), median of ${COLD_PROCESS_STARTS}: ${ms(median(coldStart))} (min ${ms(Math.min(...coldStart))}, max ${ms(Math.max(...coldStart))}); ` +
@@ -131,7 +150,8 @@ export async function runSandboxJavascript(): Promise<void> {
   console.log(
     `runaway (while (true) {}) with a ${RUNAWAY_TIMEOUT_MS} ms timeout, overshoot past the timeout: ` +
       `pool median ${ms(median(poolOvershoot))} (max ${ms(Math.max(...poolOvershoot))}); ` +
-      `engine median ${ms(median(engineOvershoot))} (max ${ms(Math.max(...engineOvershoot))}), statuses ${[...statuses].join(', ')}; ` +
+      `engine median ${ms(median(engineOvershoot))} (max ${ms(Math.max(...engineOvershoot))}; ` +
+      `${signed(median(engineOvershoot) - engine.p50)} beyond a normal engine run's p50), statuses ${[...statuses].join(', ')}; ` +
       `next normal run ${afterRunaway.status}`,
   );
   console.log('');

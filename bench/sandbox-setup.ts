@@ -112,7 +112,15 @@ export async function time(count: number, capMs: number, once: () => Promise<boo
 }
 
 export function ms(value: number): string {
-  return value >= 100 ? `${value.toFixed(0)} ms` : value >= 1 ? `${value.toFixed(2)} ms` : `${(value * 1000).toFixed(2)} µs`;
+  return value >= 100
+    ? `${value.toFixed(0)} ms`
+    : value >= 1
+      ? `${value.toFixed(2)} ms`
+      : `${(value * 1000).toFixed(2)} µs`;
+}
+
+export function signed(value: number): string {
+  return `${value < 0 ? '−' : '+'}${ms(Math.abs(value))}`;
 }
 
 export function ratio(value: number, baseline: number): string {
@@ -123,7 +131,11 @@ export function printHeader(title: string, databaseLabel: string): void {
   const cpuList = cpus();
   console.log(`## ${title}`);
   console.log(`machine:  ${cpuList[0]?.model ?? 'unknown'} × ${cpuList.length} (${platform()} ${release()})`);
-  console.log(`node:     ${process.version}; load average at start ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  console.log(
+    `node:     ${process.version}; load average at start ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(`database: ${databaseLabel}`);
   console.log('');
 }
@@ -145,7 +157,8 @@ export function childProcessMemory(entry: string): ProcessMemory[] {
       if (Number(ppid) !== process.pid || state === 'Z') continue;
       if (!readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(entry)) continue;
       const status = readFileSync(`/proc/${name}/status`, 'utf8');
-      const field = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? Number.NaN);
+      const field = (key: string): number =>
+        Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? Number.NaN);
       found.push({ pid: Number(name), rssKb: field('VmRSS'), hwmKb: field('VmHWM') });
     } catch {
       // The process ended while we looked.

@@ -78,6 +78,8 @@ export interface SandboxPoolStats {
   busy: number;
   queued: number;
   restarts: number;
+  /** Operating-system ids of the live sandbox processes (for operators and tests). */
+  pids: number[];
 }
 
 export interface SandboxPool {
@@ -123,6 +125,8 @@ interface Slot {
   startTimer: NodeJS.Timeout | undefined;
   ready: (ok: boolean) => void;
   exited: Promise<void>;
+  /** Its successor was started when it was retired; its exit starts nothing. */
+  succeeded: boolean;
 }
 
 interface Waiting {
@@ -195,6 +199,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       jobs: 0,
       active: null,
       startTimer: undefined,
+      succeeded: false,
       ready: () => undefined,
       exited: new Promise((resolve) => {
         resolveExit = resolve;
@@ -222,8 +227,18 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   }
 
   function retire(slot: Slot): void {
+    if (slot.state === 'retiring') return;
+    const wasStarting = slot.state === 'starting';
     slot.state = 'retiring';
     slot.process?.kill();
+    // Start the successor now, not after the exit: a planned retirement (job count, memory
+    // pressure, a timeout) must never leave the next caller waiting for a cold start.
+    // A process that failed to start is replaced on exit instead, with backoff.
+    if (started && !stopping && !wasStarting) {
+      slot.succeeded = true;
+      restarts += 1;
+      spawnSlot();
+    }
   }
 
   /** Kills a process that broke the protocol; its job fails as a crash. */
@@ -243,7 +258,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       settle(slot.active, failure('SANDBOX_CRASHED', 'the sandbox process crashed'));
     }
     slot.active = null;
-    if (!started || stopping) return;
+    if (!started || stopping || slot.succeeded) return;
     startFailures = wasStarting ? startFailures + 1 : 0;
     restarts += 1;
     const delay = startFailures === 0 ? 0 : Math.min(MAX_RESTART_BACKOFF_MS, RESTART_BACKOFF_BASE_MS * 2 ** startFailures);
@@ -473,7 +488,8 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
         if (slot.state === 'idle') idle += 1;
         else if (slot.state === 'busy') busy += 1;
       }
-      return { size, idle, busy, queued: queue.length, restarts };
+      const pids = [...slots].flatMap((slot) => (slot.state !== 'retiring' && slot.process?.pid ? [slot.process.pid] : []));
+      return { size, idle, busy, queued: queue.length, restarts, pids };
     },
 
     async stop() {

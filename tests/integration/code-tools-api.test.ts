@@ -110,7 +110,11 @@ function codeIssue(result: ToolResult): Issue {
 beforeAll(async () => {
   t = await startTestApp({ SWITCHBOARD_JS_POOL_SIZE: '1', SWITCHBOARD_PYTHON_POOL_SIZE: '1' });
   org = await createOrganization(t.app.services.prisma, 'Code');
-  const assistant = await mutate<{ __typename: string; id: string }>(CREATE_ASSISTANT, { name: 'Receptionist' }, org.keys.ADMIN);
+  const assistant = await mutate<{ __typename: string; id: string }>(
+    CREATE_ASSISTANT,
+    { name: 'Receptionist' },
+    org.keys.ADMIN,
+  );
   expect(assistant.__typename).toBe('Assistant');
   assistantId = assistant.id;
   for (const [name, value] of [
@@ -125,7 +129,12 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('JavaScript code tools', () => {
-  const broken = ['export default async function execute(parameters, context) {', '  const greeting = "Hello, " +;', '  return { success: true };', '}'].join('\n');
+  const broken = [
+    'export default async function execute(parameters, context) {',
+    '  const greeting = "Hello, " +;',
+    '  return { success: true };',
+    '}',
+  ].join('\n');
   const fixed = [
     'export default async function execute(parameters, context) {',
     '  console.log("greeting", parameters.name);',
@@ -137,24 +146,35 @@ describe('JavaScript code tools', () => {
   it('reports a syntax error at save time with its line and column, and saves nothing', async () => {
     const result = await mutate<ToolResult>(CREATE, codeTool('greet_js', { runtime: 'javascript', code: broken }));
     const issue = codeIssue(result);
-    expect(issue.line).toBe(2);
-    expect(issue.column).toEqual(expect.any(Number));
-    expect(issue.column).toBeGreaterThan(0);
+    // Line 2 is `  const greeting = "Hello, " +;`: column 31 is the stray `;`.
+    expect(issue).toMatchObject({ line: 2, column: 31 });
     expect(await t.app.services.prisma.tool.count({ where: { organizationId: org.id, name: 'greet_js' } })).toBe(0);
   });
 
   it('reports a missing entry function at save time', async () => {
-    const result = await mutate<ToolResult>(CREATE, codeTool('no_entry_js', { runtime: 'javascript', code: 'const x = 1;' }));
+    const result = await mutate<ToolResult>(
+      CREATE,
+      codeTool('no_entry_js', { runtime: 'javascript', code: 'const x = 1;' }),
+    );
     expect(codeIssue(result).message).toMatch(/execute/);
   });
 
   it('saves valid code, and an update with a syntax error is refused with its position', async () => {
-    const created = await mutate<ToolResult>(CREATE, codeTool('greet_js', { runtime: 'javascript', code: fixed.replace('Hello', 'Hi') }));
+    const created = await mutate<ToolResult>(
+      CREATE,
+      codeTool('greet_js', { runtime: 'javascript', code: fixed.replace('Hello', 'Hi') }),
+    );
     expect(created).toMatchObject({ __typename: 'Tool', version: 1 });
     toolId = created.id;
-    const refused = await mutate<ToolResult>(UPDATE, { id: toolId, configuration: { runtime: 'javascript', code: broken } });
+    const refused = await mutate<ToolResult>(UPDATE, {
+      id: toolId,
+      configuration: { runtime: 'javascript', code: broken },
+    });
     expect(codeIssue(refused)).toMatchObject({ line: 2 });
-    const updated = await mutate<ToolResult>(UPDATE, { id: toolId, configuration: { runtime: 'javascript', code: fixed } });
+    const updated = await mutate<ToolResult>(UPDATE, {
+      id: toolId,
+      configuration: { runtime: 'javascript', code: fixed },
+    });
     expect(updated).toMatchObject({ __typename: 'Tool', version: 2 });
   });
 
@@ -186,7 +206,10 @@ describe('JavaScript code tools', () => {
   it('a runtime error is an ERROR execution with the message, not a GraphQL error', async () => {
     const created = await mutate<ToolResult>(
       CREATE,
-      codeTool('throws_js', { runtime: 'javascript', code: 'export default function execute() {\n  throw new Error("no such caller");\n}' }),
+      codeTool('throws_js', {
+        runtime: 'javascript',
+        code: 'export default function execute() {\n  throw new Error("no such caller");\n}',
+      }),
     );
     const execution = await testTool(created.id, { name: 'x' });
     expect(execution).toMatchObject({ status: 'ERROR', errorCode: 'FUNCTION_ERROR' });
@@ -206,14 +229,26 @@ describe('JavaScript code tools', () => {
     // The value reaches the code; the recorded output never shows it.
     expect(execution).toMatchObject({
       status: 'SUCCESS',
-      outputResult: { data: { listed: '[REDACTED]', prefix: 'gk-', length: 'gk-listed-123'.length, unlisted: null, names: ['GREETING_KEY'] } },
+      outputResult: {
+        data: {
+          listed: '[REDACTED]',
+          prefix: 'gk-',
+          length: 'gk-listed-123'.length,
+          unlisted: null,
+          names: ['GREETING_KEY'],
+        },
+      },
     });
     expect(JSON.stringify(execution)).not.toContain('must-not-leak');
   });
 });
 
 describe('Python code tools', () => {
-  const broken = ['def execute_tool(parameters, context):', "    greeting = 'Hello, ' +", "    return {'success': True}"].join('\n');
+  const broken = [
+    'def execute_tool(parameters, context):',
+    "    greeting = 'Hello, ' +",
+    "    return {'success': True}",
+  ].join('\n');
   const fixed = [
     'import json',
     '',
@@ -229,9 +264,8 @@ describe('Python code tools', () => {
     async () => {
       const result = await mutate<ToolResult>(CREATE, codeTool('greet_py', { runtime: 'python', code: broken }));
       const issue = codeIssue(result);
-      expect(issue.line).toBe(2);
-      expect(issue.column).toEqual(expect.any(Number));
-      expect(issue.column).toBeGreaterThan(0);
+      // Line 2 is `    greeting = 'Hello, ' +`: the expression ends after the `+` in column 26.
+      expect(issue).toMatchObject({ line: 2, column: 27 });
       const missing = await mutate<ToolResult>(CREATE, codeTool('no_entry_py', { runtime: 'python', code: 'x = 1' }));
       expect(codeIssue(missing).message).toMatch(/execute_tool/);
     },
@@ -241,12 +275,21 @@ describe('Python code tools', () => {
   it(
     'saves, fixes to a new version, and testTool records status, duration, logs and output',
     async () => {
-      const created = await mutate<ToolResult>(CREATE, codeTool('greet_py', { runtime: 'python', allowed_imports: ['json'], code: fixed.replace('Hello', 'Hi') }));
+      const created = await mutate<ToolResult>(
+        CREATE,
+        codeTool('greet_py', { runtime: 'python', allowed_imports: ['json'], code: fixed.replace('Hello', 'Hi') }),
+      );
       expect(created).toMatchObject({ __typename: 'Tool', version: 1 });
       toolId = created.id;
-      const refused = await mutate<ToolResult>(UPDATE, { id: toolId, configuration: { runtime: 'python', code: broken } });
+      const refused = await mutate<ToolResult>(UPDATE, {
+        id: toolId,
+        configuration: { runtime: 'python', code: broken },
+      });
       expect(codeIssue(refused)).toMatchObject({ line: 2 });
-      const updated = await mutate<ToolResult>(UPDATE, { id: toolId, configuration: { runtime: 'python', allowed_imports: ['json'], code: fixed } });
+      const updated = await mutate<ToolResult>(UPDATE, {
+        id: toolId,
+        configuration: { runtime: 'python', allowed_imports: ['json'], code: fixed },
+      });
       expect(updated).toMatchObject({ __typename: 'Tool', version: 2 });
 
       const execution = await testTool(toolId, { name: 'Ada' });
@@ -280,16 +323,26 @@ describe('Python code tools', () => {
   it(
     'enforces allowed_imports: a module beyond the safe standard library and not listed fails with IMPORT_NOT_ALLOWED',
     async () => {
-      const code = "import json\n\ndef execute_tool(parameters, context):\n    import shlex\n    return {'success': True, 'message': 'imported', 'data': None}";
-      const created = await mutate<ToolResult>(CREATE, codeTool('imports_py', { runtime: 'python', allowed_imports: ['json'], code }));
+      const code =
+        "import json\n\ndef execute_tool(parameters, context):\n    import shlex\n    return {'success': True, 'message': 'imported', 'data': None}";
+      const created = await mutate<ToolResult>(
+        CREATE,
+        codeTool('imports_py', { runtime: 'python', allowed_imports: ['json'], code }),
+      );
       expect(created.__typename).toBe('Tool');
       const refused = await testTool(created.id, { name: 'x' });
       expect(refused).toMatchObject({ status: 'ERROR', errorCode: 'IMPORT_NOT_ALLOWED' });
       expect(refused.errorMessage).toContain('shlex');
 
-      const allowed = await mutate<ToolResult>(UPDATE, { id: created.id, configuration: { runtime: 'python', allowed_imports: ['json', 'shlex'], code } });
+      const allowed = await mutate<ToolResult>(UPDATE, {
+        id: created.id,
+        configuration: { runtime: 'python', allowed_imports: ['json', 'shlex'], code },
+      });
       expect(allowed).toMatchObject({ __typename: 'Tool', version: 2 });
-      expect(await testTool(created.id, { name: 'x' })).toMatchObject({ status: 'SUCCESS', outputResult: { message: 'imported' } });
+      expect(await testTool(created.id, { name: 'x' })).toMatchObject({
+        status: 'SUCCESS',
+        outputResult: { message: 'imported' },
+      });
     },
     PYTHON_TEST_TIMEOUT_MS,
   );
@@ -303,16 +356,31 @@ describe('Python code tools', () => {
         "    key = secrets['GREETING_KEY']",
         "    return {'success': True, 'message': 'ok', 'data': {'listed': key, 'prefix': key[:3], 'length': len(key), 'unlisted': unlisted, 'names': sorted(secrets)}}",
       ].join('\n');
-      const created = await mutate<ToolResult>(CREATE, codeTool('secrets_py', { runtime: 'python', environment_variables: ['GREETING_KEY'], code }));
+      const created = await mutate<ToolResult>(
+        CREATE,
+        codeTool('secrets_py', { runtime: 'python', environment_variables: ['GREETING_KEY'], code }),
+      );
       const execution = await testTool(created.id, { name: 'x' });
       expect(execution).toMatchObject({
         status: 'SUCCESS',
-        outputResult: { data: { listed: '[REDACTED]', prefix: 'gk-', length: 'gk-listed-123'.length, unlisted: false, names: ['GREETING_KEY'] } },
+        outputResult: {
+          data: {
+            listed: '[REDACTED]',
+            prefix: 'gk-',
+            length: 'gk-listed-123'.length,
+            unlisted: false,
+            names: ['GREETING_KEY'],
+          },
+        },
       });
 
       const reading = await mutate<ToolResult>(
         CREATE,
-        codeTool('unlisted_secret_py', { runtime: 'python', environment_variables: ['GREETING_KEY'], code: "def execute_tool(parameters, context):\n    return secrets['OTHER_KEY']" }),
+        codeTool('unlisted_secret_py', {
+          runtime: 'python',
+          environment_variables: ['GREETING_KEY'],
+          code: "def execute_tool(parameters, context):\n    return secrets['OTHER_KEY']",
+        }),
       );
       const refused = await testTool(reading.id, { name: 'x' });
       expect(refused).toMatchObject({ status: 'ERROR', errorCode: 'FUNCTION_ERROR' });

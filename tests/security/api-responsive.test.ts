@@ -65,7 +65,11 @@ async function createCodeTool(name: string, configuration: Record<string, unknow
 }
 
 async function testTool(toolId: string): Promise<Execution> {
-  const response = await t.gql<{ testTool: Execution }>(TEST_TOOL, { input: { toolId, parameters: {} } }, { apiKey: org.keys.MEMBER });
+  const response = await t.gql<{ testTool: Execution }>(
+    TEST_TOOL,
+    { input: { toolId, parameters: {} } },
+    { apiKey: org.keys.MEMBER },
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.testTool;
 }
@@ -118,75 +122,98 @@ afterAll(async () => {
   await new Promise((resolve) => silent?.close(resolve));
 });
 
-it('answers cheap queries while hostile code runs, then every hostile execution ends clearly and the pools recover', { timeout: 120_000 }, async () => {
-  const hostile = {
-    jsLoop: await createCodeTool('js_loop', {
+it(
+  'answers cheap queries while hostile code runs, then every hostile execution ends clearly and the pools recover',
+  { timeout: 120_000 },
+  async () => {
+    const hostile = {
+      jsLoop: await createCodeTool('js_loop', {
+        runtime: 'javascript',
+        execution_timeout: 2,
+        code: 'export default function execute() {\n  while (true) {}\n}',
+      }),
+      jsMemory: await createCodeTool('js_memory', {
+        runtime: 'javascript',
+        execution_timeout: 15,
+        memory_limit_mb: 32,
+        code: 'export default function execute() {\n  const chunks = [];\n  while (true) chunks.push("x".repeat(1 << 20) + chunks.length);\n}',
+      }),
+      // Queued behind the first two JavaScript jobs; its timeout covers the wait for a free process.
+      jsHungFetch: await createCodeTool('js_hung_fetch', {
+        runtime: 'javascript',
+        execution_timeout: 4,
+        code: `export default async function execute() {\n  const response = await fetch("http://127.0.0.1:${silentPort}/never");\n  return await response.text();\n}`,
+      }),
+      pyLoop: await createCodeTool('py_loop', {
+        runtime: 'python',
+        execution_timeout: 2,
+        code: 'def execute_tool(parameters, context):\n    while True:\n        pass',
+      }),
+    };
+    const normalJs = await createCodeTool('js_normal', {
       runtime: 'javascript',
-      execution_timeout: 2,
-      code: 'export default function execute() {\n  while (true) {}\n}',
-    }),
-    jsMemory: await createCodeTool('js_memory', {
-      runtime: 'javascript',
-      execution_timeout: 15,
-      memory_limit_mb: 32,
-      code: 'export default function execute() {\n  const chunks = [];\n  while (true) chunks.push("x".repeat(1 << 20) + chunks.length);\n}',
-    }),
-    // Queued behind the first two JavaScript jobs; its timeout covers the wait for a free process.
-    jsHungFetch: await createCodeTool('js_hung_fetch', {
-      runtime: 'javascript',
-      execution_timeout: 4,
-      code: `export default async function execute() {\n  const response = await fetch("http://127.0.0.1:${silentPort}/never");\n  return await response.text();\n}`,
-    }),
-    pyLoop: await createCodeTool('py_loop', {
+      code: 'export default function execute() {\n  return { success: true, message: "ok", data: 6 * 7 };\n}',
+    });
+    const normalPy = await createCodeTool('py_normal', {
       runtime: 'python',
-      execution_timeout: 2,
-      code: 'def execute_tool(parameters, context):\n    while True:\n        pass',
-    }),
-  };
-  const normalJs = await createCodeTool('js_normal', { runtime: 'javascript', code: 'export default function execute() {\n  return { success: true, message: "ok", data: 6 * 7 };\n}' });
-  const normalPy = await createCodeTool('py_normal', { runtime: 'python', code: "def execute_tool(parameters, context):\n    return {'success': True, 'message': 'ok', 'data': 6 * 7}" });
+      code: "def execute_tool(parameters, context):\n    return {'success': True, 'message': 'ok', 'data': 6 * 7}",
+    });
 
-  let settled = false;
-  const attack = Promise.all(
-    Object.entries(hostile).map(async ([name, toolId]) => [name, await testTool(toolId)] as const),
-  ).finally(() => {
-    settled = true;
-  });
+    let settled = false;
+    const attack = Promise.all(
+      Object.entries(hostile).map(async ([name, toolId]) => [name, await testTool(toolId)] as const),
+    ).finally(() => {
+      settled = true;
+    });
 
-  const probes: Array<{ query: string; ms: number; ok: boolean }> = [];
-  while (!settled || probes.length < MIN_PROBES * 2) {
-    for (const query of [VIEWER, TOOLS]) {
-      const started = performance.now();
-      const response = await t.gql(query, {}, { apiKey: org.keys.VIEWER });
-      probes.push({ query, ms: performance.now() - started, ok: response.status === 200 && !response.errors && response.data !== null });
+    const probes: Array<{ query: string; ms: number; ok: boolean }> = [];
+    while (!settled || probes.length < MIN_PROBES * 2) {
+      for (const query of [VIEWER, TOOLS]) {
+        const started = performance.now();
+        const response = await t.gql(query, {}, { apiKey: org.keys.VIEWER });
+        probes.push({
+          query,
+          ms: performance.now() - started,
+          ok: response.status === 200 && !response.errors && response.data !== null,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
     }
-    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
-  }
-  const outcomes = Object.fromEntries(await attack);
+    const outcomes = Object.fromEntries(await attack);
 
-  expect(probes.every((probe) => probe.ok)).toBe(true);
-  const slowest = Math.max(...probes.map((probe) => probe.ms));
-  expect(slowest, `slowest of ${probes.length} probes`).toBeLessThan(RESPONSIVE_BOUND_MS);
+    expect(probes.every((probe) => probe.ok)).toBe(true);
+    const slowest = Math.max(...probes.map((probe) => probe.ms));
+    expect(slowest, `slowest of ${probes.length} probes`).toBeLessThan(RESPONSIVE_BOUND_MS);
 
-  expect(outcomes.jsLoop).toMatchObject({ __typename: 'ToolExecution', status: 'TIMEOUT' });
-  expect(outcomes.jsMemory).toMatchObject({ __typename: 'ToolExecution', status: 'ERROR', errorCode: 'MEMORY_LIMIT' });
-  expect(outcomes.jsHungFetch).toMatchObject({ __typename: 'ToolExecution', status: 'TIMEOUT' });
-  expect(outcomes.pyLoop).toMatchObject({ __typename: 'ToolExecution', status: 'TIMEOUT' });
-  for (const [name, execution] of Object.entries(outcomes)) {
-    expect(execution.errorMessage, name).toEqual(expect.any(String));
-  }
+    expect(outcomes.jsLoop).toMatchObject({ __typename: 'ToolExecution', status: 'TIMEOUT' });
+    expect(outcomes.jsMemory).toMatchObject({
+      __typename: 'ToolExecution',
+      status: 'ERROR',
+      errorCode: 'MEMORY_LIMIT',
+    });
+    expect(outcomes.jsHungFetch).toMatchObject({ __typename: 'ToolExecution', status: 'TIMEOUT' });
+    expect(outcomes.pyLoop).toMatchObject({ __typename: 'ToolExecution', status: 'TIMEOUT' });
+    for (const [name, execution] of Object.entries(outcomes)) {
+      expect(execution.errorMessage, name).toEqual(expect.any(String));
+    }
 
-  // Full strength: as many live sandbox processes as configured, and they all take work at once.
-  expect(await until(() => sandboxProcesses('sandbox/javascript/worker.ts') === JS_POOL_SIZE, POOL_RECOVERY_MS)).toBe(true);
-  expect(await until(() => sandboxProcesses('sandbox/python/worker.ts') === PYTHON_POOL_SIZE, POOL_RECOVERY_MS)).toBe(true);
-  const ok = { status: 'SUCCESS', outputResult: { success: true, data: 42 } };
-  const after = await Promise.all([testTool(normalJs), testTool(normalJs)]);
-  for (const execution of after) expect(execution).toMatchObject(ok);
-  // An interrupted Pyodide process is recycled, and its replacement loads Pyodide again (2-9 s here):
-  // with one Python process, a caller may wait past the pool's queue limit meanwhile.
-  let python = await testTool(normalPy);
-  const recoveryDeadline = Date.now() + POOL_RECOVERY_MS;
-  while (python.errorCode === 'SANDBOX_UNAVAILABLE' && Date.now() < recoveryDeadline) python = await testTool(normalPy);
-  expect(python).toMatchObject(ok);
-  after.push(python);
-});
+    // Full strength: as many live sandbox processes as configured, and they all take work at once.
+    expect(await until(() => sandboxProcesses('sandbox/javascript/worker.ts') === JS_POOL_SIZE, POOL_RECOVERY_MS)).toBe(
+      true,
+    );
+    expect(await until(() => sandboxProcesses('sandbox/python/worker.ts') === PYTHON_POOL_SIZE, POOL_RECOVERY_MS)).toBe(
+      true,
+    );
+    const ok = { status: 'SUCCESS', outputResult: { success: true, data: 42 } };
+    const after = await Promise.all([testTool(normalJs), testTool(normalJs)]);
+    for (const execution of after) expect(execution).toMatchObject(ok);
+    // An interrupted Pyodide process is recycled, and its replacement loads Pyodide again (2-9 s here):
+    // with one Python process, a caller may wait past the pool's queue limit meanwhile.
+    let python = await testTool(normalPy);
+    const recoveryDeadline = Date.now() + POOL_RECOVERY_MS;
+    while (python.errorCode === 'SANDBOX_UNAVAILABLE' && Date.now() < recoveryDeadline)
+      python = await testTool(normalPy);
+    expect(python).toMatchObject(ok);
+    after.push(python);
+  },
+);

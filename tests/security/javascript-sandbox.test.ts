@@ -3,7 +3,7 @@
  * and, after every test, that the host process was not touched.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -398,22 +398,19 @@ describe('output floods', () => {
 });
 
 describe('process failures', () => {
-  function childPids(): number[] {
-    return readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
-  }
-
   it('fails only the job whose process was killed, and recovers', async () => {
-    const before = new Set(childPids());
     const single = createSandboxPool({ runtime: 'javascript', size: 1, launch: javascriptWorkerLaunch });
     leftovers.push(() => single.stop());
     await single.start();
-    const [pid] = childPids().filter((child) => !before.has(child));
+    const [pid] = single.stats().pids;
+    expect(pid).toBeGreaterThan(0);
     const local = createCodeExecutor({ pools: { javascript: single }, bridgeFetch: ssrfRefusingBridge });
     const running = local.execute(makeInput(fn('while (true) {}'), { execution_timeout: 10 }));
     await new Promise((resolve) => setTimeout(resolve, 200));
     process.kill(pid ?? 0, 'SIGKILL');
     expect(await running).toMatchObject({ ok: false, error: { code: 'SANDBOX_CRASHED' } });
-    expect(await local.execute(makeInput(fn('return "alive";')))).toMatchObject({ ok: true, result: { data: 'alive' } });
+    // With one process, an unplanned crash does put a cold start before the next job: give it time.
+    expect(await local.execute(makeInput(fn('return "alive";'), { execution_timeout: 10 }))).toMatchObject({ ok: true, result: { data: 'alive' } });
   });
 
   it('cancels a running job on abort and recovers', async () => {

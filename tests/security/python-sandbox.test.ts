@@ -17,6 +17,9 @@ import type { BridgeRequest, BridgeResponse, RunLimits } from '../../server/sand
 import { pythonWorkerLaunch } from '../../server/sandbox/python/launch.ts';
 
 const START_TIMEOUT_MS = 60_000;
+// Every runaway retires its process and Pyodide takes seconds to load on a busy machine:
+// a test may wait for a replacement (up to START_TIMEOUT_MS) before its own run starts.
+vi.setConfig({ testTimeout: START_TIMEOUT_MS + 60_000 });
 const HOST_CANARY = `host-canary-${randomUUID()}`;
 const WRITE_TARGET = `/tmp/switchboard-pwned-${randomUUID()}`;
 const DEFAULT_LIMITS: RunLimits = { timeoutMs: 3000, memoryMb: 64, maxLogBytes: 16 * 1024, maxResultBytes: 64 * 1024 };
@@ -348,7 +351,7 @@ describe('python sandbox: nothing survives into the next job', () => {
     );
     expect(check).toMatchObject({ ok: true, value: { data: [[1], '1/2', 'public'] } });
     // Each patching job asked to be retired (memoryPressure) and was replaced; replacement is asynchronous.
-    await vi.waitFor(() => expect(pool.stats().restarts).toBeGreaterThanOrEqual(restarts + patches.length), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(() => expect(pool.stats().restarts).toBeGreaterThanOrEqual(restarts + patches.length), { timeout: START_TIMEOUT_MS, interval: 100 });
   });
 });
 
