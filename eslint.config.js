@@ -4,7 +4,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'server/db/generated/', 'web/build/', 'web/.svelte-kit/', 'test-results/', '.switchboard/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'server/db/generated/',
+      'web/build/',
+      'web/.svelte-kit/',
+      'test-results/',
+      '.switchboard/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,

@@ -5,11 +5,18 @@
  * with in-memory pub/sub and for two instances sharing Redis (subscribers
  * split across both, executions on the first), side by side. Figures only.
  *
+ * The subscriber sockets live in a child process (this file run with
+ * `--clients`, driven over IPC): a client parsing 1,000 sockets' frames on the
+ * servers' event loop would delay the deliveries it measures. Both processes
+ * read the same wall clock, so latency is `Date.now()` at receipt minus the event's `at`.
+ *
  * BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres) is
  * where a scratch database is created and dropped; REDIS_URL defaults to local.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus, platform, release } from 'node:os';
+import { cpus, loadavg, platform, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { buildApp, type App } from '../server/app.ts';
@@ -22,14 +29,17 @@ const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1_000);
 const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 60);
 const EXECUTIONS_PER_SECOND = 20;
 const CONNECT_BATCH = 50;
-const SETTLE_MS = 2_000;
+const SETTLE_MS = 1_000;
+/** How long deliveries may trail the last execution before the rest count as lost. */
+const DRAIN_MS = 15_000;
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MASTER_KEY = Buffer.alloc(32, 3).toString('base64');
 
 const QUERIES = {
   'event only': 'subscription { toolExecutionEvents { kind status executionId at } }',
-  'with execution': 'subscription { toolExecutionEvents { kind at execution { id status durationMs errorCode tool { name } } } }',
+  'with execution':
+    'subscription { toolExecutionEvents { kind at execution { id status durationMs errorCode tool { name } assistant { name } } } }',
 } as const;
 
 interface Subscriber {
@@ -37,6 +47,18 @@ interface Subscriber {
   received: number;
   latencies: number[];
 }
+
+/** Parent → clients process. */
+type ClientCommand =
+  | { type: 'connect'; urls: string[]; apiKey: string; query: string; count: number }
+  | { type: 'count' }
+  | { type: 'report' };
+
+/** Clients process → parent. */
+type ClientReply =
+  | { type: 'connected'; count: number }
+  | { type: 'count'; delivered: number }
+  | { type: 'report'; delivered: number; latencies: number[] };
 
 async function admin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_URL });
@@ -67,13 +89,16 @@ async function startApp(database: Database, env: Record<string, string>): Promis
   return { app, url: await app.start(0, '127.0.0.1') };
 }
 
-async function subscribe(url: string, apiKey: string, query: string): Promise<Subscriber> {
+async function subscribeOne(url: string, apiKey: string, query: string): Promise<Subscriber> {
   const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
   const subscriber: Subscriber = { socket, received: 0, latencies: [] };
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.on('message', (raw) => {
-      const message = JSON.parse(String(raw)) as { type: string; payload?: { data?: { toolExecutionEvents?: { at: string } } } };
+      const message = JSON.parse(String(raw)) as {
+        type: string;
+        payload?: { data?: { toolExecutionEvents?: { at: string } } };
+      };
       if (message.type === 'connection_ack') {
         socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
         resolve();
@@ -96,6 +121,8 @@ interface RunResult {
   p99: number;
   max: number;
   seconds: number;
+  /** 1-minute load average, the higher of before and after the run. */
+  load: number;
 }
 
 async function run(database: Database, instances: 1 | 2, query: string): Promise<RunResult> {
@@ -106,7 +133,9 @@ async function run(database: Database, instances: 1 | 2, query: string): Promise
   const slug = `bench-${randomBytes(4).toString('hex')}`;
   const org = await prisma.organization.create({ data: { name: 'Bench', slug } });
   const key = generateApiKey();
-  await prisma.apiKey.create({ data: { organizationId: org.id, name: 'bench', prefix: key.prefix, keyHash: key.hash, role: 'VIEWER' } });
+  await prisma.apiKey.create({
+    data: { organizationId: org.id, name: 'bench', prefix: key.prefix, keyHash: key.hash, role: 'VIEWER' },
+  });
   // Inactive: every run is recorded (CREATED, FINISHED) without waiting on any network.
   const tool = await prisma.tool.create({
     data: {
@@ -120,12 +149,30 @@ async function run(database: Database, instances: 1 | 2, query: string): Promise
     },
   });
 
-  const subscribers: Subscriber[] = [];
-  for (let i = 0; i < SUBSCRIBERS; i += CONNECT_BATCH) {
-    const batch = Array.from({ length: Math.min(CONNECT_BATCH, SUBSCRIBERS - i) }, (_, j) => apps[(i + j) % apps.length]!);
-    subscribers.push(...(await Promise.all(batch.map(({ url }) => subscribe(url, key.key, query)))));
-  }
+  const clients = startClients();
+  const connected = await clients.ask({
+    type: 'connect',
+    urls: apps.map(({ url }) => url),
+    apiKey: key.key,
+    query,
+    count: SUBSCRIBERS,
+  });
+  if (connected.type !== 'connected' || connected.count !== SUBSCRIBERS)
+    throw new Error('the clients process did not connect every subscriber');
+  // graphql-ws does not acknowledge a subscribe: wait for every subscription to be open on the servers.
+  const open = async () => {
+    let total = 0;
+    for (const { app } of apps) {
+      const values = (await app.services.metrics.prometheus.liveSubscriptions.get()).values;
+      total += values.find((value) => value.labels.field === 'toolExecutionEvents')?.value ?? 0;
+    }
+    return total;
+  };
+  const openDeadline = Date.now() + 30_000;
+  while ((await open()) < SUBSCRIBERS && Date.now() < openDeadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  const loadBefore = loadavg()[0]!;
 
   let published = 0;
   const stop = apps[0]!.app.services.pubsub.onLocalPublish((topic, event) => {
@@ -147,25 +194,94 @@ async function run(database: Database, instances: 1 | 2, query: string): Promise
     await new Promise((resolve) => setTimeout(resolve, 1000 / EXECUTIONS_PER_SECOND));
   }
   await Promise.all(runs);
-  const expected = () => published * subscribers.length;
-  const delivered = () => subscribers.reduce((sum, subscriber) => sum + subscriber.received, 0);
-  const deadline = Date.now() + 30_000;
-  while (delivered() < expected() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const expected = published * SUBSCRIBERS;
+  const deadline = Date.now() + DRAIN_MS;
+  for (;;) {
+    const reply = await clients.ask({ type: 'count' });
+    if ((reply.type === 'count' && reply.delivered >= expected) || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const seconds = (Date.now() - started) / 1000;
+  const load = Math.max(loadBefore, loadavg()[0]!);
   stop();
 
-  const latencies = subscribers.flatMap((subscriber) => subscriber.latencies).sort((a, b) => a - b);
-  for (const subscriber of subscribers) subscriber.socket.terminate();
+  const report = await clients.ask({ type: 'report' });
+  if (report.type !== 'report') throw new Error('unexpected reply from the clients process');
+  await clients.close();
   for (const { app } of apps) await app.stop();
+  const latencies = report.latencies.sort((a, b) => a - b);
   return {
     events: published,
-    delivered: delivered(),
-    lost: expected() - delivered(),
+    delivered: report.delivered,
+    lost: expected - report.delivered,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     max: latencies.at(-1) ?? Number.NaN,
     seconds,
+    load,
   };
+}
+
+/** The clients process, driven over IPC: one request, one reply, in order. */
+function startClients(): { ask(command: ClientCommand): Promise<ClientReply>; close(): Promise<void> } {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--clients'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending: Array<{ resolve: (reply: ClientReply) => void; reject: (error: Error) => void }> = [];
+  child.on('message', (reply) => pending.shift()?.resolve(reply as ClientReply));
+  child.on('exit', (code) => {
+    for (const waiter of pending.splice(0)) waiter.reject(new Error(`the clients process exited (${code})`));
+  });
+  return {
+    ask(command) {
+      return new Promise((resolve, reject) => {
+        pending.push({ resolve, reject });
+        child.send(command);
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.disconnect();
+      });
+    },
+  };
+}
+
+/** Child side: opens the sockets (round-robin over the instances) and records every delivery. */
+function serveClients(): void {
+  const subscribers: Subscriber[] = [];
+  const delivered = () => subscribers.reduce((sum, subscriber) => sum + subscriber.received, 0);
+  const reply = (message: ClientReply) => process.send?.(message);
+  process.on('message', (raw) => {
+    const command = raw as ClientCommand;
+    void (async () => {
+      if (command.type === 'connect') {
+        for (let i = 0; i < command.count; i += CONNECT_BATCH) {
+          const batch = Array.from(
+            { length: Math.min(CONNECT_BATCH, command.count - i) },
+            (_, j) => command.urls[(i + j) % command.urls.length]!,
+          );
+          subscribers.push(
+            ...(await Promise.all(batch.map((url) => subscribeOne(url, command.apiKey, command.query)))),
+          );
+        }
+        reply({ type: 'connected', count: subscribers.length });
+      } else if (command.type === 'count') {
+        reply({ type: 'count', delivered: delivered() });
+      } else {
+        reply({
+          type: 'report',
+          delivered: delivered(),
+          latencies: subscribers.flatMap((subscriber) => subscriber.latencies),
+        });
+        for (const subscriber of subscribers) subscriber.socket.terminate();
+      }
+    })();
+  });
+  // The parent disconnecting is the signal to go.
+  process.on('disconnect', () => process.exit(0));
 }
 
 export async function runFanout(): Promise<void> {
@@ -179,17 +295,36 @@ export async function runFanout(): Promise<void> {
     const cpuList = cpus();
     console.log('## Live fan-out: graphql-ws subscribers on one organization');
     console.log(`machine:  ${cpuList[0]?.model ?? 'unknown'} × ${cpuList.length} (${platform()} ${release()})`);
-    console.log(`node:     ${process.version}; database: PostgreSQL ${version[0]?.server_version}; Redis at ${REDIS_URL}`);
-    console.log(`load:     ${SUBSCRIBERS} subscribers (one socket each, same process as the servers), ${EXECUTIONS} executions at ${EXECUTIONS_PER_SECOND}/s, 2 events each`);
+    console.log(
+      `node:     ${process.version}; database: PostgreSQL ${version[0]?.server_version}; Redis at ${REDIS_URL}`,
+    );
+    console.log(
+      `load:     ${SUBSCRIBERS} subscribers (one socket each, in a separate clients process; both instances in this process), ${EXECUTIONS} executions at ${EXECUTIONS_PER_SECOND}/s, 2 events each`,
+    );
+    console.log(
+      `machine load average at start (1/5/15 min): ${loadavg()
+        .map((value) => value.toFixed(2))
+        .join(' / ')}`,
+    );
     console.log('');
-    console.log('| selection | setup | events | deliveries | lost | p50 ms | p99 ms | max ms | p99 ratio vs memory |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log(
+      '| selection | setup | events | deliveries | lost | p50 ms | p99 ms | max ms | p99 ratio vs memory | seconds | load avg |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+    // BENCH_SELECTION=execution / BENCH_SETUP=memory narrow the runs (e.g. for a profile).
+    const selection = process.env.BENCH_SELECTION;
+    const setup = process.env.BENCH_SETUP;
     for (const [label, query] of Object.entries(QUERIES)) {
+      if (selection && !label.includes(selection)) continue;
       const memory = await run(database, 1, query);
-      const redis = await run(database, 2, query);
-      for (const [setup, result] of [['1 instance, memory', memory], ['2 instances, Redis', redis]] as const) {
+      const redis = setup === 'memory' ? null : await run(database, 2, query);
+      for (const [setup, result] of [
+        ['1 instance, memory', memory],
+        ['2 instances, Redis', redis],
+      ] as const) {
+        if (!result) continue;
         console.log(
-          `| ${label} | ${setup} | ${result.events} | ${result.delivered} | ${result.lost} | ${result.p50} | ${result.p99} | ${result.max} | ${(result.p99 / memory.p99).toFixed(2)} |`,
+          `| ${label} | ${setup} | ${result.events} | ${result.delivered} | ${result.lost} | ${result.p50} | ${result.p99} | ${result.max} | ${(result.p99 / memory.p99).toFixed(2)} | ${result.seconds.toFixed(1)} | ${result.load.toFixed(2)} |`,
         );
       }
     }
@@ -200,4 +335,7 @@ export async function runFanout(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runFanout();
+if (import.meta.main) {
+  if (process.argv.includes('--clients')) serveClients();
+  else await runFanout();
+}

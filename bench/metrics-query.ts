@@ -39,7 +39,9 @@ export async function runMetricsQuery(): Promise<void> {
   const database = await openDatabase({ databaseUrl: url.toString(), dataDir: 'memory://', poolSize: 4 });
   const { sql, prisma } = database;
   try {
-    const org = await prisma.organization.create({ data: { name: 'Bench', slug: `bench-${randomBytes(4).toString('hex')}` } });
+    const org = await prisma.organization.create({
+      data: { name: 'Bench', slug: `bench-${randomBytes(4).toString('hex')}` },
+    });
     const types = ['ENDPOINT', 'CODE', 'LAMBDA'] as const;
     const tools = await Promise.all(
       Array.from({ length: TOOLS }, (_, i) =>
@@ -74,9 +76,24 @@ export async function runMetricsQuery(): Promise<void> {
     const version = await sql.query<{ server_version: string }>('SHOW server_version');
 
     const cases: Array<[string, StatsQuery]> = [
-      ['organization, last day by hour', { organizationId: org.id, from: new Date(end.getTime() - DAY_MS), to: end, granularity: 'hour' }],
-      ['organization, 30 days by day (all rows)', { organizationId: org.id, from: new Date(end.getTime() - DAYS * DAY_MS), to: end, granularity: 'day' }],
-      ['one tool, last day by minute', { organizationId: org.id, from: new Date(end.getTime() - DAY_MS), to: end, granularity: 'minute', toolId: tools[0]!.id }],
+      [
+        'organization, last day by hour',
+        { organizationId: org.id, from: new Date(end.getTime() - DAY_MS), to: end, granularity: 'hour' },
+      ],
+      [
+        'organization, 30 days by day (all rows)',
+        { organizationId: org.id, from: new Date(end.getTime() - DAYS * DAY_MS), to: end, granularity: 'day' },
+      ],
+      [
+        'one tool, last day by minute',
+        {
+          organizationId: org.id,
+          from: new Date(end.getTime() - DAY_MS),
+          to: end,
+          granularity: 'minute',
+          toolId: tools[0]!.id,
+        },
+      ],
     ];
     const time = async (query: StatsQuery): Promise<{ ms: number; executions: number }> => {
       let best = Number.POSITIVE_INFINITY;
@@ -99,15 +116,21 @@ export async function runMetricsQuery(): Promise<void> {
     console.log(`## Metrics queries over ${ROWS.toLocaleString('en')} execution rows`);
     console.log(`machine:  ${cpuList[0]?.model ?? 'unknown'} × ${cpuList.length} (${platform()} ${release()})`);
     console.log(`node:     ${process.version}; database: PostgreSQL ${version[0]?.server_version}`);
-    console.log(`seed:     ${TOOLS} tools over ${DAYS} days, one INSERT … SELECT generate_series + VACUUM ANALYZE in ${seedSeconds.toFixed(1)} s`);
-    console.log(`each figure: best of ${REPEATS}, both queries of a report (stats and error codes) run in parallel, no cache`);
+    console.log(
+      `seed:     ${TOOLS} tools over ${DAYS} days, one INSERT … SELECT generate_series + VACUUM ANALYZE in ${seedSeconds.toFixed(1)} s`,
+    );
+    console.log(
+      `each figure: best of ${REPEATS}, both queries of a report (stats and error codes) run in parallel, no cache`,
+    );
     console.log('');
     console.log('| query | rows counted | with metrics index ms | without (baseline) ms | speed-up |');
     console.log('|---|---|---|---|---|');
     for (const [i, [label]] of cases.entries()) {
       const a = withIndex[i]!;
       const b = without[i]!;
-      console.log(`| ${label} | ${a.executions} | ${a.ms.toFixed(0)} | ${b.ms.toFixed(0)} | ${(b.ms / a.ms).toFixed(2)}× |`);
+      console.log(
+        `| ${label} | ${a.executions} | ${a.ms.toFixed(0)} | ${b.ms.toFixed(0)} | ${(b.ms / a.ms).toFixed(2)}× |`,
+      );
     }
     console.log('');
   } finally {

@@ -2,7 +2,11 @@
 import { runEndpointOverhead } from './endpoint-overhead.ts';
 import { runFanout } from './fanout.ts';
 import { runMetricsQuery } from './metrics-query.ts';
+import { runSandboxJavascript } from './sandbox-javascript.ts';
+import { runSandboxPython } from './sandbox-python.ts';
 
 await runEndpointOverhead();
 await runFanout();
 await runMetricsQuery();
+await runSandboxJavascript();
+await runSandboxPython();

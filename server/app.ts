@@ -23,7 +23,6 @@ import { integrationRoutes } from './integrations/http-routes.ts';
 import { migrateAllLegacyTools } from './integrations/legacy-tools.ts';
 import { createLogger } from './logger.ts';
 import { createMetricsService } from './metrics/metrics-service.ts';
-import { withFeatureFlags } from './organizations/feature-flags.ts';
 import { createPubSubFor } from './realtime/pubsub.ts';
 import { createBridgeFetch } from './sandbox/bridge-fetch.ts';
 import { startSandboxPools } from './sandbox/pools.ts';
@@ -65,6 +64,7 @@ export async function buildApp(
   const metrics = createMetricsService({ sql: database.sql, pubsub, config, logger });
   const engine = createExecutionEngine({
     prisma: database.prisma,
+    sql: database.sql,
     registry: executors,
     secrets: (organizationId) => secretAccess({ prisma: database.prisma, cipher }, organizationId),
     pubsub,
@@ -83,12 +83,14 @@ export async function buildApp(
     logger,
     pubsub,
     validateConfiguration: executors.validateConfiguration,
-    // Every adapter runs tools through this: the organization's tool-type switches come first.
-    engine: withFeatureFlags(engine, database.prisma),
+    // Every adapter runs tools through this; it checks the organization's tool-type switches in its lookup.
+    engine,
     metrics,
   };
   // The legacy custom_tools data migration; idempotent, so it simply runs at every start.
-  await migrateAllLegacyTools(services).catch((error: unknown) => logger.error({ err: error }, 'legacy tool migration failed'));
+  await migrateAllLegacyTools(services).catch((error: unknown) =>
+    logger.error({ err: error }, 'legacy tool migration failed'),
+  );
 
   const yoga = createGraphQLServer(services);
   // Order matters: the first matching prefix wins, and "/" catches everything left.

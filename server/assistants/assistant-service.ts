@@ -83,7 +83,9 @@ export async function updateAssistant(
 function checkCustomConfiguration(value: JsonValue | null | undefined): JsonObject | null {
   if (value === null || value === undefined) return null;
   if (!isJsonObject(value)) {
-    throw new ValidationError([{ field: 'customConfiguration', message: 'must be an object (it is deep-merged over the tool configuration)' }]);
+    throw new ValidationError([
+      { field: 'customConfiguration', message: 'must be an object (it is deep-merged over the tool configuration)' },
+    ]);
   }
   if (byteLength(value) > TOOL_LIMITS.customConfigurationMaxBytes) {
     throw new ValidationError([
@@ -96,7 +98,13 @@ function checkCustomConfiguration(value: JsonValue | null | undefined): JsonObje
 export async function assignTool(
   prisma: Prisma,
   actor: Actor,
-  input: { assistantId: string; toolId: string; enabled?: boolean | null; customConfiguration?: JsonValue | null; messages?: JsonValue | null },
+  input: {
+    assistantId: string;
+    toolId: string;
+    enabled?: boolean | null;
+    customConfiguration?: JsonValue | null;
+    messages?: JsonValue | null;
+  },
 ): Promise<AssistantTool> {
   const assistant = await findAssistant(prisma, actor, input.assistantId);
   const tool = await findTool(prisma, actor, input.toolId);
@@ -110,7 +118,10 @@ export async function assignTool(
   }
   try {
     return await prisma.$transaction(async (tx) => {
-      const last = await tx.assistantTool.aggregate({ where: { assistantId: assistant.id }, _max: { executionOrder: true } });
+      const last = await tx.assistantTool.aggregate({
+        where: { assistantId: assistant.id },
+        _max: { executionOrder: true },
+      });
       const assignment = await tx.assistantTool.create({
         data: {
           assistantId: assistant.id,
@@ -130,7 +141,8 @@ export async function assignTool(
       return assignment;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError(`tool "${tool.name}" is already assigned to this assistant`, 'toolId');
+    if (isUniqueViolation(error))
+      throw new ConflictError(`tool "${tool.name}" is already assigned to this assistant`, 'toolId');
     throw error;
   }
 }
@@ -157,7 +169,9 @@ export async function configureToolAssignment(
 ): Promise<AssistantTool> {
   const current = await findAssignment(prisma, actor, input.assignmentId);
   const messages = input.messages !== undefined ? checkToolMessages(input.messages) : undefined;
-  const customConfiguration = input.clearCustomConfiguration ? null : checkCustomConfiguration(input.customConfiguration);
+  const customConfiguration = input.clearCustomConfiguration
+    ? null
+    : checkCustomConfiguration(input.customConfiguration);
   const changesConfiguration = input.clearCustomConfiguration || input.customConfiguration != null;
   return prisma.$transaction(async (tx) => {
     const updated = await tx.assistantTool.update({
@@ -172,8 +186,16 @@ export async function configureToolAssignment(
       action: 'assistant.configureToolAssignment',
       entityType: 'AssistantTool',
       entityId: current.id,
-      before: { enabled: current.enabled, customConfiguration: current.customConfiguration as JsonValue, messages: current.messages as JsonValue },
-      after: { enabled: updated.enabled, customConfiguration: updated.customConfiguration as JsonValue, messages: updated.messages as JsonValue },
+      before: {
+        enabled: current.enabled,
+        customConfiguration: current.customConfiguration as JsonValue,
+        messages: current.messages as JsonValue,
+      },
+      after: {
+        enabled: updated.enabled,
+        customConfiguration: updated.customConfiguration as JsonValue,
+        messages: updated.messages as JsonValue,
+      },
     });
     return updated;
   });
@@ -200,10 +222,17 @@ export async function reorderToolAssignments(
   input: { assistantId: string; assignmentIds: string[] },
 ): Promise<Assistant> {
   const assistant = await findAssistant(prisma, actor, input.assistantId);
-  const current = await prisma.assistantTool.findMany({ where: { assistantId: assistant.id }, orderBy: { executionOrder: 'asc' } });
+  const current = await prisma.assistantTool.findMany({
+    where: { assistantId: assistant.id },
+    orderBy: { executionOrder: 'asc' },
+  });
   const known = new Set(current.map((assignment) => assignment.id));
   const given = new Set(input.assignmentIds);
-  if (given.size !== input.assignmentIds.length || given.size !== known.size || [...given].some((id) => !known.has(id))) {
+  if (
+    given.size !== input.assignmentIds.length ||
+    given.size !== known.size ||
+    [...given].some((id) => !known.has(id))
+  ) {
     throw new ValidationError([
       { field: 'assignmentIds', message: "must list each of the assistant's tool assignments exactly once" },
     ]);

@@ -9,7 +9,10 @@ export function redactSensitive(value: JsonValue, depth = 0): JsonValue {
   if (Array.isArray(value)) return value.map((item) => redactSensitive(item, depth + 1));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([key, inner]) => [key, SENSITIVE_KEY.test(key) ? REDACTED : redactSensitive(inner, depth + 1)]),
+      Object.entries(value).map(([key, inner]) => [
+        key,
+        SENSITIVE_KEY.test(key) ? REDACTED : redactSensitive(inner, depth + 1),
+      ]),
     );
   }
   return value;

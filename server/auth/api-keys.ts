@@ -6,6 +6,7 @@ import { isUuid } from '../db/json.ts';
 import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
 import { hasRole, type RoleName } from '../security/roles.ts';
 import { generateApiKey } from '../security/tokens.ts';
+import { forgetApiKey } from './api-key-cache.ts';
 
 export const API_KEYS_PER_ORGANIZATION = 100;
 
@@ -25,7 +26,9 @@ export async function createApiKey(
   }
   const active = await prisma.apiKey.count({ where: { organizationId: actor.organizationId, revokedAt: null } });
   if (active >= API_KEYS_PER_ORGANIZATION) {
-    throw new ValidationError([{ field: 'name', message: `an organization can have at most ${API_KEYS_PER_ORGANIZATION} active keys` }]);
+    throw new ValidationError([
+      { field: 'name', message: `an organization can have at most ${API_KEYS_PER_ORGANIZATION} active keys` },
+    ]);
   }
   const generated = generateApiKey();
   const apiKey = await prisma.$transaction(async (tx) => {
@@ -51,12 +54,21 @@ export async function createApiKey(
 }
 
 export async function revokeApiKey(prisma: Prisma, actor: Actor, id: string): Promise<ApiKey> {
-  const key = isUuid(id) ? await prisma.apiKey.findFirst({ where: { id, organizationId: actor.organizationId } }) : null;
+  const key = isUuid(id)
+    ? await prisma.apiKey.findFirst({ where: { id, organizationId: actor.organizationId } })
+    : null;
   if (!key) throw new NotFoundError('ApiKey');
   if (key.revokedAt) return key;
-  return prisma.$transaction(async (tx) => {
+  const revoked = await prisma.$transaction(async (tx) => {
     const revoked = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
-    await recordAudit(tx, actor, { action: 'apiKey.revoke', entityType: 'ApiKey', entityId: id, before: { prefix: key.prefix } });
+    await recordAudit(tx, actor, {
+      action: 'apiKey.revoke',
+      entityType: 'ApiKey',
+      entityId: id,
+      before: { prefix: key.prefix },
+    });
     return revoked;
   });
+  forgetApiKey(prisma, id);
+  return revoked;
 }

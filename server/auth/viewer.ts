@@ -5,6 +5,7 @@
 import type { Actor } from '../actor.ts';
 import type { Prisma } from '../db/database.ts';
 import { AccessError } from '../errors.ts';
+import { findActiveApiKey, rememberLastUsed } from './api-key-cache.ts';
 import type { RoleName } from '../security/roles.ts';
 import { API_KEY_PREFIX, apiKeyParts, sha256 } from '../security/tokens.ts';
 import { readCookie, SESSION_COOKIE } from './sessions.ts';
@@ -29,10 +30,12 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 async function viewerFromApiKey(prisma: Prisma, key: string): Promise<Viewer> {
   if (!key.startsWith(API_KEY_PREFIX) || key.length > 200) throw new AccessError('UNAUTHENTICATED', 'invalid API key');
   const { hash } = apiKeyParts(key);
-  const apiKey = await prisma.apiKey.findUnique({ where: { keyHash: hash } });
-  if (!apiKey || apiKey.revokedAt) throw new AccessError('UNAUTHENTICATED', 'invalid or revoked API key');
+  const apiKey = await findActiveApiKey(prisma, hash);
+  if (!apiKey) throw new AccessError('UNAUTHENTICATED', 'invalid or revoked API key');
   if (!apiKey.lastUsedAt || Date.now() - apiKey.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    await prisma.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: new Date() } });
+    const at = new Date();
+    await prisma.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: at } });
+    rememberLastUsed(prisma, hash, at);
   }
   return {
     actor: { organizationId: apiKey.organizationId, role: apiKey.role as RoleName, userId: null, apiKeyId: apiKey.id },
@@ -51,7 +54,12 @@ async function viewerFromSession(prisma: Prisma, token: string): Promise<Viewer 
   });
   if (!membership) return null;
   return {
-    actor: { organizationId: session.organizationId, role: membership.role as RoleName, userId: session.userId, apiKeyId: null },
+    actor: {
+      organizationId: session.organizationId,
+      role: membership.role as RoleName,
+      userId: session.userId,
+      apiKeyId: null,
+    },
     user: { id: session.user.id, email: session.user.email, name: session.user.name },
     via: 'session',
     sessionId: session.id,
@@ -66,7 +74,8 @@ async function viewerFromSession(prisma: Prisma, token: string): Promise<Viewer 
 export async function resolveViewer(prisma: Prisma, credentials: Credentials): Promise<Viewer | null> {
   const bearer = credentials.authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
   const key = credentials.apiKey ?? bearer;
-  if (credentials.authorization && !bearer) throw new AccessError('UNAUTHENTICATED', 'Authorization must be "Bearer <api key>"');
+  if (credentials.authorization && !bearer)
+    throw new AccessError('UNAUTHENTICATED', 'Authorization must be "Bearer <api key>"');
   if (key) return viewerFromApiKey(prisma, key);
   const token = readCookie(credentials.cookie, SESSION_COOKIE);
   return token ? viewerFromSession(prisma, token) : null;

@@ -7,19 +7,23 @@ import type { Logger } from 'pino';
 import type { Prisma } from '../db/database.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
 import { toJson, uuidOrNil } from '../db/json.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { AccessError, ConflictError, NotFoundError } from '../errors.ts';
 import type { ExecutionErrorCode, JsonObject } from '../executors/types.ts';
 import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
+import { hasRole } from '../security/roles.ts';
 import type { AttemptLoop } from './attempt-loop.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { applied, publishEvent, transition } from './execution-recorder.ts';
-import type { Decider } from './execution-request.ts';
+import type { Approver, Decider } from './execution-request.ts';
 import { fromToolRow, type Resolved } from './execution-resolver.ts';
 import { expireApprovals } from './execution-sweeps.ts';
-import { ownApprovalTimeoutSeconds } from './tool-settings.ts';
+import type { HotSql } from './hot-sql.ts';
+import { findToolById } from './tool-lookup.ts';
+import { approverRole, DEFAULT_APPROVER_ROLE, ownApprovalTimeoutSeconds } from './tool-settings.ts';
 
 export interface ApprovalDeps {
   prisma: Prisma;
+  sql: HotSql;
   pubsub: SwitchboardPubSub;
   logger: Logger;
   clock: () => number;
@@ -28,8 +32,8 @@ export interface ApprovalDeps {
 }
 
 export interface Approvals {
-  approve(decider: Decider, id: string): Promise<ToolExecution>;
-  reject(decider: Decider, id: string, reason?: string | null): Promise<ToolExecution>;
+  approve(decider: Approver, id: string): Promise<ToolExecution>;
+  reject(decider: Approver, id: string, reason?: string | null): Promise<ToolExecution>;
   cancel(decider: Decider, id: string): Promise<ToolExecution>;
   /** How long a new execution of this tool waits for a decision. */
   timeoutMs(resolved: Resolved): number;
@@ -80,8 +84,20 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
     return row;
   }
 
-  async function approve(decider: Decider, id: string): Promise<ToolExecution> {
+  /** The tool as it is now (null when deleted), after checking the decider may decide on its executions. */
+  async function authorizeDecision(decider: Approver, row: ToolExecution): Promise<Resolved | null> {
+    const found = row.toolId ? await findToolById(deps.sql, row.organizationId, row.toolId, row.assistantId) : null;
+    const resolved = found ? fromToolRow(found.tool, row.assistantId, found.assignment) : null;
+    const required = resolved ? approverRole(resolved.tool.configuration) : DEFAULT_APPROVER_ROLE;
+    if (!hasRole(decider.role, required)) {
+      throw new AccessError('FORBIDDEN', `deciding on this tool's executions requires the ${required} role`);
+    }
+    return resolved;
+  }
+
+  async function approve(decider: Approver, id: string): Promise<ToolExecution> {
     const row = await findOwned(decider, id);
+    const resolved = await authorizeDecision(decider, row);
     if (row.status !== 'PENDING_APPROVAL')
       throw new ConflictError(`The execution is ${row.status}, not waiting for approval`, 'id');
     if (row.approvalDeadline && row.approvalDeadline.getTime() <= clock()) {
@@ -97,13 +113,10 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
     clearTimer(row.id);
     const running = applied(row, { status: 'RUNNING', decidedById: decider.userId });
 
-    const tool = row.toolId
-      ? await prisma.tool.findFirst({ where: { id: row.toolId, organizationId: row.organizationId } })
-      : null;
-    if (!tool || !tool.isActive) {
-      const code: ExecutionErrorCode = tool ? 'TOOL_INACTIVE' : 'INVALID_CONFIGURATION';
-      const message = tool
-        ? `The tool "${tool.name}" was turned off before it was approved`
+    if (!resolved || !resolved.isActive) {
+      const code: ExecutionErrorCode = resolved ? 'TOOL_INACTIVE' : 'INVALID_CONFIGURATION';
+      const message = resolved
+        ? `The tool "${resolved.tool.name}" was turned off before it was approved`
         : 'The tool was deleted before it was approved';
       const fields = {
         status: 'ERROR' as const,
@@ -117,22 +130,12 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
       publishEvent(pubsub, 'finished', finished, fields.completedAt);
       return finished;
     }
-    const assignment = row.assistantId
-      ? await prisma.assistantTool.findUnique({
-          where: { assistantId_toolId: { assistantId: row.assistantId, toolId: tool.id } },
-          select: { enabled: true, customConfiguration: true },
-        })
-      : null;
-    return runner.execute(
-      running,
-      fromToolRow(tool, row.assistantId, assignment),
-      row.inputParameters as JsonObject,
-      runStartMs,
-    );
+    return runner.execute(running, resolved, row.inputParameters as JsonObject, runStartMs);
   }
 
-  async function reject(decider: Decider, id: string, reason?: string | null): Promise<ToolExecution> {
+  async function reject(decider: Approver, id: string, reason?: string | null): Promise<ToolExecution> {
     const row = await findOwned(decider, id);
+    await authorizeDecision(decider, row);
     if (row.status !== 'PENDING_APPROVAL')
       throw new ConflictError(`The execution is ${row.status}, not waiting for approval`, 'id');
     const completedAt = now();

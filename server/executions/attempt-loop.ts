@@ -24,6 +24,7 @@ import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { finishExecution, publishEvent, type Outcome } from './execution-recorder.ts';
 import type { Resolved } from './execution-resolver.ts';
+import type { HotSql } from './hot-sql.ts';
 import { createNormalizer } from './result-normalizer.ts';
 import { nextRetryDelay, sleep } from './retry.ts';
 
@@ -35,6 +36,7 @@ export interface InFlight {
 
 export interface AttemptLoopDeps {
   prisma: Prisma;
+  sql: HotSql;
   pubsub: SwitchboardPubSub;
   logger: Logger;
   clock: () => number;
@@ -188,7 +190,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
 
     const fields = finalFields(outcome, entry, resolved, secrets.revealed(), attempt, runStartMs);
     const finished: ToolExecution = { ...row, ...fields };
-    const moved = await finishExecution(prisma, row.id, fields, reachedExecutor ? resolved.toolRowId : null);
+    const moved = await finishExecution(deps.sql, row.id, fields, reachedExecutor ? resolved.toolRowId : null);
     if (!moved) {
       // Cancelled or swept by someone else meanwhile: their verdict stands.
       return (await prisma.toolExecution.findUnique({ where: { id: row.id } })) ?? finished;

@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Prisma } from '../db/database.ts';
+import type { SqlDriver } from '../db/sql-driver.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
 import type { ExecutorRegistry } from '../executors/registry.ts';
 import type { SecretAccess } from '../executors/types.ts';
@@ -27,9 +28,16 @@ import { createCircuitBreaker } from './circuit-breaker.ts';
 import { mergeOptions, type EngineOptions, type EngineOptionsInput } from './engine-options.ts';
 import { createCallResolver, insertExecution, publishEvent } from './execution-recorder.ts';
 import { rateLimitRefusal, refusalOf, type Refusal } from './execution-refusals.ts';
-import { contextJson, idempotencyKeyOf, type Decider, type ExecutionRequest } from './execution-request.ts';
+import {
+  contextJson,
+  idempotencyKeyOf,
+  type Approver,
+  type Decider,
+  type ExecutionRequest,
+} from './execution-request.ts';
 import { resolveRequest } from './execution-resolver.ts';
 import { markInterrupted } from './execution-sweeps.ts';
+import { hotSql } from './hot-sql.ts';
 import { createParameterValidator } from './parameter-validation.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
@@ -39,10 +47,12 @@ export {
   type EngineOptions,
   type EngineOptionsInput,
 } from './engine-options.ts';
-export type { Decider, ExecutionRequest, ExecutionRequestContext } from './execution-request.ts';
+export type { Approver, Decider, ExecutionRequest, ExecutionRequestContext } from './execution-request.ts';
 
 export interface EngineDeps {
   prisma: Prisma;
+  /** The driver under `prisma` (same pool): the per-execution statements skip Prisma's raw-query overhead. */
+  sql?: Pick<SqlDriver, 'query'>;
   registry: ExecutorRegistry;
   secrets: (organizationId: string) => SecretAccess & { revealed(): string[] };
   pubsub: SwitchboardPubSub;
@@ -54,8 +64,8 @@ export interface EngineDeps {
 
 export interface ExecutionEngine {
   run(request: ExecutionRequest): Promise<ToolExecution>;
-  approve(decider: Decider, id: string): Promise<ToolExecution>;
-  reject(decider: Decider, id: string, reason?: string | null): Promise<ToolExecution>;
+  approve(decider: Approver, id: string): Promise<ToolExecution>;
+  reject(decider: Approver, id: string, reason?: string | null): Promise<ToolExecution>;
   cancel(decider: Decider, id: string): Promise<ToolExecution>;
   /** Marks orphaned RUNNING rows ERROR/INTERRUPTED, expires overdue approvals, starts the periodic sweep. */
   recoverInterrupted(): Promise<number>;
@@ -80,8 +90,10 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   const validator = createParameterValidator();
   const builtins = createBuiltinExecutor();
   const resolveCall = createCallResolver(prisma);
+  const sql = hotSql(prisma, deps.sql);
   const runner = createAttemptLoop({
     prisma,
+    sql,
     pubsub,
     logger,
     clock,
@@ -90,7 +102,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     secrets: deps.secrets,
     executorFor: (tool) => (tool.type === 'BUILTIN' ? builtins : deps.registry.get(tool.type)),
   });
-  const approvals = createApprovals({ prisma, pubsub, logger, clock, options, runner });
+  const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner });
   let sweepTimer: NodeJS.Timeout | null = null;
   let closed = false;
 
@@ -103,7 +115,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
 
   async function run(request: ExecutionRequest): Promise<ToolExecution> {
     const startedMs = clock();
-    const resolved = await resolveRequest(prisma, request);
+    const resolved = await resolveRequest(sql, prisma, request);
     const { context } = request;
     const callId = context.callSid
       ? await resolveCall({
@@ -150,7 +162,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
 
     if (resolved.requireConfirmation) {
       const approvalDeadline = new Date(startedMs + approvals.timeoutMs(resolved));
-      const { row, duplicate } = await insertExecution(prisma, {
+      const { row, duplicate } = await insertExecution(sql, prisma, {
         ...base,
         status: 'PENDING_APPROVAL',
         approvalDeadline,
@@ -162,7 +174,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       return row;
     }
 
-    const { row, duplicate } = await insertExecution(prisma, base);
+    const { row, duplicate } = await insertExecution(sql, prisma, base, { durable: false });
     if (duplicate) return awaitExisting(row);
     publishEvent(pubsub, 'created', row, row.startedAt);
     return runner.execute(row, resolved, request.parameters, startedMs);
@@ -170,7 +182,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
 
   async function recordRefusal(base: ToolExecution, refusal: Refusal): Promise<ToolExecution> {
     const completedAt = now();
-    const { row, duplicate } = await insertExecution(prisma, {
+    const { row, duplicate } = await insertExecution(sql, prisma, {
       ...base,
       status: refusal.status,
       errorCode: refusal.code,

@@ -9,6 +9,7 @@ import { Prisma as P } from '../db/generated/prisma/client.ts';
 import { isUniqueViolation } from '../db/json.ts';
 import type { ExecutionEventKind, SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { executionTopic } from '../realtime/pubsub.ts';
+import type { HotSql } from './hot-sql.ts';
 
 export type FinalFields = Pick<
   ToolExecution,
@@ -27,28 +28,76 @@ function jsonParam(value: P.JsonValue | null): string | null {
 }
 
 /**
+ * Makes the one statement it is part of commit asynchronously: no WAL flush
+ * wait (one fsync, milliseconds on ordinary disks). See `insertExecution`.
+ */
+const ASYNC_COMMIT = `FROM (SELECT set_config('synchronous_commit', 'off', true)) AS "async_commit"`;
+
+const INSERT_COLUMNS = `"id", "organization_id", "tool_id", "tool_name", "tool_version", "assistant_id",
+  "call_id", "user_id", "api_key_id", "tool_call_id", "idempotency_key", "input_parameters", "output_result", "status",
+  "started_at", "completed_at", "duration_ms", "error_message", "error_code", "retry_count", "trigger_context",
+  "context", "request", "logs", "approval_deadline", "decided_by_id"`;
+const INSERT_VALUES = `$1::uuid, $2::uuid, $3::uuid, $4::text, $5::int, $6::uuid, $7::uuid, $8::uuid, $9::uuid, $10::text,
+  $11::text, $12::jsonb, $13::jsonb, $14::"ExecutionStatus", $15::timestamptz, $16::timestamptz, $17::int, $18::text,
+  $19::text, $20::int, $21::text, $22::jsonb, $23::jsonb, $24::jsonb, $25::timestamptz, $26::uuid`;
+const ON_CONFLICT = `ON CONFLICT ("organization_id", "idempotency_key") DO NOTHING RETURNING "id"`;
+const INSERT_DURABLE = `INSERT INTO "tool_execution_logs" (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES} ${ON_CONFLICT}`;
+const INSERT_ASYNC = `INSERT INTO "tool_execution_logs" (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES} ${ASYNC_COMMIT} ${ON_CONFLICT}`;
+
+function insertParams(row: ToolExecution): unknown[] {
+  return [
+    row.id,
+    row.organizationId,
+    row.toolId,
+    row.toolName,
+    row.toolVersion,
+    row.assistantId,
+    row.callId,
+    row.userId,
+    row.apiKeyId,
+    row.toolCallId,
+    row.idempotencyKey,
+    jsonParam(row.inputParameters),
+    jsonParam(row.outputResult),
+    row.status,
+    row.startedAt.toISOString(),
+    row.completedAt?.toISOString() ?? null,
+    row.durationMs,
+    row.errorMessage,
+    row.errorCode,
+    row.retryCount,
+    row.triggerContext,
+    jsonParam(row.context),
+    jsonParam(row.request),
+    jsonParam(row.logs),
+    row.approvalDeadline?.toISOString() ?? null,
+    row.decidedById,
+  ];
+}
+
+/**
  * Inserts the row exactly as given (the engine builds it, so nothing is read
  * back); a duplicate idempotency key yields the row that got there first.
  * `ON CONFLICT DO NOTHING` keeps concurrent duplicates from raising at all.
+ *
+ * `durable: false` is for the RUNNING row only, whose final UPDATE is a
+ * synchronous commit. The row is visible and the idempotency key enforced at
+ * once either way, and survives a crash of this process; only a crash of the
+ * database server within ~3 × wal_writer_delay can lose it. WAL is flushed in
+ * order, so once the final UPDATE is durable the insert is too; and if the
+ * database crashes in between, that UPDATE fails, so no caller was ever given a
+ * result whose row could be lost. What such a crash can lose is only the trace
+ * of a run that never reported a result (what INTERRUPTED would have recorded).
+ * Rows that are an answer themselves (refusals, PENDING_APPROVAL) stay durable.
  */
 export async function insertExecution(
+  sql: HotSql,
   prisma: Prisma,
   row: ToolExecution,
+  { durable = true }: { durable?: boolean } = {},
 ): Promise<{ row: ToolExecution; duplicate: boolean }> {
-  const inserted = await prisma.$executeRaw`
-    INSERT INTO "tool_execution_logs" ("id", "organization_id", "tool_id", "tool_name", "tool_version", "assistant_id",
-      "call_id", "user_id", "api_key_id", "tool_call_id", "idempotency_key", "input_parameters", "output_result", "status",
-      "started_at", "completed_at", "duration_ms", "error_message", "error_code", "retry_count", "trigger_context",
-      "context", "request", "logs", "approval_deadline", "decided_by_id")
-    VALUES (${row.id}::uuid, ${row.organizationId}::uuid, ${row.toolId}::uuid, ${row.toolName}, ${row.toolVersion}::int,
-      ${row.assistantId}::uuid, ${row.callId}::uuid, ${row.userId}::uuid, ${row.apiKeyId}::uuid, ${row.toolCallId},
-      ${row.idempotencyKey}, ${jsonParam(row.inputParameters)}::jsonb, ${jsonParam(row.outputResult)}::jsonb,
-      ${row.status}::"ExecutionStatus", ${row.startedAt}::timestamptz, ${row.completedAt}::timestamptz,
-      ${row.durationMs}::int, ${row.errorMessage}, ${row.errorCode}, ${row.retryCount}::int, ${row.triggerContext},
-      ${jsonParam(row.context)}::jsonb, ${jsonParam(row.request)}::jsonb, ${jsonParam(row.logs)}::jsonb,
-      ${row.approvalDeadline}::timestamptz, ${row.decidedById}::uuid)
-    ON CONFLICT ("organization_id", "idempotency_key") DO NOTHING`;
-  if (inserted === 1) return { row, duplicate: false };
+  const inserted = await sql.query(durable ? INSERT_DURABLE : INSERT_ASYNC, insertParams(row));
+  if (inserted.length === 1) return { row, duplicate: false };
   const existing =
     row.idempotencyKey === null
       ? null
@@ -75,35 +124,54 @@ export interface Outcome {
 }
 
 /**
- * Finishes a RUNNING row and, when the tool ran, bumps its counters — one
- * statement, one round trip. The counters are raw on purpose: Prisma would
- * also bump `updated_at`, and a tool's edit time must not move when it runs.
- * Returns false when someone else (cancel, sweep) finished the row first.
+ * Finishes a RUNNING row and, when the tool ran, bumps its counters. The
+ * counters are raw on purpose: Prisma would also bump `updated_at`, and a
+ * tool's edit time must not move when it runs.
+ *
+ * Two statements, counters first with an asynchronous commit: every execution
+ * of a tool updates the same `tools` row, and a synchronous commit would hold
+ * that row's lock through a WAL flush, serialising all of them on the disk.
+ * The log row's synchronous commit that follows flushes the WAL past the
+ * counter's commit record too, so both are durable before the caller hears
+ * back. As before, the counters are bumped even when someone else finished
+ * the row first (the tool did run). Returns false in that case.
  */
 export async function finishExecution(
-  prisma: Prisma,
+  sql: HotSql,
   id: string,
   outcome: Outcome,
   countedToolId: string | null,
 ): Promise<boolean> {
-  const at = outcome.completedAt;
-  const rows = await prisma.$queryRaw<Array<{ moved: number }>>`
-    WITH finished AS (
-      UPDATE "tool_execution_logs" SET "status" = ${outcome.status}::"ExecutionStatus", "error_code" = ${outcome.errorCode},
-        "error_message" = ${outcome.errorMessage}, "output_result" = ${jsonParam(outcome.outputResult)}::jsonb,
-        "request" = ${jsonParam(outcome.request)}::jsonb, "logs" = ${jsonParam(outcome.logs)}::jsonb,
-        "completed_at" = ${at}::timestamptz, "duration_ms" = ${outcome.durationMs}::int,
-        "retry_count" = ${outcome.retryCount}::int, "tool_version" = ${outcome.toolVersion}::int
-      WHERE "id" = ${id}::uuid AND "status" = 'RUNNING'
-      RETURNING "id"
-    ), counted AS (
-      UPDATE "tools" SET "execution_count" = "execution_count" + 1,
-        "last_executed_at" = GREATEST(COALESCE("last_executed_at", ${at}::timestamptz), ${at}::timestamptz)
-      WHERE "id" = ${countedToolId}::uuid
-      RETURNING "id"
-    )
-    SELECT (SELECT count(*) FROM finished)::int AS "moved"`;
-  return Number(rows[0]?.moved ?? 0) === 1;
+  const at = outcome.completedAt.toISOString();
+  if (countedToolId !== null) {
+    await sql.query(
+      `UPDATE "tools" SET "execution_count" = "execution_count" + 1,
+        "last_executed_at" = GREATEST(COALESCE("last_executed_at", $1::timestamptz), $1::timestamptz)
+      ${ASYNC_COMMIT}
+      WHERE "id" = $2::uuid RETURNING "id"`,
+      [at, countedToolId],
+    );
+  }
+  const moved = await sql.query(
+    `UPDATE "tool_execution_logs" SET "status" = $1::"ExecutionStatus", "error_code" = $2::text,
+      "error_message" = $3::text, "output_result" = $4::jsonb, "request" = $5::jsonb, "logs" = $6::jsonb,
+      "completed_at" = $7::timestamptz, "duration_ms" = $8::int, "retry_count" = $9::int, "tool_version" = $10::int
+    WHERE "id" = $11::uuid AND "status" = 'RUNNING' RETURNING "id"`,
+    [
+      outcome.status,
+      outcome.errorCode,
+      outcome.errorMessage,
+      jsonParam(outcome.outputResult),
+      jsonParam(outcome.request),
+      jsonParam(outcome.logs),
+      at,
+      outcome.durationMs,
+      outcome.retryCount,
+      outcome.toolVersion,
+      id,
+    ],
+  );
+  return moved.length === 1;
 }
 
 /** Moves the row out of `from`; false when someone else (cancel, sweep, another decider) moved it first. */

@@ -1,5 +1,6 @@
 /** What callers hand the engine: a run request, and who decides on a pending one. */
 import type { JsonObject, TriggerContext } from '../executors/types.ts';
+import type { RoleName } from '../security/roles.ts';
 
 export interface ExecutionRequestContext {
   callSid?: string | null;
@@ -29,6 +30,11 @@ export interface Decider {
   organizationId: string;
   userId: string | null;
   apiKeyId: string | null;
+}
+
+/** Approving and rejecting need at least the tool's approver role (ADMIN unless the tool names another). */
+export interface Approver extends Decider {
+  role: RoleName;
 }
 
 /** The row's `context` column: the call details present in the request. */

@@ -1,14 +1,17 @@
 /**
  * Turns a request into the tool it runs: the stored tool (or a replayed
  * version's snapshot, or a built-in) merged with the assistant's assignment.
- * Naming something that does not exist in the organization is a NotFoundError.
+ * Naming something that does not exist in the organization is a NotFoundError;
+ * a tool type the organization switched off is a FeatureDisabledError.
  */
 import type { Prisma } from '../db/database.ts';
-import { NotFoundError } from '../errors.ts';
+import { FeatureDisabledError, NotFoundError } from '../errors.ts';
 import type { ExecutableTool, JsonObject, JsonValue } from '../executors/types.ts';
+import { toolTypeEnabled } from '../organizations/feature-flags.ts';
 import { builtinEnabled, builtinFunctionDefinition, builtinName, builtinTool } from './builtins.ts';
 import { deepMerge } from './deep-merge.ts';
 import type { ExecutionRequest } from './execution-request.ts';
+import type { HotSql } from './hot-sql.ts';
 import { isObject } from './tool-settings.ts';
 import { findAssistantTool, findToolById, type AssignmentRow, type ToolRow } from './tool-lookup.ts';
 
@@ -71,12 +74,18 @@ async function atVersion(prisma: Prisma, tool: ToolRow, version: number): Promis
   };
 }
 
-export async function resolveRequest(prisma: Prisma, request: ExecutionRequest): Promise<Resolved> {
+/** The organization's tool-type switches (feature-flags.ts), read in the same lookup: nothing is recorded for a disabled type. */
+function assertTypeEnabled(featureFlags: unknown, type: string): void {
+  if (!toolTypeEnabled(featureFlags, type)) throw new FeatureDisabledError(type);
+}
+
+export async function resolveRequest(sql: HotSql, prisma: Prisma, request: ExecutionRequest): Promise<Resolved> {
   const { organizationId } = request;
   if (request.toolId) {
     const assistantId = request.assistantId ?? null;
-    const found = await findToolById(prisma, organizationId, request.toolId, assistantId);
+    const found = await findToolById(sql, organizationId, request.toolId, assistantId);
     if (!found) throw new NotFoundError('Tool');
+    assertTypeEnabled(found.featureFlags, found.tool.type);
     if (assistantId && !found.assignment) throw new NotFoundError('Assistant');
     const tool =
       request.toolVersion != null && request.toolVersion !== found.tool.version
@@ -86,8 +95,9 @@ export async function resolveRequest(prisma: Prisma, request: ExecutionRequest):
   }
   if (!request.assistantId || !request.toolName) throw new NotFoundError('Tool');
   const toolName = request.toolName;
-  const assistant = await findAssistantTool(prisma, organizationId, request.assistantId, toolName);
+  const assistant = await findAssistantTool(sql, organizationId, request.assistantId, toolName);
   if (!assistant) throw new NotFoundError('Assistant');
+  if (assistant.tool) assertTypeEnabled(assistant.featureFlags, assistant.tool.type);
   if (assistant.tool) return fromToolRow(assistant.tool, assistant.assistantId, assistant.assignment);
   const builtin = builtinName(toolName);
   if (!builtin) throw new NotFoundError('Tool');

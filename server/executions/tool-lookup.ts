@@ -3,9 +3,9 @@
  * with the assignment of the tool its LLM named), organization-scoped, in a
  * single SQL round trip.
  */
-import type { Prisma } from '../db/database.ts';
 import type { ToolType } from '../db/generated/prisma/client.ts';
 import { uuidOrNil } from '../db/json.ts';
+import type { HotSql } from './hot-sql.ts';
 
 /** The tool fields the engine runs with (a subset of the Prisma `Tool`). */
 export interface ToolRow {
@@ -42,54 +42,66 @@ function split(row: Joined): { tool: ToolRow; assignment: AssignmentRow | null }
 }
 
 export async function findToolById(
-  prisma: Prisma,
+  sql: HotSql,
   organizationId: string,
   toolId: string,
   assistantId: string | null,
-): Promise<{ tool: ToolRow; assignment: AssignmentRow | null } | null> {
-  const rows = await prisma.$queryRaw<Joined[]>`
-    SELECT t."id", t."name", t."type"::text AS "type", t."version", t."configuration",
+): Promise<{ tool: ToolRow; assignment: AssignmentRow | null; featureFlags: unknown } | null> {
+  const rows = await sql.query<Joined & { featureFlags: unknown }>(
+    `SELECT t."id", t."name", t."type"::text AS "type", t."version", t."configuration",
       t."function_definition" AS "functionDefinition", t."is_active" AS "isActive",
       t."require_confirmation" AS "requireConfirmation", t."allowed_contexts" AS "allowedContexts",
       t."timeout_seconds" AS "timeoutSeconds", t."retry_attempts" AS "retryAttempts",
-      at."id" AS "assignmentId", at."enabled" AS "assignmentEnabled", at."custom_configuration" AS "customConfiguration"
+      at."id" AS "assignmentId", at."enabled" AS "assignmentEnabled", at."custom_configuration" AS "customConfiguration",
+      o."feature_flags" AS "featureFlags"
     FROM "tools" t
-    LEFT JOIN "assistants" a ON a."id" = ${assistantId === null ? null : uuidOrNil(assistantId)}::uuid AND a."organization_id" = t."organization_id"
+    JOIN "organizations" o ON o."id" = t."organization_id"
+    LEFT JOIN "assistants" a ON a."id" = $1::uuid AND a."organization_id" = t."organization_id"
     LEFT JOIN "assistant_tools" at ON at."tool_id" = t."id" AND at."assistant_id" = a."id"
-    WHERE t."id" = ${uuidOrNil(toolId)}::uuid AND t."organization_id" = ${organizationId}::uuid`;
-  return rows[0] ? split(rows[0]) : null;
+    WHERE t."id" = $2::uuid AND t."organization_id" = $3::uuid`,
+    [assistantId === null ? null : uuidOrNil(assistantId), uuidOrNil(toolId), organizationId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const { featureFlags, ...joined } = row;
+  return { ...split(joined), featureFlags };
 }
 
 export interface AssistantLookup {
   assistantId: string;
   toolsSettings: unknown;
+  /** The organization's `feature_flags`. */
+  featureFlags: unknown;
   tool: ToolRow | null;
   assignment: AssignmentRow | null;
 }
 
 /** The assistant, and the named tool only when it is assigned to that assistant. */
 export async function findAssistantTool(
-  prisma: Prisma,
+  sql: HotSql,
   organizationId: string,
   assistantId: string,
   toolName: string,
 ): Promise<AssistantLookup | null> {
-  const rows = await prisma.$queryRaw<
-    Array<Joined & { assistantId: string; toolsSettings: unknown; toolId: string | null }>
-  >`
-    SELECT a."id" AS "assistantId", a."tools_settings" AS "toolsSettings",
+  const rows = await sql.query<
+    Joined & { assistantId: string; toolsSettings: unknown; featureFlags: unknown; toolId: string | null }
+  >(
+    `SELECT a."id" AS "assistantId", a."tools_settings" AS "toolsSettings", o."feature_flags" AS "featureFlags",
       t."id", t."name", t."type"::text AS "type", t."version", t."configuration",
       t."function_definition" AS "functionDefinition", t."is_active" AS "isActive",
       t."require_confirmation" AS "requireConfirmation", t."allowed_contexts" AS "allowedContexts",
       t."timeout_seconds" AS "timeoutSeconds", t."retry_attempts" AS "retryAttempts",
       at."id" AS "assignmentId", at."enabled" AS "assignmentEnabled", at."custom_configuration" AS "customConfiguration"
     FROM "assistants" a
-    LEFT JOIN "tools" t ON t."organization_id" = a."organization_id" AND t."name" = ${toolName}
+    JOIN "organizations" o ON o."id" = a."organization_id"
+    LEFT JOIN "tools" t ON t."organization_id" = a."organization_id" AND t."name" = $1::text
     LEFT JOIN "assistant_tools" at ON at."assistant_id" = a."id" AND at."tool_id" = t."id"
-    WHERE a."id" = ${uuidOrNil(assistantId)}::uuid AND a."organization_id" = ${organizationId}::uuid`;
+    WHERE a."id" = $2::uuid AND a."organization_id" = $3::uuid`,
+    [toolName, uuidOrNil(assistantId), organizationId],
+  );
   const row = rows[0];
   if (!row) return null;
-  const { assistantId: id, toolsSettings, ...joined } = row;
-  if (!joined.assignmentId) return { assistantId: id, toolsSettings, tool: null, assignment: null };
-  return { assistantId: id, toolsSettings, ...split(joined) };
+  const { assistantId: id, toolsSettings, featureFlags, ...joined } = row;
+  if (!joined.assignmentId) return { assistantId: id, toolsSettings, featureFlags, tool: null, assignment: null };
+  return { assistantId: id, toolsSettings, featureFlags, ...split(joined) };
 }

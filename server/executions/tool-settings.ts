@@ -1,8 +1,10 @@
 /**
  * The keys of a tool's configuration that the engine reads itself (every
- * executor ignores them): `rate_limit`, `approval_timeout_seconds`.
+ * executor ignores them): `rate_limit`, `approval_timeout_seconds`, `approver_role`.
  */
+import type { FieldIssue } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
+import type { RoleName } from '../security/roles.ts';
 
 export function isObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -21,4 +23,21 @@ export function ownRateLimit(configuration: JsonObject): { burst?: number; perSe
 /** `approval_timeout_seconds`, when it is a positive number. */
 export function ownApprovalTimeoutSeconds(configuration: JsonObject): number | undefined {
   return positive(configuration.approval_timeout_seconds);
+}
+
+/** Who may approve or reject a tool's pending executions; VIEWER never can. */
+export const APPROVER_ROLES = ['MEMBER', 'ADMIN', 'OWNER'] as const satisfies readonly RoleName[];
+export const DEFAULT_APPROVER_ROLE: RoleName = 'ADMIN';
+
+/** `approver_role`; anything not in APPROVER_ROLES (save-time validation refuses it) means the default. */
+export function approverRole(configuration: JsonObject): RoleName {
+  const value = configuration.approver_role;
+  return (APPROVER_ROLES as readonly JsonValue[]).includes(value ?? null) ? (value as RoleName) : DEFAULT_APPROVER_ROLE;
+}
+
+/** Save-time checks of the engine's own keys (field names relative to the configuration). */
+export function checkToolSettings(configuration: JsonObject): FieldIssue[] {
+  const value = configuration.approver_role;
+  if (value === undefined || (APPROVER_ROLES as readonly JsonValue[]).includes(value)) return [];
+  return [{ field: 'approver_role', message: `approver_role must be one of ${APPROVER_ROLES.join(', ')}` }];
 }

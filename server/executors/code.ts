@@ -68,7 +68,10 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
-function readConfiguration(configuration: JsonObject, limits: CodeExecutorLimits): { config: CodeConfiguration } | { issues: ConfigurationIssue[] } {
+function readConfiguration(
+  configuration: JsonObject,
+  limits: CodeExecutorLimits,
+): { config: CodeConfiguration } | { issues: ConfigurationIssue[] } {
   const issues: ConfigurationIssue[] = [];
   const { code, runtime, allowed_imports, execution_timeout, memory_limit_mb, environment_variables } = configuration;
 
@@ -83,29 +86,52 @@ function readConfiguration(configuration: JsonObject, limits: CodeExecutorLimits
 
   if (allowed_imports !== undefined) {
     if (!isStringArray(allowed_imports) || allowed_imports.length > MAX_ALLOWED_IMPORTS) {
-      issues.push({ field: 'allowed_imports', message: `allowed_imports must be a list of at most ${MAX_ALLOWED_IMPORTS} module names` });
+      issues.push({
+        field: 'allowed_imports',
+        message: `allowed_imports must be a list of at most ${MAX_ALLOWED_IMPORTS} module names`,
+      });
     } else {
       allowed_imports.forEach((name, index) => {
-        if (!MODULE_NAME.test(name)) issues.push({ field: `allowed_imports.${index}`, message: `"${name.slice(0, 100)}" is not a module name` });
+        if (!MODULE_NAME.test(name))
+          issues.push({ field: `allowed_imports.${index}`, message: `"${name.slice(0, 100)}" is not a module name` });
       });
     }
   }
 
   const maxSeconds = limits.maxTimeoutMs / 1000;
-  if (execution_timeout !== undefined && (typeof execution_timeout !== 'number' || !(execution_timeout > 0) || execution_timeout > maxSeconds)) {
-    issues.push({ field: 'execution_timeout', message: `execution_timeout must be a number of seconds between 0 and ${maxSeconds}` });
+  if (
+    execution_timeout !== undefined &&
+    (typeof execution_timeout !== 'number' || !(execution_timeout > 0) || execution_timeout > maxSeconds)
+  ) {
+    issues.push({
+      field: 'execution_timeout',
+      message: `execution_timeout must be a number of seconds between 0 and ${maxSeconds}`,
+    });
   }
 
-  if (memory_limit_mb !== undefined && (typeof memory_limit_mb !== 'number' || !(memory_limit_mb > 0) || memory_limit_mb > limits.maxMemoryMb)) {
-    issues.push({ field: 'memory_limit_mb', message: `memory_limit_mb must be a number between 1 and ${limits.maxMemoryMb}` });
+  if (
+    memory_limit_mb !== undefined &&
+    (typeof memory_limit_mb !== 'number' || !(memory_limit_mb > 0) || memory_limit_mb > limits.maxMemoryMb)
+  ) {
+    issues.push({
+      field: 'memory_limit_mb',
+      message: `memory_limit_mb must be a number between 1 and ${limits.maxMemoryMb}`,
+    });
   }
 
   if (environment_variables !== undefined) {
     if (!isStringArray(environment_variables) || environment_variables.length > limits.maxSecrets) {
-      issues.push({ field: 'environment_variables', message: `environment_variables must be a list of at most ${limits.maxSecrets} secret names` });
+      issues.push({
+        field: 'environment_variables',
+        message: `environment_variables must be a list of at most ${limits.maxSecrets} secret names`,
+      });
     } else {
       environment_variables.forEach((name, index) => {
-        if (!SECRET_NAME.test(name)) issues.push({ field: `environment_variables.${index}`, message: `"${name.slice(0, 100)}" is not a valid secret name` });
+        if (!SECRET_NAME.test(name))
+          issues.push({
+            field: `environment_variables.${index}`,
+            message: `"${name.slice(0, 100)}" is not a valid secret name`,
+          });
       });
     }
   }
@@ -132,7 +158,8 @@ function toToolResult(value: JsonValue): ToolResult | string {
   if (!isRecord(value) || !('success' in value)) return { success: true, message: '', data: value };
   const { success, message, data } = value;
   if (typeof success !== 'boolean') return 'the result field `success` must be a boolean';
-  if (message !== undefined && message !== null && typeof message !== 'string') return 'the result field `message` must be a string';
+  if (message !== undefined && message !== null && typeof message !== 'string')
+    return 'the result field `message` must be a string';
   return { success, message: message ?? '', data: data ?? null };
 }
 
@@ -171,7 +198,10 @@ function toOutcome(result: SandboxRunResult, input: ExecutorInput, meta: JsonObj
   const { error } = result;
   // The engine aborts the signal at the deadline: a cancellation after it is a timeout.
   const code = error.code === 'CANCELLED' && Date.now() >= input.deadline ? 'TIMEOUT' : error.code;
-  const position = 'line' in error && error.line !== undefined ? { line: error.line, ...(error.column === undefined ? {} : { column: error.column }) } : {};
+  const position =
+    'line' in error && error.line !== undefined
+      ? { line: error.line, ...(error.column === undefined ? {} : { column: error.column }) }
+      : {};
   return { ok: false, error: fail(code, error.message, position), logs, meta };
 }
 
@@ -185,11 +215,21 @@ export function createCodeExecutor(options: CodeExecutorOptions): Executor {
     async execute(input) {
       const read = readConfiguration(input.tool.configuration, limits);
       if ('issues' in read) {
-        return { ok: false, error: fail('INVALID_CONFIGURATION', read.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')) };
+        return {
+          ok: false,
+          error: fail(
+            'INVALID_CONFIGURATION',
+            read.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '),
+          ),
+        };
       }
       const { config } = read;
       const pool = pools[config.runtime];
-      if (!pool) return { ok: false, error: { ...fail('SANDBOX_UNAVAILABLE', `the ${config.runtime} runtime is not available`), retryable: false } };
+      if (!pool)
+        return {
+          ok: false,
+          error: { ...fail('SANDBOX_UNAVAILABLE', `the ${config.runtime} runtime is not available`), retryable: false },
+        };
       if (input.signal.aborted) return { ok: false, error: fail('CANCELLED', 'the execution was cancelled') };
 
       const secrets: Record<string, string> = {};
@@ -210,7 +250,12 @@ export function createCodeExecutor(options: CodeExecutorOptions): Executor {
           context: codeContext(input),
           secrets,
           allowedImports: config.allowedImports,
-          limits: { timeoutMs, memoryMb: config.memoryMb, maxLogBytes: limits.maxLogBytes, maxResultBytes: limits.maxResultBytes },
+          limits: {
+            timeoutMs,
+            memoryMb: config.memoryMb,
+            maxLogBytes: limits.maxLogBytes,
+            maxResultBytes: limits.maxResultBytes,
+          },
         },
         { signal: input.signal, onFetch: bridgeFetch },
       );

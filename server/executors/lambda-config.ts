@@ -43,7 +43,8 @@ const CREDENTIAL_FIELDS = ['access_key_field', 'secret_key_field', 'session_toke
 const RESPONSE_FIELDS = ['success_field', 'message_field', 'data_field'] as const;
 const DOTTED_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
-export type ParsedConfiguration = { ok: true; config: LambdaConfiguration } | { ok: false; issues: ConfigurationIssue[] };
+export type ParsedConfiguration =
+  { ok: true; config: LambdaConfiguration } | { ok: false; issues: ConfigurationIssue[] };
 
 export function parseLambdaConfiguration(configuration: JsonObject): ParsedConfiguration {
   const issues: ConfigurationIssue[] = [];
@@ -53,13 +54,17 @@ export function parseLambdaConfiguration(configuration: JsonObject): ParsedConfi
   let arnRegion: string | undefined;
   let arnQualifier: string | undefined;
   if (functionName === undefined) {
-    if (configuration.function_name == null) issue('function_name', 'function_name is required: a function name, ARN or partial ARN');
+    if (configuration.function_name == null)
+      issue('function_name', 'function_name is required: a function name, ARN or partial ARN');
   } else if (functionName.length > MAX_FUNCTION_NAME_LENGTH) {
     issue('function_name', `function_name must be at most ${MAX_FUNCTION_NAME_LENGTH} characters`);
   } else {
     const match = FUNCTION_NAME.exec(functionName);
     if (!match) {
-      issue('function_name', 'function_name must be a function name (letters, digits, - and _), a function ARN or a partial ARN');
+      issue(
+        'function_name',
+        'function_name must be a function name (letters, digits, - and _), a function ARN or a partial ARN',
+      );
     } else {
       arnRegion = match[1];
       arnQualifier = match[3];
@@ -74,11 +79,15 @@ export function parseLambdaConfiguration(configuration: JsonObject): ParsedConfi
     if (configuration.region == null) issue('region', 'region is required, e.g. us-east-1');
   } else if (!REGION.test(region)) issue('region', `"${region}" is not an AWS region name like us-east-1`);
   else if (arnRegion !== undefined && arnRegion !== region) {
-    issue('function_name', `The ARN's region ${arnRegion} differs from region ${region}; Lambda cannot invoke across regions`);
+    issue(
+      'function_name',
+      `The ARN's region ${arnRegion} differs from region ${region}; Lambda cannot invoke across regions`,
+    );
   }
 
   const invocationType = optionalString(configuration, 'invocation_type', issue) ?? 'RequestResponse';
-  if (!INVOCATION_TYPES.includes(invocationType)) issue('invocation_type', 'invocation_type must be RequestResponse or Event');
+  if (!INVOCATION_TYPES.includes(invocationType))
+    issue('invocation_type', 'invocation_type must be RequestResponse or Event');
 
   const logType = optionalString(configuration, 'log_type', issue) ?? 'None';
   if (!LOG_TYPES.includes(logType)) issue('log_type', 'log_type must be None or Tail');
@@ -107,7 +116,10 @@ export function parseLambdaConfiguration(configuration: JsonObject): ParsedConfi
   }
   if ((credentials.access_key_field === undefined) !== (credentials.secret_key_field === undefined)) {
     const missing = credentials.access_key_field === undefined ? 'access_key_field' : 'secret_key_field';
-    issue(missing, 'access_key_field and secret_key_field must be set together (or neither, to use the server credentials)');
+    issue(
+      missing,
+      'access_key_field and secret_key_field must be set together (or neither, to use the server credentials)',
+    );
   }
   if (credentials.session_token_field !== undefined && credentials.access_key_field === undefined) {
     issue('session_token_field', 'session_token_field needs access_key_field and secret_key_field');
@@ -158,7 +170,11 @@ export function validateLambdaConfiguration(configuration: JsonObject): Configur
   return parsed.ok ? [] : parsed.issues;
 }
 
-function optionalString(configuration: JsonObject, field: string, issue: (field: string, message: string) => void): string | undefined {
+function optionalString(
+  configuration: JsonObject,
+  field: string,
+  issue: (field: string, message: string) => void,
+): string | undefined {
   const value = configuration[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') {

@@ -33,7 +33,12 @@ const BROKEN_FUNCTION_ERRORS = new Set([
 ]);
 
 /** Client-side (4xx) states that clear up by themselves, e.g. a function mid-update. */
-const TRANSIENT_CLIENT_ERRORS = new Set(['ResourceNotReadyException', 'ResourceConflictException', 'SnapStartNotReadyException', 'SnapStartTimeoutException']);
+const TRANSIENT_CLIENT_ERRORS = new Set([
+  'ResourceNotReadyException',
+  'ResourceConflictException',
+  'SnapStartNotReadyException',
+  'SnapStartTimeoutException',
+]);
 
 const NETWORK_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -83,24 +88,44 @@ export function mapInvokeError(error: unknown, signal: AbortSignal, deadline: nu
     retryAfterMs === undefined ? failure : { ...failure, retryAfterMs };
 
   if (shape.status === 429 || shape.name === 'TooManyRequestsException' || shape.name === 'EC2ThrottledException') {
-    return withRetryAfter({ code: 'LAMBDA_THROTTLED', message: `Lambda throttled the invocation: ${detail}`, retryable: true });
+    return withRetryAfter({
+      code: 'LAMBDA_THROTTLED',
+      message: `Lambda throttled the invocation: ${detail}`,
+      retryable: true,
+    });
   }
   if (shape.name === 'RequestTooLargeException' || shape.status === 413) {
-    return { code: 'PAYLOAD_TOO_LARGE', message: `Lambda rejected the payload size: ${shape.message}`, retryable: false };
+    return {
+      code: 'PAYLOAD_TOO_LARGE',
+      message: `Lambda rejected the payload size: ${shape.message}`,
+      retryable: false,
+    };
   }
   if (BROKEN_FUNCTION_ERRORS.has(shape.name)) {
     return { code: 'FUNCTION_ERROR', message: `The function cannot run: ${detail}`, retryable: false };
   }
   if (TRANSIENT_CLIENT_ERRORS.has(shape.name) || shape.status >= 500) {
-    return withRetryAfter({ code: 'LAMBDA_SERVICE_ERROR', message: `Lambda service error (${shape.status}): ${detail}`, retryable: true });
+    return withRetryAfter({
+      code: 'LAMBDA_SERVICE_ERROR',
+      message: `Lambda service error (${shape.status}): ${detail}`,
+      retryable: true,
+    });
   }
   if (shape.name === 'ResourceNotFoundException') {
     return { code: 'INVALID_CONFIGURATION', message: `Lambda function not found: ${shape.message}`, retryable: false };
   }
   if (shape.status === 401 || shape.status === 403) {
-    return { code: 'INVALID_CONFIGURATION', message: `AWS rejected the credentials (${shape.status}): ${detail}`, retryable: false };
+    return {
+      code: 'INVALID_CONFIGURATION',
+      message: `AWS rejected the credentials (${shape.status}): ${detail}`,
+      retryable: false,
+    };
   }
-  return { code: 'INVALID_CONFIGURATION', message: `Lambda rejected the request (${shape.status}): ${detail}`, retryable: false };
+  return {
+    code: 'INVALID_CONFIGURATION',
+    message: `Lambda rejected the request (${shape.status}): ${detail}`,
+    retryable: false,
+  };
 }
 
 export function abortFailure(signal: AbortSignal, deadline: number): ExecutionFailure {
@@ -113,7 +138,14 @@ export function abortFailure(signal: AbortSignal, deadline: number): ExecutionFa
 
 function describe(error: unknown): SdkErrorShape {
   if (!(error instanceof Error)) {
-    return { name: 'Error', message: String(error), status: undefined, code: undefined, headers: {}, retryAfterSeconds: undefined };
+    return {
+      name: 'Error',
+      message: String(error),
+      status: undefined,
+      code: undefined,
+      headers: {},
+      retryAfterSeconds: undefined,
+    };
   }
   const metadata = field(error, '$metadata');
   const status = metadata === undefined ? undefined : field(metadata, 'httpStatusCode');

@@ -38,7 +38,8 @@ export function functionErrorMessage(decoded: DecodedPayload, kind: string): str
  * of a successful result.
  */
 export function mapResult(payload: JsonValue, handling: ResponseHandling): ToolResult {
-  const configured = handling.success_field !== undefined || handling.message_field !== undefined || handling.data_field !== undefined;
+  const configured =
+    handling.success_field !== undefined || handling.message_field !== undefined || handling.data_field !== undefined;
   if (configured) {
     const rawSuccess = handling.success_field === undefined ? undefined : lookup(payload, handling.success_field);
     const success = toSuccess(rawSuccess);
@@ -67,7 +68,8 @@ export function decodeLogs(logResult: string | undefined): string[] | undefined 
 
 function toSuccess(value: JsonValue | undefined): boolean {
   if (value === undefined) return true;
-  if (typeof value === 'string') return !['false', '0', '', 'no', 'error', 'failed'].includes(value.trim().toLowerCase());
+  if (typeof value === 'string')
+    return !['false', '0', '', 'no', 'error', 'failed'].includes(value.trim().toLowerCase());
   return Boolean(value);
 }
 

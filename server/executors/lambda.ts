@@ -12,7 +12,15 @@ import { abortFailure, httpStatusOf, mapInvokeError } from './lambda-errors.ts';
 import { decodeLogs, decodePayload, functionErrorMessage, mapResult } from './lambda-response.ts';
 import { renderTemplate, secretNames, TemplateError } from './template.ts';
 import { templateScope } from './template-scope.ts';
-import type { ExecutionFailure, Executor, ExecutorInput, ExecutorOutcome, JsonObject, JsonValue, RecordedRequest } from './types.ts';
+import type {
+  ExecutionFailure,
+  Executor,
+  ExecutorInput,
+  ExecutorOutcome,
+  JsonObject,
+  JsonValue,
+  RecordedRequest,
+} from './types.ts';
 
 /** Lambda's documented request payload limits per invocation type. */
 export const MAX_PAYLOAD_BYTES: Record<InvocationType, number> = {
@@ -71,7 +79,11 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
     const readSecret = async (name: string, field: string): Promise<string | ExecutionFailure> => {
       const value = await input.secrets.get(name);
       if (value === undefined) {
-        return { code: 'SECRET_NOT_FOUND', message: `Secret "${name}" (${field}) is not set for this organization`, retryable: false };
+        return {
+          code: 'SECRET_NOT_FOUND',
+          message: `Secret "${name}" (${field}) is not set for this organization`,
+          retryable: false,
+        };
       }
       if (value !== '') secretValues.push(value);
       return value;
@@ -83,7 +95,10 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
       if (typeof accessKeyId !== 'string') return fail(accessKeyId);
       const secretAccessKey = await readSecret(config.secret_key_field, 'secret_key_field');
       if (typeof secretAccessKey !== 'string') return fail(secretAccessKey);
-      const sessionToken = config.session_token_field === undefined ? undefined : await readSecret(config.session_token_field, 'session_token_field');
+      const sessionToken =
+        config.session_token_field === undefined
+          ? undefined
+          : await readSecret(config.session_token_field, 'session_token_field');
       if (sessionToken !== undefined && typeof sessionToken !== 'string') return fail(sessionToken);
       credentials = { accessKeyId, secretAccessKey, ...(sessionToken !== undefined && { sessionToken }) };
     }
@@ -152,7 +167,11 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
   };
 }
 
-function interpret(output: InvokeCommandOutput, config: LambdaConfiguration, request: RecordedRequest): ExecutorOutcome {
+function interpret(
+  output: InvokeCommandOutput,
+  config: LambdaConfiguration,
+  request: RecordedRequest,
+): ExecutorOutcome {
   const meta: JsonObject = {
     statusCode: output.StatusCode ?? null,
     executedVersion: output.ExecutedVersion ?? null,
@@ -174,7 +193,15 @@ function interpret(output: InvokeCommandOutput, config: LambdaConfiguration, req
     };
   }
   if (!decoded.ok) {
-    return { ok: false, error: { code: 'INVALID_RESPONSE', message: 'The function returned a payload that is not JSON', retryable: false }, ...extras };
+    return {
+      ok: false,
+      error: {
+        code: 'INVALID_RESPONSE',
+        message: 'The function returned a payload that is not JSON',
+        retryable: false,
+      },
+      ...extras,
+    };
   }
   return { ok: true, result: mapResult(decoded.value, config.response_handling), ...extras };
 }
@@ -187,7 +214,10 @@ async function resolveEndpoint(config: LambdaConfiguration, options: LambdaExecu
     ? await options.toolEndpointPolicy(new URL(config.endpoint))
     : 'per-tool Lambda endpoints are disabled on this server';
   if (refusal !== null) {
-    return { ok: false, error: { code: 'SSRF_BLOCKED', message: `endpoint ${config.endpoint} refused: ${refusal}`, retryable: false } };
+    return {
+      ok: false,
+      error: { code: 'SSRF_BLOCKED', message: `endpoint ${config.endpoint} refused: ${refusal}`, retryable: false },
+    };
   }
   return { ok: true, url: config.endpoint };
 }
@@ -253,7 +283,11 @@ function redactOutcome(outcome: ExecutorOutcome, secrets: string[]): ExecutorOut
   const extras = { ...(logs !== undefined && { logs }) };
   if (outcome.ok) {
     const { success, message, data } = outcome.result;
-    return { ...outcome, ...extras, result: { success, message: redact(message, secrets), data: redact(data, secrets) } };
+    return {
+      ...outcome,
+      ...extras,
+      result: { success, message: redact(message, secrets), data: redact(data, secrets) },
+    };
   }
   return { ...outcome, ...extras, error: { ...outcome.error, message: redact(outcome.error.message, secrets) } };
 }

@@ -33,7 +33,9 @@ export function metricsRoute(metrics: PrometheusMetrics, token: string | null): 
       }
       await metrics.flush();
       const body = await metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
+      res
+        .writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' })
+        .end(req.method === 'HEAD' ? undefined : body);
     },
   };
 }

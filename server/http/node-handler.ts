@@ -31,12 +31,19 @@ export function createNodeHandler(options: HandlerOptions) {
       const length = req.headers['content-length'];
       // Streaming bodies of unknown size would let one request hold unbounded memory.
       if (length === undefined) {
-        sendJson(res, 411, { errors: [{ message: 'Content-Length required', extensions: { code: 'LENGTH_REQUIRED' } }] });
+        sendJson(res, 411, {
+          errors: [{ message: 'Content-Length required', extensions: { code: 'LENGTH_REQUIRED' } }],
+        });
         return;
       }
       if (Number(length) > options.bodyLimitBytes) {
         sendJson(res, 413, {
-          errors: [{ message: `request body exceeds ${options.bodyLimitBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+          errors: [
+            {
+              message: `request body exceeds ${options.bodyLimitBytes} bytes`,
+              extensions: { code: 'PAYLOAD_TOO_LARGE' },
+            },
+          ],
         });
         req.resume();
         return;

@@ -27,9 +27,7 @@ function sameOrigin(origin: string | undefined, host: string | undefined, truste
 }
 
 type OperationResult =
-  | Promise<AsyncIterable<ExecutionResult> | ExecutionResult>
-  | AsyncIterable<ExecutionResult>
-  | ExecutionResult;
+  Promise<AsyncIterable<ExecutionResult> | ExecutionResult> | AsyncIterable<ExecutionResult> | ExecutionResult;
 type EnvelopedExecutionArgs = ExecutionArgs & {
   rootValue: { execute: (args: ExecutionArgs) => OperationResult; subscribe: (args: ExecutionArgs) => OperationResult };
 };
@@ -53,7 +51,14 @@ export function attachWebSocketServer(
             cookie: ctx.extra.request.headers.cookie ?? null,
           });
           if (!viewer) return false;
-          if (viewer.via === 'session' && !sameOrigin(ctx.extra.request.headers.origin, ctx.extra.request.headers.host, services.config.trustedOrigins)) {
+          if (
+            viewer.via === 'session' &&
+            !sameOrigin(
+              ctx.extra.request.headers.origin,
+              ctx.extra.request.headers.host,
+              services.config.trustedOrigins,
+            )
+          ) {
             return false;
           }
           viewers.set(ctx.extra, viewer);
@@ -81,7 +86,10 @@ export function attachWebSocketServer(
             // Memory stays bounded either way (the queue is dropped); the code tells the client why.
             onSlowConsumer: () => ctx.extra.socket.close(SLOW_CONSUMER_CLOSE_CODE, 'subscriber too slow'),
           }),
-          rootValue: { execute: execute as (args: ExecutionArgs) => OperationResult, subscribe: subscribe as (args: ExecutionArgs) => OperationResult },
+          rootValue: {
+            execute: execute as (args: ExecutionArgs) => OperationResult,
+            subscribe: subscribe as (args: ExecutionArgs) => OperationResult,
+          },
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;

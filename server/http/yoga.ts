@@ -47,12 +47,15 @@ function sessionCookie(value: string, maxAgeSeconds: number, secure: boolean): s
 function toGraphQLError(error: unknown, message: string, isDev?: boolean): Error {
   // Read originalError structurally: test runners can load graphql's ESM and CJS builds side by side.
   const original = (error as { originalError?: unknown }).originalError ?? error;
-  if (original instanceof AccessError) return new GraphQLError(original.message, { extensions: { code: original.code } });
+  if (original instanceof AccessError)
+    return new GraphQLError(original.message, { extensions: { code: original.code } });
   if (original instanceof ValidationError) {
     return new GraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT', issues: original.issues } });
   }
-  if (original instanceof NotFoundError) return new GraphQLError(original.message, { extensions: { code: 'NOT_FOUND' } });
-  if (original instanceof SlowConsumerError) return new GraphQLError(original.message, { extensions: { code: 'SLOW_CONSUMER' } });
+  if (original instanceof NotFoundError)
+    return new GraphQLError(original.message, { extensions: { code: 'NOT_FOUND' } });
+  if (original instanceof SlowConsumerError)
+    return new GraphQLError(original.message, { extensions: { code: 'SLOW_CONSUMER' } });
   return maskError(error, message, isDev);
 }
 
@@ -78,7 +81,10 @@ const cookiePlugin: Plugin = {
 function operationLog(logger: Services['logger']): Plugin<Context> {
   return {
     onExecute({ args }) {
-      logger.debug({ operationName: args.operationName ?? null, variables: args.variableValues ?? {} }, 'graphql operation');
+      logger.debug(
+        { operationName: args.operationName ?? null, variables: args.variableValues ?? {} },
+        'graphql operation',
+      );
     },
   };
 }
@@ -115,7 +121,13 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     context: async ({ request, connectionViewer, onSlowConsumer, res }: YogaContextInput): Promise<Context> => {
       const cookies: string[] = [];
       if (connectionViewer !== undefined) {
-        return { viewer: connectionViewer, services, csrfVerified: true, session: { start: () => {}, clear: () => {} }, onSlowConsumer };
+        return {
+          viewer: connectionViewer,
+          services,
+          csrfVerified: true,
+          session: { start: () => {}, clear: () => {} },
+          onSlowConsumer,
+        };
       }
       if (!request) throw new Error('an HTTP request or a connection viewer is required');
       const secure = request.url.startsWith('https:');

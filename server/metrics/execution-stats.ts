@@ -195,7 +195,14 @@ function bucketTime(value: Date | string | null): number {
 }
 
 /** The key of a row's group: which grouping set, then the group's values. */
-function groupKey(row: { g_bucket: number; g_type: number; g_tool: number; bucket: Date | string | null; tool_type: string | null; tool_key: string | null }): string {
+function groupKey(row: {
+  g_bucket: number;
+  g_type: number;
+  g_tool: number;
+  bucket: Date | string | null;
+  tool_type: string | null;
+  tool_key: string | null;
+}): string {
   const level = row.g_tool === 0 ? `tool:${row.tool_key}` : row.g_type === 0 ? `type:${row.tool_type}` : 'all';
   return row.g_bucket === 0 ? `${level}@${bucketTime(row.bucket)}` : level;
 }
@@ -212,11 +219,15 @@ export function bucketStarts(from: Date, to: Date, granularity: Granularity): Da
 }
 
 export function validateWindow(from: Date, to: Date, granularity: Granularity): void {
-  if (!(from.getTime() < to.getTime())) throw new ValidationError([{ field: 'window', message: '`from` must be before `to`' }]);
+  if (!(from.getTime() < to.getTime()))
+    throw new ValidationError([{ field: 'window', message: '`from` must be before `to`' }]);
   const buckets = Math.ceil((to.getTime() - from.getTime()) / BUCKET_MS[granularity]);
   if (buckets > MAX_BUCKETS) {
     throw new ValidationError([
-      { field: 'granularity', message: `the window spans ${buckets} ${granularity}s; at most ${MAX_BUCKETS} points are returned, pick a coarser granularity` },
+      {
+        field: 'granularity',
+        message: `the window spans ${buckets} ${granularity}s; at most ${MAX_BUCKETS} points are returned, pick a coarser granularity`,
+      },
     ]);
   }
 }
@@ -234,9 +245,14 @@ export async function queryExecutionStats(sql: SqlDriver, query: StatsQuery): Pr
   for (const row of errorRows) {
     const stats = groups.get(groupKey(row));
     if (!stats) continue;
-    stats.errorsByCode.push({ code: row.error_code, count: Number(row.count), rate: Number(row.count) / stats.executions });
+    stats.errorsByCode.push({
+      code: row.error_code,
+      count: Number(row.count),
+      rate: Number(row.count) / stats.executions,
+    });
   }
-  for (const stats of groups.values()) stats.errorsByCode.sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+  for (const stats of groups.values())
+    stats.errorsByCode.sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
 
   const starts = bucketStarts(query.from, query.to, query.granularity);
   const seriesOf = (level: string): StatsPoint[] =>

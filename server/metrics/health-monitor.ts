@@ -61,7 +61,13 @@ export function createHealthMonitor(deps: {
         if (health === 'OK') known.delete(toolId);
         else known.set(toolId, health);
         if (health !== previous) {
-          deps.pubsub.publish(toolHealthTopic(organizationId), { organizationId, toolId, health, previous, at: now.toISOString() });
+          deps.pubsub.publish(toolHealthTopic(organizationId), {
+            organizationId,
+            toolId,
+            health,
+            previous,
+            at: now.toISOString(),
+          });
         }
       }
     }

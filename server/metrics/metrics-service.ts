@@ -14,7 +14,12 @@ import { healthOf, queryHealthSamples } from './tool-health.ts';
 import { createTtlCache } from './ttl-cache.ts';
 
 export interface MetricsService {
-  stats(organizationId: string, window: { from: Date; to: Date }, granularity: Granularity, toolId?: string | null): Promise<StatsReport>;
+  stats(
+    organizationId: string,
+    window: { from: Date; to: Date },
+    granularity: Granularity,
+    toolId?: string | null,
+  ): Promise<StatsReport>;
   /** The last `seconds` up to now, for the live push. */
   rolling(organizationId: string, seconds: number, granularity: Granularity): Promise<StatsReport>;
   /** Current health of several tools of one organization (one query). */
@@ -24,22 +29,46 @@ export interface MetricsService {
   close(): Promise<void>;
 }
 
-export function createMetricsService(deps: { sql: SqlDriver; pubsub: SwitchboardPubSub; config: Config; logger: Logger }): MetricsService {
+export function createMetricsService(deps: {
+  sql: SqlDriver;
+  pubsub: SwitchboardPubSub;
+  config: Config;
+  logger: Logger;
+}): MetricsService {
   const { sql, config } = deps;
   const cache = createTtlCache<StatsReport>(config.metrics.cacheMs);
-  const monitor = createHealthMonitor({ sql, pubsub: deps.pubsub, logger: deps.logger, intervalMs: config.metrics.healthCheckIntervalMs });
+  const monitor = createHealthMonitor({
+    sql,
+    pubsub: deps.pubsub,
+    logger: deps.logger,
+    intervalMs: config.metrics.healthCheckIntervalMs,
+  });
   const prometheus = createPrometheusMetrics({ sql, pubsub: deps.pubsub, logger: deps.logger });
 
   return {
     stats(organizationId, window, granularity, toolId = null) {
-      const key = JSON.stringify(['window', organizationId, window.from.getTime(), window.to.getTime(), granularity, toolId]);
-      return cache.get(key, () => queryExecutionStats(sql, { organizationId, from: window.from, to: window.to, granularity, toolId }));
+      const key = JSON.stringify([
+        'window',
+        organizationId,
+        window.from.getTime(),
+        window.to.getTime(),
+        granularity,
+        toolId,
+      ]);
+      return cache.get(key, () =>
+        queryExecutionStats(sql, { organizationId, from: window.from, to: window.to, granularity, toolId }),
+      );
     },
     rolling(organizationId, seconds, granularity) {
       const key = JSON.stringify(['rolling', organizationId, seconds, granularity]);
       return cache.get(key, () => {
         const to = new Date();
-        return queryExecutionStats(sql, { organizationId, from: new Date(to.getTime() - seconds * 1000), to, granularity });
+        return queryExecutionStats(sql, {
+          organizationId,
+          from: new Date(to.getTime() - seconds * 1000),
+          to,
+          granularity,
+        });
       });
     },
     async health(organizationId, toolIds) {

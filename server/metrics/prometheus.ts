@@ -29,7 +29,11 @@ interface FinishedRow {
   tool_type: string;
 }
 
-export function createPrometheusMetrics(deps: { sql: SqlDriver; pubsub: SwitchboardPubSub; logger: Logger }): PrometheusMetrics {
+export function createPrometheusMetrics(deps: {
+  sql: SqlDriver;
+  pubsub: SwitchboardPubSub;
+  logger: Logger;
+}): PrometheusMetrics {
   const registry = new Registry();
   const events = new Counter({
     name: 'switchboard_execution_events_total',

@@ -54,7 +54,11 @@ export async function queryHealthSamples(
   return new Map(
     rows.map((row) => [
       row.tool_id,
-      { executions: Number(row.executions), successes: Number(row.successes), averageDurationMs: row.avg_ms === null ? null : Number(row.avg_ms) },
+      {
+        executions: Number(row.executions),
+        successes: Number(row.successes),
+        averageDurationMs: row.avg_ms === null ? null : Number(row.avg_ms),
+      },
     ]),
   );
 }

@@ -14,7 +14,8 @@ import { hasRole, type RoleName } from '../security/roles.ts';
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 function assertMayGrant(actor: Actor, role: RoleName): void {
-  if (role === 'OWNER' && actor.role !== 'OWNER') throw new AccessError('FORBIDDEN', 'only an OWNER can grant or change OWNER');
+  if (role === 'OWNER' && actor.role !== 'OWNER')
+    throw new AccessError('FORBIDDEN', 'only an OWNER can grant or change OWNER');
   if (!hasRole(actor.role, role)) throw new AccessError('FORBIDDEN', `you cannot grant the ${role} role`);
 }
 
@@ -31,17 +32,27 @@ export async function addMember(
     const password = input.password ?? '';
     if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
       throw new ValidationError([
-        { field: 'password', message: `a new user needs a password of ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters` },
+        {
+          field: 'password',
+          message: `a new user needs a password of ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`,
+        },
       ]);
     }
-    user = await prisma.user.create({ data: { email, name: input.name ?? '', passwordHash: await hashPassword(password) } });
+    user = await prisma.user.create({
+      data: { email, name: input.name ?? '', passwordHash: await hashPassword(password) },
+    });
   }
   try {
     return await prisma.$transaction(async (tx) => {
       const membership = await tx.membership.create({
         data: { userId: user.id, organizationId: actor.organizationId, role: input.role },
       });
-      await recordAudit(tx, actor, { action: 'member.add', entityType: 'Membership', entityId: membership.id, after: { email, role: input.role } });
+      await recordAudit(tx, actor, {
+        action: 'member.add',
+        entityType: 'Membership',
+        entityId: membership.id,
+        after: { email, role: input.role },
+      });
       return membership;
     });
   } catch (error) {
@@ -89,7 +100,12 @@ export async function removeMember(prisma: Prisma, actor: Actor, id: string): Pr
   await prisma.$transaction(async (tx) => {
     await tx.membership.delete({ where: { id: membership.id } });
     await tx.session.deleteMany({ where: { userId: membership.userId, organizationId: membership.organizationId } });
-    await recordAudit(tx, actor, { action: 'member.remove', entityType: 'Membership', entityId: membership.id, before: { role: membership.role } });
+    await recordAudit(tx, actor, {
+      action: 'member.remove',
+      entityType: 'Membership',
+      entityId: membership.id,
+      before: { role: membership.role },
+    });
   });
   return membership;
 }

@@ -72,7 +72,12 @@ interface MinimalEventTarget {
   dispatchEvent(event: DetailEvent): boolean;
 }
 
-function build(target: MinimalEventTarget, kind: 'memory' | 'redis', close: () => Promise<void>, logger?: Logger): SwitchboardPubSub {
+function build(
+  target: MinimalEventTarget,
+  kind: 'memory' | 'redis',
+  close: () => Promise<void>,
+  logger?: Logger,
+): SwitchboardPubSub {
   const taps = new Set<(topic: string, event: unknown) => void>();
   const tapped: MinimalEventTarget = {
     addEventListener: (type, listener) => target.addEventListener(type, listener),
@@ -88,7 +93,9 @@ function build(target: MinimalEventTarget, kind: 'memory' | 'redis', close: () =
       return target.dispatchEvent(event);
     },
   };
-  const base = createPubSub<Topics>({ eventTarget: tapped as unknown as NonNullable<Parameters<typeof createPubSub<Topics>>[0]>['eventTarget'] });
+  const base = createPubSub<Topics>({
+    eventTarget: tapped as unknown as NonNullable<Parameters<typeof createPubSub<Topics>>[0]>['eventTarget'],
+  });
   return {
     ...base,
     kind,
@@ -136,7 +143,9 @@ export function createRedisPubSub(url: string, logger?: Logger): SwitchboardPubS
     target,
     'redis',
     async () => {
-      await Promise.all([publishClient, subscribeClient].map((client) => client.quit().catch(() => client.disconnect())));
+      await Promise.all(
+        [publishClient, subscribeClient].map((client) => client.quit().catch(() => client.disconnect())),
+      );
     },
     logger,
   );

@@ -13,7 +13,12 @@ const MAX_BRIDGE_REDIRECTS = 5;
 export function createBridgeFetch(policy: SsrfPolicy) {
   return async (request: BridgeRequest, signal: AbortSignal): Promise<BridgeResponse> => {
     const response = await guardedFetch(
-      { url: request.url, method: request.method, headers: request.headers, ...(request.body !== undefined ? { body: request.body } : {}) },
+      {
+        url: request.url,
+        method: request.method,
+        headers: request.headers,
+        ...(request.body !== undefined ? { body: request.body } : {}),
+      },
       { policy, signal, maxResponseBytes: MAX_BRIDGE_RESPONSE_BYTES, maxRedirects: MAX_BRIDGE_REDIRECTS },
     );
     return { status: response.status, headers: response.headers, body: Buffer.from(response.body).toString('utf8') };

@@ -133,7 +133,19 @@ function parseIssues(value: unknown): Array<{ message: string; line?: number; co
 
 /** Returns the message if it is well-formed and within `caps`, otherwise `null`. */
 export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToHost | null {
-  const head = asRecord(raw, ['type', 'id', 'runtime', 'callId', 'request', 'ok', 'value', 'error', 'logs', 'errors', 'memoryPressure']);
+  const head = asRecord(raw, [
+    'type',
+    'id',
+    'runtime',
+    'callId',
+    'request',
+    'ok',
+    'value',
+    'error',
+    'logs',
+    'errors',
+    'memoryPressure',
+  ]);
   if (!head) return null;
   switch (head.type) {
     case 'ready': {

@@ -7,7 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JsonValue } from '../executors/types.ts';
-import { MAX_CONCURRENT_FETCHES, MAX_ERROR_MESSAGE_CHARS, MAX_FETCHES_PER_JOB, MAX_FETCH_HEADER_CHARS, MAX_FETCH_HEADERS, MAX_FETCH_RESPONSE_CHARS } from './limits.ts';
+import {
+  MAX_CONCURRENT_FETCHES,
+  MAX_ERROR_MESSAGE_CHARS,
+  MAX_FETCHES_PER_JOB,
+  MAX_FETCH_HEADER_CHARS,
+  MAX_FETCH_HEADERS,
+  MAX_FETCH_RESPONSE_CHARS,
+} from './limits.ts';
 import { parseSandboxMessage } from './parse-message.ts';
 import type { MessageCaps } from './parse-message.ts';
 import type { BridgeRequest, BridgeResponse, HostToSandbox, Runtime, SandboxError, SandboxToHost } from './protocol.ts';
@@ -27,8 +34,7 @@ export interface PoolFailure {
 
 /** Every outcome of `run`, including the pool's own failures: `run` never rejects. */
 export type SandboxRunResult =
-  | { ok: true; value: JsonValue; logs: string[] }
-  | { ok: false; error: SandboxError | PoolFailure; logs: string[] };
+  { ok: true; value: JsonValue; logs: string[] } | { ok: false; error: SandboxError | PoolFailure; logs: string[] };
 
 export interface ValidationIssue {
   message: string;
@@ -102,7 +108,13 @@ const NO_OUTPUT_CAPS: MessageCaps = { maxLogBytes: 0, maxResultBytes: 0 };
 
 type Task =
   | { kind: 'run'; job: RunJob; hooks: RunHooks; enqueuedAt: number; settle(result: SandboxRunResult): void }
-  | { kind: 'validate'; code: string; signal: AbortSignal | undefined; enqueuedAt: number; settle(result: ValidationIssue[] | PoolFailure): void };
+  | {
+      kind: 'validate';
+      code: string;
+      signal: AbortSignal | undefined;
+      enqueuedAt: number;
+      settle(result: ValidationIssue[] | PoolFailure): void;
+    };
 
 interface Active {
   id: string;
@@ -188,7 +200,10 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   let startFailures = 0;
 
   function warn(slot: Slot, reason: string): void {
-    logger?.warn({ runtime: options.runtime, pid: slot.process?.pid, reason, stderr: slot.process?.stderrTail() }, 'sandbox process replaced');
+    logger?.warn(
+      { runtime: options.runtime, pid: slot.process?.pid, reason, stderr: slot.process?.stderrTail() },
+      'sandbox process replaced',
+    );
   }
 
   function spawnSlot(): Slot {
@@ -261,7 +276,8 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     if (!started || stopping || slot.succeeded) return;
     startFailures = wasStarting ? startFailures + 1 : 0;
     restarts += 1;
-    const delay = startFailures === 0 ? 0 : Math.min(MAX_RESTART_BACKOFF_MS, RESTART_BACKOFF_BASE_MS * 2 ** startFailures);
+    const delay =
+      startFailures === 0 ? 0 : Math.min(MAX_RESTART_BACKOFF_MS, RESTART_BACKOFF_BASE_MS * 2 ** startFailures);
     setTimeout(() => {
       if (stopping) return;
       const replacement = spawnSlot();
@@ -293,14 +309,19 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
         return onFetch(slot, message);
       case 'result': {
         const active = slot.active;
-        if (!active || active.task.kind !== 'run' || active.id !== message.id) return reject(slot, 'result for a job it does not hold');
+        if (!active || active.task.kind !== 'run' || active.id !== message.id)
+          return reject(slot, 'result for a job it does not hold');
         const { ok } = message;
-        settle(active, ok ? { ok, value: message.value, logs: message.logs } : { ok, error: message.error, logs: message.logs });
+        settle(
+          active,
+          ok ? { ok, value: message.value, logs: message.logs } : { ok, error: message.error, logs: message.logs },
+        );
         return release(slot, message.memoryPressure === true);
       }
       case 'validated': {
         const active = slot.active;
-        if (!active || active.task.kind !== 'validate' || active.id !== message.id) return reject(slot, 'validation for a job it does not hold');
+        if (!active || active.task.kind !== 'validate' || active.id !== message.id)
+          return reject(slot, 'validation for a job it does not hold');
         settle(active, message.errors);
         return release(slot, false);
       }
@@ -309,7 +330,8 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
 
   function onFetch(slot: Slot, message: Extract<SandboxToHost, { type: 'fetch' }>): void {
     const active = slot.active;
-    if (!active || active.settled || active.task.kind !== 'run' || active.id !== message.id) return reject(slot, 'fetch outside its job');
+    if (!active || active.settled || active.task.kind !== 'run' || active.id !== message.id)
+      return reject(slot, 'fetch outside its job');
     if (message.callId <= active.lastCallId) return reject(slot, 'reused a fetch call id');
     if (active.fetchCount >= MAX_FETCHES_PER_JOB || active.fetches.size >= MAX_CONCURRENT_FETCHES) {
       return reject(slot, 'exceeded the fetch limits');
@@ -423,7 +445,8 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   }
 
   function submit(task: Task, signal: AbortSignal | undefined, waitLimitMs: number): void {
-    if (stopping || !started) return void failTask(task, failure('SANDBOX_UNAVAILABLE', 'the sandbox pool is not running'));
+    if (stopping || !started)
+      return void failTask(task, failure('SANDBOX_UNAVAILABLE', 'the sandbox pool is not running'));
     if (signal?.aborted) return void failTask(task, failure('CANCELLED', 'the execution was cancelled'));
     if (queue.length >= maxQueue) return void failTask(task, failure('SANDBOX_UNAVAILABLE', 'all sandboxes are busy'));
     const waiting: Waiting = {
@@ -463,7 +486,10 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       if (results.every(Boolean)) return;
       const tail = fresh.map((slot) => slot.process?.stderrTail() ?? '').find((text) => text !== '') ?? '';
       await this.stop();
-      throw new SandboxPoolError('SANDBOX_UNAVAILABLE', `the ${options.runtime} sandbox failed to start${tail ? `: ${tail.slice(-500)}` : ''}`);
+      throw new SandboxPoolError(
+        'SANDBOX_UNAVAILABLE',
+        `the ${options.runtime} sandbox failed to start${tail ? `: ${tail.slice(-500)}` : ''}`,
+      );
     },
 
     run(job, hooks) {
@@ -488,7 +514,9 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
         if (slot.state === 'idle') idle += 1;
         else if (slot.state === 'busy') busy += 1;
       }
-      const pids = [...slots].flatMap((slot) => (slot.state !== 'retiring' && slot.process?.pid ? [slot.process.pid] : []));
+      const pids = [...slots].flatMap((slot) =>
+        slot.state !== 'retiring' && slot.process?.pid ? [slot.process.pid] : [],
+      );
       return { size, idle, busy, queued: queue.length, restarts, pids };
     },
 

@@ -18,7 +18,12 @@ export async function startSandboxPools(
 ): Promise<SandboxPools> {
   const byRuntime: Partial<Record<Runtime, SandboxPool>> = {};
   if (sizes.javascriptPoolSize > 0) {
-    byRuntime.javascript = createSandboxPool({ runtime: 'javascript', size: sizes.javascriptPoolSize, launch: javascriptWorkerLaunch, logger });
+    byRuntime.javascript = createSandboxPool({
+      runtime: 'javascript',
+      size: sizes.javascriptPoolSize,
+      launch: javascriptWorkerLaunch,
+      logger,
+    });
   }
   if (sizes.pythonPoolSize > 0) {
     byRuntime.python = createSandboxPool({

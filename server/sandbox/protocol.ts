@@ -44,7 +44,8 @@ export interface BridgeResponse {
 }
 
 export interface SandboxError {
-  code: 'FUNCTION_ERROR' | 'TIMEOUT' | 'MEMORY_LIMIT' | 'IMPORT_NOT_ALLOWED' | 'INVALID_RESULT' | 'INVALID_CONFIGURATION';
+  code:
+    'FUNCTION_ERROR' | 'TIMEOUT' | 'MEMORY_LIMIT' | 'IMPORT_NOT_ALLOWED' | 'INVALID_RESULT' | 'INVALID_CONFIGURATION';
   message: string;
   line?: number;
   column?: number;

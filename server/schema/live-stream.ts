@@ -19,7 +19,10 @@ export function liveStream<K extends Topic>(
     filter,
     onOverflow: () => {
       slowConsumerDisconnects.inc({ transport: context.viewer ? 'live' : 'unknown' });
-      services.logger.warn({ field, organizationId: context.viewer?.actor.organizationId }, 'live subscriber too slow; disconnecting');
+      services.logger.warn(
+        { field, organizationId: context.viewer?.actor.organizationId },
+        'live subscriber too slow; disconnecting',
+      );
       context.onSlowConsumer?.();
     },
     onEnd: () => liveSubscriptions.dec({ field }),

@@ -33,8 +33,13 @@ export async function setSecret(deps: SecretDeps, actor: Actor, name: string, va
       where: { organizationId_name: { organizationId: actor.organizationId, name } },
       select: { id: true },
     });
-    if (!existing && (await tx.secret.count({ where: { organizationId: actor.organizationId } })) >= SECRETS_PER_ORGANIZATION) {
-      throw new ValidationError([{ field: 'name', message: `an organization can have at most ${SECRETS_PER_ORGANIZATION} secrets` }]);
+    if (
+      !existing &&
+      (await tx.secret.count({ where: { organizationId: actor.organizationId } })) >= SECRETS_PER_ORGANIZATION
+    ) {
+      throw new ValidationError([
+        { field: 'name', message: `an organization can have at most ${SECRETS_PER_ORGANIZATION} secrets` },
+      ]);
     }
     const secret = await tx.secret.upsert({
       where: { organizationId_name: { organizationId: actor.organizationId, name } },
@@ -59,7 +64,12 @@ export async function deleteSecret(deps: SecretDeps, actor: Actor, name: string)
   if (!secret) throw new NotFoundError('Secret');
   await deps.prisma.$transaction(async (tx) => {
     await tx.secret.delete({ where: { id: secret.id } });
-    await recordAudit(tx, actor, { action: 'secret.delete', entityType: 'Secret', entityId: secret.id, before: { name } });
+    await recordAudit(tx, actor, {
+      action: 'secret.delete',
+      entityType: 'Secret',
+      entityId: secret.id,
+      before: { name },
+    });
   });
   return secret;
 }

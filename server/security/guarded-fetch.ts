@@ -1,21 +1,22 @@
 /**
  * The one HTTP client for tool traffic (endpoint tools and the code sandbox's
  * fetch bridge). Every hop of a request, redirects included, goes through
- * `vetDestination` and a fresh socket to the vetted address: no connection
- * pool, so a kept-alive socket can never carry a request past the check.
+ * `vetDestination` first, then over a kept-alive connection to exactly the
+ * vetted address (guarded-pool.ts: sockets are opened and peer-checked by
+ * `openGuardedSocket`, pooled per address, port, servername and policy).
  */
-import { request as httpRequest, validateHeaderName, validateHeaderValue, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
-import type { SsrfPolicy } from './ssrf.ts';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import type { Dispatcher } from 'undici';
 import {
   abortError,
   GuardedFetchError,
-  openGuardedSocket,
   systemResolver,
   vetDestination,
   type Destination,
   type Resolver,
 } from './guarded-connection.ts';
+import { guardedPool } from './guarded-pool.ts';
+import type { SsrfPolicy } from './ssrf.ts';
 
 export { GuardedFetchError, type Resolver } from './guarded-connection.ts';
 
@@ -63,14 +64,6 @@ interface Hop {
   remoteAddress: string;
 }
 
-function flattenHeaders(message: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
-}
-
 function prepareHeaders(headers: Record<string, string>): Record<string, string> {
   const prepared: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -85,78 +78,102 @@ function prepareHeaders(headers: Record<string, string>): Record<string, string>
   return prepared;
 }
 
-function send(
-  socket: Socket,
+/** Lowercase names; repeated headers joined with ", ". */
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+/** Drops a response body without reading it: its socket is closed rather than reused. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+function requestFailure(error: unknown, destination: Destination, signal: AbortSignal): GuardedFetchError {
+  if (error instanceof GuardedFetchError) return error;
+  if (signal.aborted) return abortError(signal);
+  const message = error instanceof Error ? error.message : String(error);
+  return new GuardedFetchError('CONNECT_ERROR', `Request to ${destination.hostname} failed: ${message}`, {
+    cause: error,
+  });
+}
+
+/** One hop over a kept-alive connection to `address`; an unread or oversized body closes its socket. */
+async function send(
   destination: Destination,
+  address: string,
   request: { method: string; headers: Record<string, string>; body?: Uint8Array },
-  options: { signal: AbortSignal; maxResponseBytes: number },
+  options: { policy: SsrfPolicy; signal: AbortSignal; maxResponseBytes: number; ca?: string | Buffer },
 ): Promise<Hop> {
   const { signal } = options;
-  const remoteAddress = socket.remoteAddress ?? '';
-  return new Promise<Hop>((resolve, reject) => {
-    let settled = false;
-    const finish = (error: GuardedFetchError | null, hop?: Hop): void => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      if (error) reject(error);
-      else if (hop) resolve(hop);
-    };
-    const onAbort = (): void => finish(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-
-    const headers: Record<string, string> = {
-      ...request.headers,
-      Host: destination.url.host,
-      Connection: 'close',
-      'Accept-Encoding': 'identity',
-    };
-    if (request.body !== undefined) headers['Content-Length'] = String(request.body.byteLength);
-
-    const req = httpRequest({
-      method: request.method,
+  if (signal.aborted) throw abortError(signal);
+  const connection = guardedPool(destination, address, options);
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await connection.pool.request({
+      method: request.method as Dispatcher.HttpMethod,
       path: `${destination.url.pathname}${destination.url.search}`,
-      headers,
-      setHost: false,
-      createConnection: () => socket,
+      headers: { ...request.headers, host: destination.url.host, 'accept-encoding': 'identity' },
+      ...(request.body === undefined ? {} : { body: Buffer.from(request.body) }),
+      signal,
     });
-    req.on('error', (error) =>
-      finish(
-        new GuardedFetchError('CONNECT_ERROR', `Request to ${destination.hostname} failed: ${error.message}`, {
-          cause: error,
-        }),
-      ),
-    );
-    req.on('response', (res) => {
-      const status = res.statusCode ?? 0;
-      const responseHeaders = flattenHeaders(res);
-      if (REDIRECT_STATUSES.has(status) && responseHeaders.location !== undefined) {
-        finish(null, { status, headers: responseHeaders, body: new Uint8Array(), remoteAddress });
-        return;
+  } catch (error) {
+    throw requestFailure(error, destination, signal);
+  }
+  const { statusCode: status, body } = response;
+  const headers = flattenHeaders(response.headers);
+  const remoteAddress = connection.peer();
+  if (REDIRECT_STATUSES.has(status) && headers.location !== undefined) {
+    discard(body);
+    return { status, headers, body: new Uint8Array(), remoteAddress };
+  }
+  const tooLarge = (): GuardedFetchError =>
+    new GuardedFetchError('RESPONSE_TOO_LARGE', `Response exceeds ${options.maxResponseBytes} bytes`);
+  const declared = Number(headers['content-length']);
+  if (Number.isFinite(declared) && declared > options.maxResponseBytes) {
+    discard(body);
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let received = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      received += chunk.byteLength;
+      if (received > options.maxResponseBytes) {
+        discard(body);
+        throw tooLarge();
       }
-      const tooLarge = (): GuardedFetchError =>
-        new GuardedFetchError('RESPONSE_TOO_LARGE', `Response exceeds ${options.maxResponseBytes} bytes`);
-      const declared = Number(responseHeaders['content-length']);
-      if (Number.isFinite(declared) && declared > options.maxResponseBytes) return finish(tooLarge());
-      const chunks: Buffer[] = [];
-      let received = 0;
-      res.on('data', (chunk: Buffer) => {
-        received += chunk.byteLength;
-        if (received > options.maxResponseBytes) return finish(tooLarge());
-        chunks.push(chunk);
-      });
-      res.on('end', () =>
-        finish(null, { status, headers: responseHeaders, body: new Uint8Array(Buffer.concat(chunks)), remoteAddress }),
-      );
-      res.on('error', (error) =>
-        finish(
-          new GuardedFetchError('CONNECT_ERROR', `Response from ${destination.hostname} was cut off`, { cause: error }),
-        ),
-      );
-    });
-    req.end(request.body === undefined ? undefined : Buffer.from(request.body));
-  });
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof GuardedFetchError) throw error;
+    if (signal.aborted) throw abortError(signal);
+    throw new GuardedFetchError('CONNECT_ERROR', `Response from ${destination.hostname} was cut off`, { cause: error });
+  }
+  return { status, headers, body: new Uint8Array(Buffer.concat(chunks)), remoteAddress };
+}
+
+/** The first vetted address that accepts a connection, as `openGuardedSocket` did for a single socket. */
+async function sendToAny(
+  destination: Destination,
+  request: { method: string; headers: Record<string, string>; body?: Uint8Array },
+  options: { policy: SsrfPolicy; signal: AbortSignal; maxResponseBytes: number; ca?: string | Buffer },
+): Promise<Hop> {
+  let lastError: GuardedFetchError | undefined;
+  for (const address of destination.addresses) {
+    try {
+      return await send(destination, address, request, options);
+    } catch (error) {
+      const failure = requestFailure(error, destination, options.signal);
+      if (failure.code !== 'CONNECT_ERROR' || !failure.message.startsWith('Could not connect')) throw failure;
+      lastError = failure;
+    }
+  }
+  throw lastError ?? new GuardedFetchError('CONNECT_ERROR', `${destination.hostname} has no addresses`);
 }
 
 function nextRequest(
@@ -212,14 +229,11 @@ export async function guardedFetch(request: GuardedRequest, options: GuardedFetc
 
   for (let redirects = 0; ; redirects += 1) {
     const destination = await vetDestination(url, { policy, signal, resolve, redirect: redirects > 0 });
-    const socket = await openGuardedSocket(destination, {
+    const hop = await sendToAny(destination, current, {
       policy,
       signal,
-      ...(options.ca === undefined ? {} : { ca: options.ca }),
-    });
-    const hop = await send(socket, destination, current, {
-      signal,
       maxResponseBytes: options.maxResponseBytes,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
     });
     const location = hop.headers.location;
     if (!REDIRECT_STATUSES.has(hop.status) || location === undefined) {

@@ -57,9 +57,10 @@ export function createSecretCipher(key: Buffer): SecretCipher {
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
       decipher.setAAD(Buffer.from(organizationId));
       decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(data.subarray(IV_LENGTH, data.length - TAG_LENGTH)), decipher.final()]).toString(
-        'utf8',
-      );
+      return Buffer.concat([
+        decipher.update(data.subarray(IV_LENGTH, data.length - TAG_LENGTH)),
+        decipher.final(),
+      ]).toString('utf8');
     },
   };
 }

@@ -10,9 +10,12 @@ import { toJson } from '../db/json.ts';
 import { hashPassword } from '../security/passwords.ts';
 import { API_KEY_PREFIX, apiKeyParts, generateApiKey, randomToken } from '../security/tokens.ts';
 import { createTool, type ConfigurationValidator } from '../tools/tool-service.ts';
-import { DEMO_TOOLS } from './demo-tools.ts';
+import { assignTool } from '../assistants/assistant-service.ts';
+import { findBuiltinTemplate } from '../library/templates.ts';
 
 export const DEMO_EMAIL = 'demo@switchboard.local';
+/** Catalog templates the demo organization starts with, assigned to its assistant. */
+const DEMO_TEMPLATES = ['builtin:order-status', 'builtin:business-hours', 'builtin:support-ticket'];
 const DEMO_SLUG = 'demo';
 const DEMO_KEY_NAME = 'Demo key';
 
@@ -27,7 +30,11 @@ export interface DemoCredentials {
 
 const LEGACY_SETTINGS = {
   enabled_tools: ['endCall', 'transferCall'],
-  end_call: { enabled: true, scenarios: ['caller says goodbye', 'caller asks to end the call'], message: 'Thanks for calling. Goodbye!' },
+  end_call: {
+    enabled: true,
+    scenarios: ['caller says goodbye', 'caller asks to end the call'],
+    message: 'Thanks for calling. Goodbye!',
+  },
   transfer_call: {
     enabled: true,
     transfer_numbers: [{ name: 'Front desk', number: '+15555550100', description: 'Billing and general questions' }],
@@ -63,12 +70,16 @@ export async function seedDemo(
       },
     });
     const owner = await prisma.user.findUniqueOrThrow({ where: { email: DEMO_EMAIL } });
+    const assistant = await prisma.assistant.findFirstOrThrow({ where: { organizationId: organization.id } });
     const actor: Actor = { organizationId: organization.id, role: 'OWNER', userId: owner.id, apiKeyId: null };
-    for (const tool of DEMO_TOOLS) {
-      // A tool type this server cannot validate (e.g. no sandbox) is skipped, not fatal.
-      if ((await validateConfiguration(tool.type, (tool.configuration ?? {}) as never)).length === 0) {
-        await createTool({ prisma, validateConfiguration }, actor, tool);
-      }
+    for (const templateId of DEMO_TEMPLATES) {
+      const template = findBuiltinTemplate(templateId);
+      if (!template) continue;
+      const { id: _id, category: _category, ...tool } = template;
+      // A tool type this server cannot validate (e.g. a runtime switched off) is skipped, not fatal.
+      if ((await validateConfiguration(tool.type, (tool.configuration ?? {}) as never)).length > 0) continue;
+      const created = await createTool({ prisma, validateConfiguration }, actor, tool);
+      await assignTool(prisma, actor, { assistantId: assistant.id, toolId: created.id });
     }
   } else if (organization && password) {
     const hash = await hashPassword(password);
@@ -88,10 +99,14 @@ export async function seedDemo(
     const generated = generateApiKey();
     apiKey = generated.key;
     await prisma.apiKey.create({
-      data: { organizationId: organization.id, name: DEMO_KEY_NAME, prefix: generated.prefix, keyHash: generated.hash, role: 'OWNER' },
+      data: {
+        organizationId: organization.id,
+        name: DEMO_KEY_NAME,
+        prefix: generated.prefix,
+        keyHash: generated.hash,
+        role: 'OWNER',
+      },
     });
   }
   return { email: DEMO_EMAIL, password: created || config.demo.password ? password : null, apiKey, created };
 }
-
-

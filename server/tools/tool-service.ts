@@ -10,6 +10,7 @@ import type { Prisma } from '../db/database.ts';
 import type { Prisma as P, Tool, ToolVersion } from '../db/generated/prisma/client.ts';
 import { isUniqueViolation, isUuid, toDbJson, toJson } from '../db/json.ts';
 import { AccessError, ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.ts';
+import { checkToolSettings } from '../executions/tool-settings.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
 import { assertToolTypeEnabled } from '../organizations/feature-flags.ts';
 import { hasRole } from '../security/roles.ts';
@@ -111,7 +112,10 @@ function range(issues: FieldIssue[], field: string, value: number, limits: { min
 async function validateState(deps: ToolDeps, state: ToolState): Promise<ToolState> {
   const issues: FieldIssue[] = [];
   if (!TOOL_NAME_PATTERN.test(state.name)) {
-    issues.push({ field: 'name', message: 'must be 1-64 characters of letters, digits, "_" or "-" (it is the function name the LLM calls)' });
+    issues.push({
+      field: 'name',
+      message: 'must be 1-64 characters of letters, digits, "_" or "-" (it is the function name the LLM calls)',
+    });
   }
   if (state.displayName.length < 1 || state.displayName.length > TOOL_LIMITS.displayNameMaxLength) {
     issues.push({ field: 'displayName', message: `must be 1-${TOOL_LIMITS.displayNameMaxLength} characters` });
@@ -122,11 +126,17 @@ async function validateState(deps: ToolDeps, state: ToolState): Promise<ToolStat
   range(issues, 'timeoutSeconds', state.timeoutSeconds, TOOL_LIMITS.timeoutSeconds);
   range(issues, 'retryAttempts', state.retryAttempts, TOOL_LIMITS.retryAttempts);
   const contexts = new Set(state.allowedContexts);
-  if (contexts.size === 0 || [...contexts].some((context) => !(TRIGGER_CONTEXTS as readonly string[]).includes(context))) {
+  if (
+    contexts.size === 0 ||
+    [...contexts].some((context) => !(TRIGGER_CONTEXTS as readonly string[]).includes(context))
+  ) {
     issues.push({ field: 'allowedContexts', message: `must be a non-empty subset of ${TRIGGER_CONTEXTS.join(', ')}` });
   }
   if (byteLength(state.functionDefinition) > TOOL_LIMITS.functionDefinitionMaxBytes) {
-    issues.push({ field: 'functionDefinition', message: `must be at most ${TOOL_LIMITS.functionDefinitionMaxBytes / 1024} KB` });
+    issues.push({
+      field: 'functionDefinition',
+      message: `must be at most ${TOOL_LIMITS.functionDefinitionMaxBytes / 1024} KB`,
+    });
   }
   const checked = checkFunctionDefinition(state.functionDefinition, state.name);
   issues.push(...checked.issues);
@@ -135,7 +145,10 @@ async function validateState(deps: ToolDeps, state: ToolState): Promise<ToolStat
   } else if (byteLength(state.configuration) > TOOL_LIMITS.configurationMaxBytes) {
     issues.push({ field: 'configuration', message: `must be at most ${TOOL_LIMITS.configurationMaxBytes / 1024} KB` });
   } else {
-    const configIssues = await deps.validateConfiguration(state.type, state.configuration);
+    const configIssues = [
+      ...checkToolSettings(state.configuration),
+      ...(await deps.validateConfiguration(state.type, state.configuration)),
+    ];
     issues.push(...configIssues.map((issue) => ({ ...issue, field: `configuration.${issue.field}` })));
   }
   let messages: ToolMessages | null = null;
@@ -203,7 +216,10 @@ export async function prepareTool(deps: ToolDeps, actor: Actor, input: CreateToo
     description: input.description ?? '',
     type: input.type,
     configuration: (input.configuration ?? {}) as JsonObject,
-    functionDefinition: (input.functionDefinition ?? { name: input.name, description: input.description ?? '' }) as JsonObject,
+    functionDefinition: (input.functionDefinition ?? {
+      name: input.name,
+      description: input.description ?? '',
+    }) as JsonObject,
     isActive: input.isActive ?? true,
     requireConfirmation: input.requireConfirmation ?? false,
     allowedContexts: input.allowedContexts ?? [...TRIGGER_CONTEXTS],
@@ -220,12 +236,19 @@ export async function prepareTool(deps: ToolDeps, actor: Actor, input: CreateToo
 export async function assertToolCapacity(prisma: Prisma, actor: Actor, adding: number): Promise<void> {
   const count = await prisma.tool.count({ where: { organizationId: actor.organizationId } });
   if (count + adding > TOOL_LIMITS.toolsPerOrganization) {
-    throw new ValidationError([{ field: 'name', message: `an organization can have at most ${TOOL_LIMITS.toolsPerOrganization} tools` }]);
+    throw new ValidationError([
+      { field: 'name', message: `an organization can have at most ${TOOL_LIMITS.toolsPerOrganization} tools` },
+    ]);
   }
 }
 
 /** Writes a prepared tool inside the caller's transaction (version 1, snapshot, audit entry). */
-export async function insertPreparedTool(tx: P.TransactionClient, actor: Actor, state: PreparedTool, action = 'tool.create'): Promise<Tool> {
+export async function insertPreparedTool(
+  tx: P.TransactionClient,
+  actor: Actor,
+  state: PreparedTool,
+  action = 'tool.create',
+): Promise<Tool> {
   const tool = await tx.tool.create({
     data: {
       ...toolData(state),
@@ -239,7 +262,12 @@ export async function insertPreparedTool(tx: P.TransactionClient, actor: Actor, 
   return tool;
 }
 
-export async function createTool(deps: ToolDeps, actor: Actor, input: CreateToolInput, action = 'tool.create'): Promise<Tool> {
+export async function createTool(
+  deps: ToolDeps,
+  actor: Actor,
+  input: CreateToolInput,
+  action = 'tool.create',
+): Promise<Tool> {
   const state = await prepareTool(deps, actor, input);
   await assertToolCapacity(deps.prisma, actor, 1);
   try {
@@ -254,7 +282,13 @@ export async function createTool(deps: ToolDeps, actor: Actor, input: CreateTool
  * Replaces an existing tool's definition with a prepared one inside the
  * caller's transaction (a new version when anything versioned changed).
  */
-export async function overwriteWithPrepared(tx: P.TransactionClient, actor: Actor, current: Tool, next: PreparedTool, action: string): Promise<Tool> {
+export async function overwriteWithPrepared(
+  tx: P.TransactionClient,
+  actor: Actor,
+  current: Tool,
+  next: PreparedTool,
+  action: string,
+): Promise<Tool> {
   return applyStateIn(tx, actor, current, { ...next, isPublic: current.isPublic }, action, null);
 }
 
@@ -354,7 +388,12 @@ export async function deleteTool(deps: ToolDeps, actor: Actor, id: string): Prom
   const current = await findTool(deps.prisma, actor, id);
   await deps.prisma.$transaction(async (tx) => {
     await tx.tool.delete({ where: { id: current.id } });
-    await recordAudit(tx, actor, { action: 'tool.delete', entityType: 'Tool', entityId: current.id, before: stateOf(current) });
+    await recordAudit(tx, actor, {
+      action: 'tool.delete',
+      entityType: 'Tool',
+      entityId: current.id,
+      before: stateOf(current),
+    });
   });
   return current.id;
 }

@@ -29,7 +29,11 @@ export interface TestApp {
   app: App;
   url: string;
   db: TestDatabase;
-  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, as?: Credentials): Promise<GraphQLResponse<T>>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    as?: Credentials,
+  ): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -58,7 +62,11 @@ export async function startTestApp(
       if (as.apiKey) headers.authorization = `Bearer ${as.apiKey}`;
       if (as.cookie) headers.cookie = as.cookie;
       if (as.csrfToken) headers['x-csrf-token'] = as.csrfToken;
-      const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables }),
+      });
       const body = (await response.json()) as { data?: unknown; errors?: GraphQLResponse['errors'] };
       return {
         status: response.status,

@@ -61,7 +61,12 @@ export async function createTestDatabase(
   const usePostgres = options.engine ? options.engine === 'postgresql' : await postgresReachable();
   if (usePostgres) {
     const url = await createPostgresDatabase();
-    const database = await openDatabase({ databaseUrl: url, dataDir: 'memory://', poolSize: 5, onQuery: options.onQuery });
+    const database = await openDatabase({
+      databaseUrl: url,
+      dataDir: 'memory://',
+      poolSize: 5,
+      onQuery: options.onQuery,
+    });
     return {
       database,
       url,

@@ -18,13 +18,23 @@ const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 
 export type FakeOutcome =
   | { kind: 'value'; value: JsonValue; executedVersion?: string; logs?: string; delayMs?: number }
-  | { kind: 'function-error'; errorMessage: string; errorType?: string; handled?: boolean; logs?: string; delayMs?: number }
+  | {
+      kind: 'function-error';
+      errorMessage: string;
+      errorType?: string;
+      handled?: boolean;
+      logs?: string;
+      delayMs?: number;
+    }
   | { kind: 'throttled'; message?: string; reason?: string; retryAfterSeconds?: number; delayMs?: number }
   | { kind: 'service-error'; message?: string; delayMs?: number }
   | { kind: 'raw'; status: number; headers?: Record<string, string>; body?: string; delayMs?: number };
 
 export const outcome = {
-  value: (value: JsonValue, extra: Omit<Extract<FakeOutcome, { kind: 'value' }>, 'kind' | 'value'> = {}): FakeOutcome => ({
+  value: (
+    value: JsonValue,
+    extra: Omit<Extract<FakeOutcome, { kind: 'value' }>, 'kind' | 'value'> = {},
+  ): FakeOutcome => ({
     kind: 'value',
     value,
     ...extra,
@@ -33,9 +43,17 @@ export const outcome = {
     errorMessage: string,
     extra: Omit<Extract<FakeOutcome, { kind: 'function-error' }>, 'kind' | 'errorMessage'> = {},
   ): FakeOutcome => ({ kind: 'function-error', errorMessage, ...extra }),
-  throttled: (extra: Omit<Extract<FakeOutcome, { kind: 'throttled' }>, 'kind'> = {}): FakeOutcome => ({ kind: 'throttled', ...extra }),
+  throttled: (extra: Omit<Extract<FakeOutcome, { kind: 'throttled' }>, 'kind'> = {}): FakeOutcome => ({
+    kind: 'throttled',
+    ...extra,
+  }),
   serviceError: (message?: string): FakeOutcome => ({ kind: 'service-error', message }),
-  raw: (status: number, body?: string, headers?: Record<string, string>): FakeOutcome => ({ kind: 'raw', status, body, headers }),
+  raw: (status: number, body?: string, headers?: Record<string, string>): FakeOutcome => ({
+    kind: 'raw',
+    status,
+    body,
+    headers,
+  }),
 };
 
 export interface FakeInvokeInfo {
@@ -88,7 +106,13 @@ export async function startFakeLambda(options: FakeLambdaOptions): Promise<FakeL
   const calls: RecordedInvoke[] = [];
   const errorResponses: FakeLambda['errorResponses'] = [];
 
-  const sendError = (res: ServerResponse, status: number, errorType: string, body: Record<string, string>, headers: Record<string, string> = {}) => {
+  const sendError = (
+    res: ServerResponse,
+    status: number,
+    errorType: string,
+    body: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) => {
     errorResponses.push({ status, errorType, message: body.message ?? body.Message ?? '' });
     if (res.destroyed) return;
     res.writeHead(status, {
@@ -121,15 +145,23 @@ export async function startFakeLambda(options: FakeLambdaOptions): Promise<FakeL
     const queryQualifier = url.searchParams.get('Qualifier');
     const pathQualifier = ref?.[4] ?? null;
     if (!ref || !functionName) {
-      sendError(res, 400, 'ValidationException', { message: `1 validation error detected: Value '${requestedName}' at 'functionName' failed to satisfy constraint` });
+      sendError(res, 400, 'ValidationException', {
+        message: `1 validation error detected: Value '${requestedName}' at 'functionName' failed to satisfy constraint`,
+      });
       return;
     }
     if (ref[1] && ref[1] !== options.region) {
-      sendError(res, 400, 'InvalidParameterValueException', { Type: 'User', message: 'Functions from other regions cannot be invoked' });
+      sendError(res, 400, 'InvalidParameterValueException', {
+        Type: 'User',
+        message: 'Functions from other regions cannot be invoked',
+      });
       return;
     }
     if (pathQualifier && queryQualifier && pathQualifier !== queryQualifier) {
-      sendError(res, 400, 'InvalidParameterValueException', { Type: 'User', message: 'The derived qualifier from the function name does not match the specified qualifier.' });
+      sendError(res, 400, 'InvalidParameterValueException', {
+        Type: 'User',
+        message: 'The derived qualifier from the function name does not match the specified qualifier.',
+      });
       return;
     }
     const qualifier = queryQualifier ?? pathQualifier;
@@ -161,12 +193,18 @@ export async function startFakeLambda(options: FakeLambdaOptions): Promise<FakeL
 
     if (body.length > limit) {
       call.status = 413;
-      sendError(res, 413, 'RequestTooLargeException', { Type: 'User', message: `Request must be smaller than ${limit} bytes for the InvokeFunction operation` });
+      sendError(res, 413, 'RequestTooLargeException', {
+        Type: 'User',
+        message: `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+      });
       return;
     }
     if (rawPayload.length > 0 && call.payload === undefined) {
       call.status = 400;
-      sendError(res, 400, 'InvalidRequestContentException', { Type: 'User', message: 'Could not parse request body into json' });
+      sendError(res, 400, 'InvalidRequestContentException', {
+        Type: 'User',
+        message: 'Could not parse request body into json',
+      });
       return;
     }
     const handler = options.functions[functionName];
@@ -187,11 +225,18 @@ export async function startFakeLambda(options: FakeLambdaOptions): Promise<FakeL
       call.status = 202;
       res.writeHead(202, { 'x-amzn-requestid': randomUUID() }).end();
       // An async invoke still runs the function, just after answering.
-      void Promise.resolve(handler(call.payload ?? null, { functionName, qualifier, invocationType, signal: clientGone.signal })).catch(() => {});
+      void Promise.resolve(
+        handler(call.payload ?? null, { functionName, qualifier, invocationType, signal: clientGone.signal }),
+      ).catch(() => {});
       return;
     }
 
-    const result = await handler(call.payload ?? null, { functionName, qualifier, invocationType, signal: clientGone.signal });
+    const result = await handler(call.payload ?? null, {
+      functionName,
+      qualifier,
+      invocationType,
+      signal: clientGone.signal,
+    });
     if (result.delayMs) await sleep(result.delayMs, clientGone.signal);
     if (res.destroyed) return;
     call.status = writeOutcome(res, result, { qualifier, logType, sendError });
@@ -203,7 +248,10 @@ export async function startFakeLambda(options: FakeLambdaOptions): Promise<FakeL
     req.on('end', () => {
       handle(req, res, Buffer.concat(chunks)).catch((error: unknown) => {
         if (!res.headersSent && !res.destroyed) {
-          sendError(res, 500, 'ServiceException', { Type: 'Service', Message: `fake lambda crashed: ${String(error)}` });
+          sendError(res, 500, 'ServiceException', {
+            Type: 'Service',
+            Message: `fake lambda crashed: ${String(error)}`,
+          });
         }
       });
     });
@@ -230,7 +278,13 @@ function writeOutcome(
   ctx: {
     qualifier: string | null;
     logType: string | null;
-    sendError: (res: ServerResponse, status: number, errorType: string, body: Record<string, string>, headers?: Record<string, string>) => void;
+    sendError: (
+      res: ServerResponse,
+      status: number,
+      errorType: string,
+      body: Record<string, string>,
+      headers?: Record<string, string>,
+    ) => void;
   },
 ): number {
   const requestId = randomUUID();
@@ -262,19 +316,28 @@ function writeOutcome(
         'x-amz-function-error': result.handled ? 'Handled' : 'Unhandled',
         ...logHeader(result.logs),
       });
-      res.end(JSON.stringify({ errorMessage: result.errorMessage, errorType: result.errorType ?? 'Error', stackTrace: [] }));
+      res.end(
+        JSON.stringify({ errorMessage: result.errorMessage, errorType: result.errorType ?? 'Error', stackTrace: [] }),
+      );
       return 200;
     case 'throttled':
       ctx.sendError(
         res,
         429,
         'TooManyRequestsException',
-        { message: result.message ?? 'Rate Exceeded.', Type: 'User', Reason: result.reason ?? 'CallerRateLimitExceeded' },
+        {
+          message: result.message ?? 'Rate Exceeded.',
+          Type: 'User',
+          Reason: result.reason ?? 'CallerRateLimitExceeded',
+        },
         result.retryAfterSeconds === undefined ? {} : { 'retry-after': String(result.retryAfterSeconds) },
       );
       return 429;
     case 'service-error':
-      ctx.sendError(res, 500, 'ServiceException', { Type: 'Service', Message: result.message ?? 'An internal error occurred.' });
+      ctx.sendError(res, 500, 'ServiceException', {
+        Type: 'Service',
+        Message: result.message ?? 'An internal error occurred.',
+      });
       return 500;
     case 'raw':
       res.writeHead(result.status, { 'x-amzn-requestid': requestId, ...result.headers });
@@ -285,36 +348,65 @@ function writeOutcome(
 
 type SignatureCheck = { ok: true; accessKeyId: string } | { ok: false; errorType: string; message: string };
 
-const AUTH_HEADER = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+const AUTH_HEADER =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 
 /** Recomputes the SigV4 signature of the received request (header form, no presigning). */
-function verifySignature(req: IncomingMessage, rawPath: string, url: URL, body: Buffer, options: FakeLambdaOptions): SignatureCheck {
+function verifySignature(
+  req: IncomingMessage,
+  rawPath: string,
+  url: URL,
+  body: Buffer,
+  options: FakeLambdaOptions,
+): SignatureCheck {
   const authorization = header(req, 'authorization');
   const parsed = authorization ? AUTH_HEADER.exec(authorization) : null;
   if (!parsed) {
-    return { ok: false, errorType: 'IncompleteSignatureException', message: 'Authorization header requires a valid AWS4-HMAC-SHA256 signature.' };
+    return {
+      ok: false,
+      errorType: 'IncompleteSignatureException',
+      message: 'Authorization header requires a valid AWS4-HMAC-SHA256 signature.',
+    };
   }
   const [, accessKeyId = '', date = '', region = '', service = '', signedHeaderList = '', signature = ''] = parsed;
   if (accessKeyId !== options.accessKeyId) {
-    return { ok: false, errorType: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
+    return {
+      ok: false,
+      errorType: 'UnrecognizedClientException',
+      message: 'The security token included in the request is invalid.',
+    };
   }
   if (options.sessionToken !== undefined && header(req, 'x-amz-security-token') !== options.sessionToken) {
-    return { ok: false, errorType: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
+    return {
+      ok: false,
+      errorType: 'UnrecognizedClientException',
+      message: 'The security token included in the request is invalid.',
+    };
   }
   if (service !== 'lambda' || region !== options.region) {
-    return { ok: false, errorType: 'InvalidSignatureException', message: `Credential should be scoped to a valid region and service 'lambda'.` };
+    return {
+      ok: false,
+      errorType: 'InvalidSignatureException',
+      message: `Credential should be scoped to a valid region and service 'lambda'.`,
+    };
   }
   const amzDate = header(req, 'x-amz-date') ?? '';
   const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
   if (!amzDate.startsWith(date) || Number.isNaN(signedAt) || Math.abs(Date.now() - signedAt) > MAX_CLOCK_SKEW_MS) {
-    return { ok: false, errorType: 'InvalidSignatureException', message: 'Signature expired or X-Amz-Date is invalid.' };
+    return {
+      ok: false,
+      errorType: 'InvalidSignatureException',
+      message: 'Signature expired or X-Amz-Date is invalid.',
+    };
   }
 
   const signedHeaders = signedHeaderList.split(';');
   if (!signedHeaders.includes('host') || !signedHeaders.includes('x-amz-date')) {
     return { ok: false, errorType: 'InvalidSignatureException', message: 'Host and X-Amz-Date must be signed.' };
   }
-  const canonicalHeaders = signedHeaders.map((name) => `${name}:${(header(req, name) ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const canonicalHeaders = signedHeaders
+    .map((name) => `${name}:${(header(req, name) ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .join('');
   const canonicalQuery = [...url.searchParams.entries()]
     .map(([key, value]) => [escapeUri(key), escapeUri(value)] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -323,7 +415,11 @@ function verifySignature(req: IncomingMessage, rawPath: string, url: URL, body: 
   const contentSha = header(req, 'x-amz-content-sha256');
   const bodyHash = sha256Hex(body);
   if (contentSha !== undefined && contentSha !== 'UNSIGNED-PAYLOAD' && contentSha !== bodyHash) {
-    return { ok: false, errorType: 'InvalidSignatureException', message: 'The provided x-amz-content-sha256 header does not match what was computed.' };
+    return {
+      ok: false,
+      errorType: 'InvalidSignatureException',
+      message: 'The provided x-amz-content-sha256 header does not match what was computed.',
+    };
   }
   const canonicalRequest = [
     req.method ?? 'POST',

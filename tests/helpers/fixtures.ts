@@ -35,7 +35,14 @@ export async function createOrganization(prisma: Prisma, name = 'Org'): Promise<
     users[role] = { id: user.id, email, password: PASSWORD };
     const key = generateApiKey();
     await prisma.apiKey.create({
-      data: { organizationId: organization.id, name: `${role} key`, prefix: key.prefix, keyHash: key.hash, role, createdById: user.id },
+      data: {
+        organizationId: organization.id,
+        name: `${role} key`,
+        prefix: key.prefix,
+        keyHash: key.hash,
+        role,
+        createdById: user.id,
+      },
     });
     keys[role] = key.key;
   }

@@ -61,7 +61,8 @@ function subscriptionState<T>(close: () => void): LiveSubscription<T> {
     error: undefined,
     async waitFor(count, timeoutMs = 5_000) {
       await until(() => state.results.length >= count || state.ended, timeoutMs, `${count} results`);
-      if (state.results.length < count) throw new Error(`stream ended after ${state.results.length} results: ${JSON.stringify(state.error)}`);
+      if (state.results.length < count)
+        throw new Error(`stream ended after ${state.results.length} results: ${JSON.stringify(state.error)}`);
       return state.results;
     },
     close,
@@ -160,8 +161,14 @@ export function subscribeSse<T = Record<string, unknown>>(
           const frame = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const lines = frame.split('\n');
-          const event = lines.find((line) => line.startsWith('event:'))?.slice(6).trim();
-          const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
+          const event = lines
+            .find((line) => line.startsWith('event:'))
+            ?.slice(6)
+            .trim();
+          const data = lines
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trim())
+            .join('\n');
           if (event === 'next' && data) state.results.push(JSON.parse(data) as LiveResult<T>);
           if (event === 'complete') state.ended = true;
         }
@@ -177,14 +184,19 @@ export function subscribeSse<T = Record<string, unknown>>(
 }
 
 /** A raw graphql-transport-ws socket, for close codes and a consumer that stops reading. */
-export async function rawSocket(httpUrl: string, connectionParams: Record<string, unknown>): Promise<{
+export async function rawSocket(
+  httpUrl: string,
+  connectionParams: Record<string, unknown>,
+): Promise<{
   socket: WebSocket;
   closed: Promise<Closed>;
   acked: Promise<boolean>;
 }> {
   const socket = new WebSocket(wsUrl(httpUrl), 'graphql-transport-ws');
   leftovers.push(() => socket.terminate());
-  const closed = new Promise<Closed>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<Closed>((resolve) =>
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   const acked = new Promise<boolean>((resolve) => {
     socket.on('message', (data) => {
       if ((JSON.parse(String(data)) as { type: string }).type === 'connection_ack') resolve(true);
@@ -200,7 +212,10 @@ export async function rawSocket(httpUrl: string, connectionParams: Record<string
 }
 
 /** Another instance over the same database, as a second process behind a load balancer would be. */
-export async function startSecondInstance(first: TestApp, env: Record<string, string>): Promise<{ app: App; url: string }> {
+export async function startSecondInstance(
+  first: TestApp,
+  env: Record<string, string>,
+): Promise<{ app: App; url: string }> {
   const config = loadConfig({
     NODE_ENV: 'test',
     SWITCHBOARD_DATA_DIR: first.app.services.config.dataDir,

@@ -37,15 +37,23 @@ async function newAssistant(name: string, toolsSettings?: unknown): Promise<stri
 }
 
 async function assign(assistantId: string, toolId: string, extra: Record<string, unknown> = {}) {
-  const data = await admin<{ assignTool: { __typename: string; id?: string; executionOrder?: number; field?: string; issues?: unknown[] } }>(
+  const data = await admin<{
+    assignTool: { __typename: string; id?: string; executionOrder?: number; field?: string; issues?: unknown[] };
+  }>(
     `mutation ($input: AssignToolInput!) { assignTool(input: $input) { ... on ToolAssignment { id executionOrder } ${RESULT} } }`,
     { input: { assistantId, toolId, ...extra } },
   );
   return data.assignTool;
 }
 
-async function order(assistantId: string): Promise<Array<{ id: string; tool: { name: string }; enabled: boolean; customConfiguration: unknown }>> {
-  const data = await admin<{ assistant: { toolAssignments: Array<{ id: string; tool: { name: string }; enabled: boolean; customConfiguration: unknown }> } }>(
+async function order(
+  assistantId: string,
+): Promise<Array<{ id: string; tool: { name: string }; enabled: boolean; customConfiguration: unknown }>> {
+  const data = await admin<{
+    assistant: {
+      toolAssignments: Array<{ id: string; tool: { name: string }; enabled: boolean; customConfiguration: unknown }>;
+    };
+  }>(
     `query ($id: ID!) { assistant(id: $id) { toolAssignments { id enabled customConfiguration executionOrder tool { name } } } }`,
     { id: assistantId },
   );
@@ -93,7 +101,11 @@ describe('tool assignments', () => {
       `mutation ($input: ReorderToolAssignmentsInput!) { reorderToolAssignments(input: $input) { __typename } }`,
       { input: { assistantId, assignmentIds: [third.id, first.id, second.id] } },
     );
-    expect((await order(assistantId)).map((assignment) => assignment.tool.name)).toEqual(['third_tool', 'first_tool', 'second_tool']);
+    expect((await order(assistantId)).map((assignment) => assignment.tool.name)).toEqual([
+      'third_tool',
+      'first_tool',
+      'second_tool',
+    ]);
 
     const cleared = await admin<{ configureToolAssignment: { customConfiguration: unknown } }>(
       `mutation ($input: ConfigureToolAssignmentInput!) { configureToolAssignment(input: $input) { ... on ToolAssignment { customConfiguration } } }`,
@@ -120,8 +132,12 @@ describe('tool assignments', () => {
     const assistantId = await newAssistant('Support');
     const first = await assign(assistantId, toolIds[0]!);
     expect(await assign(assistantId, toolIds[0]!)).toMatchObject({ __typename: 'ConflictError', field: 'toolId' });
-    expect(await assign(assistantId, '00000000-0000-4000-8000-000000000000')).toMatchObject({ __typename: 'NotFoundError' });
-    expect(await assign(assistantId, toolIds[1]!, { customConfiguration: [1, 2] })).toMatchObject({ __typename: 'ValidationError' });
+    expect(await assign(assistantId, '00000000-0000-4000-8000-000000000000')).toMatchObject({
+      __typename: 'NotFoundError',
+    });
+    expect(await assign(assistantId, toolIds[1]!, { customConfiguration: [1, 2] })).toMatchObject({
+      __typename: 'ValidationError',
+    });
 
     const reorder = (ids: string[]) =>
       admin<{ reorderToolAssignments: { __typename: string } }>(

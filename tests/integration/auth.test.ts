@@ -30,7 +30,11 @@ describe('dashboard sessions', () => {
       {},
       { cookie },
     );
-    expect(viewer.data!.viewer).toEqual({ role: 'ADMIN', user: { email: org.users.ADMIN.email }, organization: { id: org.id } });
+    expect(viewer.data!.viewer).toEqual({
+      role: 'ADMIN',
+      user: { email: org.users.ADMIN.email },
+      organization: { id: org.id },
+    });
   });
 
   test('wrong password and unknown email fail alike with UNAUTHENTICATED and no cookie', async () => {
@@ -39,7 +43,10 @@ describe('dashboard sessions', () => {
       ['nobody@example.test', 'whatever1'],
     ] as const) {
       const { response, setCookie } = await login(email, password);
-      expect(response.errors?.[0]).toMatchObject({ message: 'invalid email or password', extensions: { code: 'UNAUTHENTICATED' } });
+      expect(response.errors?.[0]).toMatchObject({
+        message: 'invalid email or password',
+        extensions: { code: 'UNAUTHENTICATED' },
+      });
       expect(setCookie).toBe('');
     }
   });
@@ -62,7 +69,11 @@ describe('dashboard sessions', () => {
 
   test('logout ends the session', async () => {
     const { response, cookie } = await login(org.users.MEMBER.email, org.users.MEMBER.password);
-    const out = await t.gql<{ logout: boolean }>(`mutation { logout }`, {}, { cookie, csrfToken: response.data!.login.csrfToken });
+    const out = await t.gql<{ logout: boolean }>(
+      `mutation { logout }`,
+      {},
+      { cookie, csrfToken: response.data!.login.csrfToken },
+    );
     expect(out.data!.logout).toBe(true);
     expect(out.headers.get('set-cookie')).toMatch(/sb_session=; .*Max-Age=0/);
     const viewer = await t.gql<{ viewer: null }>(`{ viewer { role } }`, {}, { cookie });
@@ -91,14 +102,20 @@ describe('organization switcher', () => {
       { cookie, csrfToken },
     );
     expect(switched.data!.switchOrganization).toEqual({ role: 'VIEWER', organization: { id: other.id } });
-    const after = await t.gql<{ viewer: { role: string; organization: { id: string } } }>(`{ viewer { role organization { id } } }`, {}, { cookie });
+    const after = await t.gql<{ viewer: { role: string; organization: { id: string } } }>(
+      `{ viewer { role organization { id } } }`,
+      {},
+      { cookie },
+    );
     expect(after.data!.viewer).toEqual({ role: 'VIEWER', organization: { id: other.id } });
   });
 });
 
 describe('API keys', () => {
   test('the key is shown once, stored as a hash, usable, and revocable', async () => {
-    const created = await t.gql<{ createApiKey: { key: string; apiKey: { id: string; prefix: string; role: string } } }>(
+    const created = await t.gql<{
+      createApiKey: { key: string; apiKey: { id: string; prefix: string; role: string } };
+    }>(
       `mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreateApiKeyPayload { key apiKey { id prefix role } } } }`,
       { input: { name: 'voice stack', role: 'MEMBER' } },
       { apiKey: org.keys.ADMIN },
@@ -120,7 +137,11 @@ describe('API keys', () => {
     const used = await t.app.services.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } });
     expect(used.lastUsedAt).not.toBeNull();
 
-    await t.gql(`mutation ($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { __typename } }`, { input: { id: apiKey.id } }, { apiKey: org.keys.ADMIN });
+    await t.gql(
+      `mutation ($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { __typename } }`,
+      { input: { id: apiKey.id } },
+      { apiKey: org.keys.ADMIN },
+    );
     const after = await t.gql(`{ viewer { role } }`, {}, { apiKey: key });
     expect(after.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
@@ -143,12 +164,23 @@ describe('API keys', () => {
 });
 
 describe('roles', () => {
-  const cases: Array<{ name: string; query: string; variables: () => Record<string, unknown>; minimum: 'VIEWER' | 'MEMBER' | 'ADMIN' }> = [
+  const cases: Array<{
+    name: string;
+    query: string;
+    variables: () => Record<string, unknown>;
+    minimum: 'VIEWER' | 'MEMBER' | 'ADMIN';
+  }> = [
     { name: 'read tools', query: `{ tools { edges { node { id } } } }`, variables: () => ({}), minimum: 'VIEWER' },
     {
       name: 'create a tool',
       query: `mutation ($input: CreateToolInput!) { createTool(input: $input) { __typename } }`,
-      variables: () => ({ input: { name: `t_${Math.random().toString(36).slice(2)}`, type: 'LAMBDA', configuration: { function_name: 'f', region: 'us-east-1' } } }),
+      variables: () => ({
+        input: {
+          name: `t_${Math.random().toString(36).slice(2)}`,
+          type: 'LAMBDA',
+          configuration: { function_name: 'f', region: 'us-east-1' },
+        },
+      }),
       minimum: 'MEMBER',
     },
     {
@@ -163,7 +195,12 @@ describe('roles', () => {
       variables: () => ({ input: { name: 'Role test' } }),
       minimum: 'ADMIN',
     },
-    { name: 'read the audit log', query: `{ auditLog { edges { node { id } } } }`, variables: () => ({}), minimum: 'ADMIN' },
+    {
+      name: 'read the audit log',
+      query: `{ auditLog { edges { node { id } } } }`,
+      variables: () => ({}),
+      minimum: 'ADMIN',
+    },
     {
       name: 'create an API key',
       query: `mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { __typename } }`,

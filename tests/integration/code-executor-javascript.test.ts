@@ -18,7 +18,10 @@ function startPool(size: number, extra: { maxQueue?: number; maxJobsPerWorker?: 
   return pool.start().then(() => pool);
 }
 
-function secretStore(values: Record<string, string>): { get(name: string): Promise<string | undefined>; requested: string[] } {
+function secretStore(values: Record<string, string>): {
+  get(name: string): Promise<string | undefined>;
+  requested: string[];
+} {
   const requested: string[] = [];
   return {
     requested,
@@ -29,7 +32,10 @@ function secretStore(values: Record<string, string>): { get(name: string): Promi
   };
 }
 
-function makeInput(configuration: JsonObject, options: { parameters?: JsonObject; secrets?: Record<string, string>; organizationId?: string } = {}): ExecutorInput & { secrets: ReturnType<typeof secretStore> } {
+function makeInput(
+  configuration: JsonObject,
+  options: { parameters?: JsonObject; secrets?: Record<string, string>; organizationId?: string } = {},
+): ExecutorInput & { secrets: ReturnType<typeof secretStore> } {
   return {
     tool: { id: 'tool-1', name: 'lookup', type: 'CODE', version: 1, configuration },
     parameters: options.parameters ?? {},
@@ -65,7 +71,12 @@ let baseUrl: string;
 const seen: Seen[] = [];
 
 async function loopbackBridge(request: BridgeRequest, signal: AbortSignal): Promise<BridgeResponse> {
-  const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body ?? null, signal });
+  const response = await fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body ?? null,
+    signal,
+  });
   return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
 }
 
@@ -123,17 +134,34 @@ describe('CODE executor with JavaScript', () => {
   });
 
   it('accepts a plain execute_tool function and an exported one', async () => {
-    const plain = 'function execute_tool(parameters) { return { success: true, message: "plain", data: parameters.n * 2 }; }';
-    expect(expectOk(await executor.execute(makeInput({ code: plain }, { parameters: { n: 21 } }))).result).toEqual({ success: true, message: 'plain', data: 42 });
+    const plain =
+      'function execute_tool(parameters) { return { success: true, message: "plain", data: parameters.n * 2 }; }';
+    expect(expectOk(await executor.execute(makeInput({ code: plain }, { parameters: { n: 21 } }))).result).toEqual({
+      success: true,
+      message: 'plain',
+      data: 42,
+    });
     const exported = 'export async function execute_tool(parameters) { return { success: false, message: "nope" }; }';
-    expect(expectOk(await executor.execute(makeInput({ code: exported }))).result).toEqual({ success: false, message: 'nope', data: null });
+    expect(expectOk(await executor.execute(makeInput({ code: exported }))).result).toEqual({
+      success: false,
+      message: 'nope',
+      data: null,
+    });
   });
 
   it('wraps a bare return value and rejects a malformed result shape', async () => {
     const bare = 'export default function execute() { return [1, 2, 3]; }';
-    expect(expectOk(await executor.execute(makeInput({ code: bare }))).result).toEqual({ success: true, message: '', data: [1, 2, 3] });
+    expect(expectOk(await executor.execute(makeInput({ code: bare }))).result).toEqual({
+      success: true,
+      message: '',
+      data: [1, 2, 3],
+    });
     const nothing = 'export default function execute() {}';
-    expect(expectOk(await executor.execute(makeInput({ code: nothing }))).result).toEqual({ success: true, message: '', data: null });
+    expect(expectOk(await executor.execute(makeInput({ code: nothing }))).result).toEqual({
+      success: true,
+      message: '',
+      data: null,
+    });
     const wrong = 'export default function execute() { return { success: "yes" }; }';
     expect(expectFailure(await executor.execute(makeInput({ code: wrong }))).error.code).toBe('INVALID_RESULT');
   });
@@ -154,13 +182,22 @@ describe('CODE executor with JavaScript', () => {
   it('keeps logs of a failing run and reports the line of a thrown error', async () => {
     const code = 'export default function execute() {\n  console.log("before");\n  throw new TypeError("broken");\n}';
     const outcome = expectFailure(await executor.execute(makeInput({ code })));
-    expect(outcome.error).toMatchObject({ code: 'FUNCTION_ERROR', message: 'TypeError: broken', line: 3, retryable: false });
+    expect(outcome.error).toMatchObject({
+      code: 'FUNCTION_ERROR',
+      message: 'TypeError: broken',
+      line: 3,
+      retryable: false,
+    });
     expect(outcome.logs).toEqual(['before']);
   });
 
   it('resolves only the secrets the tool lists', async () => {
-    const code = 'export default function execute() { return { success: true, data: { keys: Object.keys(secrets), key: secrets.API_KEY, other: secrets.OTHER ?? null } }; }';
-    const input = makeInput({ code, environment_variables: ['API_KEY'] }, { secrets: { API_KEY: 'k-123', OTHER: 'do-not-leak' } });
+    const code =
+      'export default function execute() { return { success: true, data: { keys: Object.keys(secrets), key: secrets.API_KEY, other: secrets.OTHER ?? null } }; }';
+    const input = makeInput(
+      { code, environment_variables: ['API_KEY'] },
+      { secrets: { API_KEY: 'k-123', OTHER: 'do-not-leak' } },
+    );
     const outcome = expectOk(await executor.execute(input));
     expect(outcome.result.data).toEqual({ keys: ['API_KEY'], key: 'k-123', other: null });
     expect(input.secrets.requested).toEqual(['API_KEY']);
@@ -178,9 +215,17 @@ describe('CODE executor with JavaScript', () => {
       return { success: response.ok, data: { status: response.status, type: response.headers.get('Content-Type'), by: response.headers.get('x-served-by'), json } };
     }`;
     const before = seen.length;
-    const input = makeInput({ code, environment_variables: ['TOKEN'] }, { parameters: { url: baseUrl }, secrets: { TOKEN: 't-1' } });
+    const input = makeInput(
+      { code, environment_variables: ['TOKEN'] },
+      { parameters: { url: baseUrl }, secrets: { TOKEN: 't-1' } },
+    );
     const outcome = expectOk(await executor.execute(input));
-    expect(outcome.result.data).toEqual({ status: 200, type: 'application/json', by: 'test', json: { echoed: 'hi', path: '/orders?id=7' } });
+    expect(outcome.result.data).toEqual({
+      status: 200,
+      type: 'application/json',
+      by: 'test',
+      json: { echoed: 'hi', path: '/orders?id=7' },
+    });
     const request = seen[before];
     expect(request).toMatchObject({ method: 'POST', url: '/orders?id=7', body: 'hi' });
     expect(request?.headers['x-token']).toBe('t-1');
@@ -193,20 +238,27 @@ describe('CODE executor with JavaScript', () => {
         throw Object.assign(new Error('upstream refused'), { code: 'CONNECT_ERROR' });
       },
     });
-    const code = 'export default async function execute() { try { await fetch("https://example.com"); } catch (e) { return e.message; } }';
-    expect(expectOk(await failing.execute(makeInput({ code }))).result.data).toBe('fetch failed: CONNECT_ERROR: upstream refused');
+    const code =
+      'export default async function execute() { try { await fetch("https://example.com"); } catch (e) { return e.message; } }';
+    expect(expectOk(await failing.execute(makeInput({ code }))).result.data).toBe(
+      'fetch failed: CONNECT_ERROR: upstream refused',
+    );
   });
 
   it('validates configuration fields and code with line and column', async () => {
-    expect(await executor.validateConfiguration({ code: 'export default async function execute() { return 1 }' })).toEqual([]);
+    expect(
+      await executor.validateConfiguration({ code: 'export default async function execute() { return 1 }' }),
+    ).toEqual([]);
     expect(await executor.validateConfiguration({ code: 'function execute_tool() {}' })).toEqual([]);
-    expect(await executor.validateConfiguration({ code: 'const a = 1;\nconst b = ;\nfunction execute_tool() {}' })).toEqual([
-      { field: 'code', message: "Unexpected token ';'", line: 2, column: 11 },
+    expect(
+      await executor.validateConfiguration({ code: 'const a = 1;\nconst b = ;\nfunction execute_tool() {}' }),
+    ).toEqual([{ field: 'code', message: "Unexpected token ';'", line: 2, column: 11 }]);
+    expect(await executor.validateConfiguration({ code: 'function helper() {}' })).toEqual([
+      { field: 'code', message: expect.stringMatching(/No entry function/) },
     ]);
-    expect(await executor.validateConfiguration({ code: 'function helper() {}' })).toEqual([{ field: 'code', message: expect.stringMatching(/No entry function/) }]);
-    expect(await executor.validateConfiguration({ code: 'import fs from "node:fs";\nexport default () => 1;' })).toEqual([
-      { field: 'code', message: expect.stringMatching(/imports are not available/), line: 1, column: 17 },
-    ]);
+    expect(
+      await executor.validateConfiguration({ code: 'import fs from "node:fs";\nexport default () => 1;' }),
+    ).toEqual([{ field: 'code', message: expect.stringMatching(/imports are not available/), line: 1, column: 17 }]);
     const issues = await executor.validateConfiguration({
       code: 'x'.repeat(256 * 1024 + 1),
       runtime: 'ruby',
@@ -215,12 +267,23 @@ describe('CODE executor with JavaScript', () => {
       environment_variables: ['OK', 'not valid!'],
       allowed_imports: 'requests',
     });
-    expect(issues.map((issue) => issue.field).sort()).toEqual(['allowed_imports', 'code', 'environment_variables.1', 'execution_timeout', 'memory_limit_mb', 'runtime']);
-    expect(await executor.validateConfiguration({ code: 'print(1)', runtime: 'python' })).toEqual([{ field: 'runtime', message: 'the python runtime is not available' }]);
+    expect(issues.map((issue) => issue.field).sort()).toEqual([
+      'allowed_imports',
+      'code',
+      'environment_variables.1',
+      'execution_timeout',
+      'memory_limit_mb',
+      'runtime',
+    ]);
+    expect(await executor.validateConfiguration({ code: 'print(1)', runtime: 'python' })).toEqual([
+      { field: 'runtime', message: 'the python runtime is not available' },
+    ]);
   });
 
   it('reports a syntax error at run time with its position', async () => {
-    const outcome = expectFailure(await executor.execute(makeInput({ code: 'export default function execute() {\n  return 1 +;\n}' })));
+    const outcome = expectFailure(
+      await executor.execute(makeInput({ code: 'export default function execute() {\n  return 1 +;\n}' })),
+    );
     expect(outcome.error).toMatchObject({ code: 'FUNCTION_ERROR', line: 2 });
   });
 
@@ -229,7 +292,10 @@ describe('CODE executor with JavaScript', () => {
   });
 
   it('never runs longer than the time left before the deadline', async () => {
-    const input = { ...makeInput({ code: 'export default function execute() { while (true) {} }', execution_timeout: 10 }), deadline: Date.now() + 600 };
+    const input = {
+      ...makeInput({ code: 'export default function execute() { while (true) {} }', execution_timeout: 10 }),
+      deadline: Date.now() + 600,
+    };
     const started = Date.now();
     expect(expectFailure(await executor.execute(input)).error.code).toBe('TIMEOUT');
     expect(Date.now() - started).toBeLessThan(600 + 1500);
@@ -243,23 +309,31 @@ describe('sandbox pool', () => {
     const [pid] = sandboxChildren().filter((child) => !before.has(child));
     expect(pid).toBeDefined();
     const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
-    const running = executor.execute(makeInput({ code: 'export default function execute() { while (true) {} }', execution_timeout: 10 }));
+    const running = executor.execute(
+      makeInput({ code: 'export default function execute() { while (true) {} }', execution_timeout: 10 }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     process.kill(pid ?? 0, 'SIGKILL');
     expect(expectFailure(await running).error.code).toBe('SANDBOX_CRASHED');
-    expect(expectOk(await executor.execute(makeInput({ code: 'export default () => "back"' }))).result.data).toBe('back');
+    expect(expectOk(await executor.execute(makeInput({ code: 'export default () => "back"' }))).result.data).toBe(
+      'back',
+    );
     expect(pool.stats()).toMatchObject({ size: 1, restarts: 1 });
   });
 
   it('queues jobs beyond its size and refuses them when the queue is full', async () => {
     const pool = await startPool(1, { maxQueue: 2 });
     const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
-    const code = 'export default function execute(p) { const end = Date.now() + 150; while (Date.now() < end) {} return p.n; }';
+    const code =
+      'export default function execute(p) { const end = Date.now() + 150; while (Date.now() < end) {} return p.n; }';
     const runs = [1, 2, 3, 4].map((n) => executor.execute(makeInput({ code }, { parameters: { n } })));
     expect(pool.stats()).toMatchObject({ busy: 1, queued: 2 });
     const outcomes = await Promise.all(runs);
     expect(outcomes.slice(0, 3).map((outcome) => expectOk(outcome).result.data)).toEqual([1, 2, 3]);
-    expect(expectFailure(outcomes[3] as ExecutorOutcome).error).toMatchObject({ code: 'SANDBOX_UNAVAILABLE', retryable: true });
+    expect(expectFailure(outcomes[3] as ExecutorOutcome).error).toMatchObject({
+      code: 'SANDBOX_UNAVAILABLE',
+      retryable: true,
+    });
   });
 
   it('recycles a process after maxJobsPerWorker jobs', async () => {
@@ -278,7 +352,10 @@ describe('sandbox pool', () => {
       console.log('kept');
       return 'stored';
     }`;
-    const input = makeInput({ code: first, environment_variables: ['ORG_SECRET'] }, { organizationId: 'org-a', secrets: { ORG_SECRET: 's3cr3t-a' } });
+    const input = makeInput(
+      { code: first, environment_variables: ['ORG_SECRET'] },
+      { organizationId: 'org-a', secrets: { ORG_SECRET: 's3cr3t-a' } },
+    );
     expectOk(await executor.execute(input));
     const second = `export default function execute() {
       return { stash: globalThis.stash ?? null, stolen: ({}).stolen ?? null, keys: Object.keys(secrets), text: JSON.stringify(globalThis) };

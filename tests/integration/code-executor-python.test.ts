@@ -21,7 +21,12 @@ const apiRequests: Array<{ method: string; url: string; auth: string | undefined
 async function bridgeFetch(request: BridgeRequest, signal: AbortSignal): Promise<BridgeResponse> {
   // The real bridge applies the SSRF policy; this test only lets the sandbox reach its own fake API.
   if (!request.url.startsWith(apiUrl)) throw new Error('SSRF_BLOCKED: only the test API is reachable');
-  const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body ?? null, signal });
+  const response = await fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body ?? null,
+    signal,
+  });
   return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
 }
 
@@ -32,7 +37,10 @@ async function waitForIdle(): Promise<void> {
   while (pool.stats().idle === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-async function execute(code: string, options: { parameters?: JsonObject; allowedImports?: string[]; secrets?: string[]; timeoutS?: number } = {}): Promise<ExecutorOutcome> {
+async function execute(
+  code: string,
+  options: { parameters?: JsonObject; allowedImports?: string[]; secrets?: string[]; timeoutS?: number } = {},
+): Promise<ExecutorOutcome> {
   await waitForIdle();
   const controller = new AbortController();
   const timeoutS = options.timeoutS ?? 5;
@@ -88,7 +96,13 @@ beforeAll(async () => {
   apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   leftovers.push(() => new Promise((resolve) => server.close(() => resolve())));
 
-  pool = createSandboxPool({ runtime: 'python', size: 1, launch: pythonWorkerLaunch, startTimeoutMs: START_TIMEOUT_MS, queueTimeoutMs: START_TIMEOUT_MS });
+  pool = createSandboxPool({
+    runtime: 'python',
+    size: 1,
+    launch: pythonWorkerLaunch,
+    startTimeoutMs: START_TIMEOUT_MS,
+    queueTimeoutMs: START_TIMEOUT_MS,
+  });
   leftovers.push(() => pool.stop());
   await pool.start();
   python = createCodeExecutor({ pools: { python: pool }, bridgeFetch });
@@ -123,7 +137,11 @@ def execute_tool(parameters, context):
     );
     expect(outcome).toMatchObject({
       ok: true,
-      result: { success: true, message: 'booked for 15:00', data: { hypot: 5, digits: ['12', '4'], roundtrip: { a: [1, 2] }, call: 'CA123' } },
+      result: {
+        success: true,
+        message: 'booked for 15:00',
+        data: { hypot: 5, digits: ['12', '4'], roundtrip: { a: [1, 2] }, call: 'CA123' },
+      },
     });
   });
 
@@ -140,21 +158,33 @@ def execute_tool(parameters, context):
 
   it('enforces allowed_imports beyond the safe defaults', async () => {
     const code = 'import csv\nimport io\ndef execute_tool(parameters, context):\n    return 1\n';
-    const refused = await execute('import difflib\nimport shlex\ndef execute_tool(parameters, context):\n    return 1\n');
+    const refused = await execute(
+      'import difflib\nimport shlex\ndef execute_tool(parameters, context):\n    return 1\n',
+    );
     expect(refused).toMatchObject({ ok: false, error: { code: 'IMPORT_NOT_ALLOWED', line: 2 } });
     expect(refused.ok === false && refused.error.message).toContain("'shlex'");
-    await expect(execute('import shlex\ndef execute_tool(parameters, context):\n    return shlex.split("a b")\n', { allowedImports: ['shlex'] })).resolves.toMatchObject({
+    await expect(
+      execute('import shlex\ndef execute_tool(parameters, context):\n    return shlex.split("a b")\n', {
+        allowedImports: ['shlex'],
+      }),
+    ).resolves.toMatchObject({
       ok: true,
       result: { data: ['a', 'b'] },
     });
     // Listing a module that reaches the host does not unlock it.
-    await expect(execute(code, { allowedImports: ['io'] })).resolves.toMatchObject({ ok: false, error: { code: 'IMPORT_NOT_ALLOWED' } });
+    await expect(execute(code, { allowedImports: ['io'] })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'IMPORT_NOT_ALLOWED' },
+    });
   });
 
   it('captures print output into the logs', async () => {
-    const outcome = await execute('def execute_tool(parameters, context):\n    print("looking up", parameters["id"])\n    print("done", end="")\n    return True\n', {
-      parameters: { id: 7 },
-    });
+    const outcome = await execute(
+      'def execute_tool(parameters, context):\n    print("looking up", parameters["id"])\n    print("done", end="")\n    return True\n',
+      {
+        parameters: { id: 7 },
+      },
+    );
     expect(outcome).toMatchObject({ ok: true, logs: ['looking up 7', 'done'] });
   });
 
@@ -171,7 +201,10 @@ def execute_tool(parameters, context):
 `,
       { secrets: ['WEATHER_KEY'] },
     );
-    expect(outcome).toMatchObject({ ok: true, result: { data: { keys: ['WEATHER_KEY'], key: 'wk-123', other: null, writable: false } } });
+    expect(outcome).toMatchObject({
+      ok: true,
+      result: { data: { keys: ['WEATHER_KEY'], key: 'wk-123', other: null, writable: false } },
+    });
   });
 
   it('fetches through the host bridge', async () => {
@@ -188,7 +221,9 @@ async def execute_tool(parameters, context):
     );
     expect(outcome).toMatchObject({
       ok: true,
-      result: { data: { status: 200, ok: true, temp: 21, echo: '{"city": "Lisbon"}', type: 'application/json', second: 200 } },
+      result: {
+        data: { status: 200, ok: true, temp: 21, echo: '{"city": "Lisbon"}', type: 'application/json', second: 200 },
+      },
     });
     expect(apiRequests.slice(before)).toEqual([
       { method: 'POST', url: '/weather', auth: 'Bearer wk-123', body: '{"city": "Lisbon"}' },
@@ -197,19 +232,30 @@ async def execute_tool(parameters, context):
   });
 
   it('reports exceptions with their type, message and the line in the tool', async () => {
-    const outcome = await execute('def execute_tool(parameters, context):\n    x = 1\n    return parameters["missing"]\n');
-    expect(outcome).toMatchObject({ ok: false, error: { code: 'FUNCTION_ERROR', message: "KeyError: 'missing'", line: 3 } });
+    const outcome = await execute(
+      'def execute_tool(parameters, context):\n    x = 1\n    return parameters["missing"]\n',
+    );
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { code: 'FUNCTION_ERROR', message: "KeyError: 'missing'", line: 3 },
+    });
   });
 
   it('validates code at save time with line and column', async () => {
     const configuration = (code: string): JsonObject => ({ code, runtime: 'python' });
-    await expect(python.validateConfiguration(configuration('def execute_tool(parameters, context):\n    return 1\n'))).resolves.toEqual([]);
-    const syntax = await python.validateConfiguration(configuration('def execute_tool(parameters, context):\n    return (1 +\n'));
+    await expect(
+      python.validateConfiguration(configuration('def execute_tool(parameters, context):\n    return 1\n')),
+    ).resolves.toEqual([]);
+    const syntax = await python.validateConfiguration(
+      configuration('def execute_tool(parameters, context):\n    return (1 +\n'),
+    );
     expect(syntax[0]).toMatchObject({ field: 'code', line: 2 });
     expect(syntax[0]?.message).toMatch(/SyntaxError/);
     const missing = await python.validateConfiguration(configuration('def run(parameters):\n    return 1\n'));
     expect(missing[0]?.message).toMatch(/execute_tool/);
-    const hostile = await python.validateConfiguration(configuration('import js\ndef execute_tool(p, c):\n    return p.__class__\n'));
+    const hostile = await python.validateConfiguration(
+      configuration('import js\ndef execute_tool(p, c):\n    return p.__class__\n'),
+    );
     expect(hostile).toEqual([
       expect.objectContaining({ line: 1, column: 1, message: expect.stringMatching(/'js'/) }),
       expect.objectContaining({ line: 3, column: 12, message: expect.stringMatching(/__class__/) }),
@@ -227,14 +273,18 @@ def execute_tool(parameters, context):
 `,
     );
     expect(patched).toMatchObject({ ok: true, result: { data: 'pwned' } });
-    const next = await execute('import json\ndef execute_tool(parameters, context):\n    return json.dumps({"a": 1})\n');
+    const next = await execute(
+      'import json\ndef execute_tool(parameters, context):\n    return json.dumps({"a": 1})\n',
+    );
     expect(next).toMatchObject({ ok: true, result: { data: '{"a": 1}' } });
   });
 
   it('answers from a warm process much faster than a cold start', async () => {
     await waitForIdle();
     const started = Date.now();
-    await expect(execute('def execute_tool(parameters, context):\n    return 1\n')).resolves.toMatchObject({ ok: true });
+    await expect(execute('def execute_tool(parameters, context):\n    return 1\n')).resolves.toMatchObject({
+      ok: true,
+    });
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });

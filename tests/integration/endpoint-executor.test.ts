@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEndpointExecutor } from '../../server/executors/endpoint.ts';
-import { DEMO_TOOLS } from '../../server/seed/demo-tools.ts';
+import { BUILTIN_TEMPLATES } from '../../server/library/templates.ts';
 import type { Executor, ExecutorInput, ExecutorOutcome, JsonObject } from '../../server/executors/types.ts';
 import { createSsrfPolicy } from '../../server/security/ssrf.ts';
 
@@ -428,8 +428,8 @@ describe('validateConfiguration', () => {
     ).toEqual([]);
   });
 
-  it('accepts the demo endpoint tool', async () => {
-    const demo = DEMO_TOOLS.filter((tool) => tool.type === 'ENDPOINT');
+  it('accepts every built-in endpoint template', async () => {
+    const demo = BUILTIN_TEMPLATES.filter((tool) => tool.type === 'ENDPOINT');
     expect(demo.length).toBeGreaterThan(0);
     for (const { configuration } of demo) {
       if (configuration === null || typeof configuration !== 'object' || Array.isArray(configuration)) {

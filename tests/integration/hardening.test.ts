@@ -60,13 +60,29 @@ describe('members', () => {
       { apiKey: org.keys.ADMIN },
     );
     expect(added.errors).toBeUndefined();
-    expect(added.data!.addMember).toMatchObject({ __typename: 'Member', role: 'MEMBER', user: { email: 'new.person@example.test' } });
-    const again = await t.gql<{ addMember: { __typename: string } }>(ADD, { input: { email: 'new.person@example.test', role: 'VIEWER' } }, { apiKey: org.keys.ADMIN });
+    expect(added.data!.addMember).toMatchObject({
+      __typename: 'Member',
+      role: 'MEMBER',
+      user: { email: 'new.person@example.test' },
+    });
+    const again = await t.gql<{ addMember: { __typename: string } }>(
+      ADD,
+      { input: { email: 'new.person@example.test', role: 'VIEWER' } },
+      { apiKey: org.keys.ADMIN },
+    );
     expect(again.data!.addMember.__typename).toBe('ConflictError');
-    const noPassword = await t.gql<{ addMember: { __typename: string } }>(ADD, { input: { email: 'fresh@example.test', role: 'VIEWER' } }, { apiKey: org.keys.ADMIN });
+    const noPassword = await t.gql<{ addMember: { __typename: string } }>(
+      ADD,
+      { input: { email: 'fresh@example.test', role: 'VIEWER' } },
+      { apiKey: org.keys.ADMIN },
+    );
     expect(noPassword.data!.addMember.__typename).toBe('ValidationError');
 
-    const grantOwner = await t.gql(ADD, { input: { email: 'boss@example.test', role: 'OWNER', password: 'long enough password' } }, { apiKey: org.keys.ADMIN });
+    const grantOwner = await t.gql(
+      ADD,
+      { input: { email: 'boss@example.test', role: 'OWNER', password: 'long enough password' } },
+      { apiKey: org.keys.ADMIN },
+    );
     expect(grantOwner.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
     const role = await t.gql<{ updateMemberRole: { role: string } }>(
@@ -76,7 +92,9 @@ describe('members', () => {
     );
     expect(role.data!.updateMemberRole.role).toBe('VIEWER');
 
-    const owner = await t.app.services.prisma.membership.findFirstOrThrow({ where: { organizationId: org.id, role: 'OWNER' } });
+    const owner = await t.app.services.prisma.membership.findFirstOrThrow({
+      where: { organizationId: org.id, role: 'OWNER' },
+    });
     const demoteLastOwner = await t.gql<{ updateMemberRole: { __typename: string } }>(
       `mutation ($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { __typename } }`,
       { input: { memberId: owner.id, role: 'ADMIN' } },

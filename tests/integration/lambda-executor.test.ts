@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLambdaExecutor, DEFAULT_PAYLOAD_TEMPLATE } from '../../server/executors/lambda.ts';
 import type { LambdaExecutor } from '../../server/executors/lambda.ts';
 import { renderTemplate } from '../../server/executors/template.ts';
-import type { ExecutorInput, ExecutorOutcome, JsonObject, JsonValue, SecretAccess } from '../../server/executors/types.ts';
+import type {
+  ExecutorInput,
+  ExecutorOutcome,
+  JsonObject,
+  JsonValue,
+  SecretAccess,
+} from '../../server/executors/types.ts';
 import { outcome, startFakeLambda } from '../helpers/fake-lambda.ts';
 import type { FakeLambda } from '../helpers/fake-lambda.ts';
 
@@ -92,7 +98,8 @@ beforeAll(async () => {
   const functions = {
     echo: (event: JsonValue) => outcome.value({ received: event }),
     reply: (event: JsonValue) => outcome.value(field(field(event, 'parameters') ?? null, 'reply') ?? null),
-    'handled-error': () => outcome.functionError('Order A-1001 does not exist', { errorType: 'OrderNotFound', handled: true }),
+    'handled-error': () =>
+      outcome.functionError('Order A-1001 does not exist', { errorType: 'OrderNotFound', handled: true }),
     'unhandled-error': () => outcome.functionError('Cannot read properties of undefined', { errorType: 'TypeError' }),
     throttled: () => outcome.throttled({ retryAfterSeconds: 3 }),
     broken: () => outcome.serviceError('An internal error occurred.'),
@@ -103,13 +110,26 @@ beforeAll(async () => {
       const parameters = field(event, 'parameters') ?? null;
       const errorType = String(field(parameters, 'error_type'));
       const body = JSON.stringify({ Type: 'User', message: `simulated ${errorType}` });
-      return outcome.raw(Number(field(parameters, 'status')), body, { 'content-type': 'application/json', 'x-amzn-errortype': errorType });
+      return outcome.raw(Number(field(parameters, 'status')), body, {
+        'content-type': 'application/json',
+        'x-amzn-errortype': errorType,
+      });
     },
     'not-json': () => outcome.raw(200, 'this is not json', { 'content-type': 'application/json' }),
   };
-  fake = await startFakeLambda({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, region: REGION, functions });
+  fake = await startFakeLambda({
+    accessKeyId: ACCESS_KEY_ID,
+    secretAccessKey: SECRET_ACCESS_KEY,
+    region: REGION,
+    functions,
+  });
   leftovers.push(() => fake.close());
-  envFake = await startFakeLambda({ accessKeyId: ENV_ACCESS_KEY_ID, secretAccessKey: ENV_SECRET_ACCESS_KEY, region: REGION, functions });
+  envFake = await startFakeLambda({
+    accessKeyId: ENV_ACCESS_KEY_ID,
+    secretAccessKey: ENV_SECRET_ACCESS_KEY,
+    region: REGION,
+    functions,
+  });
   leftovers.push(() => envFake.close());
   executor = createLambdaExecutor({ endpoint: fake.url });
   leftovers.push(() => executor.close());
@@ -139,7 +159,11 @@ describe('RequestResponse invocations', () => {
       assistant: 'asst_1',
       idempotency_key: 'idem-123',
     };
-    expect(expectSuccess(result)).toEqual({ success: true, message: 'Lambda function completed', data: { received: sent } });
+    expect(expectSuccess(result)).toEqual({
+      success: true,
+      message: 'Lambda function completed',
+      data: { received: sent },
+    });
     expect(fake.calls.length).toBe(before + 1);
     const call = fake.calls.at(-1);
     expect(call?.payload).toEqual(sent);
@@ -157,27 +181,43 @@ describe('RequestResponse invocations', () => {
   it('sends the default payload when no template is configured', async () => {
     const input = makeInput(config());
     await executor.execute(input);
-    const expected = { ...(renderTemplate(DEFAULT_PAYLOAD_TEMPLATE, {
-      call_sid: 'CA123',
-      phone_number: '+15550001111',
-      parameters: input.parameters,
-      context: { assistant_id: 'asst_1', execution_id: 'exec_1', tool_call_id: 'call_abc', trigger_context: 'call' },
-      secrets: {},
-    }) as JsonObject), idempotency_key: 'idem-123' };
+    const expected = {
+      ...(renderTemplate(DEFAULT_PAYLOAD_TEMPLATE, {
+        call_sid: 'CA123',
+        phone_number: '+15550001111',
+        parameters: input.parameters,
+        context: { assistant_id: 'asst_1', execution_id: 'exec_1', tool_call_id: 'call_abc', trigger_context: 'call' },
+        secrets: {},
+      }) as JsonObject),
+      idempotency_key: 'idem-123',
+    };
     expect(fake.calls.at(-1)?.payload).toEqual(expected);
-    expect(expected).toMatchObject({ parameters: { order_id: 'A-1001' }, context: { call_sid: 'CA123', assistant_id: 'asst_1' } });
+    expect(expected).toMatchObject({
+      parameters: { order_id: 'A-1001' },
+      context: { call_sid: 'CA123', assistant_id: 'asst_1' },
+    });
   });
 
   it('uses success/message/data from a payload already in tool-result shape', async () => {
     const failed = await executor.execute(
-      makeInput(config({ function_name: 'reply' }), { parameters: { reply: { success: false, message: 'Out of stock', data: { eta_days: 4 } } } }),
+      makeInput(config({ function_name: 'reply' }), {
+        parameters: { reply: { success: false, message: 'Out of stock', data: { eta_days: 4 } } },
+      }),
     );
     expect(expectSuccess(failed)).toEqual({ success: false, message: 'Out of stock', data: { eta_days: 4 } });
 
-    const rest = await executor.execute(makeInput(config({ function_name: 'reply' }), { parameters: { reply: { success: true, order: 'A-1001' } } }));
-    expect(expectSuccess(rest)).toEqual({ success: true, message: 'Lambda function completed', data: { order: 'A-1001' } });
+    const rest = await executor.execute(
+      makeInput(config({ function_name: 'reply' }), { parameters: { reply: { success: true, order: 'A-1001' } } }),
+    );
+    expect(expectSuccess(rest)).toEqual({
+      success: true,
+      message: 'Lambda function completed',
+      data: { order: 'A-1001' },
+    });
 
-    const scalar = await executor.execute(makeInput(config({ function_name: 'reply' }), { parameters: { reply: 'plain text' } }));
+    const scalar = await executor.execute(
+      makeInput(config({ function_name: 'reply' }), { parameters: { reply: 'plain text' } }),
+    );
     expect(expectSuccess(scalar)).toEqual({ success: true, message: 'Lambda function completed', data: 'plain text' });
   });
 
@@ -216,7 +256,12 @@ describe('RequestResponse invocations', () => {
     const result = await executor.execute(makeInput(config({ function_name: 'logger', log_type: 'Tail' })));
     expect(expectSuccess(result).data).toEqual({ ok: 1 });
     expect(fake.calls.at(-1)?.logType).toBe('Tail');
-    expect(result.logs).toEqual([expect.stringMatching(/^START RequestId: /), 'looking up order', 'found it', expect.stringMatching(/^END RequestId: /)]);
+    expect(result.logs).toEqual([
+      expect.stringMatching(/^START RequestId: /),
+      'looking up order',
+      'found it',
+      expect.stringMatching(/^END RequestId: /),
+    ]);
     expect(result.request?.headers).toEqual({ 'X-Amz-Invocation-Type': 'RequestResponse', 'X-Amz-Log-Type': 'Tail' });
   });
 
@@ -275,7 +320,9 @@ describe('service errors', () => {
     [413, 'RequestTooLargeException', 'PAYLOAD_TOO_LARGE', false],
   ])('maps HTTP %i %s to %s (retryable: %s)', async (status, errorType, code, retryable) => {
     const parameters = { status, error_type: errorType };
-    const error = expectFailure(await executor.execute(makeInput(config({ function_name: 'raw-error' }), { parameters })));
+    const error = expectFailure(
+      await executor.execute(makeInput(config({ function_name: 'raw-error' }), { parameters })),
+    );
     expect(error).toMatchObject({ code, retryable });
     expect(error.message).toContain(`simulated ${errorType}`);
   });
@@ -312,7 +359,9 @@ describe('credentials', () => {
     const error = expectFailure(await executor.execute(makeInput(config(), { secrets })));
     expect(error).toMatchObject({ code: 'INVALID_CONFIGURATION', retryable: false });
     expect(error.message).toContain('signature we calculated does not match');
-    expect(fake.errorResponses.slice(rejectedBefore)).toEqual([expect.objectContaining({ status: 403, errorType: 'InvalidSignatureException' })]);
+    expect(fake.errorResponses.slice(rejectedBefore)).toEqual([
+      expect.objectContaining({ status: 403, errorType: 'InvalidSignatureException' }),
+    ]);
   });
 
   it('is rejected for an unknown access key', async () => {
@@ -325,7 +374,9 @@ describe('credentials', () => {
   it('fails with SECRET_NOT_FOUND before contacting Lambda when a credential secret is missing', async () => {
     const before = fake.calls.length;
     const rejectedBefore = fake.errorResponses.length;
-    const error = expectFailure(await executor.execute(makeInput(config(), { secrets: secretStore({ AWS_KEY: ACCESS_KEY_ID }) })));
+    const error = expectFailure(
+      await executor.execute(makeInput(config(), { secrets: secretStore({ AWS_KEY: ACCESS_KEY_ID }) })),
+    );
     expect(error).toMatchObject({ code: 'SECRET_NOT_FOUND', retryable: false });
     expect(error.message).toContain('AWS_SECRET');
     expect(fake.calls.length).toBe(before);
@@ -378,7 +429,9 @@ describe('credentials', () => {
     await counting.execute(makeInput(config()));
     await counting.execute(makeInput(config({ function_name: 'reply' })));
     expect(created).toHaveLength(1);
-    await counting.execute(makeInput(config(), { secrets: secretStore({ AWS_KEY: ACCESS_KEY_ID, AWS_SECRET: 'rotated' }) }));
+    await counting.execute(
+      makeInput(config(), { secrets: secretStore({ AWS_KEY: ACCESS_KEY_ID, AWS_SECRET: 'rotated' }) }),
+    );
     await counting.execute(makeInput(config({ region: 'eu-west-1' })));
     expect(created).toEqual([REGION, REGION, 'eu-west-1']);
   });
@@ -413,7 +466,8 @@ describe('payload limits', () => {
 
 describe('cancellation', () => {
   async function waitForAbort(index: number): Promise<void> {
-    for (let i = 0; i < 100 && !fake.calls[index]?.aborted; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 100 && !fake.calls[index]?.aborted; i += 1)
+      await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   it('aborts the HTTP request when the signal is cancelled', async () => {
@@ -451,18 +505,29 @@ describe('cancellation', () => {
 describe('recorded request', () => {
   it('redacts secret values from the recorded body while the function receives them', async () => {
     const secrets = secretStore({ ...CREDENTIAL_SECRETS, CRM_TOKEN: 'tok_live_9f8e7d' });
-    const template = { auth: 'Bearer ${secrets.CRM_TOKEN}', order: '${parameters.order_id}', nested: ['${secrets.CRM_TOKEN}'] };
+    const template = {
+      auth: 'Bearer ${secrets.CRM_TOKEN}',
+      order: '${parameters.order_id}',
+      nested: ['${secrets.CRM_TOKEN}'],
+    };
     const result = await executor.execute(makeInput(config({ payload_template: template }), { secrets }));
     expectSuccess(result);
     expect(fake.calls.at(-1)?.payload).toMatchObject({ auth: 'Bearer tok_live_9f8e7d', nested: ['tok_live_9f8e7d'] });
-    expect(result.request?.body).toEqual({ auth: 'Bearer [REDACTED]', order: 'A-1001', nested: ['[REDACTED]'], idempotency_key: 'idem-123' });
+    expect(result.request?.body).toEqual({
+      auth: 'Bearer [REDACTED]',
+      order: 'A-1001',
+      nested: ['[REDACTED]'],
+      idempotency_key: 'idem-123',
+    });
     expect(JSON.stringify(result)).not.toContain('tok_live_9f8e7d');
     expect(JSON.stringify(result)).not.toContain(SECRET_ACCESS_KEY);
   });
 
   it('fails with SECRET_NOT_FOUND when the template names a missing secret', async () => {
     const before = fake.calls.length;
-    const error = expectFailure(await executor.execute(makeInput(config({ payload_template: { t: '${secrets.NOPE}' } }))));
+    const error = expectFailure(
+      await executor.execute(makeInput(config({ payload_template: { t: '${secrets.NOPE}' } }))),
+    );
     expect(error).toMatchObject({ code: 'SECRET_NOT_FOUND', retryable: false });
     expect(fake.calls.length).toBe(before);
   });
@@ -474,11 +539,16 @@ describe('per-tool endpoint', () => {
     const tool = config({ endpoint: fake.url });
     const strict = createLambdaExecutor();
     leftovers.push(() => strict.close());
-    expect(expectFailure(await strict.execute(makeInput(tool)))).toMatchObject({ code: 'SSRF_BLOCKED', retryable: false });
+    expect(expectFailure(await strict.execute(makeInput(tool)))).toMatchObject({
+      code: 'SSRF_BLOCKED',
+      retryable: false,
+    });
     expect(fake.calls.length).toBe(before);
 
     const seen: string[] = [];
-    const permissive = createLambdaExecutor({ toolEndpointPolicy: (url) => (seen.push(url.hostname), url.hostname === '127.0.0.1' ? null : 'not loopback') });
+    const permissive = createLambdaExecutor({
+      toolEndpointPolicy: (url) => (seen.push(url.hostname), url.hostname === '127.0.0.1' ? null : 'not loopback'),
+    });
     leftovers.push(() => permissive.close());
     expectSuccess(await permissive.execute(makeInput(tool)));
     expect(seen).toEqual(['127.0.0.1']);
@@ -503,7 +573,12 @@ describe('validateConfiguration', () => {
         response_handling: { success_field: 'ok', message_field: 'result.text', data_field: 'result' },
       }),
     ).toEqual([]);
-    expect(await executor.validateConfiguration({ function_name: 'us-gov-west-1:123456789012:function:x', region: 'us-gov-west-1' })).toEqual([]);
+    expect(
+      await executor.validateConfiguration({
+        function_name: 'us-gov-west-1:123456789012:function:x',
+        region: 'us-gov-west-1',
+      }),
+    ).toEqual([]);
   });
 
   it('names every bad field', async () => {
@@ -536,13 +611,26 @@ describe('validateConfiguration', () => {
   });
 
   it('checks lengths, ARN region and qualifier agreement, and Tail with Event', async () => {
-    const fieldsOf = async (configuration: JsonObject) => (await executor.validateConfiguration(configuration)).map((issue) => issue.field);
+    const fieldsOf = async (configuration: JsonObject) =>
+      (await executor.validateConfiguration(configuration)).map((issue) => issue.field);
     expect(await fieldsOf({ function_name: 'f'.repeat(65), region: REGION })).toEqual(['function_name']);
-    expect(await fieldsOf({ function_name: `arn:aws:lambda:${REGION}:123456789012:function:${'f'.repeat(160)}`, region: REGION })).toEqual(['function_name']);
-    expect(await fieldsOf({ function_name: 'arn:aws:lambda:eu-west-1:123456789012:function:f', region: REGION })).toEqual(['function_name']);
+    expect(
+      await fieldsOf({
+        function_name: `arn:aws:lambda:${REGION}:123456789012:function:${'f'.repeat(160)}`,
+        region: REGION,
+      }),
+    ).toEqual(['function_name']);
+    expect(
+      await fieldsOf({ function_name: 'arn:aws:lambda:eu-west-1:123456789012:function:f', region: REGION }),
+    ).toEqual(['function_name']);
     expect(await fieldsOf({ function_name: 'f:prod', qualifier: 'dev', region: REGION })).toEqual(['qualifier']);
-    expect(await fieldsOf({ function_name: 'f', region: REGION, invocation_type: 'Event', log_type: 'Tail' })).toEqual(['log_type']);
-    expect(await fieldsOf({ region: REGION, session_token_field: 'T' })).toEqual(['function_name', 'session_token_field']);
+    expect(await fieldsOf({ function_name: 'f', region: REGION, invocation_type: 'Event', log_type: 'Tail' })).toEqual([
+      'log_type',
+    ]);
+    expect(await fieldsOf({ region: REGION, session_token_field: 'T' })).toEqual([
+      'function_name',
+      'session_token_field',
+    ]);
     expect(await fieldsOf({ function_name: 42, region: REGION })).toEqual(['function_name']);
   });
 

@@ -42,7 +42,9 @@ describe('several instances over Redis', () => {
     const b = await startSecondInstance(t, { REDIS_URL });
     expect(b.app.services.pubsub.kind).toBe('redis');
     const stranger = await createOrganization(t.app.services.prisma, 'Stranger');
-    const onB = connectWs(b.url, { apiKey: org.keys.VIEWER }).subscribe<{ toolExecutionEvents: { kind: string; executionId: string } }>(EVENTS);
+    const onB = connectWs(b.url, { apiKey: org.keys.VIEWER }).subscribe<{
+      toolExecutionEvents: { kind: string; executionId: string };
+    }>(EVENTS);
     const strangerOnB = connectWs(b.url, { apiKey: stranger.keys.VIEWER }).subscribe(EVENTS, { filter: { toolId } });
     await sleep(300);
     const run = await t.gql<{ testTool: { id: string } }>(
@@ -52,7 +54,12 @@ describe('several instances over Redis', () => {
     );
     const id = run.data!.testTool.id;
     await onB.waitFor(2);
-    expect(onB.results.map((result) => [result.data!.toolExecutionEvents.kind, result.data!.toolExecutionEvents.executionId])).toEqual([
+    expect(
+      onB.results.map((result) => [
+        result.data!.toolExecutionEvents.kind,
+        result.data!.toolExecutionEvents.executionId,
+      ]),
+    ).toEqual([
       ['CREATED', id],
       ['FINISHED', id],
     ]);
@@ -76,13 +83,17 @@ describe('slow consumers', () => {
         triggerContext: 'test',
       },
     });
-    const fast = connectWs(t.url, { apiKey: org.keys.VIEWER }).subscribe<{ toolExecutionEvents: { executionId: string } }>(
-      `subscription { toolExecutionEvents { executionId } }`,
-    );
+    const fast = connectWs(t.url, { apiKey: org.keys.VIEWER }).subscribe<{
+      toolExecutionEvents: { executionId: string };
+    }>(`subscription { toolExecutionEvents { executionId } }`);
     const slow = await rawSocket(t.url, { apiKey: org.keys.VIEWER });
     expect(await slow.acked).toBe(true);
     slow.socket.send(
-      JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { toolExecutionEvents { execution { inputParameters } } }` } }),
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: { query: `subscription { toolExecutionEvents { execution { inputParameters } } }` },
+      }),
     );
     await sleep(300);
     slow.socket.pause();

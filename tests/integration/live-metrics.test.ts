@@ -82,7 +82,11 @@ function compare(actual: Stats, rows: Seed[]): void {
   });
   if (want.successRate === null) expect(actual.successRate).toBeNull();
   else expect(actual.successRate).toBeCloseTo(want.successRate, 9);
-  for (const [field, value] of [['p50DurationMs', want.p50], ['p95DurationMs', want.p95], ['p99DurationMs', want.p99]] as const) {
+  for (const [field, value] of [
+    ['p50DurationMs', want.p50],
+    ['p95DurationMs', want.p95],
+    ['p99DurationMs', want.p99],
+  ] as const) {
     if (value === null) expect(actual[field]).toBeNull();
     else expect(actual[field]).toBeCloseTo(value, 6);
   }
@@ -105,7 +109,10 @@ beforeAll(async () => {
         displayName: name,
         type,
         isActive: false,
-        configuration: type === 'CODE' ? { runtime: 'javascript', code: 'return 1' } : { url: 'https://api.example.com/x', method: 'GET' },
+        configuration:
+          type === 'CODE'
+            ? { runtime: 'javascript', code: 'return 1' }
+            : { url: 'https://api.example.com/x', method: 'GET' },
         functionDefinition: { name, parameters: { type: 'object', properties: {} } },
       },
     });
@@ -115,7 +122,7 @@ beforeAll(async () => {
 
   // Deterministic pseudo-random rows over three hours of DAY.
   let state = 42;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const outcomes: Array<[ExecutionStatus, string | null]> = [
     ['SUCCESS', null],
     ['SUCCESS', null],
@@ -155,7 +162,16 @@ beforeAll(async () => {
   });
   // In flight: never counted.
   await prisma.toolExecution.create({
-    data: { organizationId: org.id, toolId: endpointToolId, toolName: 'lookup', toolVersion: 1, inputParameters: {}, status: 'RUNNING', startedAt: new Date(DAY + 10_000), triggerContext: 'call' },
+    data: {
+      organizationId: org.id,
+      toolId: endpointToolId,
+      toolName: 'lookup',
+      toolVersion: 1,
+      inputParameters: {},
+      status: 'RUNNING',
+      startedAt: new Date(DAY + 10_000),
+      triggerContext: 'call',
+    },
   });
 });
 
@@ -171,7 +187,13 @@ describe('metrics queries', () => {
         totals: Stats;
         series: Array<{ bucket: string; stats: Stats }>;
         byToolType: Array<{ toolType: string; totals: Stats; series: Array<{ stats: Stats }> }>;
-        byTool: Array<{ toolId: string | null; toolName: string; toolType: string; tool: { name: string } | null; totals: Stats }>;
+        byTool: Array<{
+          toolId: string | null;
+          toolName: string;
+          toolType: string;
+          tool: { name: string } | null;
+          totals: Stats;
+        }>;
       };
     }>(
       `query ($window: MetricsWindowInput!) { organizationMetrics(window: $window, granularity: HOUR) {
@@ -185,38 +207,61 @@ describe('metrics queries', () => {
     expect(response.errors).toBeUndefined();
     const metrics = response.data!.organizationMetrics;
     compare(metrics.totals, seeds);
-    expect(metrics.series.map((point) => point.bucket)).toEqual([0, 1, 2, 3].map((h) => new Date(DAY + h * HOUR).toISOString()));
+    expect(metrics.series.map((point) => point.bucket)).toEqual(
+      [0, 1, 2, 3].map((h) => new Date(DAY + h * HOUR).toISOString()),
+    );
     for (const [h, point] of metrics.series.entries()) {
-      compare(point.stats, seeds.filter((seed) => Math.floor((seed.startedAt.getTime() - DAY) / HOUR) === h));
+      compare(
+        point.stats,
+        seeds.filter((seed) => Math.floor((seed.startedAt.getTime() - DAY) / HOUR) === h),
+      );
     }
     const types = Object.fromEntries(metrics.byToolType.map((group) => [group.toolType, group]));
     expect(Object.keys(types).sort()).toEqual(['BUILTIN', 'CODE', 'ENDPOINT']);
-    compare(types.ENDPOINT!.totals, seeds.filter((seed) => seed.toolId === endpointToolId));
-    compare(types.BUILTIN!.totals, seeds.filter((seed) => seed.toolId === null));
+    compare(
+      types.ENDPOINT!.totals,
+      seeds.filter((seed) => seed.toolId === endpointToolId),
+    );
+    compare(
+      types.BUILTIN!.totals,
+      seeds.filter((seed) => seed.toolId === null),
+    );
     expect(types.CODE!.series).toHaveLength(4);
     const code = metrics.byTool.find((group) => group.toolId === codeToolId)!;
     expect(code).toMatchObject({ toolName: 'compute', toolType: 'CODE', tool: { name: 'compute' } });
-    compare(code.totals, seeds.filter((seed) => seed.toolId === codeToolId));
-    expect(metrics.byTool.find((group) => group.toolId === null)).toMatchObject({ toolName: 'endCall', toolType: 'BUILTIN', tool: null });
+    compare(
+      code.totals,
+      seeds.filter((seed) => seed.toolId === codeToolId),
+    );
+    expect(metrics.byTool.find((group) => group.toolId === null)).toMatchObject({
+      toolName: 'endCall',
+      toolType: 'BUILTIN',
+      tool: null,
+    });
   });
 
   test('toolMetrics by the minute for one tool; another organization gets null', async () => {
     const window = { from: new Date(DAY).toISOString(), to: new Date(DAY + 3 * HOUR).toISOString() };
     const query = `query ($toolId: ID!, $window: MetricsWindowInput!) { toolMetrics(toolId: $toolId, window: $window, granularity: MINUTE) {
       toolId toolType health totals { ${STATS} } series { bucket stats { executions } } } }`;
-    const response = await t.gql<{ toolMetrics: { totals: Stats; series: Array<{ stats: { executions: number } }>; toolType: string } }>(
-      query,
-      { toolId: endpointToolId, window },
-      { apiKey: org.keys.VIEWER },
-    );
+    const response = await t.gql<{
+      toolMetrics: { totals: Stats; series: Array<{ stats: { executions: number } }>; toolType: string };
+    }>(query, { toolId: endpointToolId, window }, { apiKey: org.keys.VIEWER });
     expect(response.errors).toBeUndefined();
-    compare(response.data!.toolMetrics.totals, seeds.filter((seed) => seed.toolId === endpointToolId));
+    compare(
+      response.data!.toolMetrics.totals,
+      seeds.filter((seed) => seed.toolId === endpointToolId),
+    );
     expect(response.data!.toolMetrics.series).toHaveLength(180);
     expect(response.data!.toolMetrics.series.reduce((sum, point) => sum + point.stats.executions, 0)).toBe(
       seeds.filter((seed) => seed.toolId === endpointToolId).length,
     );
     const stranger = await createOrganization(t.app.services.prisma, 'Stranger');
-    const foreign = await t.gql<{ toolMetrics: null }>(query, { toolId: endpointToolId, window }, { apiKey: stranger.keys.OWNER });
+    const foreign = await t.gql<{ toolMetrics: null }>(
+      query,
+      { toolId: endpointToolId, window },
+      { apiKey: stranger.keys.OWNER },
+    );
     expect(foreign.data!.toolMetrics).toBeNull();
     const tooFine = await t.gql(
       `query ($window: MetricsWindowInput!) { organizationMetrics(window: $window, granularity: MINUTE) { totals { executions } } }`,
@@ -231,9 +276,9 @@ describe('tool health', () => {
   test('a tool failing most calls is FAILING, announced on toolHealthChanged', async () => {
     const prisma = t.app.services.prisma;
     const ws = connectWs(t.url, { apiKey: org.keys.VIEWER });
-    const changes = ws.subscribe<{ toolHealthChanged: { toolId: string; health: string; previous: string; tool: { name: string } } }>(
-      `subscription { toolHealthChanged { toolId health previous tool { name } } }`,
-    );
+    const changes = ws.subscribe<{
+      toolHealthChanged: { toolId: string; health: string; previous: string; tool: { name: string } };
+    }>(`subscription { toolHealthChanged { toolId health previous tool { name } } }`);
     await sleep(150);
     const now = Date.now();
     await prisma.toolExecution.createMany({
@@ -262,7 +307,12 @@ describe('tool health', () => {
       at: new Date().toISOString(),
     });
     const [change] = await changes.waitFor(1);
-    expect(change!.data!.toolHealthChanged).toEqual({ toolId: failingToolId, health: 'FAILING', previous: 'OK', tool: { name: 'flaky' } });
+    expect(change!.data!.toolHealthChanged).toEqual({
+      toolId: failingToolId,
+      health: 'FAILING',
+      previous: 'OK',
+      tool: { name: 'flaky' },
+    });
     const tools = await t.gql<{ tools: { edges: Array<{ node: { id: string; health: string } }> } }>(
       `{ tools(first: 10) { edges { node { id health } } } }`,
       {},
@@ -277,7 +327,9 @@ describe('tool health', () => {
 describe('toolMetricsUpdated', () => {
   test('pushes the rolling stats at once and then periodically', async () => {
     const ws = connectWs(t.url, { apiKey: org.keys.VIEWER });
-    const pushes = ws.subscribe<{ toolMetricsUpdated: { totals: { executions: number }; byTool: Array<{ toolName: string; health: string }> } }>(
+    const pushes = ws.subscribe<{
+      toolMetricsUpdated: { totals: { executions: number }; byTool: Array<{ toolName: string; health: string }> };
+    }>(
       `subscription { toolMetricsUpdated(window: { lastSeconds: 3600, granularity: MINUTE }) { totals { executions } byTool { toolName health } } }`,
     );
     const results = await pushes.waitFor(2, 5_000);

@@ -17,7 +17,13 @@ interface EventData {
     kind: string;
     status: string;
     executionId: string;
-    execution: { id: string; status: string; durationMs: number | null; errorCode: string | null; tool: { id: string; name: string } | null } | null;
+    execution: {
+      id: string;
+      status: string;
+      durationMs: number | null;
+      errorCode: string | null;
+      tool: { id: string; name: string } | null;
+    } | null;
   };
 }
 
@@ -44,7 +50,11 @@ async function createTool(org: TestOrganization, name: string, path: string): Pr
 }
 
 async function runTool(org: TestOrganization, toolId: string): Promise<{ id: string; status: string }> {
-  const response = await t.gql<{ testTool: { id: string; status: string } }>(TEST_TOOL, { input: { toolId, parameters: {} } }, { apiKey: org.keys.MEMBER });
+  const response = await t.gql<{ testTool: { id: string; status: string } }>(
+    TEST_TOOL,
+    { input: { toolId, parameters: {} } },
+    { apiKey: org.keys.MEMBER },
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.testTool;
 }
@@ -85,7 +95,12 @@ describe('toolExecutionEvents over graphql-ws', () => {
     expect(results.every((result) => result.errors === undefined)).toBe(true);
     expect(new Set(events.map((event) => event.executionId))).toEqual(new Set([run.id]));
     const finished = events[2]!.execution!;
-    expect(finished).toMatchObject({ id: run.id, status: 'SUCCESS', errorCode: null, tool: { id: echoToolId, name: 'lookup_order' } });
+    expect(finished).toMatchObject({
+      id: run.id,
+      status: 'SUCCESS',
+      errorCode: null,
+      tool: { id: echoToolId, name: 'lookup_order' },
+    });
     expect(finished.durationMs).toBeGreaterThanOrEqual(0);
     sub.close();
   });
@@ -101,9 +116,16 @@ describe('toolExecutionEvents over graphql-ws', () => {
     await failures.waitFor(1);
     await sleep(150);
     expect(failures.results.map((result) => result.data!.toolExecutionEvents)).toEqual([
-      expect.objectContaining({ kind: 'FINISHED', status: 'ERROR', executionId: broken.id, execution: expect.objectContaining({ errorCode: expect.any(String) }) }),
+      expect.objectContaining({
+        kind: 'FINISHED',
+        status: 'ERROR',
+        executionId: broken.id,
+        execution: expect.objectContaining({ errorCode: expect.any(String) }),
+      }),
     ]);
-    expect(new Set(echoOnly.results.map((result) => result.data!.toolExecutionEvents.executionId))).toEqual(new Set([echo.id]));
+    expect(new Set(echoOnly.results.map((result) => result.data!.toolExecutionEvents.executionId))).toEqual(
+      new Set([echo.id]),
+    );
   });
 
   test("another organization sees nothing of Acme's executions, even naming Acme's tool", async () => {
@@ -117,7 +139,9 @@ describe('toolExecutionEvents over graphql-ws', () => {
     await own.waitFor(3);
     await sleep(200);
     expect(spying.results).toEqual([]);
-    expect(new Set(own.results.map((result) => result.data!.toolExecutionEvents.executionId))).toEqual(new Set([mine.id]));
+    expect(new Set(own.results.map((result) => result.data!.toolExecutionEvents.executionId))).toEqual(
+      new Set([mine.id]),
+    );
   });
 
   test('bad or missing credentials close the socket with 4403', async () => {
@@ -148,7 +172,12 @@ describe('toolExecutionEvents over graphql-ws', () => {
 
 describe('toolExecutionEvents over SSE', () => {
   test('the same ordered events reach an SSE subscriber', async () => {
-    const sub = subscribeSse<EventData>(t.url, EVENTS, { filter: { toolId: echoToolId } }, { authorization: `Bearer ${acme.keys.VIEWER}` });
+    const sub = subscribeSse<EventData>(
+      t.url,
+      EVENTS,
+      { filter: { toolId: echoToolId } },
+      { authorization: `Bearer ${acme.keys.VIEWER}` },
+    );
     expect(await sub.status).toBe(200);
     await sleep(ATTACH_MS);
     const run = await runTool(acme, echoToolId);
@@ -164,7 +193,12 @@ describe('toolExecutionEvents over SSE', () => {
     await until(() => anonymous.results.length > 0 || anonymous.ended);
     expect(anonymous.results[0]?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 
-    const spying = subscribeSse<EventData>(t.url, EVENTS, { filter: { toolId: echoToolId } }, { authorization: `Bearer ${other.keys.VIEWER}` });
+    const spying = subscribeSse<EventData>(
+      t.url,
+      EVENTS,
+      { filter: { toolId: echoToolId } },
+      { authorization: `Bearer ${other.keys.VIEWER}` },
+    );
     await sleep(ATTACH_MS);
     await runTool(acme, echoToolId);
     await sleep(300);

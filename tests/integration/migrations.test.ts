@@ -57,7 +57,12 @@ describe.each(engines)('migrations on %s', (engine) => {
     const db = await createTestDatabase({ engine });
     databases.push(db);
     const migrations = await readMigrations();
-    const rows = await db.database.sql.query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+    const rows = await db.database.sql.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      applied_steps_count: number;
+    }>(
       'SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name',
     );
     expect(rows.map((row) => row.migration_name)).toEqual(migrations.map((migration) => migration.name));
@@ -67,7 +72,9 @@ describe.each(engines)('migrations on %s', (engine) => {
       expect(row.applied_steps_count).toBe(1);
     }
     expect(await migrate(db.database.sql)).toEqual([]);
-    const again = await db.database.sql.query<{ count: number }>('SELECT count(*)::int AS count FROM "_prisma_migrations"');
+    const again = await db.database.sql.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM "_prisma_migrations"',
+    );
     expect(again[0]?.count).toBe(migrations.length);
   });
 
@@ -90,7 +97,9 @@ describe.each(engines)('migrations on %s', (engine) => {
         if (field.kind === 'object') continue;
         const columnName = mapping!.columns.get(field.name) ?? field.name;
         expected.add(`${mapping!.table}.${columnName}`);
-        const column = columns.find((candidate) => candidate.table_name === mapping!.table && candidate.column_name === columnName);
+        const column = columns.find(
+          (candidate) => candidate.table_name === mapping!.table && candidate.column_name === columnName,
+        );
         if (!column) {
           problems.push(`missing column ${mapping!.table}.${columnName}`);
           continue;
@@ -100,10 +109,12 @@ describe.each(engines)('migrations on %s', (engine) => {
           : field.kind === 'enum'
             ? column.data_type === 'USER-DEFINED' && column.udt_name === field.type
             : (EXPECTED_TYPE[field.type] ?? '?').split('|').includes(column.data_type);
-        if (!typeOk) problems.push(`${mapping!.table}.${columnName}: ${field.type} vs ${column.data_type}/${column.udt_name}`);
+        if (!typeOk)
+          problems.push(`${mapping!.table}.${columnName}: ${field.type} vs ${column.data_type}/${column.udt_name}`);
         // Prisma creates scalar-list columns without NOT NULL.
         const nullable = field.isList || !field.isRequired;
-        if ((column.is_nullable === 'YES') !== nullable) problems.push(`${mapping!.table}.${columnName}: nullability differs`);
+        if ((column.is_nullable === 'YES') !== nullable)
+          problems.push(`${mapping!.table}.${columnName}: nullability differs`);
       }
     }
     for (const column of columns) {

@@ -45,9 +45,13 @@ async function organizationWith(count: number): Promise<{ org: TestOrganization;
       { apiKey: org.keys.ADMIN },
     );
     const toolId = created.data!.createTool.id;
-    await t.gql(`mutation ($input: AssignToolInput!) { assignTool(input: $input) { __typename } }`, {
-      input: { assistantId, toolId },
-    }, { apiKey: org.keys.ADMIN });
+    await t.gql(
+      `mutation ($input: AssignToolInput!) { assignTool(input: $input) { __typename } }`,
+      {
+        input: { assistantId, toolId },
+      },
+      { apiKey: org.keys.ADMIN },
+    );
     await t.app.services.prisma.toolExecution.createMany({
       data: [1, 2].map((minute) => ({
         organizationId: org.id,

@@ -37,13 +37,20 @@ afterAll(() => t?.close());
 
 describe('secrets', () => {
   test('set, replace, list names, delete — values never come back', async () => {
-    const set = await gql(`mutation ($input: SetSecretInput!) { setSecret(input: $input) { __typename ... on Secret { name } } }`, {
-      input: { name: 'STRIPE_KEY', value: VALUE },
-    });
+    const set = await gql(
+      `mutation ($input: SetSecretInput!) { setSecret(input: $input) { __typename ... on Secret { name } } }`,
+      {
+        input: { name: 'STRIPE_KEY', value: VALUE },
+      },
+    );
     expect(set.data).toEqual({ setSecret: { __typename: 'Secret', name: 'STRIPE_KEY' } });
-    await gql(`mutation ($input: SetSecretInput!) { setSecret(input: $input) { __typename } }`, { input: { name: 'STRIPE_KEY', value: REPLACED } });
+    await gql(`mutation ($input: SetSecretInput!) { setSecret(input: $input) { __typename } }`, {
+      input: { name: 'STRIPE_KEY', value: REPLACED },
+    });
     const listed = await gql(`{ secrets { id name createdAt updatedAt } }`);
-    expect((listed.data as { secrets: Array<{ name: string }> }).secrets.map((secret) => secret.name)).toEqual(['STRIPE_KEY']);
+    expect((listed.data as { secrets: Array<{ name: string }> }).secrets.map((secret) => secret.name)).toEqual([
+      'STRIPE_KEY',
+    ]);
     const audit = await gql(`{ auditLog { edges { node { action entityType diff } } } }`);
     expect(JSON.stringify(audit.data)).toContain('secret.replace');
     const introspection = await gql(`{ __type(name: "Secret") { fields { name } } }`);
@@ -68,16 +75,22 @@ describe('secrets', () => {
       { name: 'EMPTY', value: '' },
       { name: 'HUGE', value: 'x'.repeat(65 * 1024) },
     ]) {
-      const response = await gql(`mutation ($input: SetSecretInput!) { setSecret(input: $input) { __typename } }`, { input });
+      const response = await gql(`mutation ($input: SetSecretInput!) { setSecret(input: $input) { __typename } }`, {
+        input,
+      });
       expect(response.data).toEqual({ setSecret: { __typename: 'ValidationError' } });
     }
     expect(await t.app.services.prisma.secret.count({ where: { organizationId: org.id } })).toBe(0);
   });
 
   test('a failed mutation that carried the value does not echo it', async () => {
-    const response = await gql(`mutation ($input: SetSecretInput!) { setSecret(input: $input) { __typename } }`, {
-      input: { name: 'VIEWER_TRY', value: VALUE },
-    }, org.keys.VIEWER);
+    const response = await gql(
+      `mutation ($input: SetSecretInput!) { setSecret(input: $input) { __typename } }`,
+      {
+        input: { name: 'VIEWER_TRY', value: VALUE },
+      },
+      org.keys.VIEWER,
+    );
     expect(response.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 

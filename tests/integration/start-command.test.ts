@@ -95,12 +95,13 @@ describe.each(['pglite', 'postgresql'] as const)('start command on %s', (engine)
     const first = await start(env);
     expect(first.output()).toContain('seeded a demo organization');
     expect(first.output()).toContain(`demo@switchboard.local / ${DEMO_PASSWORD}`);
-    const seeded = await query<{ viewer: { role: string }; tools: { edges: Array<{ node: { name: string } }> }; assistants: { edges: unknown[] } }>(
-      first.url,
-      `{ viewer { role } tools { edges { node { name } } } assistants { edges { node { id } } } }`,
-    );
+    const seeded = await query<{
+      viewer: { role: string };
+      tools: { edges: Array<{ node: { name: string } }> };
+      assistants: { edges: unknown[] };
+    }>(first.url, `{ viewer { role } tools { edges { node { name } } } assistants { edges { node { id } } } }`);
     expect(seeded.viewer.role).toBe('OWNER');
-    expect(seeded.tools.edges.map((edge) => edge.node.name)).toContain('check_order_status');
+    expect(seeded.tools.edges.map((edge) => edge.node.name)).toContain('order_status');
     expect(seeded.assistants.edges).toHaveLength(1);
     const page = await fetch(`${first.url}/`);
     expect(page.status).toBe(200);
@@ -115,7 +116,10 @@ describe.each(['pglite', 'postgresql'] as const)('start command on %s', (engine)
 
     const second = await start(env);
     expect(second.output()).not.toContain('seeded a demo organization');
-    const after = await query<{ assistants: { edges: unknown[] } }>(second.url, `{ assistants { edges { node { id } } } }`);
+    const after = await query<{ assistants: { edges: unknown[] } }>(
+      second.url,
+      `{ assistants { edges { node { id } } } }`,
+    );
     expect(after.assistants.edges).toHaveLength(2);
     expect(await stop(second)).toBe(0);
   }, 240_000);

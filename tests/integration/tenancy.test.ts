@@ -34,10 +34,16 @@ beforeAll(async () => {
     { apiKey: a.keys.OWNER },
   );
   ids.assignment = assignment.data!.assignTool.id;
-  await t.gql(`mutation { setSecret(input: { name: "ALPHA_TOKEN", value: "alpha-secret-value" }) { __typename } }`, {}, { apiKey: a.keys.OWNER });
+  await t.gql(
+    `mutation { setSecret(input: { name: "ALPHA_TOKEN", value: "alpha-secret-value" }) { __typename } }`,
+    {},
+    { apiKey: a.keys.OWNER },
+  );
   const key = await t.app.services.prisma.apiKey.findFirstOrThrow({ where: { organizationId: a.id } });
   ids.apiKey = key.id;
-  const member = await t.app.services.prisma.membership.findFirstOrThrow({ where: { organizationId: a.id, role: 'VIEWER' } });
+  const member = await t.app.services.prisma.membership.findFirstOrThrow({
+    where: { organizationId: a.id, role: 'VIEWER' },
+  });
   ids.member = member.id;
 });
 afterAll(() => t?.close());
@@ -53,7 +59,9 @@ async function snapshot(): Promise<string> {
     prisma.apiKey.findMany({ where, orderBy: { id: 'asc' } }),
     prisma.membership.findMany({ where, orderBy: { id: 'asc' } }),
   ]);
-  return JSON.stringify(rows, (_key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value));
+  return JSON.stringify(rows, (_key, value: unknown) =>
+    value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value,
+  );
 }
 
 describe('queries from another organization', () => {
@@ -95,7 +103,11 @@ describe('queries from another organization', () => {
   });
 
   test('malformed ids behave like unknown ones', async () => {
-    const response = await t.gql<{ tool: null }>(`{ tool(id: "'; drop table tools; --") { id } }`, {}, { apiKey: b.keys.OWNER });
+    const response = await t.gql<{ tool: null }>(
+      `{ tool(id: "'; drop table tools; --") { id } }`,
+      {},
+      { apiKey: b.keys.OWNER },
+    );
     expect(response.errors).toBeUndefined();
     expect(response.data!.tool).toBeNull();
   });
@@ -103,23 +115,73 @@ describe('queries from another organization', () => {
 
 describe('mutations from another organization', () => {
   const mutations: Array<[string, string, () => Record<string, unknown>]> = [
-    ['updateTool', `mutation ($input: UpdateToolInput!) { updateTool(input: $input) { __typename } }`, () => ({ input: { id: ids.tool, description: 'pwned' } })],
-    ['deleteTool', `mutation ($input: DeleteToolInput!) { deleteTool(input: $input) { __typename } }`, () => ({ input: { id: ids.tool } })],
-    ['rollbackTool', `mutation ($input: RollbackToolInput!) { rollbackTool(input: $input) { __typename } }`, () => ({ input: { id: ids.tool, version: 1 } })],
-    ['updateAssistant', `mutation ($input: UpdateAssistantInput!) { updateAssistant(input: $input) { __typename } }`, () => ({ input: { id: ids.assistant, name: 'pwned' } })],
-    ['assignTool', `mutation ($input: AssignToolInput!) { assignTool(input: $input) { __typename } }`, () => ({ input: { assistantId: ids.assistant, toolId: ids.tool } })],
-    ['configureToolAssignment', `mutation ($input: ConfigureToolAssignmentInput!) { configureToolAssignment(input: $input) { __typename } }`, () => ({ input: { assignmentId: ids.assignment, enabled: false } })],
-    ['unassignTool', `mutation ($input: UnassignToolInput!) { unassignTool(input: $input) { __typename } }`, () => ({ input: { assignmentId: ids.assignment } })],
-    ['reorderToolAssignments', `mutation ($input: ReorderToolAssignmentsInput!) { reorderToolAssignments(input: $input) { __typename } }`, () => ({ input: { assistantId: ids.assistant, assignmentIds: [ids.assignment] } })],
-    ['deleteSecret', `mutation ($input: DeleteSecretInput!) { deleteSecret(input: $input) { __typename } }`, () => ({ input: { name: 'ALPHA_TOKEN' } })],
-    ['revokeApiKey', `mutation ($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { __typename } }`, () => ({ input: { id: ids.apiKey } })],
-    ['updateMemberRole', `mutation ($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { __typename } }`, () => ({ input: { memberId: ids.member, role: 'ADMIN' } })],
-    ['removeMember', `mutation ($input: RemoveMemberInput!) { removeMember(input: $input) { __typename } }`, () => ({ input: { memberId: ids.member } })],
+    [
+      'updateTool',
+      `mutation ($input: UpdateToolInput!) { updateTool(input: $input) { __typename } }`,
+      () => ({ input: { id: ids.tool, description: 'pwned' } }),
+    ],
+    [
+      'deleteTool',
+      `mutation ($input: DeleteToolInput!) { deleteTool(input: $input) { __typename } }`,
+      () => ({ input: { id: ids.tool } }),
+    ],
+    [
+      'rollbackTool',
+      `mutation ($input: RollbackToolInput!) { rollbackTool(input: $input) { __typename } }`,
+      () => ({ input: { id: ids.tool, version: 1 } }),
+    ],
+    [
+      'updateAssistant',
+      `mutation ($input: UpdateAssistantInput!) { updateAssistant(input: $input) { __typename } }`,
+      () => ({ input: { id: ids.assistant, name: 'pwned' } }),
+    ],
+    [
+      'assignTool',
+      `mutation ($input: AssignToolInput!) { assignTool(input: $input) { __typename } }`,
+      () => ({ input: { assistantId: ids.assistant, toolId: ids.tool } }),
+    ],
+    [
+      'configureToolAssignment',
+      `mutation ($input: ConfigureToolAssignmentInput!) { configureToolAssignment(input: $input) { __typename } }`,
+      () => ({ input: { assignmentId: ids.assignment, enabled: false } }),
+    ],
+    [
+      'unassignTool',
+      `mutation ($input: UnassignToolInput!) { unassignTool(input: $input) { __typename } }`,
+      () => ({ input: { assignmentId: ids.assignment } }),
+    ],
+    [
+      'reorderToolAssignments',
+      `mutation ($input: ReorderToolAssignmentsInput!) { reorderToolAssignments(input: $input) { __typename } }`,
+      () => ({ input: { assistantId: ids.assistant, assignmentIds: [ids.assignment] } }),
+    ],
+    [
+      'deleteSecret',
+      `mutation ($input: DeleteSecretInput!) { deleteSecret(input: $input) { __typename } }`,
+      () => ({ input: { name: 'ALPHA_TOKEN' } }),
+    ],
+    [
+      'revokeApiKey',
+      `mutation ($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { __typename } }`,
+      () => ({ input: { id: ids.apiKey } }),
+    ],
+    [
+      'updateMemberRole',
+      `mutation ($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { __typename } }`,
+      () => ({ input: { memberId: ids.member, role: 'ADMIN' } }),
+    ],
+    [
+      'removeMember',
+      `mutation ($input: RemoveMemberInput!) { removeMember(input: $input) { __typename } }`,
+      () => ({ input: { memberId: ids.member } }),
+    ],
   ];
 
   test.each(mutations)('%s returns NotFoundError and changes nothing', async (field, mutation, variables) => {
     const before = await snapshot();
-    const response = await t.gql<Record<string, { __typename: string }>>(mutation, variables(), { apiKey: b.keys.OWNER });
+    const response = await t.gql<Record<string, { __typename: string }>>(mutation, variables(), {
+      apiKey: b.keys.OWNER,
+    });
     expect(response.errors).toBeUndefined();
     expect(response.data![field]!.__typename).toBe('NotFoundError');
     expect(await snapshot()).toBe(before);
@@ -127,7 +189,11 @@ describe('mutations from another organization', () => {
 
   test('setSecret with the same name creates a separate secret in the caller organization', async () => {
     const before = await snapshot();
-    await t.gql(`mutation { setSecret(input: { name: "ALPHA_TOKEN", value: "beta-value" }) { __typename } }`, {}, { apiKey: b.keys.OWNER });
+    await t.gql(
+      `mutation { setSecret(input: { name: "ALPHA_TOKEN", value: "beta-value" }) { __typename } }`,
+      {},
+      { apiKey: b.keys.OWNER },
+    );
     expect(await snapshot()).toBe(before);
     expect(await t.app.services.prisma.secret.count({ where: { name: 'ALPHA_TOKEN' } })).toBe(2);
   });

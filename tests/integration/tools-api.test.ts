@@ -22,7 +22,13 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-type Result = { __typename: string; id: string; version: number; issues?: Array<{ field: string; message: string }>; field?: string };
+type Result = {
+  __typename: string;
+  id: string;
+  version: number;
+  issues?: Array<{ field: string; message: string }>;
+  field?: string;
+};
 
 async function create(input: Record<string, unknown>, key = org.keys.MEMBER): Promise<Result> {
   const response = await t.gql<{ createTool: Result }>(CREATE, { input }, { apiKey: key });
@@ -36,7 +42,10 @@ async function toolCount(): Promise<number> {
 
 describe('createTool', () => {
   test('creates version 1 with a snapshot and fills the function name', async () => {
-    const tool = await create({ ...endpointToolInput('lookup_order'), functionDefinition: { parameters: { type: 'object', properties: {} } } });
+    const tool = await create({
+      ...endpointToolInput('lookup_order'),
+      functionDefinition: { parameters: { type: 'object', properties: {} } },
+    });
     expect(tool).toMatchObject({ __typename: 'Tool', name: 'lookup_order', version: 1, displayName: 'lookup_order' });
     expect((tool as unknown as { functionDefinition: { name: string } }).functionDefinition.name).toBe('lookup_order');
     const versions = await t.gql<{ tool: { versions: { edges: Array<{ node: { version: number } }> } } }>(
@@ -71,14 +80,20 @@ describe('createTool', () => {
   test('rejects a function definition whose parameters are not a valid JSON Schema', async () => {
     const result = await create({
       ...endpointToolInput('bad_schema'),
-      functionDefinition: { name: 'bad_schema', parameters: { type: 'object', properties: { a: { type: 'not-a-type' } } } },
+      functionDefinition: {
+        name: 'bad_schema',
+        parameters: { type: 'object', properties: { a: { type: 'not-a-type' } } },
+      },
     });
     expect(result.__typename).toBe('ValidationError');
     expect(result.issues!.map((issue) => issue.field)).toContain('functionDefinition.parameters');
   });
 
   test('rejects parameters that are not an object schema', async () => {
-    const result = await create({ ...endpointToolInput('arr'), functionDefinition: { name: 'arr', parameters: { type: 'array' } } });
+    const result = await create({
+      ...endpointToolInput('arr'),
+      functionDefinition: { name: 'arr', parameters: { type: 'array' } },
+    });
     expect(result.issues!.map((issue) => issue.field)).toContain('functionDefinition.parameters.type');
   });
 
@@ -87,7 +102,10 @@ describe('createTool', () => {
     expect(endpoint.__typename).toBe('ValidationError');
     expect(endpoint.issues!.map((issue) => issue.field)).toContain('configuration.url');
 
-    const method = await create({ ...endpointToolInput('bad_method'), configuration: { url: 'https://x.test', method: 'TRACE' } });
+    const method = await create({
+      ...endpointToolInput('bad_method'),
+      configuration: { url: 'https://x.test', method: 'TRACE' },
+    });
     expect(method.issues!.map((issue) => issue.field)).toContain('configuration.method');
 
     const lambda = await create({
@@ -104,12 +122,25 @@ describe('createTool', () => {
       configuration: { url: 'https://x.test', method: 'POST', body_template: { blob: 'x'.repeat(300 * 1024) } },
     });
     expect(big.issues!.map((issue) => issue.field)).toContain('configuration');
-    const settings = await create({ ...endpointToolInput('settings'), timeoutSeconds: 0, retryAttempts: 99, allowedContexts: ['fax'] });
-    expect(settings.issues!.map((issue) => issue.field).sort()).toEqual(['allowedContexts', 'retryAttempts', 'timeoutSeconds']);
+    const settings = await create({
+      ...endpointToolInput('settings'),
+      timeoutSeconds: 0,
+      retryAttempts: 99,
+      allowedContexts: ['fax'],
+    });
+    expect(settings.issues!.map((issue) => issue.field).sort()).toEqual([
+      'allowedContexts',
+      'retryAttempts',
+      'timeoutSeconds',
+    ]);
   });
 
   test('publishing to the marketplace requires ADMIN', async () => {
-    const response = await t.gql(CREATE, { input: endpointToolInput('public_one', { isPublic: true }) }, { apiKey: org.keys.MEMBER });
+    const response = await t.gql(
+      CREATE,
+      { input: endpointToolInput('public_one', { isPublic: true }) },
+      { apiKey: org.keys.MEMBER },
+    );
     expect(response.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const admin = await create(endpointToolInput('public_two', { isPublic: true }), org.keys.ADMIN);
     expect(admin.__typename).toBe('Tool');
@@ -121,12 +152,18 @@ describe('updateTool, versions and rollback', () => {
     const tool = await create(endpointToolInput('versioned'));
     const changed = await t.gql<{ updateTool: Result & { configuration: { url: string } } }>(
       UPDATE,
-      { input: { id: tool.id, configuration: { url: 'https://v2.example.com/${parameters.order_id}', method: 'GET' } } },
+      {
+        input: { id: tool.id, configuration: { url: 'https://v2.example.com/${parameters.order_id}', method: 'GET' } },
+      },
       { apiKey: org.keys.MEMBER },
     );
     expect(changed.data!.updateTool).toMatchObject({ __typename: 'Tool', version: 2 });
 
-    const same = await t.gql<{ updateTool: Result }>(UPDATE, { input: { id: tool.id, isActive: false } }, { apiKey: org.keys.MEMBER });
+    const same = await t.gql<{ updateTool: Result }>(
+      UPDATE,
+      { input: { id: tool.id, isActive: false } },
+      { apiKey: org.keys.MEMBER },
+    );
     expect(same.data!.updateTool).toMatchObject({ version: 2, isActive: false });
 
     const rolled = await t.gql<{ rollbackTool: Result & { configuration: { url: string } } }>(
@@ -160,7 +197,11 @@ describe('updateTool, versions and rollback', () => {
   test('renaming onto an existing name is a ConflictError; an invalid update changes nothing', async () => {
     const a = await create(endpointToolInput('name_a'));
     await create(endpointToolInput('name_b'));
-    const clash = await t.gql<{ updateTool: Result }>(UPDATE, { input: { id: a.id, name: 'name_b' } }, { apiKey: org.keys.MEMBER });
+    const clash = await t.gql<{ updateTool: Result }>(
+      UPDATE,
+      { input: { id: a.id, name: 'name_b' } },
+      { apiKey: org.keys.MEMBER },
+    );
     expect(clash.data!.updateTool).toMatchObject({ __typename: 'ConflictError', field: 'name' });
     const invalid = await t.gql<{ updateTool: Result }>(
       UPDATE,
@@ -175,9 +216,17 @@ describe('updateTool, versions and rollback', () => {
   test('deleteTool removes the tool; a second delete is NotFoundError', async () => {
     const tool = await create(endpointToolInput('to_delete'));
     const mutation = `mutation ($input: DeleteToolInput!) { deleteTool(input: $input) { __typename ... on DeletedTool { id } ... on NotFoundError { entity } } }`;
-    const first = await t.gql<{ deleteTool: { __typename: string; id?: string } }>(mutation, { input: { id: tool.id } }, { apiKey: org.keys.MEMBER });
+    const first = await t.gql<{ deleteTool: { __typename: string; id?: string } }>(
+      mutation,
+      { input: { id: tool.id } },
+      { apiKey: org.keys.MEMBER },
+    );
     expect(first.data!.deleteTool).toEqual({ __typename: 'DeletedTool', id: tool.id });
-    const second = await t.gql<{ deleteTool: { __typename: string } }>(mutation, { input: { id: tool.id } }, { apiKey: org.keys.MEMBER });
+    const second = await t.gql<{ deleteTool: { __typename: string } }>(
+      mutation,
+      { input: { id: tool.id } },
+      { apiKey: org.keys.MEMBER },
+    );
     expect(second.data!.deleteTool.__typename).toBe('NotFoundError');
   });
 });
@@ -186,7 +235,9 @@ describe('tools query', () => {
   test('filters by type, search, isActive and isTemplate, and pages with cursors', async () => {
     const local = await createOrganization(t.app.services.prisma, 'Filters');
     const make = (input: Record<string, unknown>) =>
-      t.gql(CREATE, { input }, { apiKey: local.keys.ADMIN }).then((response) => expect(response.errors).toBeUndefined());
+      t
+        .gql(CREATE, { input }, { apiKey: local.keys.ADMIN })
+        .then((response) => expect(response.errors).toBeUndefined());
     await make(endpointToolInput('weather_now', { description: 'Current weather' }));
     await make(endpointToolInput('weather_inactive', { isActive: false }));
     await make(endpointToolInput('template_one', { isTemplate: true }));
@@ -205,7 +256,9 @@ describe('tools query', () => {
     expect(await names({ isActive: false })).toEqual(['weather_inactive']);
     expect(await names({ isTemplate: true })).toEqual(['template_one']);
 
-    const page = await t.gql<{ tools: { edges: Array<{ cursor: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(
+    const page = await t.gql<{
+      tools: { edges: Array<{ cursor: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } };
+    }>(
       `{ tools(first: 2) { edges { cursor } pageInfo { hasNextPage endCursor } } }`,
       {},
       { apiKey: local.keys.VIEWER },

@@ -45,8 +45,20 @@ let bridge: Bridge = ssrfRefusingBridge;
 let pool: SandboxPool;
 let executor: ReturnType<typeof createCodeExecutor>;
 
-function makeInput(code: string, extra: { secrets?: Record<string, string>; environment_variables?: string[]; execution_timeout?: number; signal?: AbortSignal } = {}): ExecutorInput {
-  const configuration: JsonObject = { code, execution_timeout: extra.execution_timeout ?? TIMEOUT_S, memory_limit_mb: 16 };
+function makeInput(
+  code: string,
+  extra: {
+    secrets?: Record<string, string>;
+    environment_variables?: string[];
+    execution_timeout?: number;
+    signal?: AbortSignal;
+  } = {},
+): ExecutorInput {
+  const configuration: JsonObject = {
+    code,
+    execution_timeout: extra.execution_timeout ?? TIMEOUT_S,
+    memory_limit_mb: 16,
+  };
   if (extra.environment_variables) configuration.environment_variables = extra.environment_variables;
   const secrets = extra.secrets ?? {};
   return {
@@ -76,7 +88,11 @@ function run(code: string, extra: Parameters<typeof makeInput>[1] = {}): Promise
   return executor.execute(makeInput(code, extra));
 }
 
-async function expectCode(code: string, expected: ExecutionErrorCode, extra: Parameters<typeof makeInput>[1] = {}): Promise<Extract<ExecutorOutcome, { ok: false }>> {
+async function expectCode(
+  code: string,
+  expected: ExecutionErrorCode,
+  extra: Parameters<typeof makeInput>[1] = {},
+): Promise<Extract<ExecutorOutcome, { ok: false }>> {
   const outcome = await run(code, extra);
   if (outcome.ok) throw new Error(`expected ${expected}, got success ${JSON.stringify(outcome.result)}`);
   expect(outcome.error.code, outcome.error.message).toBe(expected);
@@ -110,7 +126,11 @@ beforeAll(async () => {
   pool = createSandboxPool({ runtime: 'javascript', size: 2, launch: javascriptWorkerLaunch });
   leftovers.push(() => pool.stop());
   await pool.start();
-  executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: (request, signal) => bridge(request, signal), limits: { maxLogBytes: MAX_LOG_BYTES } });
+  executor = createCodeExecutor({
+    pools: { javascript: pool },
+    bridgeFetch: (request, signal) => bridge(request, signal),
+    limits: { maxLogBytes: MAX_LOG_BYTES },
+  });
 });
 
 afterEach(async () => {
@@ -135,7 +155,10 @@ describe('runaway code', () => {
   it.each([
     ['a synchronous infinite loop', fn('while (true) {}')],
     ['a microtask loop', fn('for (;;) await null;')],
-    ['a promise-callback loop', fn('const spin = () => { Promise.resolve().then(spin); }; spin(); await new Promise(() => {});')],
+    [
+      'a promise-callback loop',
+      fn('const spin = () => { Promise.resolve().then(spin); }; spin(); await new Promise(() => {});'),
+    ],
     ['a promise that never settles', fn('await new Promise(() => {});')],
     ['an infinite loop at module top level', 'while (true) {}\nexport default () => 1;'],
     ['an async loop around timers-free awaits', fn('let i = 0; while (true) { i = await Promise.resolve(i + 1); }')],
@@ -161,16 +184,26 @@ describe('runaway code', () => {
 
 describe('memory', () => {
   it('stops unbounded allocation with MEMORY_LIMIT', async () => {
-    await expectCode(fn('const keep = []; for (;;) keep.push(new Array(100000).fill(7));'), 'MEMORY_LIMIT', { execution_timeout: 10 });
+    await expectCode(fn('const keep = []; for (;;) keep.push(new Array(100000).fill(7));'), 'MEMORY_LIMIT', {
+      execution_timeout: 10,
+    });
   });
 
   it('stops huge distinct strings with MEMORY_LIMIT', async () => {
     // A generous deadline: on a loaded machine filling 16 MB can outlast the usual 1 s, and the point is the code.
-    await expectCode(fn('const block = "x".repeat(1 << 20); const keep = []; for (let i = 0; ; i++) keep.push(block + i);'), 'MEMORY_LIMIT', { execution_timeout: 10 });
+    await expectCode(
+      fn('const block = "x".repeat(1 << 20); const keep = []; for (let i = 0; ; i++) keep.push(block + i);'),
+      'MEMORY_LIMIT',
+      { execution_timeout: 10 },
+    );
   });
 
   it('stops a self-extending promise chain with MEMORY_LIMIT', async () => {
-    await expectCode(fn('const spin = () => Promise.resolve().then(spin); spin(); await new Promise(() => {});'), 'MEMORY_LIMIT', { execution_timeout: 10 });
+    await expectCode(
+      fn('const spin = () => Promise.resolve().then(spin); spin(); await new Promise(() => {});'),
+      'MEMORY_LIMIT',
+      { execution_timeout: 10 },
+    );
   });
 
   it('refuses a single string beyond the engine limit', async () => {
@@ -208,7 +241,9 @@ describe('results that cannot leave the sandbox', () => {
   });
 
   it('contains a Proxy thenable whose traps throw', async () => {
-    const code = fn('return new Proxy({}, { get(_t, key) { if (key === "then") return (resolve) => resolve(new Proxy({}, { get() { throw new Error("trap"); } })); } });');
+    const code = fn(
+      'return new Proxy({}, { get(_t, key) { if (key === "then") return (resolve) => resolve(new Proxy({}, { get() { throw new Error("trap"); } })); } });',
+    );
     const outcome = await expectCode(code, 'FUNCTION_ERROR');
     expect(outcome.error.message).toBe('Error: trap');
   });
@@ -218,7 +253,10 @@ describe('results that cannot leave the sandbox', () => {
     expect(looping.error.message).toMatch(/did not finish/);
     const throwing = await expectCode(fn('throw { get message() { throw new Error("no"); } };'), 'FUNCTION_ERROR');
     expect(throwing.error.message).toBe('Uncaught exception');
-    const plain = await expectCode(fn('throw new Proxy({}, { get() { throw new Error("nope"); } });'), 'FUNCTION_ERROR');
+    const plain = await expectCode(
+      fn('throw new Proxy({}, { get() { throw new Error("nope"); } });'),
+      'FUNCTION_ERROR',
+    );
     expect(plain.error.message).toBe('Uncaught exception');
   });
 
@@ -231,7 +269,11 @@ describe('results that cannot leave the sandbox', () => {
       console.log('still logged');
       return { success: true, message: 'real', data: [1, 2] };`);
     const outcome = await run(code);
-    expect(outcome).toMatchObject({ ok: true, result: { success: true, message: 'real', data: [1, 2] }, logs: ['still logged'] });
+    expect(outcome).toMatchObject({
+      ok: true,
+      result: { success: true, message: 'real', data: [1, 2] },
+      logs: ['still logged'],
+    });
   });
 });
 
@@ -241,7 +283,10 @@ describe('escape attempts', () => {
     ['Function directly', 'Function("return typeof this.process + typeof require")()'],
     ['the async function constructor', 'await (async () => {}).constructor("return typeof process")()'],
     ['the generator function constructor', '(function* () {}).constructor("yield typeof require")().next().value'],
-    ['the async generator constructor', '(await (async function* () {}).constructor("yield typeof process")().next()).value'],
+    [
+      'the async generator constructor',
+      '(await (async function* () {}).constructor("yield typeof process")().next()).value',
+    ],
     ['indirect eval', '(0, eval)("typeof process + typeof module + typeof Buffer")'],
   ])('finds no Node objects through %s', async (_name, expression) => {
     const data = await expectData(fn(`return ${expression};`));
@@ -251,7 +296,10 @@ describe('escape attempts', () => {
   it('has no way to load modules', async () => {
     const dynamic = await expectCode(fn('return await import("node:child_process");'), 'FUNCTION_ERROR');
     expect(dynamic.error.message).toMatch(/Not supported/);
-    await expectCode('import { execSync } from "node:child_process";\nexport default () => execSync("id");', 'IMPORT_NOT_ALLOWED');
+    await expectCode(
+      'import { execSync } from "node:child_process";\nexport default () => execSync("id");',
+      'IMPORT_NOT_ALLOWED',
+    );
   });
 
   it('sees only standard built-ins plus console, fetch and secrets on globalThis', async () => {
@@ -262,7 +310,24 @@ describe('escape attempts', () => {
       };`),
     )) as { names: string[]; types: string[] };
     expect(data.types.every((type) => type === 'undefined')).toBe(true);
-    const standard = ['globalThis', 'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'decodeURI', 'decodeURIComponent', 'encodeURI', 'encodeURIComponent', 'escape', 'unescape', 'eval', 'undefined', 'console', 'fetch', 'secrets'];
+    const standard = [
+      'globalThis',
+      'parseInt',
+      'parseFloat',
+      'isNaN',
+      'isFinite',
+      'decodeURI',
+      'decodeURIComponent',
+      'encodeURI',
+      'encodeURIComponent',
+      'escape',
+      'unescape',
+      'eval',
+      'undefined',
+      'console',
+      'fetch',
+      'secrets',
+    ];
     expect(data.names.filter((name) => !standard.includes(name))).toEqual([]);
   });
 
@@ -308,7 +373,10 @@ describe('the network bridge', () => {
     ['localhost by name', () => `http://localhost:${serverPort}/`],
   ])('refuses %s through an SSRF-refusing bridge, and nothing reaches the server', async (_name, target) => {
     const url = target();
-    const outcome = await expectCode(fn(`const r = await fetch(${JSON.stringify(url)}); return await r.text();`), 'FUNCTION_ERROR');
+    const outcome = await expectCode(
+      fn(`const r = await fetch(${JSON.stringify(url)}); return await r.text();`),
+      'FUNCTION_ERROR',
+    );
     expect(outcome.error.message).toMatch(/fetch failed: SSRF_BLOCKED/);
     expect(bridgeCalls.map((call) => call.url)).toEqual([url]);
     expect(serverHits).toBe(0);
@@ -352,11 +420,19 @@ describe('the network bridge', () => {
 
 describe('secrets and state', () => {
   it('exposes only the listed secrets, frozen', async () => {
-    const outcome = await run(fn('"use strict"; let wrote = false; try { secrets.API = "changed"; wrote = true; } catch {} return { keys: Object.keys(secrets), other: typeof secrets.OTHER, frozen: Object.isFrozen(secrets), wrote, api: secrets.API };'), {
-      secrets: { API: 'a-1', OTHER: 'o-1' },
-      environment_variables: ['API'],
+    const outcome = await run(
+      fn(
+        '"use strict"; let wrote = false; try { secrets.API = "changed"; wrote = true; } catch {} return { keys: Object.keys(secrets), other: typeof secrets.OTHER, frozen: Object.isFrozen(secrets), wrote, api: secrets.API };',
+      ),
+      {
+        secrets: { API: 'a-1', OTHER: 'o-1' },
+        environment_variables: ['API'],
+      },
+    );
+    expect(outcome).toMatchObject({
+      ok: true,
+      result: { data: { keys: ['API'], other: 'undefined', frozen: true, wrote: false, api: 'a-1' } },
     });
-    expect(outcome).toMatchObject({ ok: true, result: { data: { keys: ['API'], other: 'undefined', frozen: true, wrote: false, api: 'a-1' } } });
   });
 
   it('leaves no globals or prototype changes for the next execution', async () => {
@@ -374,7 +450,13 @@ describe('secrets and state', () => {
     // Enough rounds that both processes of the pool have run a dirty job before a clean one.
     for (let i = 0; i < 4; i += 1) {
       expect(await expectData(dirty)).toBe('dirty');
-      expect(await expectData(clean)).toEqual({ polluted: null, push: 1, parsed: { a: 1 }, leftover: 'undefined', fetch: 'function' });
+      expect(await expectData(clean)).toEqual({
+        polluted: null,
+        push: 1,
+        parsed: { a: 1 },
+        leftover: 'undefined',
+        fetch: 'function',
+      });
     }
   });
 });
@@ -410,7 +492,10 @@ describe('process failures', () => {
     process.kill(pid ?? 0, 'SIGKILL');
     expect(await running).toMatchObject({ ok: false, error: { code: 'SANDBOX_CRASHED' } });
     // With one process, an unplanned crash does put a cold start before the next job: give it time.
-    expect(await local.execute(makeInput(fn('return "alive";'), { execution_timeout: 10 }))).toMatchObject({ ok: true, result: { data: 'alive' } });
+    expect(await local.execute(makeInput(fn('return "alive";'), { execution_timeout: 10 }))).toMatchObject({
+      ok: true,
+      result: { data: 'alive' },
+    });
   });
 
   it('cancels a running job on abort and recovers', async () => {
@@ -443,18 +528,43 @@ describe('a compromised sandbox process', () => {
   it.each([
     ['an unknown message type', `process.send({ type: 'shell', id: m.id, cmd: 'id' })`],
     ['a result for another job', `process.send({ type: 'result', id: 'someone-else', ok: true, value: 1, logs: [] })`],
-    ['a fetch for another job', `process.send({ type: 'fetch', id: 'someone-else', callId: 1, request: { url: 'https://x', method: 'GET', headers: {} } })`],
+    [
+      'a fetch for another job',
+      `process.send({ type: 'fetch', id: 'someone-else', callId: 1, request: { url: 'https://x', method: 'GET', headers: {} } })`,
+    ],
     ['an extra field', ok(', secrets: m.secrets')],
-    ['oversized logs', `process.send({ type: 'result', id: m.id, ok: true, value: 1, logs: ['z'.repeat(1024 * 1024)] })`],
-    ['an oversized result', `process.send({ type: 'result', id: m.id, ok: true, value: 'v'.repeat(2 * 1024 * 1024), logs: [] })`],
-    ['a bad error code', `process.send({ type: 'result', id: m.id, ok: false, error: { code: 'INTERNAL_ERROR', message: 'x' }, logs: [] })`],
-    ['a header injection in a fetch', `process.send({ type: 'fetch', id: m.id, callId: 1, request: { url: 'https://x', method: 'GET', headers: { a: 'b\\r\\nHost: evil' } } })`],
-    ['too many concurrent fetches', `for (let i = 1; i <= 10; i++) process.send({ type: 'fetch', id: m.id, callId: i, request: { url: 'https://x', method: 'GET', headers: {} } })`],
-    ['a reused fetch call id', `for (let i = 0; i < 2; i++) process.send({ type: 'fetch', id: m.id, callId: 1, request: { url: 'https://x', method: 'GET', headers: {} } })`],
+    [
+      'oversized logs',
+      `process.send({ type: 'result', id: m.id, ok: true, value: 1, logs: ['z'.repeat(1024 * 1024)] })`,
+    ],
+    [
+      'an oversized result',
+      `process.send({ type: 'result', id: m.id, ok: true, value: 'v'.repeat(2 * 1024 * 1024), logs: [] })`,
+    ],
+    [
+      'a bad error code',
+      `process.send({ type: 'result', id: m.id, ok: false, error: { code: 'INTERNAL_ERROR', message: 'x' }, logs: [] })`,
+    ],
+    [
+      'a header injection in a fetch',
+      `process.send({ type: 'fetch', id: m.id, callId: 1, request: { url: 'https://x', method: 'GET', headers: { a: 'b\\r\\nHost: evil' } } })`,
+    ],
+    [
+      'too many concurrent fetches',
+      `for (let i = 1; i <= 10; i++) process.send({ type: 'fetch', id: m.id, callId: i, request: { url: 'https://x', method: 'GET', headers: {} } })`,
+    ],
+    [
+      'a reused fetch call id',
+      `for (let i = 0; i < 2; i++) process.send({ type: 'fetch', id: m.id, callId: 1, request: { url: 'https://x', method: 'GET', headers: {} } })`,
+    ],
     ['a second ready', `process.send({ type: 'ready', runtime: 'javascript' })`],
     ['a crash', `process.exit(3)`],
   ])('is killed for %s and only its job fails', async (name, onRun) => {
-    const fake = createSandboxPool({ runtime: 'javascript', size: 1, launch: { entry: fakeWorker(name.replace(/\W+/g, '-'), onRun), execArgv: [] } });
+    const fake = createSandboxPool({
+      runtime: 'javascript',
+      size: 1,
+      launch: { entry: fakeWorker(name.replace(/\W+/g, '-'), onRun), execArgv: [] },
+    });
     leftovers.push(() => fake.stop());
     await fake.start();
     const calls: BridgeRequest[] = [];
@@ -465,7 +575,14 @@ describe('a compromised sandbox process', () => {
         return new Promise<BridgeResponse>(() => undefined);
       },
     };
-    const job = { code: '', parameters: {}, context: {}, secrets: {}, allowedImports: [], limits: { timeoutMs: 2000, memoryMb: 16, maxLogBytes: 1024, maxResultBytes: 1024 } };
+    const job = {
+      code: '',
+      parameters: {},
+      context: {},
+      secrets: {},
+      allowedImports: [],
+      limits: { timeoutMs: 2000, memoryMb: 16, maxLogBytes: 1024, maxResultBytes: 1024 },
+    };
     const result = await fake.run(job, hooks);
     expect(result).toMatchObject({ ok: false, error: { code: 'SANDBOX_CRASHED' } });
     expect(calls.every((call) => call.url === 'https://x')).toBe(true);
@@ -476,12 +593,27 @@ describe('a compromised sandbox process', () => {
   });
 
   it('kills a process that never answers at its deadline', async () => {
-    const fake = createSandboxPool({ runtime: 'javascript', size: 1, launch: { entry: fakeWorker('silent', ''), execArgv: [] }, killGraceMs: 200 });
+    const fake = createSandboxPool({
+      runtime: 'javascript',
+      size: 1,
+      launch: { entry: fakeWorker('silent', ''), execArgv: [] },
+      killGraceMs: 200,
+    });
     leftovers.push(() => fake.stop());
     await fake.start();
     const started = Date.now();
-    const job = { code: '', parameters: {}, context: {}, secrets: {}, allowedImports: [], limits: { timeoutMs: 500, memoryMb: 16, maxLogBytes: 1024, maxResultBytes: 1024 } };
-    const result = await fake.run(job, { signal: new AbortController().signal, onFetch: async () => ({ status: 200, headers: {}, body: '' }) });
+    const job = {
+      code: '',
+      parameters: {},
+      context: {},
+      secrets: {},
+      allowedImports: [],
+      limits: { timeoutMs: 500, memoryMb: 16, maxLogBytes: 1024, maxResultBytes: 1024 },
+    };
+    const result = await fake.run(job, {
+      signal: new AbortController().signal,
+      onFetch: async () => ({ status: 200, headers: {}, body: '' }),
+    });
     expect(result).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
     expect(Date.now() - started).toBeLessThan(500 + KILL_MARGIN_MS);
     await fake.stop();

@@ -44,7 +44,8 @@ interface RunOptions {
 /** The production bridge refuses private and link-local targets; so does this one. */
 async function ssrfRefusingFetch(request: BridgeRequest): Promise<BridgeResponse> {
   const host = new URL(request.url).hostname;
-  if (/^(127\.|10\.|169\.254\.|localhost$|\[::1\]$|0\.)/.test(host)) throw new Error(`SSRF_BLOCKED: ${host} is not a public address`);
+  if (/^(127\.|10\.|169\.254\.|localhost$|\[::1\]$|0\.)/.test(host))
+    throw new Error(`SSRF_BLOCKED: ${host} is not a public address`);
   return { status: 200, headers: {}, body: 'public' };
 }
 
@@ -112,7 +113,13 @@ beforeAll(async () => {
   await once(server, 'listening');
   loopbackUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   leftovers.push(() => new Promise((resolve) => server.close(() => resolve())));
-  pool = createSandboxPool({ runtime: 'python', size: 2, launch: pythonWorkerLaunch, startTimeoutMs: START_TIMEOUT_MS, queueTimeoutMs: START_TIMEOUT_MS });
+  pool = createSandboxPool({
+    runtime: 'python',
+    size: 2,
+    launch: pythonWorkerLaunch,
+    startTimeoutMs: START_TIMEOUT_MS,
+    queueTimeoutMs: START_TIMEOUT_MS,
+  });
   leftovers.push(() => pool.stop());
   await pool.start();
 }, 120_000);
@@ -129,7 +136,10 @@ describe('python sandbox: reaching JavaScript and the host', () => {
     ['import js', tool('return str(js.process.env)', 'import js')],
     ['from js import process', tool('return str(process.env)', 'from js import process')],
     ['import pyodide_js', tool('return str(pyodide_js)', 'import pyodide_js')],
-    ['Function constructor via pyodide_js', tool("import pyodide_js\nreturn str(pyodide_js.constructor.constructor('return process')())")],
+    [
+      'Function constructor via pyodide_js',
+      tool("import pyodide_js\nreturn str(pyodide_js.constructor.constructor('return process')())"),
+    ],
     ['pyodide.ffi', tool('from pyodide.ffi import to_js\nreturn 1')],
     ['pyodide.code.run_js', tool("import pyodide.code\nreturn str(pyodide.code.run_js('process.env'))")],
     ['js.eval through a nested import', tool("from js import eval as js_eval\nreturn js_eval('process.pid')")],
@@ -140,8 +150,8 @@ describe('python sandbox: reaching JavaScript and the host', () => {
     ['os.system', tool(`import os\nreturn os.system('touch ${WRITE_TARGET}')`)],
     ['subprocess', tool(`import subprocess\nreturn subprocess.run(['touch', '${WRITE_TARGET}']).returncode`)],
     ['socket', tool("import socket\ns = socket.create_connection(('127.0.0.1', 80))\nreturn 1")],
-    ['pyodide.http.pyfetch', tool("from pyodide.http import pyfetch\nreturn 1")],
-    ['micropip', tool("import micropip\nreturn 1")],
+    ['pyodide.http.pyfetch', tool('from pyodide.http import pyfetch\nreturn 1')],
+    ['micropip', tool('import micropip\nreturn 1')],
     ['ctypes', tool('import ctypes\nreturn 1')],
     ['gc.get_objects', tool('import gc\nreturn len(gc.get_objects())')],
     ['builtins module', tool('import builtins\nreturn str(builtins.open)')],
@@ -154,13 +164,19 @@ describe('python sandbox: reaching JavaScript and the host', () => {
   });
 
   it('refuses dangerous modules even when the tool lists them in allowed_imports', async () => {
-    const error = errorOf(await run(tool("return str(os.environ)", 'import os'), { allowedImports: ['os', 'js', 'importlib', 'subprocess'] }));
+    const error = errorOf(
+      await run(tool('return str(os.environ)', 'import os'), {
+        allowedImports: ['os', 'js', 'importlib', 'subprocess'],
+      }),
+    );
     expect(error).toMatchObject({ code: 'IMPORT_NOT_ALLOWED', line: 1 });
     expect(error.message).toContain("'os'");
   });
 
   it('refuses modules outside the allowed list when the import runs', async () => {
-    const error = errorOf(await run(tool("if parameters['go']:\n    import shlex\nreturn 1"), { parameters: { go: true } }));
+    const error = errorOf(
+      await run(tool("if parameters['go']:\n    import shlex\nreturn 1"), { parameters: { go: true } }),
+    );
     expect(error).toMatchObject({ code: 'IMPORT_NOT_ALLOWED', line: 4 });
     expect(error.message).toContain("'shlex'");
     const viaAttribute = errorOf(await run(tool("import json\nreturn str(json.decoder.sys.modules['js'])")));
@@ -169,7 +185,11 @@ describe('python sandbox: reaching JavaScript and the host', () => {
   });
 
   it('does not reach modules through attributes of allowed modules', async () => {
-    const result = await run(tool("import uuid, random, typing\nreturn [hasattr(uuid, 'os'), hasattr(uuid, 'sys'), hasattr(random, '_os'), hasattr(typing, 'sys')]"));
+    const result = await run(
+      tool(
+        "import uuid, random, typing\nreturn [hasattr(uuid, 'os'), hasattr(uuid, 'sys'), hasattr(random, '_os'), hasattr(typing, 'sys')]",
+      ),
+    );
     expect(result).toMatchObject({ ok: true, value: { data: [false, false, false, false] } });
   });
 
@@ -204,13 +224,15 @@ describe('python sandbox: reaching JavaScript and the host', () => {
     const escapes = [
       tool("return str(getattr(execute_tool, '__glo' + 'bals__'))"),
       tool("return str(getattr(getattr((), '__cla' + 'ss__'), '__subclasses__'))"),
-      tool("import typing\nreturn str(typing.get_type_hints)"),
+      tool('import typing\nreturn str(typing.get_type_hints)'),
       tool("import string\nreturn str(string.Formatter().get_field('0.__globals__', [execute_tool], {}))"),
-      tool("import functools\nclass W:\n    pass\nfunctools.update_wrapper(W(), execute_tool, assigned=('__globals__',))\nreturn 1"),
+      tool(
+        "import functools\nclass W:\n    pass\nfunctools.update_wrapper(W(), execute_tool, assigned=('__globals__',))\nreturn 1",
+      ),
       tool("return eval('().__class__')"),
       tool("exec('x = 1')\nreturn 1"),
-      tool("return str(globals())"),
-      tool("return str(vars(execute_tool))"),
+      tool('return str(globals())'),
+      tool('return str(vars(execute_tool))'),
     ];
     for (const code of escapes) {
       const error = errorOf(await run(code));
@@ -223,7 +245,15 @@ describe('python sandbox: reaching JavaScript and the host', () => {
 describe('python sandbox: network', () => {
   it('refuses bridged requests to loopback and metadata addresses', async () => {
     for (const url of [`${loopbackUrl}/admin`, 'http://169.254.169.254/latest/meta-data/', 'http://localhost:6379/']) {
-      const error = errorOf(await run(tool('r = await fetch(parameters["url"])\nreturn r.text').replace('def execute_tool', 'async def execute_tool'), { parameters: { url } }));
+      const error = errorOf(
+        await run(
+          tool('r = await fetch(parameters["url"])\nreturn r.text').replace(
+            'def execute_tool',
+            'async def execute_tool',
+          ),
+          { parameters: { url } },
+        ),
+      );
       expect(error.code).toBe('FUNCTION_ERROR');
       expect(error.message).toMatch(/^FetchError: SSRF_BLOCKED/);
     }
@@ -231,25 +261,33 @@ describe('python sandbox: network', () => {
   });
 
   it('lets a tool handle a refused request itself', async () => {
-    const code = tool(`try:\n    await fetch('${loopbackUrl}')\nexcept FetchError as e:\n    return {'success': False, 'message': str(e), 'data': None}`).replace(
-      'def execute_tool',
-      'async def execute_tool',
-    );
+    const code = tool(
+      `try:\n    await fetch('${loopbackUrl}')\nexcept FetchError as e:\n    return {'success': False, 'message': str(e), 'data': None}`,
+    ).replace('def execute_tool', 'async def execute_tool');
     const result = await run(code);
-    expect(result).toMatchObject({ ok: true, value: { success: false, message: expect.stringMatching(/SSRF_BLOCKED/) } });
+    expect(result).toMatchObject({
+      ok: true,
+      value: { success: false, message: expect.stringMatching(/SSRF_BLOCKED/) },
+    });
   });
 
   it('ends a job whose host fetch hangs at its deadline', async () => {
     const hung = (_request: BridgeRequest, signal: AbortSignal): Promise<BridgeResponse> =>
       new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
-    const code = tool("r = await fetch('https://slow.example.com/')\nreturn r.status").replace('def execute_tool', 'async def execute_tool');
+    const code = tool("r = await fetch('https://slow.example.com/')\nreturn r.status").replace(
+      'def execute_tool',
+      'async def execute_tool',
+    );
     const error = errorOf(await run(code, { onFetch: hung, limits: { timeoutMs: 1500 } }));
     expect(error.code).toBe('TIMEOUT');
     expect(lastRunMs).toBeLessThan(1500 + TIMEOUT_SLACK_MS);
   });
 
   it('caps the number of bridged requests', async () => {
-    const code = tool("n = 0\nwhile True:\n    await fetch('https://api.example.com/')\n    n += 1").replace('def execute_tool', 'async def execute_tool');
+    const code = tool("n = 0\nwhile True:\n    await fetch('https://api.example.com/')\n    n += 1").replace(
+      'def execute_tool',
+      'async def execute_tool',
+    );
     const error = errorOf(await run(code));
     expect(error.message).toMatch(/FetchError: too many fetch calls/);
   });
@@ -258,8 +296,14 @@ describe('python sandbox: network', () => {
 describe('python sandbox: runaway code', () => {
   const loops: Array<[string, string]> = [
     ['while True: pass', tool('while True:\n    pass')],
-    ['an infinite loop in async def', tool('while True:\n    pass').replace('def execute_tool', 'async def execute_tool')],
-    ['a loop that swallows KeyboardInterrupt', tool('while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass')],
+    [
+      'an infinite loop in async def',
+      tool('while True:\n    pass').replace('def execute_tool', 'async def execute_tool'),
+    ],
+    [
+      'a loop that swallows KeyboardInterrupt',
+      tool('while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass'),
+    ],
     ['time.sleep past the deadline', tool('import time\ntime.sleep(60)\nreturn 1')],
     ['a catastrophic regex', tool("import re\nreturn bool(re.match(r'(a+)+$', 'a' * 64 + 'b'))")],
     ['a C-level loop the interpreter never interrupts', tool('return sum(range(10**13))')],
@@ -281,7 +325,11 @@ describe('python sandbox: runaway code', () => {
     const huge = errorOf(await run(tool("return len('x' * 10**10)")));
     expect(['MEMORY_LIMIT', 'FUNCTION_ERROR']).toContain(huge.code);
     expect(errorOf(await run(tool('return len([0] * 10**9)')))).toMatchObject({ code: 'MEMORY_LIMIT' });
-    const gradual = errorOf(await run(tool("chunks = []\nwhile True:\n    chunks.append('x' * 10**6 + str(len(chunks)))"), { limits: { memoryMb: 32 } }));
+    const gradual = errorOf(
+      await run(tool("chunks = []\nwhile True:\n    chunks.append('x' * 10**6 + str(len(chunks)))"), {
+        limits: { memoryMb: 32 },
+      }),
+    );
     expect(gradual.code).toBe('MEMORY_LIMIT');
     await expect(run(tool('return 1'))).resolves.toMatchObject({ ok: true });
   });
@@ -289,7 +337,13 @@ describe('python sandbox: runaway code', () => {
 
 describe('python sandbox: results, logs and secrets', () => {
   it('rejects results that are not JSON or too large', async () => {
-    for (const body of ['return object()', "return {'success': True, 'message': 'x', 'data': float('nan')}", "return 'x' * 10**6", 'x = []\nfor _ in range(100):\n    x = [x]\nreturn x', 'return {1j: 2}']) {
+    for (const body of [
+      'return object()',
+      "return {'success': True, 'message': 'x', 'data': float('nan')}",
+      "return 'x' * 10**6",
+      'x = []\nfor _ in range(100):\n    x = [x]\nreturn x',
+      'return {1j: 2}',
+    ]) {
       const error = errorOf(await run(tool(body)));
       expect(error.code, body).toBe('INVALID_RESULT');
     }
@@ -322,7 +376,10 @@ describe('python sandbox: nothing survives into the next job', () => {
   }
 
   it('forgets globals and builtins overrides', async () => {
-    const next = await pair(tool("global LEAK\nLEAK = 'x'\nreturn 1", "len = lambda x: 42\nprint = None"), tool("try:\n    LEAK\n    return 'leaked'\nexcept NameError:\n    return [len('ab'), 'clean']"));
+    const next = await pair(
+      tool("global LEAK\nLEAK = 'x'\nreturn 1", 'len = lambda x: 42\nprint = None'),
+      tool("try:\n    LEAK\n    return 'leaked'\nexcept NameError:\n    return [len('ab'), 'clean']"),
+    );
     expect(next).toMatchObject({ ok: true, value: { data: [2, 'clean'] } });
   });
 
@@ -338,20 +395,26 @@ describe('python sandbox: nothing survives into the next job', () => {
   it('undoes patches to shared classes and retires the process', async () => {
     const restarts = pool.stats().restarts;
     const patches = [
-      tool("json.JSONEncoder.default = lambda self, o: 'pwned'\njson.JSONDecoder.decode = lambda self, s: 'pwned'\nreturn 1", 'import json'),
+      tool(
+        "json.JSONEncoder.default = lambda self, o: 'pwned'\njson.JSONDecoder.decode = lambda self, s: 'pwned'\nreturn 1",
+        'import json',
+      ),
       tool("fractions.Fraction.limit_denominator = lambda self, *a: 'pwned'\nreturn 1", 'import fractions'),
       tool("type(http).get = lambda self, url, headers=None: 'pwned'\nResponse.json = lambda self: 'pwned'\nreturn 1"),
     ];
     for (const code of patches) await expect(run(code)).resolves.toMatchObject({ ok: true });
     const check = await run(
-      tool("r = await http.get('https://api.example.com/')\nreturn [json.loads('[1]'), str(fractions.Fraction(1, 3).limit_denominator(2)), r.text]", 'import json, fractions').replace(
-        'def execute_tool',
-        'async def execute_tool',
-      ),
+      tool(
+        "r = await http.get('https://api.example.com/')\nreturn [json.loads('[1]'), str(fractions.Fraction(1, 3).limit_denominator(2)), r.text]",
+        'import json, fractions',
+      ).replace('def execute_tool', 'async def execute_tool'),
     );
     expect(check).toMatchObject({ ok: true, value: { data: [[1], '1/2', 'public'] } });
     // Each patching job asked to be retired (memoryPressure) and was replaced; replacement is asynchronous.
-    await vi.waitFor(() => expect(pool.stats().restarts).toBeGreaterThanOrEqual(restarts + patches.length), { timeout: START_TIMEOUT_MS, interval: 100 });
+    await vi.waitFor(() => expect(pool.stats().restarts).toBeGreaterThanOrEqual(restarts + patches.length), {
+      timeout: START_TIMEOUT_MS,
+      interval: 100,
+    });
   });
 });
 
@@ -377,7 +440,9 @@ describe('python sandbox: process failures', () => {
 
   it('validates hostile code without running it', async () => {
     await waitForIdle();
-    const issues = await pool.validate("import os\nos.system('touch " + WRITE_TARGET + "')\ndef execute_tool(p, c):\n    return ().__class__\n");
+    const issues = await pool.validate(
+      "import os\nos.system('touch " + WRITE_TARGET + "')\ndef execute_tool(p, c):\n    return ().__class__\n",
+    );
     expect(issues).toEqual([
       expect.objectContaining({ line: 1, message: expect.stringMatching(/'os'/) }),
       expect.objectContaining({ line: 4, message: expect.stringMatching(/__class__/) }),

@@ -4,7 +4,13 @@ import { ConfigError, loadConfig } from '../../server/config.ts';
 describe('loadConfig', () => {
   test('embedded defaults need nothing set', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', databaseUrl: null, redisUrl: null, env: 'development' });
+    expect(config).toMatchObject({
+      port: 4000,
+      host: '127.0.0.1',
+      databaseUrl: null,
+      redisUrl: null,
+      env: 'development',
+    });
     expect(config.dataDir.endsWith('.switchboard')).toBe(true);
   });
 
@@ -23,7 +29,15 @@ describe('loadConfig', () => {
   });
 
   test('PORT, HOST and lists are read', () => {
-    const config = loadConfig({ PORT: '8080', HOST: '0.0.0.0', SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1:9000, crm.internal' });
-    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', allowedPrivateHosts: ['127.0.0.1:9000', 'crm.internal'] });
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1:9000, crm.internal',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      allowedPrivateHosts: ['127.0.0.1:9000', 'crm.internal'],
+    });
   });
 });

@@ -44,8 +44,7 @@ export interface RunRequest {
 }
 
 export type RunOutcome =
-  | { ok: true; value: JsonValue; logs: string[] }
-  | { ok: false; error: SandboxError; logs: string[] };
+  { ok: true; value: JsonValue; logs: string[] } | { ok: false; error: SandboxError; logs: string[] };
 
 export interface ValidationIssue {
   message: string;
@@ -114,7 +113,9 @@ type Compiled = { ok: true; module: ivm.Module; declaresExecuteTool: boolean } |
  */
 async function compileUserModule(isolate: ivm.Isolate, code: string): Promise<Compiled> {
   try {
-    const module = await isolate.compileModule(`${code}\n;export { execute_tool as ${ENTRY_ALIAS} };`, { filename: FILENAME });
+    const module = await isolate.compileModule(`${code}\n;export { execute_tool as ${ENTRY_ALIAS} };`, {
+      filename: FILENAME,
+    });
     return { ok: true, module, declaresExecuteTool: true };
   } catch {
     // Fall through: the original source reports its own errors.
@@ -158,7 +159,10 @@ class LogBuffer {
   /** Returns false once the buffer is full, so the guest stops calling. */
   add(text: unknown): boolean {
     if (this.full) return false;
-    const line = truncateUtf8(typeof text === 'string' ? text : String(text), Math.min(MAX_LOG_LINE_BYTES, this.maxBytes));
+    const line = truncateUtf8(
+      typeof text === 'string' ? text : String(text),
+      Math.min(MAX_LOG_LINE_BYTES, this.maxBytes),
+    );
     const size = utf8Length(line);
     if (this.lines.length >= MAX_LOG_LINES || this.bytes + size > this.maxBytes) {
       this.full = true;
@@ -184,29 +188,47 @@ function runtimeError(raw: string): SandboxError {
   } catch {
     // Keep the generic message.
   }
-  return { code: 'FUNCTION_ERROR', message: message.slice(0, MAX_ERROR_MESSAGE_CHARS), ...position(stack, SOURCE_POSITION) };
+  return {
+    code: 'FUNCTION_ERROR',
+    message: message.slice(0, MAX_ERROR_MESSAGE_CHARS),
+    ...position(stack, SOURCE_POSITION),
+  };
 }
 
-function decodeRunResult(tagged: unknown, limits: RunLimits): { ok: true; value: JsonValue } | { ok: false; error: SandboxError } {
+function decodeRunResult(
+  tagged: unknown,
+  limits: RunLimits,
+): { ok: true; value: JsonValue } | { ok: false; error: SandboxError } {
   if (typeof tagged !== 'string' || tagged.length === 0) {
     return { ok: false, error: { code: 'INVALID_RESULT', message: 'the sandbox produced no result' } };
   }
   const tag = tagged[0];
   const body = tagged.slice(1);
   if (tag === 'E') return { ok: false, error: runtimeError(body) };
-  if (tag === 'C') return { ok: false, error: { code: 'INVALID_CONFIGURATION', message: `No entry function: ${ENTRY_HINT}` } };
-  if (tag === 'I') return { ok: false, error: { code: 'INVALID_RESULT', message: body.slice(0, MAX_ERROR_MESSAGE_CHARS) } };
+  if (tag === 'C')
+    return { ok: false, error: { code: 'INVALID_CONFIGURATION', message: `No entry function: ${ENTRY_HINT}` } };
+  if (tag === 'I')
+    return { ok: false, error: { code: 'INVALID_RESULT', message: body.slice(0, MAX_ERROR_MESSAGE_CHARS) } };
   if (utf8Length(body) > limits.maxResultBytes) {
-    return { ok: false, error: { code: 'INVALID_RESULT', message: `the result is larger than ${limits.maxResultBytes} bytes` } };
+    return {
+      ok: false,
+      error: { code: 'INVALID_RESULT', message: `the result is larger than ${limits.maxResultBytes} bytes` },
+    };
   }
   const parsed = JSON.parse(body) as { value?: unknown };
   const value = 'value' in parsed ? parsed.value : null;
   if (!isBoundedJson(value, MAX_RESULT_DEPTH)) {
-    return { ok: false, error: { code: 'INVALID_RESULT', message: `the result is nested deeper than ${MAX_RESULT_DEPTH} levels` } };
+    return {
+      ok: false,
+      error: { code: 'INVALID_RESULT', message: `the result is nested deeper than ${MAX_RESULT_DEPTH} levels` },
+    };
   }
   const json = JSON.stringify(value);
   if (utf8Length(json) > limits.maxResultBytes) {
-    return { ok: false, error: { code: 'INVALID_RESULT', message: `the result is larger than ${limits.maxResultBytes} bytes` } };
+    return {
+      ok: false,
+      error: { code: 'INVALID_RESULT', message: `the result is larger than ${limits.maxResultBytes} bytes` },
+    };
   }
   return { ok: true, value: value as JsonValue };
 }
@@ -301,13 +323,22 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
       const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : message;
       return {
         ok: false,
-        error: { code: 'FUNCTION_ERROR', message: message.slice(0, MAX_ERROR_MESSAGE_CHARS), ...position(stack, SOURCE_POSITION) },
+        error: {
+          code: 'FUNCTION_ERROR',
+          message: message.slice(0, MAX_ERROR_MESSAGE_CHARS),
+          ...position(stack, SOURCE_POSITION),
+        },
         logs: logs.lines,
       };
     }
     const tagged: unknown = await run.apply(
       undefined,
-      [compiled.module.namespace.derefInto(), JSON.stringify(request.parameters), JSON.stringify(request.context), new ivm.ExternalCopy(ENTRY_NAMES).copyInto()],
+      [
+        compiled.module.namespace.derefInto(),
+        JSON.stringify(request.parameters),
+        JSON.stringify(request.context),
+        new ivm.ExternalCopy(ENTRY_NAMES).copyInto(),
+      ],
       { result: { promise: true, copy: true }, timeout: remaining() },
     );
     const decoded = decodeRunResult(tagged, limits);
@@ -316,15 +347,29 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
 
   const classify = (error: unknown): RunOutcome => {
     const message = errorMessage(error);
-    if (ended === 'cancelled') return { ok: false, error: { code: 'TIMEOUT', message: 'the execution was cancelled' }, logs: logs.lines };
+    if (ended === 'cancelled')
+      return { ok: false, error: { code: 'TIMEOUT', message: 'the execution was cancelled' }, logs: logs.lines };
     if (message.includes('memory limit') || (isolate.isDisposed && ended === null)) {
-      return { ok: false, error: { code: 'MEMORY_LIMIT', message: 'the code exceeded its memory limit' }, logs: logs.lines };
+      return {
+        ok: false,
+        error: { code: 'MEMORY_LIMIT', message: 'the code exceeded its memory limit' },
+        logs: logs.lines,
+      };
     }
     if (ended === 'timeout' || message.includes('timed out') || Date.now() >= deadline) {
-      return { ok: false, error: { code: 'TIMEOUT', message: `the code did not finish within ${limits.timeoutMs} ms` }, logs: logs.lines };
+      return {
+        ok: false,
+        error: { code: 'TIMEOUT', message: `the code did not finish within ${limits.timeoutMs} ms` },
+        logs: logs.lines,
+      };
     }
-    if (catastrophic) return { ok: false, error: { code: 'MEMORY_LIMIT', message: 'the isolate failed' }, logs: logs.lines };
-    return { ok: false, error: { code: 'FUNCTION_ERROR', message: message.slice(0, MAX_ERROR_MESSAGE_CHARS) }, logs: logs.lines };
+    if (catastrophic)
+      return { ok: false, error: { code: 'MEMORY_LIMIT', message: 'the isolate failed' }, logs: logs.lines };
+    return {
+      ok: false,
+      error: { code: 'FUNCTION_ERROR', message: message.slice(0, MAX_ERROR_MESSAGE_CHARS) },
+      logs: logs.lines,
+    };
   };
 
   const result = execute()

@@ -16,7 +16,9 @@ const javascriptDir = dirname(fileURLToPath(import.meta.url));
 const sandboxDir = dirname(javascriptDir);
 const require = createRequire(import.meta.url);
 const isolatedVmDir = dirname(realpathSync(require.resolve('isolated-vm/package.json')));
-const nodeGypBuildDir = dirname(realpathSync(createRequire(join(isolatedVmDir, 'package.json')).resolve('node-gyp-build/package.json')));
+const nodeGypBuildDir = dirname(
+  realpathSync(createRequire(join(isolatedVmDir, 'package.json')).resolve('node-gyp-build/package.json')),
+);
 
 /** Files outside `javascript/` that the worker imports at runtime. */
 const SHARED_SOURCES = ['limits.ts', 'parse-message.ts'].map((file) => join(sandboxDir, file));

@@ -33,7 +33,13 @@ async function handleRun(message: Extract<HostToSandbox, { type: 'run' }>): Prom
     return;
   }
   if (message.code.length > MAX_CODE_CHARS) {
-    send({ type: 'result', id, ok: false, error: { code: 'INVALID_CONFIGURATION', message: 'code too large' }, logs: [] });
+    send({
+      type: 'result',
+      id,
+      ok: false,
+      error: { code: 'INVALID_CONFIGURATION', message: 'code too large' },
+      logs: [],
+    });
     return;
   }
   const fetches = new Map<number, PendingFetch>();
@@ -46,7 +52,13 @@ async function handleRun(message: Extract<HostToSandbox, { type: 'run' }>): Prom
       send({ type: 'fetch', id, callId, request });
     });
   const job = startRun(
-    { code: message.code, parameters: message.parameters, context: message.context, secrets: message.secrets, limits: message.limits },
+    {
+      code: message.code,
+      parameters: message.parameters,
+      context: message.context,
+      secrets: message.secrets,
+      limits: message.limits,
+    },
     { fetch: fetchThroughHost },
   );
   current = { id, job, fetches };

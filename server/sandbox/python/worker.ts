@@ -225,7 +225,12 @@ function timedOut(): boolean {
 function waitForHost(job: ActiveJob, request: unknown): Promise<FetchReply | 'timeout' | 'cancelled'> {
   const bridged = parseBridgeRequest(request);
   if (!bridged) {
-    return Promise.resolve({ type: 'fetch-result', id: job.id, callId: -1, error: 'the request is malformed or exceeds the bridge limits' });
+    return Promise.resolve({
+      type: 'fetch-result',
+      id: job.id,
+      callId: -1,
+      error: 'the request is malformed or exceeds the bridge limits',
+    });
   }
   const callId = job.nextCallId++;
   return new Promise((resolve) => {
@@ -253,14 +258,22 @@ function toResult(id: string, reply: DoneReply, limits: RunLimits): SandboxToHos
       return failure(id, { code: 'INVALID_RESULT', message: 'the result did not encode to valid JSON' }, logs);
     }
     if (!isBoundedJson(value, MAX_RESULT_DEPTH)) {
-      return failure(id, { code: 'INVALID_RESULT', message: `the result is nested deeper than ${MAX_RESULT_DEPTH} levels` }, logs);
+      return failure(
+        id,
+        { code: 'INVALID_RESULT', message: `the result is nested deeper than ${MAX_RESULT_DEPTH} levels` },
+        logs,
+      );
     }
     return { type: 'result', id, ok: true, value, logs };
   }
   const error = reply.error ?? { code: 'FUNCTION_ERROR', message: 'the tool failed' };
   if (error.code === 'TIMEOUT' && !timedOut()) {
     // The tool raised KeyboardInterrupt itself.
-    return failure(id, { code: 'FUNCTION_ERROR', message: 'KeyboardInterrupt', ...(error.line ? { line: error.line } : {}) }, logs);
+    return failure(
+      id,
+      { code: 'FUNCTION_ERROR', message: 'KeyboardInterrupt', ...(error.line ? { line: error.line } : {}) },
+      logs,
+    );
   }
   if (error.code === 'TIMEOUT') error.message = `the tool ran past its ${limits.timeoutMs} ms deadline`;
   if (error.code === 'MEMORY_LIMIT') error.message = `the tool exceeded its ${limits.memoryMb} MB memory limit`;
@@ -292,7 +305,13 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
     maxFetches: MAX_FETCHES_PER_JOB,
   };
   guard.onHardExit = (): void => {
-    send(failure(id, { code: 'TIMEOUT', message: `the tool ran past its ${limits.timeoutMs} ms deadline and ignored the interrupt` }, []));
+    send(
+      failure(
+        id,
+        { code: 'TIMEOUT', message: `the tool ran past its ${limits.timeoutMs} ms deadline and ignored the interrupt` },
+        [],
+      ),
+    );
     process.exit(HARD_EXIT_CODE);
   };
   arm(limits.timeoutMs, limits.memoryMb, baseline);
@@ -314,7 +333,9 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
         };
         break;
       }
-      const payload = answer.response ? { response: answer.response } : { error: answer.error ?? 'the host refused the request' };
+      const payload = answer.response
+        ? { response: answer.response }
+        : { error: answer.error ?? 'the host refused the request' };
       reply = parseReply(callPython(entry.resume, JSON.stringify(payload)));
     }
     if (reply.interrupted) recycle = true;
@@ -323,7 +344,14 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
     recycle = true;
     result = timedOut()
       ? failure(id, { code: 'TIMEOUT', message: `the tool ran past its ${limits.timeoutMs} ms deadline` }, [])
-      : failure(id, { code: 'FUNCTION_ERROR', message: clip(`sandbox runtime error: ${error instanceof Error ? error.message : String(error)}`) }, []);
+      : failure(
+          id,
+          {
+            code: 'FUNCTION_ERROR',
+            message: clip(`sandbox runtime error: ${error instanceof Error ? error.message : String(error)}`),
+          },
+          [],
+        );
   } finally {
     disarm();
     guard.onHardExit = null;

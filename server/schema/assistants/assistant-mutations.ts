@@ -14,7 +14,10 @@ import { AssistantRef, ToolAssignmentRef } from './assistant.ts';
 const CreateAssistantInput = builder.inputType('CreateAssistantInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
-    toolsSettings: t.field({ type: 'JSON', description: 'Legacy { enabled_tools, end_call, transfer_call, custom_tools }.' }),
+    toolsSettings: t.field({
+      type: 'JSON',
+      description: 'Legacy { enabled_tools, end_call, transfer_call, custom_tools }.',
+    }),
   }),
 });
 
@@ -31,8 +34,15 @@ const AssignToolInput = builder.inputType('AssignToolInput', {
     assistantId: t.id({ required: true }),
     toolId: t.id({ required: true }),
     enabled: t.boolean(),
-    customConfiguration: t.field({ type: 'JSON', description: "Deep-merged over the tool's configuration; `function_description` also replaces the description the LLM sees." }),
-    messages: t.field({ type: 'JSON', description: "Spoken messages for this assistant, merged key by key over the tool's." }),
+    customConfiguration: t.field({
+      type: 'JSON',
+      description:
+        "Deep-merged over the tool's configuration; `function_description` also replaces the description the LLM sees.",
+    }),
+    messages: t.field({
+      type: 'JSON',
+      description: "Spoken messages for this assistant, merged key by key over the tool's.",
+    }),
   }),
 });
 
@@ -40,7 +50,10 @@ const ConfigureToolAssignmentInput = builder.inputType('ConfigureToolAssignmentI
   fields: (t) => ({
     assignmentId: t.id({ required: true }),
     enabled: t.boolean(),
-    customConfiguration: t.field({ type: 'JSON', description: 'Replaces the override; use clearCustomConfiguration to remove it.' }),
+    customConfiguration: t.field({
+      type: 'JSON',
+      description: 'Replaces the override; use clearCustomConfiguration to remove it.',
+    }),
     clearCustomConfiguration: t.boolean(),
     messages: t.field({ type: 'JSON', description: 'Replaces the spoken messages; null clears them.' }),
   }),
@@ -53,13 +66,22 @@ const UnassignToolInput = builder.inputType('UnassignToolInput', {
 const ReorderToolAssignmentsInput = builder.inputType('ReorderToolAssignmentsInput', {
   fields: (t) => ({
     assistantId: t.id({ required: true }),
-    assignmentIds: t.idList({ required: true, description: 'Every assignment of the assistant, once, in the new order.' }),
+    assignmentIds: t.idList({
+      required: true,
+      description: 'Every assignment of the assistant, once, in the new order.',
+    }),
   }),
 });
 
-const UnassignedTool = builder.objectRef<{ assignmentId: string; assistantId: string; toolId: string }>('UnassignedTool').implement({
-  fields: (t) => ({ assignmentId: t.exposeID('assignmentId'), assistantId: t.exposeID('assistantId'), toolId: t.exposeID('toolId') }),
-});
+const UnassignedTool = builder
+  .objectRef<{ assignmentId: string; assistantId: string; toolId: string }>('UnassignedTool')
+  .implement({
+    fields: (t) => ({
+      assignmentId: t.exposeID('assignmentId'),
+      assistantId: t.exposeID('assistantId'),
+      toolId: t.exposeID('toolId'),
+    }),
+  });
 
 builder.mutationFields((t) => ({
   createAssistant: t.field({
@@ -95,7 +117,10 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'ConfigureToolAssignmentResult' } },
     args: { input: t.arg({ type: ConfigureToolAssignmentInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      configureToolAssignment(context.services.prisma, actorOf(context), { ...input, assignmentId: String(input.assignmentId) }),
+      configureToolAssignment(context.services.prisma, actorOf(context), {
+        ...input,
+        assignmentId: String(input.assignmentId),
+      }),
   }),
   unassignTool: t.field({
     type: UnassignedTool,

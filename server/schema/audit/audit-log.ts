@@ -8,7 +8,10 @@ builder.prismaObject('AuditLog', {
     action: t.exposeString('action', { description: 'e.g. tool.update, secret.create.' }),
     entityType: t.exposeString('entityType'),
     entityId: t.exposeString('entityId', { nullable: true }),
-    diff: t.expose('diff', { type: 'JSON', description: 'Changed fields as { before, after }, sensitive values redacted.' }),
+    diff: t.expose('diff', {
+      type: 'JSON',
+      description: 'Changed fields as { before, after }, sensitive values redacted.',
+    }),
     actorUser: t.relation('actorUser', { nullable: true }),
     actorApiKey: t.relation('actorApiKey', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

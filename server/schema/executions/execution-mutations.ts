@@ -128,9 +128,10 @@ builder.mutationFields((t) => ({
       });
     },
   }),
+  // MEMBER at least; the engine then requires the tool's approver role (ADMIN unless the tool says otherwise).
   approveExecution: t.field({
     type: ToolExecutionRef,
-    authScopes: { role: 'ADMIN' },
+    authScopes: { role: 'MEMBER' },
     description: 'Runs an execution waiting for approval and returns it finished.',
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'ApproveExecutionResult' } },
     args: { input: t.arg({ type: ExecutionIdInput, required: true }) },
@@ -138,7 +139,7 @@ builder.mutationFields((t) => ({
   }),
   rejectExecution: t.field({
     type: ToolExecutionRef,
-    authScopes: { role: 'ADMIN' },
+    authScopes: { role: 'MEMBER' },
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'RejectExecutionResult' } },
     args: { input: t.arg({ type: RejectExecutionInput, required: true }) },
     resolve: (_root, { input }, context) =>

@@ -1,4 +1,5 @@
 import { executionEventMatcher } from '../../realtime/execution-filter.ts';
+import { executionSnapshots } from '../../realtime/execution-snapshots.ts';
 import { executionTopic, type ExecutionEvent } from '../../realtime/pubsub.ts';
 import { uuidOrNil } from '../../db/json.ts';
 import type { ExecutionStatus } from '../../db/generated/prisma/client.ts';
@@ -32,11 +33,10 @@ const ToolExecutionEventRef = builder.objectRef<ExecutionEvent>('ToolExecutionEv
       type: 'ToolExecution',
       nullable: true,
       description: 'Read when the event is delivered: it may already be further along than `status`.',
+      // Read once per event per process with its tool, assistant and call, and shared by every
+      // subscriber of the organization (see execution-snapshots.ts); still scoped to the viewer's organization.
       resolve: (query, event, _args, context) =>
-        context.services.prisma.toolExecution.findFirst({
-          ...query,
-          where: { id: event.executionId, organizationId: actorOf(context).organizationId },
-        }),
+        executionSnapshots.load(context.services.prisma, event, actorOf(context).organizationId, query),
     }),
   }),
 });

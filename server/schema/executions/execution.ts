@@ -4,7 +4,16 @@ import { builder } from '../builder.ts';
 import { actorOf } from '../viewer-actor.ts';
 
 export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
-  values: ['RUNNING', 'SUCCESS', 'ERROR', 'TIMEOUT', 'CANCELLED', 'RATE_LIMITED', 'PENDING_APPROVAL', 'REJECTED'] as const,
+  values: [
+    'RUNNING',
+    'SUCCESS',
+    'ERROR',
+    'TIMEOUT',
+    'CANCELLED',
+    'RATE_LIMITED',
+    'PENDING_APPROVAL',
+    'REJECTED',
+  ] as const,
 });
 
 export const ToolExecutionRef = builder.prismaObject('ToolExecution', {

@@ -1,4 +1,11 @@
-import type { Granularity, ExecutionStats, StatsPoint, StatsReport, ToolStats, ToolTypeStats } from '../../metrics/execution-stats.ts';
+import type {
+  Granularity,
+  ExecutionStats,
+  StatsPoint,
+  StatsReport,
+  ToolStats,
+  ToolTypeStats,
+} from '../../metrics/execution-stats.ts';
 import { uuidOrNil } from '../../db/json.ts';
 import { ValidationError } from '../../errors.ts';
 import { validateWindow } from '../../metrics/execution-stats.ts';
@@ -12,7 +19,7 @@ import { actorOf } from '../viewer-actor.ts';
 
 const ToolHealthEnum = builder.enumType('ToolHealth', {
   description:
-    'Over the last 15 minutes (at least 5 finished executions, approvers\' rejections and cancellations left out): ' +
+    "Over the last 15 minutes (at least 5 finished executions, approvers' rejections and cancellations left out): " +
     'FAILING below 50 % success; DEGRADED below 95 % success or above 2 s average duration; else OK.',
   values: ['OK', 'DEGRADED', 'FAILING'] as const,
 });
@@ -31,7 +38,10 @@ const MetricsWindowInput = builder.inputType('MetricsWindowInput', {
 
 const RollingWindowInput = builder.inputType('RollingWindowInput', {
   fields: (t) => ({
-    lastSeconds: t.int({ required: true, description: 'The window ends now and reaches this far back (60 to 604800).' }),
+    lastSeconds: t.int({
+      required: true,
+      description: 'The window ends now and reaches this far back (60 to 604800).',
+    }),
     granularity: t.field({ type: GranularityEnum }),
   }),
 });
@@ -155,7 +165,11 @@ builder.queryFields((t) => ({
       granularity: t.arg({ type: GranularityEnum, defaultValue: 'hour' }),
     },
     resolve: (_root, args, context) =>
-      context.services.metrics.stats(actorOf(context).organizationId, args.window, (args.granularity ?? 'hour') as Granularity),
+      context.services.metrics.stats(
+        actorOf(context).organizationId,
+        args.window,
+        (args.granularity ?? 'hour') as Granularity,
+      ),
   }),
   toolMetrics: t.field({
     type: ToolMetricsRef,
@@ -174,8 +188,19 @@ builder.queryFields((t) => ({
         select: { id: true, name: true, type: true },
       });
       if (!tool) return null;
-      const report = await context.services.metrics.stats(organizationId, args.window, (args.granularity ?? 'hour') as Granularity, tool.id);
-      return { toolId: tool.id, toolName: tool.name, toolType: tool.type, totals: report.totals, series: report.series };
+      const report = await context.services.metrics.stats(
+        organizationId,
+        args.window,
+        (args.granularity ?? 'hour') as Granularity,
+        tool.id,
+      );
+      return {
+        toolId: tool.id,
+        toolName: tool.name,
+        toolType: tool.type,
+        totals: report.totals,
+        series: report.series,
+      };
     },
   }),
 }));
@@ -195,7 +220,11 @@ builder.subscriptionFields((t) => ({
         ]);
       }
       const now = Date.now();
-      validateWindow(new Date(now - seconds * 1000), new Date(now), (args.window.granularity ?? 'minute') as Granularity);
+      validateWindow(
+        new Date(now - seconds * 1000),
+        new Date(now),
+        (args.window.granularity ?? 'minute') as Granularity,
+      );
       // A tick is only a prompt to recompute: unread ticks coalesce into one instead of queueing.
       const timer = setInterval(() => {
         if (ticks.size === 0) ticks.push(Date.now());
@@ -205,13 +234,18 @@ builder.subscriptionFields((t) => ({
       return ticks;
     },
     resolve: (_tick, args, context) =>
-      context.services.metrics.rolling(actorOf(context).organizationId, args.window.lastSeconds, (args.window.granularity ?? 'minute') as Granularity),
+      context.services.metrics.rolling(
+        actorOf(context).organizationId,
+        args.window.lastSeconds,
+        (args.window.granularity ?? 'minute') as Granularity,
+      ),
   }),
   toolHealthChanged: t.field({
     type: ToolHealthEventRef,
     authScopes: { authenticated: true },
     description: "A tool of the viewer's organization changed health.",
-    subscribe: (_root, _args, context) => liveStream(context, 'toolHealthChanged', toolHealthTopic(actorOf(context).organizationId)),
+    subscribe: (_root, _args, context) =>
+      liveStream(context, 'toolHealthChanged', toolHealthTopic(actorOf(context).organizationId)),
     resolve: (event) => event,
   }),
 }));

@@ -18,7 +18,9 @@ const LoginInput = builder.inputType('LoginInput', {
 
 const LoginPayload = builder.objectRef<{ csrfToken: string }>('LoginPayload').implement({
   fields: (t) => ({
-    csrfToken: t.exposeString('csrfToken', { description: 'Send as x-csrf-token with cookie-authenticated mutations.' }),
+    csrfToken: t.exposeString('csrfToken', {
+      description: 'Send as x-csrf-token with cookie-authenticated mutations.',
+    }),
   }),
 });
 
@@ -55,7 +57,9 @@ const AddMemberInput = builder.inputType('AddMemberInput', {
 const UpdateMemberRoleInput = builder.inputType('UpdateMemberRoleInput', {
   fields: (t) => ({ memberId: t.id({ required: true }), role: t.field({ type: RoleEnum, required: true }) }),
 });
-const RemoveMemberInput = builder.inputType('RemoveMemberInput', { fields: (t) => ({ memberId: t.id({ required: true }) }) });
+const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
+  fields: (t) => ({ memberId: t.id({ required: true }) }),
+});
 
 builder.mutationFields((t) => ({
   login: t.field({
@@ -84,7 +88,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, context) => {
       const viewer = context.viewer;
       if (!viewer?.sessionId || !viewer.user) {
-        throw new GraphQLError('only dashboard sessions can switch organization', { extensions: { code: 'BAD_USER_INPUT' } });
+        throw new GraphQLError('only dashboard sessions can switch organization', {
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
       }
       const organizationId = uuidOrNil(input.organizationId);
       if (!(await switchOrganization(context.services.prisma, viewer.sessionId, viewer.user.id, organizationId))) {
@@ -93,7 +99,13 @@ builder.mutationFields((t) => ({
       const membership = await context.services.prisma.membership.findUniqueOrThrow({
         where: { userId_organizationId: { userId: viewer.user.id, organizationId } },
       });
-      return { organizationId, role: membership.role, userId: viewer.user.id, apiKeyId: null, csrfToken: viewer.csrfToken };
+      return {
+        organizationId,
+        role: membership.role,
+        userId: viewer.user.id,
+        apiKeyId: null,
+        csrfToken: viewer.csrfToken,
+      };
     },
   }),
   createApiKey: t.field({

@@ -86,10 +86,14 @@ const ViewerRef = builder.objectRef<ViewerShape>('Viewer').implement({
     }),
     memberships: t.prismaField({
       type: ['Membership'],
-      description: "The organizations the user can switch to (empty for API keys).",
+      description: 'The organizations the user can switch to (empty for API keys).',
       resolve: (query, viewer, _args, context) =>
         viewer.userId
-          ? context.services.prisma.membership.findMany({ ...query, where: { userId: viewer.userId }, orderBy: { createdAt: 'asc' } })
+          ? context.services.prisma.membership.findMany({
+              ...query,
+              where: { userId: viewer.userId },
+              orderBy: { createdAt: 'asc' },
+            })
           : [],
     }),
     csrfToken: t.string({

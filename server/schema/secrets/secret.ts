@@ -19,7 +19,9 @@ const SetSecretInput = builder.inputType('SetSecretInput', {
     value: t.string({ required: true, description: 'Encrypted at rest; never returned by any API.' }),
   }),
 });
-const DeleteSecretInput = builder.inputType('DeleteSecretInput', { fields: (t) => ({ name: t.string({ required: true }) }) });
+const DeleteSecretInput = builder.inputType('DeleteSecretInput', {
+  fields: (t) => ({ name: t.string({ required: true }) }),
+});
 
 builder.queryFields((t) => ({
   secrets: t.prismaField({

@@ -8,7 +8,8 @@ const toolFields = {
   displayName: 'Shown in the dashboard; defaults to the name.',
   configuration: 'Type-specific configuration (see the README for each type).',
   functionDefinition: 'OpenAI function definition; `parameters` must be a JSON Schema object.',
-  messages: 'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs }, requestComplete, requestFailed }.',
+  messages:
+    'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs }, requestComplete, requestFailed }.',
 };
 
 const CreateToolInput = builder.inputType('CreateToolInput', {
@@ -33,7 +34,9 @@ const CreateToolInput = builder.inputType('CreateToolInput', {
 const UpdateToolInput = builder.inputType('UpdateToolInput', {
   fields: (t) => ({
     id: t.id({ required: true }),
-    expectedVersion: t.int({ description: 'Refuse the change (ConflictError) if the tool is no longer at this version.' }),
+    expectedVersion: t.int({
+      description: 'Refuse the change (ConflictError) if the tool is no longer at this version.',
+    }),
     name: t.string(),
     displayName: t.string({ description: toolFields.displayName }),
     description: t.string(),
@@ -56,7 +59,9 @@ const RollbackToolInput = builder.inputType('RollbackToolInput', {
   fields: (t) => ({ id: t.id({ required: true }), version: t.int({ required: true }) }),
 });
 
-const DeletedTool = builder.objectRef<{ id: string }>('DeletedTool').implement({ fields: (t) => ({ id: t.exposeID('id') }) });
+const DeletedTool = builder
+  .objectRef<{ id: string }>('DeletedTool')
+  .implement({ fields: (t) => ({ id: t.exposeID('id') }) });
 
 builder.mutationFields((t) => ({
   createTool: t.field({
@@ -65,7 +70,12 @@ builder.mutationFields((t) => ({
     errors: { types: TOOL_MUTATION_ERRORS, directResult: true, union: { name: 'CreateToolResult' } },
     args: { input: t.arg({ type: CreateToolInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      createTool(context.services, actorOf(context), { ...input, type: input.type, configuration: input.configuration ?? undefined, functionDefinition: input.functionDefinition ?? undefined }),
+      createTool(context.services, actorOf(context), {
+        ...input,
+        type: input.type,
+        configuration: input.configuration ?? undefined,
+        functionDefinition: input.functionDefinition ?? undefined,
+      }),
   }),
   updateTool: t.field({
     type: ToolRef,
@@ -86,7 +96,9 @@ builder.mutationFields((t) => ({
     authScopes: { role: 'MEMBER' },
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'DeleteToolResult' } },
     args: { input: t.arg({ type: DeleteToolInput, required: true }) },
-    resolve: async (_root, { input }, context) => ({ id: await deleteTool(context.services, actorOf(context), String(input.id)) }),
+    resolve: async (_root, { input }, context) => ({
+      id: await deleteTool(context.services, actorOf(context), String(input.id)),
+    }),
   }),
   rollbackTool: t.field({
     type: ToolRef,

@@ -19,7 +19,10 @@ export const ToolRef = builder.prismaObject('Tool', {
     displayName: t.exposeString('displayName'),
     description: t.exposeString('description'),
     type: t.expose('type', { type: ToolTypeEnum }),
-    configuration: t.expose('configuration', { type: 'JSON', description: 'Type-specific; secret values are never stored here, only secret names.' }),
+    configuration: t.expose('configuration', {
+      type: 'JSON',
+      description: 'Type-specific; secret values are never stored here, only secret names.',
+    }),
     functionDefinition: t.expose('functionDefinition', { type: 'JSON', description: 'OpenAI function definition.' }),
     isActive: t.exposeBoolean('isActive'),
     requireConfirmation: t.exposeBoolean('requireConfirmation'),
@@ -34,7 +37,8 @@ export const ToolRef = builder.prismaObject('Tool', {
     messages: t.expose('messages', {
       type: 'JSON',
       nullable: true,
-      description: 'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs }, requestComplete, requestFailed }.',
+      description:
+        'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs }, requestComplete, requestFailed }.',
     }),
     installCount: t.exposeInt('installCount', { description: 'How many times it was installed from the marketplace.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -155,7 +159,11 @@ builder.queryFields((t) => ({
             }
           : {}),
       };
-      return context.services.prisma.tool.findMany({ ...query, where, orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }] });
+      return context.services.prisma.tool.findMany({
+        ...query,
+        where,
+        orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }],
+      });
     },
   }),
   tool: t.prismaField({
@@ -170,4 +178,3 @@ builder.queryFields((t) => ({
       }),
   }),
 }));
-

@@ -31,7 +31,11 @@ export function msLabel(ms: number): string {
 }
 
 /** SVG path of a series, broken where a bucket has no value. */
-export function linePath(values: Array<number | null>, x: (index: number) => number, y: (value: number) => number): string {
+export function linePath(
+  values: Array<number | null>,
+  x: (index: number) => number,
+  y: (value: number) => number,
+): string {
   let path = '';
   let drawing = false;
   values.forEach((value, index) => {

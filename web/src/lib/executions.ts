@@ -2,14 +2,7 @@
 import type { JsonValue } from './tools.ts';
 
 export type ExecutionStatus =
-  | 'RUNNING'
-  | 'SUCCESS'
-  | 'ERROR'
-  | 'TIMEOUT'
-  | 'RATE_LIMITED'
-  | 'PENDING_APPROVAL'
-  | 'REJECTED'
-  | 'CANCELLED';
+  'RUNNING' | 'SUCCESS' | 'ERROR' | 'TIMEOUT' | 'RATE_LIMITED' | 'PENDING_APPROVAL' | 'REJECTED' | 'CANCELLED';
 
 export const EXECUTION_STATUSES: ExecutionStatus[] = [
   'RUNNING',

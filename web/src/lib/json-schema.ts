@@ -19,7 +19,16 @@ export interface ParameterRow {
 let nextKey = 1;
 
 export function newRow(partial: Partial<ParameterRow> = {}): ParameterRow {
-  return { key: nextKey++, name: '', type: 'string', description: '', enumText: '', required: false, extra: {}, ...partial };
+  return {
+    key: nextKey++,
+    name: '',
+    type: 'string',
+    description: '',
+    enumText: '',
+    required: false,
+    extra: {},
+    ...partial,
+  };
 }
 
 export function toSchema(rows: ParameterRow[]): JsonObject {

@@ -118,7 +118,9 @@ export function matches(item: CatalogItem, search: string, type: ToolType | ''):
   if (type && item.type !== type) return false;
   const needle = search.trim().toLowerCase();
   if (!needle) return true;
-  return [item.name, item.displayName, item.description, item.category ?? ''].some((text) => text.toLowerCase().includes(needle));
+  return [item.name, item.displayName, item.description, item.category ?? ''].some((text) =>
+    text.toLowerCase().includes(needle),
+  );
 }
 
 export interface ParameterSummary {

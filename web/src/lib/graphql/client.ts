@@ -74,7 +74,10 @@ export class ApiError extends Error {
   }
 }
 
-function toApiError(error: { message: string; graphQLErrors: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> }): ApiError {
+function toApiError(error: {
+  message: string;
+  graphQLErrors: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }>;
+}): ApiError {
   const first = error.graphQLErrors[0];
   if (!first) return new ApiError(error.message.replace(/^\[Network\] /, 'Network error: '));
   const code = typeof first.extensions?.code === 'string' ? first.extensions.code : null;
