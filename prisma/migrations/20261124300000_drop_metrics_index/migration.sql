@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "tool_execution_logs_metrics_idx";
