@@ -6,12 +6,12 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg, platform, release } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { openDatabase } from '../server/db/database.ts';
 import { generateApiKey } from '../server/security/tokens.ts';
+import { loadAverage, machineLine, percentile } from './report.ts';
 
 /** Requests per measured phase, and a time cap so the whole run stays well under a minute. */
 const REQUESTS = { 1: 600, 32: 4_000 } as const;
@@ -23,11 +23,6 @@ interface Phase {
   latencies: number[];
   seconds: number;
   failures: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function measure(total: number, concurrency: number, once: () => Promise<boolean>): Promise<Phase> {
@@ -138,15 +133,9 @@ export async function runEndpointOverhead(): Promise<void> {
   await measure(WARMUP_REQUESTS, 8, direct);
   await measure(WARMUP_REQUESTS, 8, graphqlFloor);
   await measure(WARMUP_REQUESTS, 8, throughEngine);
-
-  const cpuList = cpus();
   console.log('## Endpoint overhead: direct fetch vs executeTool over GraphQL');
-  console.log(`machine:  ${cpuList[0]?.model ?? 'unknown'} × ${cpuList.length} (${platform()} ${release()})`);
-  console.log(
-    `node:     ${process.version}; load average at start ${loadavg()
-      .map((value) => value.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(machineLine());
+  console.log(`node:     ${process.version}; load average at start ${loadAverage()}`);
   console.log(
     `database: ${databaseUrl ? 'PostgreSQL' : 'PGlite (embedded, in memory)'}; rate limiter: ${config.redisUrl ? 'Redis' : 'memory'}`,
   );

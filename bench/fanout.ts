@@ -15,7 +15,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus, loadavg, platform, release } from 'node:os';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import WebSocket from 'ws';
@@ -24,6 +24,7 @@ import { loadConfig } from '../server/config.ts';
 import { openDatabase, type Database } from '../server/db/database.ts';
 import type { ExecutionEvent } from '../server/realtime/pubsub.ts';
 import { generateApiKey } from '../server/security/tokens.ts';
+import { machineLine, percentile } from './report.ts';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1_000);
 const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 60);
@@ -68,11 +69,6 @@ async function admin(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function startApp(database: Database, env: Record<string, string>): Promise<{ app: App; url: string }> {
@@ -292,9 +288,8 @@ export async function runFanout(): Promise<void> {
   const database = await openDatabase({ databaseUrl: url.toString(), dataDir: 'memory://', poolSize: 20 });
   const version = await database.sql.query<{ server_version: string }>('SHOW server_version');
   try {
-    const cpuList = cpus();
     console.log('## Live fan-out: graphql-ws subscribers on one organization');
-    console.log(`machine:  ${cpuList[0]?.model ?? 'unknown'} × ${cpuList.length} (${platform()} ${release()})`);
+    console.log(machineLine());
     console.log(
       `node:     ${process.version}; database: PostgreSQL ${version[0]?.server_version}; Redis at ${REDIS_URL}`,
     );

@@ -8,11 +8,11 @@
  * where a scratch database is created and dropped.
  */
 import { randomBytes } from 'node:crypto';
-import { cpus, platform, release } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { openDatabase } from '../server/db/database.ts';
 import { queryExecutionStats, type StatsQuery } from '../server/metrics/execution-stats.ts';
+import { machineLine } from './report.ts';
 
 const ROWS = Number(process.env.BENCH_METRICS_ROWS ?? 1_000_000);
 const TOOLS = 20;
@@ -126,10 +126,8 @@ export async function runMetricsQuery(): Promise<void> {
       reports.push(await time(query));
       counts.push(await countRows(query));
     }
-
-    const cpuList = cpus();
     console.log(`## Metrics queries over ${ROWS.toLocaleString('en')} execution rows`);
-    console.log(`machine:  ${cpuList[0]?.model ?? 'unknown'} × ${cpuList.length} (${platform()} ${release()})`);
+    console.log(machineLine());
     console.log(`node:     ${process.version}; database: PostgreSQL ${version[0]?.server_version}`);
     console.log(
       `seed:     ${TOOLS} tools over ${DAYS} days, one INSERT … SELECT generate_series + VACUUM ANALYZE in ${seedSeconds.toFixed(1)} s`,

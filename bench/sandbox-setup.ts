@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, platform, release, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildApp, type App } from '../server/app.ts';
@@ -13,6 +13,9 @@ import { loadConfig } from '../server/config.ts';
 import { openDatabase, type Database } from '../server/db/database.ts';
 import type { ToolExecution } from '../server/db/generated/prisma/client.ts';
 import type { JsonObject } from '../server/executors/types.ts';
+import { loadAverage, machineLine, percentile } from './report.ts';
+
+export { percentile };
 
 const UNLIMITED = { capacity: 1e9, refillPerSecond: 1e9 };
 
@@ -82,11 +85,6 @@ export async function startBenchApp(pools: { javascript: number; python: number 
   };
 }
 
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 export interface Timings {
   p50: number;
   p99: number;
@@ -128,14 +126,9 @@ export function ratio(value: number, baseline: number): string {
 }
 
 export function printHeader(title: string, databaseLabel: string): void {
-  const cpuList = cpus();
   console.log(`## ${title}`);
-  console.log(`machine:  ${cpuList[0]?.model ?? 'unknown'} × ${cpuList.length} (${platform()} ${release()})`);
-  console.log(
-    `node:     ${process.version}; load average at start ${loadavg()
-      .map((value) => value.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(machineLine());
+  console.log(`node:     ${process.version}; load average at start ${loadAverage()}`);
   console.log(`database: ${databaseLabel}`);
   console.log('');
 }
