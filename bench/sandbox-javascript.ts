@@ -9,8 +9,19 @@
 import ivm from 'isolated-vm';
 import { performance } from 'node:perf_hooks';
 import { javascriptWorkerLaunch } from '../server/sandbox/javascript/launch.ts';
-import { createSandboxPool, type RunJob, type RunHooks, type SandboxPool } from '../server/sandbox/pool.ts';
-import { ms, printHeader, ratio, signed, startBenchApp, time, waitFor } from './sandbox-setup.ts';
+import { createSandboxPool, type SandboxPool } from '../server/sandbox/pool.ts';
+import {
+  benchJob,
+  ms,
+  noNetworkHooks,
+  printHeader,
+  ratio,
+  signed,
+  startBenchApp,
+  time,
+  trivial,
+  waitFor,
+} from './sandbox-setup.ts';
 
 const WARM_RUNS = 300;
 const PHASE_CAP_MS = 6_000;
@@ -24,26 +35,6 @@ const POOL_READY_MS = 10_000;
 const TRIVIAL =
   'export default function execute(parameters) {\n  return { success: true, message: "ok", data: parameters.a + parameters.b };\n}';
 const RUNAWAY = 'export default function execute() {\n  while (true) {}\n}';
-
-function trivial(parameters: { a: number; b: number }): { success: boolean; message: string; data: number } {
-  return { success: true, message: 'ok', data: parameters.a + parameters.b };
-}
-
-function job(code: string, timeoutMs = 5_000): RunJob {
-  return {
-    code,
-    parameters: { a: 2, b: 40 },
-    context: {},
-    secrets: {},
-    allowedImports: [],
-    limits: { timeoutMs, memoryMb: 64, maxLogBytes: 32 * 1024, maxResultBytes: 256 * 1024 },
-  };
-}
-
-const hooks = (): RunHooks => ({
-  signal: new AbortController().signal,
-  onFetch: () => Promise.reject(new Error('no network in the benchmark')),
-});
 
 async function freshIsolateRun(): Promise<boolean> {
   const isolate = new ivm.Isolate({ memoryLimit: 64 });
@@ -74,7 +65,7 @@ export async function runSandboxJavascript(): Promise<void> {
 
   const pool: SandboxPool = createSandboxPool({ runtime: 'javascript', size: 1, launch: javascriptWorkerLaunch });
   await pool.start();
-  const poolRun = async (): Promise<boolean> => (await pool.run(job(TRIVIAL), hooks())).ok;
+  const poolRun = async (): Promise<boolean> => (await pool.run(benchJob(TRIVIAL, 64), noNetworkHooks())).ok;
   await time(50, PHASE_CAP_MS, poolRun);
   const sandbox = await time(WARM_RUNS, PHASE_CAP_MS, poolRun);
 
@@ -91,7 +82,7 @@ export async function runSandboxJavascript(): Promise<void> {
     const t0 = performance.now();
     await fresh.start();
     const t1 = performance.now();
-    await fresh.run(job(TRIVIAL), hooks());
+    await fresh.run(benchJob(TRIVIAL, 64), noNetworkHooks());
     coldStart.push(t1 - t0);
     coldFirstRun.push(performance.now() - t1);
     await fresh.stop();
@@ -103,7 +94,7 @@ export async function runSandboxJavascript(): Promise<void> {
   for (let i = 0; i < RUNAWAY_RUNS; i += 1) {
     await waitFor(() => pool.stats().idle === 1, POOL_READY_MS);
     const t0 = performance.now();
-    const result = await pool.run(job(RUNAWAY, RUNAWAY_TIMEOUT_MS), hooks());
+    const result = await pool.run(benchJob(RUNAWAY, 64, RUNAWAY_TIMEOUT_MS), noNetworkHooks());
     poolOvershoot.push(performance.now() - t0 - RUNAWAY_TIMEOUT_MS);
     if (result.ok || result.error.code !== 'TIMEOUT')
       console.log(`unexpected runaway outcome: ${JSON.stringify(result)}`);

@@ -8,16 +8,19 @@
  * Figures and ratios only, no pass/fail.
  */
 import { performance } from 'node:perf_hooks';
-import { createSandboxPool, type RunHooks, type RunJob } from '../server/sandbox/pool.ts';
+import { createSandboxPool } from '../server/sandbox/pool.ts';
 import { pythonWorkerLaunch } from '../server/sandbox/python/launch.ts';
 import {
+  benchJob,
   childProcessMemory,
   ms,
+  noNetworkHooks,
   printHeader,
   ratio,
   signed,
   startBenchApp,
   time,
+  trivial,
   waitFor,
   type ProcessMemory,
 } from './sandbox-setup.ts';
@@ -39,26 +42,6 @@ const WORKER_ENTRY = 'sandbox/python/worker.ts';
 const TRIVIAL =
   "def execute_tool(parameters, context):\n    return {'success': True, 'message': 'ok', 'data': parameters['a'] + parameters['b']}";
 const RUNAWAY = 'def execute_tool(parameters, context):\n    while True:\n        pass';
-
-function trivial(parameters: { a: number; b: number }): { success: boolean; message: string; data: number } {
-  return { success: true, message: 'ok', data: parameters.a + parameters.b };
-}
-
-function job(code: string, timeoutMs = 5_000): RunJob {
-  return {
-    code,
-    parameters: { a: 2, b: 40 },
-    context: {},
-    secrets: {},
-    allowedImports: [],
-    limits: { timeoutMs, memoryMb: 128, maxLogBytes: 32 * 1024, maxResultBytes: 256 * 1024 },
-  };
-}
-
-const hooks = (): RunHooks => ({
-  signal: new AbortController().signal,
-  onFetch: () => Promise.reject(new Error('no network in the benchmark')),
-});
 
 function memory(processes: ProcessMemory[]): string {
   const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
@@ -88,11 +71,11 @@ export async function runSandboxPython(): Promise<void> {
   await pool.start();
   const coldStart = performance.now() - coldStarted;
   const firstStarted = performance.now();
-  await pool.run(job(TRIVIAL), hooks());
+  await pool.run(benchJob(TRIVIAL, 128), noNetworkHooks());
   const firstRun = performance.now() - firstStarted;
   const idleMemory = childProcessMemory(WORKER_ENTRY);
 
-  const poolRun = async (): Promise<boolean> => (await pool.run(job(TRIVIAL), hooks())).ok;
+  const poolRun = async (): Promise<boolean> => (await pool.run(benchJob(TRIVIAL, 128), noNetworkHooks())).ok;
   await time(WARMUP_RUNS, PHASE_CAP_MS, poolRun);
   const warm = await time(WARM_RUNS, PHASE_CAP_MS, poolRun);
   const warmMemory = childProcessMemory(WORKER_ENTRY);
@@ -103,7 +86,7 @@ export async function runSandboxPython(): Promise<void> {
   for (let i = 0; i < RUNAWAY_RUNS; i += 1) {
     await waitFor(() => pool.stats().idle === 1, START_TIMEOUT_MS);
     const t0 = performance.now();
-    const result = await pool.run(job(RUNAWAY, RUNAWAY_TIMEOUT_MS), hooks());
+    const result = await pool.run(benchJob(RUNAWAY, 128, RUNAWAY_TIMEOUT_MS), noNetworkHooks());
     const t1 = performance.now();
     overshoot.push(t1 - t0 - RUNAWAY_TIMEOUT_MS);
     codes.add(result.ok ? 'ok' : result.error.code);

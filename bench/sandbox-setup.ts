@@ -13,6 +13,7 @@ import { loadConfig } from '../server/config.ts';
 import { openDatabase, type Database } from '../server/db/database.ts';
 import type { ToolExecution } from '../server/db/generated/prisma/client.ts';
 import type { JsonObject } from '../server/executors/types.ts';
+import type { RunHooks, RunJob } from '../server/sandbox/pool.ts';
 import { loadAverage, machineLine, percentile } from './report.ts';
 
 export { percentile };
@@ -166,3 +167,25 @@ export async function waitFor(condition: () => boolean, timeoutMs: number): Prom
   while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   return condition();
 }
+
+/** The same trivial function both sandboxes run, as a plain call: the in-process baseline. */
+export function trivial(parameters: { a: number; b: number }): { success: boolean; message: string; data: number } {
+  return { success: true, message: 'ok', data: parameters.a + parameters.b };
+}
+
+export function benchJob(code: string, memoryMb: number, timeoutMs = 5_000): RunJob {
+  return {
+    code,
+    parameters: { a: 2, b: 40 },
+    context: {},
+    secrets: {},
+    allowedImports: [],
+    limits: { timeoutMs, memoryMb, maxLogBytes: 32 * 1024, maxResultBytes: 256 * 1024 },
+  };
+}
+
+/** Benchmarked code never reaches the network. */
+export const noNetworkHooks = (): RunHooks => ({
+  signal: new AbortController().signal,
+  onFetch: () => Promise.reject(new Error('no network in the benchmark')),
+});
