@@ -4,6 +4,7 @@
  * key, logged execution). Prints added p50/p99 milliseconds and the throughput
  * ratio at concurrency 1 and 32. Figures only, no pass/fail.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -18,17 +19,49 @@ const REQUESTS = { 1: 600, 32: 4_000 } as const;
 const WARMUP_REQUESTS = 300;
 const PHASE_TIME_CAP_MS = 8_000;
 const UNLIMITED = { capacity: 1e9, refillPerSecond: 1e9 };
+/** USER_HZ: /proc reports CPU time in these ticks (100 on Linux builds). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 interface Phase {
   latencies: number[];
   seconds: number;
   failures: number;
+  /** CPU milliseconds per request of this process (client, server and, on PGlite, the database). */
+  cpuPerOp: number;
+  /** CPU milliseconds per request of local PostgreSQL processes; null when none are visible. */
+  postgresCpuPerOp: number | null;
+}
+
+/** CPU milliseconds used so far by local PostgreSQL processes (Linux /proc); null when none are visible. */
+function postgresCpuMs(): number | null {
+  let ticks = 0;
+  let seen = false;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      seen = true;
+    }
+  } catch {
+    return null;
+  }
+  return seen ? (ticks * 1000) / CLOCK_TICKS_PER_SECOND : null;
 }
 
 async function measure(total: number, concurrency: number, once: () => Promise<boolean>): Promise<Phase> {
   const latencies: number[] = [];
   let failures = 0;
   let issued = 0;
+  const cpuBefore = process.cpuUsage();
+  const postgresBefore = postgresCpuMs();
   const started = performance.now();
   const worker = async (): Promise<void> => {
     while (issued < total && performance.now() - started < PHASE_TIME_CAP_MS) {
@@ -40,7 +73,18 @@ async function measure(total: number, concurrency: number, once: () => Promise<b
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { latencies: latencies.sort((a, b) => a - b), seconds: (performance.now() - started) / 1000, failures };
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const postgresAfter = postgresCpuMs();
+  const count = Math.max(1, latencies.length);
+  return {
+    latencies: latencies.sort((a, b) => a - b),
+    seconds,
+    failures,
+    cpuPerOp: (cpu.user + cpu.system) / 1000 / count,
+    postgresCpuPerOp:
+      postgresBefore === null || postgresAfter === null ? null : (postgresAfter - postgresBefore) / count,
+  };
 }
 
 export async function runEndpointOverhead(): Promise<void> {
@@ -141,22 +185,28 @@ export async function runEndpointOverhead(): Promise<void> {
   );
   console.log('');
   console.log(
-    '| concurrency | requests | direct p50 | direct p99 | engine p50 | engine p99 | added p50 | added p99 | direct req/s | engine exec/s | throughput ratio | failures |',
+    '| concurrency | requests | direct p50 | direct p99 | engine p50 | engine p99 | added p50 | added p99 | direct req/s | engine exec/s | throughput ratio | CPU ms/request direct → engine | failures |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const fmt = (value: number): string => value.toFixed(2);
+  const cpu = (phase: Phase): string =>
+    `${fmt(phase.cpuPerOp)}${phase.postgresCpuPerOp === null ? '' : ` + PG ${fmt(phase.postgresCpuPerOp)}`}`;
   for (const concurrency of [1, 32] as const) {
     const a = await measure(REQUESTS[concurrency], concurrency, direct);
     const b = await measure(REQUESTS[concurrency], concurrency, throughEngine);
-    const fmt = (value: number): string => value.toFixed(2);
     const rpsA = a.latencies.length / a.seconds;
     const rpsB = b.latencies.length / b.seconds;
     console.log(
       `| ${concurrency} | ${a.latencies.length}/${b.latencies.length} | ${fmt(percentile(a.latencies, 50))} ms | ${fmt(percentile(a.latencies, 99))} ms | ` +
         `${fmt(percentile(b.latencies, 50))} ms | ${fmt(percentile(b.latencies, 99))} ms | ` +
         `${fmt(percentile(b.latencies, 50) - percentile(a.latencies, 50))} ms | ${fmt(percentile(b.latencies, 99) - percentile(a.latencies, 99))} ms | ` +
-        `${rpsA.toFixed(0)} | ${rpsB.toFixed(0)} | ${(rpsB / rpsA).toFixed(3)} | ${a.failures + b.failures} |`,
+        `${rpsA.toFixed(0)} | ${rpsB.toFixed(0)} | ${(rpsB / rpsA).toFixed(3)} | ${cpu(a)} → ${cpu(b)} | ${a.failures + b.failures} |`,
     );
   }
+  console.log(
+    '\nCPU ms/request: this process (benchmark client, API server and, with PGlite, the database) per request;' +
+      ' "+ PG" adds local PostgreSQL processes. On 2 cores, 2,000 executions/s needs both together under 1 ms.',
+  );
   const inProcess = async (): Promise<boolean> => {
     sequence += 1;
     const row = await app.services.engine.run({
@@ -169,15 +219,18 @@ export async function runEndpointOverhead(): Promise<void> {
     });
     return row.status === 'SUCCESS';
   };
-  const engineOnly = await measure(REQUESTS[1], 1, inProcess);
-  console.log(
-    `\nengine.run in process (no HTTP/GraphQL), concurrency 1: p50 ${percentile(engineOnly.latencies, 50).toFixed(2)} ms, ` +
-      `p99 ${percentile(engineOnly.latencies, 99).toFixed(2)} ms (includes the upstream request itself).`,
-  );
+  for (const concurrency of [1, 32] as const) {
+    const engineOnly = await measure(REQUESTS[concurrency], concurrency, inProcess);
+    console.log(
+      `engine.run in process (no HTTP/GraphQL), concurrency ${concurrency}: p50 ${fmt(percentile(engineOnly.latencies, 50))} ms, ` +
+        `p99 ${fmt(percentile(engineOnly.latencies, 99))} ms, ${(engineOnly.latencies.length / engineOnly.seconds).toFixed(0)} exec/s, ` +
+        `CPU ms/exec ${cpu(engineOnly)} (includes the upstream request itself).`,
+    );
+  }
   const floor = await measure(REQUESTS[1], 1, graphqlFloor);
   console.log(
-    `GraphQL floor (authenticated \`{ __typename }\`, no tool), concurrency 1: p50 ${percentile(floor.latencies, 50).toFixed(2)} ms, ` +
-      `p99 ${percentile(floor.latencies, 99).toFixed(2)} ms — the part of "added" that is transport and auth rather than the engine.`,
+    `GraphQL floor (authenticated \`{ __typename }\`, no tool), concurrency 1: p50 ${fmt(percentile(floor.latencies, 50))} ms, ` +
+      `p99 ${fmt(percentile(floor.latencies, 99))} ms, CPU ms/request ${cpu(floor)} — the part of "added" that is transport and auth rather than the engine.`,
   );
   const logged = await prisma.toolExecution.count({ where: { organizationId: organization.id, status: 'SUCCESS' } });
   console.log(`logged executions: ${logged}`);

@@ -2,23 +2,47 @@
  * The few raw-SQL operations the migration runner and metrics need, over
  * either a pg Pool or an embedded PGlite instance.
  */
+import { createHash } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 
+export interface QueryOptions {
+  /**
+   * Prepares the statement once per connection (PostgreSQL): later runs skip
+   * parsing and planning, which cost more than executing the engine's small
+   * statements. Only for fixed statement texts, which are few.
+   */
+  prepare?: boolean;
+}
+
 export interface SqlDriver {
   readonly kind: 'postgresql' | 'pglite';
-  query<Row extends object>(sql: string, params?: unknown[]): Promise<Row[]>;
+  query<Row extends object>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Row[]>;
   /** Runs several statements in one round trip (no parameters). */
   exec(sql: string): Promise<void>;
   /** Runs `work` on one connection, so session-level locks and transactions hold. */
   withConnection<T>(work: (connection: SqlDriver) => Promise<T>): Promise<T>;
 }
 
+/** Statement names are derived from the text, so every connection prepares a text under the same name. */
+const statementNames = new Map<string, string>();
+
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `sb_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 export function pgDriver(pool: Pool): SqlDriver {
   const driver: SqlDriver = {
     kind: 'postgresql',
-    async query<Row extends object>(sql: string, params: unknown[] = []) {
-      const result = await pool.query<Row>(sql, params);
+    async query<Row extends object>(sql: string, params: unknown[] = [], options?: QueryOptions) {
+      const result = options?.prepare
+        ? await pool.query<Row>({ name: statementName(sql), text: sql, values: params })
+        : await pool.query<Row>(sql, params);
       return result.rows;
     },
     async exec(sql) {

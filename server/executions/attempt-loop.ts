@@ -25,6 +25,7 @@ import type { EngineOptions } from './engine-options.ts';
 import { finishExecution, publishEvent, type Outcome } from './execution-recorder.ts';
 import type { Resolved } from './execution-resolver.ts';
 import type { HotSql } from './hot-sql.ts';
+import type { ToolCounters } from './tool-counters.ts';
 import { createNormalizer } from './result-normalizer.ts';
 import { nextRetryDelay, sleep } from './retry.ts';
 
@@ -37,6 +38,7 @@ export interface InFlight {
 export interface AttemptLoopDeps {
   prisma: Prisma;
   sql: HotSql;
+  counters: ToolCounters;
   pubsub: SwitchboardPubSub;
   logger: Logger;
   clock: () => number;
@@ -141,7 +143,8 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
 
     let outcome: ExecutorOutcome;
     let attempt = 0;
-    let reachedExecutor = false;
+    // The run's counter bump overlaps the run; a failure surfaces when the row is finished.
+    let counted: Promise<{ error: unknown } | null> | null = null;
     try {
       const executor = deps.executorFor(tool);
       for (;;) {
@@ -158,7 +161,12 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
           );
           break;
         }
-        reachedExecutor = true;
+        if (!counted && resolved.toolRowId !== null) {
+          counted = deps.counters.bump(resolved.toolRowId, now()).then(
+            () => null,
+            (error: unknown) => ({ error }),
+          );
+        }
         outcome = await attemptOnce(executor, {
           tool,
           parameters,
@@ -190,7 +198,14 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
 
     const fields = finalFields(outcome, entry, resolved, secrets.revealed(), attempt, runStartMs);
     const finished: ToolExecution = { ...row, ...fields };
-    const moved = await finishExecution(deps.sql, row.id, fields, reachedExecutor ? resolved.toolRowId : null);
+    const moved = await finishExecution(
+      deps.sql,
+      row.id,
+      fields,
+      counted?.then((failure) => {
+        if (failure) throw failure.error;
+      }) ?? null,
+    );
     if (!moved) {
       // Cancelled or swept by someone else meanwhile: their verdict stands.
       return (await prisma.toolExecution.findUnique({ where: { id: row.id } })) ?? finished;

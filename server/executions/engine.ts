@@ -40,6 +40,7 @@ import { markInterrupted } from './execution-sweeps.ts';
 import { hotSql } from './hot-sql.ts';
 import { createParameterValidator } from './parameter-validation.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { createToolCounters } from './tool-counters.ts';
 
 export {
   DEFAULT_ENGINE_OPTIONS,
@@ -94,6 +95,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   const runner = createAttemptLoop({
     prisma,
     sql,
+    counters: createToolCounters(sql),
     pubsub,
     logger,
     clock,

@@ -124,34 +124,21 @@ export interface Outcome {
 }
 
 /**
- * Finishes a RUNNING row and, when the tool ran, bumps its counters. The
- * counters are raw on purpose: Prisma would also bump `updated_at`, and a
- * tool's edit time must not move when it runs.
- *
- * Two statements, counters first with an asynchronous commit: every execution
- * of a tool updates the same `tools` row, and a synchronous commit would hold
- * that row's lock through a WAL flush, serialising all of them on the disk.
- * The log row's synchronous commit that follows flushes the WAL past the
- * counter's commit record too, so both are durable before the caller hears
- * back. As before, the counters are bumped even when someone else finished
- * the row first (the tool did run). Returns false in that case.
+ * Finishes a RUNNING row. `counted` is the run's counter bump
+ * (tool-counters.ts, asynchronous commit), started when the executor was
+ * first reached so it overlaps the run: it must be applied before this
+ * synchronous commit, whose WAL flush then makes both durable before the
+ * caller hears back. Returns false when someone else finished the row first
+ * (the counter stays bumped: the tool did run).
  */
 export async function finishExecution(
   sql: HotSql,
   id: string,
   outcome: Outcome,
-  countedToolId: string | null,
+  counted: Promise<void> | null,
 ): Promise<boolean> {
   const at = outcome.completedAt.toISOString();
-  if (countedToolId !== null) {
-    await sql.query(
-      `UPDATE "tools" SET "execution_count" = "execution_count" + 1,
-        "last_executed_at" = GREATEST(COALESCE("last_executed_at", $1::timestamptz), $1::timestamptz)
-      ${ASYNC_COMMIT}
-      WHERE "id" = $2::uuid RETURNING "id"`,
-      [at, countedToolId],
-    );
-  }
+  if (counted) await counted;
   const moved = await sql.query(
     `UPDATE "tool_execution_logs" SET "status" = $1::"ExecutionStatus", "error_code" = $2::text,
       "error_message" = $3::text, "output_result" = $4::jsonb, "request" = $5::jsonb, "logs" = $6::jsonb,

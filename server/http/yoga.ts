@@ -115,7 +115,26 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       csrfPlugin,
       cookiePlugin,
       operationLog(logger),
-      usePrometheus({ endpoint: false, registry: services.metrics.prometheus.registry }),
+      usePrometheus({
+        endpoint: false,
+        registry: services.metrics.prometheus.registry,
+        // Per-request metrics only. The plugin's other defaults walk every document for deprecated fields,
+        // time phases Yoga caches anyway, and keep a quantile summary: together most of the request's cost.
+        metrics: {
+          graphql_envelop_request: true,
+          graphql_envelop_request_duration: true,
+          graphql_envelop_error_result: true,
+          graphql_yoga_http_duration: true,
+          graphql_envelop_request_time_summary: false,
+          graphql_envelop_deprecated_field: false,
+          graphql_envelop_phase_parse: false,
+          graphql_envelop_phase_validate: false,
+          graphql_envelop_phase_context: false,
+          graphql_envelop_phase_execute: false,
+          graphql_envelop_phase_subscribe: false,
+          graphql_envelop_schema_change: false,
+        },
+      }),
       freshContextPerEvent(),
     ],
     context: async ({ request, connectionViewer, onSlowConsumer, res }: YogaContextInput): Promise<Context> => {

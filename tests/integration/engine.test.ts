@@ -178,6 +178,16 @@ describe('assistants, calls and configuration', () => {
     expect(after.lastExecutedAt).not.toBeNull();
     expect(after.updatedAt.getTime()).toBe(before.updatedAt.getTime());
   });
+
+  it('counts every one of many concurrent runs of one tool (increments are batched, never lost)', async () => {
+    const toolId = await h.createTool();
+    const runs = await Promise.all(Array.from({ length: 40 }, () => h.run({ toolId })));
+    expect(runs.every((row) => row.status === 'SUCCESS')).toBe(true);
+    const after = await h.db.database.prisma.tool.findUniqueOrThrow({ where: { id: toolId } });
+    expect(after.executionCount).toBe(40);
+    const firstStart = Math.min(...runs.map((row) => row.startedAt.getTime()));
+    expect(after.lastExecutedAt!.getTime()).toBeGreaterThanOrEqual(firstStart);
+  });
 });
 
 describe('idempotency', () => {
