@@ -94,12 +94,22 @@ export interface Timings {
   failures: number;
 }
 
-/** Runs `once` sequentially up to `count` times or until `capMs` has passed. */
-export async function time(count: number, capMs: number, once: () => Promise<boolean> | boolean): Promise<Timings> {
+/**
+ * Runs `once` sequentially up to `count` times or until `capMs` has passed,
+ * idling `pauseMs` (not timed) before each run: calls that arrive apart, as a
+ * voice call's tool calls do, rather than back to back.
+ */
+export async function time(
+  count: number,
+  capMs: number,
+  once: () => Promise<boolean> | boolean,
+  pauseMs = 0,
+): Promise<Timings> {
   const latencies: number[] = [];
   let failures = 0;
   const started = performance.now();
   while (latencies.length < count && performance.now() - started < capMs) {
+    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     const t0 = performance.now();
     const ok = await once();
     latencies.push(performance.now() - t0);

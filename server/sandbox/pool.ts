@@ -139,6 +139,8 @@ interface Slot {
   exited: Promise<void>;
   /** Its successor was started when it was retired; its exit starts nothing. */
   succeeded: boolean;
+  /** Past its job count, it serves until its successor is ready, then retires once idle. */
+  handover: 'none' | 'waiting' | 'due';
 }
 
 interface Waiting {
@@ -215,6 +217,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       active: null,
       startTimer: undefined,
       succeeded: false,
+      handover: 'none',
       ready: () => undefined,
       exited: new Promise((resolve) => {
         resolveExit = resolve;
@@ -246,13 +249,16 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     const wasStarting = slot.state === 'starting';
     slot.state = 'retiring';
     slot.process?.kill();
-    // Start the successor now, not after the exit: a planned retirement (job count, memory
-    // pressure, a timeout) must never leave the next caller waiting for a cold start.
+    // Start the successor now, not after the exit: a planned retirement (memory pressure, a
+    // timeout) must never leave the next caller waiting longer than a cold start.
     // A process that failed to start is replaced on exit instead, with backoff.
-    if (started && !stopping && !wasStarting) {
+    if (started && !stopping && !wasStarting && !slot.succeeded) {
       slot.succeeded = true;
       restarts += 1;
-      spawnSlot();
+      // Forking takes milliseconds: let the caller whose job just settled have its answer first.
+      setImmediate(() => {
+        if (!stopping) spawnSlot();
+      });
     }
   }
 
@@ -383,12 +389,34 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   function release(slot: Slot, memoryPressure: boolean): void {
     slot.active = null;
     slot.jobs += 1;
-    if (memoryPressure || slot.jobs >= maxJobsPerWorker) {
+    if (memoryPressure || slot.handover === 'due') {
       retire(slot);
       return;
     }
+    if (slot.jobs >= maxJobsPerWorker && slot.handover === 'none') handOver(slot);
     slot.state = 'idle';
     dispatch();
+  }
+
+  /**
+   * A clean process that reached its job count keeps serving while its successor
+   * starts, and retires (once idle) when the successor is ready or has failed,
+   * so routine recycling never puts a cold start on a caller's path. A successor
+   * that fails to start is replaced on its exit, with backoff.
+   */
+  function handOver(slot: Slot): void {
+    slot.handover = 'waiting';
+    // The successor replaces it, however this process ends.
+    slot.succeeded = true;
+    restarts += 1;
+    // After the caller whose job just settled has its answer, as in retire().
+    setImmediate(() => {
+      if (stopping) return;
+      void whenReady(spawnSlot()).then(() => {
+        slot.handover = 'due';
+        if (slot.state === 'idle') retire(slot);
+      });
+    });
   }
 
   function begin(slot: Slot, task: Task): void {

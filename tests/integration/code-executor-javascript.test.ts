@@ -343,6 +343,24 @@ describe('sandbox pool', () => {
     expect(pool.stats().restarts).toBe(1);
   });
 
+  it('keeps a process past its job count serving until its successor is ready', async () => {
+    const pool = await startPool(1, { maxJobsPerWorker: 2 });
+    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
+    const [first] = pool.stats().pids;
+    for (let i = 0; i < 2; i += 1) expectOk(await executor.execute(makeInput({ code: 'export default () => 1' })));
+    // Its successor is starting, and it still takes the next caller instead of a cold start.
+    expect(pool.stats()).toMatchObject({ idle: 1, restarts: 1 });
+    expect(pool.stats().pids).toContain(first);
+    expectOk(await executor.execute(makeInput({ code: 'export default () => 2' })));
+    for (let i = 0; i < 100 && pool.stats().pids.includes(first as number); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(pool.stats()).toMatchObject({ size: 1, idle: 1, restarts: 1 });
+    expect(pool.stats().pids).toHaveLength(1);
+    expect(pool.stats().pids).not.toContain(first);
+    expectOk(await executor.execute(makeInput({ code: 'export default () => 3' })));
+  });
+
   it('never shows one organization’s secret or state to the next job', async () => {
     const pool = await startPool(1);
     const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
@@ -363,5 +381,64 @@ describe('sandbox pool', () => {
     const outcome = expectOk(await executor.execute(makeInput({ code: second }, { organizationId: 'org-b' })));
     expect(outcome.result.data).toEqual({ stash: null, stolen: null, keys: [], text: '{}' });
     expect(JSON.stringify(outcome)).not.toContain('s3cr3t-a');
+  });
+
+  it('gives every job a fresh isolate with its own memory limit and secrets, whatever was prepared for it', async () => {
+    // Each process prepares the next job's isolate ahead of time, sized like the job before.
+    const pool = await startPool(1);
+    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
+    const allocate = `export default function execute() {
+      globalThis.runs = (globalThis.runs ?? 0) + 1;
+      const chunks = [];
+      for (let i = 0; i < 40; i++) chunks.push(new Array(1 << 17).fill(i));
+      return { runs: globalThis.runs, keys: Object.keys(secrets), token: secrets.TOKEN ?? null, chunks: chunks.length };
+    }`;
+    const job = (memory: number, token?: string): Promise<ExecutorOutcome> =>
+      executor.execute(
+        makeInput(
+          { code: allocate, memory_limit_mb: memory, ...(token ? { environment_variables: ['TOKEN'] } : {}) },
+          token ? { secrets: { TOKEN: token } } : {},
+        ),
+      );
+    expect(expectFailure(await job(16, 'token-a')).error.code).toBe('MEMORY_LIMIT');
+    expect(expectOk(await job(128, 'token-b')).result.data).toEqual({
+      runs: 1,
+      keys: ['TOKEN'],
+      token: 'token-b',
+      chunks: 40,
+    });
+    expect(expectOk(await job(128)).result.data).toEqual({ runs: 1, keys: [], token: null, chunks: 40 });
+    expect(expectFailure(await job(16)).error.code).toBe('MEMORY_LIMIT');
+    const outcome = await job(128, 'token-c');
+    expect(expectOk(outcome).result.data).toMatchObject({ runs: 1, token: 'token-c' });
+    expect(JSON.stringify(outcome)).not.toMatch(/token-[ab]/);
+  });
+
+  it('keeps work a job left pending away from the next job', async () => {
+    const pool = await startPool(1);
+    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
+    const leaving = `export default function execute() {
+      fetch('${baseUrl}/late').then(
+        () => { console.log('late from the first job'); globalThis.late = secrets.TOKEN; },
+        () => console.log('late failure from the first job'),
+      );
+      return 'left';
+    }`;
+    const next = `export default async function execute() {
+      await null;
+      return { late: globalThis.late ?? null, keys: Object.keys(secrets) };
+    }`;
+    for (let i = 0; i < 3; i += 1) {
+      expectOk(
+        await executor.execute(
+          makeInput({ code: leaving, environment_variables: ['TOKEN'] }, { secrets: { TOKEN: 'first-job' } }),
+        ),
+      );
+      const outcome = expectOk(await executor.execute(makeInput({ code: next })));
+      expect(outcome.result.data).toEqual({ late: null, keys: [] });
+      expect(outcome.logs).toEqual([]);
+    }
+    // The late fetch answers were dropped quietly, not treated as a misbehaving process.
+    expect(pool.stats().restarts).toBe(0);
   });
 });

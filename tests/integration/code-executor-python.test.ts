@@ -279,6 +279,29 @@ def execute_tool(parameters, context):
     expect(next).toMatchObject({ ok: true, result: { data: '{"a": 1}' } });
   });
 
+  it('gives the next tool a fresh copy of a module a tool imported beyond the defaults', async () => {
+    const tamper = `
+import email.charset
+def execute_tool(parameters, context):
+    email.charset.CHARSETS['left-behind'] = (1, 1, None)
+    return 'left-behind' in email.charset.CHARSETS
+`;
+    const look = `
+import email.charset
+def execute_tool(parameters, context):
+    return 'left-behind' in email.charset.CHARSETS
+`;
+    // One warm process: both run in the same interpreter, which must be back to its snapshot in between.
+    await expect(execute(tamper, { allowedImports: ['email'] })).resolves.toMatchObject({
+      ok: true,
+      result: { data: true },
+    });
+    await expect(execute(look, { allowedImports: ['email'] })).resolves.toMatchObject({
+      ok: true,
+      result: { data: false },
+    });
+  });
+
   it('answers from a warm process much faster than a cold start', async () => {
     await waitForIdle();
     const started = Date.now();

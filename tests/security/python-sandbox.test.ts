@@ -333,6 +333,14 @@ describe('python sandbox: runaway code', () => {
     expect(gradual.code).toBe('MEMORY_LIMIT');
     await expect(run(tool('return 1'))).resolves.toMatchObject({ ok: true });
   });
+
+  it('measures the memory limit of a job from the warm heap, not from zero', async () => {
+    // Pyodide starts with a heap of about 30 MB: 40 MB more must fit in a 64 MB allowance.
+    const result = await run(tool('block = bytearray(40 * 1024 * 1024)\nreturn len(block)'), {
+      limits: { memoryMb: 64 },
+    });
+    expect(result).toMatchObject({ ok: true });
+  });
 });
 
 describe('python sandbox: results, logs and secrets', () => {

@@ -1,29 +1,33 @@
 /**
- * Guest-side code evaluated in every fresh context before the user's module.
+ * Guest-side code applied to every fresh context before the user's module.
  *
- * It receives the two host callbacks as closure arguments ($0 log, $1 fetch
- * submit), builds `console`, `fetch` and `secrets` on top of them and returns
- * `[run, deliver]` to the host. The raw callbacks live only in this closure:
- * no global, property or argument passed to user-reachable code ever holds
- * them. Every built-in used after user code starts is captured here first, so
- * a user who rewrites `JSON.stringify` or `String.prototype.slice` only changes
- * what their own code sees.
+ * The script evaluates to a factory that receives the two host callbacks
+ * (log, fetch submit) and the log line cap, builds `console` and `fetch` on top
+ * of them and returns `[begin, run, deliver]` to the host. The raw callbacks
+ * live only in this closure: no global, property or argument passed to
+ * user-reachable code ever holds them. Every built-in used after user code
+ * starts is captured here first, so a user who rewrites `JSON.stringify` or
+ * `String.prototype.slice` only changes what their own code sees.
  *
- * Closure arguments: $0 log(text) → boolean (false = the log is full),
- * $1 submitFetch(requestJson) → number ticket | string refusal,
- * $2 secrets JSON, $3 result budget (chars), $4 max log line (chars).
+ * The factory runs before any job is known (a worker prepares the next
+ * isolate while it is idle), so nothing job-specific is in it: `begin`
+ * installs the job's `secrets` and result budget, once, before the user's
+ * module is evaluated.
  *
+ * hostLog(text) → boolean (false = the log is full);
+ * hostFetch(requestJson) → number ticket | string refusal;
+ * begin(secretsJson, maxResultChars);
  * `run(namespace, parametersJson, contextJson, entryNames)` resolves to a tagged
  * string: `R` + JSON `{ value }`, `E` + JSON `{ message, stack }` (thrown),
  * `I` + message (result not serializable or too large), `C` + message (no entry).
+ *
+ * It is our own code, compiled once per process; the V8 code cache the worker
+ * keeps is produced from this source only (see prepared-isolate.ts).
  */
 export const BOOTSTRAP_SOURCE = String.raw`
+(function bootstrap(hostLog, hostFetch, MAX_LINE_CHARS) {
 'use strict';
-const hostLog = $0;
-const hostFetch = $1;
-const secretsJson = $2;
-const MAX_RESULT_CHARS = $3;
-const MAX_LINE_CHARS = $4;
+let MAX_RESULT_CHARS = 0;
 
 const G = globalThis;
 const apply = Reflect.apply;
@@ -227,13 +231,21 @@ async function run(namespace, parametersJson, contextJson, entryNames) {
   }
 }
 
+let begun = false;
+function begin(secretsJson, maxResultChars) {
+  if (begun) throw new ErrorCtor('the job has already begun');
+  begun = true;
+  MAX_RESULT_CHARS = maxResultChars;
+  defineProperty(G, 'secrets', { value: freeze(parse(secretsJson)), writable: false, configurable: false, enumerable: false });
+}
+
 defineProperty(G, 'console', { value: consoleObject, writable: true, configurable: true, enumerable: false });
 defineProperty(G, 'fetch', { value: fetch, writable: true, configurable: true, enumerable: false });
-defineProperty(G, 'secrets', { value: freeze(parse(secretsJson)), writable: false, configurable: false, enumerable: false });
 // Shared memory and WebAssembly are not part of the tool API and only widen the attack surface.
 delete G.SharedArrayBuffer;
 delete G.Atomics;
 delete G.WebAssembly;
 
-return [run, deliver];
+return [begin, run, deliver];
+})
 `;

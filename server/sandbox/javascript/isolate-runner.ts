@@ -5,6 +5,14 @@
  * Every execution gets its own isolate (nothing survives between jobs), a wall
  * clock deadline that disposes the isolate, and a `timeout` on every call into
  * it. Values cross the boundary only as strings and numbers.
+ *
+ * The isolate comes ready-made with the bootstrap (prepared-isolate.ts); a job
+ * claims it, installs its secrets, and only compiles and runs the user's code.
+ *
+ * Calls into an isolate are synchronous only before any user code has run
+ * (bootstrap, `begin`, compile, link): a synchronous call drains the isolate's
+ * microtasks on this thread with no timeout, so once user code may have queued
+ * some, every call is asynchronous and the wall-clock deadline can dispose it.
  */
 import ivm from 'isolated-vm';
 import type { JsonObject, JsonValue } from '../../executors/types.ts';
@@ -23,7 +31,8 @@ import {
 } from '../limits.ts';
 import { parseBridgeRequest } from '../parse-message.ts';
 import type { BridgeRequest, BridgeResponse, RunLimits, SandboxError } from '../protocol.ts';
-import { BOOTSTRAP_SOURCE } from './bootstrap.ts';
+import { DETACHED, claimIsolate, prepareSpare, retireIsolate } from './prepared-isolate.ts';
+import type { PreparedIsolate } from './prepared-isolate.ts';
 
 const FILENAME = 'file:///tool.js';
 const ENTRY_ALIAS = '__switchboard_entry';
@@ -106,22 +115,28 @@ class ImportRefused extends Error {
 
 type Compiled = { ok: true; module: ivm.Module; declaresExecuteTool: boolean } | { ok: false; error: SandboxError };
 
+/** Source that cannot declare `execute_tool` (no such name, no escaped identifier) skips the alias attempt. */
+const MAY_DECLARE_EXECUTE_TOOL = /execute_tool|\\u/;
+
 /**
- * Compiles the user's module. A plain `function execute_tool` is reached by
- * first trying the source with an extra `export { execute_tool as … }` line; if
- * that does not compile, the original source decides (and reports the error).
+ * Compiles the user's module (synchronously: compiling runs no user code). A
+ * plain `function execute_tool` is reached by first trying the source with an
+ * extra `export { execute_tool as … }` line; if that does not compile, the
+ * original source decides (and reports the error).
  */
-async function compileUserModule(isolate: ivm.Isolate, code: string): Promise<Compiled> {
-  try {
-    const module = await isolate.compileModule(`${code}\n;export { execute_tool as ${ENTRY_ALIAS} };`, {
-      filename: FILENAME,
-    });
-    return { ok: true, module, declaresExecuteTool: true };
-  } catch {
-    // Fall through: the original source reports its own errors.
+function compileUserModule(isolate: ivm.Isolate, code: string): Compiled {
+  if (MAY_DECLARE_EXECUTE_TOOL.test(code)) {
+    try {
+      const module = isolate.compileModuleSync(`${code}\n;export { execute_tool as ${ENTRY_ALIAS} };`, {
+        filename: FILENAME,
+      });
+      return { ok: true, module, declaresExecuteTool: true };
+    } catch {
+      // Fall through: the original source reports its own errors.
+    }
   }
   try {
-    const module = await isolate.compileModule(code, { filename: FILENAME });
+    const module = isolate.compileModuleSync(code, { filename: FILENAME });
     return { ok: true, module, declaresExecuteTool: false };
   } catch (error) {
     const message = errorMessage(error);
@@ -132,9 +147,10 @@ async function compileUserModule(isolate: ivm.Isolate, code: string): Promise<Co
   }
 }
 
-async function linkModule(module: ivm.Module, context: ivm.Context, code: string): Promise<SandboxError | null> {
+/** Links without running anything: every import is refused by our own resolver. */
+function linkModule(module: ivm.Module, context: ivm.Context, code: string): SandboxError | null {
   try {
-    await module.instantiate(context, (specifier: string) => {
+    module.instantiateSync(context, (specifier: string) => {
       throw new ImportRefused(specifier);
     });
     return null;
@@ -233,24 +249,32 @@ function decodeRunResult(
   return { ok: true, value: value as JsonValue };
 }
 
+/** Size of the first prepared isolate: the CODE executor's default `memory_limit_mb`. */
+const FIRST_SPARE_MEMORY_MB = 64;
+/** Most tools keep the default limit, so the next job most likely wants the last one's. */
+let lastMemoryMb = FIRST_SPARE_MEMORY_MB;
+
+/**
+ * Prepares the isolate the next job will claim (sized like the last job's), so
+ * that job only compiles and runs the user's code. Call it when idle.
+ */
+export function prepareNextIsolate(): void {
+  prepareSpare(lastMemoryMb);
+}
+
 /** Starts one execution in a fresh isolate; `cancel()` disposes it. */
 export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
   const { limits } = request;
   const startedAt = Date.now();
   const deadline = startedAt + limits.timeoutMs;
   let ended: 'timeout' | 'cancelled' | null = null;
-  let catastrophic = false;
-  const isolate = new ivm.Isolate({
-    memoryLimit: clampMemory(limits.memoryMb),
-    onCatastrophicError: () => {
-      catastrophic = true;
-      process.abort();
-    },
-  });
+  lastMemoryMb = clampMemory(limits.memoryMb);
+  const claimed = claimIsolate(lastMemoryMb);
+  let prepared: PreparedIsolate | null = null;
   const logs = new LogBuffer(limits.maxLogBytes);
   const remaining = (): number => Math.max(1, deadline - Date.now());
   const dispose = (): void => {
-    if (!isolate.isDisposed) isolate.dispose();
+    if (prepared && !prepared.isolate.isDisposed) prepared.isolate.dispose();
   };
   const wallClock = setTimeout(() => {
     ended ??= 'timeout';
@@ -259,12 +283,12 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
 
   let nextTicket = 0;
   let inFlight = 0;
-  let deliver: ivm.Reference | null = null;
+  let finished = false;
 
   const deliverToGuest = (ticket: number, ok: boolean, payload: string): void => {
-    if (!deliver || isolate.isDisposed) return;
+    if (finished || !prepared || prepared.isolate.isDisposed) return;
     // Guest continuations run inside this call; a failure here (timeout, disposal) ends the run elsewhere.
-    deliver.apply(undefined, [ticket, ok, payload], { timeout: remaining() }).catch(() => undefined);
+    prepared.deliver.apply(undefined, [ticket, ok, payload], { timeout: remaining() }).catch(() => undefined);
   };
 
   const submitFetch = (requestJson: unknown): number | string => {
@@ -295,24 +319,16 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
   };
 
   const execute = async (): Promise<RunOutcome> => {
-    const context = await isolate.createContext();
-    const pair = await context.evalClosure(
-      BOOTSTRAP_SOURCE,
-      [
-        new ivm.Callback((text: unknown) => logs.add(text)),
-        new ivm.Callback(submitFetch),
-        JSON.stringify(request.secrets),
-        limits.maxResultBytes,
-        MAX_LOG_LINE_BYTES,
-      ],
-      { result: { reference: true }, timeout: remaining() },
-    );
-    const run = await pair.get(0, { reference: true });
-    deliver = await pair.get(1, { reference: true });
-
-    const compiled = await compileUserModule(isolate, request.code);
+    prepared = await claimed;
+    if (ended) throw new Error('the execution ended before it started');
+    const { isolate, context } = prepared;
+    prepared.link.hooks = { log: (text) => logs.add(text), submitFetch };
+    prepared.begin.applySync(undefined, [JSON.stringify(request.secrets), limits.maxResultBytes], {
+      timeout: remaining(),
+    });
+    const compiled = compileUserModule(isolate, request.code);
     if (!compiled.ok) return { ok: false, error: compiled.error, logs: logs.lines };
-    const linkError = await linkModule(compiled.module, context, request.code);
+    const linkError = linkModule(compiled.module, context, request.code);
     if (linkError) return { ok: false, error: linkError, logs: logs.lines };
     try {
       await compiled.module.evaluate({ timeout: remaining() });
@@ -331,7 +347,7 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
         logs: logs.lines,
       };
     }
-    const tagged: unknown = await run.apply(
+    const tagged: unknown = await prepared.run.apply(
       undefined,
       [
         compiled.module.namespace.derefInto(),
@@ -349,7 +365,7 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
     const message = errorMessage(error);
     if (ended === 'cancelled')
       return { ok: false, error: { code: 'TIMEOUT', message: 'the execution was cancelled' }, logs: logs.lines };
-    if (message.includes('memory limit') || (isolate.isDisposed && ended === null)) {
+    if (message.includes('memory limit') || (prepared?.isolate.isDisposed === true && ended === null)) {
       return {
         ok: false,
         error: { code: 'MEMORY_LIMIT', message: 'the code exceeded its memory limit' },
@@ -363,7 +379,7 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
         logs: logs.lines,
       };
     }
-    if (catastrophic)
+    if (prepared?.link.catastrophic)
       return { ok: false, error: { code: 'MEMORY_LIMIT', message: 'the isolate failed' }, logs: logs.lines };
     return {
       ok: false,
@@ -375,8 +391,16 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
   const result = execute()
     .catch(classify)
     .finally(() => {
+      finished = true;
       clearTimeout(wallClock);
-      dispose();
+      if (prepared) {
+        // Nothing the guest still has queued reaches this job or the host any more.
+        prepared.link.hooks = DETACHED;
+        retireIsolate(prepared.isolate);
+      } else {
+        // It ended (deadline, cancel) before its isolate was ready: that isolate never runs anything.
+        claimed.then((unused) => retireIsolate(unused.isolate)).catch(() => undefined);
+      }
     });
   return {
     result,
@@ -405,12 +429,12 @@ export async function validateCode(code: string): Promise<ValidationIssue[]> {
   const isolate = new ivm.Isolate({ memoryLimit: VALIDATION_MEMORY_MB });
   try {
     const context = await isolate.createContext();
-    const compiled = await compileUserModule(isolate, code);
+    const compiled = compileUserModule(isolate, code);
     if (!compiled.ok) {
       const { message, line, column } = compiled.error;
       return [{ message, ...(line === undefined ? {} : { line }), ...(column === undefined ? {} : { column }) }];
     }
-    const linkError = await linkModule(compiled.module, context, code);
+    const linkError = linkModule(compiled.module, context, code);
     if (linkError) {
       const { message, line, column } = linkError;
       return [{ message, ...(line === undefined ? {} : { line }), ...(column === undefined ? {} : { column }) }];

@@ -5,7 +5,7 @@
  */
 import { MAX_CODE_CHARS, MAX_ERROR_MESSAGE_CHARS } from '../limits.ts';
 import type { BridgeRequest, BridgeResponse, HostToSandbox, SandboxToHost } from '../protocol.ts';
-import { startRun, validateCode } from './isolate-runner.ts';
+import { prepareNextIsolate, startRun, validateCode } from './isolate-runner.ts';
 import type { RunningJob } from './isolate-runner.ts';
 
 /** Above this resident size the host is asked to replace the process after the job. */
@@ -67,6 +67,8 @@ async function handleRun(message: Extract<HostToSandbox, { type: 'run' }>): Prom
   for (const pending of fetches.values()) pending.reject(new Error('execution ended'));
   const memoryPressure = process.memoryUsage().rss > MEMORY_PRESSURE_RSS_BYTES;
   send({ type: 'result', id, ...outcome, ...(memoryPressure ? { memoryPressure } : {}) });
+  // The next job's isolate is made now, while the host reads this result, not on its caller's path.
+  if (!memoryPressure) prepareNextIsolate();
 }
 
 function handleFetchResult(message: Extract<HostToSandbox, { type: 'fetch-result' }>): void {
@@ -108,4 +110,5 @@ function handle(raw: unknown): void {
 
 process.on('message', handle);
 process.on('disconnect', () => process.exit(0));
+prepareNextIsolate();
 send({ type: 'ready', runtime: 'javascript' });

@@ -16,6 +16,8 @@ import json
 import sys
 import types
 from _json import encode_basestring_ascii as _quote
+from itertools import chain as _chain
+from operator import is_ as _is, methodcaller as _methodcaller
 
 TOOL_FILENAME = '<tool>'
 
@@ -634,16 +636,47 @@ def _fingerprint_classes(namespaces):
     return classes
 
 
+_values_of = _methodcaller('values')
+
+
+class _Identity:
+    """The exact contents of a fixed list of live mappings (dicts, class dict
+    views): same sizes, and the very same key and value objects in the same
+    order, which proves each mapping unchanged. Checked in a few passes that
+    run no Python code per entry, so proving a clean interpreter after every
+    job stays cheap; only a mismatch takes the slow path that finds and
+    restores what changed."""
+
+    def __init__(self, mappings):
+        self.mappings = mappings
+        self.lengths = list(map(len, mappings))
+        self.keys = tuple(_chain.from_iterable(mappings))
+        self.values = tuple(_chain.from_iterable(map(_values_of, mappings)))
+
+    def unchanged(self):
+        mappings = self.mappings
+        return (
+            list(map(len, mappings)) == self.lengths
+            and all(map(_is, _chain.from_iterable(mappings), self.keys))
+            and all(map(_is, _chain.from_iterable(map(_values_of, mappings)), self.values))
+        )
+
+
 def sb_snapshot():
     """Records the interpreter state every job must start from. Called once, after warm-up."""
     global _pristine, _base_builtins
     _base_builtins = dict(builtins.__dict__)
     modules = dict(sys.modules)
+    dicts = {name: dict(module.__dict__) for name, module in modules.items() if isinstance(getattr(module, '__dict__', None), dict)}
+    # The prelude's own classes count: tools can reach Http and Response.
+    classes = _fingerprint_classes([globals()] + [m.__dict__ for m in modules.values() if isinstance(getattr(m, '__dict__', None), dict)])
     _pristine = {
         'modules': modules,
-        'dicts': {name: dict(module.__dict__) for name, module in modules.items() if isinstance(getattr(module, '__dict__', None), dict)},
-        # The prelude's own classes count: tools can reach Http and Response.
-        'classes': _fingerprint_classes([globals()] + [m.__dict__ for m in modules.values() if isinstance(getattr(m, '__dict__', None), dict)]),
+        'dicts': dicts,
+        'classes': classes,
+        # A class's dict view and a module's dict stay the same live objects for their lifetime.
+        'classes_identity': _Identity([cls.__dict__ for cls, _ in classes]),
+        'dicts_identity': _Identity([modules[name].__dict__ for name in dicts] + [sys.modules]),
         'builtins': dict(builtins.__dict__),
         'meta_path': list(sys.meta_path),
         'path_hooks': list(sys.path_hooks),
@@ -658,6 +691,8 @@ _tainted = []
 
 
 def _restore_classes():
+    if _pristine['classes_identity'].unchanged():
+        return
     for cls, saved in _pristine['classes']:
         current = cls.__dict__
         if len(current) == len(saved) and all(current.get(key, current) is value for key, value in saved.items()):
@@ -676,14 +711,7 @@ def _restore_classes():
                     pass
 
 
-def sb_cleanup():
-    """Puts the interpreter back to the snapshot; reports whether that fully worked."""
-    global _job
-    _job = None
-    pristine = _pristine
-    _restore_classes()
-    tainted = list(_tainted)
-    _tainted.clear()
+def _restore_modules(pristine, tainted):
     for name in list(sys.modules):
         if name not in pristine['modules']:
             del sys.modules[name]
@@ -703,6 +731,18 @@ def sb_cleanup():
         tainted.append('module ' + name)
         current.clear()
         current.update(saved)
+
+
+def sb_cleanup():
+    """Puts the interpreter back to the snapshot; reports whether that fully worked."""
+    global _job
+    _job = None
+    pristine = _pristine
+    _restore_classes()
+    tainted = list(_tainted)
+    _tainted.clear()
+    if not pristine['dicts_identity'].unchanged():
+        _restore_modules(pristine, tainted)
     if builtins.__dict__ != pristine['builtins'] or any(builtins.__dict__.get(k) is not v for k, v in pristine['builtins'].items()):
         tainted.append('builtins')
         builtins.__dict__.clear()

@@ -60,6 +60,8 @@ const guard: Guard = {
 };
 
 let heap: WebAssembly.Memory | null = null;
+/** The heap's size as Pyodide's module sees it, for before it first grows (set at boot). */
+let moduleHeapBytes: () => number = () => 0;
 
 /**
  * Emscripten grows the heap through `WebAssembly.Memory#grow` and turns a throw
@@ -83,7 +85,7 @@ function limitMemoryGrowth(): void {
 }
 
 function heapBytes(): number {
-  return heap ? heap.buffer.byteLength : 0;
+  return heap ? heap.buffer.byteLength : moduleHeapBytes();
 }
 
 /**
@@ -147,6 +149,11 @@ async function boot(): Promise<{ entry: PythonEntry; baseline: number }> {
   pyodide.unregisterJsModule('js');
   pyodide.unregisterJsModule('pyodide_js');
   pyodide.setInterruptBuffer(clockInterruptBuffer());
+  // Pyodide's initial heap is often large enough to load without growing, so the grow hook
+  // has not seen it yet: read its size from the module (private API), or every job's limit
+  // would be measured from zero and the warm heap would eat into it.
+  const module = (pyodide as unknown as { _module?: { HEAPU8?: Uint8Array } })._module;
+  moduleHeapBytes = () => module?.HEAPU8?.buffer.byteLength ?? 0;
   const entry: PythonEntry = {
     start: get('sb_start'),
     resume: get('sb_resume'),
@@ -357,7 +364,8 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
     guard.onHardExit = null;
     active = null;
   }
-  if (!fatal) {
+  // A process already marked for recycling is never used again: restoring it would only delay the answer.
+  if (!fatal && !recycle) {
     try {
       const state = JSON.parse(String(callPython(entry.cleanup))) as { clean: boolean };
       if (!state.clean) recycle = true;
