@@ -3,7 +3,7 @@
  * either a pg Pool or an embedded PGlite instance.
  */
 import { createHash } from 'node:crypto';
-import type { PGlite } from '@electric-sql/pglite';
+import { parse, protocol, type PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 
 export interface QueryOptions {
@@ -69,10 +69,66 @@ export function pgDriver(pool: Pool): SqlDriver {
   return driver;
 }
 
+/** A parameter of a prepared PGlite statement in PostgreSQL's text format. */
+function textParameter(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value instanceof Date) return value.toISOString();
+  throw new TypeError('prepared statements take scalar parameters (serialise JSON before passing it)');
+}
+
+function concatenate(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((size, part) => size + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * Named statements over PGlite's wire protocol (its `query()` parses and plans
+ * every time, which costs the embedded database more than running the engine's
+ * statements). Same locks as `query()`, so it never interleaves with a transaction.
+ */
+function preparedPglite(db: PGlite): <Row extends object>(sql: string, params: unknown[]) => Promise<Row[]> {
+  const prepared = new Set<string>();
+  return async <Row extends object>(sql: string, params: unknown[]) => {
+    await db.waitReady;
+    const name = statementName(sql);
+    const values = params.map(textParameter);
+    return db._runExclusiveTransaction(() =>
+      db._runExclusiveQuery(async () => {
+        if (!prepared.has(name)) {
+          await db.execProtocol(
+            concatenate([protocol.serialize.parse({ name, text: sql, types: [] }), protocol.serialize.sync()]),
+            {},
+          );
+          prepared.add(name);
+        }
+        const result = await db.execProtocol(
+          concatenate([
+            protocol.serialize.bind({ statement: name, values }),
+            protocol.serialize.describe({ type: 'P' }),
+            protocol.serialize.execute({}),
+            protocol.serialize.sync(),
+          ]),
+          {},
+        );
+        return (parse.parseResults(result.messages, db.parsers)[0]?.rows ?? []) as Row[];
+      }),
+    );
+  };
+}
+
 export function pgliteDriver(db: PGlite): SqlDriver {
+  const queryPrepared = preparedPglite(db);
   const driver: SqlDriver = {
     kind: 'pglite',
-    async query<Row extends object>(sql: string, params: unknown[] = []) {
+    async query<Row extends object>(sql: string, params: unknown[] = [], options?: QueryOptions) {
+      if (options?.prepare) return queryPrepared<Row>(sql, params);
       return (await db.query<Row>(sql, params)).rows;
     },
     async exec(sql) {
