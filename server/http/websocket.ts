@@ -6,11 +6,10 @@
 import type { Server } from 'node:http';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import { resolveViewer, type Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
 import type { Services } from '../services.ts';
+import { serveGraphQLWs, type Extra } from './graphql-ws-transport.ts';
 import type { ServerContext } from './yoga.ts';
 
 /** 4429 as in HTTP 429: the client may reconnect once it can keep up. */
@@ -37,9 +36,9 @@ export function attachWebSocketServer(
   yoga: YogaServerInstance<ServerContext, Context>,
   services: Services,
 ): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: services.config.bodyLimitBytes });
-  const viewers = new WeakMap<object, Viewer | null>();
-  const disposable = useServer(
+  const viewers = new WeakMap<Extra, Viewer | null>();
+  return serveGraphQLWs(
+    server,
     {
       connectionInitWaitTimeout: 10_000,
       onConnect: async (ctx) => {
@@ -96,11 +95,6 @@ export function attachWebSocketServer(
         return args;
       },
     },
-    wss,
+    { path: '/graphql', maxPayload: services.config.bodyLimitBytes, logger: services.logger },
   );
-  return {
-    async close() {
-      await disposable.dispose();
-    },
-  };
 }

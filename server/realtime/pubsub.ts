@@ -46,6 +46,8 @@ export interface StreamOptions<T> {
   limit: number;
   /** Applied before queueing, so filtered-out events cost a subscriber nothing. */
   filter?: (event: T) => boolean;
+  /** Called for each event that passed the filter as it is queued (e.g. to start what resolving it will read). */
+  onQueued?: (event: T) => void;
   onOverflow?: () => void;
   /** Called once when the stream ends, whatever the reason. */
   onEnd?: () => void;
@@ -102,7 +104,9 @@ function build(
     stream<K extends Topic>(topic: K, options: StreamOptions<TopicEvent<K>>) {
       const listener = (event: DetailEvent): void => {
         const detail = event.detail as TopicEvent<K>;
-        if (!options.filter || options.filter(detail)) stream.push(detail);
+        if (options.filter && !options.filter(detail)) return;
+        options.onQueued?.(detail);
+        stream.push(detail);
       };
       const stream = createBoundedStream<TopicEvent<K>>({
         limit: options.limit,

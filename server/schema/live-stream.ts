@@ -10,6 +10,7 @@ export function liveStream<K extends Topic>(
   field: string,
   topic: K,
   filter?: (event: TopicEvent<K>) => boolean,
+  onQueued?: (event: TopicEvent<K>) => void,
 ): AsyncIterable<TopicEvent<K>> {
   const { services } = context;
   const { liveSubscriptions, slowConsumerDisconnects } = services.metrics.prometheus;
@@ -17,6 +18,7 @@ export function liveStream<K extends Topic>(
   return services.pubsub.stream(topic, {
     limit: services.config.live.subscriptionQueueLimit,
     filter,
+    onQueued,
     onOverflow: () => {
       slowConsumerDisconnects.inc({ transport: context.viewer ? 'live' : 'unknown' });
       services.logger.warn(

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 import { connectWs, disposeLive, sleep, type LiveSubscription } from '../helpers/live.ts';
+import { openDatabase, type Database, type Prisma } from '../../server/db/database.ts';
+import { readSnapshots, SNAPSHOT_INCLUDE } from '../../server/realtime/execution-snapshots.ts';
 import { executionTopic, type ExecutionEvent } from '../../server/realtime/pubsub.ts';
 
 const SUBSCRIBERS = 50;
@@ -47,7 +49,19 @@ let toolId: string;
 let assistantId: string;
 
 beforeAll(async () => {
-  t = await startTestApp({}, { onQuery: (sql) => counting && statements.push(sql) });
+  // No periodic health check running its own SQL while statements are counted.
+  t = await startTestApp(
+    { SWITCHBOARD_HEALTH_CHECK_INTERVAL_MS: '3600000' },
+    { onQuery: (sql) => counting && statements.push(sql) },
+  );
+  // Prisma reports its statements through onQuery; the common snapshot's raw statement is counted here
+  // (not the metrics' read-back of finished executions, which runs on a timer of its own).
+  const { sql } = t.app.services;
+  const query = sql.query.bind(sql);
+  sql.query = (text, params, options) => {
+    if (counting && /left join "calls"/i.test(text)) statements.push(text);
+    return query(text, params, options);
+  };
   const prisma = t.app.services.prisma;
   acme = await createOrganization(prisma, 'Snapshot');
   other = await createOrganization(prisma, 'Snapshot other');
@@ -139,7 +153,7 @@ async function deliver(
   return [...statements];
 }
 
-const executionReads = (sqls: string[]) => sqls.filter((sql) => /from "public"\."tool_execution_logs"/i.test(sql));
+const executionReads = (sqls: string[]) => sqls.filter((sql) => /from "(public"\.")?tool_execution_logs"/i.test(sql));
 
 test('50 subscribers cost one execution read per event, and the same statements as one subscriber', async () => {
   const single = await subscribers(1, acme.keys.VIEWER);
@@ -203,6 +217,46 @@ test('the shared read stays scoped to the subscriber organization', async () => 
   await closeAll([...mine, ...theirs]);
 });
 
+test('events of two organizations published in the same turn: each reads only its own rows', async () => {
+  const theirRow = await t.app.services.prisma.toolExecution.create({
+    data: {
+      organizationId: other.id,
+      toolName: 'theirs',
+      toolVersion: 1,
+      inputParameters: {},
+      status: 'RUNNING',
+      triggerContext: 'test',
+    },
+  });
+  const mine = await subscribers(3, acme.keys.VIEWER);
+  const theirs = await subscribers(3, other.keys.VIEWER);
+  statements.length = 0;
+  counting = true;
+  // One synchronous run: the reads are batched per organization, never across.
+  t.app.services.pubsub.publish(executionTopic(acme.id), event('running', 'RUNNING'));
+  t.app.services.pubsub.publish(executionTopic(other.id), {
+    ...event('running', 'RUNNING', other.id),
+    executionId: theirRow.id,
+    toolId: null,
+    assistantId: null,
+  });
+  // Acme's execution id on the other organization's topic, as a misrouted publish would.
+  t.app.services.pubsub.publish(executionTopic(other.id), event('finished', 'SUCCESS', other.id));
+  await Promise.all([...mine.map((sub) => sub.waitFor(1, 10_000)), ...theirs.map((sub) => sub.waitFor(2, 10_000))]);
+  counting = false;
+  expect(executionReads(statements)).toHaveLength(2);
+  for (const sub of mine) {
+    expect(sub.results.map((result) => result.data!.toolExecutionEvents.execution?.id)).toEqual([executionId]);
+  }
+  for (const sub of theirs) {
+    expect(sub.results.map((result) => result.data!.toolExecutionEvents.execution?.id ?? null)).toEqual([
+      theirRow.id,
+      null,
+    ]);
+  }
+  await closeAll([...mine, ...theirs]);
+});
+
 test('other selections of the execution keep working, each resolved from a shared read', async () => {
   const narrow = await subscribers(
     10,
@@ -226,3 +280,124 @@ test('other selections of the execution keep working, each resolved from a share
   }
   await closeAll([...narrow, ...deep]);
 });
+
+/** Rows with every column set, and rows whose relations are all absent. */
+async function snapshotFixture(prisma: Prisma): Promise<{ organizationId: string; ids: string[] }> {
+  const org = await prisma.organization.create({
+    data: { name: 'Parity', slug: `parity-${Date.now()}-${Math.random()}` },
+  });
+  const user = await prisma.user.create({
+    data: { email: `parity-${Date.now()}-${Math.random()}@example.test`, passwordHash: 'x' },
+  });
+  const tool = await prisma.tool.create({
+    data: {
+      organizationId: org.id,
+      name: 'parity',
+      displayName: 'Parity',
+      description: 'every column',
+      type: 'CODE',
+      configuration: { language: 'javascript', nested: { list: [1, 'two', null] } },
+      functionDefinition: { name: 'parity', parameters: { type: 'object', properties: {} } },
+      allowedContexts: ['call', 'test'],
+      lastExecutedAt: new Date('2030-01-02T03:04:05.678Z'),
+      messages: { requestStart: 'one moment' },
+      createdById: user.id,
+    },
+  });
+  const assistant = await prisma.assistant.create({
+    data: {
+      organizationId: org.id,
+      name: 'Parity desk',
+      toolsSettings: { enabled_tools: ['parity'] },
+      serverSecretHash: 'hash',
+      retellApiKey: new Uint8Array([0, 1, 2, 254, 255]),
+    },
+  });
+  const call = await prisma.call.create({
+    data: {
+      organizationId: org.id,
+      assistantId: assistant.id,
+      callSid: 'CA-parity',
+      fromNumber: '+1555',
+      endedAt: new Date(),
+    },
+  });
+  const bare = await prisma.call.create({ data: { organizationId: org.id, callSid: 'CA-bare' } });
+  const full = await prisma.toolExecution.create({
+    data: {
+      organizationId: org.id,
+      toolId: tool.id,
+      toolName: 'parity',
+      toolVersion: 3,
+      assistantId: assistant.id,
+      callId: call.id,
+      userId: user.id,
+      toolCallId: 'call_1',
+      idempotencyKey: 'parity-key',
+      inputParameters: { order: 42, tags: ['a'] },
+      outputResult: { success: true, data: { ok: 1 } },
+      status: 'ERROR',
+      completedAt: new Date(),
+      durationMs: 1234,
+      errorMessage: 'boom',
+      errorCode: 'HTTP_500',
+      retryCount: 2,
+      triggerContext: 'call',
+      context: { call_sid: 'CA-parity' },
+      request: { method: 'POST', headers: { authorization: '[redacted]' } },
+      logs: [{ level: 'info', message: 'hi' }],
+      approvalDeadline: new Date('2030-01-01T00:00:00.000Z'),
+      decidedById: user.id,
+    },
+  });
+  const empty = await prisma.toolExecution.create({
+    data: {
+      organizationId: org.id,
+      toolName: 'gone',
+      toolVersion: 1,
+      inputParameters: {},
+      status: 'RUNNING',
+      triggerContext: 'test',
+    },
+  });
+  const callWithoutAssistant = await prisma.toolExecution.create({
+    data: {
+      organizationId: org.id,
+      toolName: 'bare',
+      toolVersion: 1,
+      callId: bare.id,
+      inputParameters: {},
+      status: 'SUCCESS',
+      triggerContext: 'call',
+    },
+  });
+  return { organizationId: org.id, ids: [full.id, empty.id, callWithoutAssistant.id] };
+}
+
+async function expectSameAsPrisma(database: Pick<Database, 'prisma' | 'sql'>): Promise<void> {
+  const { organizationId, ids } = await snapshotFixture(database.prisma);
+  const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+  const viaPrisma = await database.prisma.toolExecution.findMany({
+    include: SNAPSHOT_INCLUDE,
+    where: { id: { in: ids }, organizationId },
+  });
+  const viaSql = await readSnapshots(database.sql, ids, organizationId);
+  expect(viaSql.sort(byId)).toEqual(viaPrisma.sort(byId));
+  expect(viaSql).toHaveLength(3);
+  // Scoped like Prisma's read: another organization gets nothing, whatever ids it names.
+  const stranger = await database.prisma.organization.create({ data: { name: 'S', slug: `s-${Date.now()}` } });
+  expect(await readSnapshots(database.sql, ids, stranger.id)).toEqual([]);
+}
+
+test('the one-statement snapshot is exactly what Prisma reads with its include (PostgreSQL)', async () => {
+  await expectSameAsPrisma(t.app.services);
+});
+
+test('the one-statement snapshot is exactly what Prisma reads with its include (PGlite)', async () => {
+  const embedded = await openDatabase({ databaseUrl: null, dataDir: 'memory://' });
+  try {
+    await expectSameAsPrisma(embedded);
+  } finally {
+    await embedded.close();
+  }
+}, 120_000);

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { startUpstream, type Upstream } from '../helpers/engine-harness.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 import { connectWs, disposeLive, rawSocket, sleep, subscribeSse, until } from '../helpers/live.ts';
+import { executionTopic, type ExecutionEvent } from '../../server/realtime/pubsub.ts';
 
 const EVENTS = `subscription ($filter: ToolExecutionEventFilter) {
   toolExecutionEvents(filter: $filter) {
@@ -154,6 +156,18 @@ describe('toolExecutionEvents over graphql-ws', () => {
     expect((await ws.closed).code).toBe(4403);
   });
 
+  test('WebSocket upgrades are only accepted on /graphql', async () => {
+    const url = `${t.url.replace(/^http/, 'ws')}/not-graphql`;
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    const status = await new Promise<number | string>((resolve) => {
+      socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      socket.once('open', () => resolve('opened'));
+      socket.once('error', (error) => resolve(error.message));
+    });
+    socket.terminate();
+    expect(status).toBe(400);
+  });
+
   test('a session cookie from our own origin authorizes the socket', async () => {
     const login = await t.gql(`mutation ($input: LoginInput!) { login(input: $input) { csrfToken } }`, {
       input: { email: acme.users.MEMBER.email, password: acme.users.MEMBER.password },
@@ -167,6 +181,36 @@ describe('toolExecutionEvents over graphql-ws', () => {
     await sub.waitFor(3);
     const foreign = connectWs(t.url, {}, { cookie, origin: 'https://evil.example' });
     expect((await foreign.closed).code).toBe(4403);
+  });
+
+  test('a burst published in one turn reaches every socket whole and in order', async () => {
+    // A socket's messages of one event-loop turn go out in one write (graphql-ws-transport.ts).
+    const BURST = 100;
+    const subs = Array.from({ length: 3 }, () =>
+      connectWs(t.url, { apiKey: acme.keys.VIEWER }).subscribe<{ toolExecutionEvents: { at: string } }>(
+        `subscription { toolExecutionEvents { at } }`,
+      ),
+    );
+    await sleep(ATTACH_MS);
+    const base = Date.parse('2030-01-01T00:00:00.000Z');
+    const published = Array.from({ length: BURST }, (_, index) => new Date(base + index).toISOString());
+    for (const at of published) {
+      const event: ExecutionEvent = {
+        kind: 'running',
+        organizationId: acme.id,
+        executionId: '00000000-0000-4000-8000-000000000000',
+        toolId: null,
+        assistantId: null,
+        callId: null,
+        status: 'RUNNING',
+        at,
+      };
+      t.app.services.pubsub.publish(executionTopic(acme.id), event);
+    }
+    for (const sub of subs) {
+      await sub.waitFor(BURST);
+      expect(sub.results.map((result) => result.data!.toolExecutionEvents.at)).toEqual(published);
+    }
   });
 });
 

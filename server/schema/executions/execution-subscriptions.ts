@@ -1,5 +1,7 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { executionEventMatcher } from '../../realtime/execution-filter.ts';
-import { executionSnapshots } from '../../realtime/execution-snapshots.ts';
+import { executionSnapshots, type SelectionQuery } from '../../realtime/execution-snapshots.ts';
 import { executionTopic, type ExecutionEvent } from '../../realtime/pubsub.ts';
 import { uuidOrNil } from '../../db/json.ts';
 import type { ExecutionStatus } from '../../db/generated/prisma/client.ts';
@@ -36,10 +38,34 @@ const ToolExecutionEventRef = builder.objectRef<ExecutionEvent>('ToolExecutionEv
       // Read once per event per process with its tool, assistant and call, and shared by every
       // subscriber of the organization (see execution-snapshots.ts); still scoped to the viewer's organization.
       resolve: (query, event, _args, context) =>
-        executionSnapshots.load(context.services.prisma, event, actorOf(context).organizationId, query),
+        executionSnapshots.load(context.services, event, actorOf(context).organizationId, query),
     }),
   }),
 });
+
+/** Whether a selection set asks for `field`, directly or through fragments. */
+function selects(info: GraphQLResolveInfo, selectionSet: SelectionSetNode | undefined, field: string): boolean {
+  return (selectionSet?.selections ?? []).some((selection) => {
+    if (selection.kind === Kind.FIELD) return selection.name.value === field;
+    if (selection.kind === Kind.INLINE_FRAGMENT) return selects(info, selection.selectionSet, field);
+    return selects(info, info.fragments[selection.name.value]?.selectionSet, field);
+  });
+}
+
+/**
+ * The Prisma query `ToolExecutionEvent.execution` will resolve with for this subscription, or
+ * null when it does not select the execution: what to read as soon as an event is queued.
+ */
+function executionQueryOf(context: object, info: GraphQLResolveInfo): SelectionQuery | null {
+  if (!info.fieldNodes.some((node) => selects(info, node.selectionSet, 'execution'))) return null;
+  try {
+    const query: unknown = queryFromInfo({ context, info, typeName: 'ToolExecution', path: ['execution'] });
+    return typeof query === 'object' && query !== null && !('then' in query) ? (query as SelectionQuery) : null;
+  } catch {
+    // Only an optimisation: the resolver plans and reports the selection itself.
+    return null;
+  }
+}
 
 const ToolExecutionEventFilter = builder.inputType('ToolExecutionEventFilter', {
   fields: (t) => ({
@@ -56,10 +82,12 @@ builder.subscriptionFields((t) => ({
     authScopes: { authenticated: true },
     description: "Every state change of the viewer's organization's executions, oldest first.",
     args: { filter: t.arg({ type: ToolExecutionEventFilter }) },
-    subscribe: (_root, args, context) => {
+    subscribe: (_root, args, context, info) => {
       const filter = args.filter ?? {};
       // The organization always comes from the viewer: a filter naming another organization's ids matches nothing.
-      const topic = executionTopic(actorOf(context).organizationId);
+      const { organizationId } = actorOf(context);
+      const topic = executionTopic(organizationId);
+      const executionQuery = executionQueryOf(context, info);
       return liveStream(
         context,
         'toolExecutionEvents',
@@ -70,6 +98,11 @@ builder.subscriptionFields((t) => ({
           callId: filter.callId ? uuidOrNil(filter.callId).toLowerCase() : null,
           statuses: filter.statuses,
         }),
+        // The read starts while earlier events are still being delivered, instead of when this
+        // subscriber gets to the event; every subscriber of the process shares it.
+        executionQuery
+          ? (event) => executionSnapshots.prefetch(context.services, event, organizationId, executionQuery)
+          : undefined,
       );
     },
     resolve: (event) => event,
