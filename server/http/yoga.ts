@@ -120,10 +120,12 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
         registry: services.metrics.prometheus.registry,
         // Per-request metrics only. The plugin's other defaults walk every document for deprecated fields,
         // time phases Yoga caches anyway, and keep a quantile summary: together most of the request's cost.
+        // Subscriptions are left out: their hooks wrap every subscriber's stream, a cost paid per event
+        // and per subscriber in a fan-out; live_subscriptions counts them instead.
         metrics: {
-          graphql_envelop_request: true,
-          graphql_envelop_request_duration: true,
-          graphql_envelop_error_result: true,
+          graphql_envelop_request: ['execute'],
+          graphql_envelop_request_duration: ['execute'],
+          graphql_envelop_error_result: ['parse', 'validate', 'context', 'execute'],
           graphql_yoga_http_duration: true,
           graphql_envelop_request_time_summary: false,
           graphql_envelop_deprecated_field: false,
