@@ -69,13 +69,23 @@ export function pgDriver(pool: Pool): SqlDriver {
   return driver;
 }
 
-/** A parameter of a prepared PGlite statement in PostgreSQL's text format. */
+/** An array parameter as a PostgreSQL array literal: every element quoted, NULL bare. */
+function arrayLiteral(values: readonly unknown[]): string {
+  const elements = values.map((value) => {
+    const text = textParameter(value);
+    return text === null ? 'NULL' : `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  });
+  return `{${elements.join(',')}}`;
+}
+
+/** A parameter of a prepared PGlite statement in PostgreSQL's text format (as pg sends them). */
 function textParameter(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   if (value instanceof Date) return value.toISOString();
-  throw new TypeError('prepared statements take scalar parameters (serialise JSON before passing it)');
+  if (Array.isArray(value)) return arrayLiteral(value);
+  throw new TypeError('prepared statements take scalars and arrays of them (serialise JSON before passing it)');
 }
 
 function concatenate(parts: Uint8Array[]): Uint8Array {

@@ -22,10 +22,9 @@ import type {
 import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { EngineOptions } from './engine-options.ts';
-import { finishExecution, publishEvent, type Outcome } from './execution-recorder.ts';
+import { publishEvent } from './execution-recorder.ts';
 import type { Resolved } from './execution-resolver.ts';
-import type { HotSql } from './hot-sql.ts';
-import type { ToolCounters } from './tool-counters.ts';
+import type { Count, ExecutionWriter, Outcome } from './execution-writer.ts';
 import { createNormalizer } from './result-normalizer.ts';
 import { nextRetryDelay, sleep } from './retry.ts';
 
@@ -37,8 +36,7 @@ export interface InFlight {
 
 export interface AttemptLoopDeps {
   prisma: Prisma;
-  sql: HotSql;
-  counters: ToolCounters;
+  writer: ExecutionWriter;
   pubsub: SwitchboardPubSub;
   logger: Logger;
   clock: () => number;
@@ -143,8 +141,8 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
 
     let outcome: ExecutorOutcome;
     let attempt = 0;
-    // The run's counter bump overlaps the run; a failure surfaces when the row is finished.
-    let counted: Promise<{ error: unknown } | null> | null = null;
+    // Set once the executor is reached: only runs that reached it add to the tool's execution_count.
+    let count: Count | null = null;
     try {
       const executor = deps.executorFor(tool);
       for (;;) {
@@ -161,12 +159,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
           );
           break;
         }
-        if (!counted && resolved.toolRowId !== null) {
-          counted = deps.counters.bump(resolved.toolRowId, now()).then(
-            () => null,
-            (error: unknown) => ({ error }),
-          );
-        }
+        if (!count && resolved.toolRowId !== null) count = { toolId: resolved.toolRowId, at: now() };
         outcome = await attemptOnce(executor, {
           tool,
           parameters,
@@ -198,19 +191,13 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
 
     const fields = finalFields(outcome, entry, resolved, secrets.revealed(), attempt, runStartMs);
     const finished: ToolExecution = { ...row, ...fields };
-    const moved = await finishExecution(
-      deps.sql,
-      row.id,
-      fields,
-      counted?.then((failure) => {
-        if (failure) throw failure.error;
-      }) ?? null,
-    );
-    if (!moved) {
+    if (!(await deps.writer.finish(row.id, fields, count))) {
       // Cancelled or swept by someone else meanwhile: their verdict stands.
       return (await prisma.toolExecution.findUnique({ where: { id: row.id } })) ?? finished;
     }
+    // Visible now, so the live monitor hears of it now; the caller only once it is durable.
     publishEvent(pubsub, 'finished', finished, fields.completedAt);
+    await deps.writer.durable();
     return finished;
   }
 

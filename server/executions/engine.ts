@@ -26,7 +26,8 @@ import { createAttemptLoop } from './attempt-loop.ts';
 import { createBuiltinExecutor } from './builtins.ts';
 import { createCircuitBreaker } from './circuit-breaker.ts';
 import { mergeOptions, type EngineOptions, type EngineOptionsInput } from './engine-options.ts';
-import { createCallResolver, insertExecution, publishEvent } from './execution-recorder.ts';
+import { createCallResolver, existingExecution, publishEvent } from './execution-recorder.ts';
+import { createExecutionWriter } from './execution-writer.ts';
 import { rateLimitRefusal, refusalOf, type Refusal } from './execution-refusals.ts';
 import {
   contextJson,
@@ -40,7 +41,6 @@ import { markInterrupted } from './execution-sweeps.ts';
 import { hotSql } from './hot-sql.ts';
 import { createParameterValidator } from './parameter-validation.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { createToolCounters } from './tool-counters.ts';
 
 export {
   DEFAULT_ENGINE_OPTIONS,
@@ -53,7 +53,7 @@ export type { Approver, Decider, ExecutionRequest, ExecutionRequestContext } fro
 export interface EngineDeps {
   prisma: Prisma;
   /** The driver under `prisma` (same pool): the per-execution statements skip Prisma's raw-query overhead. */
-  sql?: Pick<SqlDriver, 'query'>;
+  sql: Pick<SqlDriver, 'kind' | 'query'>;
   registry: ExecutorRegistry;
   secrets: (organizationId: string) => SecretAccess & { revealed(): string[] };
   pubsub: SwitchboardPubSub;
@@ -91,11 +91,11 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   const validator = createParameterValidator();
   const builtins = createBuiltinExecutor();
   const resolveCall = createCallResolver(prisma);
-  const sql = hotSql(prisma, deps.sql);
+  const sql = hotSql(deps.sql);
+  const writer = createExecutionWriter(sql);
   const runner = createAttemptLoop({
     prisma,
-    sql,
-    counters: createToolCounters(sql),
+    writer,
     pubsub,
     logger,
     clock,
@@ -110,7 +110,9 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
 
   const now = (): Date => new Date(clock());
 
-  async function awaitExisting(row: ToolExecution): Promise<ToolExecution> {
+  /** A repeat of an execution that took the idempotency key first: that execution, awaited if still running here. */
+  async function awaitExisting(duplicate: ToolExecution): Promise<ToolExecution> {
+    const row = await existingExecution(prisma, duplicate);
     const running = runner.inFlight.get(row.id);
     return running ? running.promise : row;
   }
@@ -164,27 +166,23 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
 
     if (resolved.requireConfirmation) {
       const approvalDeadline = new Date(startedMs + approvals.timeoutMs(resolved));
-      const { row, duplicate } = await insertExecution(sql, prisma, {
-        ...base,
-        status: 'PENDING_APPROVAL',
-        approvalDeadline,
-      });
-      if (duplicate) return awaitExisting(row);
+      const row: ToolExecution = { ...base, status: 'PENDING_APPROVAL', approvalDeadline };
+      if (!(await writer.insert(row))) return awaitExisting(row);
       publishEvent(pubsub, 'created', row, row.startedAt);
       publishEvent(pubsub, 'pending_approval', row, row.startedAt);
+      await writer.durable();
       approvals.scheduleExpiry(row.id, approvalDeadline);
       return row;
     }
 
-    const { row, duplicate } = await insertExecution(sql, prisma, base, { durable: false });
-    if (duplicate) return awaitExisting(row);
-    publishEvent(pubsub, 'created', row, row.startedAt);
-    return runner.execute(row, resolved, request.parameters, startedMs);
+    if (!(await writer.insert(base))) return awaitExisting(base);
+    publishEvent(pubsub, 'created', base, base.startedAt);
+    return runner.execute(base, resolved, request.parameters, startedMs);
   }
 
   async function recordRefusal(base: ToolExecution, refusal: Refusal): Promise<ToolExecution> {
     const completedAt = now();
-    const { row, duplicate } = await insertExecution(sql, prisma, {
+    const row: ToolExecution = {
       ...base,
       status: refusal.status,
       errorCode: refusal.code,
@@ -192,10 +190,11 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       outputResult: { success: false, message: refusal.message, data: null },
       completedAt,
       durationMs: Math.max(0, completedAt.getTime() - base.startedAt.getTime()),
-    });
-    if (duplicate) return awaitExisting(row);
+    };
+    if (!(await writer.insert(row))) return awaitExisting(row);
     publishEvent(pubsub, 'created', row, row.startedAt);
     publishEvent(pubsub, 'finished', row, completedAt);
+    await writer.durable();
     return row;
   }
 

@@ -202,6 +202,7 @@ export async function startEngineHarness(
   const makeEngine = (engineOptions: EngineOptionsInput = {}, rateLimiter?: RateLimiter): ExecutionEngine => {
     const engine = createExecutionEngine({
       prisma,
+      sql: db.database.sql,
       registry,
       secrets: (organizationId) => secretAccess({ prisma, cipher }, organizationId),
       pubsub,

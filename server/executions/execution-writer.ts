@@ -1,0 +1,297 @@
+/**
+ * The execution rows the engine writes on every run: the insert (RUNNING, or
+ * a finished refusal, or PENDING_APPROVAL) and the final update with the
+ * tool's counters. Concurrent executions share statements (write-batcher.ts):
+ * one multi-row INSERT, one UPDATE ... FROM unnest(...) that also adds each
+ * tool's runs to its `execution_count` in the same transaction, so a finished
+ * execution and its count are committed together or not at all.
+ *
+ * Visibility and durability are separate steps on PostgreSQL. The statements
+ * commit asynchronously (visible at once, no WAL flush wait), the engine
+ * publishes the state change, then `durable()` waits for a flush that covers
+ * it before the caller hears back. A slow flush (this machine's disk has
+ * stalls of hundreds of milliseconds) then delays the caller, who must get a
+ * durable answer, but not the live monitor. If the database crashes in
+ * between, the caller gets an error and never a result whose row could be
+ * lost; the monitor may have shown a state that recovery then records as
+ * INTERRUPTED. On PGlite there is no other process to see the rows early, and
+ * no WAL writer to flush behind the statements, so they commit synchronously.
+ */
+import type { ExecutionStatus, ToolExecution } from '../db/generated/prisma/client.ts';
+import type { Prisma as P } from '../db/generated/prisma/client.ts';
+import type { HotSql } from './hot-sql.ts';
+import { createWriteBatcher } from './write-batcher.ts';
+
+/** Enough to amortize a statement; small enough that one batch never holds the others back for long. */
+const MAX_BATCH = 128;
+
+/**
+ * Assigns a transaction id, so its commit writes a commit record and (synchronous
+ * commit) flushes WAL up to it: every asynchronous commit that finished before
+ * this statement started is then durable too, WAL being flushed in order.
+ */
+const FLUSH_BARRIER = 'SELECT pg_current_xact_id()::text AS "xid"';
+
+/** [column, SQL type] in insert order; the row fields follow the columns (snake_case ↔ camelCase). */
+const INSERT_COLUMNS = [
+  ['id', 'uuid'],
+  ['organization_id', 'uuid'],
+  ['tool_id', 'uuid'],
+  ['tool_name', 'text'],
+  ['tool_version', 'int'],
+  ['assistant_id', 'uuid'],
+  ['call_id', 'uuid'],
+  ['user_id', 'uuid'],
+  ['api_key_id', 'uuid'],
+  ['tool_call_id', 'text'],
+  ['idempotency_key', 'text'],
+  ['input_parameters', 'jsonb'],
+  ['output_result', 'jsonb'],
+  ['status', '"ExecutionStatus"'],
+  ['started_at', 'timestamptz'],
+  ['completed_at', 'timestamptz'],
+  ['duration_ms', 'int'],
+  ['error_message', 'text'],
+  ['error_code', 'text'],
+  ['retry_count', 'int'],
+  ['trigger_context', 'text'],
+  ['context', 'jsonb'],
+  ['request', 'jsonb'],
+  ['logs', 'jsonb'],
+  ['approval_deadline', 'timestamptz'],
+  ['decided_by_id', 'uuid'],
+] as const;
+
+type Columns = readonly (readonly [name: string, type: string])[];
+
+/** Makes the statement it is part of commit without waiting for its WAL flush, as a FROM item. */
+const ASYNC_COMMIT_SOURCE = `(SELECT set_config('synchronous_commit', 'off', true)) AS "async_commit"`;
+
+/**
+ * A batch's rows as the relation "input", from one array parameter per column:
+ * a fixed text whatever the batch size, so it is prepared once.
+ */
+function unnestInput(columns: Columns, asyncCommit: boolean): string {
+  const arrays = columns.map(([, type], index) => `$${index + 1}::${type}[]`).join(', ');
+  const names = columns.map(([name]) => `"${name}"`).join(', ');
+  return `unnest(${arrays}) AS "input"(${names})${asyncCommit ? `, ${ASYNC_COMMIT_SOURCE}` : ''}`;
+}
+
+/** A column's scalar parameter in the one-row statements, whose parameters follow `columns`. */
+function scalar(columns: Columns, name: string): string {
+  const index = columns.findIndex(([column]) => column === name);
+  return `$${index + 1}::${columns[index]?.[1]}`;
+}
+
+/**
+ * Two texts per write, both prepared once: one row from scalar parameters (what an
+ * idle engine sends, and cheaper to run: the embedded database pays for every
+ * relation a statement builds), and a batch from arrays.
+ */
+function insertSql(batch: boolean, asyncCommit: boolean): string {
+  const names = INSERT_COLUMNS.map(([name]) => name);
+  const values = batch
+    ? `${names.map((name) => `"input"."${name}"`).join(', ')} FROM ${unnestInput(INSERT_COLUMNS, asyncCommit)}`
+    : `${names.map((name) => scalar(INSERT_COLUMNS, name)).join(', ')}${asyncCommit ? ` FROM ${ASYNC_COMMIT_SOURCE}` : ''}`;
+  return `INSERT INTO "tool_execution_logs" (${names.map((name) => `"${name}"`).join(', ')}) SELECT ${values}
+    ON CONFLICT ("organization_id", "idempotency_key") DO NOTHING RETURNING "id"`;
+}
+
+const FINISH_COLUMNS = [
+  ['id', 'uuid'],
+  ['status', '"ExecutionStatus"'],
+  ['error_code', 'text'],
+  ['error_message', 'text'],
+  ['output_result', 'jsonb'],
+  ['request', 'jsonb'],
+  ['logs', 'jsonb'],
+  ['completed_at', 'timestamptz'],
+  ['duration_ms', 'int'],
+  ['retry_count', 'int'],
+  ['tool_version', 'int'],
+  // The tool whose counters this run adds to (null: not counted), and when the run started.
+  ['counted_tool_id', 'uuid'],
+  ['counted_at', 'timestamptz'],
+] as const;
+
+/**
+ * Only RUNNING rows move (a cancel or a sweep that got there first keeps its
+ * verdict), but every counted run is counted: the tool did run. Counters are
+ * raw on purpose: `updated_at` is a tool's edit time and must not move when it runs.
+ */
+function finishSql(batch: boolean, asyncCommit: boolean): string {
+  const updated = FINISH_COLUMNS.slice(1, -2).map(([name]) => name);
+  if (!batch) {
+    const param = (name: string): string => scalar(FINISH_COLUMNS, name);
+    return `WITH "moved" AS (
+        UPDATE "tool_execution_logs" SET ${updated.map((name) => `"${name}" = ${param(name)}`).join(', ')}
+        ${asyncCommit ? `FROM ${ASYNC_COMMIT_SOURCE}` : ''}
+        WHERE "id" = ${param('id')} AND "status" = 'RUNNING' RETURNING "id"
+      ),
+      "counted" AS (
+        UPDATE "tools" SET "execution_count" = "execution_count" + 1,
+          "last_executed_at" = GREATEST(COALESCE("last_executed_at", ${param('counted_at')}), ${param('counted_at')})
+        WHERE "id" = ${param('counted_tool_id')}
+      )
+      SELECT "id" FROM "moved"`;
+  }
+  return `WITH "input" AS (SELECT ${FINISH_COLUMNS.map(([name]) => `"input"."${name}"`).join(', ')}
+      FROM ${unnestInput(FINISH_COLUMNS, asyncCommit)}),
+    "moved" AS (
+      UPDATE "tool_execution_logs" AS e SET ${updated.map((name) => `"${name}" = i."${name}"`).join(', ')}
+      FROM "input" AS i WHERE e."id" = i."id" AND e."status" = 'RUNNING'
+      RETURNING e."id"
+    ),
+    "counted" AS (
+      UPDATE "tools" AS t SET "execution_count" = t."execution_count" + c."runs",
+        "last_executed_at" = GREATEST(COALESCE(t."last_executed_at", c."last_at"), c."last_at")
+      FROM (SELECT "counted_tool_id", count(*)::int AS "runs", max("counted_at") AS "last_at"
+            FROM "input" WHERE "counted_tool_id" IS NOT NULL GROUP BY "counted_tool_id") AS c
+      WHERE t."id" = c."counted_tool_id"
+    )
+    SELECT "id" FROM "moved"`;
+}
+
+/** A JSON column value as a `jsonb` array element; null stays SQL NULL. */
+function jsonText(value: P.JsonValue | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function iso(value: Date | null): string | null {
+  return value === null ? null : value.toISOString();
+}
+
+/** One row's cells as they are, or column-major (one array per column, one element per row) for a batch. */
+function parametersOf<T>(rows: readonly T[], cells: (row: T) => unknown[]): unknown[] {
+  if (rows.length === 1) return cells(rows[0] as T);
+  const columns: unknown[][] = [];
+  rows.forEach((row, index) => {
+    cells(row).forEach((cell, column) => {
+      (columns[column] ??= new Array<unknown>(rows.length))[index] = cell;
+    });
+  });
+  return columns;
+}
+
+function insertCells(row: ToolExecution): unknown[] {
+  return [
+    row.id,
+    row.organizationId,
+    row.toolId,
+    row.toolName,
+    row.toolVersion,
+    row.assistantId,
+    row.callId,
+    row.userId,
+    row.apiKeyId,
+    row.toolCallId,
+    row.idempotencyKey,
+    jsonText(row.inputParameters),
+    jsonText(row.outputResult),
+    row.status,
+    iso(row.startedAt),
+    iso(row.completedAt),
+    row.durationMs,
+    row.errorMessage,
+    row.errorCode,
+    row.retryCount,
+    row.triggerContext,
+    jsonText(row.context),
+    jsonText(row.request),
+    jsonText(row.logs),
+    iso(row.approvalDeadline),
+    row.decidedById,
+  ];
+}
+
+export interface Outcome {
+  status: ExecutionStatus;
+  errorCode: string | null;
+  errorMessage: string | null;
+  outputResult: P.JsonValue | null;
+  request: P.JsonValue | null;
+  logs: P.JsonValue | null;
+  completedAt: Date;
+  durationMs: number;
+  retryCount: number;
+  toolVersion: number;
+}
+
+/** A run to add to its tool's `execution_count`, and when it reached the executor (`last_executed_at`). */
+export interface Count {
+  toolId: string;
+  at: Date;
+}
+
+interface Finish {
+  id: string;
+  outcome: Outcome;
+  count: Count | null;
+}
+
+function finishCells({ id, outcome, count }: Finish): unknown[] {
+  return [
+    id,
+    outcome.status,
+    outcome.errorCode,
+    outcome.errorMessage,
+    jsonText(outcome.outputResult),
+    jsonText(outcome.request),
+    jsonText(outcome.logs),
+    iso(outcome.completedAt),
+    outcome.durationMs,
+    outcome.retryCount,
+    outcome.toolVersion,
+    count?.toolId ?? null,
+    count ? iso(count.at) : null,
+  ];
+}
+
+export interface ExecutionWriter {
+  /**
+   * Inserts the row exactly as given; false when its idempotency key was taken
+   * (by an earlier execution, or by another row of the same batch). Rows that
+   * answer a caller themselves (refusals, PENDING_APPROVAL) are followed by
+   * `durable()`; a RUNNING row is not, its final update is.
+   */
+  insert(row: ToolExecution): Promise<boolean>;
+  /** Finishes a RUNNING row and counts the run; false when someone else finished it first. */
+  finish(id: string, outcome: Outcome, count: Count | null): Promise<boolean>;
+  /** Resolves once everything written so far is durable (at once where statements commit synchronously). */
+  durable(): Promise<void>;
+}
+
+export function createExecutionWriter(sql: HotSql): ExecutionWriter {
+  const asyncCommit = sql.kind === 'postgresql';
+  const insertTexts = [insertSql(false, asyncCommit), insertSql(true, asyncCommit)] as const;
+  const finishTexts = [finishSql(false, asyncCommit), finishSql(true, asyncCommit)] as const;
+
+  /** Writes the batch with the statement for its size; true for each item whose id came back. */
+  function writeAll<T extends { id: string }>(
+    texts: readonly [single: string, batch: string],
+    cells: (item: T) => unknown[],
+  ): (items: T[]) => Promise<boolean[]> {
+    return async (items) => {
+      const text = items.length === 1 ? texts[0] : texts[1];
+      const written = await sql.query<{ id: string }>(text, parametersOf(items, cells));
+      const ids = new Set(written.map((row) => row.id));
+      return items.map((item) => ids.has(item.id));
+    };
+  }
+
+  const inserts = createWriteBatcher(writeAll(insertTexts, insertCells), MAX_BATCH);
+  const finishes = createWriteBatcher(writeAll(finishTexts, finishCells), MAX_BATCH);
+  // A barrier started after a write covers it: those queued while one is in flight share the next.
+  const barriers = createWriteBatcher<null, null>(async (waiting) => {
+    await sql.query(FLUSH_BARRIER, []);
+    return waiting.map(() => null);
+  }, Number.MAX_SAFE_INTEGER);
+
+  return {
+    insert: (row) => inserts.write(row),
+    finish: (id, outcome, count) => finishes.write({ id, outcome, count }),
+    async durable() {
+      if (asyncCommit) await barriers.write(null);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Group commit for the engine's writes. One batch is in flight at a time; what
+ * arrives meanwhile waits and goes out together in the next one. An idle
+ * engine writes at once (a batch of one, no added wait), a busy one writes
+ * one statement per round trip instead of one per execution: the database
+ * parses, plans, locks and commits once for the whole batch.
+ */
+
+export interface WriteBatcher<I, O> {
+  /** Resolves with this item's result once the batch that carried it has been written. */
+  write(item: I): Promise<O>;
+}
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * `flush` writes a batch and returns one result per item, in order; when it
+ * throws, every item of that batch fails with its error and the next batch
+ * still goes out. A batch holds at most `maxBatch` items.
+ */
+export function createWriteBatcher<I, O>(flush: (items: I[]) => Promise<O[]>, maxBatch: number): WriteBatcher<I, O> {
+  let queue: Pending<I, O>[] = [];
+  let flushing = false;
+
+  async function drain(): Promise<void> {
+    flushing = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, maxBatch);
+        queue = queue.slice(batch.length);
+        try {
+          const results = await flush(batch.map((pending) => pending.item));
+          if (results.length !== batch.length) {
+            throw new Error(`a batch of ${batch.length} writes returned ${results.length} results`);
+          }
+          batch.forEach((pending, index) => pending.resolve(results[index] as O));
+        } catch (error) {
+          for (const pending of batch) pending.reject(error);
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  return {
+    write(item) {
+      return new Promise<O>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        if (!flushing) void drain();
+      });
+    },
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * The engine's batched writes on PostgreSQL and PGlite: a batch behaves exactly
+ * like its rows written one by one (duplicates, counters, lost races), JSON of
+ * any content survives the array encoding, and on PostgreSQL a write is only
+ * reported durable after a flush barrier that started once the write was done.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../server/db/database.ts';
+import type { ToolExecution } from '../../server/db/generated/prisma/client.ts';
+import type { SqlDriver } from '../../server/db/sql-driver.ts';
+import { createExecutionWriter, type Outcome } from '../../server/executions/execution-writer.ts';
+import { hotSql } from '../../server/executions/hot-sql.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+/** JSON that an array literal must escape: quotes, backslashes, braces, commas, NULL-looking text, unicode. */
+const AWKWARD = {
+  text: 'say "hi", then \\ {braces} , NULL',
+  nested: [{ a: 'NULL' }, null, '\u00e9\u4e2d\ud83d\ude00', '\\"'],
+  empty: '',
+};
+
+function runningRow(organizationId: string, toolId: string, extra: Partial<ToolExecution> = {}): ToolExecution {
+  return {
+    id: randomUUID(),
+    organizationId,
+    toolId,
+    toolName: 'probe',
+    toolVersion: 1,
+    assistantId: null,
+    callId: null,
+    userId: null,
+    apiKeyId: null,
+    toolCallId: null,
+    idempotencyKey: randomUUID(),
+    inputParameters: AWKWARD,
+    outputResult: null,
+    status: 'RUNNING',
+    startedAt: new Date('2026-12-01T10:00:00.000Z'),
+    completedAt: null,
+    durationMs: null,
+    errorMessage: null,
+    errorCode: null,
+    retryCount: 0,
+    triggerContext: 'call',
+    context: { call_sid: 'CA "1"' },
+    request: null,
+    logs: null,
+    approvalDeadline: null,
+    decidedById: null,
+    ...extra,
+  };
+}
+
+function success(at: Date, data: unknown = AWKWARD): Outcome {
+  return {
+    status: 'SUCCESS',
+    errorCode: null,
+    errorMessage: null,
+    outputResult: { success: true, message: 'done', data } as Outcome['outputResult'],
+    request: { method: 'GET', url: 'https://example.test/?q="x"' },
+    logs: ['line "one"', 'line \\ two'],
+    completedAt: at,
+    durationMs: 12,
+    retryCount: 1,
+    toolVersion: 2,
+  };
+}
+
+for (const engine of ['postgresql', 'pglite'] as const) {
+  describe(`execution writer on ${engine}`, () => {
+    let test: TestDatabase;
+    let database: Database;
+    let organizationId: string;
+    let toolA: string;
+    let toolB: string;
+
+    beforeAll(async () => {
+      test = await createTestDatabase({ engine });
+      database = test.database;
+      const prisma = database.prisma;
+      organizationId = (await prisma.organization.create({ data: { name: 'Writer', slug: `w-${randomUUID()}` } })).id;
+      const tool = (name: string) =>
+        prisma.tool.create({
+          data: {
+            organizationId,
+            name,
+            displayName: name,
+            type: 'ENDPOINT',
+            configuration: {},
+            functionDefinition: {},
+          },
+        });
+      toolA = (await tool('a')).id;
+      toolB = (await tool('b')).id;
+    });
+    afterAll(async () => {
+      await test?.drop();
+    });
+
+    it('a batch inserts every row as given, and refuses a taken idempotency key inside the batch or before it', async () => {
+      const writer = createExecutionWriter(hotSql(database.sql));
+      const taken = runningRow(organizationId, toolA, { idempotencyKey: 'call-1:tc-1' });
+      await expect(writer.insert(taken)).resolves.toBe(true);
+      const rows = [
+        runningRow(organizationId, toolA, { idempotencyKey: 'call-1:tc-1' }),
+        runningRow(organizationId, toolA, { idempotencyKey: 'call-1:tc-2' }),
+        runningRow(organizationId, toolB, { idempotencyKey: 'call-1:tc-2' }),
+        runningRow(organizationId, toolB, { idempotencyKey: null }),
+        runningRow(organizationId, toolB, { idempotencyKey: null, status: 'ERROR', errorCode: 'TOOL_INACTIVE' }),
+      ];
+      // Issued together: the first goes out alone, the other four share the next statement.
+      const inserted = await Promise.all(rows.map((row) => writer.insert(row)));
+      expect(inserted).toEqual([false, true, false, true, true]);
+
+      const stored = await database.prisma.toolExecution.findMany({ where: { id: { in: rows.map((row) => row.id) } } });
+      expect(stored).toHaveLength(3);
+      for (const row of stored) {
+        const given = rows.find((candidate) => candidate.id === row.id);
+        expect(row).toEqual(given);
+      }
+    });
+
+    it('a batch finishes RUNNING rows only, and counts every counted run on its own tool', async () => {
+      const writer = createExecutionWriter(hotSql(database.sql));
+      const before = await database.prisma.tool.findMany({
+        where: { id: { in: [toolA, toolB] } },
+        orderBy: { name: 'asc' },
+      });
+      const rows = [0, 1, 2, 3, 4].map((index) => runningRow(organizationId, index < 3 ? toolA : toolB));
+      await Promise.all(rows.map((row) => writer.insert(row)));
+      // Someone else decided the last one first: its verdict stays, the run still counts.
+      await database.prisma.toolExecution.update({ where: { id: rows[4]!.id }, data: { status: 'CANCELLED' } });
+
+      const finishedAt = new Date('2026-12-01T10:00:01.000Z');
+      const countedAt = (ms: number) => new Date(Date.parse('2026-12-01T10:00:00.000Z') + ms);
+      const moved = await Promise.all([
+        writer.finish(rows[0]!.id, success(finishedAt), { toolId: toolA, at: countedAt(5) }),
+        writer.finish(rows[1]!.id, success(finishedAt, 'second'), { toolId: toolA, at: countedAt(30) }),
+        writer.finish(rows[2]!.id, success(finishedAt), null),
+        writer.finish(rows[3]!.id, success(finishedAt), { toolId: toolB, at: countedAt(10) }),
+        writer.finish(rows[4]!.id, success(finishedAt), { toolId: toolB, at: countedAt(20) }),
+      ]);
+      expect(moved).toEqual([true, true, true, true, false]);
+
+      const after = await database.prisma.tool.findMany({
+        where: { id: { in: [toolA, toolB] } },
+        orderBy: { name: 'asc' },
+      });
+      expect(after.map((tool) => tool.executionCount)).toEqual([
+        before[0]!.executionCount + 2,
+        before[1]!.executionCount + 2,
+      ]);
+      expect(after.map((tool) => tool.lastExecutedAt?.toISOString())).toEqual([
+        countedAt(30).toISOString(),
+        countedAt(20).toISOString(),
+      ]);
+      expect(after.map((tool) => tool.updatedAt)).toEqual(before.map((tool) => tool.updatedAt));
+
+      const stored = await database.prisma.toolExecution.findMany({ where: { id: { in: rows.map((row) => row.id) } } });
+      const byId = new Map(stored.map((row) => [row.id, row]));
+      expect(byId.get(rows[0]!.id)).toMatchObject({
+        status: 'SUCCESS',
+        outputResult: { success: true, message: 'done', data: AWKWARD },
+        request: { method: 'GET', url: 'https://example.test/?q="x"' },
+        logs: ['line "one"', 'line \\ two'],
+        completedAt: finishedAt,
+        durationMs: 12,
+        retryCount: 1,
+        toolVersion: 2,
+      });
+      expect(byId.get(rows[1]!.id)?.outputResult).toEqual({ success: true, message: 'done', data: 'second' });
+      expect(byId.get(rows[4]!.id)?.status).toBe('CANCELLED');
+    });
+
+    it('a later count never moves last_executed_at back', async () => {
+      const writer = createExecutionWriter(hotSql(database.sql));
+      const late = runningRow(organizationId, toolA);
+      const early = runningRow(organizationId, toolA);
+      await writer.insert(late);
+      await writer.insert(early);
+      await writer.finish(late.id, success(new Date()), { toolId: toolA, at: new Date('2030-01-01T00:00:00.000Z') });
+      await writer.finish(early.id, success(new Date()), { toolId: toolA, at: new Date('2029-01-01T00:00:00.000Z') });
+      const tool = await database.prisma.tool.findUniqueOrThrow({ where: { id: toolA } });
+      expect(tool.lastExecutedAt?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
+    });
+
+    if (engine === 'postgresql') {
+      it('reports a write durable only after a flush barrier that started once the write was done', async () => {
+        const log: string[] = [];
+        const traced: Pick<SqlDriver, 'kind' | 'query'> = {
+          kind: database.sql.kind,
+          async query(text, params, options) {
+            const name = text.includes('pg_current_xact_id')
+              ? 'barrier'
+              : text.includes('UPDATE')
+                ? 'finish'
+                : 'insert';
+            log.push(`${name} start`);
+            const rows = await database.sql.query(text, params, options);
+            log.push(`${name} done`);
+            return rows as never;
+          },
+        };
+        const writer = createExecutionWriter(hotSql(traced));
+        const row = runningRow(organizationId, toolA);
+        await writer.insert(row);
+        await writer.finish(row.id, success(new Date()), null);
+        await writer.durable();
+        log.push('durable');
+        expect(log).toEqual([
+          'insert start',
+          'insert done',
+          'finish start',
+          'finish done',
+          'barrier start',
+          'barrier done',
+          'durable',
+        ]);
+
+        // A barrier already in flight does not cover writes that finished after it started.
+        log.length = 0;
+        const first = writer.durable();
+        const other = runningRow(organizationId, toolA);
+        await writer.insert(other);
+        const second = writer.durable();
+        await Promise.all([first, second]);
+        expect(log.filter((entry) => entry.startsWith('barrier start'))).toHaveLength(2);
+        expect(log.indexOf('insert done')).toBeLessThan(log.lastIndexOf('barrier start'));
+      });
+    } else {
+      it('commits synchronously: nothing waits for a barrier', async () => {
+        const log: string[] = [];
+        const traced: Pick<SqlDriver, 'kind' | 'query'> = {
+          kind: database.sql.kind,
+          async query(text, params, options) {
+            log.push(text.includes('synchronous_commit') ? 'async statement' : 'statement');
+            return database.sql.query(text, params, options);
+          },
+        };
+        const writer = createExecutionWriter(hotSql(traced));
+        const row = runningRow(organizationId, toolA);
+        await writer.insert(row);
+        await writer.finish(row.id, success(new Date()), null);
+        await writer.durable();
+        expect(log).toEqual(['statement', 'statement']);
+      });
+    }
+  });
+}
