@@ -30,6 +30,8 @@ export interface Config {
     subscriptionQueueLimit: number;
     /** How often `toolMetricsUpdated` pushes fresh stats. */
     metricsPushIntervalMs: number;
+    /** How often an open subscription re-checks its credentials (revoked keys, ended sessions, role changes). */
+    reauthorizeIntervalMs: number;
   };
   metrics: {
     /** How long metrics query results are reused (per organization and arguments). */
@@ -132,6 +134,7 @@ export function loadConfig(env: Env = process.env): Config {
     live: {
       subscriptionQueueLimit: integer(env, 'SWITCHBOARD_SUBSCRIPTION_QUEUE_LIMIT', 256, 1, 100_000),
       metricsPushIntervalMs: integer(env, 'SWITCHBOARD_METRICS_PUSH_INTERVAL_MS', 5_000, 50, 3_600_000),
+      reauthorizeIntervalMs: integer(env, 'SWITCHBOARD_LIVE_REAUTH_INTERVAL_MS', 30_000, 50, 3_600_000),
     },
     metrics: {
       cacheMs: integer(env, 'SWITCHBOARD_METRICS_CACHE_MS', 5_000, 0, 3_600_000),

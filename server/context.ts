@@ -18,4 +18,11 @@ export interface Context {
    * far behind (WebSocket close 4429; an SSE response is reset). Absent outside subscriptions.
    */
   onSlowConsumer?: () => void;
+  /**
+   * For subscriptions: whether the credentials they were opened with still give
+   * the same viewer (see `stillViewer`), re-checked while they last.
+   */
+  reauthorize?: () => Promise<boolean>;
+  /** Ends the transport when those credentials no longer hold (WebSocket close 4403). */
+  onRevoked?: () => void;
 }

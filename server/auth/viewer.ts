@@ -84,3 +84,29 @@ export async function resolveViewer(prisma: Prisma, credentials: Credentials): P
 export function sessionTokenHash(token: string): string {
   return sha256(token);
 }
+
+/**
+ * Whether `credentials` still resolve to exactly `viewer` (same organization,
+ * role, key or session): what a long-lived subscription re-checks, so a revoked
+ * key, an ended session, a removed member or a changed role stops it. Failures
+ * other than refused credentials (the database being away) are thrown, not
+ * taken as a revocation.
+ */
+export async function stillViewer(prisma: Prisma, credentials: Credentials, viewer: Viewer): Promise<boolean> {
+  let current: Viewer | null;
+  try {
+    current = await resolveViewer(prisma, credentials);
+  } catch (error) {
+    if (error instanceof AccessError) return false;
+    throw error;
+  }
+  return (
+    current !== null &&
+    current.via === viewer.via &&
+    current.actor.organizationId === viewer.actor.organizationId &&
+    current.actor.role === viewer.actor.role &&
+    current.actor.apiKeyId === viewer.actor.apiKeyId &&
+    current.actor.userId === viewer.actor.userId &&
+    current.sessionId === viewer.sessionId
+  );
+}

@@ -6,9 +6,10 @@
 import type { Server } from 'node:http';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { resolveViewer, type Viewer } from '../auth/viewer.ts';
+import { resolveViewer, stillViewer, type Credentials, type Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
 import type { Services } from '../services.ts';
+import { CloseCode } from 'graphql-ws';
 import { serveGraphQLWs, type Extra } from './graphql-ws-transport.ts';
 import type { ServerContext } from './yoga.ts';
 
@@ -36,19 +37,20 @@ export function attachWebSocketServer(
   yoga: YogaServerInstance<ServerContext, Context>,
   services: Services,
 ): { close(): Promise<void> } {
-  const viewers = new WeakMap<Extra, Viewer | null>();
+  const viewers = new WeakMap<Extra, { viewer: Viewer; credentials: Credentials }>();
   return serveGraphQLWs(
     server,
     {
       connectionInitWaitTimeout: 10_000,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
+        const credentials: Credentials = {
+          apiKey: typeof params.apiKey === 'string' ? params.apiKey : null,
+          authorization: typeof params.authorization === 'string' ? params.authorization : null,
+          cookie: ctx.extra.request.headers.cookie ?? null,
+        };
         try {
-          const viewer = await resolveViewer(services.prisma, {
-            apiKey: typeof params.apiKey === 'string' ? params.apiKey : null,
-            authorization: typeof params.authorization === 'string' ? params.authorization : null,
-            cookie: ctx.extra.request.headers.cookie ?? null,
-          });
+          const viewer = await resolveViewer(services.prisma, credentials);
           if (!viewer) return false;
           if (
             viewer.via === 'session' &&
@@ -60,7 +62,7 @@ export function attachWebSocketServer(
           ) {
             return false;
           }
-          viewers.set(ctx.extra, viewer);
+          viewers.set(ctx.extra, { viewer, credentials });
           return true;
         } catch {
           return false;
@@ -75,15 +77,20 @@ export function attachWebSocketServer(
           socket: ctx.extra.socket,
           params: payload,
         });
+        const connection = viewers.get(ctx.extra);
         const args: EnvelopedExecutionArgs = {
           schema,
           operationName: payload.operationName,
           document: parse(payload.query),
           variableValues: payload.variables,
           contextValue: await contextFactory({
-            connectionViewer: viewers.get(ctx.extra) ?? null,
+            connectionViewer: connection?.viewer ?? null,
             // Memory stays bounded either way (the queue is dropped); the code tells the client why.
             onSlowConsumer: () => ctx.extra.socket.close(SLOW_CONSUMER_CLOSE_CODE, 'subscriber too slow'),
+            reauthorize: connection
+              ? () => stillViewer(services.prisma, connection.credentials, connection.viewer)
+              : undefined,
+            onRevoked: () => ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden: credentials no longer valid'),
           }),
           rootValue: {
             execute: execute as (args: ExecutionArgs) => OperationResult,

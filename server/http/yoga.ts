@@ -7,7 +7,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { resolveViewer, type Viewer } from '../auth/viewer.ts';
+import { resolveViewer, stillViewer, type Viewer } from '../auth/viewer.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
 import type { Context } from '../context.ts';
 import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
@@ -22,6 +22,10 @@ export interface ServerContext {
   connectionViewer?: Viewer | null;
   /** graphql-ws: closes the socket with 4429 when a subscriber falls too far behind. */
   onSlowConsumer?: () => void;
+  /** graphql-ws: whether the connection's credentials still give its viewer. */
+  reauthorize?: () => Promise<boolean>;
+  /** graphql-ws: closes the socket with 4403 once they do not. */
+  onRevoked?: () => void;
   /** Set by the Node adapter for HTTP requests (an SSE stream is reset through it). */
   res?: ServerResponse;
 }
@@ -139,7 +143,14 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       }),
       freshContextPerEvent(),
     ],
-    context: async ({ request, connectionViewer, onSlowConsumer, res }: YogaContextInput): Promise<Context> => {
+    context: async ({
+      request,
+      connectionViewer,
+      onSlowConsumer,
+      reauthorize,
+      onRevoked,
+      res,
+    }: YogaContextInput): Promise<Context> => {
       const cookies: string[] = [];
       if (connectionViewer !== undefined) {
         return {
@@ -148,14 +159,17 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
           csrfVerified: true,
           session: { start: () => {}, clear: () => {} },
           onSlowConsumer,
+          reauthorize,
+          onRevoked,
         };
       }
       if (!request) throw new Error('an HTTP request or a connection viewer is required');
       const secure = request.url.startsWith('https:');
-      const viewer = await resolveViewer(services.prisma, {
+      const credentials = {
         authorization: request.headers.get('authorization'),
         cookie: request.headers.get('cookie'),
-      });
+      };
+      const viewer = await resolveViewer(services.prisma, credentials);
       pendingCookies.set(request, cookies);
       return {
         viewer,
@@ -163,6 +177,8 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
         csrfVerified: viewer?.via === 'session' && request.headers.get('x-csrf-token') === viewer.csrfToken,
         // SSE has no close codes: the stream is cut, and the client reconnects when it can keep up.
         onSlowConsumer: res ? () => res.destroy() : undefined,
+        // Only subscriptions (SSE) ever call it; a revoked stream ends with a FORBIDDEN error event.
+        reauthorize: viewer ? () => stillViewer(services.prisma, credentials, viewer) : undefined,
         session: {
           start: (token, maxAge) => cookies.push(sessionCookie(token, maxAge, secure)),
           clear: () => cookies.push(sessionCookie('', 0, secure)),

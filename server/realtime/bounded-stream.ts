@@ -22,6 +22,8 @@ export interface BoundedStreamOptions {
 
 export interface BoundedStream<T> extends AsyncIterableIterator<T> {
   push(value: T): void;
+  /** Ends the stream with `error`: unread values are dropped and the consumer's next read rejects with it. */
+  fail(error: Error): void;
   /** Values waiting unread. */
   readonly size: number;
 }
@@ -31,7 +33,8 @@ export function createBoundedStream<T>(options: BoundedStreamOptions): BoundedSt
   let waiting: ((result: IteratorResult<T>) => void) | null = null;
   let failing: ((error: Error) => void) | null = null;
   let ended = false;
-  let overflowed = false;
+  /** Why the stream ended, reported once to the consumer (overflow, or `fail`). */
+  let failure: Error | null = null;
 
   function end(): void {
     if (ended) return;
@@ -44,8 +47,10 @@ export function createBoundedStream<T>(options: BoundedStreamOptions): BoundedSt
     const reject = failing;
     waiting = null;
     failing = null;
-    if (overflowed && reject) reject(new SlowConsumerError());
-    else resolve?.({ done: true, value: undefined });
+    if (failure && reject) {
+      reject(failure);
+      failure = null;
+    } else resolve?.({ done: true, value: undefined });
   }
 
   const stream: BoundedStream<T> = {
@@ -63,18 +68,26 @@ export function createBoundedStream<T>(options: BoundedStreamOptions): BoundedSt
       }
       queue.push(value);
       if (queue.length > options.limit) {
-        overflowed = true;
+        failure = new SlowConsumerError();
         queue = [];
         end();
         options.onOverflow?.();
       }
     },
+    fail(error) {
+      if (ended) return;
+      failure = error;
+      queue = [];
+      end();
+      settleWaiter();
+    },
     next() {
       if (queue.length > 0) return Promise.resolve({ done: false, value: queue.shift() as T });
-      if (overflowed) {
+      if (failure) {
         // Reported once; afterwards the stream is simply finished.
-        overflowed = false;
-        return Promise.reject(new SlowConsumerError());
+        const error = failure;
+        failure = null;
+        return Promise.reject(error);
       }
       if (ended) return Promise.resolve({ done: true, value: undefined });
       return new Promise<IteratorResult<T>>((resolve, reject) => {
@@ -84,14 +97,14 @@ export function createBoundedStream<T>(options: BoundedStreamOptions): BoundedSt
     },
     return() {
       queue = [];
-      overflowed = false;
+      failure = null;
       end();
       settleWaiter();
       return Promise.resolve({ done: true, value: undefined });
     },
     throw(error?: unknown) {
       queue = [];
-      overflowed = false;
+      failure = null;
       end();
       settleWaiter();
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));

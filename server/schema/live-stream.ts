@@ -1,9 +1,42 @@
 import type { Context } from '../context.ts';
+import { AccessError } from '../errors.ts';
+import type { BoundedStream } from '../realtime/bounded-stream.ts';
 import type { Topic, TopicEvent } from '../realtime/pubsub.ts';
 
 /**
+ * Ends `stream` with FORBIDDEN once the credentials it was opened with no
+ * longer give the same viewer, checked every `reauthorizeIntervalMs` while it
+ * lasts: a subscription outlives the request that authorized it, and must not
+ * outlive a revoked key, an ended session or a removed member.
+ */
+export function watchAccess<T>(context: Context, stream: BoundedStream<T>): () => void {
+  const { reauthorize } = context;
+  if (!reauthorize) return () => {};
+  const { logger, config } = context.services;
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    reauthorize()
+      .then((allowed) => {
+        if (allowed) return;
+        stream.fail(new AccessError('FORBIDDEN', 'the credentials of this subscription are no longer valid'));
+        context.onRevoked?.();
+      })
+      // The database being unreachable is not a revocation: the next check decides.
+      .catch((error: unknown) => logger.warn({ err: error }, 'live subscription: re-checking credentials failed'))
+      .finally(() => {
+        checking = false;
+      });
+  }, config.live.reauthorizeIntervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
  * A bounded pub/sub subscription for a live field: overflow ends the stream
- * and asks the transport to drop the consumer; the open-subscription gauge follows it.
+ * and asks the transport to drop the consumer; the open-subscription gauge
+ * follows it; its credentials are re-checked while it lasts.
  */
 export function liveStream<K extends Topic>(
   context: Context,
@@ -15,7 +48,8 @@ export function liveStream<K extends Topic>(
   const { services } = context;
   const { liveSubscriptions, slowConsumerDisconnects } = services.metrics.prometheus;
   liveSubscriptions.inc({ field });
-  return services.pubsub.stream(topic, {
+  let stopWatching = (): void => {};
+  const stream = services.pubsub.stream(topic, {
     limit: services.config.live.subscriptionQueueLimit,
     filter,
     onQueued,
@@ -27,6 +61,11 @@ export function liveStream<K extends Topic>(
       );
       context.onSlowConsumer?.();
     },
-    onEnd: () => liveSubscriptions.dec({ field }),
+    onEnd: () => {
+      stopWatching();
+      liveSubscriptions.dec({ field });
+    },
   });
+  stopWatching = watchAccess(context, stream);
+  return stream;
 }

@@ -13,7 +13,7 @@ import { createBoundedStream } from '../../realtime/bounded-stream.ts';
 import { toolHealthTopic, type ToolHealth, type ToolHealthEvent } from '../../realtime/pubsub.ts';
 import type { Context } from '../../context.ts';
 import { builder } from '../builder.ts';
-import { liveStream } from '../live-stream.ts';
+import { liveStream, watchAccess } from '../live-stream.ts';
 import { ToolRef } from '../tools/tool.ts';
 import { actorOf } from '../viewer-actor.ts';
 
@@ -229,7 +229,15 @@ builder.subscriptionFields((t) => ({
       const timer = setInterval(() => {
         if (ticks.size === 0) ticks.push(Date.now());
       }, context.services.config.live.metricsPushIntervalMs);
-      const ticks = createBoundedStream<number>({ limit: 1, onEnd: () => clearInterval(timer) });
+      let stopWatching = (): void => {};
+      const ticks = createBoundedStream<number>({
+        limit: 1,
+        onEnd: () => {
+          clearInterval(timer);
+          stopWatching();
+        },
+      });
+      stopWatching = watchAccess(context, ticks);
       ticks.push(Date.now());
       return ticks;
     },
