@@ -4,8 +4,10 @@
  * `tool-health:<organizationId>`. Tools that are not OK stay under watch, so
  * one recovers as its failures age out of the window even with no new calls.
  *
- * The last known health lives in this process: with several instances each
- * judges the executions it ran, and a change may be announced by more than one.
+ * Each instance judges the tools whose executions it ran, and the last health
+ * announced is kept on the tool's row: a change is announced by the instance
+ * whose compare-and-set moved the row, so several instances judging the same
+ * tool announce each change once, with the previous health they all agree on.
  */
 import type { Logger } from 'pino';
 import type { SqlDriver } from '../db/sql-driver.ts';
@@ -18,8 +20,22 @@ export interface HealthMonitor {
   close(): Promise<void>;
 }
 
-/** Forgetting tools that have been OK for a while keeps the map to the tools in use. */
-const MAX_KNOWN_TOOLS = 50_000;
+/**
+ * Records `health` as the tool's last announced health unless it already is;
+ * returns the health it replaced, or null when there is nothing to announce
+ * (unchanged, another instance announced it first, or the tool is gone). Raw
+ * SQL: Prisma would move `updated_at`, a tool's edit time.
+ */
+async function announceHealth(sql: SqlDriver, toolId: string, health: ToolHealth): Promise<ToolHealth | null> {
+  const rows = await sql.query<{ previous: ToolHealth }>(
+    `UPDATE "tools" AS t SET "last_health" = $2::text
+     FROM (SELECT "id", "last_health" AS "previous" FROM "tools" WHERE "id" = $1::uuid FOR UPDATE) AS p
+     WHERE t."id" = p."id" AND p."previous" <> $2::text
+     RETURNING p."previous"`,
+    [toolId, health],
+  );
+  return rows[0]?.previous ?? null;
+}
 
 export function createHealthMonitor(deps: {
   sql: SqlDriver;
@@ -31,8 +47,6 @@ export function createHealthMonitor(deps: {
   const clock = deps.clock ?? Date.now;
   /** organizationId → tool ids to evaluate at the next check. */
   const dirty = new Map<string, Set<string>>();
-  /** toolId → last health announced. */
-  const known = new Map<string, ToolHealth>();
   let running: Promise<void> | null = null;
 
   function watch(organizationId: string, toolId: string): void {
@@ -56,11 +70,9 @@ export function createHealthMonitor(deps: {
       const samples = await queryHealthSamples(deps.sql, organizationId, ids, now);
       for (const toolId of ids) {
         const health = healthOf(samples.get(toolId));
-        const previous = known.get(toolId) ?? 'OK';
         if (health !== 'OK') watch(organizationId, toolId);
-        if (health === 'OK') known.delete(toolId);
-        else known.set(toolId, health);
-        if (health !== previous) {
+        const previous = await announceHealth(deps.sql, toolId, health);
+        if (previous !== null) {
           deps.pubsub.publish(toolHealthTopic(organizationId), {
             organizationId,
             toolId,
@@ -71,7 +83,6 @@ export function createHealthMonitor(deps: {
         }
       }
     }
-    while (known.size > MAX_KNOWN_TOOLS) known.delete(known.keys().next().value as string);
   }
 
   function check(): Promise<void> {

@@ -132,3 +132,68 @@ describe('slow consumers', () => {
     expect(closed).toEqual({ code: 4429, reason: 'subscriber too slow' });
   }, 60_000);
 });
+
+describe('tool health across instances', () => {
+  test('a change judged by two instances is announced once, with the previous health they agree on', async () => {
+    const fast = { REDIS_URL, SWITCHBOARD_HEALTH_CHECK_INTERVAL_MS: '50' };
+    const a = await startSecondInstance(t, fast);
+    const b = await startSecondInstance(t, fast);
+    const prisma = t.app.services.prisma;
+    const tool = await prisma.tool.create({
+      data: {
+        organizationId: org.id,
+        name: 'flaky_shared',
+        displayName: 'flaky',
+        type: 'ENDPOINT',
+        configuration: { url: 'https://api.example.com/flaky', method: 'GET' },
+        functionDefinition: { name: 'flaky_shared', parameters: { type: 'object', properties: {} } },
+      },
+    });
+    const changes = connectWs(t.url, { apiKey: org.keys.VIEWER }).subscribe<{
+      toolHealthChanged: { toolId: string; health: string; previous: string };
+    }>('subscription { toolHealthChanged { toolId health previous } }');
+    await sleep(300);
+
+    const record = async (statuses: Array<'SUCCESS' | 'ERROR'>) => {
+      const now = Date.now();
+      await prisma.toolExecution.createMany({
+        data: statuses.map((status, i) => ({
+          organizationId: org.id,
+          toolId: tool.id,
+          toolName: 'flaky_shared',
+          toolVersion: 1,
+          inputParameters: {},
+          status,
+          errorCode: status === 'ERROR' ? 'UPSTREAM_ERROR' : null,
+          durationMs: 50,
+          startedAt: new Date(now - i),
+          triggerContext: 'call',
+        })),
+      });
+      // Both instances ran some of them: each re-judges the tool.
+      for (const instance of [a, b]) {
+        instance.app.services.pubsub.publish(executionTopic(org.id), {
+          kind: 'finished',
+          organizationId: org.id,
+          executionId: '00000000-0000-0000-0000-000000000000',
+          toolId: tool.id,
+          assistantId: null,
+          callId: null,
+          status: statuses[0]!,
+          at: new Date().toISOString(),
+        });
+      }
+    };
+
+    await record(Array.from({ length: 10 }, () => 'ERROR' as const));
+    await changes.waitFor(1);
+    await sleep(500);
+    await record(Array.from({ length: 400 }, () => 'SUCCESS' as const));
+    await changes.waitFor(2);
+    await sleep(500);
+    expect(changes.results.map((result) => result.data!.toolHealthChanged)).toEqual([
+      { toolId: tool.id, health: 'FAILING', previous: 'OK' },
+      { toolId: tool.id, health: 'OK', previous: 'FAILING' },
+    ]);
+  });
+});
