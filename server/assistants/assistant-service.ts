@@ -5,14 +5,16 @@
 import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Prisma } from '../db/database.ts';
-import type { Assistant, AssistantTool } from '../db/generated/prisma/client.ts';
+import type { Assistant, AssistantTool, Tool } from '../db/generated/prisma/client.ts';
 import { isUniqueViolation, isUuid, toDbJson, toJson } from '../db/json.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
 import { byteLength, isJsonObject } from '../tools/function-definition.ts';
 import { TOOL_LIMITS } from '../tools/limits.ts';
 import { checkToolMessages } from '../tools/tool-messages.ts';
-import { findTool } from '../tools/tool-service.ts';
+import { deepMerge } from '../executions/deep-merge.ts';
+import { checkToolSettings } from '../executions/tool-settings.ts';
+import { findTool, type ToolDeps } from '../tools/tool-service.ts';
 import { checkToolsSettings } from './tools-settings.ts';
 
 const NAME_MAX = 200;
@@ -80,7 +82,17 @@ export async function updateAssistant(
   });
 }
 
-function checkCustomConfiguration(value: JsonValue | null | undefined): JsonObject | null {
+/**
+ * An assignment's override, checked as the tool will run with it: deep-merged
+ * over the tool's configuration, then validated like a tool's own (executor
+ * fields and the engine's keys such as approver_role), so an override that
+ * breaks the tool is refused when it is saved rather than at the next call.
+ */
+async function checkCustomConfiguration(
+  deps: ToolDeps,
+  tool: Pick<Tool, 'type' | 'configuration'>,
+  value: JsonValue | null | undefined,
+): Promise<JsonObject | null> {
   if (value === null || value === undefined) return null;
   if (!isJsonObject(value)) {
     throw new ValidationError([
@@ -92,11 +104,17 @@ function checkCustomConfiguration(value: JsonValue | null | undefined): JsonObje
       { field: 'customConfiguration', message: `must be at most ${TOOL_LIMITS.customConfigurationMaxBytes / 1024} KB` },
     ]);
   }
+  const own = isJsonObject(tool.configuration as JsonValue) ? (tool.configuration as JsonObject) : {};
+  const merged = deepMerge(own, value);
+  const issues = [...checkToolSettings(merged), ...(await deps.validateConfiguration(tool.type, merged))];
+  if (issues.length) {
+    throw new ValidationError(issues.map((issue) => ({ ...issue, field: `customConfiguration.${issue.field}` })));
+  }
   return value;
 }
 
 export async function assignTool(
-  prisma: Prisma,
+  deps: ToolDeps,
   actor: Actor,
   input: {
     assistantId: string;
@@ -106,9 +124,10 @@ export async function assignTool(
     messages?: JsonValue | null;
   },
 ): Promise<AssistantTool> {
+  const { prisma } = deps;
   const assistant = await findAssistant(prisma, actor, input.assistantId);
   const tool = await findTool(prisma, actor, input.toolId);
-  const customConfiguration = checkCustomConfiguration(input.customConfiguration);
+  const customConfiguration = await checkCustomConfiguration(deps, tool, input.customConfiguration);
   const messages = checkToolMessages(input.messages);
   const existing = await prisma.assistantTool.count({ where: { assistantId: assistant.id } });
   if (existing >= TOOL_LIMITS.assignmentsPerAssistant) {
@@ -156,7 +175,7 @@ async function findAssignment(prisma: Prisma, actor: Actor, id: string): Promise
 }
 
 export async function configureToolAssignment(
-  prisma: Prisma,
+  deps: ToolDeps,
   actor: Actor,
   input: {
     assignmentId: string;
@@ -167,11 +186,16 @@ export async function configureToolAssignment(
     messages?: JsonValue | null;
   },
 ): Promise<AssistantTool> {
+  const { prisma } = deps;
   const current = await findAssignment(prisma, actor, input.assignmentId);
   const messages = input.messages !== undefined ? checkToolMessages(input.messages) : undefined;
   const customConfiguration = input.clearCustomConfiguration
     ? null
-    : checkCustomConfiguration(input.customConfiguration);
+    : await checkCustomConfiguration(
+        deps,
+        await prisma.tool.findUniqueOrThrow({ where: { id: current.toolId } }),
+        input.customConfiguration,
+      );
   const changesConfiguration = input.clearCustomConfiguration || input.customConfiguration != null;
   return prisma.$transaction(async (tx) => {
     const updated = await tx.assistantTool.update({

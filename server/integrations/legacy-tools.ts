@@ -149,7 +149,7 @@ export async function migrateAssistantLegacyTools(
         toolId = (await createTool(deps, actor, input, 'tool.migrateLegacy')).id;
         report.created.push(input.name);
       }
-      await assignTool(deps.prisma, actor, { assistantId: assistant.id, toolId, enabled });
+      await assignTool(deps, actor, { assistantId: assistant.id, toolId, enabled });
     } catch (error) {
       if (error instanceof ValidationError || error instanceof ConflictError || error instanceof FeatureDisabledError) {
         report.skipped.push({ name: input.name, reason: error.message });

@@ -79,7 +79,7 @@ export async function seedDemo(
       // A tool type this server cannot validate (e.g. a runtime switched off) is skipped, not fatal.
       if ((await validateConfiguration(tool.type, (tool.configuration ?? {}) as never)).length > 0) continue;
       const created = await createTool({ prisma, validateConfiguration }, actor, tool);
-      await assignTool(prisma, actor, { assistantId: assistant.id, toolId: created.id });
+      await assignTool({ prisma, validateConfiguration }, actor, { assistantId: assistant.id, toolId: created.id });
     }
   } else if (organization && password) {
     const hash = await hashPassword(password);

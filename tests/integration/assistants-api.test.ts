@@ -138,6 +138,26 @@ describe('tool assignments', () => {
     expect(await assign(assistantId, toolIds[1]!, { customConfiguration: [1, 2] })).toMatchObject({
       __typename: 'ValidationError',
     });
+    // Overrides are checked as the tool will run with them: merged over its configuration.
+    expect(
+      await assign(assistantId, toolIds[1]!, { customConfiguration: { approver_role: 'VIEWER', method: 'FETCH' } }),
+    ).toEqual({
+      __typename: 'ValidationError',
+      issues: [
+        { field: 'customConfiguration.approver_role', message: expect.stringContaining('MEMBER, ADMIN, OWNER') },
+        { field: 'customConfiguration.method', message: expect.any(String) },
+      ],
+    });
+    const overridden = await assign(assistantId, toolIds[2]!, { customConfiguration: { approver_role: 'MEMBER' } });
+    expect(overridden.__typename).toBe('ToolAssignment');
+    const refused = await admin<{ configureToolAssignment: { __typename: string; issues?: unknown[] } }>(
+      `mutation ($input: ConfigureToolAssignmentInput!) { configureToolAssignment(input: $input) { ... on ToolAssignment { id } ${RESULT} } }`,
+      { input: { assignmentId: overridden.id, customConfiguration: { url: 'ftp://files.example.com/x' } } },
+    );
+    expect(refused.configureToolAssignment).toMatchObject({
+      __typename: 'ValidationError',
+      issues: [{ field: 'customConfiguration.url' }],
+    });
 
     const reorder = (ids: string[]) =>
       admin<{ reorderToolAssignments: { __typename: string } }>(
@@ -147,7 +167,8 @@ describe('tool assignments', () => {
     const second = await assign(assistantId, toolIds[1]!);
     expect((await reorder([first.id!])).reorderToolAssignments.__typename).toBe('ValidationError');
     expect((await reorder([first.id!, first.id!])).reorderToolAssignments.__typename).toBe('ValidationError');
-    expect((await order(assistantId)).map((assignment) => assignment.id)).toEqual([first.id, second.id]);
+    expect((await order(assistantId)).map((assignment) => assignment.id)).toEqual([first.id, overridden.id, second.id]);
+    expect((await order(assistantId))[1]!.customConfiguration).toEqual({ approver_role: 'MEMBER' });
   });
 
   test('members cannot manage assignments (ADMIN)', async () => {

@@ -105,7 +105,7 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'AssignToolResult' } },
     args: { input: t.arg({ type: AssignToolInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      assignTool(context.services.prisma, actorOf(context), {
+      assignTool(context.services, actorOf(context), {
         ...input,
         assistantId: String(input.assistantId),
         toolId: String(input.toolId),
@@ -117,7 +117,7 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'ConfigureToolAssignmentResult' } },
     args: { input: t.arg({ type: ConfigureToolAssignmentInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      configureToolAssignment(context.services.prisma, actorOf(context), {
+      configureToolAssignment(context.services, actorOf(context), {
         ...input,
         assignmentId: String(input.assignmentId),
       }),
