@@ -87,7 +87,12 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
   /** The tool as it is now (null when deleted), after checking the decider may decide on its executions. */
   async function authorizeDecision(decider: Approver, row: ToolExecution): Promise<Resolved | null> {
     const found = row.toolId ? await findToolById(deps.sql, row.organizationId, row.toolId, row.assistantId) : null;
-    const resolved = found ? fromToolRow(found.tool, row.assistantId, found.assignment) : null;
+    const resolved = found
+      ? fromToolRow(found.tool, row.assistantId, found.assignment, {
+          configVersion: found.configVersion,
+          cached: false,
+        })
+      : null;
     const required = resolved ? approverRole(resolved.tool.configuration) : DEFAULT_APPROVER_ROLE;
     if (!hasRole(decider.role, required)) {
       throw new AccessError('FORBIDDEN', `deciding on this tool's executions requires the ${required} role`);

@@ -28,7 +28,7 @@ import { createCircuitBreaker } from './circuit-breaker.ts';
 import { mergeOptions, type EngineOptions, type EngineOptionsInput } from './engine-options.ts';
 import { createCallResolver, existingExecution, publishEvent } from './execution-recorder.ts';
 import { createExecutionWriter } from './execution-writer.ts';
-import { rateLimitRefusal, refusalOf, type Refusal } from './execution-refusals.ts';
+import { rateLimitRefusal, refusalOf } from './execution-refusals.ts';
 import {
   contextJson,
   idempotencyKeyOf,
@@ -36,9 +36,10 @@ import {
   type Decider,
   type ExecutionRequest,
 } from './execution-request.ts';
-import { resolveRequest } from './execution-resolver.ts';
+import { resolveRequest, type Resolved } from './execution-resolver.ts';
 import { markInterrupted } from './execution-sweeps.ts';
 import { hotSql } from './hot-sql.ts';
+import { createToolLookups } from './lookup-cache.ts';
 import { createParameterValidator } from './parameter-validation.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
@@ -79,6 +80,8 @@ export interface ExecutionEngine {
 /** How long close() waits for running tools before cancelling them, and for the cancellations to be written. */
 const SHUTDOWN_DRAIN_MS = 3_000;
 const SHUTDOWN_ABORT_MS = 1_000;
+/** Fresh lookups tried after a stale one before giving up (each needs a configuration change racing it). */
+const MAX_STALE_ATTEMPTS = 3;
 
 function sleepMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -93,6 +96,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   const resolveCall = createCallResolver(prisma);
   const sql = hotSql(deps.sql);
   const writer = createExecutionWriter(sql);
+  const lookups = createToolLookups(sql);
   const runner = createAttemptLoop({
     prisma,
     writer,
@@ -110,16 +114,34 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
 
   const now = (): Date => new Date(clock());
 
-  /** A repeat of an execution that took the idempotency key first: that execution, awaited if still running here. */
-  async function awaitExisting(duplicate: ToolExecution): Promise<ToolExecution> {
-    const row = await existingExecution(prisma, duplicate);
-    const running = runner.inFlight.get(row.id);
-    return running ? running.promise : row;
+  function run(request: ExecutionRequest): Promise<ToolExecution> {
+    return attempt(request, 0);
   }
 
-  async function run(request: ExecutionRequest): Promise<ToolExecution> {
+  /**
+   * Writes the execution's first row. Null means it was written; otherwise the
+   * answer to give instead: the execution that took the idempotency key first
+   * (awaited if it is still running here), or, when the organization's
+   * configuration changed since it was resolved, a new attempt from a fresh lookup.
+   */
+  async function firstWrite(
+    row: ToolExecution,
+    resolved: Resolved,
+    request: ExecutionRequest,
+    stale: number,
+  ): Promise<ToolExecution | null> {
+    if (await writer.insert(row, resolved.configVersion)) return null;
+    const existing = await existingExecution(prisma, row);
+    if (existing) return runner.inFlight.get(existing.id)?.promise ?? existing;
+    if (resolved.cached) lookups.forget(row.organizationId);
+    if (stale >= MAX_STALE_ATTEMPTS) throw new Error(`the configuration kept changing while ${row.id} was written`);
+    return attempt(request, stale + 1);
+  }
+
+  /** `stale` counts the earlier attempts whose resolution went stale before it was written; any makes this one fresh. */
+  async function attempt(request: ExecutionRequest, stale: number): Promise<ToolExecution> {
     const startedMs = clock();
-    const resolved = await resolveRequest(sql, prisma, request);
+    const resolved = await resolveRequest(lookups, prisma, request, stale > 0);
     const { context } = request;
     const callId = context.callSid
       ? await resolveCall({
@@ -162,12 +184,30 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     const refusal =
       refusalOf(validator, resolved, request) ??
       (await rateLimitRefusal(deps.rateLimiter, options.rateLimits, resolved, request));
-    if (refusal) return recordRefusal(base, refusal);
+    if (refusal) {
+      const completedAt = now();
+      const row: ToolExecution = {
+        ...base,
+        status: refusal.status,
+        errorCode: refusal.code,
+        errorMessage: refusal.message,
+        outputResult: { success: false, message: refusal.message, data: null },
+        completedAt,
+        durationMs: Math.max(0, completedAt.getTime() - startedMs),
+      };
+      const instead = await firstWrite(row, resolved, request, stale);
+      if (instead) return instead;
+      publishEvent(pubsub, 'created', row, row.startedAt);
+      publishEvent(pubsub, 'finished', row, completedAt);
+      await writer.durable();
+      return row;
+    }
 
     if (resolved.requireConfirmation) {
       const approvalDeadline = new Date(startedMs + approvals.timeoutMs(resolved));
       const row: ToolExecution = { ...base, status: 'PENDING_APPROVAL', approvalDeadline };
-      if (!(await writer.insert(row))) return awaitExisting(row);
+      const instead = await firstWrite(row, resolved, request, stale);
+      if (instead) return instead;
       publishEvent(pubsub, 'created', row, row.startedAt);
       publishEvent(pubsub, 'pending_approval', row, row.startedAt);
       await writer.durable();
@@ -175,27 +215,10 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       return row;
     }
 
-    if (!(await writer.insert(base))) return awaitExisting(base);
+    const instead = await firstWrite(base, resolved, request, stale);
+    if (instead) return instead;
     publishEvent(pubsub, 'created', base, base.startedAt);
     return runner.execute(base, resolved, request.parameters, startedMs);
-  }
-
-  async function recordRefusal(base: ToolExecution, refusal: Refusal): Promise<ToolExecution> {
-    const completedAt = now();
-    const row: ToolExecution = {
-      ...base,
-      status: refusal.status,
-      errorCode: refusal.code,
-      errorMessage: refusal.message,
-      outputResult: { success: false, message: refusal.message, data: null },
-      completedAt,
-      durationMs: Math.max(0, completedAt.getTime() - base.startedAt.getTime()),
-    };
-    if (!(await writer.insert(row))) return awaitExisting(row);
-    publishEvent(pubsub, 'created', row, row.startedAt);
-    publishEvent(pubsub, 'finished', row, completedAt);
-    await writer.durable();
-    return row;
   }
 
   /** RUNNING rows nobody will finish: all of them at an exclusive start-up, else those well past their deadline. */

@@ -21,18 +21,14 @@ export type FinalFields = Pick<
   decidedById?: string | null;
 };
 
-/** The row that took `row`'s idempotency key first (the insert found it taken). */
-export async function existingExecution(prisma: Prisma, row: ToolExecution): Promise<ToolExecution> {
-  const existing =
-    row.idempotencyKey === null
-      ? null
-      : await prisma.toolExecution.findUnique({
-          where: {
-            organizationId_idempotencyKey: { organizationId: row.organizationId, idempotencyKey: row.idempotencyKey },
-          },
-        });
-  if (!existing) throw new Error(`execution ${row.id} was neither inserted nor found`);
-  return existing;
+/** The row that took `row`'s idempotency key first, if one did. */
+export async function existingExecution(prisma: Prisma, row: ToolExecution): Promise<ToolExecution | null> {
+  if (row.idempotencyKey === null) return null;
+  return prisma.toolExecution.findUnique({
+    where: {
+      organizationId_idempotencyKey: { organizationId: row.organizationId, idempotencyKey: row.idempotencyKey },
+    },
+  });
 }
 
 /** Moves the row out of `from`; false when someone else (cancel, sweep, another decider) moved it first. */

@@ -11,9 +11,9 @@ import { toolTypeEnabled } from '../organizations/feature-flags.ts';
 import { builtinEnabled, builtinFunctionDefinition, builtinName, builtinTool } from './builtins.ts';
 import { deepMerge } from './deep-merge.ts';
 import type { ExecutionRequest } from './execution-request.ts';
-import type { HotSql } from './hot-sql.ts';
+import type { ToolLookups } from './lookup-cache.ts';
 import { isObject } from './tool-settings.ts';
-import { findAssistantTool, findToolById, type AssignmentRow, type ToolRow } from './tool-lookup.ts';
+import type { AssignmentRow, ToolRow } from './tool-lookup.ts';
 
 /** Everything about a tool the pipeline needs, already merged with the assignment. */
 export interface Resolved {
@@ -28,12 +28,21 @@ export interface Resolved {
   timeoutSeconds: number;
   retryAttempts: number;
   parametersSchema: JsonValue | undefined;
+  /** The organization's `config_version` this was resolved at: the execution is written only if it still is. */
+  configVersion: number;
+  /** Whether it came from the lookup cache (a refused write then means it went stale). */
+  cached: boolean;
 }
 
 const BUILTIN_CONTEXTS = ['call', 'sms', 'webhook', 'test'];
 const BUILTIN_TIMEOUT_SECONDS = 5;
 
-export function fromToolRow(tool: ToolRow, assistantId: string | null, assignment: AssignmentRow | null): Resolved {
+export function fromToolRow(
+  tool: ToolRow,
+  assistantId: string | null,
+  assignment: AssignmentRow | null,
+  read: Pick<Resolved, 'configVersion' | 'cached'>,
+): Resolved {
   const configuration = isObject(tool.configuration as JsonValue) ? (tool.configuration as JsonObject) : {};
   const definition = tool.functionDefinition as JsonValue;
   return {
@@ -53,6 +62,7 @@ export function fromToolRow(tool: ToolRow, assistantId: string | null, assignmen
     timeoutSeconds: tool.timeoutSeconds,
     retryAttempts: tool.retryAttempts,
     parametersSchema: isObject(definition) ? definition.parameters : undefined,
+    ...read,
   };
 }
 
@@ -79,26 +89,57 @@ function assertTypeEnabled(featureFlags: unknown, type: string): void {
   if (!toolTypeEnabled(featureFlags, type)) throw new FeatureDisabledError(type);
 }
 
-export async function resolveRequest(sql: HotSql, prisma: Prisma, request: ExecutionRequest): Promise<Resolved> {
+/**
+ * `fresh` skips the lookup cache (and refreshes it): after a write refused a
+ * cached resolution as stale. A refusal thrown from a cached lookup (not
+ * assigned, type switched off) is only believed once a fresh read agrees:
+ * nothing is written for it, so no version check would catch a stale one.
+ */
+export async function resolveRequest(
+  lookups: ToolLookups,
+  prisma: Prisma,
+  request: ExecutionRequest,
+  fresh: boolean,
+): Promise<Resolved> {
+  try {
+    return await resolveOnce(lookups, prisma, request, fresh);
+  } catch (error) {
+    if (fresh || !(error instanceof NotFoundError || error instanceof FeatureDisabledError)) throw error;
+    return resolveOnce(lookups, prisma, request, true);
+  }
+}
+
+async function resolveOnce(
+  lookups: ToolLookups,
+  prisma: Prisma,
+  request: ExecutionRequest,
+  fresh: boolean,
+): Promise<Resolved> {
   const { organizationId } = request;
   if (request.toolId) {
     const assistantId = request.assistantId ?? null;
-    const found = await findToolById(sql, organizationId, request.toolId, assistantId);
-    if (!found) throw new NotFoundError('Tool');
+    const lookup = await lookups.byId(organizationId, request.toolId, assistantId, fresh);
+    if (!lookup) throw new NotFoundError('Tool');
+    const found = lookup.value;
     assertTypeEnabled(found.featureFlags, found.tool.type);
     if (assistantId && !found.assignment) throw new NotFoundError('Assistant');
     const tool =
       request.toolVersion != null && request.toolVersion !== found.tool.version
         ? await atVersion(prisma, found.tool, request.toolVersion)
         : found.tool;
-    return fromToolRow(tool, found.assignment ? assistantId : null, found.assignment);
+    return fromToolRow(tool, found.assignment ? assistantId : null, found.assignment, {
+      configVersion: found.configVersion,
+      cached: lookup.cached,
+    });
   }
   if (!request.assistantId || !request.toolName) throw new NotFoundError('Tool');
   const toolName = request.toolName;
-  const assistant = await findAssistantTool(sql, organizationId, request.assistantId, toolName);
-  if (!assistant) throw new NotFoundError('Assistant');
+  const lookup = await lookups.byName(organizationId, request.assistantId, toolName, fresh);
+  if (!lookup) throw new NotFoundError('Assistant');
+  const assistant = lookup.value;
+  const read = { configVersion: assistant.configVersion, cached: lookup.cached };
   if (assistant.tool) assertTypeEnabled(assistant.featureFlags, assistant.tool.type);
-  if (assistant.tool) return fromToolRow(assistant.tool, assistant.assistantId, assistant.assignment);
+  if (assistant.tool) return fromToolRow(assistant.tool, assistant.assistantId, assistant.assignment, read);
   const builtin = builtinName(toolName);
   if (!builtin) throw new NotFoundError('Tool');
   const settings = (assistant.toolsSettings ?? {}) as JsonValue;
@@ -114,5 +155,6 @@ export async function resolveRequest(sql: HotSql, prisma: Prisma, request: Execu
     timeoutSeconds: BUILTIN_TIMEOUT_SECONDS,
     retryAttempts: 0,
     parametersSchema: definition.parameters,
+    ...read,
   };
 }

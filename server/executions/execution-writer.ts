@@ -88,11 +88,23 @@ function scalar(columns: Columns, name: string): string {
  * idle engine sends, and cheaper to run: the embedded database pays for every
  * relation a statement builds), and a batch from arrays.
  */
+/** The insert's parameters: the row's columns, then the configuration version it was resolved at. */
+const INSERT_INPUT = [...INSERT_COLUMNS, ['config_version', 'int']] as const;
+
+/**
+ * A row is written only while its organization's `config_version` is still the
+ * one the engine resolved the tool at (lookup-cache.ts): otherwise nothing is
+ * written and the engine resolves again.
+ */
 function insertSql(batch: boolean, asyncCommit: boolean): string {
   const names = INSERT_COLUMNS.map(([name]) => name);
+  const current = `"organizations" AS "o"${asyncCommit ? `, ${ASYNC_COMMIT_SOURCE}` : ''}`;
   const values = batch
-    ? `${names.map((name) => `"input"."${name}"`).join(', ')} FROM ${unnestInput(INSERT_COLUMNS, asyncCommit)}`
-    : `${names.map((name) => scalar(INSERT_COLUMNS, name)).join(', ')}${asyncCommit ? ` FROM ${ASYNC_COMMIT_SOURCE}` : ''}`;
+    ? `${names.map((name) => `"input"."${name}"`).join(', ')} FROM ${unnestInput(INSERT_INPUT, false)}, ${current}
+       WHERE "o"."id" = "input"."organization_id" AND "o"."config_version" = "input"."config_version"`
+    : `${names.map((name) => scalar(INSERT_INPUT, name)).join(', ')} FROM ${current}
+       WHERE "o"."id" = ${scalar(INSERT_INPUT, 'organization_id')}
+         AND "o"."config_version" = ${scalar(INSERT_INPUT, 'config_version')}`;
   return `INSERT INTO "tool_execution_logs" (${names.map((name) => `"${name}"`).join(', ')}) SELECT ${values}
     ON CONFLICT ("organization_id", "idempotency_key") DO NOTHING RETURNING "id"`;
 }
@@ -173,7 +185,13 @@ function parametersOf<T>(rows: readonly T[], cells: (row: T) => unknown[]): unkn
   return columns;
 }
 
-function insertCells(row: ToolExecution): unknown[] {
+interface Insert {
+  id: string;
+  row: ToolExecution;
+  configVersion: number;
+}
+
+function insertCells({ row, configVersion }: Insert): unknown[] {
   return [
     row.id,
     row.organizationId,
@@ -201,6 +219,7 @@ function insertCells(row: ToolExecution): unknown[] {
     jsonText(row.logs),
     iso(row.approvalDeadline),
     row.decidedById,
+    configVersion,
   ];
 }
 
@@ -250,11 +269,12 @@ function finishCells({ id, outcome, count }: Finish): unknown[] {
 export interface ExecutionWriter {
   /**
    * Inserts the row exactly as given; false when its idempotency key was taken
-   * (by an earlier execution, or by another row of the same batch). Rows that
+   * (by an earlier execution, or by another row of the same batch) or its
+   * organization's configuration is no longer at `configVersion`. Rows that
    * answer a caller themselves (refusals, PENDING_APPROVAL) are followed by
    * `durable()`; a RUNNING row is not, its final update is.
    */
-  insert(row: ToolExecution): Promise<boolean>;
+  insert(row: ToolExecution, configVersion: number): Promise<boolean>;
   /** Finishes a RUNNING row and counts the run; false when someone else finished it first. */
   finish(id: string, outcome: Outcome, count: Count | null): Promise<boolean>;
   /** Resolves once everything written so far is durable (at once where statements commit synchronously). */
@@ -288,7 +308,7 @@ export function createExecutionWriter(sql: HotSql): ExecutionWriter {
   }, Number.MAX_SAFE_INTEGER);
 
   return {
-    insert: (row) => inserts.write(row),
+    insert: (row, configVersion) => inserts.write({ id: row.id, row, configVersion }),
     finish: (id, outcome, count) => finishes.write({ id, outcome, count }),
     async durable() {
       if (asyncCommit) await barriers.write(null);

@@ -41,19 +41,27 @@ function split(row: Joined): { tool: ToolRow; assignment: AssignmentRow | null }
   };
 }
 
+export interface ToolLookup {
+  tool: ToolRow;
+  assignment: AssignmentRow | null;
+  featureFlags: unknown;
+  /** The organization's `config_version` when this was read (see execution-writer.ts). */
+  configVersion: number;
+}
+
 export async function findToolById(
   sql: HotSql,
   organizationId: string,
   toolId: string,
   assistantId: string | null,
-): Promise<{ tool: ToolRow; assignment: AssignmentRow | null; featureFlags: unknown } | null> {
-  const rows = await sql.query<Joined & { featureFlags: unknown }>(
+): Promise<ToolLookup | null> {
+  const rows = await sql.query<Joined & { featureFlags: unknown; configVersion: number }>(
     `SELECT t."id", t."name", t."type"::text AS "type", t."version", t."configuration",
       t."function_definition" AS "functionDefinition", t."is_active" AS "isActive",
       t."require_confirmation" AS "requireConfirmation", t."allowed_contexts" AS "allowedContexts",
       t."timeout_seconds" AS "timeoutSeconds", t."retry_attempts" AS "retryAttempts",
       at."id" AS "assignmentId", at."enabled" AS "assignmentEnabled", at."custom_configuration" AS "customConfiguration",
-      o."feature_flags" AS "featureFlags"
+      o."feature_flags" AS "featureFlags", o."config_version" AS "configVersion"
     FROM "tools" t
     JOIN "organizations" o ON o."id" = t."organization_id"
     LEFT JOIN "assistants" a ON a."id" = $1::uuid AND a."organization_id" = t."organization_id"
@@ -63,8 +71,8 @@ export async function findToolById(
   );
   const row = rows[0];
   if (!row) return null;
-  const { featureFlags, ...joined } = row;
-  return { ...split(joined), featureFlags };
+  const { featureFlags, configVersion, ...joined } = row;
+  return { ...split(joined), featureFlags, configVersion };
 }
 
 export interface AssistantLookup {
@@ -72,6 +80,8 @@ export interface AssistantLookup {
   toolsSettings: unknown;
   /** The organization's `feature_flags`. */
   featureFlags: unknown;
+  /** The organization's `config_version` when this was read. */
+  configVersion: number;
   tool: ToolRow | null;
   assignment: AssignmentRow | null;
 }
@@ -84,9 +94,16 @@ export async function findAssistantTool(
   toolName: string,
 ): Promise<AssistantLookup | null> {
   const rows = await sql.query<
-    Joined & { assistantId: string; toolsSettings: unknown; featureFlags: unknown; toolId: string | null }
+    Joined & {
+      assistantId: string;
+      toolsSettings: unknown;
+      featureFlags: unknown;
+      configVersion: number;
+      toolId: string | null;
+    }
   >(
     `SELECT a."id" AS "assistantId", a."tools_settings" AS "toolsSettings", o."feature_flags" AS "featureFlags",
+      o."config_version" AS "configVersion",
       t."id", t."name", t."type"::text AS "type", t."version", t."configuration",
       t."function_definition" AS "functionDefinition", t."is_active" AS "isActive",
       t."require_confirmation" AS "requireConfirmation", t."allowed_contexts" AS "allowedContexts",
@@ -101,7 +118,8 @@ export async function findAssistantTool(
   );
   const row = rows[0];
   if (!row) return null;
-  const { assistantId: id, toolsSettings, featureFlags, ...joined } = row;
-  if (!joined.assignmentId) return { assistantId: id, toolsSettings, featureFlags, tool: null, assignment: null };
-  return { assistantId: id, toolsSettings, featureFlags, ...split(joined) };
+  const { assistantId: id, toolsSettings, featureFlags, configVersion, ...joined } = row;
+  const found = { assistantId: id, toolsSettings, featureFlags, configVersion };
+  if (!joined.assignmentId) return { ...found, tool: null, assignment: null };
+  return { ...found, ...split(joined) };
 }

@@ -98,10 +98,35 @@ for (const engine of ['postgresql', 'pglite'] as const) {
       await test?.drop();
     });
 
+    const version = async (): Promise<number> =>
+      (await database.prisma.organization.findUniqueOrThrow({ where: { id: organizationId } })).configVersion;
+
+    it('writes nothing for an organization whose configuration moved past the version the row was resolved at', async () => {
+      const writer = createExecutionWriter(hotSql(database.sql));
+      const before = await version();
+      await database.prisma.tool.update({ where: { id: toolB }, data: { isActive: false } });
+      expect(await version()).toBe(before + 1);
+      const stale = [runningRow(organizationId, toolB), runningRow(organizationId, toolB)];
+      const fresh = runningRow(organizationId, toolB);
+      // One alone, then a batch mixing stale and current rows.
+      expect(await writer.insert(stale[0]!, before)).toBe(false);
+      const batch = await Promise.all([
+        writer.insert(runningRow(organizationId, toolB), before + 1),
+        writer.insert(stale[1]!, before),
+        writer.insert(fresh, before + 1),
+      ]);
+      expect(batch).toEqual([true, false, true]);
+      const ids = [...stale, fresh].map((row) => row.id);
+      expect(
+        (await database.prisma.toolExecution.findMany({ where: { id: { in: ids } } })).map((row) => row.id),
+      ).toEqual([fresh.id]);
+      await database.prisma.tool.update({ where: { id: toolB }, data: { isActive: true } });
+    });
+
     it('a batch inserts every row as given, and refuses a taken idempotency key inside the batch or before it', async () => {
       const writer = createExecutionWriter(hotSql(database.sql));
       const taken = runningRow(organizationId, toolA, { idempotencyKey: 'call-1:tc-1' });
-      await expect(writer.insert(taken)).resolves.toBe(true);
+      await expect(writer.insert(taken, await version())).resolves.toBe(true);
       const rows = [
         runningRow(organizationId, toolA, { idempotencyKey: 'call-1:tc-1' }),
         runningRow(organizationId, toolA, { idempotencyKey: 'call-1:tc-2' }),
@@ -110,8 +135,10 @@ for (const engine of ['postgresql', 'pglite'] as const) {
         runningRow(organizationId, toolB, { idempotencyKey: null, status: 'ERROR', errorCode: 'TOOL_INACTIVE' }),
       ];
       // Issued together: the first goes out alone, the other four share the next statement.
-      const inserted = await Promise.all(rows.map((row) => writer.insert(row)));
-      expect(inserted).toEqual([false, true, false, true, true]);
+      const current = await version();
+      const inserted = await Promise.all(rows.map((row) => writer.insert(row, current)));
+      // Of two rows with one key in one batch exactly one is written (which one is the database's choice).
+      expect([inserted[0], inserted[1] !== inserted[2], inserted[3], inserted[4]]).toEqual([false, true, true, true]);
 
       const stored = await database.prisma.toolExecution.findMany({ where: { id: { in: rows.map((row) => row.id) } } });
       expect(stored).toHaveLength(3);
@@ -128,7 +155,8 @@ for (const engine of ['postgresql', 'pglite'] as const) {
         orderBy: { name: 'asc' },
       });
       const rows = [0, 1, 2, 3, 4].map((index) => runningRow(organizationId, index < 3 ? toolA : toolB));
-      await Promise.all(rows.map((row) => writer.insert(row)));
+      const current = await version();
+      await Promise.all(rows.map((row) => writer.insert(row, current)));
       // Someone else decided the last one first: its verdict stays, the run still counts.
       await database.prisma.toolExecution.update({ where: { id: rows[4]!.id }, data: { status: 'CANCELLED' } });
 
@@ -177,8 +205,8 @@ for (const engine of ['postgresql', 'pglite'] as const) {
       const writer = createExecutionWriter(hotSql(database.sql));
       const late = runningRow(organizationId, toolA);
       const early = runningRow(organizationId, toolA);
-      await writer.insert(late);
-      await writer.insert(early);
+      await writer.insert(late, await version());
+      await writer.insert(early, await version());
       await writer.finish(late.id, success(new Date()), { toolId: toolA, at: new Date('2030-01-01T00:00:00.000Z') });
       await writer.finish(early.id, success(new Date()), { toolId: toolA, at: new Date('2029-01-01T00:00:00.000Z') });
       const tool = await database.prisma.tool.findUniqueOrThrow({ where: { id: toolA } });
@@ -204,7 +232,7 @@ for (const engine of ['postgresql', 'pglite'] as const) {
         };
         const writer = createExecutionWriter(hotSql(traced));
         const row = runningRow(organizationId, toolA);
-        await writer.insert(row);
+        await writer.insert(row, await version());
         await writer.finish(row.id, success(new Date()), null);
         await writer.durable();
         log.push('durable');
@@ -222,7 +250,7 @@ for (const engine of ['postgresql', 'pglite'] as const) {
         log.length = 0;
         const first = writer.durable();
         const other = runningRow(organizationId, toolA);
-        await writer.insert(other);
+        await writer.insert(other, await version());
         const second = writer.durable();
         await Promise.all([first, second]);
         expect(log.filter((entry) => entry.startsWith('barrier start'))).toHaveLength(2);
@@ -240,7 +268,7 @@ for (const engine of ['postgresql', 'pglite'] as const) {
         };
         const writer = createExecutionWriter(hotSql(traced));
         const row = runningRow(organizationId, toolA);
-        await writer.insert(row);
+        await writer.insert(row, await version());
         await writer.finish(row.id, success(new Date()), null);
         await writer.durable();
         expect(log).toEqual(['statement', 'statement']);
