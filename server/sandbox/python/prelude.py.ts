@@ -1,8 +1,7 @@
 /**
  * The Python half of the Python sandbox, run once per process after Pyodide
  * loads. It talks to the worker only through JSON strings (no JsProxy ever
- * reaches user code) and exposes five entry points: `sb_start`, `sb_resume`,
- * `sb_abandon`, `sb_cleanup` and `sb_validate`.
+ * reaches user code) and exposes its entry points as `sb_*` functions.
  *
  * In-process restrictions here are a second line: Python cannot be sandboxed
  * from inside Python, so the process flags (see launch.ts) are what keep the
@@ -12,6 +11,7 @@
 export const PRELUDE = String.raw`
 import ast
 import builtins
+import gc
 import json
 import sys
 import types
@@ -494,8 +494,19 @@ def _encode_result(value, max_bytes, max_depth):
     return text, None
 
 
-def _done_with(value):
-    _restore_classes()  # the tool's own class patches must not shape its encoded result
+def _returned(value):
+    # The worker answers with sb_finish, once it has checked the shared classes.
+    _job['value'] = value
+    return '{"state":"returned"}'
+
+
+def sb_finish(proven):
+    """Encodes the value the tool returned. proven names the groups of dicts
+    the worker proved untouched (see sb_dict_listing); anything else is checked here."""
+    value = _job['value']
+    _job['value'] = None
+    if 'classes' not in proven.split():
+        _restore_classes()  # the tool's own class patches must not shape its encoded result
     text, error = _encode_result(value, _job['max_result_bytes'], _job['max_result_depth'])
     if error is not None:
         return _finish({'ok': False, 'error': error})
@@ -513,7 +524,7 @@ def _advance(send_value=None, throw=None):
             awaited = coro.send(send_value)
     except StopIteration as stop:
         job['coro'] = None
-        return _done_with(stop.value)
+        return _returned(stop.value)
     except BaseException as exc:
         job['coro'] = None
         return _finish({'ok': False, 'error': _classify(exc)})
@@ -531,13 +542,14 @@ def _advance(send_value=None, throw=None):
 
 
 def sb_start(job_json):
-    """Compiles and starts a job. Returns the JSON of a finished outcome or of a pending fetch."""
+    """Compiles and starts a job. Returns the JSON of a finished outcome, of a pending
+    fetch, or of a returned value waiting for sb_finish."""
     global _job
     spec = json.loads(job_json)
     logs = LogBuffer(spec['maxLogLines'], spec['maxLogBytes'], spec['maxLogLineBytes'], spec['logTruncatedMarker'])
     allowed = frozenset(SAFE_DEFAULT_IMPORTS | {str(name) for name in spec['allowedImports']})
     _job = {
-        'logs': logs, 'coro': None, 'fetches': 0, 'max_fetches': spec['maxFetches'],
+        'logs': logs, 'coro': None, 'value': None, 'fetches': 0, 'max_fetches': spec['maxFetches'],
         'max_result_bytes': spec['maxResultBytes'], 'max_result_depth': spec['maxResultDepth'],
     }
     try:
@@ -570,7 +582,7 @@ def sb_start(job_json):
     if isinstance(outcome, types.CoroutineType):
         _job['coro'] = outcome
         return _advance()
-    return _done_with(outcome)
+    return _returned(outcome)
 
 
 def _call_entry(entry, parameters, context):
@@ -643,9 +655,9 @@ class _Identity:
     """The exact contents of a fixed list of live mappings (dicts, class dict
     views): same sizes, and the very same key and value objects in the same
     order, which proves each mapping unchanged. Checked in a few passes that
-    run no Python code per entry, so proving a clean interpreter after every
-    job stays cheap; only a mismatch takes the slow path that finds and
-    restores what changed."""
+    run no Python code per entry; still milliseconds, so the worker's dict
+    watch proves this from raw memory first and this runs only when it cannot.
+    Only a mismatch here takes the slow path that finds and restores what changed."""
 
     def __init__(self, mappings):
         self.mappings = mappings
@@ -685,6 +697,29 @@ def sb_snapshot():
         'hooks': (sys.stdout, sys.stderr, sys.excepthook, sys.displayhook, sys.unraisablehook, sys.breakpointhook),
     }
     return len(_pristine['classes'])
+
+
+def sb_dict_listing():
+    """The address and the snapshot's exact contents of every dict sb_cleanup guards,
+    in two groups: the classes' own dicts, and the module dicts with sys.modules.
+    Each dict is [id(dict), id(key), id(value), ...] in iteration order (an id is the
+    object's address in the wasm heap). The worker checks its reading of the raw heap
+    against this, then proves a group untouched by comparing memory, and tells
+    sb_finish and sb_cleanup which groups it proved. Every address stays valid for
+    the life of the process: the snapshot holds all these objects."""
+    def describe(live, saved):
+        return [id(live)] + [id(item) for pair in dict.items(saved) for item in pair]
+
+    classes = []
+    for cls, saved in _pristine['classes']:
+        # The dict behind the class's read-only view (the prelude may use gc; tools may not).
+        referents = gc.get_referents(cls.__dict__)
+        if len(referents) != 1 or type(referents[0]) is not dict:
+            return 'null'
+        classes.append(describe(referents[0], saved))
+    modules = [describe(_pristine['modules'][name].__dict__, saved) for name, saved in _pristine['dicts'].items()]
+    modules.append(describe(sys.modules, _pristine['modules']))
+    return json.dumps({'classes': classes, 'modules': modules})
 
 
 _tainted = []
@@ -733,20 +768,25 @@ def _restore_modules(pristine, tainted):
         current.update(saved)
 
 
-def sb_cleanup():
-    """Puts the interpreter back to the snapshot; reports whether that fully worked."""
+def sb_cleanup(proven=''):
+    """Puts the interpreter back to the snapshot; reports whether that fully worked.
+    proven names the groups of dicts the worker proved untouched (see sb_dict_listing)."""
     global _job
     _job = None
     pristine = _pristine
-    _restore_classes()
+    proven = proven.split()
+    if 'classes' not in proven:
+        _restore_classes()
     tainted = list(_tainted)
     _tainted.clear()
-    if not pristine['dicts_identity'].unchanged():
-        _restore_modules(pristine, tainted)
-    if builtins.__dict__ != pristine['builtins'] or any(builtins.__dict__.get(k) is not v for k, v in pristine['builtins'].items()):
-        tainted.append('builtins')
-        builtins.__dict__.clear()
-        builtins.__dict__.update(pristine['builtins'])
+    # The builtins module's dict is one of the module dicts.
+    if 'modules' not in proven:
+        if not pristine['dicts_identity'].unchanged():
+            _restore_modules(pristine, tainted)
+        if builtins.__dict__ != pristine['builtins'] or any(builtins.__dict__.get(k) is not v for k, v in pristine['builtins'].items()):
+            tainted.append('builtins')
+            builtins.__dict__.clear()
+            builtins.__dict__.update(pristine['builtins'])
     if sys.meta_path != pristine['meta_path'] or sys.path_hooks != pristine['path_hooks'] or sys.path != pristine['path']:
         tainted.append('import system')
         sys.meta_path[:] = pristine['meta_path']
