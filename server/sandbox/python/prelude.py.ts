@@ -541,6 +541,31 @@ def _advance(send_value=None, throw=None):
     return _wire({'state': 'fetch', 'request': awaited.request})
 
 
+# Code objects of tools that passed the policy, by their exact source. The same
+# text always compiles to the same immutable code object, and tools can reach
+# neither code objects nor frames (co_*, f_*, __code__ are refused), so sharing
+# one between runs of the same source carries nothing from one run to the next;
+# every run still executes it in a fresh namespace. Small, because whatever it
+# holds lives in the heap that every job's memory limit is measured against.
+_compiled = {}
+_compiled_chars = 0
+MAX_COMPILED = 64
+MAX_COMPILED_CHARS = 256 * 1024
+MAX_COMPILED_SOURCE_CHARS = 32 * 1024
+
+
+def _remember(source, code):
+    global _compiled_chars
+    if len(source) > MAX_COMPILED_SOURCE_CHARS:
+        return
+    while _compiled and (len(_compiled) >= MAX_COMPILED or _compiled_chars + len(source) > MAX_COMPILED_CHARS):
+        oldest = next(iter(_compiled))
+        del _compiled[oldest]
+        _compiled_chars -= len(oldest)
+    _compiled[source] = code
+    _compiled_chars += len(source)
+
+
 def sb_start(job_json):
     """Compiles and starts a job. Returns the JSON of a finished outcome, of a pending
     fetch, or of a returned value waiting for sb_finish."""
@@ -552,15 +577,20 @@ def sb_start(job_json):
         'logs': logs, 'coro': None, 'value': None, 'fetches': 0, 'max_fetches': spec['maxFetches'],
         'max_result_bytes': spec['maxResultBytes'], 'max_result_depth': spec['maxResultDepth'],
     }
-    try:
-        tree = ast.parse(spec['code'], TOOL_FILENAME, 'exec')
-    except SyntaxError as exc:
-        return _finish({'ok': False, 'error': _error('INVALID_CONFIGURATION', 'SyntaxError: ' + str(exc.msg), exc.lineno, exc.offset)})
-    issues = _policy_issues(tree)
-    if issues:
-        message, node = issues[0]
-        code = 'IMPORT_NOT_ALLOWED' if message.startswith('import of') else 'INVALID_CONFIGURATION'
-        return _finish({'ok': False, 'error': _error(code, message, getattr(node, 'lineno', None), getattr(node, 'col_offset', -1) + 1)})
+    source = spec['code']
+    code = _compiled.pop(source, None)
+    if code is not None:
+        _compiled[source] = code  # most recently used last
+    else:
+        try:
+            tree = ast.parse(source, TOOL_FILENAME, 'exec')
+        except SyntaxError as exc:
+            return _finish({'ok': False, 'error': _error('INVALID_CONFIGURATION', 'SyntaxError: ' + str(exc.msg), exc.lineno, exc.offset)})
+        issues = _policy_issues(tree)
+        if issues:
+            message, node = issues[0]
+            error_code = 'IMPORT_NOT_ALLOWED' if message.startswith('import of') else 'INVALID_CONFIGURATION'
+            return _finish({'ok': False, 'error': _error(error_code, message, getattr(node, 'lineno', None), getattr(node, 'col_offset', -1) + 1)})
     view_cache = {'<sleep>': _make_sleep(spec['deadline'] / 1000)}
     namespace = {
         '__builtins__': _build_builtins(allowed, logs, view_cache),
@@ -571,7 +601,9 @@ def sb_start(job_json):
         'secrets': types.MappingProxyType(dict(spec['secrets'])),
     }
     try:
-        code = compile(tree, TOOL_FILENAME, 'exec', dont_inherit=True)
+        if code is None:
+            code = compile(tree, TOOL_FILENAME, 'exec', dont_inherit=True)
+            _remember(source, code)
         exec(code, namespace)
         entry = namespace.get('execute_tool')
         if not callable(entry):
