@@ -424,6 +424,35 @@ describe('python sandbox: nothing survives into the next job', () => {
       interval: 100,
     });
   });
+
+  // A process keeps the compiled code of the tools it ran, by exact source.
+  it('runs each tool its own code when tools alternate in one process', async () => {
+    const alpha = tool("return 'alpha'");
+    const omega = tool("return 'omega'");
+    const outcomes = [];
+    for (const code of [alpha, omega, alpha, omega]) outcomes.push(await run(code));
+    expect(outcomes.map((outcome) => (outcome.ok ? outcome.value : outcome.error))).toEqual(
+      ['alpha', 'omega', 'alpha', 'omega'].map((data) => ({ success: true, message: '', data })),
+    );
+  });
+
+  it('gives every run of the same code a fresh namespace', async () => {
+    const code = tool(
+      'global runs\nruns += 1\nseen.append(1)\nreturn [runs, len(seen), len(cache)]',
+      'runs = 0\nseen = []\ndef remember(cache={}):\n    cache[len(cache)] = 1\n    return cache\ncache = remember()',
+    );
+    for (let i = 0; i < 3; i += 1)
+      await expect(run(code)).resolves.toMatchObject({ ok: true, value: { data: [1, 1, 1] } });
+  });
+
+  it('refuses refused code on every run', async () => {
+    const refused = tool('return os.getcwd()', 'import os');
+    const broken = "return 'outside a function'\ndef execute_tool(parameters, context):\n    return 1\n";
+    for (let i = 0; i < 2; i += 1) {
+      expect(errorOf(await run(refused))).toMatchObject({ code: 'IMPORT_NOT_ALLOWED' });
+      expect(errorOf(await run(broken)).message).toMatch(/^SyntaxError: 'return' outside function/);
+    }
+  });
 });
 
 describe('python sandbox: process failures', () => {

@@ -1,8 +1,7 @@
 /**
  * The Python half of the Python sandbox, run once per process after Pyodide
  * loads. It talks to the worker only through JSON strings (no JsProxy ever
- * reaches user code) and exposes five entry points: `sb_start`, `sb_resume`,
- * `sb_abandon`, `sb_cleanup` and `sb_validate`.
+ * reaches user code) and exposes its entry points as `sb_*` functions.
  *
  * In-process restrictions here are a second line: Python cannot be sandboxed
  * from inside Python, so the process flags (see launch.ts) are what keep the
@@ -12,6 +11,7 @@
 export const PRELUDE = String.raw`
 import ast
 import builtins
+import gc
 import json
 import sys
 import types
@@ -494,8 +494,19 @@ def _encode_result(value, max_bytes, max_depth):
     return text, None
 
 
-def _done_with(value):
-    _restore_classes()  # the tool's own class patches must not shape its encoded result
+def _returned(value):
+    # The worker answers with sb_finish, once it has checked the shared classes.
+    _job['value'] = value
+    return '{"state":"returned"}'
+
+
+def sb_finish(proven):
+    """Encodes the value the tool returned. proven names the groups of dicts
+    the worker proved untouched (see sb_dict_listing); anything else is checked here."""
+    value = _job['value']
+    _job['value'] = None
+    if 'classes' not in proven.split():
+        _restore_classes()  # the tool's own class patches must not shape its encoded result
     text, error = _encode_result(value, _job['max_result_bytes'], _job['max_result_depth'])
     if error is not None:
         return _finish({'ok': False, 'error': error})
@@ -513,7 +524,7 @@ def _advance(send_value=None, throw=None):
             awaited = coro.send(send_value)
     except StopIteration as stop:
         job['coro'] = None
-        return _done_with(stop.value)
+        return _returned(stop.value)
     except BaseException as exc:
         job['coro'] = None
         return _finish({'ok': False, 'error': _classify(exc)})
@@ -530,25 +541,56 @@ def _advance(send_value=None, throw=None):
     return _wire({'state': 'fetch', 'request': awaited.request})
 
 
+# Code objects of tools that passed the policy, by their exact source. The same
+# text always compiles to the same immutable code object, and tools can reach
+# neither code objects nor frames (co_*, f_*, __code__ are refused), so sharing
+# one between runs of the same source carries nothing from one run to the next;
+# every run still executes it in a fresh namespace. Small, because whatever it
+# holds lives in the heap that every job's memory limit is measured against.
+_compiled = {}
+_compiled_chars = 0
+MAX_COMPILED = 64
+MAX_COMPILED_CHARS = 256 * 1024
+MAX_COMPILED_SOURCE_CHARS = 32 * 1024
+
+
+def _remember(source, code):
+    global _compiled_chars
+    if len(source) > MAX_COMPILED_SOURCE_CHARS:
+        return
+    while _compiled and (len(_compiled) >= MAX_COMPILED or _compiled_chars + len(source) > MAX_COMPILED_CHARS):
+        oldest = next(iter(_compiled))
+        del _compiled[oldest]
+        _compiled_chars -= len(oldest)
+    _compiled[source] = code
+    _compiled_chars += len(source)
+
+
 def sb_start(job_json):
-    """Compiles and starts a job. Returns the JSON of a finished outcome or of a pending fetch."""
+    """Compiles and starts a job. Returns the JSON of a finished outcome, of a pending
+    fetch, or of a returned value waiting for sb_finish."""
     global _job
     spec = json.loads(job_json)
     logs = LogBuffer(spec['maxLogLines'], spec['maxLogBytes'], spec['maxLogLineBytes'], spec['logTruncatedMarker'])
     allowed = frozenset(SAFE_DEFAULT_IMPORTS | {str(name) for name in spec['allowedImports']})
     _job = {
-        'logs': logs, 'coro': None, 'fetches': 0, 'max_fetches': spec['maxFetches'],
+        'logs': logs, 'coro': None, 'value': None, 'fetches': 0, 'max_fetches': spec['maxFetches'],
         'max_result_bytes': spec['maxResultBytes'], 'max_result_depth': spec['maxResultDepth'],
     }
-    try:
-        tree = ast.parse(spec['code'], TOOL_FILENAME, 'exec')
-    except SyntaxError as exc:
-        return _finish({'ok': False, 'error': _error('INVALID_CONFIGURATION', 'SyntaxError: ' + str(exc.msg), exc.lineno, exc.offset)})
-    issues = _policy_issues(tree)
-    if issues:
-        message, node = issues[0]
-        code = 'IMPORT_NOT_ALLOWED' if message.startswith('import of') else 'INVALID_CONFIGURATION'
-        return _finish({'ok': False, 'error': _error(code, message, getattr(node, 'lineno', None), getattr(node, 'col_offset', -1) + 1)})
+    source = spec['code']
+    code = _compiled.pop(source, None)
+    if code is not None:
+        _compiled[source] = code  # most recently used last
+    else:
+        try:
+            tree = ast.parse(source, TOOL_FILENAME, 'exec')
+        except SyntaxError as exc:
+            return _finish({'ok': False, 'error': _error('INVALID_CONFIGURATION', 'SyntaxError: ' + str(exc.msg), exc.lineno, exc.offset)})
+        issues = _policy_issues(tree)
+        if issues:
+            message, node = issues[0]
+            error_code = 'IMPORT_NOT_ALLOWED' if message.startswith('import of') else 'INVALID_CONFIGURATION'
+            return _finish({'ok': False, 'error': _error(error_code, message, getattr(node, 'lineno', None), getattr(node, 'col_offset', -1) + 1)})
     view_cache = {'<sleep>': _make_sleep(spec['deadline'] / 1000)}
     namespace = {
         '__builtins__': _build_builtins(allowed, logs, view_cache),
@@ -559,7 +601,9 @@ def sb_start(job_json):
         'secrets': types.MappingProxyType(dict(spec['secrets'])),
     }
     try:
-        code = compile(tree, TOOL_FILENAME, 'exec', dont_inherit=True)
+        if code is None:
+            code = compile(tree, TOOL_FILENAME, 'exec', dont_inherit=True)
+            _remember(source, code)
         exec(code, namespace)
         entry = namespace.get('execute_tool')
         if not callable(entry):
@@ -570,7 +614,7 @@ def sb_start(job_json):
     if isinstance(outcome, types.CoroutineType):
         _job['coro'] = outcome
         return _advance()
-    return _done_with(outcome)
+    return _returned(outcome)
 
 
 def _call_entry(entry, parameters, context):
@@ -643,9 +687,9 @@ class _Identity:
     """The exact contents of a fixed list of live mappings (dicts, class dict
     views): same sizes, and the very same key and value objects in the same
     order, which proves each mapping unchanged. Checked in a few passes that
-    run no Python code per entry, so proving a clean interpreter after every
-    job stays cheap; only a mismatch takes the slow path that finds and
-    restores what changed."""
+    run no Python code per entry; still milliseconds, so the worker's dict
+    watch proves this from raw memory first and this runs only when it cannot.
+    Only a mismatch here takes the slow path that finds and restores what changed."""
 
     def __init__(self, mappings):
         self.mappings = mappings
@@ -685,6 +729,29 @@ def sb_snapshot():
         'hooks': (sys.stdout, sys.stderr, sys.excepthook, sys.displayhook, sys.unraisablehook, sys.breakpointhook),
     }
     return len(_pristine['classes'])
+
+
+def sb_dict_listing():
+    """The address and the snapshot's exact contents of every dict sb_cleanup guards,
+    in two groups: the classes' own dicts, and the module dicts with sys.modules.
+    Each dict is [id(dict), id(key), id(value), ...] in iteration order (an id is the
+    object's address in the wasm heap). The worker checks its reading of the raw heap
+    against this, then proves a group untouched by comparing memory, and tells
+    sb_finish and sb_cleanup which groups it proved. Every address stays valid for
+    the life of the process: the snapshot holds all these objects."""
+    def describe(live, saved):
+        return [id(live)] + [id(item) for pair in dict.items(saved) for item in pair]
+
+    classes = []
+    for cls, saved in _pristine['classes']:
+        # The dict behind the class's read-only view (the prelude may use gc; tools may not).
+        referents = gc.get_referents(cls.__dict__)
+        if len(referents) != 1 or type(referents[0]) is not dict:
+            return 'null'
+        classes.append(describe(referents[0], saved))
+    modules = [describe(_pristine['modules'][name].__dict__, saved) for name, saved in _pristine['dicts'].items()]
+    modules.append(describe(sys.modules, _pristine['modules']))
+    return json.dumps({'classes': classes, 'modules': modules})
 
 
 _tainted = []
@@ -733,20 +800,25 @@ def _restore_modules(pristine, tainted):
         current.update(saved)
 
 
-def sb_cleanup():
-    """Puts the interpreter back to the snapshot; reports whether that fully worked."""
+def sb_cleanup(proven=''):
+    """Puts the interpreter back to the snapshot; reports whether that fully worked.
+    proven names the groups of dicts the worker proved untouched (see sb_dict_listing)."""
     global _job
     _job = None
     pristine = _pristine
-    _restore_classes()
+    proven = proven.split()
+    if 'classes' not in proven:
+        _restore_classes()
     tainted = list(_tainted)
     _tainted.clear()
-    if not pristine['dicts_identity'].unchanged():
-        _restore_modules(pristine, tainted)
-    if builtins.__dict__ != pristine['builtins'] or any(builtins.__dict__.get(k) is not v for k, v in pristine['builtins'].items()):
-        tainted.append('builtins')
-        builtins.__dict__.clear()
-        builtins.__dict__.update(pristine['builtins'])
+    # The builtins module's dict is one of the module dicts.
+    if 'modules' not in proven:
+        if not pristine['dicts_identity'].unchanged():
+            _restore_modules(pristine, tainted)
+        if builtins.__dict__ != pristine['builtins'] or any(builtins.__dict__.get(k) is not v for k, v in pristine['builtins'].items()):
+            tainted.append('builtins')
+            builtins.__dict__.clear()
+            builtins.__dict__.update(pristine['builtins'])
     if sys.meta_path != pristine['meta_path'] or sys.path_hooks != pristine['path_hooks'] or sys.path != pristine['path']:
         tainted.append('import system')
         sys.meta_path[:] = pristine['meta_path']

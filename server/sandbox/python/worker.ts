@@ -23,6 +23,7 @@ import {
 } from '../limits.ts';
 import { parseBridgeRequest } from '../parse-message.ts';
 import type { HostToSandbox, RunLimits, SandboxError, SandboxToHost } from '../protocol.ts';
+import { DictWatch, WATCH_GROUPS, type DictListing, type WatchGroup } from './dict-watch.ts';
 import { PRELUDE } from './prelude.py.ts';
 
 type RunMessage = Extract<HostToSandbox, { type: 'run' }>;
@@ -122,10 +123,14 @@ function send(message: SandboxToHost): void {
 interface PythonEntry {
   start: PyCallable;
   resume: PyCallable;
+  finish: PyCallable;
   abandon: PyCallable;
   cleanup: PyCallable;
   validate: PyCallable;
 }
+
+/** Proves the shared module and class dicts untouched without walking them in Python (null: Python checks alone). */
+let watch: DictWatch | null = null;
 
 async function boot(): Promise<{ entry: PythonEntry; baseline: number }> {
   shimProcessBinding();
@@ -154,9 +159,14 @@ async function boot(): Promise<{ entry: PythonEntry; baseline: number }> {
   // would be measured from zero and the warm heap would eat into it.
   const module = (pyodide as unknown as { _module?: { HEAPU8?: Uint8Array } })._module;
   moduleHeapBytes = () => module?.HEAPU8?.buffer.byteLength ?? 0;
+  const heapBuffer = (): ArrayBuffer => (heap?.buffer ?? module?.HEAPU8?.buffer ?? new ArrayBuffer(0)) as ArrayBuffer;
+  const listing = JSON.parse(String(get('sb_dict_listing')())) as DictListing | null;
+  watch = listing ? DictWatch.start(heapBuffer, listing) : null;
+  if (!watch) process.stderr.write('python sandbox: the dict watch is off; every job runs the slower Python checks\n');
   const entry: PythonEntry = {
     start: get('sb_start'),
     resume: get('sb_resume'),
+    finish: get('sb_finish'),
     abandon: get('sb_abandon'),
     cleanup: get('sb_cleanup'),
     validate: get('sb_validate'),
@@ -178,7 +188,11 @@ interface FetchAsk {
   state: 'fetch';
   request: unknown;
 }
-type PythonReply = DoneReply | FetchAsk;
+/** The tool returned; sb_finish encodes its value. */
+interface Returned {
+  state: 'returned';
+}
+type PythonReply = DoneReply | FetchAsk | Returned;
 
 class PythonCrash extends Error {}
 
@@ -199,6 +213,11 @@ function parseReply(text: unknown): PythonReply {
 
 function clip(message: string): string {
   return message.length > MAX_ERROR_MESSAGE_CHARS ? `${message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…` : message;
+}
+
+/** The groups of shared dicts the watch proves untouched, in the form the prelude takes them. */
+function proven(groups: readonly WatchGroup[]): string {
+  return groups.filter((group) => watch?.unchanged(group)).join(' ');
 }
 
 function callPython(fn: PyCallable, arg?: string): unknown {
@@ -345,6 +364,8 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
         : { error: answer.error ?? 'the host refused the request' };
       reply = parseReply(callPython(entry.resume, JSON.stringify(payload)));
     }
+    if (reply.state === 'returned') reply = parseReply(callPython(entry.finish, proven(['classes'])));
+    if (reply.state !== 'done') throw new PythonCrash('the sandbox runtime answered out of turn');
     if (reply.interrupted) recycle = true;
     result = toResult(id, reply, limits);
   } catch (error) {
@@ -367,8 +388,11 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
   // A process already marked for recycling is never used again: restoring it would only delay the answer.
   if (!fatal && !recycle) {
     try {
-      const state = JSON.parse(String(callPython(entry.cleanup))) as { clean: boolean };
+      const untouched = proven(WATCH_GROUPS);
+      const state = JSON.parse(String(callPython(entry.cleanup, untouched))) as { clean: boolean };
       if (!state.clean) recycle = true;
+      // Python just walked what the watch could not prove and found it pristine: that is the new reference.
+      else if (watch && untouched !== WATCH_GROUPS.join(' ') && !watch.record()) watch = null;
     } catch {
       recycle = true;
     }
