@@ -44,6 +44,26 @@ describe('request limits', () => {
     expect(body.errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  test('a body of unknown size (chunked, no Content-Length) gets 411 and is never read', async () => {
+    // Yoga's own body-size guard is off: every body that reaches it has a Content-Length within the limit.
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      });
+      req.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.write('{"query":"{ __typename }", "pad": "');
+      req.write('x'.repeat(64 * 1024));
+      req.end('"}');
+    });
+    expect(status).toBe(411);
+  });
+
   test('unknown paths are 404, health answers', async () => {
     expect((await fetch(`${t.url}/nope`)).status).toBe(404);
     expect(await (await fetch(`${t.url}/health`)).json()).toEqual({ status: 'ok' });
