@@ -4,10 +4,12 @@
  * key, logged execution). Prints added p50/p99 milliseconds and the throughput
  * ratio at concurrency 1 and 32. Figures only, no pass/fail.
  */
+import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { openDatabase } from '../server/db/database.ts';
@@ -87,7 +89,86 @@ async function measure(total: number, concurrency: number, once: () => Promise<b
   };
 }
 
+/** Requests of the separate-process phase, and its concurrency. */
+const REMOTE_LOAD = { requests: 6_000, concurrency: 32 } as const;
+
+/** Parent → load process. */
+interface LoadCommand {
+  url: string;
+  headers: Record<string, string>;
+  /** The body, with `SEQ` replaced by a sequence number (unique tool call ids). */
+  body: string;
+  requests: number;
+  concurrency: number;
+}
+
+/** Load process → parent: its upstream's port once listening, then each run's figures. */
+type LoadReply =
+  { type: 'upstream'; port: number } | { type: 'done'; latencies: number[]; seconds: number; failures: number };
+
+/** Child side: an upstream like the parent's, and a load generator driven over IPC. */
+async function serveLoad(): Promise<void> {
+  const upstream = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"message":"ok","order":{"id":"A-1"}}');
+  });
+  upstream.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const reply = (message: LoadReply): void => void process.send?.(message);
+  reply({ type: 'upstream', port: (upstream.address() as AddressInfo).port });
+  process.on('message', (raw) => {
+    const command = raw as LoadCommand;
+    void (async () => {
+      const latencies: number[] = [];
+      let failures = 0;
+      let issued = 0;
+      const started = performance.now();
+      const worker = async (): Promise<void> => {
+        while (issued < command.requests) {
+          issued += 1;
+          const body = command.body.replace('SEQ', String(issued));
+          const t0 = performance.now();
+          const response = await fetch(command.url, { method: 'POST', headers: command.headers, body });
+          const text = await response.text();
+          latencies.push(performance.now() - t0);
+          if (!text.includes('SUCCESS')) failures += 1;
+        }
+      };
+      await Promise.all(Array.from({ length: command.concurrency }, worker));
+      reply({
+        type: 'done',
+        latencies: latencies.sort((a, b) => a - b),
+        seconds: (performance.now() - started) / 1000,
+        failures,
+      });
+    })();
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** The load process: started first, so its upstream can be allow-listed when the app is built. */
+async function startLoadProcess(): Promise<{
+  port: number;
+  run(command: LoadCommand): Promise<LoadReply>;
+  stop(): void;
+}> {
+  const child = fork(fileURLToPath(import.meta.url), ['--load'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = (): Promise<LoadReply> =>
+    new Promise((resolve) => child.once('message', (message) => resolve(message as LoadReply)));
+  const first = await next();
+  if (first.type !== 'upstream') throw new Error('the load process did not start its upstream');
+  return {
+    port: first.port,
+    run(command) {
+      const reply = next();
+      child.send(command);
+      return reply;
+    },
+    stop: () => child.disconnect(),
+  };
+}
+
 export async function runEndpointOverhead(): Promise<void> {
+  const load = await startLoadProcess();
   const upstream = createServer((_req, res) => {
     res
       .writeHead(200, { 'content-type': 'application/json' })
@@ -108,7 +189,7 @@ export async function runEndpointOverhead(): Promise<void> {
     SWITCHBOARD_SEED_DEMO: 'false',
     SWITCHBOARD_JS_POOL_SIZE: '0',
     SWITCHBOARD_PYTHON_POOL_SIZE: '0',
-    SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: `127.0.0.1:${upstreamPort}`,
+    SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: `127.0.0.1:${upstreamPort},127.0.0.1:${load.port}`,
   });
   // The benchmark measures the engine, not the abuse limits, so they are lifted.
   const app = await buildApp(config, {
@@ -138,6 +219,25 @@ export async function runEndpointOverhead(): Promise<void> {
   });
   const assistant = await prisma.assistant.create({ data: { organizationId: organization.id, name: 'Bench' } });
   await prisma.assistantTool.create({ data: { assistantId: assistant.id, toolId: tool.id } });
+  // The same tool against the load process's upstream, for the phase whose load comes from there.
+  const remoteTool = await prisma.tool.create({
+    data: {
+      organizationId: organization.id,
+      name: 'lookup_order_remote',
+      displayName: 'Lookup order (remote upstream)',
+      type: 'ENDPOINT',
+      configuration: {
+        url: `http://127.0.0.1:${load.port}/orders`,
+        method: 'GET',
+        query_parameters: { id: '${parameters.order_id}' },
+      },
+      functionDefinition: {
+        name: 'lookup_order_remote',
+        parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
+      },
+    },
+  });
+  await prisma.assistantTool.create({ data: { assistantId: assistant.id, toolId: remoteTool.id } });
 
   const query =
     'mutation ($input: ExecuteToolInput!) { executeTool(input: $input) { ... on ToolExecution { id status } } }';
@@ -232,6 +332,44 @@ export async function runEndpointOverhead(): Promise<void> {
     `GraphQL floor (authenticated \`{ __typename }\`, no tool), concurrency 1: p50 ${fmt(percentile(floor.latencies, 50))} ms, ` +
       `p99 ${fmt(percentile(floor.latencies, 99))} ms, CPU ms/request ${cpu(floor)} — the part of "added" that is transport and auth rather than the engine.`,
   );
+  // The load from another process, with its own upstream: this process is then only Switchboard, so its
+  // CPU per execution is the server's cost (what bounds throughput: one Node process uses one core).
+  const remoteBody = JSON.stringify({
+    query,
+    variables: {
+      input: {
+        assistantId: assistant.id,
+        toolName: 'lookup_order_remote',
+        parameters: { order_id: 'A-1' },
+        context: { callSid: 'CA-remote' },
+        toolCallId: 'remote-SEQ',
+      },
+    },
+  });
+  const remoteCommand = (requests: number): LoadCommand => ({
+    url: `${base}/graphql`,
+    headers,
+    body: remoteBody.replace('remote-SEQ', `remote-${requests}-SEQ`),
+    requests,
+    concurrency: REMOTE_LOAD.concurrency,
+  });
+  await load.run(remoteCommand(WARMUP_REQUESTS));
+  const remoteCpuBefore = process.cpuUsage();
+  const remotePgBefore = postgresCpuMs();
+  const remote = await load.run(remoteCommand(REMOTE_LOAD.requests));
+  const remoteCpu = process.cpuUsage(remoteCpuBefore);
+  const remotePgAfter = postgresCpuMs();
+  if (remote.type === 'done') {
+    const count = Math.max(1, remote.latencies.length);
+    const pgPerOp =
+      remotePgBefore === null || remotePgAfter === null ? '' : ` + PG ${fmt((remotePgAfter - remotePgBefore) / count)}`;
+    console.log(
+      `executeTool with the load (and its upstream) in a separate process, concurrency ${REMOTE_LOAD.concurrency}: ` +
+        `${(count / remote.seconds).toFixed(0)} exec/s, p50 ${fmt(percentile(remote.latencies, 50))} ms, p99 ${fmt(percentile(remote.latencies, 99))} ms, ` +
+        `server CPU ms/exec ${fmt((remoteCpu.user + remoteCpu.system) / 1000 / count)}${pgPerOp}, failures ${remote.failures}.`,
+    );
+  }
+  load.stop();
   const logged = await prisma.toolExecution.count({ where: { organizationId: organization.id, status: 'SUCCESS' } });
   console.log(`logged executions: ${logged}`);
 
@@ -241,4 +379,7 @@ export async function runEndpointOverhead(): Promise<void> {
   await new Promise((resolve) => upstream.close(resolve));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await runEndpointOverhead();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes('--load')) await serveLoad();
+  else await runEndpointOverhead();
+}
