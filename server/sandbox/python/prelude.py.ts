@@ -571,7 +571,23 @@ def _advance(send_value=None, throw=None):
 # one between runs of the same source carries nothing from one run to the next;
 # every run still executes it in a fresh namespace. Small, because whatever it
 # holds lives in the heap that every job's memory limit is measured against.
-_compiled = {}
+class _Sealed(dict):
+    """A dict that prints as nothing. str.format looks attributes and items up in C,
+    past the attribute policy ('{0.__globals__[_compiled]}'.format(fetch)), and this
+    one holds the source of every tool the process ran; its items need their key."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return '<sealed>'
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        return '<sealed>'
+
+
+_compiled = _Sealed()
 _compiled_chars = 0
 MAX_COMPILED = 64
 MAX_COMPILED_CHARS = 256 * 1024
