@@ -75,6 +75,8 @@ export interface SandboxPoolOptions {
   fetchTimeoutMs?: number;
   /** Deadline of one `validate` (default 5 s). */
   validateTimeoutMs?: number;
+  /** How long a process that answered may take to clean up before it is replaced (default 5 s). */
+  cleanupTimeoutMs?: number;
   logger?: { warn(obj: object, msg: string): void };
 }
 
@@ -102,6 +104,7 @@ const DEFAULT_QUEUE_TIMEOUT_MS = 5_000;
 const DEFAULT_KILL_GRACE_MS = 500;
 const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
 const DEFAULT_VALIDATE_TIMEOUT_MS = 5_000;
+const DEFAULT_CLEANUP_TIMEOUT_MS = 5_000;
 const MAX_RESTART_BACKOFF_MS = 5_000;
 const RESTART_BACKOFF_BASE_MS = 100;
 const NO_OUTPUT_CAPS: MessageCaps = { maxLogBytes: 0, maxResultBytes: 0 };
@@ -141,6 +144,8 @@ interface Slot {
   succeeded: boolean;
   /** Past its job count, it serves until its successor is ready, then retires once idle. */
   handover: 'none' | 'waiting' | 'due';
+  /** Answered job `id` and is cleaning up after it: busy until it says `cleaned`. */
+  cleaning: { id: string; timer: NodeJS.Timeout } | null;
 }
 
 interface Waiting {
@@ -192,6 +197,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const validateTimeoutMs = options.validateTimeoutMs ?? DEFAULT_VALIDATE_TIMEOUT_MS;
+  const cleanupTimeoutMs = options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
   const logger = options.logger;
 
   const slots = new Set<Slot>();
@@ -218,6 +224,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       startTimer: undefined,
       succeeded: false,
       handover: 'none',
+      cleaning: null,
       ready: () => undefined,
       exited: new Promise((resolve) => {
         resolveExit = resolve;
@@ -271,6 +278,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
 
   function onExit(slot: Slot, info: { code: number | null; signal: string | null }): void {
     clearTimeout(slot.startTimer);
+    clearTimeout(slot.cleaning?.timer);
     const wasStarting = slot.state === 'starting';
     slots.delete(slot);
     slot.ready(false);
@@ -322,6 +330,14 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
           active,
           ok ? { ok, value: message.value, logs: message.logs } : { ok, error: message.error, logs: message.logs },
         );
+        if (message.cleaning === true && message.memoryPressure !== true) return awaitCleanup(slot, active.id);
+        return release(slot, message.memoryPressure === true);
+      }
+      case 'cleaned': {
+        if (!slot.cleaning || slot.cleaning.id !== message.id)
+          return reject(slot, 'cleaned up after a job it does not hold');
+        clearTimeout(slot.cleaning.timer);
+        slot.cleaning = null;
         return release(slot, message.memoryPressure === true);
       }
       case 'validated': {
@@ -384,6 +400,21 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     else if (task.kind === 'run' && !Array.isArray(result)) task.settle(result);
     else if (task.kind === 'validate' && Array.isArray(result)) task.settle(result);
     else failTask(task, failure('SANDBOX_CRASHED', 'the sandbox answered the wrong kind of job'));
+  }
+
+  /**
+   * The caller has its answer; the process stays busy until it has cleaned up
+   * (so no job meets what the last one left) and is replaced if that takes too long.
+   */
+  function awaitCleanup(slot: Slot, id: string): void {
+    slot.active = null;
+    slot.cleaning = {
+      id,
+      timer: setTimeout(() => {
+        warn(slot, 'did not finish cleaning up in time');
+        retire(slot);
+      }, cleanupTimeoutMs),
+    };
   }
 
   function release(slot: Slot, memoryPressure: boolean): void {

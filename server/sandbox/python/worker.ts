@@ -409,18 +409,25 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
     guard.onHardExit = null;
     active = null;
   }
-  // A process already marked for recycling is never used again: restoring it would only delay the answer.
-  if (!fatal && !recycle) {
-    try {
-      if (!cleanUp(entry)) recycle = true;
-    } catch {
-      recycle = true;
-    }
-  }
   if (guard.growRefused) recycle = true;
   if (heapBytes() > baseline + RECYCLE_HEAP_GROWTH_MB * MIB) recycle = true;
   if (process.memoryUsage().rss > RECYCLE_RSS_MB * MIB) recycle = true;
-  send(recycle || fatal ? ({ ...result, memoryPressure: true } as SandboxToHost) : result);
+  // A process already marked for recycling is never used again: restoring it would only delay the answer.
+  if (recycle || fatal) {
+    send({ ...result, memoryPressure: true } as SandboxToHost);
+    if (fatal) process.exit(1);
+    return;
+  }
+  // The caller has its answer while the interpreter is put back; the host sends no other job until `cleaned`.
+  send({ ...result, cleaning: true } as SandboxToHost);
+  await new Promise((resolve) => setImmediate(resolve));
+  let clean: boolean;
+  try {
+    clean = cleanUp(entry);
+  } catch {
+    clean = false;
+  }
+  send({ type: 'cleaned', id, ...(clean && !fatal ? {} : { memoryPressure: true }) });
   if (fatal) process.exit(1);
 }
 
