@@ -218,12 +218,15 @@ def _make_importer(allowed, cache):
 _unaudited = []
 
 
-def _audited(name):
+def _default(name):
     parts = name.split('.')
-    default = any('.'.join(parts[: i + 1]) in SAFE_DEFAULT_IMPORTS for i in range(len(parts)))
-    if not default and not any(entry.startswith(name + '.') for entry in SAFE_DEFAULT_IMPORTS):
-        return False
-    return sys.modules.get(name) is _pristine['modules'].get(name, _ABSENT)
+    return any('.'.join(parts[: i + 1]) in SAFE_DEFAULT_IMPORTS for i in range(len(parts))) or any(
+        entry.startswith(name + '.') for entry in SAFE_DEFAULT_IMPORTS
+    )
+
+
+def _audited(name):
+    return _default(name) and sys.modules.get(name) is _pristine['modules'].get(name, _ABSENT)
 
 
 def _audit_import(name, fromlist):
@@ -948,7 +951,8 @@ class _Watched:
 _watched = None
 
 
-def _watch_state(objects, attribute_dicts):
+def _watch_state(objects, attribute_dicts, handles):
+    """handles: the ids of the functions a tool can hold (see sb_snapshot)."""
     global _decimal_signals
     import _io
     import _random
@@ -1004,10 +1008,11 @@ def _watch_state(objects, attribute_dicts):
         elif cls is types.CellType:
             watched.add(obj, W_CELL, _cell_value(obj))
         elif cls is types.FunctionType:
-            state = _function_state(obj)
-            watched.add(obj, W_FUNCTION, state)
-            if state[3] is not None and id(state[3]) not in walked:
-                watched.add(state[3], W_DICT, list(dict.items(state[3])))  # made just now, past the walk
+            if id(obj) in handles:
+                state = _function_state(obj)
+                watched.add(obj, W_FUNCTION, state)
+                if state[3] is not None and id(state[3]) not in walked:
+                    watched.add(state[3], W_DICT, list(dict.items(state[3])))  # made just now, past the walk
         elif cls.__basicsize__ <= object.__basicsize__ and not cls.__itemsize__:
             pass  # nothing past the header: its state, if any, is its dict
         elif isinstance(obj, _random.Random):
@@ -1154,8 +1159,16 @@ def sb_snapshot():
     roots = [fetch, _no_files, _guarded_getattr, _guarded_hasattr, _guarded_setattr, _guarded_delattr, decimal.getcontext()]
     roots.extend(value for value in globals().values() if isinstance(value, type))
     stop = [id(module.__dict__) for module in modules.values() if isinstance(getattr(module, '__dict__', None), dict)]
-    objects, attribute_dicts = _shared_objects([modules[name] for name in dicts], roots, stop + [id(globals())])
+    stop.append(id(globals()))
+    objects, attribute_dicts = _shared_objects([modules[name] for name in dicts], roots, stop)
     classes = [(cls, dict(cls.__dict__)) for cls in objects if isinstance(cls, type) and not cls.__flags__ & Py_TPFLAGS_IMMUTABLETYPE]
+    # A function's name, doc and attributes change only through a reference to it, and a tool
+    # gets functions only from what it reaches from the default modules (any other import
+    # retires its process), the builtins and the prelude: no default hands out another
+    # module's function. (Classes are watched everywhere: an exception hands out its class.)
+    # What other modules hold stays watched too: the defaults' code changes it unseen.
+    defaults = [module for name, module in modules.items() if name in dicts and _default(name)]
+    handles = set(map(id, _shared_objects(defaults, roots + list(_base_builtins.values()), stop)[0]))
     _pristine = {
         'modules': modules,
         'dicts': dicts,
@@ -1173,7 +1186,7 @@ def sb_snapshot():
         'locale': _locale.setlocale(_locale.LC_ALL, None),
         'field_size_limit': csv.field_size_limit(),
     }
-    _watched = _watch_state(objects, attribute_dicts)
+    _watched = _watch_state(objects, attribute_dicts, handles)
     _make_probes()
     # Everything alive now is the baseline: the collector skips it from here on, so collecting
     # after a job costs what the job left behind, and what is still tracked afterwards is its.
@@ -1373,16 +1386,20 @@ def _job_leftovers():
 
 
 def _restore_interpreter(pristine, tainted):
-    """State kept in C, outside any object the watch reads."""
+    """State kept in C, outside any object the watch reads. True when something was put back."""
     import _locale
     import csv
     import decimal
+    restored = False
     if decimal.getcontext() is not pristine['decimal_context']:
         decimal.setcontext(pristine['decimal_context'])
+        restored = True
     if _locale.setlocale(_locale.LC_ALL, None) != pristine['locale']:
         _locale.setlocale(_locale.LC_ALL, pristine['locale'])
+        restored = True
     if csv.field_size_limit() != pristine['field_size_limit']:
         csv.field_size_limit(pristine['field_size_limit'])
+        restored = True
     if sys.meta_path != pristine['meta_path'] or sys.path_hooks != pristine['path_hooks'] or sys.path != pristine['path']:
         tainted.append('import system')
         sys.meta_path[:] = pristine['meta_path']
@@ -1394,10 +1411,13 @@ def _restore_interpreter(pristine, tainted):
     hooks = (sys.stdout, sys.stderr, sys.excepthook, sys.displayhook, sys.unraisablehook, sys.breakpointhook)
     if any(a is not b for a, b in zip(hooks, pristine['hooks'])) or sys.gettrace() is not None or sys.getprofile() is not None:
         tainted.append('sys hooks')
+    return restored
 
 
 def sb_cleanup(proven='', changed='*'):
-    """Puts the interpreter back to the snapshot; reports whether that fully worked.
+    """Puts the interpreter back to the snapshot; reports whether that fully worked,
+    and whether the worker must look again (recheck): whatever this released or put
+    back can change more watched state, through weak references' callbacks.
     proven names the groups of dicts the worker proved untouched (see sb_dict_listing);
     changed lists the indices of the watched objects whose memory the worker saw
     change (see sb_state_listing), or is '*' when it has no watch: then every one is
@@ -1421,19 +1441,21 @@ def sb_cleanup(proven='', changed='*'):
                 tainted.append('builtins')
                 builtins.__dict__.clear()
                 builtins.__dict__.update(pristine['builtins'])
-        for i in range(len(_watched.objects)) if changed == '*' else map(int, changed.split()):
+        indices = range(len(_watched.objects)) if changed == '*' else list(map(int, changed.split()))
+        for i in indices:
             try:
                 settled = _settle(i)
             except Exception:
                 settled = False
             if not settled:
                 tainted.append('state ' + _describe_watched(i))
-        _restore_interpreter(pristine, tainted)
+        restored = _restore_interpreter(pristine, tainted)
         tainted.extend('import ' + name for name in _unaudited)
         _unaudited.clear()
-        gc.collect()  # what the restore released; none of it can run the job's code now
+        released = gc.collect()  # what the restore released; none of it can run the job's code now
         tainted.extend('left over: ' + item for item in _job_leftovers())
-        return _wire({'clean': not tainted, 'tainted': tainted[:10]})
+        recheck = bool(indices) or len(proven) < len(('classes', 'modules')) or restored or released > 0
+        return _wire({'clean': not tainted, 'tainted': tainted[:10], 'recheck': recheck})
     finally:
         gc.enable()
 

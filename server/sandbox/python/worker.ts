@@ -442,7 +442,10 @@ function cleanUp(entry: PythonEntry): boolean {
   for (let pass = 0; pass < MAX_CLEANUP_PASSES; pass += 1) {
     const untouched = proven(WATCH_GROUPS);
     const objects = changed === null ? '*' : changed.join(' ');
-    const reply = JSON.parse(String(callPython(entry.cleanup, untouched, objects))) as { clean: boolean };
+    const reply = JSON.parse(String(callPython(entry.cleanup, untouched, objects))) as {
+      clean: boolean;
+      recheck: boolean;
+    };
     if (!reply.clean) return false;
     // Python just walked what the watch could not prove and found it pristine: that is the new reference.
     if (watch && untouched !== WATCH_GROUPS.join(' ') && !watch.record()) watch = null;
@@ -454,6 +457,7 @@ function cleanUp(entry: PythonEntry): boolean {
       );
       return true;
     }
+    if (!reply.recheck) return true;
     changed = stateWatch.changed();
     if (changed.length === 0) return true;
   }
