@@ -146,6 +146,7 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
     'errors',
     'memoryPressure',
     'cleaning',
+    'dirty',
   ]);
   if (!head) return null;
   switch (head.type) {
@@ -186,11 +187,17 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
       return null;
     }
     case 'cleaned': {
-      const fields = asRecord(raw, ['type', 'id', 'memoryPressure']);
+      const fields = asRecord(raw, ['type', 'id', 'memoryPressure', 'dirty']);
       if (!fields || !isId(fields.id)) return null;
-      const { memoryPressure } = fields;
+      const { memoryPressure, dirty } = fields;
       if (memoryPressure !== undefined && typeof memoryPressure !== 'boolean') return null;
-      return { type: 'cleaned', id: fields.id, ...(memoryPressure === true ? { memoryPressure: true } : {}) };
+      if (dirty !== undefined && typeof dirty !== 'boolean') return null;
+      return {
+        type: 'cleaned',
+        id: fields.id,
+        ...(memoryPressure === true ? { memoryPressure: true } : {}),
+        ...(dirty === true ? { dirty: true } : {}),
+      };
     }
     case 'validated': {
       const fields = asRecord(raw, ['type', 'id', 'errors']);

@@ -77,6 +77,10 @@ export type SandboxToHost =
       memoryPressure?: boolean;
       cleaning?: boolean;
     }
-  /** The cleanup after job `id` is done; `memoryPressure` asks for the process to be recycled. */
-  | { type: 'cleaned'; id: string; memoryPressure?: boolean }
+  /**
+   * The cleanup after job `id` is done. `memoryPressure` asks for the process to be
+   * recycled; `dirty` says it could not prove the interpreter back to its shared state:
+   * the process may run the same tool again, but no other.
+   */
+  | { type: 'cleaned'; id: string; memoryPressure?: boolean; dirty?: boolean }
   | { type: 'validated'; id: string; errors: Array<{ message: string; line?: number; column?: number }> };

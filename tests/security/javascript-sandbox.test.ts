@@ -671,6 +671,36 @@ describe('a compromised sandbox process', () => {
       await vi.waitFor(() => expect(fake.stats()).toMatchObject({ idle: 1, restarts: 1 }), { timeout: 5000 });
     });
 
+    it('runs only its own tool again after a dirty cleanup, until its successor is ready', async () => {
+      // Every process after the first takes a second to say ready: the successor is late on purpose.
+      const flag = join(dir, 'dirty-started');
+      const file = join(dir, 'cleans-dirty-for-one-tool.mjs');
+      writeFileSync(
+        file,
+        `import fs from 'node:fs';
+         const first = !fs.existsSync(${JSON.stringify(flag)});
+         if (first) fs.writeFileSync(${JSON.stringify(flag)}, '');
+         process.on('message', (m) => {
+           if (m.type !== 'run') return;
+           process.send({ type: 'result', id: m.id, ok: true, value: process.pid, logs: [], cleaning: true });
+           process.send({ type: 'cleaned', id: m.id, dirty: true });
+         });
+         process.on('disconnect', () => process.exit(0));
+         setTimeout(() => process.send({ type: 'ready', runtime: 'javascript' }), first ? 0 : 1000);`,
+      );
+      const fake = createSandboxPool({ runtime: 'javascript', size: 1, launch: { entry: file, execArgv: [] } });
+      leftovers.push(() => fake.stop());
+      await fake.start();
+      const first = await fake.run({ ...job, code: 'tool a' }, hooks);
+      expect(fake.stats()).toMatchObject({ idle: 0, reserved: 1, restarts: 1 });
+      const again = await fake.run({ ...job, code: 'tool a' }, hooks);
+      const other = await fake.run({ ...job, code: 'tool b' }, hooks);
+      expect(first).toMatchObject({ ok: true, value: expect.any(Number) });
+      expect(again).toEqual(first);
+      expect(other).toMatchObject({ ok: true, value: expect.any(Number) });
+      expect(other).not.toEqual(first);
+    });
+
     it('is replaced when it never finishes cleaning up', async () => {
       const fake = await poolOf('never-clean', ok(', cleaning: true'), CLEANUP_MS);
       await expect(fake.run(job, hooks)).resolves.toMatchObject({ ok: true });

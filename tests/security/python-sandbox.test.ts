@@ -577,7 +577,21 @@ describe('python sandbox: nothing survives into the next job', () => {
 
 describe('python sandbox: process failures', () => {
   it('reports SANDBOX_CRASHED when the process dies mid-job, and the pool recovers', async () => {
-    await waitForIdle();
+    // Every process counted below must be one the pool replaces when it dies: none kept for one
+    // tool after a dirty cleanup (its successor, already counted, replaces it).
+    await vi.waitFor(
+      () =>
+        expect(pool.stats()).toMatchObject({
+          idle: 2,
+          reserved: 0,
+          busy: 0,
+          pids: [expect.any(Number), expect.any(Number)],
+        }),
+      {
+        timeout: START_TIMEOUT_MS,
+        interval: 100,
+      },
+    );
     const restarts = pool.stats().restarts;
     const victims = sandboxPids();
     const pending = run(tool('while True:\n    pass'), { limits: { timeoutMs: 20_000 } });

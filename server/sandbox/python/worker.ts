@@ -425,9 +425,12 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
   try {
     clean = cleanUp(entry);
   } catch {
+    // A cleanup that failed part-way left no state this can vouch for, not even for the same tool.
+    fatal = true;
     clean = false;
   }
-  send({ type: 'cleaned', id, ...(clean && !fatal ? {} : { memoryPressure: true }) });
+  // What the cleanup could not prove was left by this job's tool: it may run again here, no other.
+  send({ type: 'cleaned', id, ...(fatal ? { memoryPressure: true } : clean ? {} : { dirty: true }) });
   if (fatal) process.exit(1);
 }
 
