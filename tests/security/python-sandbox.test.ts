@@ -452,6 +452,12 @@ describe('python sandbox: nothing survives into the next job', () => {
       false,
     ],
     [
+      'the attributes of an enum member (re.IGNORECASE)',
+      tool("re.IGNORECASE._name_ = 'PLANTED'\nreturn repr(re.IGNORECASE)", 'import re'),
+      tool('return repr(re.IGNORECASE)', 'import re'),
+      're.IGNORECASE',
+    ],
+    [
       'an object reached through a class (the link-local network of ipaddress)',
       tool(
         "ipaddress.IPv4Address._constants._linklocal_network.netmask = ipaddress.IPv4Address('255.255.255.255')\nreturn 1",

@@ -67,7 +67,7 @@ beforeAll(async () => {
   call('sb_warm_up');
   call('sb_snapshot');
   python(
-    'import calendar, collections.abc, decimal, hashlib, html.entities, ipaddress, json, random, sys, urllib.parse',
+    'import calendar, collections.abc, decimal, hashlib, html.entities, ipaddress, json, random, re, sys, urllib.parse',
   );
   listing = JSON.parse(call('sb_state_listing')) as StateListing;
   const started = StateWatch.start(heap, listing);
@@ -115,6 +115,12 @@ describe('python sandbox: the state watch', () => {
       'vars(ipaddress.IPv4Address._constants._linklocal_network)',
       'ipaddress.IPv4Address._constants._linklocal_network.planted = 1',
       "not hasattr(ipaddress.IPv4Address._constants._linklocal_network, 'planted')",
+    ],
+    [
+      "an enum member's attribute",
+      'vars(re.IGNORECASE)',
+      "re.IGNORECASE._name_ = 'planted'",
+      "repr(re.IGNORECASE) == 're.IGNORECASE'",
     ],
     [
       'a slot',

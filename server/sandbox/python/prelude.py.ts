@@ -5,8 +5,10 @@
  *
  * In-process restrictions here are a second line: Python cannot be sandboxed
  * from inside Python, so the process flags (see launch.ts) are what keep the
- * host safe, and `sb_cleanup` asks for the process to be retired whenever it
- * cannot prove the next tool sees pristine interpreter state.
+ * host safe. Between jobs `sb_cleanup` puts back everything reachable from the
+ * shared modules (the worker's watches say what changed), and reports the
+ * process dirty, to run no other tool, whenever it cannot prove the next tool
+ * sees pristine interpreter state.
  */
 export const PRELUDE = String.raw`
 import ast
@@ -712,6 +714,9 @@ _pristine = None
 
 Py_TPFLAGS_IMMUTABLETYPE = 1 << 8
 _ATOMS = (str, bytes, int, float, complex, bool, type(None), types.CodeType)
+# Exactly these types hold nothing to walk; a subclass's instance can have attributes
+# (an IntFlag member such as re.IGNORECASE keeps its name in its dict).
+_ATOM_TYPES = frozenset(_ATOMS)
 # Immutable however subclassed (a subclass's attribute dict is walked on its own).
 _IMMUTABLE_BASES = _ATOMS + (tuple, frozenset)
 _ABSENT = object()
@@ -773,7 +778,7 @@ def _shared_objects(modules, roots, stop):
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, _ATOMS):
+        if type(obj) in _ATOM_TYPES:
             continue
         if isinstance(obj, types.ModuleType):
             stack.append(obj.__dict__)  # a module outside sys.modules: its namespace is one more dict
