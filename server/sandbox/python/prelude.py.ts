@@ -213,10 +213,10 @@ def _make_importer(allowed, cache):
     return guarded_import
 
 
-# Modules a job imported beyond the defaults, as the snapshot holds them: the
+# Modules a job imported that are not a default as the snapshot holds it: the
 # cleanup restores what the defaults can reach; anything else may reach state it
 # does not know (files, codec and warning registries, the event loop), so the
-# process is retired after the job.
+# process runs no other tool after the job (the pool replaces it).
 _unaudited = []
 
 
@@ -1054,7 +1054,7 @@ def _same_set(live, saved):
 
 def _settle(i):
     """Puts watched object i back to its snapshot state when it is not.
-    False when that cannot be done or proven (the process then retires)."""
+    False when that cannot be done or proven (the process is then dirty)."""
     w = _watched
     obj, kind, saved, action = w.objects[i], w.kinds[i], w.saved[i], w.actions[i]
     if action == A_OWNED:
@@ -1169,7 +1169,7 @@ def sb_snapshot():
     classes = [(cls, dict(cls.__dict__)) for cls in objects if isinstance(cls, type) and not cls.__flags__ & Py_TPFLAGS_IMMUTABLETYPE]
     # A function's name, doc and attributes change only through a reference to it, and a tool
     # gets functions only from what it reaches from the default modules (any other import
-    # retires its process), the builtins and the prelude: no default hands out another
+    # leaves its process dirty), the builtins and the prelude: no default hands out another
     # module's function. (Classes are watched everywhere: an exception hands out its class.)
     # What other modules hold stays watched too: the defaults' code changes it unseen.
     defaults = [module for name, module in modules.items() if name in dicts and _default(name)]
@@ -1313,7 +1313,7 @@ def _restore_classes():
 
 
 # Module globals the stdlib itself moves on every call (uuid's clocks): tools cannot set
-# them (views leave out private names), so putting them back retires nothing.
+# them (views leave out private names), so putting them back leaves the process clean.
 _SELF_UPDATED_GLOBALS = {
     'uuid': frozenset({'_last_timestamp', '_last_timestamp_v6', '_last_timestamp_v7', '_last_counter_v7'}),
 }
@@ -1475,7 +1475,7 @@ def sb_warm_up():
     import _strptime  # datetime.strptime imports it lazily
     import encodings.idna  # str.encode('idna') does too
     # State the defaults build on first use, which would otherwise look like tampering after
-    # the first job that uses it (and retire its process).
+    # the first job that uses it (and leave its process dirty).
     json.dumps({'a': [1.5, 'x', None]})
     import base64
     import collections

@@ -1,9 +1,9 @@
 /**
- * Names, in well under a millisecond, the objects reachable from a Python
- * sandbox's shared modules whose state changed since it was recorded: dicts
- * (instance attributes included), lists, sets, cells, the C structs of objects
- * such as random generators, caches and decimal contexts, and the name, doc and
- * attribute dict of functions and classes. It compares the words of Pyodide's
+ * Names, in under a millisecond, the objects reachable from a Python sandbox's
+ * shared modules whose state changed since it was recorded: dicts (instance
+ * attributes included), lists, sets, cells, the C structs of objects such as
+ * random generators, caches and decimal contexts, the name, doc and attribute
+ * dict of functions, and the name of classes. It compares the words of Pyodide's
  * heap that decide each object's state with a recorded copy; the prelude then
  * restores only the objects named (sb_cleanup), and this records them again.
  *

@@ -175,7 +175,7 @@ async function boot(): Promise<{ entry: PythonEntry; baseline: number }> {
   stateWatch = StateWatch.start(heapBuffer, JSON.parse(String(get('sb_state_listing')())) as StateListing);
   if (!stateWatch) {
     process.stderr.write(
-      'python sandbox: the state watch is off; C-level state cannot be proven, so every job retires its process\n',
+      'python sandbox: the state watch is off; C-level state cannot be proven, so after every job its process serves that tool alone until replaced\n',
     );
   }
   const entry: PythonEntry = {
@@ -456,7 +456,7 @@ function cleanUp(entry: PythonEntry): boolean {
     if (!stateWatch.record(changed)) {
       stateWatch = null;
       process.stderr.write(
-        'python sandbox: the state watch lost an object; from now on every job retires its process\n',
+        'python sandbox: the state watch lost an object; from now on every job leaves its process to its tool alone\n',
       );
       return true;
     }
