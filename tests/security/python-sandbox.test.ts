@@ -506,6 +506,15 @@ describe('python sandbox: nothing survives into the next job', () => {
       [['abc', 'def']],
     ],
     [
+      "another module's registry that a default one hands out (copy.dispatch_table is copyreg's)",
+      tool(
+        "copy.dispatch_table[datetime.timedelta] = lambda t: (str, ('PLANTED',))\nreturn copy.copy(datetime.timedelta(1))",
+        'import copy, datetime',
+      ),
+      tool('return str(copy.copy(datetime.timedelta(1)))', 'import copy, datetime'),
+      '1 day, 0:00:00',
+    ],
+    [
       'registrations with an abstract base class (collections.abc.Sequence.register)',
       tool(
         'collections.abc.Sequence.register(dict)\nreturn isinstance({}, collections.abc.Sequence)',
@@ -541,6 +550,15 @@ describe('python sandbox: nothing survives into the next job', () => {
       'import gzip',
     );
     expect(await run(read, { allowedImports: ['gzip'] })).toMatchObject({ ok: true, value: { data: 'absent' } });
+  });
+
+  it('keeps a C-level registry changed through a module beyond the defaults from the next tool', async () => {
+    const search =
+      "def search(name):\n    if name == 'planted':\n        return (lambda s, e='strict': (b'PLANTED', len(s)), lambda b, e='strict': ('PLANTED', len(b)), None, None)";
+    const plant = tool("_codecs.register(search)\nreturn 'x'.encode('planted').decode()", `import _codecs\n${search}`);
+    expect(await run(plant, { allowedImports: ['_codecs'] })).toMatchObject({ ok: true, value: { data: 'PLANTED' } });
+    const look = tool("try:\n    return 'x'.encode('planted').decode()\nexcept LookupError:\n    return 'absent'");
+    expect(await run(look)).toMatchObject({ ok: true, value: { data: 'absent' } });
   });
 
   it('does not show a tool the source of the tools that ran before it', async () => {
