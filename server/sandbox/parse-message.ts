@@ -145,6 +145,8 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
     'logs',
     'errors',
     'memoryPressure',
+    'cleaning',
+    'dirty',
   ]);
   if (!head) return null;
   switch (head.type) {
@@ -161,13 +163,17 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
       return { type: 'fetch', id: fields.id, callId: fields.callId as number, request };
     }
     case 'result': {
-      const fields = asRecord(raw, ['type', 'id', 'ok', 'value', 'error', 'logs', 'memoryPressure']);
+      const fields = asRecord(raw, ['type', 'id', 'ok', 'value', 'error', 'logs', 'memoryPressure', 'cleaning']);
       if (!fields || !isId(fields.id)) return null;
       const logs = parseLogs(fields.logs, caps);
       if (!logs) return null;
-      const { memoryPressure } = fields;
+      const { memoryPressure, cleaning } = fields;
       if (memoryPressure !== undefined && typeof memoryPressure !== 'boolean') return null;
-      const pressure = memoryPressure === true ? { memoryPressure: true } : {};
+      if (cleaning !== undefined && typeof cleaning !== 'boolean') return null;
+      const pressure = {
+        ...(memoryPressure === true ? { memoryPressure: true } : {}),
+        ...(cleaning === true ? { cleaning: true } : {}),
+      };
       if (fields.ok === true && !('error' in fields)) {
         const value = parseResultValue(fields.value, caps);
         if (value === undefined) return null;
@@ -179,6 +185,19 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
         return { type: 'result', id: fields.id, ok: false, error, logs, ...pressure };
       }
       return null;
+    }
+    case 'cleaned': {
+      const fields = asRecord(raw, ['type', 'id', 'memoryPressure', 'dirty']);
+      if (!fields || !isId(fields.id)) return null;
+      const { memoryPressure, dirty } = fields;
+      if (memoryPressure !== undefined && typeof memoryPressure !== 'boolean') return null;
+      if (dirty !== undefined && typeof dirty !== 'boolean') return null;
+      return {
+        type: 'cleaned',
+        id: fields.id,
+        ...(memoryPressure === true ? { memoryPressure: true } : {}),
+        ...(dirty === true ? { dirty: true } : {}),
+      };
     }
     case 'validated': {
       const fields = asRecord(raw, ['type', 'id', 'errors']);

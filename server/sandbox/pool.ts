@@ -5,7 +5,7 @@
  * replaced, and only the job it held fails. Every bridged `fetch` goes through
  * the caller's `onFetch` with its own deadline inside the job's.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { JsonValue } from '../executors/types.ts';
 import {
   MAX_CONCURRENT_FETCHES,
@@ -75,12 +75,17 @@ export interface SandboxPoolOptions {
   fetchTimeoutMs?: number;
   /** Deadline of one `validate` (default 5 s). */
   validateTimeoutMs?: number;
+  /** How long a process that answered may take to clean up before it is replaced (default 5 s). */
+  cleanupTimeoutMs?: number;
   logger?: { warn(obj: object, msg: string): void };
 }
 
 export interface SandboxPoolStats {
   size: number;
+  /** Processes free for any job. */
   idle: number;
+  /** Free processes kept for one tool only (see `cleaned` with `dirty`) until their successor is ready. */
+  reserved: number;
   busy: number;
   queued: number;
   restarts: number;
@@ -102,12 +107,21 @@ const DEFAULT_QUEUE_TIMEOUT_MS = 5_000;
 const DEFAULT_KILL_GRACE_MS = 500;
 const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
 const DEFAULT_VALIDATE_TIMEOUT_MS = 5_000;
+const DEFAULT_CLEANUP_TIMEOUT_MS = 5_000;
 const MAX_RESTART_BACKOFF_MS = 5_000;
 const RESTART_BACKOFF_BASE_MS = 100;
 const NO_OUTPUT_CAPS: MessageCaps = { maxLogBytes: 0, maxResultBytes: 0 };
 
 type Task =
-  | { kind: 'run'; job: RunJob; hooks: RunHooks; enqueuedAt: number; settle(result: SandboxRunResult): void }
+  | {
+      kind: 'run';
+      job: RunJob;
+      /** The tool the job runs, as far as the sandbox can tell: its code, imports and organization. */
+      tool: string;
+      hooks: RunHooks;
+      enqueuedAt: number;
+      settle(result: SandboxRunResult): void;
+    }
   | {
       kind: 'validate';
       code: string;
@@ -141,12 +155,26 @@ interface Slot {
   succeeded: boolean;
   /** Past its job count, it serves until its successor is ready, then retires once idle. */
   handover: 'none' | 'waiting' | 'due';
+  /** Answered job `id` and is cleaning up after it: busy until it says `cleaned`. */
+  cleaning: { id: string; timer: NodeJS.Timeout } | null;
+  /** The tool of the last job it ran. */
+  lastTool: string | null;
+  /** Set when a cleanup came back dirty: it runs this tool's jobs only, until its successor is ready. */
+  reservedFor: string | null;
 }
 
 interface Waiting {
   task: Task;
   timer: NodeJS.Timeout;
   detachAbort: () => void;
+}
+
+/** What tells one tool's jobs from another's inside a sandbox: the same code, imports and organization. */
+function toolOf(job: RunJob): string {
+  const organization = (job.context as { organizationId?: unknown }).organizationId;
+  return createHash('sha256')
+    .update(JSON.stringify([job.code, [...job.allowedImports].sort(), organization ?? null]))
+    .digest('base64');
 }
 
 function failure(code: PoolFailureCode, message: string): PoolFailure {
@@ -192,6 +220,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const validateTimeoutMs = options.validateTimeoutMs ?? DEFAULT_VALIDATE_TIMEOUT_MS;
+  const cleanupTimeoutMs = options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
   const logger = options.logger;
 
   const slots = new Set<Slot>();
@@ -218,6 +247,9 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       startTimer: undefined,
       succeeded: false,
       handover: 'none',
+      cleaning: null,
+      lastTool: null,
+      reservedFor: null,
       ready: () => undefined,
       exited: new Promise((resolve) => {
         resolveExit = resolve;
@@ -271,6 +303,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
 
   function onExit(slot: Slot, info: { code: number | null; signal: string | null }): void {
     clearTimeout(slot.startTimer);
+    clearTimeout(slot.cleaning?.timer);
     const wasStarting = slot.state === 'starting';
     slots.delete(slot);
     slot.ready(false);
@@ -322,14 +355,25 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
           active,
           ok ? { ok, value: message.value, logs: message.logs } : { ok, error: message.error, logs: message.logs },
         );
-        return release(slot, message.memoryPressure === true);
+        if (message.cleaning === true && message.memoryPressure !== true) return awaitCleanup(slot, active.id);
+        return release(slot, message.memoryPressure === true ? 'retire' : 'reuse');
+      }
+      case 'cleaned': {
+        if (!slot.cleaning || slot.cleaning.id !== message.id)
+          return reject(slot, 'cleaned up after a job it does not hold');
+        clearTimeout(slot.cleaning.timer);
+        slot.cleaning = null;
+        return release(
+          slot,
+          message.memoryPressure === true ? 'retire' : message.dirty === true ? 'same-tool' : 'reuse',
+        );
       }
       case 'validated': {
         const active = slot.active;
         if (!active || active.task.kind !== 'validate' || active.id !== message.id)
           return reject(slot, 'validation for a job it does not hold');
         settle(active, message.errors);
-        return release(slot, false);
+        return release(slot, 'reuse');
       }
     }
   }
@@ -386,12 +430,35 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     else failTask(task, failure('SANDBOX_CRASHED', 'the sandbox answered the wrong kind of job'));
   }
 
-  function release(slot: Slot, memoryPressure: boolean): void {
+  /**
+   * The caller has its answer; the process stays busy until it has cleaned up
+   * (so no job meets what the last one left) and is replaced if that takes too long.
+   */
+  function awaitCleanup(slot: Slot, id: string): void {
+    slot.active = null;
+    slot.cleaning = {
+      id,
+      timer: setTimeout(() => {
+        warn(slot, 'did not finish cleaning up in time');
+        retire(slot);
+      }, cleanupTimeoutMs),
+    };
+  }
+
+  /**
+   * After a job: `reuse` the process, keep it for the `same-tool` only (its state
+   * may not be the shared baseline any more) until a successor is ready, or `retire` it.
+   */
+  function release(slot: Slot, next: 'reuse' | 'same-tool' | 'retire'): void {
     slot.active = null;
     slot.jobs += 1;
-    if (memoryPressure || slot.handover === 'due') {
+    if (next === 'retire' || slot.handover === 'due' || (next === 'same-tool' && slot.lastTool === null)) {
       retire(slot);
       return;
+    }
+    if (next === 'same-tool' && slot.reservedFor === null) {
+      slot.reservedFor = slot.lastTool;
+      if (slot.handover === 'none') handOver(slot);
     }
     if (slot.jobs >= maxJobsPerWorker && slot.handover === 'none') handOver(slot);
     slot.state = 'idle';
@@ -399,10 +466,11 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   }
 
   /**
-   * A clean process that reached its job count keeps serving while its successor
+   * A process that reached its job count keeps serving while its successor
    * starts, and retires (once idle) when the successor is ready or has failed,
    * so routine recycling never puts a cold start on a caller's path. A successor
-   * that fails to start is replaced on its exit, with backoff.
+   * that fails to start is replaced on its exit, with backoff. A reserved process
+   * does the same, for its one tool.
    */
   function handOver(slot: Slot): void {
     slot.handover = 'waiting';
@@ -428,6 +496,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       // Time spent queued comes out of the job's budget.
       budgetMs = Math.max(1, task.job.limits.timeoutMs - (now - task.enqueuedAt));
       message = { type: 'run', id, ...task.job, limits: { ...task.job.limits, timeoutMs: budgetMs } };
+      slot.lastTool = task.tool;
     } else {
       budgetMs = validateTimeoutMs;
       message = { type: 'validate', id, code: task.code };
@@ -464,7 +533,11 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     for (const slot of slots) {
       if (queue.length === 0) return;
       if (slot.state !== 'idle') continue;
-      const waiting = queue.shift();
+      const reservedFor = slot.reservedFor;
+      const index =
+        reservedFor === null ? 0 : queue.findIndex(({ task }) => task.kind === 'run' && task.tool === reservedFor);
+      if (index < 0) continue;
+      const [waiting] = queue.splice(index, 1);
       if (!waiting) return;
       clearTimeout(waiting.timer);
       waiting.detachAbort();
@@ -523,7 +596,11 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     run(job, hooks) {
       return new Promise<SandboxRunResult>((resolve) => {
         const waitLimitMs = Math.max(1, Math.min(queueTimeoutMs, job.limits.timeoutMs));
-        submit({ kind: 'run', job, hooks, enqueuedAt: Date.now(), settle: resolve }, hooks.signal, waitLimitMs);
+        submit(
+          { kind: 'run', job, tool: toolOf(job), hooks, enqueuedAt: Date.now(), settle: resolve },
+          hooks.signal,
+          waitLimitMs,
+        );
       });
     },
 
@@ -537,15 +614,17 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
 
     stats() {
       let idle = 0;
+      let reserved = 0;
       let busy = 0;
       for (const slot of slots) {
-        if (slot.state === 'idle') idle += 1;
+        if (slot.state === 'idle' && slot.reservedFor !== null) reserved += 1;
+        else if (slot.state === 'idle') idle += 1;
         else if (slot.state === 'busy') busy += 1;
       }
       const pids = [...slots].flatMap((slot) =>
         slot.state !== 'retiring' && slot.process?.pid ? [slot.process.pid] : [],
       );
-      return { size, idle, busy, queued: queue.length, restarts, pids };
+      return { size, idle, reserved, busy, queued: queue.length, restarts, pids };
     },
 
     async stop() {

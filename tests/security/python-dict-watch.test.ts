@@ -10,11 +10,14 @@ import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DictWatch, type DictListing, type WatchGroup } from '../../server/sandbox/python/dict-watch.ts';
 import { PRELUDE } from '../../server/sandbox/python/prelude.py.ts';
+import { StateWatch, type StateListing } from '../../server/sandbox/python/state-watch.ts';
 
 let pyodide: PyodideAPI;
 let namespace: PyProxy;
 let listing: DictListing;
 let watch: DictWatch;
+/** The worker's other watch: the prelude's cleanup is told what it saw change. */
+let state: StateWatch;
 
 function python(code: string): unknown {
   return pyodide.runPython(code, { globals: namespace });
@@ -38,6 +41,9 @@ beforeAll(async () => {
   const started = DictWatch.start(heap, listing);
   if (!started) throw new Error('the dict watch did not start');
   watch = started;
+  const stateStarted = StateWatch.start(heap, JSON.parse(call('sb_state_listing')) as StateListing);
+  if (!stateStarted) throw new Error('the state watch did not start');
+  state = stateStarted;
 }, 60_000);
 
 describe('python sandbox: the dict watch', () => {
@@ -71,7 +77,10 @@ describe('python sandbox: the dict watch', () => {
     expect(JSON.parse(call('sb_finish', 'classes'))).toMatchObject({ ok: true });
     expect(watch.unchanged('classes')).toBe(true);
     expect(watch.unchanged('modules')).toBe(true);
-    expect(JSON.parse(call('sb_cleanup', 'classes modules'))).toMatchObject({ clean: true });
+    call('sb_end_job');
+    const changed = state.changed();
+    expect(JSON.parse(call('sb_cleanup', 'classes modules', changed.join(' ')))).toMatchObject({ clean: true });
+    expect(state.record(changed)).toBe(true);
   });
 
   const changes: Array<[string, WatchGroup, string]> = [
@@ -94,7 +103,9 @@ describe('python sandbox: the dict watch', () => {
     python(change);
     expect(watch.unchanged(group)).toBe(false);
     // The prelude's slow path puts everything back; from there the watch proves it again.
-    call('sb_cleanup', '');
+    const changed = state.changed();
+    call('sb_cleanup', '', changed.join(' '));
+    expect(state.record(changed)).toBe(true);
     expect(watch.record()).toBe(true);
     expect(watch.unchanged('classes')).toBe(true);
     expect(watch.unchanged('modules')).toBe(true);

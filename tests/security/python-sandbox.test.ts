@@ -425,6 +425,150 @@ describe('python sandbox: nothing survives into the next job', () => {
     });
   });
 
+  // Tool A changes state it reaches through modules every tool may import; tool B, other code, looks.
+  const reachable: Array<[string, string, string, unknown]> = [
+    [
+      'a dict a module holds (html.entities.html5)',
+      tool("html.entities.html5['amp;'] = 'PLANTED'\nreturn html.unescape('&amp;')", 'import html, html.entities'),
+      tool("return html.unescape('&amp;')", 'import html'),
+      '&',
+    ],
+    [
+      'an attribute of a module-level instance (calendar.setfirstweekday)',
+      tool('calendar.setfirstweekday(6)\nreturn calendar.firstweekday()', 'import calendar'),
+      tool('return [calendar.firstweekday(), calendar.c.firstweekday]', 'import calendar'),
+      [0, 0],
+    ],
+    [
+      'a list a module holds (urllib.parse.uses_relative)',
+      tool('urllib.parse.uses_relative.clear()\nreturn 1', 'import urllib.parse'),
+      tool("return urllib.parse.urljoin('https://a.example/b/c', 'd')", 'import urllib.parse'),
+      'https://a.example/b/d',
+    ],
+    [
+      'a set a module holds (hashlib.algorithms_available)',
+      tool("hashlib.algorithms_available.add('planted')\nreturn 1", 'import hashlib'),
+      tool("return 'planted' in hashlib.algorithms_available", 'import hashlib'),
+      false,
+    ],
+    [
+      'the attributes of an enum member (re.IGNORECASE)',
+      tool("re.IGNORECASE._name_ = 'PLANTED'\nreturn repr(re.IGNORECASE)", 'import re'),
+      tool('return repr(re.IGNORECASE)', 'import re'),
+      're.IGNORECASE',
+    ],
+    [
+      'an object reached through a class (the link-local network of ipaddress)',
+      tool(
+        "ipaddress.IPv4Address._constants._linklocal_network.netmask = ipaddress.IPv4Address('255.255.255.255')\nreturn 1",
+        'import ipaddress',
+      ),
+      tool("return ipaddress.ip_address('169.254.1.1').is_link_local", 'import ipaddress'),
+      true,
+    ],
+    [
+      'names and attributes set on shared functions and classes',
+      tool(
+        "json.dumps.__name__ = 'planted'\njson.dumps.planted = 1\njson.JSONEncoder.__name__ = 'Planted'\nreturn 1",
+        'import json',
+      ),
+      tool("return [json.dumps.__name__, hasattr(json.dumps, 'planted'), json.JSONEncoder.__name__]", 'import json'),
+      ['dumps', false, 'JSONEncoder'],
+    ],
+    [
+      'an object a C-level cache holds (typing.List[int])',
+      tool("typing.List[int]._name = 'Planted'\nreturn repr(typing.List[int])", 'import typing'),
+      tool('return repr(typing.List[int])', 'import typing'),
+      'typing.List[int]',
+    ],
+    [
+      'the state of the random module (random.seed)',
+      tool('random.seed(42)\nreturn 1', 'import random'),
+      tool('return random.random() == random.Random(42).random()', 'import random'),
+      false,
+    ],
+    [
+      'the decimal contexts (precision, traps, flags, the default template)',
+      tool(
+        'ctx = decimal.getcontext()\nctx.prec = 3\nctx.traps[decimal.DivisionByZero] = False\ndecimal.DefaultContext.prec = 5\nreturn str(decimal.Decimal(1) / 3)',
+        'import decimal',
+      ),
+      tool(
+        'ctx = decimal.getcontext()\ninexact = ctx.flags[decimal.Inexact]\nreturn [inexact, str(decimal.Decimal(1) / 3), ctx.traps[decimal.DivisionByZero], decimal.Context().prec]',
+        'import decimal',
+      ),
+      [false, '0.3333333333333333333333333333', true, 28],
+    ],
+    [
+      'csv dialects and the field size limit',
+      tool("csv.register_dialect('excel', delimiter=';')\ncsv.field_size_limit(2)\nreturn 1", 'import csv'),
+      tool("return list(csv.reader(['abc,def']))", 'import csv'),
+      [['abc', 'def']],
+    ],
+    [
+      "another module's registry that a default one hands out (copy.dispatch_table is copyreg's)",
+      tool(
+        "copy.dispatch_table[datetime.timedelta] = lambda t: (str, ('PLANTED',))\nreturn copy.copy(datetime.timedelta(1))",
+        'import copy, datetime',
+      ),
+      tool('return str(copy.copy(datetime.timedelta(1)))', 'import copy, datetime'),
+      '1 day, 0:00:00',
+    ],
+    [
+      'registrations with an abstract base class (collections.abc.Sequence.register)',
+      tool(
+        'collections.abc.Sequence.register(dict)\nreturn isinstance({}, collections.abc.Sequence)',
+        'import collections.abc',
+      ),
+      tool('return isinstance({}, collections.abc.Sequence)', 'import collections.abc'),
+      false,
+    ],
+  ];
+
+  it.each(reachable)('restores %s for the next tool', async (_name, plant, observe, expected) => {
+    expect(await run(plant)).toMatchObject({ ok: true });
+    expect(await run(observe)).toMatchObject({ ok: true, value: { data: expected } });
+  });
+
+  it("never runs one tool's code in another tool's job", async () => {
+    // A subclass of a shared ABC stays listed in its __subclasses__ until the garbage collector finds it.
+    const hook = tool(
+      'return isinstance(5, collections.abc.Mapping)',
+      'import collections.abc\nclass Everything(collections.abc.Mapping):\n    def __getitem__(self, key):\n        return key\n    def __len__(self):\n        return 0\n    def __iter__(self):\n        return iter(())\n    @classmethod\n    def __subclasshook__(cls, other):\n        return True',
+    );
+    expect(await run(hook)).toMatchObject({ ok: true, value: { data: true } });
+    const look = tool('return isinstance(5, collections.abc.Mapping)', 'import collections.abc');
+    expect(await run(look)).toMatchObject({ ok: true, value: { data: false } });
+  });
+
+  it('keeps files written through an allowed module from the next tool', async () => {
+    const path = `/tmp/planted-${randomUUID()}`;
+    const write = tool(`with gzip.open('${path}', 'wb') as f:\n    f.write(b'PLANTED')\nreturn 1`, 'import gzip');
+    expect(await run(write, { allowedImports: ['gzip'] })).toMatchObject({ ok: true });
+    const read = tool(
+      `try:\n    with gzip.open('${path}', 'rb') as f:\n        return f.read().decode()\nexcept OSError:\n    return 'absent'`,
+      'import gzip',
+    );
+    expect(await run(read, { allowedImports: ['gzip'] })).toMatchObject({ ok: true, value: { data: 'absent' } });
+  });
+
+  it('keeps a C-level registry changed through a module beyond the defaults from the next tool', async () => {
+    const search =
+      "def search(name):\n    if name == 'planted':\n        return (lambda s, e='strict': (b'PLANTED', len(s)), lambda b, e='strict': ('PLANTED', len(b)), None, None)";
+    const plant = tool("_codecs.register(search)\nreturn 'x'.encode('planted').decode()", `import _codecs\n${search}`);
+    expect(await run(plant, { allowedImports: ['_codecs'] })).toMatchObject({ ok: true, value: { data: 'PLANTED' } });
+    const look = tool("try:\n    return 'x'.encode('planted').decode()\nexcept LookupError:\n    return 'absent'");
+    expect(await run(look)).toMatchObject({ ok: true, value: { data: 'absent' } });
+  });
+
+  it('does not show a tool the source of the tools that ran before it', async () => {
+    const secret = `sk-${randomUUID()}`;
+    await expect(run(tool('return 1', `API_KEY = '${secret}'`))).resolves.toMatchObject({ ok: true });
+    // str.format looks attributes up in C, past the attribute policy, and prints what it finds.
+    const peek = await run(tool("return '{0.__globals__[_compiled]}'.format(fetch)"));
+    expect(JSON.stringify(peek)).not.toContain(secret);
+  });
+
   // A process keeps the compiled code of the tools it ran, by exact source.
   it('runs each tool its own code when tools alternate in one process', async () => {
     const alpha = tool("return 'alpha'");
@@ -457,7 +601,21 @@ describe('python sandbox: nothing survives into the next job', () => {
 
 describe('python sandbox: process failures', () => {
   it('reports SANDBOX_CRASHED when the process dies mid-job, and the pool recovers', async () => {
-    await waitForIdle();
+    // Every process counted below must be one the pool replaces when it dies: none kept for one
+    // tool after a dirty cleanup (its successor, already counted, replaces it).
+    await vi.waitFor(
+      () =>
+        expect(pool.stats()).toMatchObject({
+          idle: 2,
+          reserved: 0,
+          busy: 0,
+          pids: [expect.any(Number), expect.any(Number)],
+        }),
+      {
+        timeout: START_TIMEOUT_MS,
+        interval: 100,
+      },
+    );
     const restarts = pool.stats().restarts;
     const victims = sandboxPids();
     const pending = run(tool('while True:\n    pass'), { limits: { timeoutMs: 20_000 } });

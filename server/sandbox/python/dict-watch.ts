@@ -32,7 +32,7 @@ export const WATCH_GROUPS: readonly WatchGroup[] = ['classes', 'modules'];
 /** Per group, one array per dict: its address, then the ids of its keys and values in order. */
 export type DictListing = Record<WatchGroup, number[][]>;
 
-interface Table {
+export interface Table {
   /** [first word, word count] pairs whose contents decide the dict's contents. */
   spans: number[];
   /** Key and value addresses of the live entries, in order. */
@@ -45,7 +45,7 @@ interface Table {
  * address and shape, and a NULL ma_values, equal words mean the same key and
  * value objects in the same order. Returns null for anything it cannot read.
  */
-function readTable(heap: Uint32Array, address: number): Table | null {
+export function readTable(heap: Uint32Array, address: number): Table | null {
   if (!Number.isSafeInteger(address) || address <= 0 || address % 4 !== 0 || address / 4 + 8 > heap.length) return null;
   const used = heap[(address + DICT_USED) / 4]!;
   const keys = heap[(address + DICT_KEYS) / 4]!;

@@ -21,6 +21,7 @@ const WORKER_SOURCES = [
   path.join(here, 'worker.ts'),
   path.join(here, 'prelude.py.ts'),
   path.join(here, 'dict-watch.ts'),
+  path.join(here, 'state-watch.ts'),
   path.join(sandboxDir, 'limits.ts'),
   path.join(sandboxDir, 'parse-message.ts'),
 ];

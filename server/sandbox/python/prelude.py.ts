@@ -5,8 +5,10 @@
  *
  * In-process restrictions here are a second line: Python cannot be sandboxed
  * from inside Python, so the process flags (see launch.ts) are what keep the
- * host safe, and `sb_cleanup` asks for the process to be retired whenever it
- * cannot prove the next tool sees pristine interpreter state.
+ * host safe. Between jobs `sb_cleanup` puts back everything reachable from the
+ * shared modules (the worker's watches say what changed), and reports the
+ * process dirty, to run no other tool, whenever it cannot prove the next tool
+ * sees pristine interpreter state.
  */
 export const PRELUDE = String.raw`
 import ast
@@ -16,6 +18,7 @@ import json
 import sys
 import types
 from _json import encode_basestring_ascii as _quote
+from collections import OrderedDict as _OrderedDict
 from itertools import chain as _chain
 from operator import is_ as _is, methodcaller as _methodcaller
 
@@ -204,9 +207,35 @@ def _make_importer(allowed, cache):
                     if _always_refused(full):
                         raise ImportNotAllowed('import of ' + repr(full) + ' is not allowed')
         module = _real_import(name, None, None, fromlist, 0)
+        _audit_import(name, fromlist)
         return _make_view(module, allowed, cache)
 
     return guarded_import
+
+
+# Modules a job imported that are not a default as the snapshot holds it: the
+# cleanup restores what the defaults can reach; anything else may reach state it
+# does not know (files, codec and warning registries, the event loop), so the
+# process runs no other tool after the job (the pool replaces it).
+_unaudited = []
+
+
+def _default(name):
+    parts = name.split('.')
+    return any('.'.join(parts[: i + 1]) in SAFE_DEFAULT_IMPORTS for i in range(len(parts))) or any(
+        entry.startswith(name + '.') for entry in SAFE_DEFAULT_IMPORTS
+    )
+
+
+def _audited(name):
+    return _default(name) and sys.modules.get(name) is _pristine['modules'].get(name, _ABSENT)
+
+
+def _audit_import(name, fromlist):
+    for item in (None,) + tuple(fromlist or ()):
+        full = name if item is None else name + '.' + str(item)
+        if (item is None or full in sys.modules) and not _audited(full):
+            _unaudited.append(full)
 
 
 def _is_package(name):
@@ -547,7 +576,23 @@ def _advance(send_value=None, throw=None):
 # one between runs of the same source carries nothing from one run to the next;
 # every run still executes it in a fresh namespace. Small, because whatever it
 # holds lives in the heap that every job's memory limit is measured against.
-_compiled = {}
+class _Sealed(dict):
+    """A dict that prints as nothing. str.format looks attributes and items up in C,
+    past the attribute policy ('{0.__globals__[_compiled]}'.format(fetch)), and this
+    one holds the source of every tool the process ran; its items need their key."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return '<sealed>'
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        return '<sealed>'
+
+
+_compiled = _Sealed()
 _compiled_chars = 0
 MAX_COMPILED = 64
 MAX_COMPILED_CHARS = 256 * 1024
@@ -667,19 +712,16 @@ def sb_validate(code):
 
 _pristine = None
 
-
-def _fingerprint_classes(namespaces):
-    seen = set()
-    classes = []
-    for namespace in namespaces:
-        for value in list(namespace.values()):
-            if isinstance(value, type) and id(value) not in seen:
-                seen.add(id(value))
-                if not value.__flags__ & (1 << 8):  # Py_TPFLAGS_IMMUTABLETYPE: cannot be patched
-                    classes.append((value, dict(value.__dict__)))
-    return classes
-
-
+Py_TPFLAGS_IMMUTABLETYPE = 1 << 8
+_ATOMS = (str, bytes, int, float, complex, bool, type(None), types.CodeType)
+# Exactly these types hold nothing to walk; a subclass's instance can have attributes
+# (an IntFlag member such as re.IGNORECASE keeps its name in its dict).
+_ATOM_TYPES = frozenset(_ATOMS)
+# Immutable however subclassed (a subclass's attribute dict is walked on its own).
+_IMMUTABLE_BASES = _ATOMS + (tuple, frozenset)
+_ABSENT = object()
+_type_dict = type.__dict__['__dict__'].__get__
+_function_dict = types.FunctionType.__dict__['__dict__']
 _values_of = _methodcaller('values')
 
 
@@ -706,14 +748,432 @@ class _Identity:
         )
 
 
+def _instance_dict(obj):
+    """The object's own attribute dict, created now if it is still held inline."""
+    if isinstance(obj, (type, types.FunctionType)):
+        return None
+    try:
+        found = object.__getattribute__(obj, '__dict__')
+    except Exception:
+        return None
+    return found if type(found) is dict else None
+
+
+def _shared_objects(modules, roots, stop):
+    """Every object reachable from the modules (their namespaces and their C-level
+    state) and from roots, without entering a module's namespace (each module is a
+    root of its own) or a function's globals. Classes are walked through their dicts
+    and MROs. stop holds the ids of objects not to enter. Also returns the ids of
+    the instances' attribute dicts among them."""
+    seen = set(stop)
+    found = []
+    attribute_dicts = set()
+    stack = list(roots)
+    for module in modules:
+        namespace = module.__dict__
+        stack.extend(namespace.values())
+        stack.extend(item for item in gc.get_referents(module) if item is not namespace)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if type(obj) in _ATOM_TYPES:
+            continue
+        if isinstance(obj, types.ModuleType):
+            stack.append(obj.__dict__)  # a module outside sys.modules: its namespace is one more dict
+            continue
+        found.append(obj)
+        if isinstance(obj, type):
+            stack.extend(_type_dict(obj).values())
+            stack.extend(obj.__mro__)
+            continue
+        if isinstance(obj, types.FunctionType):
+            stack.extend(item for item in gc.get_referents(obj) if item is not obj.__globals__ and item is not obj.__builtins__)
+            continue
+        stack.extend(gc.get_referents(obj))
+        attributes = _instance_dict(obj)
+        if attributes is not None:
+            attribute_dicts.add(id(attributes))
+            stack.append(attributes)
+    return found, attribute_dicts
+
+
+# ---------------------------------------------------------------- state reachable from shared modules
+
+# How the worker's state watch reads a watched object (the numbers are state-watch.ts's).
+W_DICT, W_LIST, W_SET, W_CELL, W_BODY, W_FUNCTION, W_TYPE = range(7)
+# What brings back an object whose body (its C struct past the header) changed.
+A_SLOTS, A_RANDOM, A_LRU, A_ABC, A_DECIMAL, A_ODICT, A_DEFAULTDICT, A_STREAM, A_UNKNOWN = range(9)
+# A container a C object keeps for itself (an lru cache's table, an ABC's registry): it
+# changes only through that object, and the object's own action brings it back.
+A_OWNED = 9
+
+
+def _frozen_types():
+    """Types whose instances no Python code can change once built (what they
+    hold is still walked: a tuple can hold a list), and the same by name for
+    types no module exports."""
+    import _csv
+    import _weakref
+    import datetime
+    import decimal
+    import operator
+    import re
+    import unicodedata
+    frozen = {
+        tuple, frozenset, range, slice, type(Ellipsis), type(NotImplemented), object,
+        types.BuiltinFunctionType, types.MethodType, types.MethodWrapperType, types.WrapperDescriptorType,
+        types.MethodDescriptorType, types.ClassMethodDescriptorType, types.GetSetDescriptorType,
+        types.MemberDescriptorType, types.MappingProxyType, types.GenericAlias, types.UnionType,
+        types.CapsuleType, _weakref.ReferenceType, _weakref.ProxyType, _weakref.CallableProxyType,
+        re.Pattern, re.Match, datetime.date, datetime.time, datetime.datetime, datetime.timedelta,
+        datetime.timezone, decimal.Decimal, _csv.Dialect, operator.itemgetter, operator.attrgetter,
+        operator.methodcaller, type(unicodedata.ucd_3_2_0), type({}.keys()), type({}.values()),
+        type({}.items()),
+    }
+    # The nodes of lru caches (the cache is watched), the views decimal contexts give of their
+    # flags (the context is), and Pyodide's bridge objects: tools cannot import Pyodide's
+    # modules, and the JavaScript those point to is no interpreter state.
+    named = frozenset({
+        'functools._lru_list_elem', 'builtins.builtin_method', 'abc.SignalDict',
+        'builtins.Js2PyConverter', 'builtins.Py2JsConverter', 'builtins.JsFuncSignature', 'pyodide.ffi.JsProxy',
+        '_contextvars.ContextVar', 'builtins.NoDefaultType',
+    })
+    return frozen, named
+
+
+def _python_slots(cls):
+    """The member descriptors of the __slots__ cls and its bases declare."""
+    return [
+        value for klass in cls.__mro__ if '__slots__' in _type_dict(klass)
+        for value in _type_dict(klass).values() if type(value) is types.MemberDescriptorType and value.__objclass__ is klass
+    ]
+
+
+def _slot_members(cls):
+    """The member descriptors of cls's __slots__, or None when its instances
+    hold C-level state besides them (a C base other than object)."""
+    members = _python_slots(cls)
+    words = (cls.__basicsize__ - object.__basicsize__) // 4 - (cls.__dictoffset__ > 0) - (cls.__weakrefoffset__ > 0)
+    return members if words == len(members) and not cls.__itemsize__ else None
+
+
+def _slot_value(member, obj):
+    try:
+        return member.__get__(obj)
+    except AttributeError:
+        return _ABSENT
+
+
+def _cell_value(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _ABSENT
+
+
+def _function_state(function):
+    """What a tool can change on a shared function: __name__, __qualname__,
+    __doc__ and its attribute dict (None while it has none)."""
+    others = (function.__globals__, function.__builtins__, function.__kwdefaults__)
+    has_dict = any(type(item) is dict and all(item is not other for other in others) for item in gc.get_referents(function))
+    return (function.__name__, function.__qualname__, function.__doc__, _function_dict.__get__(function) if has_dict else None)
+
+
+def _same_function(function, saved):
+    name, qualname, doc, attributes = _function_state(function)
+    return name is saved[0] and qualname is saved[1] and doc is saved[2] and (attributes is saved[3] or (saved[3] is None and not attributes))
+
+
+def _type_names(cls):
+    # Heap types keep these outside their dict.
+    return (type.__getattribute__(cls, '__name__'), type.__getattribute__(cls, '__qualname__'))
+
+
+_decimal_signals = ()
+
+
+def _decimal_fields(ctx):
+    return (
+        ctx.prec, ctx.Emax, ctx.Emin, ctx.rounding, ctx.capitals, ctx.clamp,
+        tuple(ctx.flags[signal] for signal in _decimal_signals), tuple(ctx.traps[signal] for signal in _decimal_signals),
+    )
+
+
+def _set_decimal_fields(ctx, fields):
+    ctx.prec, ctx.Emax, ctx.Emin, ctx.rounding, ctx.capitals, ctx.clamp, flags, traps = fields
+    for signal, flag, trap in zip(_decimal_signals, flags, traps):
+        ctx.flags[signal] = flag
+        ctx.traps[signal] = trap
+
+
+def _stream_state(stream):
+    """What a tool could change on the interpreter's own streams, which it reaches
+    through the stdlib (pprint.PrettyPrinter()._stream is sys.stdout): whether they
+    are closed, how they are set up and what they wrap. None once detached."""
+    import _io
+    try:
+        if isinstance(stream, _io.TextIOWrapper):
+            return (stream.closed, stream.buffer, stream.encoding, stream.errors, stream.line_buffering, stream.write_through)
+        if isinstance(stream, _io.FileIO):
+            return (stream.closed, stream.fileno(), stream.mode)
+        return (stream.closed, stream.raw)
+    except ValueError:
+        return None
+
+
+def _same_stream(stream, saved):
+    state = _stream_state(stream)
+    return state is not None and len(state) == len(saved) and all(a is b or (type(a) is str and a == b) for a, b in zip(state, saved))
+
+
+def _abc_registry(cls):
+    import _abc
+    return frozenset(id(ref()) for ref in _abc._get_dump(cls)[0])
+
+
+class _Watched:
+    """The objects reachable from shared modules whose state Python code can
+    change, each with how the worker's watch reads it, a copy of that state and
+    what brings it back. Index i names the same object in the worker's listing."""
+
+    def __init__(self):
+        self.objects = []
+        self.kinds = []
+        self.saved = []
+        self.actions = []
+        self.index = {}  # id -> the object's first index
+
+    def add(self, obj, kind, saved, action=None):
+        self.index.setdefault(id(obj), len(self.objects))
+        self.objects.append(obj)
+        self.kinds.append(kind)
+        self.saved.append(saved)
+        self.actions.append(action)
+
+
+_watched = None
+
+
+def _watch_state(objects, attribute_dicts, handles):
+    """handles: the ids of the functions a tool can hold (see sb_snapshot)."""
+    global _decimal_signals
+    import _io
+    import _random
+    import decimal
+    import functools
+    from collections import defaultdict
+    _decimal_signals = (
+        decimal.Clamped, decimal.DivisionByZero, decimal.Inexact, decimal.InvalidOperation, decimal.Overflow,
+        decimal.Rounded, decimal.Subnormal, decimal.Underflow, decimal.FloatOperation,
+    )
+    frozen, named = _frozen_types()
+    lru_type = type(functools.lru_cache(maxsize=1)(len))
+    abc_owners = {}
+    for cls in objects:
+        impl = _type_dict(cls).get('_abc_impl') if isinstance(cls, type) else None
+        if type(impl).__module__ == '_abc':
+            abc_owners[id(impl)] = cls
+    owners = {
+        id(item): obj for obj in objects if type(obj) is lru_type or id(obj) in abc_owners
+        for item in gc.get_referents(obj) if type(item) in (dict, set)
+    }
+    watched = _Watched()
+    walked = set(map(id, objects))
+    marker = object()
+    for obj in objects:
+        cls = type(obj)
+        if isinstance(obj, type):
+            if not obj.__flags__ & Py_TPFLAGS_IMMUTABLETYPE:
+                watched.add(obj, W_TYPE, _type_names(obj))
+        elif id(obj) in owners:
+            watched.add(obj, W_DICT if cls is dict else W_SET, owners[id(obj)], A_OWNED)
+        elif cls in frozen or cls.__module__ + '.' + cls.__qualname__ in named:
+            pass
+        elif isinstance(obj, _IMMUTABLE_BASES) and not _python_slots(cls):
+            pass
+        elif isinstance(obj, (dict, list, set)):
+            if isinstance(obj, dict):
+                if id(obj) in attribute_dicts:
+                    # An instance's attributes may live inline, on a key table its class shares; one
+                    # key that is not a string moves them to a table of their own, which the watch reads.
+                    obj[marker] = None
+                    del obj[marker]
+                watched.add(obj, W_DICT, list(dict.items(obj)))
+                if isinstance(obj, _OrderedDict):
+                    watched.add(obj, W_BODY, list(obj), A_ODICT)
+                elif isinstance(obj, defaultdict):
+                    watched.add(obj, W_BODY, obj.default_factory, A_DEFAULTDICT)
+            else:
+                watched.add(obj, W_LIST if isinstance(obj, list) else W_SET, list(obj))
+            members = _python_slots(cls)
+            if members:
+                watched.add(obj, W_BODY, [(member, _slot_value(member, obj)) for member in members], A_SLOTS)
+        elif cls is types.CellType:
+            watched.add(obj, W_CELL, _cell_value(obj))
+        elif cls is types.FunctionType:
+            if id(obj) in handles:
+                state = _function_state(obj)
+                watched.add(obj, W_FUNCTION, state)
+                if state[3] is not None and id(state[3]) not in walked:
+                    watched.add(state[3], W_DICT, list(dict.items(state[3])))  # made just now, past the walk
+        elif cls.__basicsize__ <= object.__basicsize__ and not cls.__itemsize__:
+            pass  # nothing past the header: its state, if any, is its dict
+        elif isinstance(obj, _random.Random):
+            watched.add(obj, W_BODY, None, A_RANDOM)
+        elif cls is lru_type:
+            watched.add(obj, W_BODY, None, A_LRU)
+        elif id(obj) in abc_owners:
+            owner = abc_owners[id(obj)]
+            watched.add(obj, W_BODY, (owner, _abc_registry(owner)), A_ABC)
+        elif isinstance(obj, decimal.Context):
+            watched.add(obj, W_BODY, _decimal_fields(obj), A_DECIMAL)
+        elif isinstance(obj, (_io.TextIOWrapper, _io.BufferedWriter, _io.BufferedReader, _io.FileIO)):
+            watched.add(obj, W_BODY, _stream_state(obj), A_STREAM)
+        else:
+            members = _slot_members(cls)
+            if members is None:
+                watched.add(obj, W_BODY, None, A_UNKNOWN)
+            else:
+                watched.add(obj, W_BODY, [(member, _slot_value(member, obj)) for member in members], A_SLOTS)
+    return watched
+
+
+def _same_items(live, saved):
+    return dict.__len__(live) == len(saved) and all(a is c and b is d for (a, b), (c, d) in zip(dict.items(live), saved))
+
+
+def _same_list(live, saved):
+    return list.__len__(live) == len(saved) and all(map(_is, list.__iter__(live), saved))
+
+
+def _same_set(live, saved):
+    return set.__len__(live) == len(saved) and set(map(id, set.__iter__(live))) == set(map(id, saved))
+
+
+def _settle(i):
+    """Puts watched object i back to its snapshot state when it is not.
+    False when that cannot be done or proven (the process is then dirty)."""
+    w = _watched
+    obj, kind, saved, action = w.objects[i], w.kinds[i], w.saved[i], w.actions[i]
+    if action == A_OWNED:
+        return _settle(w.index[id(saved)])
+    if kind == W_DICT:
+        if not _same_items(obj, saved):
+            if isinstance(obj, _OrderedDict):
+                _OrderedDict.clear(obj)
+                for key, value in saved:
+                    _OrderedDict.__setitem__(obj, key, value)
+            else:
+                dict.clear(obj)
+                dict.update(obj, saved)
+        return _same_items(obj, saved)
+    if kind == W_LIST:
+        if not _same_list(obj, saved):
+            list.__setitem__(obj, slice(None), saved)
+        return _same_list(obj, saved)
+    if kind == W_SET:
+        if not _same_set(obj, saved):
+            set.clear(obj)
+            set.update(obj, saved)
+        return _same_set(obj, saved)
+    if kind == W_CELL:
+        if _cell_value(obj) is not saved:
+            if saved is _ABSENT:
+                del obj.cell_contents
+            else:
+                obj.cell_contents = saved
+        return _cell_value(obj) is saved
+    if kind == W_FUNCTION:
+        if not _same_function(obj, saved):
+            name, qualname, doc, attributes = saved
+            obj.__name__, obj.__qualname__, obj.__doc__ = name, qualname, doc
+            if attributes is not None:
+                _function_dict.__set__(obj, attributes)
+            else:
+                _function_dict.__get__(obj).clear()
+        return _same_function(obj, saved)
+    if kind == W_TYPE:
+        if _type_names(obj) != saved:
+            type.__setattr__(obj, '__name__', saved[0])
+            type.__setattr__(obj, '__qualname__', saved[1])
+        return all(map(_is, _type_names(obj), saved))
+    if action == A_SLOTS:
+        for member, value in saved:
+            if _slot_value(member, obj) is not value:
+                if value is _ABSENT:
+                    member.__delete__(obj)
+                else:
+                    member.__set__(obj, value)
+        return all(_slot_value(member, obj) is value for member, value in saved)
+    if action == A_RANDOM:
+        # A fresh seed from the system's entropy, not the snapshot's state: every job would
+        # otherwise draw the same numbers, and no job may learn or choose what the next one draws.
+        import random
+        if isinstance(obj, random.Random):
+            random.Random.seed(obj)  # also forgets a pending gauss() value
+        else:
+            type(obj).seed(obj)
+        return True
+    if action == A_LRU:
+        type(obj).cache_clear(obj)  # not obj.cache_clear: its instance dict can shadow methods
+        return True
+    if action == A_ABC:
+        import _abc
+        owner, registry = saved
+        if _abc_registry(owner) != registry:
+            return False  # a registration; registering back in order could differ
+        _abc._reset_caches(owner)
+        return True
+    if action == A_DECIMAL:
+        if _decimal_fields(obj) != saved:
+            _set_decimal_fields(obj, saved)
+        return _decimal_fields(obj) == saved
+    if action == A_ODICT:
+        for key in saved:
+            _OrderedDict.move_to_end(obj, key)
+        return list(_OrderedDict.__iter__(obj)) == saved
+    if action == A_DEFAULTDICT:
+        obj.default_factory = saved
+        return obj.default_factory is saved
+    if action == A_STREAM:
+        # Writing moves a stream's buffer; what was written goes to Pyodide's discarded output.
+        if _same_stream(obj, saved) and not obj.closed and obj.writable():
+            type(obj).flush(obj)
+        return _same_stream(obj, saved)
+    return False
+
+
+def _describe_watched(i):
+    obj = _watched.objects[i]
+    return type(obj).__module__ + '.' + type(obj).__qualname__ + ' at ' + hex(id(obj))
+
+
 def sb_snapshot():
     """Records the interpreter state every job must start from. Called once, after warm-up."""
-    global _pristine, _base_builtins
+    global _pristine, _base_builtins, _watched
+    import _locale
+    import csv
+    import decimal
     _base_builtins = dict(builtins.__dict__)
     modules = dict(sys.modules)
     dicts = {name: dict(module.__dict__) for name, module in modules.items() if isinstance(getattr(module, '__dict__', None), dict)}
-    # The prelude's own classes count: tools can reach Http and Response.
-    classes = _fingerprint_classes([globals()] + [m.__dict__ for m in modules.values() if isinstance(getattr(m, '__dict__', None), dict)])
+    # What every job's namespace shares, the prelude's classes (a coroutine from fetch hands out
+    # a _HostCall), and the decimal context jobs start in, which a context variable keeps.
+    roots = [fetch, _no_files, _guarded_getattr, _guarded_hasattr, _guarded_setattr, _guarded_delattr, decimal.getcontext()]
+    roots.extend(value for value in globals().values() if isinstance(value, type))
+    stop = [id(module.__dict__) for module in modules.values() if isinstance(getattr(module, '__dict__', None), dict)]
+    stop.append(id(globals()))
+    objects, attribute_dicts = _shared_objects([modules[name] for name in dicts], roots, stop)
+    classes = [(cls, dict(cls.__dict__)) for cls in objects if isinstance(cls, type) and not cls.__flags__ & Py_TPFLAGS_IMMUTABLETYPE]
+    # A function's name, doc and attributes change only through a reference to it, and a tool
+    # gets functions only from what it reaches from the default modules (any other import
+    # leaves its process dirty), the builtins and the prelude: no default hands out another
+    # module's function. (Classes are watched everywhere: an exception hands out its class.)
+    # What other modules hold stays watched too: the defaults' code changes it unseen.
+    defaults = [module for name, module in modules.items() if name in dicts and _default(name)]
+    handles = set(map(id, _shared_objects(defaults, roots + list(_base_builtins.values()), stop)[0]))
     _pristine = {
         'modules': modules,
         'dicts': dicts,
@@ -727,8 +1187,36 @@ def sb_snapshot():
         'path': list(sys.path),
         'recursionlimit': sys.getrecursionlimit(),
         'hooks': (sys.stdout, sys.stderr, sys.excepthook, sys.displayhook, sys.unraisablehook, sys.breakpointhook),
+        'decimal_context': decimal.getcontext(),
+        'locale': _locale.setlocale(_locale.LC_ALL, None),
+        'field_size_limit': csv.field_size_limit(),
     }
-    return len(_pristine['classes'])
+    _watched = _watch_state(objects, attribute_dicts, handles)
+    _make_probes()
+    # Everything alive now is the baseline: the collector skips it from here on, so collecting
+    # after a job costs what the job left behind, and what is still tracked afterwards is its.
+    gc.collect()
+    gc.freeze()
+    return len(_watched.objects)
+
+
+_probes = None
+
+
+def _make_probes():
+    global _probes
+
+    def probe():
+        pass
+
+    class Probe:
+        pass
+
+    # Strings built at runtime, so no other object shares them.
+    probe.__name__, probe.__qualname__, probe.__doc__ = (''.join(['sb-probe-', part]) for part in ('name', 'qualname', 'doc'))
+    probe.marker = None
+    Probe.__name__, Probe.__qualname__ = (''.join(['sb-probe-class-', part]) for part in ('name', 'qualname'))
+    _probes = (probe, Probe)
 
 
 def sb_dict_listing():
@@ -754,16 +1242,62 @@ def sb_dict_listing():
     return json.dumps({'classes': classes, 'modules': modules})
 
 
+def sb_state_listing():
+    """Every object _watched holds, in its order, as [kind, id(object), ...]: for a
+    dict, list or set the ids of its contents in iteration order (a dict's as key,
+    value pairs), for a cell that of its contents (0 when empty), for a body the
+    size of the object's struct, for a function the ids of its name, qualified
+    name, doc and attribute dict (0 when it has none), for a class those of its
+    name and qualified name. With them, probes: a function and a class whose
+    fields are objects of their own, as [id, struct size, id(field), ...], from
+    which the worker finds where those fields lie. The worker checks its reading
+    of the heap against all of this before it trusts it."""
+    probe, Probe = _probes
+    items = []
+    for obj, kind in zip(_watched.objects, _watched.kinds):
+        if kind == W_DICT:
+            items.append([kind, id(obj)] + [id(item) for pair in dict.items(obj) for item in pair])
+        elif kind == W_LIST:
+            items.append([kind, id(obj)] + list(map(id, list.__iter__(obj))))
+        elif kind == W_SET:
+            items.append([kind, id(obj)] + list(map(id, set.__iter__(obj))))
+        elif kind == W_CELL:
+            value = _cell_value(obj)
+            items.append([kind, id(obj), 0 if value is _ABSENT else id(value)])
+        elif kind == W_BODY:
+            items.append([kind, id(obj), type(obj).__basicsize__])
+        elif kind == W_FUNCTION:
+            name, qualname, doc, attributes = _function_state(obj)
+            items.append([kind, id(obj), id(name), id(qualname), id(doc), 0 if attributes is None else id(attributes)])
+        else:
+            items.append([kind, id(obj)] + list(map(id, _type_names(obj))))
+    function = [id(probe), types.FunctionType.__basicsize__, id(probe.__name__), id(probe.__qualname__), id(probe.__doc__), id(probe.__dict__)]
+    cls = [id(Probe), type.__basicsize__, id(Probe.__name__), id(Probe.__qualname__)]
+    return json.dumps({'items': items, 'probes': {'function': function, 'type': cls}})
+
+
 _tainted = []
 
 
 def _restore_classes():
     if _pristine['classes_identity'].unchanged():
         return
+    changed = []
     for cls, saved in _pristine['classes']:
         current = cls.__dict__
-        if len(current) == len(saved) and all(current.get(key, current) is value for key, value in saved.items()):
-            continue
+        if len(current) != len(saved) or any(current.get(key, current) is not value for key, value in saved.items()):
+            changed.append((cls, saved))
+    # Finalizers first: putting the rest back releases objects, which must not run a planted one.
+    for cls, saved in changed:
+        if cls.__dict__.get('__del__', _ABSENT) is not saved.get('__del__', _ABSENT):
+            try:
+                type.__delattr__(cls, '__del__')
+            except (AttributeError, TypeError):
+                pass
+            if '__del__' in saved:
+                type.__setattr__(cls, '__del__', saved['__del__'])
+    for cls, saved in changed:
+        current = cls.__dict__
         _tainted.append('class ' + str(type.__getattribute__(cls, '__qualname__')))
         for key in [key for key in current if key not in saved]:
             try:
@@ -776,6 +1310,13 @@ def _restore_classes():
                     type.__setattr__(cls, key, value)
                 except (AttributeError, TypeError):
                     pass
+
+
+# Module globals the stdlib itself moves on every call (uuid's clocks): tools cannot set
+# them (views leave out private names), so putting them back leaves the process clean.
+_SELF_UPDATED_GLOBALS = {
+    'uuid': frozenset({'_last_timestamp', '_last_timestamp_v6', '_last_timestamp_v7', '_last_counter_v7'}),
+}
 
 
 def _restore_modules(pristine, tainted):
@@ -791,34 +1332,79 @@ def _restore_modules(pristine, tainted):
         if len(current) == len(saved) and all(current.get(key, current) is value for key, value in saved.items()):
             continue
         extra = [key for key in current if key not in saved]
-        if all(isinstance(current[key], types.ModuleType) for key in extra) and all(current.get(key, current) is value for key, value in saved.items()):
+        moved = [key for key, value in saved.items() if current.get(key, current) is not value]
+        if all(isinstance(current[key], types.ModuleType) for key in extra) and not moved:
             for key in extra:  # a submodule imported by a job, now purged
                 del current[key]
             continue
-        tainted.append('module ' + name)
+        if extra or not set(moved) <= _SELF_UPDATED_GLOBALS.get(name, frozenset()):
+            tainted.append('module ' + name)
         current.clear()
         current.update(saved)
 
 
-def sb_cleanup(proven=''):
-    """Puts the interpreter back to the snapshot; reports whether that fully worked.
-    proven names the groups of dicts the worker proved untouched (see sb_dict_listing)."""
-    global _job
-    _job = None
-    pristine = _pristine
-    proven = proven.split()
-    if 'classes' not in proven:
-        _restore_classes()
-    tainted = list(_tainted)
-    _tainted.clear()
-    # The builtins module's dict is one of the module dicts.
-    if 'modules' not in proven:
-        if not pristine['dicts_identity'].unchanged():
-            _restore_modules(pristine, tainted)
-        if builtins.__dict__ != pristine['builtins'] or any(builtins.__dict__.get(k) is not v for k, v in pristine['builtins'].items()):
-            tainted.append('builtins')
-            builtins.__dict__.clear()
-            builtins.__dict__.update(pristine['builtins'])
+def sb_end_job():
+    """Runs what is left of the job's code one last time, still under its deadline
+    and before anything is checked: finalizers of what it left unreachable, finally
+    blocks of generators and coroutines it left suspended. Then the classes it made
+    lose their finalizers, so releasing what it left in shared state cannot run its
+    code again, and collections stay off until sb_cleanup has finished."""
+    gc.collect()
+    gc.disable()
+    for obj in gc.get_objects():  # only what the job made: the snapshot is frozen
+        try:
+            if isinstance(obj, type):
+                if '__del__' in _type_dict(obj):
+                    type.__delattr__(obj, '__del__')
+            elif isinstance(obj, (types.GeneratorType, types.CoroutineType)):
+                obj.close()
+            elif isinstance(obj, types.AsyncGeneratorType):
+                obj.aclose().send(None)
+        except BaseException:
+            pass
+
+
+def _code_of(obj):
+    if isinstance(obj, types.FunctionType):
+        return obj.__code__
+    if isinstance(obj, types.GeneratorType):
+        return obj.gi_code
+    if isinstance(obj, types.CoroutineType):
+        return obj.cr_code
+    if isinstance(obj, types.AsyncGeneratorType):
+        return obj.ag_code
+    if isinstance(obj, types.FrameType):
+        return obj.f_code
+    return None
+
+
+def _job_leftovers():
+    """What the job created that is still alive after the cleanup and could run
+    code: classes (and with them their instances) and its functions, generators
+    and frames. Shared state the cleanup does not know can hold them."""
+    found = []
+    for obj in gc.get_objects():
+        code = _code_of(obj)
+        if isinstance(obj, type) or (code is not None and code.co_filename == TOOL_FILENAME):
+            found.append(type(obj).__name__ + (' ' + type.__getattribute__(obj, '__qualname__') if isinstance(obj, type) else ''))
+    return found
+
+
+def _restore_interpreter(pristine, tainted):
+    """State kept in C, outside any object the watch reads. True when something was put back."""
+    import _locale
+    import csv
+    import decimal
+    restored = False
+    if decimal.getcontext() is not pristine['decimal_context']:
+        decimal.setcontext(pristine['decimal_context'])
+        restored = True
+    if _locale.setlocale(_locale.LC_ALL, None) != pristine['locale']:
+        _locale.setlocale(_locale.LC_ALL, pristine['locale'])
+        restored = True
+    if csv.field_size_limit() != pristine['field_size_limit']:
+        csv.field_size_limit(pristine['field_size_limit'])
+        restored = True
     if sys.meta_path != pristine['meta_path'] or sys.path_hooks != pristine['path_hooks'] or sys.path != pristine['path']:
         tainted.append('import system')
         sys.meta_path[:] = pristine['meta_path']
@@ -830,7 +1416,53 @@ def sb_cleanup(proven=''):
     hooks = (sys.stdout, sys.stderr, sys.excepthook, sys.displayhook, sys.unraisablehook, sys.breakpointhook)
     if any(a is not b for a, b in zip(hooks, pristine['hooks'])) or sys.gettrace() is not None or sys.getprofile() is not None:
         tainted.append('sys hooks')
-    return _wire({'clean': not tainted, 'tainted': tainted[:10]})
+    return restored
+
+
+def sb_cleanup(proven='', changed='*'):
+    """Puts the interpreter back to the snapshot; reports whether that fully worked,
+    and whether the worker must look again (recheck): whatever this released or put
+    back can change more watched state, through weak references' callbacks.
+    proven names the groups of dicts the worker proved untouched (see sb_dict_listing);
+    changed lists the indices of the watched objects whose memory the worker saw
+    change (see sb_state_listing), or is '*' when it has no watch: then every one is
+    checked here."""
+    global _job
+    # sb_end_job turned collections off already; a job abandoned mid-await never got there.
+    gc.disable()
+    try:
+        _job = None
+        pristine = _pristine
+        proven = proven.split()
+        if 'classes' not in proven:
+            _restore_classes()
+        tainted = list(_tainted)
+        _tainted.clear()
+        # The builtins module's dict is one of the module dicts.
+        if 'modules' not in proven:
+            if not pristine['dicts_identity'].unchanged():
+                _restore_modules(pristine, tainted)
+            if builtins.__dict__ != pristine['builtins'] or any(builtins.__dict__.get(k) is not v for k, v in pristine['builtins'].items()):
+                tainted.append('builtins')
+                builtins.__dict__.clear()
+                builtins.__dict__.update(pristine['builtins'])
+        indices = range(len(_watched.objects)) if changed == '*' else list(map(int, changed.split()))
+        for i in indices:
+            try:
+                settled = _settle(i)
+            except Exception:
+                settled = False
+            if not settled:
+                tainted.append('state ' + _describe_watched(i))
+        restored = _restore_interpreter(pristine, tainted)
+        tainted.extend('import ' + name for name in _unaudited)
+        _unaudited.clear()
+        released = gc.collect()  # what the restore released; none of it can run the job's code now
+        tainted.extend('left over: ' + item for item in _job_leftovers())
+        recheck = bool(indices) or len(proven) < len(('classes', 'modules')) or restored or released > 0
+        return _wire({'clean': not tainted, 'tainted': tainted[:10], 'recheck': recheck})
+    finally:
+        gc.enable()
 
 
 def sb_warm_up():
@@ -842,10 +1474,34 @@ def sb_warm_up():
             pass
     import _strptime  # datetime.strptime imports it lazily
     import encodings.idna  # str.encode('idna') does too
-    # Lazily built caches that would otherwise look like tampering after the first job.
+    # State the defaults build on first use, which would otherwise look like tampering after
+    # the first job that uses it (and leave its process dirty).
     json.dumps({'a': [1.5, 'x', None]})
+    import base64
+    import collections
     import datetime
+    import ipaddress
+    import random
+    import string
+    import typing
+    import urllib.parse
+    import uuid
     datetime.datetime.strptime('2024-01-01', '%Y-%m-%d')
+    uuid.getnode()
+    string.Template('$a').substitute(a=1)
+    collections.Counter('ab').most_common(1)
+    random.Random('seed')
+    format(ipaddress.ip_address('127.0.0.1'), 'b')
+    repr(typing.List[int])
+    urllib.parse.unquote_to_bytes('%41')
+    urllib.parse._splittype('a:b')
+    urllib.parse._splithost('//a/b')
+    urllib.parse._splitport('a:1')
+    for encode, decode in (
+        (base64.b32encode, base64.b32decode), (base64.b32hexencode, base64.b32hexdecode),
+        (base64.a85encode, base64.a85decode), (base64.b85encode, base64.b85decode), (base64.z85encode, base64.z85decode),
+    ):
+        decode(encode(b'x'))
     for name in ('js', 'pyodide_js'):
         sys.modules.pop(name, None)
     import os

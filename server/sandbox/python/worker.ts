@@ -25,6 +25,7 @@ import { parseBridgeRequest } from '../parse-message.ts';
 import type { HostToSandbox, RunLimits, SandboxError, SandboxToHost } from '../protocol.ts';
 import { DictWatch, WATCH_GROUPS, type DictListing, type WatchGroup } from './dict-watch.ts';
 import { PRELUDE } from './prelude.py.ts';
+import { StateWatch, type StateListing } from './state-watch.ts';
 
 type RunMessage = Extract<HostToSandbox, { type: 'run' }>;
 type FetchReply = Extract<HostToSandbox, { type: 'fetch-result' }>;
@@ -43,6 +44,11 @@ const VALIDATE_TIMEOUT_MS = 3000;
 const RECYCLE_HEAP_GROWTH_MB = 96;
 const RECYCLE_RSS_MB = 768;
 const LOAD_HEAP_LIMIT_MB = 512;
+/**
+ * Cleanup passes after the first: putting shared state back releases what a job
+ * left in it, and releasing can change more (a weak reference's callback).
+ */
+const MAX_CLEANUP_PASSES = 3;
 
 interface Guard {
   deadlineAt: number;
@@ -125,12 +131,15 @@ interface PythonEntry {
   resume: PyCallable;
   finish: PyCallable;
   abandon: PyCallable;
+  endJob: PyCallable;
   cleanup: PyCallable;
   validate: PyCallable;
 }
 
 /** Proves the shared module and class dicts untouched without walking them in Python (null: Python checks alone). */
 let watch: DictWatch | null = null;
+/** Names the other shared objects a job changed (null: Python checks them all, and cannot prove C-level ones). */
+let stateWatch: StateWatch | null = null;
 
 async function boot(): Promise<{ entry: PythonEntry; baseline: number }> {
   shimProcessBinding();
@@ -163,11 +172,18 @@ async function boot(): Promise<{ entry: PythonEntry; baseline: number }> {
   const listing = JSON.parse(String(get('sb_dict_listing')())) as DictListing | null;
   watch = listing ? DictWatch.start(heapBuffer, listing) : null;
   if (!watch) process.stderr.write('python sandbox: the dict watch is off; every job runs the slower Python checks\n');
+  stateWatch = StateWatch.start(heapBuffer, JSON.parse(String(get('sb_state_listing')())) as StateListing);
+  if (!stateWatch) {
+    process.stderr.write(
+      'python sandbox: the state watch is off; C-level state cannot be proven, so after every job its process serves that tool alone until replaced\n',
+    );
+  }
   const entry: PythonEntry = {
     start: get('sb_start'),
     resume: get('sb_resume'),
     finish: get('sb_finish'),
     abandon: get('sb_abandon'),
+    endJob: get('sb_end_job'),
     cleanup: get('sb_cleanup'),
     validate: get('sb_validate'),
   };
@@ -220,9 +236,9 @@ function proven(groups: readonly WatchGroup[]): string {
   return groups.filter((group) => watch?.unchanged(group)).join(' ');
 }
 
-function callPython(fn: PyCallable, arg?: string): unknown {
+function callPython(fn: PyCallable, ...args: string[]): unknown {
   try {
-    return arg === undefined ? fn() : fn(arg);
+    return fn(...args);
   } catch (error) {
     // A KeyboardInterrupt that escaped the prelude's own handlers, or a fatal runtime error.
     const name = error instanceof Error ? error.constructor.name : 'Error';
@@ -368,6 +384,14 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
     if (reply.state !== 'done') throw new PythonCrash('the sandbox runtime answered out of turn');
     if (reply.interrupted) recycle = true;
     result = toResult(id, reply, limits);
+    // The job's own code may still run (finalizers, suspended generators): now, within its deadline.
+    if (!recycle) {
+      try {
+        callPython(entry.endJob);
+      } catch {
+        recycle = true;
+      }
+    }
   } catch (error) {
     recycle = true;
     result = timedOut()
@@ -385,23 +409,62 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
     guard.onHardExit = null;
     active = null;
   }
-  // A process already marked for recycling is never used again: restoring it would only delay the answer.
-  if (!fatal && !recycle) {
-    try {
-      const untouched = proven(WATCH_GROUPS);
-      const state = JSON.parse(String(callPython(entry.cleanup, untouched))) as { clean: boolean };
-      if (!state.clean) recycle = true;
-      // Python just walked what the watch could not prove and found it pristine: that is the new reference.
-      else if (watch && untouched !== WATCH_GROUPS.join(' ') && !watch.record()) watch = null;
-    } catch {
-      recycle = true;
-    }
-  }
   if (guard.growRefused) recycle = true;
   if (heapBytes() > baseline + RECYCLE_HEAP_GROWTH_MB * MIB) recycle = true;
   if (process.memoryUsage().rss > RECYCLE_RSS_MB * MIB) recycle = true;
-  send(recycle || fatal ? ({ ...result, memoryPressure: true } as SandboxToHost) : result);
+  // A process already marked for recycling is never used again: restoring it would only delay the answer.
+  if (recycle || fatal) {
+    send({ ...result, memoryPressure: true } as SandboxToHost);
+    if (fatal) process.exit(1);
+    return;
+  }
+  // The caller has its answer while the interpreter is put back; the host sends no other job until `cleaned`.
+  send({ ...result, cleaning: true } as SandboxToHost);
+  await new Promise((resolve) => setImmediate(resolve));
+  let clean: boolean;
+  try {
+    clean = cleanUp(entry);
+  } catch {
+    // A cleanup that failed part-way left no state this can vouch for, not even for the same tool.
+    fatal = true;
+    clean = false;
+  }
+  // What the cleanup could not prove was left by this job's tool: it may run again here, no other.
+  send({ type: 'cleaned', id, ...(fatal ? { memoryPressure: true } : clean ? {} : { dirty: true }) });
   if (fatal) process.exit(1);
+}
+
+/**
+ * Puts the interpreter back to its snapshot after a job: the prelude restores
+ * what the watches saw change (or checks everything they cannot prove), then the
+ * watches take what it restored as their record. False when the prelude could
+ * not restore or prove something, or when state kept changing.
+ */
+function cleanUp(entry: PythonEntry): boolean {
+  let changed = stateWatch ? stateWatch.changed() : null;
+  for (let pass = 0; pass < MAX_CLEANUP_PASSES; pass += 1) {
+    const untouched = proven(WATCH_GROUPS);
+    const objects = changed === null ? '*' : changed.join(' ');
+    const reply = JSON.parse(String(callPython(entry.cleanup, untouched, objects))) as {
+      clean: boolean;
+      recheck: boolean;
+    };
+    if (!reply.clean) return false;
+    // Python just walked what the watch could not prove and found it pristine: that is the new reference.
+    if (watch && untouched !== WATCH_GROUPS.join(' ') && !watch.record()) watch = null;
+    if (!stateWatch || changed === null) return true;
+    if (!stateWatch.record(changed)) {
+      stateWatch = null;
+      process.stderr.write(
+        'python sandbox: the state watch lost an object; from now on every job leaves its process to its tool alone\n',
+      );
+      return true;
+    }
+    if (!reply.recheck) return true;
+    changed = stateWatch.changed();
+    if (changed.length === 0) return true;
+  }
+  return false;
 }
 
 function validate(id: string, code: string, entry: PythonEntry): void {
