@@ -692,7 +692,10 @@ describe('a compromised sandbox process', () => {
       leftovers.push(() => fake.stop());
       await fake.start();
       const first = await fake.run({ ...job, code: 'tool a' }, hooks);
-      expect(fake.stats()).toMatchObject({ idle: 0, reserved: 1, restarts: 1 });
+      // The answer comes before the cleanup's verdict: wait for the verdict to land.
+      await vi.waitFor(() => expect(fake.stats()).toMatchObject({ idle: 0, reserved: 1, restarts: 1 }), {
+        timeout: 900,
+      });
       const again = await fake.run({ ...job, code: 'tool a' }, hooks);
       const other = await fake.run({ ...job, code: 'tool b' }, hooks);
       expect(first).toMatchObject({ ok: true, value: expect.any(Number) });
