@@ -50,7 +50,12 @@ export async function buildApp(
   const logger = options.logger ?? createLogger(config.logLevel);
   const ownsDatabase = !options.database;
   const database =
-    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+    options.database ??
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; it is replaced'),
+    }));
   const masterKey = config.masterKey ? parseMasterKey(config.masterKey) : await loadOrCreateMasterKey(config.dataDir);
   const policy = createSsrfPolicy({ allowedPrivateHosts: config.allowedPrivateHosts });
   const lambda = createLambdaExecutor({ endpoint: config.lambdaEndpoint ?? undefined });

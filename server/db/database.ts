@@ -31,6 +31,11 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Called with every SQL statement Prisma sends (tests count them to keep N+1 out). */
   onQuery?: (sql: string) => void;
+  /**
+   * An idle PostgreSQL connection failed (server restart, failover, an administrator ending it).
+   * The pool has already dropped it and the next query opens a new one; this only reports it.
+   */
+  onConnectionError?: (error: Error) => void;
 }
 
 function createClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) => void): PrismaClient {
@@ -50,6 +55,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let database: Database;
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // Without a listener, pg re-throws an idle connection's error and the whole process exits.
+    pool.on('error', (error) => options.onConnectionError?.(error));
     const prisma = createClient(new PrismaPg(pool), options.onQuery);
     database = {
       prisma,
