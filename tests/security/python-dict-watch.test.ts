@@ -5,38 +5,22 @@
  * such a dict must read as a change, and a listing that does not match the heap
  * must leave the worker without a watch.
  */
-import { loadPyodide, type PyodideAPI } from 'pyodide';
-import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DictWatch, type DictListing, type WatchGroup } from '../../server/sandbox/python/dict-watch.ts';
-import { PRELUDE } from '../../server/sandbox/python/prelude.py.ts';
 import { StateWatch, type StateListing } from '../../server/sandbox/python/state-watch.ts';
+import { loadPrelude, type PreludeHarness } from '../helpers/pyodide-prelude.ts';
 
-let pyodide: PyodideAPI;
-let namespace: PyProxy;
 let listing: DictListing;
 let watch: DictWatch;
 /** The worker's other watch: the prelude's cleanup is told what it saw change. */
 let state: StateWatch;
 
-function python(code: string): unknown {
-  return pyodide.runPython(code, { globals: namespace });
-}
-
-function call(name: string, ...args: string[]): string {
-  return String((namespace.get(name) as PyCallable)(...args));
-}
-
-function heap(): ArrayBuffer {
-  return (pyodide as unknown as { _module: { HEAPU8: Uint8Array } })._module.HEAPU8.buffer as ArrayBuffer;
-}
+let python: PreludeHarness['python'];
+let call: PreludeHarness['call'];
+let heap: PreludeHarness['heap'];
 
 beforeAll(async () => {
-  pyodide = await loadPyodide({ jsglobals: Object.create(null) as object, stdout: () => {}, stderr: () => {} });
-  namespace = pyodide.globals.get('dict')() as PyProxy;
-  python(PRELUDE);
-  call('sb_warm_up');
-  call('sb_snapshot');
+  ({ python, call, heap } = await loadPrelude());
   listing = JSON.parse(call('sb_dict_listing')) as DictListing;
   const started = DictWatch.start(heap, listing);
   if (!started) throw new Error('the dict watch did not start');

@@ -6,30 +6,18 @@
  * call the interpreter clean when it cannot), and a listing that does not match
  * the heap must leave the worker without a watch.
  */
-import { loadPyodide, type PyodideAPI } from 'pyodide';
-import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DictWatch, WATCH_GROUPS, type DictListing } from '../../server/sandbox/python/dict-watch.ts';
-import { PRELUDE } from '../../server/sandbox/python/prelude.py.ts';
 import { StateWatch, type StateListing } from '../../server/sandbox/python/state-watch.ts';
+import { loadPrelude, type PreludeHarness } from '../helpers/pyodide-prelude.ts';
 
-let pyodide: PyodideAPI;
-let namespace: PyProxy;
 let listing: StateListing;
 let state: StateWatch;
 let dicts: DictWatch;
 
-function python(code: string): unknown {
-  return pyodide.runPython(code, { globals: namespace });
-}
-
-function call(name: string, ...args: string[]): string {
-  return String((namespace.get(name) as PyCallable)(...args));
-}
-
-function heap(): ArrayBuffer {
-  return (pyodide as unknown as { _module: { HEAPU8: Uint8Array } })._module.HEAPU8.buffer as ArrayBuffer;
-}
+let python: PreludeHarness['python'];
+let call: PreludeHarness['call'];
+let heap: PreludeHarness['heap'];
 
 /**
  * The worker's cleanup, as worker.ts runs it: what the watch saw change goes to
@@ -61,11 +49,7 @@ function indexOf(expression: string): number {
 }
 
 beforeAll(async () => {
-  pyodide = await loadPyodide({ jsglobals: Object.create(null) as object, stdout: () => {}, stderr: () => {} });
-  namespace = pyodide.globals.get('dict')() as PyProxy;
-  python(PRELUDE);
-  call('sb_warm_up');
-  call('sb_snapshot');
+  ({ python, call, heap } = await loadPrelude());
   python(
     'import calendar, collections.abc, decimal, hashlib, html.entities, ipaddress, json, random, re, sys, urllib.parse',
   );
