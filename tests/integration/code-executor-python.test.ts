@@ -145,6 +145,24 @@ def execute_tool(parameters, context):
     });
   });
 
+  it('parses dates with strptime (whose C code imports _strptime), again and again in the same warm process', async () => {
+    const code = `
+import time
+from datetime import datetime
+
+def execute_tool(parameters, context):
+    when = datetime.strptime(parameters['date'], '%Y-%m-%d %H:%M')
+    parsed = time.strptime('01/12/2026', '%d/%m/%Y')
+    return {'success': True, 'message': when.strftime('%A %d %B at %H:%M'), 'data': [parsed.tm_mon, parsed.tm_yday]}
+`;
+    const restarts = pool.stats().restarts;
+    for (const date of ['2026-12-01 09:30', '2027-01-15 17:05']) {
+      const outcome = await execute(code, { parameters: { date } });
+      expect(outcome).toMatchObject({ ok: true, result: { success: true, data: [12, 335] } });
+    }
+    expect(pool.stats().restarts).toBe(restarts);
+  });
+
   it('wraps a bare return value and accepts async def', async () => {
     await expect(execute('def execute_tool(parameters, context):\n    return [1, 2, 3]\n')).resolves.toMatchObject({
       ok: true,

@@ -193,6 +193,28 @@ describe('python sandbox: reaching JavaScript and the host', () => {
     expect(result).toMatchObject({ ok: true, value: { data: [false, false, false, false] } });
   });
 
+  it('hands out only the entry points of _strptime that datetime and time call', async () => {
+    const result = await run(
+      tool(
+        "import _strptime\nreturn sorted(name for name in dir(_strptime) if not name.startswith('__')) + [hasattr(_strptime, '_TimeRE_cache'), hasattr(_strptime, 'locale'), hasattr(_strptime, '_thread')]",
+      ),
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      value: {
+        data: [
+          '_strptime_datetime_date',
+          '_strptime_datetime_datetime',
+          '_strptime_datetime_time',
+          '_strptime_time',
+          false,
+          false,
+          false,
+        ],
+      },
+    });
+  });
+
   it('has no host environment and no host files', async () => {
     const read = errorOf(await run(tool("return open('/etc/passwd').read()")));
     expect(read).toMatchObject({ code: 'FUNCTION_ERROR', line: 3 });
