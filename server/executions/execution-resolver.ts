@@ -84,16 +84,31 @@ async function atVersion(prisma: Prisma, tool: ToolRow, version: number): Promis
   };
 }
 
+/** A refusal decided from a cached lookup: believed only once a fresh read agrees. */
+class CachedRefusal extends Error {
+  readonly refusal: Error;
+  constructor(refusal: Error) {
+    super(refusal.message);
+    this.refusal = refusal;
+  }
+}
+
+/** Throws `error`, marked when it was decided from the cache. */
+function refuse(error: Error, cached: boolean): never {
+  throw cached ? new CachedRefusal(error) : error;
+}
+
 /** The organization's tool-type switches (feature-flags.ts), read in the same lookup: nothing is recorded for a disabled type. */
-function assertTypeEnabled(featureFlags: unknown, type: string): void {
-  if (!toolTypeEnabled(featureFlags, type)) throw new FeatureDisabledError(type);
+function assertTypeEnabled(featureFlags: unknown, type: string, cached: boolean): void {
+  if (!toolTypeEnabled(featureFlags, type)) refuse(new FeatureDisabledError(type), cached);
 }
 
 /**
  * `fresh` skips the lookup cache (and refreshes it): after a write refused a
- * cached resolution as stale. A refusal thrown from a cached lookup (not
+ * cached resolution as stale. A refusal decided from a cached lookup (not
  * assigned, type switched off) is only believed once a fresh read agrees:
  * nothing is written for it, so no version check would catch a stale one.
+ * Refusals from a fresh read (unknown ids included) are final at once.
  */
 export async function resolveRequest(
   lookups: ToolLookups,
@@ -104,8 +119,13 @@ export async function resolveRequest(
   try {
     return await resolveOnce(lookups, prisma, request, fresh);
   } catch (error) {
-    if (fresh || !(error instanceof NotFoundError || error instanceof FeatureDisabledError)) throw error;
-    return resolveOnce(lookups, prisma, request, true);
+    if (!(error instanceof CachedRefusal)) throw error;
+    try {
+      return await resolveOnce(lookups, prisma, request, true);
+    } catch (again) {
+      // A fresh read never marks its refusals, but unwrap anyway: callers see the typed error.
+      throw again instanceof CachedRefusal ? again.refusal : again;
+    }
   }
 }
 
@@ -121,8 +141,8 @@ async function resolveOnce(
     const lookup = await lookups.byId(organizationId, request.toolId, assistantId, fresh);
     if (!lookup) throw new NotFoundError('Tool');
     const found = lookup.value;
-    assertTypeEnabled(found.featureFlags, found.tool.type);
-    if (assistantId && !found.assignment) throw new NotFoundError('Assistant');
+    assertTypeEnabled(found.featureFlags, found.tool.type, lookup.cached);
+    if (assistantId && !found.assignment) refuse(new NotFoundError('Assistant'), lookup.cached);
     const tool =
       request.toolVersion != null && request.toolVersion !== found.tool.version
         ? await atVersion(prisma, found.tool, request.toolVersion)
@@ -138,10 +158,10 @@ async function resolveOnce(
   if (!lookup) throw new NotFoundError('Assistant');
   const assistant = lookup.value;
   const read = { configVersion: assistant.configVersion, cached: lookup.cached };
-  if (assistant.tool) assertTypeEnabled(assistant.featureFlags, assistant.tool.type);
+  if (assistant.tool) assertTypeEnabled(assistant.featureFlags, assistant.tool.type, lookup.cached);
   if (assistant.tool) return fromToolRow(assistant.tool, assistant.assistantId, assistant.assignment, read);
   const builtin = builtinName(toolName);
-  if (!builtin) throw new NotFoundError('Tool');
+  if (!builtin) refuse(new NotFoundError('Tool'), lookup.cached);
   const settings = (assistant.toolsSettings ?? {}) as JsonValue;
   const definition = builtinFunctionDefinition(builtin, settings);
   return {

@@ -45,6 +45,14 @@ describe('lookup cache', () => {
     expect(tool.executionCount).toBe(4);
   });
 
+  it('a name the assistant does not have costs one lookup, and a cached refusal is re-read once', async () => {
+    const assistantId = await h.createAssistant();
+    const unknown = () => h.run({ assistantId, toolName: 'no_such_tool' });
+    expect(await lookupsDuring(() => expect(unknown()).rejects.toMatchObject({ name: 'NotFoundError' }))).toBe(1);
+    // The assistant is cached now (without that tool): the refusal is confirmed by one fresh read.
+    expect(await lookupsDuring(() => expect(unknown()).rejects.toMatchObject({ name: 'NotFoundError' }))).toBe(1);
+  });
+
   it('a tool switched off with raw SQL is refused at the next call', async () => {
     const toolId = await h.createTool();
     expect((await h.run({ toolId })).status).toBe('SUCCESS');
