@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../server/db/database.ts';
 import type { ToolExecution } from '../../server/db/generated/prisma/client.ts';
-import type { SqlDriver } from '../../server/db/sql-driver.ts';
+import type { QueryOptions, SqlDriver } from '../../server/db/sql-driver.ts';
 import { createExecutionWriter, type Outcome } from '../../server/executions/execution-writer.ts';
 import { hotSql } from '../../server/executions/hot-sql.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -96,6 +96,15 @@ for (const engine of ['postgresql', 'pglite'] as const) {
     });
     afterAll(async () => {
       await test?.drop();
+    });
+
+    /** The test database's driver, with every statement passed through `observe`. */
+    const traced = (
+      observe: (text: string, run: () => Promise<object[]>) => Promise<object[]>,
+    ): Pick<SqlDriver, 'kind' | 'query'> => ({
+      kind: database.sql.kind,
+      query: async <Row extends object>(text: string, params?: unknown[], options?: QueryOptions) =>
+        (await observe(text, () => database.sql.query(text, params, options))) as Row[],
     });
 
     const version = async (): Promise<number> =>
@@ -216,21 +225,21 @@ for (const engine of ['postgresql', 'pglite'] as const) {
     if (engine === 'postgresql') {
       it('reports a write durable only after a flush barrier that started once the write was done', async () => {
         const log: string[] = [];
-        const traced: Pick<SqlDriver, 'kind' | 'query'> = {
-          kind: database.sql.kind,
-          async query(text, params, options) {
-            const name = text.includes('pg_current_xact_id')
-              ? 'barrier'
-              : text.includes('UPDATE')
-                ? 'finish'
-                : 'insert';
-            log.push(`${name} start`);
-            const rows = await database.sql.query(text, params, options);
-            log.push(`${name} done`);
-            return rows as never;
-          },
-        };
-        const writer = createExecutionWriter(hotSql(traced));
+        const writer = createExecutionWriter(
+          hotSql(
+            traced(async (text, run) => {
+              const name = text.includes('pg_current_xact_id')
+                ? 'barrier'
+                : text.includes('UPDATE')
+                  ? 'finish'
+                  : 'insert';
+              log.push(`${name} start`);
+              const rows = await run();
+              log.push(`${name} done`);
+              return rows;
+            }),
+          ),
+        );
         const row = runningRow(organizationId, toolA);
         await writer.insert(row, await version());
         await writer.finish(row.id, success(new Date()), null);
@@ -259,14 +268,14 @@ for (const engine of ['postgresql', 'pglite'] as const) {
     } else {
       it('commits synchronously: nothing waits for a barrier', async () => {
         const log: string[] = [];
-        const traced: Pick<SqlDriver, 'kind' | 'query'> = {
-          kind: database.sql.kind,
-          async query(text, params, options) {
-            log.push(text.includes('synchronous_commit') ? 'async statement' : 'statement');
-            return database.sql.query(text, params, options);
-          },
-        };
-        const writer = createExecutionWriter(hotSql(traced));
+        const writer = createExecutionWriter(
+          hotSql(
+            traced((text, run) => {
+              log.push(text.includes('synchronous_commit') ? 'async statement' : 'statement');
+              return run();
+            }),
+          ),
+        );
         const row = runningRow(organizationId, toolA);
         await writer.insert(row, await version());
         await writer.finish(row.id, success(new Date()), null);

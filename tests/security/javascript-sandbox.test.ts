@@ -15,7 +15,7 @@ import type { ExecutionErrorCode, ExecutorInput, ExecutorOutcome, JsonObject } f
 import { javascriptWorkerLaunch } from '../../server/sandbox/javascript/launch.ts';
 import { LOG_TRUNCATED_MARKER, MAX_FETCHES_PER_JOB, MAX_LOG_LINE_BYTES } from '../../server/sandbox/limits.ts';
 import { createSandboxPool } from '../../server/sandbox/pool.ts';
-import type { SandboxPool } from '../../server/sandbox/pool.ts';
+import type { RunJob, SandboxPool } from '../../server/sandbox/pool.ts';
 import type { BridgeRequest, BridgeResponse } from '../../server/sandbox/protocol.ts';
 
 type Bridge = (request: BridgeRequest, signal: AbortSignal) => Promise<BridgeResponse>;
@@ -508,6 +508,18 @@ describe('process failures', () => {
   });
 });
 
+/** A job for the fake workers below, which ignore its code. */
+function fakeJob(timeoutMs: number): RunJob {
+  return {
+    code: '',
+    parameters: {},
+    context: {},
+    secrets: {},
+    allowedImports: [],
+    limits: { timeoutMs, memoryMb: 16, maxLogBytes: 1024, maxResultBytes: 1024 },
+  };
+}
+
 describe('a compromised sandbox process', () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-fake-worker-'));
   leftovers.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -576,14 +588,7 @@ describe('a compromised sandbox process', () => {
         return new Promise<BridgeResponse>(() => undefined);
       },
     };
-    const job = {
-      code: '',
-      parameters: {},
-      context: {},
-      secrets: {},
-      allowedImports: [],
-      limits: { timeoutMs: 2000, memoryMb: 16, maxLogBytes: 1024, maxResultBytes: 1024 },
-    };
+    const job = fakeJob(2000);
     const result = await fake.run(job, hooks);
     expect(result).toMatchObject({ ok: false, error: { code: 'SANDBOX_CRASHED' } });
     expect(calls.every((call) => call.url === 'https://x')).toBe(true);
@@ -603,14 +608,7 @@ describe('a compromised sandbox process', () => {
     leftovers.push(() => fake.stop());
     await fake.start();
     const started = Date.now();
-    const job = {
-      code: '',
-      parameters: {},
-      context: {},
-      secrets: {},
-      allowedImports: [],
-      limits: { timeoutMs: 500, memoryMb: 16, maxLogBytes: 1024, maxResultBytes: 1024 },
-    };
+    const job = fakeJob(500);
     const result = await fake.run(job, {
       signal: new AbortController().signal,
       onFetch: async () => ({ status: 200, headers: {}, body: '' }),
@@ -621,14 +619,7 @@ describe('a compromised sandbox process', () => {
   });
 
   describe('that cleans up after answering', () => {
-    const job = {
-      code: '',
-      parameters: {},
-      context: {},
-      secrets: {},
-      allowedImports: [],
-      limits: { timeoutMs: 2000, memoryMb: 16, maxLogBytes: 1024, maxResultBytes: 1024 },
-    };
+    const job = fakeJob(2000);
     const hooks = {
       signal: new AbortController().signal,
       onFetch: async () => ({ status: 200, headers: {}, body: '' }),
