@@ -68,13 +68,14 @@ type Columns = readonly (readonly [name: string, type: string])[];
 const ASYNC_COMMIT_SOURCE = `(SELECT set_config('synchronous_commit', 'off', true)) AS "async_commit"`;
 
 /**
- * A batch's rows as the relation "input", from one array parameter per column:
- * a fixed text whatever the batch size, so it is prepared once.
+ * A batch's rows as the relation "input", from one jsonb parameter (an array of
+ * objects keyed by column, batchParameter()): a fixed text whatever the batch
+ * size, so it is prepared once, and one JSON.stringify per batch where an array
+ * per column cost the driver an escaping pass over every element.
  */
-function unnestInput(columns: Columns, asyncCommit: boolean): string {
-  const arrays = columns.map(([, type], index) => `$${index + 1}::${type}[]`).join(', ');
-  const names = columns.map(([name]) => `"${name}"`).join(', ');
-  return `unnest(${arrays}) AS "input"(${names})${asyncCommit ? `, ${ASYNC_COMMIT_SOURCE}` : ''}`;
+function recordsetInput(columns: Columns, asyncCommit: boolean): string {
+  const definitions = columns.map(([name, type]) => `"${name}" ${type}`).join(', ');
+  return `jsonb_to_recordset($1::jsonb) AS "input"(${definitions})${asyncCommit ? `, ${ASYNC_COMMIT_SOURCE}` : ''}`;
 }
 
 /** A column's scalar parameter in the one-row statements, whose parameters follow `columns`. */
@@ -100,7 +101,7 @@ function insertSql(batch: boolean, asyncCommit: boolean): string {
   const names = INSERT_COLUMNS.map(([name]) => name);
   const current = `"organizations" AS "o"${asyncCommit ? `, ${ASYNC_COMMIT_SOURCE}` : ''}`;
   const values = batch
-    ? `${names.map((name) => `"input"."${name}"`).join(', ')} FROM ${unnestInput(INSERT_INPUT, false)}, ${current}
+    ? `${names.map((name) => `"input"."${name}"`).join(', ')} FROM ${recordsetInput(INSERT_INPUT, false)}, ${current}
        WHERE "o"."id" = "input"."organization_id" AND "o"."config_version" = "input"."config_version"`
     : `${names.map((name) => scalar(INSERT_INPUT, name)).join(', ')} FROM ${current}
        WHERE "o"."id" = ${scalar(INSERT_INPUT, 'organization_id')}
@@ -148,7 +149,7 @@ function finishSql(batch: boolean, asyncCommit: boolean): string {
       SELECT "id" FROM "moved"`;
   }
   return `WITH "input" AS (SELECT ${FINISH_COLUMNS.map(([name]) => `"input"."${name}"`).join(', ')}
-      FROM ${unnestInput(FINISH_COLUMNS, asyncCommit)}),
+      FROM ${recordsetInput(FINISH_COLUMNS, asyncCommit)}),
     "moved" AS (
       UPDATE "tool_execution_logs" AS e SET ${updated.map((name) => `"${name}" = i."${name}"`).join(', ')}
       FROM "input" AS i WHERE e."id" = i."id" AND e."status" = 'RUNNING'
@@ -164,25 +165,27 @@ function finishSql(batch: boolean, asyncCommit: boolean): string {
     SELECT "id" FROM "moved"`;
 }
 
-/** A JSON column value as a `jsonb` array element; null stays SQL NULL. */
-function jsonText(value: P.JsonValue | null): string | null {
-  return value === null ? null : JSON.stringify(value);
-}
-
-function iso(value: Date | null): string | null {
-  return value === null ? null : value.toISOString();
-}
-
-/** One row's cells as they are, or column-major (one array per column, one element per row) for a batch. */
-function parametersOf<T>(rows: readonly T[], cells: (row: T) => unknown[]): unknown[] {
-  if (rows.length === 1) return cells(rows[0] as T);
-  const columns: unknown[][] = [];
-  rows.forEach((row, index) => {
-    cells(row).forEach((cell, column) => {
-      (columns[column] ??= new Array<unknown>(rows.length))[index] = cell;
-    });
+/**
+ * One row's cells as the one-row statement's parameters: JSON columns as their
+ * text (null stays SQL NULL), times as ISO strings.
+ */
+function scalarParameters(columns: Columns, cells: unknown[]): unknown[] {
+  return cells.map((cell, index) => {
+    if (cell === null || cell === undefined) return null;
+    if (columns[index]?.[1] === 'jsonb') return JSON.stringify(cell);
+    return cell instanceof Date ? cell.toISOString() : cell;
   });
-  return columns;
+}
+
+/**
+ * A batch as recordsetInput()'s parameter. A JSON null becomes SQL NULL in every
+ * column, jsonb ones included, as in the one-row statement; Dates serialize as ISO strings.
+ */
+function batchParameter(keys: readonly string[], rows: unknown[][]): string {
+  const objects = rows.map(
+    (cells) => `{${cells.map((cell, index) => `${keys[index]}:${JSON.stringify(cell ?? null)}`).join(',')}}`,
+  );
+  return `[${objects.join(',')}]`;
 }
 
 interface Insert {
@@ -204,20 +207,20 @@ function insertCells({ row, configVersion }: Insert): unknown[] {
     row.apiKeyId,
     row.toolCallId,
     row.idempotencyKey,
-    jsonText(row.inputParameters),
-    jsonText(row.outputResult),
+    row.inputParameters,
+    row.outputResult,
     row.status,
-    iso(row.startedAt),
-    iso(row.completedAt),
+    row.startedAt,
+    row.completedAt,
     row.durationMs,
     row.errorMessage,
     row.errorCode,
     row.retryCount,
     row.triggerContext,
-    jsonText(row.context),
-    jsonText(row.request),
-    jsonText(row.logs),
-    iso(row.approvalDeadline),
+    row.context,
+    row.request,
+    row.logs,
+    row.approvalDeadline,
     row.decidedById,
     configVersion,
   ];
@@ -254,15 +257,15 @@ function finishCells({ id, outcome, count }: Finish): unknown[] {
     outcome.status,
     outcome.errorCode,
     outcome.errorMessage,
-    jsonText(outcome.outputResult),
-    jsonText(outcome.request),
-    jsonText(outcome.logs),
-    iso(outcome.completedAt),
+    outcome.outputResult,
+    outcome.request,
+    outcome.logs,
+    outcome.completedAt,
     outcome.durationMs,
     outcome.retryCount,
     outcome.toolVersion,
     count?.toolId ?? null,
-    count ? iso(count.at) : null,
+    count?.at ?? null,
   ];
 }
 
@@ -289,18 +292,22 @@ export function createExecutionWriter(sql: HotSql): ExecutionWriter {
   /** Writes the batch with the statement for its size; true for each item whose id came back. */
   function writeAll<T extends { id: string }>(
     texts: readonly [single: string, batch: string],
+    columns: Columns,
     cells: (item: T) => unknown[],
   ): (items: T[]) => Promise<boolean[]> {
+    const keys = columns.map(([name]) => JSON.stringify(name));
     return async (items) => {
-      const text = items.length === 1 ? texts[0] : texts[1];
-      const written = await sql.query<{ id: string }>(text, parametersOf(items, cells));
+      const written =
+        items.length === 1
+          ? await sql.query<{ id: string }>(texts[0], scalarParameters(columns, cells(items[0] as T)))
+          : await sql.query<{ id: string }>(texts[1], [batchParameter(keys, items.map(cells))]);
       const ids = new Set(written.map((row) => row.id));
       return items.map((item) => ids.has(item.id));
     };
   }
 
-  const inserts = createWriteBatcher(writeAll(insertTexts, insertCells), MAX_BATCH);
-  const finishes = createWriteBatcher(writeAll(finishTexts, finishCells), MAX_BATCH);
+  const inserts = createWriteBatcher(writeAll(insertTexts, INSERT_INPUT, insertCells), MAX_BATCH);
+  const finishes = createWriteBatcher(writeAll(finishTexts, FINISH_COLUMNS, finishCells), MAX_BATCH);
   // A barrier started after a write covers it: those queued while one is in flight share the next.
   const barriers = createWriteBatcher<null, null>(async (waiting) => {
     await sql.query(FLUSH_BARRIER, []);
