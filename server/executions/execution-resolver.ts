@@ -9,7 +9,7 @@ import { FeatureDisabledError, NotFoundError } from '../errors.ts';
 import type { ExecutableTool, JsonObject, JsonValue } from '../executors/types.ts';
 import { toolTypeEnabled } from '../organizations/feature-flags.ts';
 import { builtinEnabled, builtinFunctionDefinition, builtinName, builtinTool } from './builtins.ts';
-import { deepMerge } from './deep-merge.ts';
+import { mergedConfiguration } from './deep-merge.ts';
 import type { ExecutionRequest } from './execution-request.ts';
 import type { ToolLookups } from './lookup-cache.ts';
 import { isObject } from './tool-settings.ts';
@@ -51,7 +51,7 @@ export function fromToolRow(
       name: tool.name,
       type: tool.type,
       version: tool.version,
-      configuration: deepMerge(configuration, assignment?.customConfiguration as JsonValue | undefined),
+      configuration: mergedConfiguration(configuration, assignment?.customConfiguration as JsonValue | undefined),
     },
     toolRowId: tool.id,
     assistantId,

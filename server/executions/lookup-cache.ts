@@ -12,6 +12,7 @@
  * never a run on outdated settings.
  */
 import { findAssistantTool, findToolById, type AssistantLookup, type ToolLookup } from './tool-lookup.ts';
+import { deepFreeze } from './deep-merge.ts';
 import type { HotSql } from './hot-sql.ts';
 
 /** Entries kept at most; the oldest go first. A miss costs one lookup statement. */
@@ -40,15 +41,6 @@ export interface ToolLookups {
   forget(organizationId: string): void;
 }
 
-/** Entries are shared by every request that hits them: nothing may change them afterwards. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
 export function createToolLookups(sql: HotSql, maxEntries = LOOKUP_CACHE_ENTRIES): ToolLookups {
   // Keys are JSON arrays starting with the organization id, so its entries can be told apart.
   const entries = new Map<string, ToolLookup | AssistantLookup>();
@@ -70,6 +62,7 @@ export function createToolLookups(sql: HotSql, maxEntries = LOOKUP_CACHE_ENTRIES
       return null;
     }
     entries.delete(key);
+    // Shared by every request that hits it: nothing may change it afterwards.
     entries.set(key, deepFreeze(value));
     if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     return { value, cached: false };

@@ -134,8 +134,26 @@ function abortedFailure(input: ExecutorInput): ExecutionFailure {
     : failure('CANCELLED', 'The execution was cancelled');
 }
 
+type ParsedConfiguration = ReturnType<typeof parseEndpointConfiguration>;
+
+/**
+ * Parses of configurations that cannot change: the engine's cached lookups are
+ * frozen and shared by every run of a tool version, so each is parsed once.
+ */
+const parsedFrozen = new WeakMap<JsonObject, ParsedConfiguration>();
+
+function parsedConfiguration(configuration: JsonObject): ParsedConfiguration {
+  if (!Object.isFrozen(configuration)) return parseEndpointConfiguration(configuration);
+  let parsed = parsedFrozen.get(configuration);
+  if (!parsed) {
+    parsed = parseEndpointConfiguration(configuration);
+    parsedFrozen.set(configuration, parsed);
+  }
+  return parsed;
+}
+
 async function execute(input: ExecutorInput, options: EndpointExecutorOptions): Promise<ExecutorOutcome> {
-  const parsed = parseEndpointConfiguration(input.tool.configuration);
+  const parsed = parsedConfiguration(input.tool.configuration);
   if (parsed.issues.length > 0) {
     const message = parsed.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
     return { ok: false, error: failure('INVALID_CONFIGURATION', message) };

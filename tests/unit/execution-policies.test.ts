@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { builtinEnabled, builtinName, createBuiltinExecutor, builtinTool } from '../../server/executions/builtins.ts';
 import { createCircuitBreaker } from '../../server/executions/circuit-breaker.ts';
-import { deepMerge } from '../../server/executions/deep-merge.ts';
+import { deepFreeze, deepMerge, mergedConfiguration } from '../../server/executions/deep-merge.ts';
 import { createParameterValidator } from '../../server/executions/parameter-validation.ts';
 import { capOutput, createNormalizer } from '../../server/executions/result-normalizer.ts';
 import { backoffDelay, nextRetryDelay } from '../../server/executions/retry.ts';
@@ -27,6 +27,24 @@ describe('deepMerge', () => {
     );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.keys(merged)).toEqual([]);
+  });
+
+  it('merges a frozen (cached) pair once, frozen; anything else is merged afresh', () => {
+    const base = deepFreeze({ url: 'a', headers: { A: '1' } } as JsonObject);
+    const override = deepFreeze({ headers: { B: '2' } } as JsonObject);
+    const merged = mergedConfiguration(base, override);
+    expect(merged).toEqual({ url: 'a', headers: { A: '1', B: '2' } });
+    expect(Object.isFrozen(merged) && Object.isFrozen(merged.headers)).toBe(true);
+    expect(mergedConfiguration(base, override)).toBe(merged);
+    // Another override (a changed assignment is a new cached object) is merged on its own.
+    const changed = deepFreeze({ headers: { B: '3' } } as JsonObject);
+    expect(mergedConfiguration(base, changed)).toEqual({ url: 'a', headers: { A: '1', B: '3' } });
+    const loose = { headers: { B: '2' } } as JsonObject;
+    const fresh = mergedConfiguration(base, loose);
+    expect(fresh).toEqual(merged);
+    expect(fresh).not.toBe(merged);
+    expect(Object.isFrozen(fresh)).toBe(false);
+    expect(mergedConfiguration(base, null)).toBe(base);
   });
 });
 
