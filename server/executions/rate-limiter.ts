@@ -120,6 +120,9 @@ export function createRedisRateLimiter(
     commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
     lazyConnect: false,
+    // Concurrent executions' scripts leave in one write: a socket write per execution was a tenth of an
+    // instance's CPU under load.
+    enableAutoPipelining: true,
   }) as RedisWithTake;
   redis.defineCommand('switchboardTake', { lua: TAKE_SCRIPT });
   redis.on('error', (error: Error) => options.logger?.warn({ err: error.message }, 'rate limiter: redis error'));
