@@ -7,13 +7,14 @@
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { buildApp } from '../server/app.ts';
+import { buildApp, type App } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
-import { openDatabase } from '../server/db/database.ts';
+import { openDatabase, type Database } from '../server/db/database.ts';
 import { generateApiKey } from '../server/security/tokens.ts';
+import { rawPostLoad, startRawUpstream } from './raw-http.ts';
 import { loadAverage, machineLine, percentile } from './report.ts';
 
 /** Requests per measured phase, and a time cap so the whole run stays well under a minute. */
@@ -94,7 +95,8 @@ const REMOTE_LOAD = { requests: 6_000, concurrency: 32 } as const;
 
 /** Parent → load process. */
 interface LoadCommand {
-  url: string;
+  /** Ports of the Switchboard instances; connections are spread over them round-robin. */
+  ports: number[];
   headers: Record<string, string>;
   /** The body, with `SEQ` replaced by a sequence number (unique tool call ids). */
   body: string;
@@ -104,41 +106,32 @@ interface LoadCommand {
 
 /** Load process → parent: its upstream's port once listening, then each run's figures. */
 type LoadReply =
-  { type: 'upstream'; port: number } | { type: 'done'; latencies: number[]; seconds: number; failures: number };
+  | { type: 'upstream'; port: number }
+  | { type: 'done'; latencies: number[]; seconds: number; failures: number; cpuPerOp: number };
 
-/** Child side: an upstream like the parent's, and a load generator driven over IPC. */
+/** Child side: a lean upstream and a lean load generator (raw-http.ts), driven over IPC. */
 async function serveLoad(): Promise<void> {
-  const upstream = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"message":"ok","order":{"id":"A-1"}}');
-  });
-  upstream.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const upstream = await startRawUpstream('{"message":"ok","order":{"id":"A-1"}}');
   const reply = (message: LoadReply): void => void process.send?.(message);
-  reply({ type: 'upstream', port: (upstream.address() as AddressInfo).port });
+  reply({ type: 'upstream', port: upstream.port });
   process.on('message', (raw) => {
     const command = raw as LoadCommand;
     void (async () => {
-      const latencies: number[] = [];
-      let failures = 0;
-      let issued = 0;
-      const started = performance.now();
-      const worker = async (): Promise<void> => {
-        while (issued < command.requests) {
-          issued += 1;
-          const body = command.body.replace('SEQ', String(issued));
-          const t0 = performance.now();
-          const response = await fetch(command.url, { method: 'POST', headers: command.headers, body });
-          const text = await response.text();
-          latencies.push(performance.now() - t0);
-          if (!text.includes('SUCCESS')) failures += 1;
-        }
-      };
-      await Promise.all(Array.from({ length: command.concurrency }, worker));
+      const cpuBefore = process.cpuUsage();
+      const result = await rawPostLoad({
+        ports: command.ports,
+        path: '/graphql',
+        headers: command.headers,
+        body: (sequence) => command.body.replace('SEQ', String(sequence)),
+        ok: (response) => response.includes('SUCCESS'),
+        requests: command.requests,
+        concurrency: command.concurrency,
+      });
+      const cpu = process.cpuUsage(cpuBefore);
       reply({
         type: 'done',
-        latencies: latencies.sort((a, b) => a - b),
-        seconds: (performance.now() - started) / 1000,
-        failures,
+        ...result,
+        cpuPerOp: (cpu.user + cpu.system) / 1000 / Math.max(1, result.latencies.length),
       });
     })();
   });
@@ -167,6 +160,112 @@ async function startLoadProcess(): Promise<{
   };
 }
 
+function benchConfig(allowedHosts: string, env: Record<string, string>): ReturnType<typeof loadConfig> {
+  return loadConfig({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    SWITCHBOARD_MASTER_KEY: Buffer.alloc(32, 3).toString('base64'),
+    SWITCHBOARD_DATA_DIR: '/tmp/switchboard-bench',
+    SWITCHBOARD_SEED_DEMO: 'false',
+    SWITCHBOARD_JS_POOL_SIZE: '0',
+    SWITCHBOARD_PYTHON_POOL_SIZE: '0',
+    SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: allowedHosts,
+    ...env,
+  });
+}
+
+/** The app as every phase runs it; the benchmark measures the engine, not the abuse limits, so they are lifted. */
+async function startBenchApp(
+  database: Database,
+  allowedHosts: string,
+  env: Record<string, string>,
+): Promise<{ app: App; config: ReturnType<typeof loadConfig> }> {
+  const config = benchConfig(allowedHosts, env);
+  const app = await buildApp(config, {
+    database,
+    engine: { rateLimits: { tool: UNLIMITED, assistant: UNLIMITED, perCall: 1e9 } },
+  });
+  return { app, config };
+}
+
+/** Parent → instance process, and its replies: the port it listens on, then its CPU time on request. */
+type InstanceReply = { type: 'listening'; port: number } | { type: 'cpu'; ms: number };
+
+/** Child side of the two-instance phase: one Switchboard instance on the shared PostgreSQL and Redis. */
+async function serveInstance(): Promise<void> {
+  const database = await openDatabase({
+    databaseUrl: process.env.BENCH_DATABASE_URL ?? null,
+    dataDir: 'memory://',
+    poolSize: 20,
+  });
+  const { app } = await startBenchApp(database, process.env.BENCH_ALLOWED_HOSTS ?? '', {
+    REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  });
+  const url = await app.start(0, '127.0.0.1');
+  const reply = (message: InstanceReply): void => void process.send?.(message);
+  reply({ type: 'listening', port: Number(new URL(url).port) });
+  process.on('message', () => {
+    const cpu = process.cpuUsage();
+    reply({ type: 'cpu', ms: (cpu.user + cpu.system) / 1000 });
+  });
+  process.on('disconnect', () => {
+    void app
+      .stop()
+      .then(() => database.close())
+      .finally(() => process.exit(0));
+  });
+}
+
+interface Instance {
+  port: number;
+  cpuMs(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startInstance(env: Record<string, string>): Promise<Instance> {
+  const child = fork(fileURLToPath(import.meta.url), ['--instance'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+  });
+  const next = (): Promise<InstanceReply> =>
+    new Promise((resolve, reject) => {
+      child.once('message', (message) => resolve(message as InstanceReply));
+      child.once('exit', (code) => reject(new Error(`an instance exited with ${code}`)));
+    });
+  const first = await next();
+  if (first.type !== 'listening') throw new Error('the instance did not start');
+  return {
+    port: first.port,
+    async cpuMs() {
+      const reply = next();
+      child.send('cpu');
+      const message = await reply;
+      return message.type === 'cpu' ? message.ms : Number.NaN;
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.disconnect();
+      }),
+  };
+}
+
+/** Whether Redis answers a PING at `url` within a second. */
+async function redisAnswers(url: string): Promise<boolean> {
+  const { port, hostname } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ port: Number(port || 6379), host: hostname });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk: Buffer) => done(chunk.toString().startsWith('+PONG')));
+  });
+}
+
 export async function runEndpointOverhead(): Promise<void> {
   const load = await startLoadProcess();
   const upstream = createServer((_req, res) => {
@@ -181,21 +280,8 @@ export async function runEndpointOverhead(): Promise<void> {
 
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? null;
   const database = await openDatabase({ databaseUrl, dataDir: 'memory://', poolSize: 20 });
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'silent',
-    SWITCHBOARD_MASTER_KEY: Buffer.alloc(32, 3).toString('base64'),
-    SWITCHBOARD_DATA_DIR: '/tmp/switchboard-bench',
-    SWITCHBOARD_SEED_DEMO: 'false',
-    SWITCHBOARD_JS_POOL_SIZE: '0',
-    SWITCHBOARD_PYTHON_POOL_SIZE: '0',
-    SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: `127.0.0.1:${upstreamPort},127.0.0.1:${load.port}`,
-  });
-  // The benchmark measures the engine, not the abuse limits, so they are lifted.
-  const app = await buildApp(config, {
-    database,
-    engine: { rateLimits: { tool: UNLIMITED, assistant: UNLIMITED, perCall: 1e9 } },
-  });
+  const allowedHosts = `127.0.0.1:${upstreamPort},127.0.0.1:${load.port}`;
+  const { app, config } = await startBenchApp(database, allowedHosts, {});
   const base = await app.start(0, '127.0.0.1');
 
   const prisma = app.services.prisma;
@@ -347,7 +433,7 @@ export async function runEndpointOverhead(): Promise<void> {
     },
   });
   const remoteCommand = (requests: number): LoadCommand => ({
-    url: `${base}/graphql`,
+    ports: [Number(new URL(base).port)],
     headers,
     body: remoteBody.replace('remote-SEQ', `remote-${requests}-SEQ`),
     requests,
@@ -366,8 +452,14 @@ export async function runEndpointOverhead(): Promise<void> {
     console.log(
       `executeTool with the load (and its upstream) in a separate process, concurrency ${REMOTE_LOAD.concurrency}: ` +
         `${(count / remote.seconds).toFixed(0)} exec/s, p50 ${fmt(percentile(remote.latencies, 50))} ms, p99 ${fmt(percentile(remote.latencies, 99))} ms, ` +
-        `server CPU ms/exec ${fmt((remoteCpu.user + remoteCpu.system) / 1000 / count)}${pgPerOp}, failures ${remote.failures}.`,
+        `server CPU ms/exec ${fmt((remoteCpu.user + remoteCpu.system) / 1000 / count)}${pgPerOp}, ` +
+        `load process (client and upstream) ${fmt(remote.cpuPerOp)}, failures ${remote.failures}.`,
     );
+  }
+  if (remote.type === 'done' && databaseUrl) {
+    await runTwoInstances(databaseUrl, allowedHosts, load, remoteCommand, remote);
+  } else {
+    console.log('two instances: skipped (they need PostgreSQL: set BENCH_DATABASE_URL)');
   }
   load.stop();
   const logged = await prisma.toolExecution.count({ where: { organizationId: organization.id, status: 'SUCCESS' } });
@@ -379,7 +471,52 @@ export async function runEndpointOverhead(): Promise<void> {
   await new Promise((resolve) => upstream.close(resolve));
 }
 
+/**
+ * The same load over two instances (separate processes, as two replicas behind a load balancer would
+ * be; Redis shares rate limits and events between them, as it must in production): one Node process
+ * runs JavaScript on one core, so this is what a 2-core machine can do.
+ */
+async function runTwoInstances(
+  databaseUrl: string,
+  allowedHosts: string,
+  load: Awaited<ReturnType<typeof startLoadProcess>>,
+  command: (requests: number) => LoadCommand,
+  oneInstance: Extract<LoadReply, { type: 'done' }>,
+): Promise<void> {
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (!(await redisAnswers(redisUrl))) {
+    console.log(`two instances: skipped (no Redis at ${redisUrl})`);
+    return;
+  }
+  const env = { BENCH_DATABASE_URL: databaseUrl, BENCH_REDIS_URL: redisUrl, BENCH_ALLOWED_HOSTS: allowedHosts };
+  const instances = await Promise.all([startInstance(env), startInstance(env)]);
+  const ports = instances.map((instance) => instance.port);
+  try {
+    await load.run({ ...command(WARMUP_REQUESTS * 2), ports });
+    const cpuBefore = await Promise.all(instances.map((instance) => instance.cpuMs()));
+    const pgBefore = postgresCpuMs();
+    const result = await load.run({ ...command(REMOTE_LOAD.requests * 2), ports });
+    const cpuAfter = await Promise.all(instances.map((instance) => instance.cpuMs()));
+    const pgAfter = postgresCpuMs();
+    if (result.type !== 'done') return;
+    const count = Math.max(1, result.latencies.length);
+    const serverCpu = cpuAfter.reduce((sum, ms, index) => sum + ms - (cpuBefore[index] ?? 0), 0) / count;
+    const pg = pgBefore === null || pgAfter === null ? '' : ` + PG ${((pgAfter - pgBefore) / count).toFixed(2)}`;
+    const rate = count / result.seconds;
+    const oneRate = oneInstance.latencies.length / oneInstance.seconds;
+    console.log(
+      `executeTool over two instances (PostgreSQL, Redis rate limits and events), same load process, concurrency ${REMOTE_LOAD.concurrency}: ` +
+        `${rate.toFixed(0)} exec/s (${(rate / oneRate).toFixed(2)}× one instance), p50 ${percentile(result.latencies, 50).toFixed(2)} ms, ` +
+        `p99 ${percentile(result.latencies, 99).toFixed(2)} ms, server CPU ms/exec ${serverCpu.toFixed(2)}${pg}, ` +
+        `load process ${result.cpuPerOp.toFixed(2)}, failures ${result.failures}.`,
+    );
+  } finally {
+    await Promise.all(instances.map((instance) => instance.stop()));
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   if (process.argv.includes('--load')) await serveLoad();
+  else if (process.argv.includes('--instance')) await serveInstance();
   else await runEndpointOverhead();
 }
