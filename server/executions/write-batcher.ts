@@ -1,9 +1,10 @@
 /**
  * Group commit for the engine's writes. One batch is in flight at a time; what
  * arrives meanwhile waits and goes out together in the next one. An idle
- * engine writes at once (a batch of one, no added wait), a busy one writes
- * one statement per round trip instead of one per execution: the database
- * parses, plans, locks and commits once for the whole batch.
+ * batcher writes when the current event-loop turn ends (setImmediate): the
+ * writes a busy server issues in one turn (it handles many completions per
+ * turn) share the first statement, and an idle engine waits microseconds.
+ * The database parses, plans, locks and commits once for the whole batch.
  */
 
 export interface WriteBatcher<I, O> {
@@ -27,7 +28,6 @@ export function createWriteBatcher<I, O>(flush: (items: I[]) => Promise<O[]>, ma
   let flushing = false;
 
   async function drain(): Promise<void> {
-    flushing = true;
     try {
       while (queue.length > 0) {
         const batch = queue.slice(0, maxBatch);
@@ -51,7 +51,9 @@ export function createWriteBatcher<I, O>(flush: (items: I[]) => Promise<O[]>, ma
     write(item) {
       return new Promise<O>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        if (!flushing) void drain();
+        if (flushing) return;
+        flushing = true;
+        setImmediate(() => void drain());
       });
     },
   };

@@ -14,40 +14,46 @@ function controlledFlush() {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('write batcher', () => {
-  it('writes an item at once when idle and gathers those arriving meanwhile into the next batch', async () => {
+  it('writes what one event-loop turn issued together, and gathers what arrives meanwhile into the next batch', async () => {
     const { flush, batches } = controlledFlush();
     const batcher = createWriteBatcher(flush, 100);
-    const first = batcher.write(1);
-    expect(batches.map((batch) => batch.items)).toEqual([[1]]);
-    const later = [2, 3, 4].map((item) => batcher.write(item));
+    const first = [1, 2].map((item) => batcher.write(item));
+    expect(batches).toHaveLength(0);
+    await tick();
+    expect(batches.map((batch) => batch.items)).toEqual([[1, 2]]);
+    const later = [3, 4, 5].map((item) => batcher.write(item));
+    await tick();
     expect(batches).toHaveLength(1);
     batches[0]!.finish();
-    await expect(first).resolves.toBe('#1');
+    await expect(Promise.all(first)).resolves.toEqual(['#1', '#2']);
     await tick();
-    expect(batches.map((batch) => batch.items)).toEqual([[1], [2, 3, 4]]);
+    expect(batches.map((batch) => batch.items)).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
     batches[1]!.finish();
-    await expect(Promise.all(later)).resolves.toEqual(['#2', '#3', '#4']);
+    await expect(Promise.all(later)).resolves.toEqual(['#3', '#4', '#5']);
   });
 
   it('caps a batch at maxBatch and keeps the rest, in order, for the next', async () => {
     const { flush, batches } = controlledFlush();
     const batcher = createWriteBatcher(flush, 2);
-    const all = [1, 2, 3, 4, 5, 6].map((item) => batcher.write(item));
+    const all = [1, 2, 3, 4, 5].map((item) => batcher.write(item));
+    await tick();
     batches[0]!.finish();
     await tick();
     batches[1]!.finish();
     await tick();
     batches[2]!.finish();
-    await tick();
-    batches[3]!.finish();
-    expect(batches.map((batch) => batch.items)).toEqual([[1], [2, 3], [4, 5], [6]]);
-    await expect(Promise.all(all)).resolves.toEqual(['#1', '#2', '#3', '#4', '#5', '#6']);
+    expect(batches.map((batch) => batch.items)).toEqual([[1, 2], [3, 4], [5]]);
+    await expect(Promise.all(all)).resolves.toEqual(['#1', '#2', '#3', '#4', '#5']);
   });
 
   it('fails only the batch whose write failed, and goes on with the next', async () => {
     const { flush, batches } = controlledFlush();
     const batcher = createWriteBatcher(flush, 100);
     const first = batcher.write(1);
+    await tick();
     const second = batcher.write(2);
     batches[0]!.finish(new Error('database gone'));
     await expect(first).rejects.toThrow('database gone');
@@ -55,6 +61,7 @@ describe('write batcher', () => {
     batches[1]!.finish();
     await expect(second).resolves.toBe('#2');
     const third = batcher.write(3);
+    await tick();
     expect(batches).toHaveLength(3);
     batches[2]!.finish();
     await expect(third).resolves.toBe('#3');
