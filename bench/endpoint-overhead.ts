@@ -4,7 +4,7 @@
  * key, logged execution). Prints added p50/p99 milliseconds and the throughput
  * ratio at concurrency 1 and 32. Figures only, no pass/fail.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess, type Serializable } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
@@ -144,20 +144,37 @@ async function startLoadProcess(): Promise<{
   run(command: LoadCommand): Promise<LoadReply>;
   stop(): void;
 }> {
-  const child = fork(fileURLToPath(import.meta.url), ['--load'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const next = (): Promise<LoadReply> =>
-    new Promise((resolve) => child.once('message', (message) => resolve(message as LoadReply)));
-  const first = await next();
+  const { child, ask } = forkSelf<LoadReply>('--load', {});
+  const first = await ask();
   if (first.type !== 'upstream') throw new Error('the load process did not start its upstream');
-  return {
-    port: first.port,
-    run(command) {
-      const reply = next();
-      child.send(command);
-      return reply;
-    },
-    stop: () => child.disconnect(),
-  };
+  return { port: first.port, run: (command) => ask(command), stop: () => child.disconnect() };
+}
+
+/**
+ * This file again as a child process in `flag` mode, talking over IPC. `ask`
+ * sends a message (if any) and resolves with the child's next one; it fails if
+ * the child exits first.
+ */
+function forkSelf<Reply>(
+  flag: string,
+  env: Record<string, string>,
+): { child: ChildProcess; ask(message?: Serializable): Promise<Reply> } {
+  const child = fork(fileURLToPath(import.meta.url), [flag], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [],
+    env: { ...process.env, ...env },
+  });
+  const ask = (message?: Serializable): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const onExit = (code: number | null): void => reject(new Error(`the ${flag} process exited with ${code}`));
+      child.once('exit', onExit);
+      child.once('message', (reply) => {
+        child.off('exit', onExit);
+        resolve(reply as Reply);
+      });
+      if (message !== undefined) child.send(message);
+    });
+  return { child, ask };
 }
 
 function benchConfig(allowedHosts: string, env: Record<string, string>): ReturnType<typeof loadConfig> {
@@ -223,24 +240,14 @@ interface Instance {
 }
 
 async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const child = fork(fileURLToPath(import.meta.url), ['--instance'], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, ...env },
-  });
-  const next = (): Promise<InstanceReply> =>
-    new Promise((resolve, reject) => {
-      child.once('message', (message) => resolve(message as InstanceReply));
-      child.once('exit', (code) => reject(new Error(`an instance exited with ${code}`)));
-    });
-  const first = await next();
+  const { child, ask } = forkSelf<InstanceReply>('--instance', env);
+  const first = await ask();
   if (first.type !== 'listening') throw new Error('the instance did not start');
   return {
     port: first.port,
     async cpuMs() {
-      const reply = next();
-      child.send('cpu');
-      const message = await reply;
-      return message.type === 'cpu' ? message.ms : Number.NaN;
+      const reply = await ask('cpu');
+      return reply.type === 'cpu' ? reply.ms : Number.NaN;
     },
     stop: () =>
       new Promise((resolve) => {
