@@ -20,7 +20,14 @@ export interface Config {
   sessionTtlHours: number;
   allowedPrivateHosts: string[];
   lambdaEndpoint: string | null;
-  sandbox: { javascriptPoolSize: number; pythonPoolSize: number };
+  sandbox: {
+    javascriptPoolSize: number;
+    pythonPoolSize: number;
+    javascriptMaxProcesses: number;
+    pythonMaxProcesses: number;
+    /** Percent of a runtime's processes one organization may keep busy. */
+    organizationSharePercent: number;
+  };
   demo: { seed: boolean; apiKey: string | null; password: string | null };
   /** Origins (besides the server's own) allowed to send cookie-authenticated mutations. */
   trustedOrigins: string[];
@@ -97,6 +104,26 @@ function allowedHosts(env: Env): string[] {
   }
 }
 
+function sandboxLimits(env: Env): Config['sandbox'] {
+  const javascriptPoolSize = integer(env, 'SWITCHBOARD_JS_POOL_SIZE', 2, 0, 64);
+  const pythonPoolSize = integer(env, 'SWITCHBOARD_PYTHON_POOL_SIZE', 1, 0, 64);
+  const javascriptMaxProcesses = integer(env, 'SWITCHBOARD_JS_MAX_PROCESSES', Math.max(6, javascriptPoolSize), 1, 256);
+  const pythonMaxProcesses = integer(env, 'SWITCHBOARD_PYTHON_MAX_PROCESSES', Math.max(4, pythonPoolSize), 1, 256);
+  if (javascriptMaxProcesses < javascriptPoolSize) {
+    throw new ConfigError('SWITCHBOARD_JS_MAX_PROCESSES must be at least SWITCHBOARD_JS_POOL_SIZE');
+  }
+  if (pythonMaxProcesses < pythonPoolSize) {
+    throw new ConfigError('SWITCHBOARD_PYTHON_MAX_PROCESSES must be at least SWITCHBOARD_PYTHON_POOL_SIZE');
+  }
+  return {
+    javascriptPoolSize,
+    pythonPoolSize,
+    javascriptMaxProcesses,
+    pythonMaxProcesses,
+    organizationSharePercent: integer(env, 'SWITCHBOARD_SANDBOX_ORGANIZATION_SHARE', 50, 1, 100),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV ?? 'development';
   if (nodeEnv !== 'development' && nodeEnv !== 'production' && nodeEnv !== 'test') {
@@ -120,10 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlHours: integer(env, 'SWITCHBOARD_SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),
     allowedPrivateHosts: allowedHosts(env),
     lambdaEndpoint: url(env, 'AWS_ENDPOINT_URL_LAMBDA', ['http:', 'https:']),
-    sandbox: {
-      javascriptPoolSize: integer(env, 'SWITCHBOARD_JS_POOL_SIZE', 2, 0, 64),
-      pythonPoolSize: integer(env, 'SWITCHBOARD_PYTHON_POOL_SIZE', 1, 0, 64),
-    },
+    sandbox: sandboxLimits(env),
     demo: {
       seed: boolean(env, 'SWITCHBOARD_SEED_DEMO', nodeEnv !== 'test'),
       apiKey: env.DEMO_API_KEY || null,

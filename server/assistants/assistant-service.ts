@@ -90,7 +90,7 @@ export async function updateAssistant(
  */
 async function checkCustomConfiguration(
   deps: ToolDeps,
-  tool: Pick<Tool, 'type' | 'configuration'>,
+  tool: Pick<Tool, 'type' | 'configuration' | 'timeoutSeconds' | 'organizationId'>,
   value: JsonValue | null | undefined,
 ): Promise<JsonObject | null> {
   if (value === null || value === undefined) return null;
@@ -106,7 +106,13 @@ async function checkCustomConfiguration(
   }
   const own = isJsonObject(tool.configuration as JsonValue) ? (tool.configuration as JsonObject) : {};
   const merged = deepMerge(own, value);
-  const issues = [...checkToolSettings(merged), ...(await deps.validateConfiguration(tool.type, merged))];
+  const issues = [
+    ...checkToolSettings(merged),
+    ...(await deps.validateConfiguration(tool.type, merged, {
+      timeoutSeconds: tool.timeoutSeconds,
+      organizationId: tool.organizationId,
+    })),
+  ];
   if (issues.length) {
     throw new ValidationError(issues.map((issue) => ({ ...issue, field: `customConfiguration.${issue.field}` })));
   }

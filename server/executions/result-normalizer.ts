@@ -4,6 +4,7 @@
  * recorded request and logs.
  */
 import { createRedactor, type Redactor } from '../executors/redaction.ts';
+import { clipText, truncateUtf8 } from '../sandbox/limits.ts';
 import type { JsonValue, RecordedRequest, ToolResult } from '../executors/types.ts';
 
 export interface OutputLimits {
@@ -21,21 +22,32 @@ export const DEFAULT_OUTPUT_LIMITS: OutputLimits = {
   maxLogLineChars: 2_000,
 };
 
+/** The spoken message gets at most this share of the output budget; the data the rest. */
+const MESSAGE_SHARE = 4;
+const TRUNCATION_NOTE_BYTES = 64;
+
+/** Caps message and data together at `maxBytes`, cutting only between whole characters. */
 export function capOutput(result: ToolResult, maxBytes: number): ToolResult {
+  const message = String(result.message ?? '');
   const serialized = JSON.stringify(result.data ?? null);
-  if (Buffer.byteLength(serialized) <= maxBytes) return result;
-  // Keep a preview the LLM can still use; cut by characters, then make sure the bytes fit.
-  let preview = serialized.slice(0, maxBytes);
-  while (Buffer.byteLength(preview) > maxBytes) preview = preview.slice(0, Math.floor(preview.length * 0.9));
+  const messageBytes = Buffer.byteLength(message);
+  const dataBytes = Buffer.byteLength(serialized);
+  if (messageBytes + dataBytes <= maxBytes) return result;
+  const keptMessage =
+    messageBytes <= maxBytes / MESSAGE_SHARE ? message : `${truncateUtf8(message, maxBytes / MESSAGE_SHARE)}…`;
+  const dataBudget = maxBytes - Buffer.byteLength(keptMessage) - TRUNCATION_NOTE_BYTES;
+  if (dataBytes <= dataBudget) return { success: result.success, message: keptMessage, data: result.data };
+  // Keep a preview the LLM can still use.
+  const preview = truncateUtf8(serialized, Math.max(0, dataBudget - TRUNCATION_NOTE_BYTES));
   return {
     success: result.success,
-    message: `${result.message} (output truncated to ${maxBytes} bytes)`,
-    data: { truncated: true, original_bytes: Buffer.byteLength(serialized), preview },
+    message: `${keptMessage} (output truncated to ${maxBytes} bytes)`,
+    data: { truncated: true, original_bytes: dataBytes, preview },
   };
 }
 
 function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
+  return clipText(text, max + 1);
 }
 
 export interface Normalizer {

@@ -262,14 +262,24 @@ export function createCodeExecutor(options: CodeExecutorOptions): Executor {
       return toOutcome(result, input, { runtime: config.runtime, durationMs: Date.now() - startedAt });
     },
 
-    async validateConfiguration(configuration) {
+    async validateConfiguration(configuration, context = {}) {
       const read = readConfiguration(configuration, limits);
       if ('issues' in read) return read.issues;
       const { config } = read;
+      const { timeoutSeconds } = context;
+      if (timeoutSeconds !== undefined && config.timeoutMs > timeoutSeconds * 1000) {
+        // The engine's deadline would kill the sandbox process before the code's own deadline ends the job.
+        return [
+          {
+            field: 'execution_timeout',
+            message: `execution_timeout (${config.timeoutMs / 1000} s) must not exceed the tool's timeoutSeconds (${timeoutSeconds} s)`,
+          },
+        ];
+      }
       const pool = pools[config.runtime];
       if (!pool) return [{ field: 'runtime', message: `the ${config.runtime} runtime is not available` }];
       try {
-        const issues = await pool.validate(config.code);
+        const issues = await pool.validate(config.code, undefined, context.organizationId);
         return issues.map((issue) => ({ field: 'code', ...issue }));
       } catch {
         return [{ field: 'code', message: 'the code could not be checked right now; try again' }];

@@ -15,10 +15,10 @@ export function createExecutorRegistry(executors: Executor[]): ExecutorRegistry 
   const byType = new Map(executors.map((executor) => [executor.type, executor]));
   return {
     get: (type) => byType.get(type),
-    async validateConfiguration(type, configuration): Promise<FieldIssue[]> {
+    async validateConfiguration(type, configuration, context): Promise<FieldIssue[]> {
       const executor = byType.get(type);
       if (!executor) return [{ field: '', message: `${type} tools are not available on this server` }];
-      return executor.validateConfiguration(configuration);
+      return executor.validateConfiguration(configuration, context);
     },
   };
 }

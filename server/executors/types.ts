@@ -136,5 +136,8 @@ export interface Executor {
   readonly type: ToolType;
   execute(input: ExecutorInput): Promise<ExecutorOutcome>;
   /** Save-time validation; returns every problem found (empty = valid). */
-  validateConfiguration(configuration: JsonObject): Promise<ConfigurationIssue[]> | ConfigurationIssue[];
+  validateConfiguration(
+    configuration: JsonObject,
+    context?: { timeoutSeconds?: number; organizationId?: string },
+  ): Promise<ConfigurationIssue[]> | ConfigurationIssue[];
 }

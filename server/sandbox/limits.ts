@@ -35,6 +35,18 @@ export function utf8Length(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
+/**
+ * Cuts `text` to at most `maxChars` UTF-16 units, never between the halves of a
+ * surrogate pair (a lone half is text PostgreSQL refuses), ending with `…` when cut.
+ */
+export function clipText(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  let end = Math.max(0, maxChars - 1);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
 /** Cuts `text` to at most `maxBytes` UTF-8 bytes without splitting a character. */
 export function truncateUtf8(text: string, maxBytes: number): string {
   if (text.length <= maxBytes / 3 || utf8Length(text) <= maxBytes) return text;

@@ -145,8 +145,6 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
     'logs',
     'errors',
     'memoryPressure',
-    'cleaning',
-    'dirty',
   ]);
   if (!head) return null;
   switch (head.type) {
@@ -163,17 +161,13 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
       return { type: 'fetch', id: fields.id, callId: fields.callId as number, request };
     }
     case 'result': {
-      const fields = asRecord(raw, ['type', 'id', 'ok', 'value', 'error', 'logs', 'memoryPressure', 'cleaning']);
+      const fields = asRecord(raw, ['type', 'id', 'ok', 'value', 'error', 'logs', 'memoryPressure']);
       if (!fields || !isId(fields.id)) return null;
       const logs = parseLogs(fields.logs, caps);
       if (!logs) return null;
-      const { memoryPressure, cleaning } = fields;
+      const { memoryPressure } = fields;
       if (memoryPressure !== undefined && typeof memoryPressure !== 'boolean') return null;
-      if (cleaning !== undefined && typeof cleaning !== 'boolean') return null;
-      const pressure = {
-        ...(memoryPressure === true ? { memoryPressure: true } : {}),
-        ...(cleaning === true ? { cleaning: true } : {}),
-      };
+      const pressure = memoryPressure === true ? { memoryPressure: true } : {};
       if (fields.ok === true && !('error' in fields)) {
         const value = parseResultValue(fields.value, caps);
         if (value === undefined) return null;
@@ -185,19 +179,6 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
         return { type: 'result', id: fields.id, ok: false, error, logs, ...pressure };
       }
       return null;
-    }
-    case 'cleaned': {
-      const fields = asRecord(raw, ['type', 'id', 'memoryPressure', 'dirty']);
-      if (!fields || !isId(fields.id)) return null;
-      const { memoryPressure, dirty } = fields;
-      if (memoryPressure !== undefined && typeof memoryPressure !== 'boolean') return null;
-      if (dirty !== undefined && typeof dirty !== 'boolean') return null;
-      return {
-        type: 'cleaned',
-        id: fields.id,
-        ...(memoryPressure === true ? { memoryPressure: true } : {}),
-        ...(dirty === true ? { dirty: true } : {}),
-      };
     }
     case 'validated': {
       const fields = asRecord(raw, ['type', 'id', 'errors']);

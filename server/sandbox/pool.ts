@@ -1,12 +1,25 @@
 /**
- * A pool of warm sandbox processes for one runtime. One job per process; a
- * bounded queue in front. The host owns every deadline: a process that does
- * not answer in time, crashes, or says anything malformed is killed and
- * replaced, and only the job it held fails. Every bridged `fetch` goes through
- * the caller's `onFetch` with its own deadline inside the job's.
+ * Sandbox processes for one runtime, shared fairly between organizations.
+ *
+ * The process is the boundary between tenants: after its first job a process is
+ * bound to that job's organization (JavaScript, where every job gets a fresh
+ * isolate) or to that job's tool (Python, where the interpreter lives as long as
+ * its process), and never runs anything else. Warm spares bound to nothing take
+ * the next organization or tool; a global cap bounds how many processes exist,
+ * idle bound processes are evicted when another tenant needs room, and one
+ * organization may hold only `maxPerOrganization` busy processes, so it can
+ * never fill them all. Waiting jobs are served round-robin by organization.
+ * Checking code at save has processes of its own.
+ *
+ * The host owns every limit: a process that misses its deadline, outgrows its
+ * job's memory (watched from outside, while the job runs), crashes or says
+ * anything malformed is killed, and only the job it held fails. Every bridged
+ * `fetch` goes through the caller's `onFetch` with its own deadline inside the job's.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { JsonValue } from '../executors/types.ts';
+import { FairQueue } from './fair-queue.ts';
 import {
   MAX_CONCURRENT_FETCHES,
   MAX_ERROR_MESSAGE_CHARS,
@@ -25,16 +38,20 @@ export type { WorkerLaunch } from './worker-process.ts';
 
 export type RunJob = Omit<Extract<HostToSandbox, { type: 'run' }>, 'type' | 'id'>;
 
-export type PoolFailureCode = 'TIMEOUT' | 'CANCELLED' | 'SANDBOX_CRASHED' | 'SANDBOX_UNAVAILABLE';
+export type PoolFailureCode = 'TIMEOUT' | 'CANCELLED' | 'SANDBOX_CRASHED' | 'SANDBOX_UNAVAILABLE' | 'MEMORY_LIMIT';
 
 export interface PoolFailure {
   code: PoolFailureCode;
   message: string;
 }
 
-/** Every outcome of `run`, including the pool's own failures: `run` never rejects. */
-export type SandboxRunResult =
-  { ok: true; value: JsonValue; logs: string[] } | { ok: false; error: SandboxError | PoolFailure; logs: string[] };
+/**
+ * Every outcome of `run`, including the pool's own failures: `run` never rejects.
+ * `pid` is the sandbox process that ran the job, when one did (for logs and tests).
+ */
+export type SandboxRunResult = (
+  { ok: true; value: JsonValue; logs: string[] } | { ok: false; error: SandboxError | PoolFailure; logs: string[] }
+) & { pid?: number };
 
 export interface ValidationIssue {
   message: string;
@@ -57,17 +74,30 @@ export class SandboxPoolError extends Error {
   }
 }
 
+/** What a process may serve after its first job. */
+export type Affinity = 'organization' | 'tool';
+
 export interface SandboxPoolOptions {
   runtime: Runtime;
+  /** Warm processes bound to nothing, ready for the next organization or tool (at least 1). */
   size: number;
-  launch: WorkerLaunch;
+  /** How to start a process; a function is called once, at `start` (e.g. to make a snapshot first). */
+  launch: WorkerLaunch | (() => Promise<WorkerLaunch>);
+  /** Default `organization`. */
+  affinity?: Affinity;
+  /** Most job processes alive at once, bound or spare (default size + 2). */
+  maxProcesses?: number;
+  /** Most busy processes one organization may hold (default half of maxProcesses, at least 1). */
+  maxPerOrganization?: number;
+  /** Processes that only check code at save (default 1). */
+  validators?: number;
   /** Replace a process after this many jobs (default 100). */
   maxJobsPerWorker?: number;
   /** Time a new process has to say `ready` (default 10 s). */
   startTimeoutMs?: number;
-  /** Jobs waiting for a free process beyond this are refused (default 4 × size). */
+  /** Jobs one organization may have waiting; beyond it they are refused (default 4 × maxPerOrganization). */
   maxQueue?: number;
-  /** Longest wait for a free process (default 5 s, never beyond the job's own timeout). */
+  /** Longest wait for a process (default 5 s, never beyond the job's own timeout). */
   queueTimeoutMs?: number;
   /** How long past its timeout a job may stay silent before its process is killed (default 500 ms). */
   killGraceMs?: number;
@@ -75,39 +105,52 @@ export interface SandboxPoolOptions {
   fetchTimeoutMs?: number;
   /** Deadline of one `validate` (default 5 s). */
   validateTimeoutMs?: number;
-  /** How long a process that answered may take to clean up before it is replaced (default 5 s). */
-  cleanupTimeoutMs?: number;
+  /** A bound process idle this long is retired (default 60 s). */
+  idleTimeoutMs?: number;
+  /**
+   * The resident memory a job may add to its process beyond its `memoryMb`, and how
+   * often it is read (default 64 MB every 25 ms). `null` turns the watch off.
+   */
+  memoryWatch?: { slackMb: number; intervalMs: number } | null;
   logger?: { warn(obj: object, msg: string): void };
 }
 
 export interface SandboxPoolStats {
+  /** Warm spares kept. */
   size: number;
-  /** Processes free for any job. */
+  /** Job processes alive (spare, bound, busy or starting). */
+  processes: number;
+  /** Spares free for any organization or tool. */
   idle: number;
-  /** Free processes kept for one tool only (see `cleaned` with `dirty`) until their successor is ready. */
-  reserved: number;
+  /** Free processes bound to one organization or tool. */
+  bound: number;
   busy: number;
   queued: number;
   restarts: number;
-  /** Operating-system ids of the live sandbox processes (for operators and tests). */
+  /** Operating-system ids of the live job processes (for operators and tests). */
   pids: number[];
+  /** Operating-system ids of the processes that check code at save. */
+  validatorPids: number[];
 }
 
 export interface SandboxPool {
   start(): Promise<void>;
   run(job: RunJob, hooks: RunHooks): Promise<SandboxRunResult>;
-  validate(code: string, signal?: AbortSignal): Promise<ValidationIssue[]>;
+  /** `organizationId` queues the check fairly among organizations. */
+  validate(code: string, signal?: AbortSignal, organizationId?: string): Promise<ValidationIssue[]>;
   stats(): SandboxPoolStats;
   stop(): Promise<void>;
 }
 
+const MIB = 1024 * 1024;
 const DEFAULT_MAX_JOBS_PER_WORKER = 100;
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 const DEFAULT_QUEUE_TIMEOUT_MS = 5_000;
 const DEFAULT_KILL_GRACE_MS = 500;
 const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
 const DEFAULT_VALIDATE_TIMEOUT_MS = 5_000;
-const DEFAULT_CLEANUP_TIMEOUT_MS = 5_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+const DEFAULT_MEMORY_WATCH = { slackMb: 64, intervalMs: 25 };
 const MAX_RESTART_BACKOFF_MS = 5_000;
 const RESTART_BACKOFF_BASE_MS = 100;
 const NO_OUTPUT_CAPS: MessageCaps = { maxLogBytes: 0, maxResultBytes: 0 };
@@ -116,8 +159,9 @@ type Task =
   | {
       kind: 'run';
       job: RunJob;
-      /** The tool the job runs, as far as the sandbox can tell: its code, imports and organization. */
-      tool: string;
+      organization: string;
+      /** What a process that runs it is bound to from then on. */
+      key: string;
       hooks: RunHooks;
       enqueuedAt: number;
       settle(result: SandboxRunResult): void;
@@ -125,6 +169,7 @@ type Task =
   | {
       kind: 'validate';
       code: string;
+      organization: string;
       signal: AbortSignal | undefined;
       enqueuedAt: number;
       settle(result: ValidationIssue[] | PoolFailure): void;
@@ -141,26 +186,26 @@ interface Active {
   lastCallId: number;
   detachAbort: () => void;
   settled: boolean;
+  /** Resident bytes above which the job is stopped for MEMORY_LIMIT (run jobs only). */
+  memoryCeiling: number | null;
 }
 
 interface Slot {
+  role: 'run' | 'validate';
   process: WorkerProcess | null;
   state: 'starting' | 'idle' | 'busy' | 'retiring';
+  /** Set by its first job: the organization or tool it serves from then on. */
+  key: string | null;
+  organization: string | null;
   jobs: number;
   active: Active | null;
   startTimer: NodeJS.Timeout | undefined;
   ready: (ok: boolean) => void;
+  started: Promise<boolean>;
   exited: Promise<void>;
-  /** Its successor was started when it was retired; its exit starts nothing. */
-  succeeded: boolean;
-  /** Past its job count, it serves until its successor is ready, then retires once idle. */
-  handover: 'none' | 'waiting' | 'due';
-  /** Answered job `id` and is cleaning up after it: busy until it says `cleaned`. */
-  cleaning: { id: string; timer: NodeJS.Timeout } | null;
-  /** The tool of the last job it ran. */
-  lastTool: string | null;
-  /** Set when a cleanup came back dirty: it runs this tool's jobs only, until its successor is ready. */
-  reservedFor: string | null;
+  idleSince: number;
+  /** Said `ready` once: its exit is no start failure. */
+  wasReady: boolean;
 }
 
 interface Waiting {
@@ -169,11 +214,31 @@ interface Waiting {
   detachAbort: () => void;
 }
 
-/** What tells one tool's jobs from another's inside a sandbox: the same code, imports and organization. */
-function toolOf(job: RunJob): string {
+function organizationOf(job: RunJob): string {
   const organization = (job.context as { organizationId?: unknown }).organizationId;
+  return typeof organization === 'string' ? organization : '';
+}
+
+/**
+ * For `tool` affinity: the tool as the sandbox sees it. Its id and version, code,
+ * imports and secret names: two tools of one organization with the same code
+ * still get separate processes, since each may be given different secrets.
+ */
+function affinityKey(job: RunJob, affinity: Affinity): string {
+  const organization = organizationOf(job);
+  if (affinity === 'organization') return organization;
+  const { toolId, toolVersion } = job.context as { toolId?: unknown; toolVersion?: unknown };
   return createHash('sha256')
-    .update(JSON.stringify([job.code, [...job.allowedImports].sort(), organization ?? null]))
+    .update(
+      JSON.stringify([
+        organization,
+        toolId ?? null,
+        toolVersion ?? null,
+        job.code,
+        [...job.allowedImports].sort(),
+        Object.keys(job.secrets).sort(),
+      ]),
+    )
     .digest('base64');
 }
 
@@ -211,24 +276,46 @@ function checkBridgeResponse(response: BridgeResponse): BridgeResponse | string 
   return { status, headers: clean, body };
 }
 
+/** Resident memory of a process in bytes (Linux), or null when it cannot be read. */
+function residentBytes(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   const size = Math.max(1, Math.floor(options.size));
+  const affinity = options.affinity ?? 'organization';
+  const maxProcesses = Math.max(size, Math.floor(options.maxProcesses ?? size + 2));
+  const maxPerOrganization = Math.max(1, Math.floor(options.maxPerOrganization ?? maxProcesses / 2));
+  const validators = Math.max(1, Math.floor(options.validators ?? 1));
   const maxJobsPerWorker = options.maxJobsPerWorker ?? DEFAULT_MAX_JOBS_PER_WORKER;
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const maxQueue = options.maxQueue ?? size * 4;
+  const maxQueue = options.maxQueue ?? maxPerOrganization * 4;
   const queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const validateTimeoutMs = options.validateTimeoutMs ?? DEFAULT_VALIDATE_TIMEOUT_MS;
-  const cleanupTimeoutMs = options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const memoryWatch = options.memoryWatch === undefined ? DEFAULT_MEMORY_WATCH : options.memoryWatch;
   const logger = options.logger;
 
   const slots = new Set<Slot>();
-  const queue: Waiting[] = [];
+  const runQueue = new FairQueue<Waiting>();
+  const validateQueue = new FairQueue<Waiting>();
+  let launch: WorkerLaunch | null = null;
   let started = false;
   let stopping = false;
   let restarts = 0;
   let startFailures = 0;
+  let spawnNotBefore = 0;
+  let spawnTimer: NodeJS.Timeout | undefined;
+  let dispatchScheduled = false;
+  let watchTimer: NodeJS.Timeout | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
 
   function warn(slot: Slot, reason: string): void {
     logger?.warn(
@@ -237,20 +324,35 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     );
   }
 
-  function spawnSlot(): Slot {
+  function live(role: Slot['role']): Slot[] {
+    return [...slots].filter((slot) => slot.role === role && slot.state !== 'retiring');
+  }
+
+  function busyOf(organization: string): number {
+    let busy = 0;
+    for (const slot of slots)
+      if (slot.state === 'busy' && slot.role === 'run' && slot.organization === organization) busy += 1;
+    return busy;
+  }
+
+  function spawnSlot(role: Slot['role']): Slot {
     let resolveExit: () => void = () => undefined;
+    let resolveReady: (ok: boolean) => void = () => undefined;
     const slot: Slot = {
+      role,
       process: null,
       state: 'starting',
+      key: null,
+      organization: null,
       jobs: 0,
       active: null,
       startTimer: undefined,
-      succeeded: false,
-      handover: 'none',
-      cleaning: null,
-      lastTool: null,
-      reservedFor: null,
-      ready: () => undefined,
+      idleSince: Date.now(),
+      wasReady: false,
+      ready: (ok) => resolveReady(ok),
+      started: new Promise((resolve) => {
+        resolveReady = resolve;
+      }),
       exited: new Promise((resolve) => {
         resolveExit = resolve;
       }),
@@ -260,7 +362,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       warn(slot, 'did not start in time');
       retire(slot);
     }, startTimeoutMs);
-    slot.process = spawnWorker(options.launch, {
+    slot.process = spawnWorker(launch as WorkerLaunch, {
       message: (raw) => onMessage(slot, raw),
       exit: (info) => {
         onExit(slot, info);
@@ -270,28 +372,12 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     return slot;
   }
 
-  function whenReady(slot: Slot): Promise<boolean> {
-    return new Promise((resolve) => {
-      slot.ready = resolve;
-    });
-  }
-
   function retire(slot: Slot): void {
     if (slot.state === 'retiring') return;
-    const wasStarting = slot.state === 'starting';
     slot.state = 'retiring';
     slot.process?.kill();
-    // Start the successor now, not after the exit: a planned retirement (memory pressure, a
-    // timeout) must never leave the next caller waiting longer than a cold start.
-    // A process that failed to start is replaced on exit instead, with backoff.
-    if (started && !stopping && !wasStarting && !slot.succeeded) {
-      slot.succeeded = true;
-      restarts += 1;
-      // Forking takes milliseconds: let the caller whose job just settled have its answer first.
-      setImmediate(() => {
-        if (!stopping) spawnSlot();
-      });
-    }
+    // The caller whose job just settled gets its answer before a replacement is forked.
+    scheduleDispatch();
   }
 
   /** Kills a process that broke the protocol; its job fails as a crash. */
@@ -303,8 +389,6 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
 
   function onExit(slot: Slot, info: { code: number | null; signal: string | null }): void {
     clearTimeout(slot.startTimer);
-    clearTimeout(slot.cleaning?.timer);
-    const wasStarting = slot.state === 'starting';
     slots.delete(slot);
     slot.ready(false);
     if (slot.active && !slot.active.settled) {
@@ -312,18 +396,13 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       settle(slot.active, failure('SANDBOX_CRASHED', 'the sandbox process crashed'));
     }
     slot.active = null;
-    if (!started || stopping || slot.succeeded) return;
-    startFailures = wasStarting ? startFailures + 1 : 0;
+    if (!started || stopping) return;
     restarts += 1;
-    const delay =
-      startFailures === 0 ? 0 : Math.min(MAX_RESTART_BACKOFF_MS, RESTART_BACKOFF_BASE_MS * 2 ** startFailures);
-    setTimeout(() => {
-      if (stopping) return;
-      const replacement = spawnSlot();
-      void whenReady(replacement).then((ok) => {
-        if (ok) startFailures = 0;
-      });
-    }, delay).unref();
+    startFailures = slot.wasReady ? 0 : startFailures + 1;
+    if (startFailures > 0) {
+      spawnNotBefore = Date.now() + Math.min(MAX_RESTART_BACKOFF_MS, RESTART_BACKOFF_BASE_MS * 2 ** startFailures);
+    }
+    scheduleDispatch();
   }
 
   function callerCaps(slot: Slot): MessageCaps {
@@ -340,7 +419,10 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       case 'ready':
         if (slot.state !== 'starting' || message.runtime !== options.runtime) return reject(slot, 'unexpected ready');
         clearTimeout(slot.startTimer);
+        startFailures = 0;
+        slot.wasReady = true;
         slot.state = 'idle';
+        slot.idleSince = Date.now();
         slot.ready(true);
         dispatch();
         return;
@@ -351,22 +433,14 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
         if (!active || active.task.kind !== 'run' || active.id !== message.id)
           return reject(slot, 'result for a job it does not hold');
         const { ok } = message;
+        const pid = slot.process?.pid;
         settle(
           active,
-          ok ? { ok, value: message.value, logs: message.logs } : { ok, error: message.error, logs: message.logs },
+          ok
+            ? { ok, value: message.value, logs: message.logs, pid }
+            : { ok, error: message.error, logs: message.logs, pid },
         );
-        if (message.cleaning === true && message.memoryPressure !== true) return awaitCleanup(slot, active.id);
         return release(slot, message.memoryPressure === true ? 'retire' : 'reuse');
-      }
-      case 'cleaned': {
-        if (!slot.cleaning || slot.cleaning.id !== message.id)
-          return reject(slot, 'cleaned up after a job it does not hold');
-        clearTimeout(slot.cleaning.timer);
-        slot.cleaning = null;
-        return release(
-          slot,
-          message.memoryPressure === true ? 'retire' : message.dirty === true ? 'same-tool' : 'reuse',
-        );
       }
       case 'validated': {
         const active = slot.active;
@@ -430,61 +504,16 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     else failTask(task, failure('SANDBOX_CRASHED', 'the sandbox answered the wrong kind of job'));
   }
 
-  /**
-   * The caller has its answer; the process stays busy until it has cleaned up
-   * (so no job meets what the last one left) and is replaced if that takes too long.
-   */
-  function awaitCleanup(slot: Slot, id: string): void {
-    slot.active = null;
-    slot.cleaning = {
-      id,
-      timer: setTimeout(() => {
-        warn(slot, 'did not finish cleaning up in time');
-        retire(slot);
-      }, cleanupTimeoutMs),
-    };
-  }
-
-  /**
-   * After a job: `reuse` the process, keep it for the `same-tool` only (its state
-   * may not be the shared baseline any more) until a successor is ready, or `retire` it.
-   */
-  function release(slot: Slot, next: 'reuse' | 'same-tool' | 'retire'): void {
+  function release(slot: Slot, next: 'reuse' | 'retire'): void {
     slot.active = null;
     slot.jobs += 1;
-    if (next === 'retire' || slot.handover === 'due' || (next === 'same-tool' && slot.lastTool === null)) {
+    if (next === 'retire' || slot.jobs >= maxJobsPerWorker) {
       retire(slot);
       return;
     }
-    if (next === 'same-tool' && slot.reservedFor === null) {
-      slot.reservedFor = slot.lastTool;
-      if (slot.handover === 'none') handOver(slot);
-    }
-    if (slot.jobs >= maxJobsPerWorker && slot.handover === 'none') handOver(slot);
     slot.state = 'idle';
+    slot.idleSince = Date.now();
     dispatch();
-  }
-
-  /**
-   * A process that reached its job count keeps serving while its successor
-   * starts, and retires (once idle) when the successor is ready or has failed,
-   * so routine recycling never puts a cold start on a caller's path. A successor
-   * that fails to start is replaced on its exit, with backoff. A reserved process
-   * does the same, for its one tool.
-   */
-  function handOver(slot: Slot): void {
-    slot.handover = 'waiting';
-    // The successor replaces it, however this process ends.
-    slot.succeeded = true;
-    restarts += 1;
-    // After the caller whose job just settled has its answer, as in retire().
-    setImmediate(() => {
-      if (stopping) return;
-      void whenReady(spawnSlot()).then(() => {
-        slot.handover = 'due';
-        if (slot.state === 'idle') retire(slot);
-      });
-    });
   }
 
   function begin(slot: Slot, task: Task): void {
@@ -492,11 +521,17 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     const now = Date.now();
     let message: HostToSandbox;
     let budgetMs: number;
+    let memoryCeiling: number | null = null;
     if (task.kind === 'run') {
       // Time spent queued comes out of the job's budget.
       budgetMs = Math.max(1, task.job.limits.timeoutMs - (now - task.enqueuedAt));
       message = { type: 'run', id, ...task.job, limits: { ...task.job.limits, timeoutMs: budgetMs } };
-      slot.lastTool = task.tool;
+      slot.key = task.key;
+      slot.organization = task.organization;
+      const resident = memoryWatch && slot.process?.pid ? residentBytes(slot.process.pid) : null;
+      if (memoryWatch && resident !== null) {
+        memoryCeiling = resident + (task.job.limits.memoryMb + memoryWatch.slackMb) * MIB;
+      }
     } else {
       budgetMs = validateTimeoutMs;
       message = { type: 'validate', id, code: task.code };
@@ -516,6 +551,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       lastCallId: 0,
       detachAbort: () => undefined,
       settled: false,
+      memoryCeiling,
     };
     active.detachAbort = onAbort(signal, () => {
       settle(active, failure('CANCELLED', 'the execution was cancelled'));
@@ -526,51 +562,155 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     if (!slot.process?.send(message)) {
       settle(active, failure('SANDBOX_CRASHED', 'the sandbox process is gone'));
       retire(slot);
+      return;
     }
+    if (memoryCeiling !== null) watchMemory();
+  }
+
+  /** Reads the resident memory of busy processes while their jobs run; one over its ceiling is killed. */
+  function watchMemory(): void {
+    if (watchTimer || !memoryWatch) return;
+    watchTimer = setInterval(() => {
+      let watching = false;
+      for (const slot of slots) {
+        const active = slot.active;
+        if (slot.state !== 'busy' || !active || active.settled || active.memoryCeiling === null) continue;
+        watching = true;
+        const resident = slot.process?.pid ? residentBytes(slot.process.pid) : null;
+        if (resident === null || resident <= active.memoryCeiling) continue;
+        const memoryMb = active.task.kind === 'run' ? active.task.job.limits.memoryMb : 0;
+        settle(active, failure('MEMORY_LIMIT', `the tool exceeded its ${memoryMb} MB memory limit`));
+        warn(slot, `outgrew its job's memory limit (${Math.round(resident / MIB)} MB resident)`);
+        retire(slot);
+      }
+      if (!watching) {
+        clearInterval(watchTimer);
+        watchTimer = undefined;
+      }
+    }, memoryWatch.intervalMs);
+    watchTimer.unref();
+  }
+
+  function scheduleDispatch(): void {
+    if (dispatchScheduled) return;
+    dispatchScheduled = true;
+    setImmediate(() => {
+      dispatchScheduled = false;
+      dispatch();
+    });
+  }
+
+  function idleSlot(role: Slot['role'], key: string | null): Slot | undefined {
+    let spare: Slot | undefined;
+    for (const slot of slots) {
+      if (slot.role !== role || slot.state !== 'idle') continue;
+      if (role === 'validate' || slot.key === key) return slot;
+      if (slot.key === null) spare ??= slot;
+    }
+    return spare;
   }
 
   function dispatch(): void {
-    for (const slot of slots) {
-      if (queue.length === 0) return;
-      if (slot.state !== 'idle') continue;
-      const reservedFor = slot.reservedFor;
-      const index =
-        reservedFor === null ? 0 : queue.findIndex(({ task }) => task.kind === 'run' && task.tool === reservedFor);
-      if (index < 0) continue;
-      const [waiting] = queue.splice(index, 1);
-      if (!waiting) return;
-      clearTimeout(waiting.timer);
-      waiting.detachAbort();
-      begin(slot, waiting.task);
+    if (!started || stopping) return;
+    for (;;) {
+      const slot = idleSlot('validate', null);
+      const waiting = slot ? validateQueue.take(() => true) : undefined;
+      if (!slot || !waiting) break;
+      start(slot, waiting);
+    }
+    for (;;) {
+      let chosen: Slot | undefined;
+      const waiting = runQueue.take(({ task }, organization) => {
+        if (task.kind !== 'run' || busyOf(organization) >= maxPerOrganization) return false;
+        chosen = idleSlot('run', task.key);
+        return chosen !== undefined;
+      });
+      if (!waiting || !chosen) break;
+      start(chosen, waiting);
+    }
+    replenish();
+  }
+
+  function start(slot: Slot, waiting: Waiting): void {
+    clearTimeout(waiting.timer);
+    waiting.detachAbort();
+    begin(slot, waiting.task);
+  }
+
+  /**
+   * Keeps `size` spares and the validators, and makes room for waiting jobs that
+   * only lack a process: a new spare while under the cap, else the least recently
+   * used idle process bound to another organization or tool is evicted for one.
+   */
+  function replenish(): void {
+    if (!started || stopping) return;
+    const now = Date.now();
+    if (now < spawnNotBefore) {
+      spawnTimer ??= setTimeout(() => {
+        spawnTimer = undefined;
+        dispatch();
+      }, spawnNotBefore - now);
+      return;
+    }
+    for (let count = live('validate').length; count < validators; count += 1) spawnSlot('validate');
+    const running = live('run');
+    let spares = running.filter((slot) => slot.key === null).length;
+    let total = running.length;
+    let needing = 0;
+    for (const { task } of runQueue.items()) {
+      if (task.kind === 'run' && busyOf(task.organization) < maxPerOrganization) needing += 1;
+    }
+    const wanted = Math.max(size, needing);
+    while (spares < wanted && total < maxProcesses) {
+      spawnSlot('run');
+      spares += 1;
+      total += 1;
+    }
+    if (spares >= wanted) return;
+    // At the cap, a warm spare for the next organization or tool is worth more than the
+    // least recently used idle process of another one.
+    const evictable = running
+      .filter((slot) => slot.state === 'idle' && slot.key !== null)
+      .sort((a, b) => a.idleSince - b.idleSince);
+    for (const slot of evictable.slice(0, wanted - spares)) {
+      retire(slot);
+      spawnSlot('run');
     }
   }
 
-  function submit(task: Task, signal: AbortSignal | undefined, waitLimitMs: number): void {
+  function evictIdle(): void {
+    const cutoff = Date.now() - idleTimeoutMs;
+    for (const slot of live('run')) {
+      if (slot.state === 'idle' && slot.key !== null && slot.idleSince < cutoff) retire(slot);
+    }
+  }
+
+  function submit(task: Task, queue: FairQueue<Waiting>, signal: AbortSignal | undefined, waitLimitMs: number): void {
     if (stopping || !started)
       return void failTask(task, failure('SANDBOX_UNAVAILABLE', 'the sandbox pool is not running'));
     if (signal?.aborted) return void failTask(task, failure('CANCELLED', 'the execution was cancelled'));
-    if (queue.length >= maxQueue) return void failTask(task, failure('SANDBOX_UNAVAILABLE', 'all sandboxes are busy'));
+    const group = task.organization;
+    if (queue.sizeOf(group) >= maxQueue) {
+      return void failTask(
+        task,
+        failure('SANDBOX_UNAVAILABLE', `this organization already has ${maxQueue} ${options.runtime} jobs waiting`),
+      );
+    }
     const waiting: Waiting = {
       task,
       timer: setTimeout(() => {
-        remove(waiting);
+        queue.remove(group, waiting);
         failTask(task, failure('SANDBOX_UNAVAILABLE', `no sandbox became free within ${waitLimitMs} ms`));
       }, waitLimitMs),
       detachAbort: () => undefined,
     };
     waiting.detachAbort = onAbort(signal, () => {
-      remove(waiting);
+      queue.remove(group, waiting);
+      clearTimeout(waiting.timer);
       failTask(task, failure('CANCELLED', 'the execution was cancelled'));
     });
-    queue.push(waiting);
+    queue.push(group, waiting);
     dispatch();
-  }
-
-  function remove(waiting: Waiting): void {
-    const index = queue.indexOf(waiting);
-    if (index >= 0) queue.splice(index, 1);
-    clearTimeout(waiting.timer);
-    waiting.detachAbort();
   }
 
   function failTask(task: Task, reason: PoolFailure): void {
@@ -581,9 +721,15 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   return {
     async start() {
       if (started) return;
+      launch = typeof options.launch === 'function' ? await options.launch() : options.launch;
       started = true;
-      const fresh = Array.from({ length: size }, () => spawnSlot());
-      const results = await Promise.all(fresh.map(whenReady));
+      const fresh = [
+        ...Array.from({ length: validators }, () => spawnSlot('validate')),
+        ...Array.from({ length: size }, () => spawnSlot('run')),
+      ];
+      idleTimer = setInterval(evictIdle, Math.max(1000, idleTimeoutMs / 2));
+      idleTimer.unref();
+      const results = await Promise.all(fresh.map((slot) => slot.started));
       if (results.every(Boolean)) return;
       const tail = fresh.map((slot) => slot.process?.stderrTail() ?? '').find((text) => text !== '') ?? '';
       await this.stop();
@@ -596,17 +742,30 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     run(job, hooks) {
       return new Promise<SandboxRunResult>((resolve) => {
         const waitLimitMs = Math.max(1, Math.min(queueTimeoutMs, job.limits.timeoutMs));
-        submit(
-          { kind: 'run', job, tool: toolOf(job), hooks, enqueuedAt: Date.now(), settle: resolve },
-          hooks.signal,
-          waitLimitMs,
-        );
+        const task: Task = {
+          kind: 'run',
+          job,
+          organization: organizationOf(job),
+          key: affinityKey(job, affinity),
+          hooks,
+          enqueuedAt: Date.now(),
+          settle: resolve,
+        };
+        submit(task, runQueue, hooks.signal, waitLimitMs);
       });
     },
 
-    async validate(code, signal) {
+    async validate(code, signal, organizationId = '') {
       const outcome = await new Promise<ValidationIssue[] | PoolFailure>((resolve) => {
-        submit({ kind: 'validate', code, signal, enqueuedAt: Date.now(), settle: resolve }, signal, queueTimeoutMs);
+        const task: Task = {
+          kind: 'validate',
+          code,
+          organization: organizationId,
+          signal,
+          enqueuedAt: Date.now(),
+          settle: resolve,
+        };
+        submit(task, validateQueue, signal, queueTimeoutMs);
       });
       if (Array.isArray(outcome)) return outcome;
       throw new SandboxPoolError(outcome.code, outcome.message);
@@ -614,22 +773,29 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
 
     stats() {
       let idle = 0;
-      let reserved = 0;
+      let bound = 0;
       let busy = 0;
+      let processes = 0;
+      const pids: number[] = [];
+      const validatorPids: number[] = [];
       for (const slot of slots) {
-        if (slot.state === 'idle' && slot.reservedFor !== null) reserved += 1;
-        else if (slot.state === 'idle') idle += 1;
+        if (slot.state === 'retiring') continue;
+        if (slot.process?.pid) (slot.role === 'run' ? pids : validatorPids).push(slot.process.pid);
+        if (slot.role !== 'run') continue;
+        processes += 1;
+        if (slot.state === 'idle' && slot.key === null) idle += 1;
+        else if (slot.state === 'idle') bound += 1;
         else if (slot.state === 'busy') busy += 1;
       }
-      const pids = [...slots].flatMap((slot) =>
-        slot.state !== 'retiring' && slot.process?.pid ? [slot.process.pid] : [],
-      );
-      return { size, idle, reserved, busy, queued: queue.length, restarts, pids };
+      return { size, processes, idle, bound, busy, queued: runQueue.size, restarts, pids, validatorPids };
     },
 
     async stop() {
       stopping = true;
-      for (const waiting of queue.splice(0)) {
+      clearTimeout(spawnTimer);
+      clearInterval(watchTimer);
+      clearInterval(idleTimer);
+      for (const waiting of [...runQueue.drain(), ...validateQueue.drain()]) {
         clearTimeout(waiting.timer);
         waiting.detachAbort();
         failTask(waiting.task, failure('SANDBOX_UNAVAILABLE', 'the sandbox pool stopped'));

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
 import { javascriptWorkerLaunch } from './javascript/launch.ts';
 import { createSandboxPool, type SandboxPool } from './pool.ts';
 import type { Runtime } from './protocol.ts';
 import { pythonWorkerLaunch } from './python/launch.ts';
 
+/** Making the interpreter snapshot is a cold Pyodide load: 2-9 s on a busy 2-core machine. */
 const PYTHON_START_TIMEOUT_MS = 60_000;
 
 export interface SandboxPools {
@@ -11,26 +13,36 @@ export interface SandboxPools {
   stop(): Promise<void>;
 }
 
-/** One warm pool per runtime (a size of 0 leaves that runtime off), ready before the server listens. */
-export async function startSandboxPools(
-  sizes: { javascriptPoolSize: number; pythonPoolSize: number },
-  logger: Logger,
-): Promise<SandboxPools> {
+function perOrganization(maxProcesses: number, sharePercent: number): number {
+  return Math.max(1, Math.floor((maxProcesses * sharePercent) / 100));
+}
+
+/**
+ * One pool per runtime (a pool size of 0 leaves that runtime off), ready before the
+ * server listens. JavaScript processes serve one organization each (every job gets
+ * a fresh isolate); Python processes serve one tool each (the interpreter outlives the job).
+ */
+export async function startSandboxPools(limits: Config['sandbox'], logger: Logger): Promise<SandboxPools> {
   const byRuntime: Partial<Record<Runtime, SandboxPool>> = {};
-  if (sizes.javascriptPoolSize > 0) {
+  if (limits.javascriptPoolSize > 0) {
     byRuntime.javascript = createSandboxPool({
       runtime: 'javascript',
-      size: sizes.javascriptPoolSize,
+      size: limits.javascriptPoolSize,
+      maxProcesses: limits.javascriptMaxProcesses,
+      maxPerOrganization: perOrganization(limits.javascriptMaxProcesses, limits.organizationSharePercent),
+      affinity: 'organization',
       launch: javascriptWorkerLaunch,
       logger,
     });
   }
-  if (sizes.pythonPoolSize > 0) {
+  if (limits.pythonPoolSize > 0) {
     byRuntime.python = createSandboxPool({
       runtime: 'python',
-      size: sizes.pythonPoolSize,
+      size: limits.pythonPoolSize,
+      maxProcesses: limits.pythonMaxProcesses,
+      maxPerOrganization: perOrganization(limits.pythonMaxProcesses, limits.organizationSharePercent),
+      affinity: 'tool',
       launch: pythonWorkerLaunch,
-      // Pyodide takes 1.5-9 s to load on a busy 2-core machine; the warm pool keeps that off callers' paths.
       startTimeoutMs: PYTHON_START_TIMEOUT_MS,
       logger,
     });

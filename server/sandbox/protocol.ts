@@ -54,33 +54,7 @@ export interface SandboxError {
 export type SandboxToHost =
   | { type: 'ready'; runtime: Runtime }
   | { type: 'fetch'; id: string; callId: number; request: BridgeRequest }
-  /**
-   * `memoryPressure` (optional) asks the host to recycle this process after the job;
-   * the host honours it but never requires it. `cleaning` (optional) says the process
-   * cleans up after answering: it takes no other job until it sends `cleaned`.
-   */
-  | {
-      type: 'result';
-      id: string;
-      ok: true;
-      value: JsonValue;
-      logs: string[];
-      memoryPressure?: boolean;
-      cleaning?: boolean;
-    }
-  | {
-      type: 'result';
-      id: string;
-      ok: false;
-      error: SandboxError;
-      logs: string[];
-      memoryPressure?: boolean;
-      cleaning?: boolean;
-    }
-  /**
-   * The cleanup after job `id` is done. `memoryPressure` asks for the process to be
-   * recycled; `dirty` says it could not prove the interpreter back to its shared state:
-   * the process may run the same tool again, but no other.
-   */
-  | { type: 'cleaned'; id: string; memoryPressure?: boolean; dirty?: boolean }
+  /** `memoryPressure` (optional) asks the host to replace this process after the job; the host never requires it. */
+  | { type: 'result'; id: string; ok: true; value: JsonValue; logs: string[]; memoryPressure?: boolean }
+  | { type: 'result'; id: string; ok: false; error: SandboxError; logs: string[]; memoryPressure?: boolean }
   | { type: 'validated'; id: string; errors: Array<{ message: string; line?: number; column?: number }> };

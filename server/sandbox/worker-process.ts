@@ -11,6 +11,7 @@ import type { HostToSandbox } from './protocol.ts';
 export interface WorkerLaunch {
   entry: string;
   execArgv: string[];
+  args?: string[];
 }
 
 export interface WorkerProcess {
@@ -33,7 +34,7 @@ const STDERR_TAIL_CHARS = 2048;
 export function spawnWorker(launch: WorkerLaunch, events: WorkerEvents): WorkerProcess {
   let stderr = '';
   let exited = false;
-  const child: ChildProcess = fork(launch.entry, [], {
+  const child: ChildProcess = fork(launch.entry, launch.args ?? [], {
     execArgv: launch.execArgv,
     env: {},
     cwd: dirname(launch.entry),

@@ -21,7 +21,17 @@ import { checkToolMessages, type ToolMessages } from './tool-messages.ts';
 export type ToolTypeName = 'ENDPOINT' | 'CODE' | 'LAMBDA';
 
 /** Per-type configuration checks, supplied by the executors (kept out of this module on purpose). */
-export type ConfigurationValidator = (type: ToolTypeName, configuration: JsonObject) => Promise<FieldIssue[]>;
+/** What else a configuration is checked against: the tool's own timeout, and the organization (for fair queueing). */
+export interface ConfigurationContext {
+  timeoutSeconds?: number;
+  organizationId?: string;
+}
+
+export type ConfigurationValidator = (
+  type: ToolTypeName,
+  configuration: JsonObject,
+  context?: ConfigurationContext,
+) => Promise<FieldIssue[]>;
 
 export interface ToolDeps {
   prisma: Prisma;
@@ -147,7 +157,7 @@ async function validateState(deps: ToolDeps, state: ToolState): Promise<ToolStat
   } else {
     const configIssues = [
       ...checkToolSettings(state.configuration),
-      ...(await deps.validateConfiguration(state.type, state.configuration)),
+      ...(await deps.validateConfiguration(state.type, state.configuration, { timeoutSeconds: state.timeoutSeconds })),
     ];
     issues.push(...configIssues.map((issue) => ({ ...issue, field: `configuration.${issue.field}` })));
   }

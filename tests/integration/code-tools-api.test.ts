@@ -151,6 +151,25 @@ describe('JavaScript code tools', () => {
     expect(await t.app.services.prisma.tool.count({ where: { organizationId: org.id, name: 'greet_js' } })).toBe(0);
   });
 
+  it("refuses an execution_timeout longer than the tool's own timeout, which would kill its process on every run", async () => {
+    const result = await mutate<ToolResult>(
+      CREATE,
+      codeTool('slow_js', {
+        runtime: 'javascript',
+        execution_timeout: 25,
+        code: 'export default function execute() { return 1; }',
+      }),
+    );
+    expect(result.__typename).toBe('ValidationError');
+    expect(result.issues).toContainEqual(
+      expect.objectContaining({
+        field: 'configuration.execution_timeout',
+        message: expect.stringMatching(/must not exceed the tool's timeoutSeconds \(20 s\)/),
+      }),
+    );
+    expect(await t.app.services.prisma.tool.count({ where: { organizationId: org.id, name: 'slow_js' } })).toBe(0);
+  });
+
   it('reports a missing entry function at save time', async () => {
     const result = await mutate<ToolResult>(
       CREATE,

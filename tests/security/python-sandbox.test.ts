@@ -14,7 +14,7 @@ import { LOG_TRUNCATED_MARKER, MAX_LOG_LINES, MAX_LOG_LINE_BYTES } from '../../s
 import { createSandboxPool } from '../../server/sandbox/pool.ts';
 import type { SandboxPool, SandboxRunResult } from '../../server/sandbox/pool.ts';
 import type { BridgeRequest, BridgeResponse, RunLimits } from '../../server/sandbox/protocol.ts';
-import { pythonWorkerLaunch } from '../../server/sandbox/python/launch.ts';
+import { PYTHON_WORKER_ENTRY, pythonWorkerLaunch } from '../../server/sandbox/python/launch.ts';
 
 const START_TIMEOUT_MS = 60_000;
 // Every runaway retires its process and Pyodide takes seconds to load on a busy machine:
@@ -95,7 +95,7 @@ function sandboxPids(): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (parent === process.pid && cmdline.includes(pythonWorkerLaunch.entry)) pids.push(Number(entry));
+      if (parent === process.pid && cmdline.includes(PYTHON_WORKER_ENTRY)) pids.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }
@@ -116,6 +116,7 @@ beforeAll(async () => {
   pool = createSandboxPool({
     runtime: 'python',
     size: 2,
+    affinity: 'tool',
     launch: pythonWorkerLaunch,
     startTimeoutMs: START_TIMEOUT_MS,
     queueTimeoutMs: START_TIMEOUT_MS,
@@ -422,8 +423,7 @@ describe('python sandbox: nothing survives into the next job', () => {
     expect(next).toMatchObject({ ok: true, value: { data: ['a', 'b'] } });
   });
 
-  it('undoes patches to shared classes and retires the process', async () => {
-    const restarts = pool.stats().restarts;
+  it('keeps patches to shared classes from other tools', async () => {
     const patches = [
       tool(
         "json.JSONEncoder.default = lambda self, o: 'pwned'\njson.JSONDecoder.decode = lambda self, s: 'pwned'\nreturn 1",
@@ -440,11 +440,6 @@ describe('python sandbox: nothing survives into the next job', () => {
       ).replace('def execute_tool', 'async def execute_tool'),
     );
     expect(check).toMatchObject({ ok: true, value: { data: [[1], '1/2', 'public'] } });
-    // Each patching job asked to be retired (memoryPressure) and was replaced; replacement is asynchronous.
-    await vi.waitFor(() => expect(pool.stats().restarts).toBeGreaterThanOrEqual(restarts + patches.length), {
-      timeout: START_TIMEOUT_MS,
-      interval: 100,
-    });
   });
 
   // Tool A changes state it reaches through modules every tool may import; tool B, other code, looks.
@@ -564,7 +559,11 @@ describe('python sandbox: nothing survives into the next job', () => {
   });
 
   it('keeps files written through an allowed module from the next tool', async () => {
-    const path = `/tmp/planted-${randomUUID()}`;
+    const outside = `/tmp/planted-${randomUUID()}`;
+    const refused = tool(`with gzip.open('${outside}', 'wb') as f:\n    f.write(b'PLANTED')\nreturn 1`, 'import gzip');
+    expect(errorOf(await run(refused, { allowedImports: ['gzip'] })).message).toMatch(/PermissionError/);
+    // The scratch directory takes files, and is another process's and wiped after the job anyway.
+    const path = `/tmp/job/planted-${randomUUID()}`;
     const write = tool(`with gzip.open('${path}', 'wb') as f:\n    f.write(b'PLANTED')\nreturn 1`, 'import gzip');
     expect(await run(write, { allowedImports: ['gzip'] })).toMatchObject({ ok: true });
     const read = tool(
@@ -623,26 +622,21 @@ describe('python sandbox: nothing survives into the next job', () => {
 
 describe('python sandbox: process failures', () => {
   it('reports SANDBOX_CRASHED when the process dies mid-job, and the pool recovers', async () => {
-    // Every process counted below must be one the pool replaces when it dies: none kept for one
-    // tool after a dirty cleanup (its successor, already counted, replaces it).
-    await vi.waitFor(
-      () =>
-        expect(pool.stats()).toMatchObject({
-          idle: 2,
-          reserved: 0,
-          busy: 0,
-          pids: [expect.any(Number), expect.any(Number)],
-        }),
-      {
-        timeout: START_TIMEOUT_MS,
-        interval: 100,
-      },
-    );
+    await vi.waitFor(() => expect(pool.stats()).toMatchObject({ idle: 2, busy: 0 }), {
+      timeout: START_TIMEOUT_MS,
+      interval: 100,
+    });
     const restarts = pool.stats().restarts;
     const victims = sandboxPids();
     const pending = run(tool('while True:\n    pass'), { limits: { timeoutMs: 20_000 } });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    for (const pid of victims) process.kill(pid, 'SIGKILL');
+    for (const pid of victims) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone: an evicted process that was exiting when we looked.
+      }
+    }
     expect(errorOf(await pending).code).toBe('SANDBOX_CRASHED');
     while (pool.stats().restarts < restarts + victims.length) await new Promise((resolve) => setTimeout(resolve, 50));
     await expect(run(tool('return "recovered"'))).resolves.toMatchObject({ ok: true, value: { data: 'recovered' } });

@@ -122,6 +122,32 @@ describe('result normalizer', () => {
     expect(Buffer.byteLength(JSON.stringify(capped.data))).toBeLessThan(1_200);
   });
 
+  const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+  it('never cuts between the halves of an emoji', () => {
+    for (let offset = 0; offset < 4; offset += 1) {
+      const text = `${'a'.repeat(1_998 + offset)}${'😀'.repeat(10)}`;
+      const normalizer = createNormalizer([]);
+      expect(normalizer.error(text)).not.toMatch(loneSurrogate);
+      expect(normalizer.logs([text])?.[0]).not.toMatch(loneSurrogate);
+      const capped = capOutput(
+        { success: true, message: '', data: `${'b'.repeat(900 + offset)}${'😀'.repeat(200)}` },
+        1_000,
+      );
+      expect(JSON.stringify(capped)).not.toMatch(loneSurrogate);
+    }
+  });
+
+  it('counts the message in the output cap', () => {
+    const capped = capOutput({ success: true, message: 'm'.repeat(5_000), data: { blob: 'x'.repeat(5_000) } }, 1_000);
+    expect(Buffer.byteLength(capped.message) + Buffer.byteLength(JSON.stringify(capped.data))).toBeLessThanOrEqual(
+      1_000,
+    );
+    expect(capped.message.startsWith('mmm')).toBe(true);
+    const small = { success: true, message: 'short', data: { ok: 1 } };
+    expect(capOutput(small, 1_000)).toBe(small);
+  });
+
   it('redacts every spelling of a revealed secret', () => {
     const secret = 'p@ss word/1';
     const normalizer = createNormalizer([secret]);

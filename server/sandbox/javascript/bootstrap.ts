@@ -31,6 +31,7 @@ let MAX_RESULT_CHARS = 0;
 
 const G = globalThis;
 const apply = Reflect.apply;
+const construct = Reflect.construct;
 const { stringify, parse } = JSON;
 const { freeze, create, keys, defineProperty } = Object;
 const isArray = Array.isArray;
@@ -245,6 +246,22 @@ defineProperty(G, 'fetch', { value: fetch, writable: true, configurable: true, e
 delete G.SharedArrayBuffer;
 delete G.Atomics;
 delete G.WebAssembly;
+// Resizable buffers commit memory outside the allocator isolated-vm counts: without resize
+// (and transfer, which can grow one) a buffer holds exactly what its constructor was charged.
+delete ArrayBuffer.prototype.resize;
+delete ArrayBuffer.prototype.transfer;
+const FixedArrayBuffer = ArrayBuffer;
+function ArrayBufferWithoutResize(length, options) {
+  if (new.target === undefined) throw new TypeErrorCtor("Constructor ArrayBuffer requires 'new'");
+  if (options !== undefined && options !== null && typeof options === 'object' && 'maxByteLength' in options) {
+    throw new RangeErrorCtor('resizable ArrayBuffers are not available in tools');
+  }
+  return construct(FixedArrayBuffer, [length], new.target);
+}
+defineProperty(ArrayBufferWithoutResize, 'prototype', { value: FixedArrayBuffer.prototype });
+defineProperty(ArrayBufferWithoutResize, 'isView', { value: FixedArrayBuffer.isView });
+defineProperty(FixedArrayBuffer.prototype, 'constructor', { value: ArrayBufferWithoutResize, writable: true, configurable: true, enumerable: false });
+defineProperty(G, 'ArrayBuffer', { value: ArrayBufferWithoutResize, writable: true, configurable: true, enumerable: false });
 
 return [begin, run, deliver];
 })

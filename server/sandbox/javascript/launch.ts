@@ -21,7 +21,7 @@ const nodeGypBuildDir = dirname(
 );
 
 /** Files outside `javascript/` that the worker imports at runtime. */
-const SHARED_SOURCES = ['limits.ts', 'parse-message.ts'].map((file) => join(sandboxDir, file));
+const SHARED_SOURCES = ['limits.ts', 'parse-message.ts', 'bounded-message.ts'].map((file) => join(sandboxDir, file));
 
 function readable(path: string): string {
   return `--allow-fs-read=${path}`;

@@ -3,6 +3,7 @@
  * started). Speaks protocol.ts over the IPC channel: one job at a time, each in
  * a fresh isolate. Exits when the host disconnects.
  */
+import { boundForHost } from '../bounded-message.ts';
 import { MAX_CODE_CHARS, MAX_ERROR_MESSAGE_CHARS } from '../limits.ts';
 import type { BridgeRequest, BridgeResponse, HostToSandbox, SandboxToHost } from '../protocol.ts';
 import { prepareNextIsolate, startRun, validateCode } from './isolate-runner.ts';
@@ -19,7 +20,7 @@ interface PendingFetch {
 let current: { id: string; job: RunningJob; fetches: Map<number, PendingFetch> } | null = null;
 
 function send(message: SandboxToHost): void {
-  process.send?.(message);
+  process.send?.(boundForHost(message));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

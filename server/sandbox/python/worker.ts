@@ -1,31 +1,33 @@
 /**
- * Entry of a Python sandbox process (started by the pool with the flags from
- * launch.ts). Loads Pyodide once, closes the routes from Python to JavaScript,
- * then runs one job at a time over IPC (protocol.ts).
+ * Entry of a Python sandbox process (started with the flags from launch.ts).
  *
- * Python and this file exchange only strings: user code never receives a
- * JsProxy, and the `js` global namespace Pyodide sees is an empty null-prototype
- * object, so the only JavaScript Python can touch is Pyodide's own runtime.
+ * `snapshot <file>`: loads Pyodide, runs the prelude (our code only), writes a
+ * memory snapshot to <file> and exits. `serve <file>`: restores a pristine
+ * interpreter from that snapshot (a fraction of a cold load), seals it, then
+ * runs one job at a time over IPC (protocol.ts).
+ *
+ * The pool gives a serving process the jobs of one tool only, so nothing a job
+ * leaves in the interpreter can reach another tool's job. Python and this file
+ * exchange only strings: user code never receives a JsProxy, and the `js`
+ * global namespace Pyodide sees is an empty null-prototype object.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PyodideAPI } from 'pyodide';
-import type { PyCallable } from 'pyodide/ffi';
+import type { PyCallable, PyProxy } from 'pyodide/ffi';
 import type { JsonObject, JsonValue } from '../../executors/types.ts';
+import { boundForHost } from '../bounded-message.ts';
 import {
-  LOG_TRUNCATED_MARKER,
   MAX_CODE_CHARS,
-  MAX_ERROR_MESSAGE_CHARS,
   MAX_FETCHES_PER_JOB,
   MAX_LOG_LINE_BYTES,
   MAX_LOG_LINES,
-  MAX_RESULT_DEPTH,
-  isBoundedJson,
+  LOG_TRUNCATED_MARKER,
 } from '../limits.ts';
+import { MAX_RESULT_DEPTH, isBoundedJson } from '../limits.ts';
 import { parseBridgeRequest } from '../parse-message.ts';
 import type { HostToSandbox, RunLimits, SandboxError, SandboxToHost } from '../protocol.ts';
-import { DictWatch, WATCH_GROUPS, type DictListing, type WatchGroup } from './dict-watch.ts';
-import { PRELUDE } from './prelude.py.ts';
-import { StateWatch, type StateListing } from './state-watch.ts';
 
 type RunMessage = Extract<HostToSandbox, { type: 'run' }>;
 type FetchReply = Extract<HostToSandbox, { type: 'fetch-result' }>;
@@ -44,11 +46,10 @@ const VALIDATE_TIMEOUT_MS = 3000;
 const RECYCLE_HEAP_GROWTH_MB = 96;
 const RECYCLE_RSS_MB = 768;
 const LOAD_HEAP_LIMIT_MB = 512;
-/**
- * Cleanup passes after the first: putting shared state back releases what a job
- * left in it, and releasing can change more (a weak reference's callback).
- */
-const MAX_CLEANUP_PASSES = 3;
+/** The one writable directory: emptied after every job; the host counts it in the job's memory. */
+const SCRATCH_DIR = '/tmp/job';
+const NAMESPACE_GLOBAL = '__sb_namespace__';
+const PRELUDE_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'prelude.py');
 
 interface Guard {
   deadlineAt: number;
@@ -123,7 +124,94 @@ function shimProcessBinding(): void {
 }
 
 function send(message: SandboxToHost): void {
-  if (process.connected) process.send?.(message);
+  if (process.connected) process.send?.(boundForHost(message));
+}
+
+async function load(options: { snapshot?: Buffer; makeSnapshot?: boolean }): Promise<PyodideAPI> {
+  shimProcessBinding();
+  limitMemoryGrowth();
+  const { loadPyodide } = await import('pyodide');
+  const pyodide = await loadPyodide({
+    jsglobals: Object.create(null) as object,
+    env: { HOME: SCRATCH_DIR },
+    stdout: () => {},
+    stderr: () => {},
+    checkAPIVersion: true,
+    ...(options.makeSnapshot ? { _makeSnapshot: true } : {}),
+    ...(options.snapshot ? { _loadSnapshot: options.snapshot } : {}),
+  });
+  pyodide.setStdout({ batched: () => {} });
+  pyodide.setStderr({ batched: () => {} });
+  return pyodide;
+}
+
+/** Snapshot mode: the prelude, warmed up, frozen into a file every serving process starts from. */
+async function makeSnapshot(file: string): Promise<void> {
+  const pyodide = await load({ makeSnapshot: true });
+  const namespace = pyodide.globals.get('dict')() as PyProxy;
+  pyodide.runPython(fs.readFileSync(PRELUDE_FILE, 'utf8'), { globals: namespace, filename: '<sandbox>' });
+  (namespace.get('sb_warm_up') as PyCallable)();
+  pyodide.globals.set(NAMESPACE_GLOBAL, namespace);
+  namespace.destroy();
+  fs.writeFileSync(file, pyodide.makeMemorySnapshot());
+}
+
+type FileSystem = PyodideAPI['FS'];
+
+/**
+ * Everything but the scratch directory becomes read-only, and modes can no longer
+ * be changed from Python: a job's files live only where they are wiped and counted.
+ */
+function lockFileSystem(FS: FileSystem): void {
+  const lock = (at: string): void => {
+    const { mode } = FS.stat(at) as { mode: number };
+    if (FS.isDir(mode)) {
+      for (const name of FS.readdir(at) as string[]) {
+        if (name === '.' || name === '..' || (at === '/' && (name === 'dev' || name === 'proc'))) continue;
+        lock(`${at === '/' ? '' : at}/${name}`);
+      }
+    }
+    FS.chmod(at, FS.isDir(mode) ? 0o555 : 0o444);
+  };
+  FS.mkdirTree(SCRATCH_DIR);
+  lock('/');
+  FS.chmod(SCRATCH_DIR, 0o777);
+  // Python's own chmod (and open, which sets the mode of what it creates) only works inside scratch.
+  const chmod = FS.chmod.bind(FS) as (target: unknown, mode: number, dontFollow?: boolean) => void;
+  const inScratch = (target: unknown): boolean => {
+    try {
+      const node = typeof target === 'string' ? FS.lookupPath(target, { follow: true }).node : target;
+      const at = FS.getPath(node as Parameters<FileSystem['getPath']>[0]);
+      return at === SCRATCH_DIR || at.startsWith(`${SCRATCH_DIR}/`);
+    } catch {
+      return false;
+    }
+  };
+  (FS as unknown as { chmod: typeof chmod }).chmod = (target, mode, dontFollow) => {
+    if (!inScratch(target)) throw new FS.ErrnoError(63 /* EPERM */);
+    chmod(target, mode, dontFollow);
+  };
+}
+
+/** Empties the scratch directory; false when something in it could not be removed. */
+function wipeScratch(FS: FileSystem): boolean {
+  const remove = (at: string): void => {
+    for (const name of FS.readdir(at) as string[]) {
+      if (name === '.' || name === '..') continue;
+      const entry = `${at}/${name}`;
+      const { mode } = FS.lstat(entry) as { mode: number };
+      if (FS.isDir(mode)) {
+        remove(entry);
+        FS.rmdir(entry);
+      } else FS.unlink(entry);
+    }
+  };
+  try {
+    remove(SCRATCH_DIR);
+    return (FS.readdir(SCRATCH_DIR) as string[]).length <= 2;
+  } catch {
+    return false;
+  }
 }
 
 interface PythonEntry {
@@ -131,63 +219,43 @@ interface PythonEntry {
   resume: PyCallable;
   finish: PyCallable;
   abandon: PyCallable;
-  endJob: PyCallable;
-  cleanup: PyCallable;
   validate: PyCallable;
 }
 
-/** Proves the shared module and class dicts untouched without walking them in Python (null: Python checks alone). */
-let watch: DictWatch | null = null;
-/** Names the other shared objects a job changed (null: Python checks them all, and cannot prove C-level ones). */
-let stateWatch: StateWatch | null = null;
+interface Interpreter {
+  entry: PythonEntry;
+  baseline: number;
+  FS: FileSystem;
+}
 
-async function boot(): Promise<{ entry: PythonEntry; baseline: number }> {
-  shimProcessBinding();
-  limitMemoryGrowth();
-  const { loadPyodide } = await import('pyodide');
-  const pyodide: PyodideAPI = await loadPyodide({
-    jsglobals: Object.create(null) as object,
-    env: { HOME: '/home/tool' },
-    stdout: () => {},
-    stderr: () => {},
-    checkAPIVersion: true,
-  });
-  pyodide.setStdout({ batched: () => {} });
-  pyodide.setStderr({ batched: () => {} });
-  const namespace = pyodide.globals.get('dict')() as ReturnType<typeof pyodide.toPy>;
-  pyodide.runPython(PRELUDE, { globals: namespace, filename: '<sandbox>' });
+/** Serve mode: a pristine interpreter from the snapshot, sealed before any job. */
+async function restore(file: string): Promise<Interpreter> {
+  const pyodide = await load({ snapshot: fs.readFileSync(file) });
+  const namespace = pyodide.globals.get(NAMESPACE_GLOBAL) as PyProxy;
+  pyodide.globals.delete(NAMESPACE_GLOBAL);
+  for (const name of ['js', 'pyodide_js']) {
+    try {
+      pyodide.unregisterJsModule(name);
+    } catch {
+      // Not registered in a restored interpreter.
+    }
+  }
+  lockFileSystem(pyodide.FS);
   const get = (name: string): PyCallable => namespace.get(name) as PyCallable;
-  get('sb_warm_up')();
-  get('sb_snapshot')();
-  // Nothing below needs Pyodide's JavaScript API from Python again.
-  pyodide.unregisterJsModule('js');
-  pyodide.unregisterJsModule('pyodide_js');
+  get('sb_seal')(SCRATCH_DIR);
   pyodide.setInterruptBuffer(clockInterruptBuffer());
-  // Pyodide's initial heap is often large enough to load without growing, so the grow hook
-  // has not seen it yet: read its size from the module (private API), or every job's limit
-  // would be measured from zero and the warm heap would eat into it.
+  // The restored heap may be large enough not to grow, so the grow hook has not seen it yet:
+  // read its size from the module (private API), or every job's limit would start from zero.
   const module = (pyodide as unknown as { _module?: { HEAPU8?: Uint8Array } })._module;
   moduleHeapBytes = () => module?.HEAPU8?.buffer.byteLength ?? 0;
-  const heapBuffer = (): ArrayBuffer => (heap?.buffer ?? module?.HEAPU8?.buffer ?? new ArrayBuffer(0)) as ArrayBuffer;
-  const listing = JSON.parse(String(get('sb_dict_listing')())) as DictListing | null;
-  watch = listing ? DictWatch.start(heapBuffer, listing) : null;
-  if (!watch) process.stderr.write('python sandbox: the dict watch is off; every job runs the slower Python checks\n');
-  stateWatch = StateWatch.start(heapBuffer, JSON.parse(String(get('sb_state_listing')())) as StateListing);
-  if (!stateWatch) {
-    process.stderr.write(
-      'python sandbox: the state watch is off; C-level state cannot be proven, so after every job its process serves that tool alone until replaced\n',
-    );
-  }
   const entry: PythonEntry = {
     start: get('sb_start'),
     resume: get('sb_resume'),
     finish: get('sb_finish'),
     abandon: get('sb_abandon'),
-    endJob: get('sb_end_job'),
-    cleanup: get('sb_cleanup'),
     validate: get('sb_validate'),
   };
-  return { entry, baseline: heapBytes() };
+  return { entry, baseline: heapBytes(), FS: pyodide.FS };
 }
 
 // ------------------------------------------------------------------ jobs
@@ -225,15 +293,6 @@ let fatal = false;
 function parseReply(text: unknown): PythonReply {
   if (typeof text !== 'string') throw new PythonCrash('the sandbox runtime returned a non-string');
   return JSON.parse(text) as PythonReply;
-}
-
-function clip(message: string): string {
-  return message.length > MAX_ERROR_MESSAGE_CHARS ? `${message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…` : message;
-}
-
-/** The groups of shared dicts the watch proves untouched, in the form the prelude takes them. */
-function proven(groups: readonly WatchGroup[]): string {
-  return groups.filter((group) => watch?.unchanged(group)).join(' ');
 }
 
 function callPython(fn: PyCallable, ...args: string[]): unknown {
@@ -300,11 +359,7 @@ function toResult(id: string, reply: DoneReply, limits: RunLimits): SandboxToHos
       return failure(id, { code: 'INVALID_RESULT', message: 'the result did not encode to valid JSON' }, logs);
     }
     if (!isBoundedJson(value, MAX_RESULT_DEPTH)) {
-      return failure(
-        id,
-        { code: 'INVALID_RESULT', message: `the result is nested deeper than ${MAX_RESULT_DEPTH} levels` },
-        logs,
-      );
+      return failure(id, { code: 'INVALID_RESULT', message: 'the result is not plain JSON data' }, logs);
     }
     return { type: 'result', id, ok: true, value, logs };
   }
@@ -319,14 +374,15 @@ function toResult(id: string, reply: DoneReply, limits: RunLimits): SandboxToHos
   }
   if (error.code === 'TIMEOUT') error.message = `the tool ran past its ${limits.timeoutMs} ms deadline`;
   if (error.code === 'MEMORY_LIMIT') error.message = `the tool exceeded its ${limits.memoryMb} MB memory limit`;
-  return failure(id, { ...error, message: clip(error.message) }, logs);
+  return failure(id, error, logs);
 }
 
 function failure(id: string, error: SandboxError, logs: string[]): SandboxToHost {
   return { type: 'result', id, ok: false, error, logs };
 }
 
-async function runJob(message: RunMessage, entry: PythonEntry, baseline: number): Promise<void> {
+async function runJob(message: RunMessage, interpreter: Interpreter): Promise<void> {
+  const { entry, baseline } = interpreter;
   const { id, limits } = message;
   const job: ActiveJob = { id, nextCallId: 1, pending: new Map(), abort: new AbortController() };
   active = job;
@@ -380,18 +436,10 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
         : { error: answer.error ?? 'the host refused the request' };
       reply = parseReply(callPython(entry.resume, JSON.stringify(payload)));
     }
-    if (reply.state === 'returned') reply = parseReply(callPython(entry.finish, proven(['classes'])));
+    if (reply.state === 'returned') reply = parseReply(callPython(entry.finish));
     if (reply.state !== 'done') throw new PythonCrash('the sandbox runtime answered out of turn');
     if (reply.interrupted) recycle = true;
     result = toResult(id, reply, limits);
-    // The job's own code may still run (finalizers, suspended generators): now, within its deadline.
-    if (!recycle) {
-      try {
-        callPython(entry.endJob);
-      } catch {
-        recycle = true;
-      }
-    }
   } catch (error) {
     recycle = true;
     result = timedOut()
@@ -400,7 +448,7 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
           id,
           {
             code: 'FUNCTION_ERROR',
-            message: clip(`sandbox runtime error: ${error instanceof Error ? error.message : String(error)}`),
+            message: `sandbox runtime error: ${error instanceof Error ? error.message : String(error)}`,
           },
           [],
         );
@@ -409,62 +457,12 @@ async function runJob(message: RunMessage, entry: PythonEntry, baseline: number)
     guard.onHardExit = null;
     active = null;
   }
+  if (!wipeScratch(interpreter.FS)) recycle = true;
   if (guard.growRefused) recycle = true;
   if (heapBytes() > baseline + RECYCLE_HEAP_GROWTH_MB * MIB) recycle = true;
   if (process.memoryUsage().rss > RECYCLE_RSS_MB * MIB) recycle = true;
-  // A process already marked for recycling is never used again: restoring it would only delay the answer.
-  if (recycle || fatal) {
-    send({ ...result, memoryPressure: true } as SandboxToHost);
-    if (fatal) process.exit(1);
-    return;
-  }
-  // The caller has its answer while the interpreter is put back; the host sends no other job until `cleaned`.
-  send({ ...result, cleaning: true } as SandboxToHost);
-  await new Promise((resolve) => setImmediate(resolve));
-  let clean: boolean;
-  try {
-    clean = cleanUp(entry);
-  } catch {
-    // A cleanup that failed part-way left no state this can vouch for, not even for the same tool.
-    fatal = true;
-    clean = false;
-  }
-  // What the cleanup could not prove was left by this job's tool: it may run again here, no other.
-  send({ type: 'cleaned', id, ...(fatal ? { memoryPressure: true } : clean ? {} : { dirty: true }) });
+  send(recycle || fatal ? ({ ...result, memoryPressure: true } as SandboxToHost) : result);
   if (fatal) process.exit(1);
-}
-
-/**
- * Puts the interpreter back to its snapshot after a job: the prelude restores
- * what the watches saw change (or checks everything they cannot prove), then the
- * watches take what it restored as their record. False when the prelude could
- * not restore or prove something, or when state kept changing.
- */
-function cleanUp(entry: PythonEntry): boolean {
-  let changed = stateWatch ? stateWatch.changed() : null;
-  for (let pass = 0; pass < MAX_CLEANUP_PASSES; pass += 1) {
-    const untouched = proven(WATCH_GROUPS);
-    const objects = changed === null ? '*' : changed.join(' ');
-    const reply = JSON.parse(String(callPython(entry.cleanup, untouched, objects))) as {
-      clean: boolean;
-      recheck: boolean;
-    };
-    if (!reply.clean) return false;
-    // Python just walked what the watch could not prove and found it pristine: that is the new reference.
-    if (watch && untouched !== WATCH_GROUPS.join(' ') && !watch.record()) watch = null;
-    if (!stateWatch || changed === null) return true;
-    if (!stateWatch.record(changed)) {
-      stateWatch = null;
-      process.stderr.write(
-        'python sandbox: the state watch lost an object; from now on every job leaves its process to its tool alone\n',
-      );
-      return true;
-    }
-    if (!reply.recheck) return true;
-    changed = stateWatch.changed();
-    if (changed.length === 0) return true;
-  }
-  return false;
 }
 
 function validate(id: string, code: string, entry: PythonEntry): void {
@@ -484,20 +482,20 @@ function validate(id: string, code: string, entry: PythonEntry): void {
     disarm();
     guard.onHardExit = null;
   }
-  send({ type: 'validated', id, errors: errors.map((issue) => ({ ...issue, message: clip(issue.message) })) });
+  send({ type: 'validated', id, errors });
   if (fatal) process.exit(1);
 }
 
-async function main(): Promise<void> {
-  const { entry, baseline } = await boot();
+async function serve(file: string): Promise<void> {
+  const interpreter = await restore(file);
   let queue = Promise.resolve();
   process.on('message', (raw: HostToSandbox) => {
     switch (raw.type) {
       case 'run':
-        queue = queue.then(() => runJob(raw, entry, baseline));
+        queue = queue.then(() => runJob(raw, interpreter));
         break;
       case 'validate':
-        queue = queue.then(() => validate(raw.id, raw.code, entry));
+        queue = queue.then(() => validate(raw.id, raw.code, interpreter.entry));
         break;
       case 'fetch-result':
         if (active?.id === raw.id) active.pending.get(raw.callId)?.(raw);
@@ -511,4 +509,10 @@ async function main(): Promise<void> {
   send({ type: 'ready', runtime: 'python' });
 }
 
-await main();
+const [mode, file] = process.argv.slice(2);
+if (mode === 'snapshot' && file) await makeSnapshot(file);
+else if (mode === 'serve' && file) await serve(file);
+else {
+  process.stderr.write('usage: worker.ts snapshot|serve <file>\n');
+  process.exit(2);
+}
