@@ -17,6 +17,8 @@ import { javascriptWorkerLaunch } from '../server/sandbox/javascript/launch.ts';
 import { createSandboxPool, type SandboxPool } from '../server/sandbox/pool.ts';
 import {
   benchJob,
+  fairShareLine,
+  measureFairShare,
   ms,
   noNetworkHooks,
   printHeader,
@@ -38,6 +40,7 @@ const RUNAWAY_TIMEOUT_MS = 200;
 /** Below the engine's circuit breaker, which refuses a tool after 5 failures in a row. */
 const RUNAWAY_RUNS = 4;
 const POOL_READY_MS = 10_000;
+const FAIR_SHARE_RUNS = 100;
 
 const TRIVIAL =
   'export default function execute(parameters) {\n  return { success: true, message: "ok", data: parameters.a + parameters.b };\n}';
@@ -124,6 +127,18 @@ export async function runSandboxJavascript(): Promise<void> {
   const afterRunaway = await bench.run(trivialId, { a: 2, b: 40 });
   await pool.stop();
 
+  // Production defaults: 2 spares, at most 6 processes, one organization may keep 3 busy.
+  const shared = createSandboxPool({
+    runtime: 'javascript',
+    size: 2,
+    maxProcesses: 6,
+    maxPerOrganization: 3,
+    launch: javascriptWorkerLaunch,
+  });
+  await shared.start();
+  const fairShare = await measureFairShare(shared, TRIVIAL, RUNAWAY, 3, FAIR_SHARE_RUNS);
+  await shared.stop();
+
   console.log('| path | runs | p50 | p99 | p50 / direct call |');
   console.log('|---|---|---|---|---|');
   console.log(
@@ -162,6 +177,7 @@ export async function runSandboxJavascript(): Promise<void> {
       `${signed(median(engineOvershoot) - engine.p50)} beyond a normal engine run's p50), statuses ${[...statuses].join(', ')}; ` +
       `next normal run ${afterRunaway.status}`,
   );
+  console.log(fairShareLine(fairShare));
   console.log('');
   await bench.close();
 }

@@ -1,18 +1,21 @@
 /**
- * Python code tools on Pyodide: a cold sandbox process start (Pyodide load),
- * warm executions through a sandbox pool and end to end through the engine in
- * process (`engine.run`), the memory of a pool process (VmRSS / VmHWM from
- * /proc), and a runaway `while True: pass` against its timeout, with the time
- * the pool takes to be whole again after recycling the interrupted process.
+ * Python code tools on Pyodide: the cold load that makes the interpreter
+ * snapshot, a fresh interpreter restored from it (time to ready, memory), warm
+ * executions through a sandbox pool and end to end through the engine in
+ * process (`engine.run`), a runaway `while True: pass` against its timeout, and
+ * another organization's latency while one pins every process it may use.
  * The same trivial function called directly in Node is the baseline.
  * Figures and ratios only, no pass/fail.
  */
 import { performance } from 'node:perf_hooks';
 import { createSandboxPool } from '../server/sandbox/pool.ts';
 import { pythonWorkerLaunch } from '../server/sandbox/python/launch.ts';
+import { spawnWorker } from '../server/sandbox/worker-process.ts';
 import {
   benchJob,
   childProcessMemory,
+  fairShareLine,
+  measureFairShare,
   ms,
   noNetworkHooks,
   printHeader,
@@ -44,11 +47,34 @@ const TRIVIAL =
   "def execute_tool(parameters, context):\n    return {'success': True, 'message': 'ok', 'data': parameters['a'] + parameters['b']}";
 const RUNAWAY = 'def execute_tool(parameters, context):\n    while True:\n        pass';
 
+const FRESH_RUNS = 5;
+const FAIR_SHARE_RUNS = 40;
+const SPIN = 'def execute_tool(parameters, context):\n    while True:\n        pass';
+
+const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
+
 function memory(processes: ProcessMemory[]): string {
-  const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
   const rss = processes.reduce((sum, item) => sum + item.rssKb, 0);
   const peak = processes.reduce((sum, item) => sum + item.hwmKb, 0);
-  return `${processes.length} process(es), RSS ${mb(rss)}, peak ${mb(peak)}`;
+  const own = processes.reduce((sum, item) => sum + item.privateKb, 0);
+  return `${processes.length} process(es), RSS ${mb(rss)} (private ${mb(own)}), peak ${mb(peak)}`;
+}
+
+/** Spawns a serving process from the snapshot and times it until it says ready; returns its memory then. */
+async function freshInterpreter(): Promise<{ readyMs: number; memory: ProcessMemory | undefined }> {
+  const launch = await pythonWorkerLaunch();
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const worker = spawnWorker(launch, {
+      message: () => {
+        const readyMs = performance.now() - started;
+        const found = childProcessMemory(WORKER_ENTRY).find((item) => item.pid === worker.pid);
+        worker.kill();
+        resolve({ readyMs, memory: found });
+      },
+      exit: () => reject(new Error('the sandbox process exited before it was ready')),
+    });
+  });
 }
 
 export async function runSandboxPython(): Promise<void> {
@@ -61,16 +87,22 @@ export async function runSandboxPython(): Promise<void> {
   const baseline = (performance.now() - batchStarted) / BASELINE_BATCH;
   if (sink < 0) console.log(sink);
 
-  // Cold process: spawn, load Pyodide and the prelude, say ready.
+  // Cold load (Pyodide and the prelude, once per server process): it makes the snapshot.
+  const coldStarted = performance.now();
+  await pythonWorkerLaunch();
+  const coldStart = performance.now() - coldStarted;
+  const fresh: Array<{ readyMs: number; memory: ProcessMemory | undefined }> = [];
+  for (let i = 0; i < FRESH_RUNS; i += 1) fresh.push(await freshInterpreter());
+  const freshReady = fresh.map((item) => item.readyMs).sort((a, b) => a - b);
+  const freshMemory = fresh.flatMap((item) => (item.memory ? [item.memory] : []));
   const pool = createSandboxPool({
     runtime: 'python',
     size: 1,
+    affinity: 'tool',
     launch: pythonWorkerLaunch,
     startTimeoutMs: START_TIMEOUT_MS,
   });
-  const coldStarted = performance.now();
   await pool.start();
-  const coldStart = performance.now() - coldStarted;
   const firstStarted = performance.now();
   await pool.run(benchJob(TRIVIAL, 128), noNetworkHooks());
   const firstRun = performance.now() - firstStarted;
@@ -98,6 +130,20 @@ export async function runSandboxPython(): Promise<void> {
   const recycledMemory = childProcessMemory(WORKER_ENTRY);
   await pool.stop();
 
+  // Production defaults: 1 spare, at most 4 processes, one organization may keep 2 busy.
+  const shared = createSandboxPool({
+    runtime: 'python',
+    size: 1,
+    affinity: 'tool',
+    maxProcesses: 4,
+    maxPerOrganization: 2,
+    launch: pythonWorkerLaunch,
+    startTimeoutMs: START_TIMEOUT_MS,
+  });
+  await shared.start();
+  const fairShare = await measureFairShare(shared, TRIVIAL, SPIN, 2, FAIR_SHARE_RUNS);
+  await shared.stop();
+
   // End to end through the engine, with the app's own Python pool (started fresh here).
   const app = await startBenchApp({ javascript: 0, python: 1 });
   const toolId = await app.createCodeTool('trivial_py', { runtime: 'python', code: TRIVIAL });
@@ -123,9 +169,12 @@ export async function runSandboxPython(): Promise<void> {
   console.log(
     `engine overhead over the sandbox pool: p50 ${signed(engine.p50 - warm.p50)}; failures: pool ${warm.failures}, engine ${engine.failures}`,
   );
+  console.log(`cold load (Pyodide + prelude, makes the snapshot; once per server process): ${ms(coldStart)}`);
   console.log(
-    `cold sandbox process (spawn + Pyodide load until ready): ${ms(coldStart)}; its first run ${ms(firstRun)} — ${ratio(coldStart, warm.p50)} a warm execution`,
+    `fresh interpreter from the snapshot (spawn until ready), ${FRESH_RUNS} runs: p50 ${ms(median(freshReady))}, max ${ms(Math.max(...freshReady))} — ${ratio(median(freshReady), coldStart)} of the cold load; ` +
+      `memory per interpreter: ${memory(freshMemory.slice(0, 1))}; first run on a new pool ${ms(firstRun)}`,
   );
+  console.log(fairShareLine(fairShare));
   console.log(
     `pool memory: after start ${memory(idleMemory)}; after ${warm.count + WARMUP_RUNS + 1} runs ${memory(warmMemory)}; after recycling ${memory(recycledMemory)}`,
   );

@@ -13,7 +13,7 @@ import { loadConfig } from '../server/config.ts';
 import { openDatabase, type Database } from '../server/db/database.ts';
 import type { ToolExecution } from '../server/db/generated/prisma/client.ts';
 import type { JsonObject } from '../server/executors/types.ts';
-import type { RunHooks, RunJob } from '../server/sandbox/pool.ts';
+import type { RunHooks, RunJob, SandboxPool } from '../server/sandbox/pool.ts';
 import { loadAverage, machineLine, percentile } from './report.ts';
 
 export { percentile };
@@ -148,6 +148,8 @@ export interface ProcessMemory {
   pid: number;
   rssKb: number;
   hwmKb: number;
+  /** Pages only this process holds (Private_Clean + Private_Dirty): what one more process costs. */
+  privateKb: number;
 }
 
 /** Live child processes of this process whose command line contains `entry`, with their memory. */
@@ -163,7 +165,15 @@ export function childProcessMemory(entry: string): ProcessMemory[] {
       const status = readFileSync(`/proc/${name}/status`, 'utf8');
       const field = (key: string): number =>
         Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? Number.NaN);
-      found.push({ pid: Number(name), rssKb: field('VmRSS'), hwmKb: field('VmHWM') });
+      const rollup = readFileSync(`/proc/${name}/smaps_rollup`, 'utf8');
+      const rolled = (key: string): number =>
+        Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(rollup)?.[1] ?? Number.NaN);
+      found.push({
+        pid: Number(name),
+        rssKb: field('VmRSS'),
+        hwmKb: field('VmHWM'),
+        privateKb: rolled('Private_Clean') + rolled('Private_Dirty'),
+      });
     } catch {
       // The process ended while we looked.
     }
@@ -183,11 +193,16 @@ export function trivial(parameters: { a: number; b: number }): { success: boolea
   return { success: true, message: 'ok', data: parameters.a + parameters.b };
 }
 
-export function benchJob(code: string, memoryMb: number, timeoutMs = 5_000): RunJob {
+export function benchJob(
+  code: string,
+  memoryMb: number,
+  timeoutMs = 5_000,
+  context: { organizationId?: string; toolId?: string } = {},
+): RunJob {
   return {
     code,
     parameters: { a: 2, b: 40 },
-    context: {},
+    context: { ...context },
     secrets: {},
     allowedImports: [],
     limits: { timeoutMs, memoryMb, maxLogBytes: 32 * 1024, maxResultBytes: 256 * 1024 },
@@ -199,3 +214,53 @@ export const noNetworkHooks = (): RunHooks => ({
   signal: new AbortController().signal,
   onFetch: () => Promise.reject(new Error('no network in the benchmark')),
 });
+
+export interface FairShare {
+  alone: Timings;
+  pinned: Timings;
+  /** Jobs the pinning organization had refused or timed out meanwhile (its own cost). */
+  hogJobs: number;
+}
+
+/**
+ * Another organization's latency while one organization keeps every process it may
+ * use busy with CPU-bound jobs, against the same organization's latency alone.
+ * The quiet organization's calls arrive apart, as a voice call's do.
+ */
+export async function measureFairShare(
+  pool: SandboxPool,
+  quietCode: string,
+  spinCode: string,
+  hogConcurrency: number,
+  runs: number,
+): Promise<FairShare> {
+  const quiet = async (): Promise<boolean> =>
+    (await pool.run(benchJob(quietCode, 64, 5_000, { organizationId: 'quiet', toolId: 'quiet' }), noNetworkHooks())).ok;
+  await time(5, 10_000, quiet);
+  const alone = await time(runs, 20_000, quiet, 20);
+  let hogging = true;
+  let hogJobs = 0;
+  const hog = async (lane: number): Promise<void> => {
+    while (hogging) {
+      hogJobs += 1;
+      await pool.run(
+        benchJob(spinCode, 64, 1_000, { organizationId: 'hog', toolId: `spin-${lane}` }),
+        noNetworkHooks(),
+      );
+    }
+  };
+  const lanes = Array.from({ length: hogConcurrency }, (_, lane) => hog(lane));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const pinned = await time(runs, 30_000, quiet, 20);
+  hogging = false;
+  await Promise.all(lanes);
+  return { alone, pinned, hogJobs };
+}
+
+export function fairShareLine(share: FairShare): string {
+  return (
+    `another organization while one pins its share with CPU-bound jobs: p50 ${ms(share.pinned.p50)} / p99 ${ms(share.pinned.p99)} ` +
+    `(alone: p50 ${ms(share.alone.p50)} / p99 ${ms(share.alone.p99)}; p99 ${ratio(share.pinned.p99, share.alone.p99)} of alone), ` +
+    `failures ${share.pinned.failures}/${share.pinned.count}; the pinning organization ran or was refused ${share.hogJobs} jobs`
+  );
+}
