@@ -14,11 +14,14 @@ export const API_KEYS_PER_ORGANIZATION = 100;
 export async function createApiKey(
   prisma: Prisma,
   actor: Actor,
-  input: { name: string; role?: RoleName | null },
+  input: { name: string; role?: RoleName | null; expiresAt?: Date | null },
 ): Promise<{ apiKey: ApiKey; key: string }> {
   const role = input.role ?? 'MEMBER';
   if (input.name.trim().length < 1 || input.name.length > 100) {
     throw new ValidationError([{ field: 'name', message: 'must be 1-100 characters' }]);
+  }
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+    throw new ValidationError([{ field: 'expiresAt', message: 'must be in the future' }]);
   }
   // Nobody mints a key stronger than themselves.
   if (!hasRole(actor.role, role)) {
@@ -30,6 +33,8 @@ export async function createApiKey(
       { field: 'name', message: `an organization can have at most ${API_KEYS_PER_ORGANIZATION} active keys` },
     ]);
   }
+  const createdById = await accountableUser(prisma, actor);
+  if (!createdById) throw new AccessError('FORBIDDEN', 'only a key with a person behind it can create keys');
   const generated = generateApiKey();
   const apiKey = await prisma.$transaction(async (tx) => {
     const created = await tx.apiKey.create({
@@ -39,18 +44,30 @@ export async function createApiKey(
         prefix: generated.prefix,
         keyHash: generated.hash,
         role,
-        createdById: actor.userId,
+        createdById,
+        expiresAt: input.expiresAt ?? null,
       },
     });
     await recordAudit(tx, actor, {
       action: 'apiKey.create',
       entityType: 'ApiKey',
       entityId: created.id,
-      after: { name: created.name, prefix: created.prefix, role },
+      after: { name: created.name, prefix: created.prefix, role, expiresAt: created.expiresAt?.toISOString() ?? null },
     });
     return created;
   });
   return { apiKey, key: generated.key };
+}
+
+/**
+ * The person a new key answers to: the signed-in user, or for a key made with
+ * a key, that key's creator, so the new key can never outlive their role either.
+ */
+async function accountableUser(prisma: Prisma, actor: Actor): Promise<string | null> {
+  if (actor.userId) return actor.userId;
+  if (!actor.apiKeyId) return null;
+  const parent = await prisma.apiKey.findUnique({ where: { id: actor.apiKeyId }, select: { createdById: true } });
+  return parent?.createdById ?? null;
 }
 
 export async function revokeApiKey(prisma: Prisma, actor: Actor, id: string): Promise<ApiKey> {

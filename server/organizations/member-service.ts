@@ -4,6 +4,7 @@
  */
 import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/audit-log.ts';
+import { forgetApiKeysCreatedBy } from '../auth/api-key-cache.ts';
 import type { Prisma } from '../db/database.ts';
 import type { Membership } from '../db/generated/prisma/client.ts';
 import { isUniqueViolation, isUuid } from '../db/json.ts';
@@ -80,7 +81,7 @@ export async function updateMemberRole(prisma: Prisma, actor: Actor, id: string,
   assertMayGrant(actor, role);
   assertMayGrant(actor, membership.role as RoleName);
   if (role !== 'OWNER') await assertNotLastOwner(prisma, membership);
-  return prisma.$transaction(async (tx) => {
+  const result = await prisma.$transaction(async (tx) => {
     const updated = await tx.membership.update({ where: { id: membership.id }, data: { role } });
     await recordAudit(tx, actor, {
       action: 'member.updateRole',
@@ -91,6 +92,8 @@ export async function updateMemberRole(prisma: Prisma, actor: Actor, id: string,
     });
     return updated;
   });
+  forgetApiKeysCreatedBy(prisma, membership.userId);
+  return result;
 }
 
 export async function removeMember(prisma: Prisma, actor: Actor, id: string): Promise<Membership> {
@@ -107,5 +110,6 @@ export async function removeMember(prisma: Prisma, actor: Actor, id: string): Pr
       before: { role: membership.role },
     });
   });
+  forgetApiKeysCreatedBy(prisma, membership.userId);
   return membership;
 }

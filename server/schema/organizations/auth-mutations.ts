@@ -28,6 +28,7 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     role: t.field({ type: RoleEnum, description: 'Defaults to MEMBER; cannot exceed your own role.' }),
+    expiresAt: t.field({ type: 'DateTime', description: 'When the key stops working; no expiry when omitted.' }),
   }),
 });
 

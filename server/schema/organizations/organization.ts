@@ -62,7 +62,11 @@ export const ApiKeyRef = builder.prismaObject('ApiKey', {
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     prefix: t.exposeString('prefix', { description: 'The first characters of the key, to tell keys apart.' }),
-    role: t.expose('role', { type: RoleEnum }),
+    role: t.expose('role', {
+      type: RoleEnum,
+      description: "The key's own role; it acts with at most its creator's current role in the organization.",
+    }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
