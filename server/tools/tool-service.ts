@@ -15,6 +15,7 @@ import type { JsonObject, JsonValue } from '../executors/types.ts';
 import { assertToolTypeEnabled } from '../organizations/feature-flags.ts';
 import { hasRole } from '../security/roles.ts';
 import { byteLength, checkFunctionDefinition, isJsonObject } from './function-definition.ts';
+import { assertMayChangeTool, assertMayDeleteTool, assertMayGovernNewTool } from './governance.ts';
 import { TOOL_LIMITS, TOOL_NAME_PATTERN, TRIGGER_CONTEXTS } from './limits.ts';
 import { checkToolMessages, type ToolMessages } from './tool-messages.ts';
 
@@ -249,6 +250,7 @@ export async function insertPreparedTool(
   state: PreparedTool,
   action = 'tool.create',
 ): Promise<Tool> {
+  assertMayGovernNewTool(actor, state);
   const tool = await tx.tool.create({
     data: {
       ...toolData(state),
@@ -317,6 +319,7 @@ async function applyStateIn(
   expectedVersion: number | null | undefined,
 ): Promise<Tool> {
   const before = stateOf(current);
+  assertMayChangeTool(actor, before, next);
   const versioned = VERSIONED_FIELDS.some((field) => JSON.stringify(before[field]) !== JSON.stringify(next[field]));
   const version = versioned ? current.version + 1 : current.version;
   // The version in the WHERE makes concurrent saves of one tool serialise: the loser changes nothing.
@@ -386,6 +389,7 @@ function snapshotState(snapshot: ToolVersion) {
 
 export async function deleteTool(deps: ToolDeps, actor: Actor, id: string): Promise<string> {
   const current = await findTool(deps.prisma, actor, id);
+  assertMayDeleteTool(actor, current);
   await deps.prisma.$transaction(async (tx) => {
     await tx.tool.delete({ where: { id: current.id } });
     await recordAudit(tx, actor, {
