@@ -6,11 +6,11 @@ import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/audit-log.ts';
 import { forgetApiKeysCreatedBy } from '../auth/api-key-cache.ts';
 import type { Prisma } from '../db/database.ts';
-import type { Membership } from '../db/generated/prisma/client.ts';
+import type { Membership, Prisma as P } from '../db/generated/prisma/client.ts';
 import { isUniqueViolation, isUuid } from '../db/json.ts';
 import { AccessError, ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../security/passwords.ts';
-import { hasRole, type RoleName } from '../security/roles.ts';
+import { hasRole, lowerRole, type RoleName } from '../security/roles.ts';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
@@ -70,19 +70,57 @@ async function findMembership(prisma: Prisma, actor: Actor, id: string): Promise
   return membership;
 }
 
-async function assertNotLastOwner(prisma: Prisma, membership: Membership): Promise<void> {
+/** The user an actor answers to: the signed-in user, or the creator of the API key. */
+async function accountableUserId(tx: P.TransactionClient, actor: Actor): Promise<string | null> {
+  if (actor.userId) return actor.userId;
+  if (!actor.apiKeyId) return null;
+  const key = await tx.apiKey.findUnique({ where: { id: actor.apiKeyId }, select: { createdById: true } });
+  return key?.createdById ?? null;
+}
+
+/**
+ * Locks the organization's OWNER rows, the target's and the actor's own (in id
+ * order, so two changes cannot deadlock), then re-reads them: two OWNERs
+ * demoting or removing each other at once are serialised here, and the second
+ * sees the first's outcome (one OWNER left, and no longer an OWNER itself).
+ */
+async function lockedChange(
+  tx: P.TransactionClient,
+  actor: Actor,
+  id: string,
+): Promise<{ membership: Membership; actor: Actor }> {
+  const userId = await accountableUserId(tx, actor);
+  await tx.$queryRaw`
+    SELECT "id" FROM "memberships"
+    WHERE "organization_id" = ${actor.organizationId}::uuid
+      AND ("role" = 'OWNER' OR "id" = ${id}::uuid OR "user_id" = ${userId}::uuid)
+    ORDER BY "id" FOR UPDATE`;
+  const membership = await tx.membership.findFirst({ where: { id, organizationId: actor.organizationId } });
+  if (!membership) throw new NotFoundError('Member');
+  const own = userId
+    ? await tx.membership.findUnique({
+        where: { userId_organizationId: { userId, organizationId: actor.organizationId } },
+      })
+    : null;
+  if (!own) throw new AccessError('FORBIDDEN', 'you are no longer a member of this organization');
+  return { membership, actor: { ...actor, role: lowerRole(actor.role, own.role as RoleName) } };
+}
+
+async function assertNotLastOwner(tx: P.TransactionClient, membership: Membership): Promise<void> {
   if (membership.role !== 'OWNER') return;
-  const owners = await prisma.membership.count({ where: { organizationId: membership.organizationId, role: 'OWNER' } });
+  const owners = await tx.membership.count({ where: { organizationId: membership.organizationId, role: 'OWNER' } });
   if (owners <= 1) throw new ConflictError('an organization needs at least one OWNER', 'role');
 }
 
 export async function updateMemberRole(prisma: Prisma, actor: Actor, id: string, role: RoleName): Promise<Membership> {
-  const membership = await findMembership(prisma, actor, id);
-  assertMayGrant(actor, role);
-  assertMayGrant(actor, membership.role as RoleName);
-  if (role !== 'OWNER') await assertNotLastOwner(prisma, membership);
-  const result = await prisma.$transaction(async (tx) => {
-    const updated = await tx.membership.update({ where: { id: membership.id }, data: { role } });
+  await findMembership(prisma, actor, id);
+  const updated = await prisma.$transaction(async (tx) => {
+    const locked = await lockedChange(tx, actor, id);
+    const membership = locked.membership;
+    assertMayGrant(locked.actor, role);
+    assertMayGrant(locked.actor, membership.role as RoleName);
+    if (role !== 'OWNER') await assertNotLastOwner(tx, membership);
+    const changed = await tx.membership.update({ where: { id: membership.id }, data: { role } });
     await recordAudit(tx, actor, {
       action: 'member.updateRole',
       entityType: 'Membership',
@@ -90,17 +128,18 @@ export async function updateMemberRole(prisma: Prisma, actor: Actor, id: string,
       before: { role: membership.role },
       after: { role },
     });
-    return updated;
+    return changed;
   });
-  forgetApiKeysCreatedBy(prisma, membership.userId);
-  return result;
+  forgetApiKeysCreatedBy(prisma, updated.userId);
+  return updated;
 }
 
 export async function removeMember(prisma: Prisma, actor: Actor, id: string): Promise<Membership> {
-  const membership = await findMembership(prisma, actor, id);
-  assertMayGrant(actor, membership.role as RoleName);
-  await assertNotLastOwner(prisma, membership);
-  await prisma.$transaction(async (tx) => {
+  await findMembership(prisma, actor, id);
+  const removed = await prisma.$transaction(async (tx) => {
+    const { membership, actor: current } = await lockedChange(tx, actor, id);
+    assertMayGrant(current, membership.role as RoleName);
+    await assertNotLastOwner(tx, membership);
     await tx.membership.delete({ where: { id: membership.id } });
     await tx.session.deleteMany({ where: { userId: membership.userId, organizationId: membership.organizationId } });
     await recordAudit(tx, actor, {
@@ -109,7 +148,8 @@ export async function removeMember(prisma: Prisma, actor: Actor, id: string): Pr
       entityId: membership.id,
       before: { role: membership.role },
     });
+    return membership;
   });
-  forgetApiKeysCreatedBy(prisma, membership.userId);
-  return membership;
+  forgetApiKeysCreatedBy(prisma, removed.userId);
+  return removed;
 }
