@@ -1,65 +1,30 @@
 /**
- * Organization members. ADMINs manage members; only an OWNER grants or
- * removes OWNER, and the last OWNER cannot be demoted or removed.
+ * Organization members. ADMINs manage members (new ones join by accepting an
+ * invitation, see invitation-service.ts); only an OWNER grants or removes
+ * OWNER, and the last OWNER cannot be demoted or removed.
  */
 import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/audit-log.ts';
 import { forgetApiKeysCreatedBy } from '../auth/api-key-cache.ts';
 import type { Prisma } from '../db/database.ts';
 import type { Membership, Prisma as P } from '../db/generated/prisma/client.ts';
-import { isUniqueViolation, isUuid } from '../db/json.ts';
+import { isUuid } from '../db/json.ts';
 import { AccessError, ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../security/passwords.ts';
 import { hasRole, lowerRole, type RoleName } from '../security/roles.ts';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
-function assertMayGrant(actor: Actor, role: RoleName): void {
+/** The address lower-cased and trimmed, or a ValidationError on `email`. */
+export function normalizeEmail(value: string): string {
+  const email = value.trim().toLowerCase();
+  if (!EMAIL.test(email)) throw new ValidationError([{ field: 'email', message: 'must be an email address' }]);
+  return email;
+}
+
+export function assertMayGrant(actor: Actor, role: RoleName): void {
   if (role === 'OWNER' && actor.role !== 'OWNER')
     throw new AccessError('FORBIDDEN', 'only an OWNER can grant or change OWNER');
   if (!hasRole(actor.role, role)) throw new AccessError('FORBIDDEN', `you cannot grant the ${role} role`);
-}
-
-export async function addMember(
-  prisma: Prisma,
-  actor: Actor,
-  input: { email: string; name?: string | null; role: RoleName; password?: string | null },
-): Promise<Membership> {
-  assertMayGrant(actor, input.role);
-  const email = input.email.trim().toLowerCase();
-  if (!EMAIL.test(email)) throw new ValidationError([{ field: 'email', message: 'must be an email address' }]);
-  let user = await prisma.user.findUnique({ where: { email } });
-  if (!user) {
-    const password = input.password ?? '';
-    if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
-      throw new ValidationError([
-        {
-          field: 'password',
-          message: `a new user needs a password of ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`,
-        },
-      ]);
-    }
-    user = await prisma.user.create({
-      data: { email, name: input.name ?? '', passwordHash: await hashPassword(password) },
-    });
-  }
-  try {
-    return await prisma.$transaction(async (tx) => {
-      const membership = await tx.membership.create({
-        data: { userId: user.id, organizationId: actor.organizationId, role: input.role },
-      });
-      await recordAudit(tx, actor, {
-        action: 'member.add',
-        entityType: 'Membership',
-        entityId: membership.id,
-        after: { email, role: input.role },
-      });
-      return membership;
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new ConflictError(`${email} is already a member`, 'email');
-    throw error;
-  }
 }
 
 async function findMembership(prisma: Prisma, actor: Actor, id: string): Promise<Membership> {
