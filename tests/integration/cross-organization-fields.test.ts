@@ -40,8 +40,19 @@ beforeAll(async () => {
   });
   session = { cookie: (login.headers.get('set-cookie') ?? '').split(';')[0]!, csrfToken: login.data!.login.csrfToken };
   await prisma.apiKey.updateMany({ where: { organizationId: b.id, role: 'OWNER' }, data: { name: 'beta deploy key' } });
+  await prisma.invitation.create({
+    data: {
+      organizationId: b.id,
+      email: 'beta-invitee@example.test',
+      role: 'MEMBER',
+      tokenHash: 'beta-invitation-hash',
+      invitedById: b.users.ADMIN.id,
+      expiresAt: new Date(Date.now() + 3_600_000),
+    },
+  });
   const keys = await prisma.apiKey.findMany({ where: { organizationId: b.id } });
   adminOnlyOfB = [
+    'beta-invitee@example.test',
     ...Object.values(b.users).map((user) => user.email),
     'beta deploy key',
     ...keys.map((key) => key.prefix),
@@ -82,7 +93,7 @@ describe('fields of another organization', () => {
     // The walk must reach what this finding was about.
     expect(selection).toContain('members {');
     expect(selection).toContain('apiKeys {');
-    expect([...walked]).toEqual(expect.arrayContaining(['Organization', 'Member', 'User', 'ApiKey']));
+    expect([...walked]).toEqual(expect.arrayContaining(['Organization', 'Member', 'User', 'ApiKey', 'Invitation']));
 
     const response = await t.gql<{
       viewer: { role: string; memberships: Array<{ role: string; organization: { id: string; name: string } | null }> };
