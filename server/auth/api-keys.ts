@@ -6,6 +6,7 @@ import { isUuid } from '../db/json.ts';
 import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
 import { hasRole, type RoleName } from '../security/roles.ts';
 import { generateApiKey } from '../security/tokens.ts';
+import { accountableUserId } from './accountable-user.ts';
 import { forgetApiKey } from './api-key-cache.ts';
 
 export const API_KEYS_PER_ORGANIZATION = 100;
@@ -33,7 +34,7 @@ export async function createApiKey(
       { field: 'name', message: `an organization can have at most ${API_KEYS_PER_ORGANIZATION} active keys` },
     ]);
   }
-  const createdById = await accountableUser(prisma, actor);
+  const createdById = await accountableUserId(prisma, actor);
   if (!createdById) throw new AccessError('FORBIDDEN', 'only a key with a person behind it can create keys');
   const generated = generateApiKey();
   const apiKey = await prisma.$transaction(async (tx) => {
@@ -57,17 +58,6 @@ export async function createApiKey(
     return created;
   });
   return { apiKey, key: generated.key };
-}
-
-/**
- * The person a new key answers to: the signed-in user, or for a key made with
- * a key, that key's creator, so the new key can never outlive their role either.
- */
-async function accountableUser(prisma: Prisma, actor: Actor): Promise<string | null> {
-  if (actor.userId) return actor.userId;
-  if (!actor.apiKeyId) return null;
-  const parent = await prisma.apiKey.findUnique({ where: { id: actor.apiKeyId }, select: { createdById: true } });
-  return parent?.createdById ?? null;
 }
 
 export async function revokeApiKey(prisma: Prisma, actor: Actor, id: string): Promise<ApiKey> {

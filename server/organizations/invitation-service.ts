@@ -6,6 +6,7 @@
  */
 import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/audit-log.ts';
+import { accountableUserId } from '../auth/accountable-user.ts';
 import type { Prisma } from '../db/database.ts';
 import type { Invitation, Prisma as P } from '../db/generated/prisma/client.ts';
 import { isUniqueViolation, isUuid } from '../db/json.ts';
@@ -70,7 +71,7 @@ export async function inviteMember(
         email,
         role: input.role,
         tokenHash: sha256(token),
-        invitedById: await inviterOf(tx, actor),
+        invitedById: await accountableUserId(tx, actor),
         expiresAt: new Date(Date.now() + ttlHours * 3_600_000),
       },
     });
@@ -83,14 +84,6 @@ export async function inviteMember(
     return created;
   });
   return { invitation, token };
-}
-
-/** The person an invitation answers to: the signed-in user, or the creator of the API key used. */
-async function inviterOf(tx: P.TransactionClient, actor: Actor): Promise<string | null> {
-  if (actor.userId) return actor.userId;
-  if (!actor.apiKeyId) return null;
-  const key = await tx.apiKey.findUnique({ where: { id: actor.apiKeyId }, select: { createdById: true } });
-  return key?.createdById ?? null;
 }
 
 export async function revokeInvitation(prisma: Prisma, actor: Actor, id: string): Promise<Invitation> {

@@ -5,6 +5,7 @@
  */
 import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/audit-log.ts';
+import { accountableUserId } from '../auth/accountable-user.ts';
 import { forgetApiKeysCreatedBy } from '../auth/api-key-cache.ts';
 import type { Prisma } from '../db/database.ts';
 import type { Membership, Prisma as P } from '../db/generated/prisma/client.ts';
@@ -33,14 +34,6 @@ async function findMembership(prisma: Prisma, actor: Actor, id: string): Promise
     : null;
   if (!membership) throw new NotFoundError('Member');
   return membership;
-}
-
-/** The user an actor answers to: the signed-in user, or the creator of the API key. */
-async function accountableUserId(tx: P.TransactionClient, actor: Actor): Promise<string | null> {
-  if (actor.userId) return actor.userId;
-  if (!actor.apiKeyId) return null;
-  const key = await tx.apiKey.findUnique({ where: { id: actor.apiKeyId }, select: { createdById: true } });
-  return key?.createdById ?? null;
 }
 
 /**
