@@ -182,6 +182,32 @@ describe('approval settings', () => {
     expect(strict.data!.createTool.__typename).toBe('Tool');
   });
 
+  test('a template carrying a looser approver is copied by an ADMIN, not a MEMBER', async () => {
+    const templateId = await adminTool('team_template', {
+      isTemplate: true,
+      requireConfirmation: true,
+      configuration: { url: `${upstream.base}/echo`, method: 'POST', approver_role: 'MEMBER' },
+    });
+    const FROM_TEMPLATE = `mutation ($input: CreateToolFromTemplateInput!) {
+      createToolFromTemplate(input: $input) { __typename }
+    }`;
+    const member = await t.gql(
+      FROM_TEMPLATE,
+      { input: { templateId, name: 'member_copy' } },
+      {
+        apiKey: org.keys.MEMBER,
+      },
+    );
+    expect(code(member)).toBe('FORBIDDEN');
+    expect(await t.app.services.prisma.tool.count({ where: { name: 'member_copy' } })).toBe(0);
+    const admin = await t.gql<{ createToolFromTemplate: { __typename: string } }>(
+      FROM_TEMPLATE,
+      { input: { templateId, name: 'admin_copy' } },
+      { apiKey: org.keys.ADMIN },
+    );
+    expect(admin.data!.createToolFromTemplate.__typename).toBe('Tool');
+  });
+
   test('an import that would overwrite a governed tool is refused for a MEMBER, all or nothing', async () => {
     const id = await adminTool('imported', { requireConfirmation: true });
     const before = await stored(id);
