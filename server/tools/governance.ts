@@ -5,6 +5,7 @@
  * may edit the rest of a tool, leaving them exactly as they are, and may
  * create tools only as strict as the defaults or stricter.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Actor } from '../actor.ts';
 import { AccessError } from '../errors.ts';
 import { APPROVER_ROLES, DEFAULT_APPROVER_ROLE } from '../executions/tool-settings.ts';
@@ -36,11 +37,28 @@ function governanceOf(tool: GovernedTool): Record<string, JsonValue> {
 function changedSettings(before: GovernedTool, after: GovernedTool): string[] {
   const was = governanceOf(before);
   const now = governanceOf(after);
-  return Object.keys(now).filter((key) => JSON.stringify(was[key]) !== JSON.stringify(now[key]));
+  // Deep equality: stored JSON (jsonb) does not keep the key order it was sent in.
+  return Object.keys(now).filter((key) => !isDeepStrictEqual(was[key], now[key]));
 }
 
 function refuse(what: string): never {
   throw new AccessError('FORBIDDEN', `${what} requires the ${GOVERNING_ROLE} role`);
+}
+
+/**
+ * A configuration from someone below ADMIN that leaves a governing key out
+ * keeps the tool's current value (editors that rebuild a configuration from
+ * their own fields do not know these keys); a different value is refused later.
+ */
+export function keepGoverningKeys(actor: Actor, current: JsonObject, next: JsonValue): JsonValue {
+  if (hasRole(actor.role, GOVERNING_ROLE) || typeof next !== 'object' || next === null || Array.isArray(next)) {
+    return next;
+  }
+  const kept: JsonObject = { ...next };
+  for (const key of GOVERNING_KEYS) {
+    if (kept[key] === undefined && current[key] !== undefined) kept[key] = current[key];
+  }
+  return kept;
 }
 
 /**
@@ -72,7 +90,7 @@ export function assertMayChangeTool<T extends GovernedTool>(actor: Actor, before
   if (hasRole(actor.role, GOVERNING_ROLE)) return;
   if (before.isPublic) {
     const keys = Object.keys(after) as Array<keyof T>;
-    if (keys.some((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))) {
+    if (keys.some((key) => !isDeepStrictEqual(before[key], after[key]))) {
       refuse('changing a published tool');
     }
   }

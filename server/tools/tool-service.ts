@@ -15,7 +15,7 @@ import type { JsonObject, JsonValue } from '../executors/types.ts';
 import { assertToolTypeEnabled } from '../organizations/feature-flags.ts';
 import { hasRole } from '../security/roles.ts';
 import { byteLength, checkFunctionDefinition, isJsonObject } from './function-definition.ts';
-import { assertMayChangeTool, assertMayDeleteTool, assertMayGovernNewTool } from './governance.ts';
+import { assertMayChangeTool, assertMayDeleteTool, assertMayGovernNewTool, keepGoverningKeys } from './governance.ts';
 import { TOOL_LIMITS, TOOL_NAME_PATTERN, TRIGGER_CONTEXTS } from './limits.ts';
 import { checkToolMessages, type ToolMessages } from './tool-messages.ts';
 
@@ -344,7 +344,9 @@ export async function updateTool(deps: ToolDeps, actor: Actor, id: string, input
     displayName: input.displayName ?? base.displayName,
     description: input.description ?? base.description,
     type: input.type ?? base.type,
-    configuration: (input.configuration ?? base.configuration) as JsonObject,
+    configuration: (input.configuration
+      ? keepGoverningKeys(actor, base.configuration, input.configuration)
+      : base.configuration) as JsonObject,
     functionDefinition: (input.functionDefinition ?? base.functionDefinition) as JsonObject,
     isActive: input.isActive ?? base.isActive,
     requireConfirmation: input.requireConfirmation ?? base.requireConfirmation,

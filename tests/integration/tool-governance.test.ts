@@ -133,25 +133,30 @@ describe('approval settings', () => {
     expect(admin.data!.updateTool.requireConfirmation).toBe(false);
   });
 
-  test('a MEMBER still edits the rest of a governed tool, keeping its settings as they are', async () => {
-    const configuration = { url: `${upstream.base}/echo`, method: 'POST', approver_role: 'OWNER' };
+  test('a MEMBER still edits the rest of a governed tool, which keeps its settings as they are', async () => {
+    const governing = { approver_role: 'OWNER', rate_limit: { burst: 5, per_second: 1, per_call: 3 } };
+    const configuration = { url: `${upstream.base}/echo`, method: 'POST', ...governing };
     const id = await adminTool('governed', { requireConfirmation: true, configuration });
     const edited = await t.gql<{ updateTool: { __typename: string; description: string; configuration: unknown } }>(
       UPDATE,
       {
-        input: {
-          id,
-          description: 'New words',
-          configuration: { ...configuration, url: `${upstream.base}/echo?v=2` },
-        },
+        input: { id, description: 'New words', configuration: { ...configuration, url: `${upstream.base}/echo?v=2` } },
       },
       { apiKey: org.keys.MEMBER },
     );
     expect(edited.errors).toBeUndefined();
-    expect(edited.data!.updateTool).toMatchObject({
-      __typename: 'Tool',
-      description: 'New words',
-      configuration: { approver_role: 'OWNER' },
+    expect(edited.data!.updateTool).toMatchObject({ description: 'New words', configuration: governing });
+    // An editor that rebuilds the configuration without the governing keys (the dashboard's builder) keeps them.
+    const rebuilt = await t.gql<{ updateTool: { __typename: string; configuration: unknown } }>(
+      UPDATE,
+      { input: { id, configuration: { url: `${upstream.base}/echo?v=3`, method: 'POST' } } },
+      { apiKey: org.keys.MEMBER },
+    );
+    expect(rebuilt.errors).toBeUndefined();
+    expect(rebuilt.data!.updateTool.configuration).toEqual({
+      url: `${upstream.base}/echo?v=3`,
+      method: 'POST',
+      ...governing,
     });
   });
 
