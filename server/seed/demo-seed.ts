@@ -88,6 +88,13 @@ export async function seedDemo(
   if (!organization) return { email: DEMO_EMAIL, password: null, apiKey: null, created: false };
   // A key acts with at most its creator's role, so the demo key answers to the demo owner.
   const createdById = (await prisma.user.findUnique({ where: { email: DEMO_EMAIL } }))?.id ?? null;
+  // Demo keys seeded before keys needed a creator answer to the demo owner too.
+  if (createdById) {
+    await prisma.apiKey.updateMany({
+      where: { organizationId: organization.id, name: DEMO_KEY_NAME, createdById: null },
+      data: { createdById },
+    });
+  }
 
   if (apiKey) {
     if (!apiKey.startsWith(API_KEY_PREFIX)) throw new Error(`DEMO_API_KEY must start with "${API_KEY_PREFIX}"`);
