@@ -323,8 +323,14 @@ async function applyStateIn(
   const versioned = VERSIONED_FIELDS.some((field) => JSON.stringify(before[field]) !== JSON.stringify(next[field]));
   const version = versioned ? current.version + 1 : current.version;
   // The version in the WHERE makes concurrent saves of one tool serialise: the loser changes nothing.
+  // isPublic too (it is not versioned): a save checked against an unpublished tool must not land on a published one.
   const updated = await tx.tool.updateMany({
-    where: { id: current.id, organizationId: actor.organizationId, version: expectedVersion ?? current.version },
+    where: {
+      id: current.id,
+      organizationId: actor.organizationId,
+      version: expectedVersion ?? current.version,
+      isPublic: current.isPublic,
+    },
     data: { ...toolData(next), version },
   });
   if (updated.count === 0) {
