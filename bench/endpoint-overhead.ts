@@ -294,8 +294,18 @@ export async function runEndpointOverhead(): Promise<void> {
   const prisma = app.services.prisma;
   const organization = await prisma.organization.create({ data: { name: 'Bench', slug: `bench-${Date.now()}` } });
   const key = generateApiKey();
+  // A key acts with at most its creator's role: the bench key answers to a member.
+  const user = await prisma.user.create({ data: { email: `${organization.slug}@bench.local`, passwordHash: '-' } });
+  await prisma.membership.create({ data: { userId: user.id, organizationId: organization.id, role: 'MEMBER' } });
   await prisma.apiKey.create({
-    data: { organizationId: organization.id, name: 'bench', prefix: key.prefix, keyHash: key.hash, role: 'MEMBER' },
+    data: {
+      organizationId: organization.id,
+      name: 'bench',
+      prefix: key.prefix,
+      keyHash: key.hash,
+      role: 'MEMBER',
+      createdById: user.id,
+    },
   });
   const tool = await prisma.tool.create({
     data: {

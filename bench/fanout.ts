@@ -129,8 +129,18 @@ async function run(database: Database, instances: 1 | 2, query: string): Promise
   const slug = `bench-${randomBytes(4).toString('hex')}`;
   const org = await prisma.organization.create({ data: { name: 'Bench', slug } });
   const key = generateApiKey();
+  // A key acts with at most its creator's role: the bench key answers to a member.
+  const user = await prisma.user.create({ data: { email: `${slug}@bench.local`, passwordHash: '-' } });
+  await prisma.membership.create({ data: { userId: user.id, organizationId: org.id, role: 'VIEWER' } });
   await prisma.apiKey.create({
-    data: { organizationId: org.id, name: 'bench', prefix: key.prefix, keyHash: key.hash, role: 'VIEWER' },
+    data: {
+      organizationId: org.id,
+      name: 'bench',
+      prefix: key.prefix,
+      keyHash: key.hash,
+      role: 'VIEWER',
+      createdById: user.id,
+    },
   });
   // Inactive: every run is recorded (CREATED, FINISHED) without waiting on any network.
   const tool = await prisma.tool.create({

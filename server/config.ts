@@ -18,6 +18,8 @@ export interface Config {
   logLevel: string;
   bodyLimitBytes: number;
   sessionTtlHours: number;
+  /** How long a member invitation's token can be accepted. */
+  invitationTtlHours: number;
   allowedPrivateHosts: string[];
   lambdaEndpoint: string | null;
   sandbox: {
@@ -145,6 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: integer(env, 'SWITCHBOARD_BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     sessionTtlHours: integer(env, 'SWITCHBOARD_SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),
+    invitationTtlHours: integer(env, 'SWITCHBOARD_INVITATION_TTL_HOURS', 24 * 7, 1, 24 * 90),
     allowedPrivateHosts: allowedHosts(env),
     lambdaEndpoint: url(env, 'AWS_ENDPOINT_URL_LAMBDA', ['http:', 'https:']),
     sandbox: sandboxLimits(env),

@@ -1,17 +1,22 @@
 /**
- * A short in-process memo of API key lookups: a voice runtime sends its key
- * with every tool call, and reading it back each time costs a round trip on
- * the hot path. Revoking a key here forgets it at once; another instance sees
- * the revocation within TTL_MS.
+ * A short in-process memo of API key lookups (with their creator's current
+ * role): a voice runtime sends its key with every tool call, and reading it
+ * back each time costs round trips on the hot path. Revoking a key, or
+ * changing or removing its creator's membership, here forgets it at once;
+ * another instance sees the change within TTL_MS.
  */
 import type { Prisma } from '../db/database.ts';
 import type { ApiKey } from '../db/generated/prisma/client.ts';
+import type { RoleName } from '../security/roles.ts';
+
+/** A key that is not revoked, with its creator's role in the key's organization (null: no creator, or not a member). */
+export type ActiveApiKey = ApiKey & { creatorRole: RoleName | null };
 
 const TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
 
 interface Entry {
-  apiKey: ApiKey;
+  apiKey: ActiveApiKey;
   expiresAt: number;
 }
 
@@ -27,14 +32,25 @@ function memoOf(prisma: Prisma): Map<string, Entry> {
   return memo;
 }
 
-/** The active key with this hash, or null (unknown and revoked keys are never remembered). */
-export async function findActiveApiKey(prisma: Prisma, keyHash: string, now = Date.now()): Promise<ApiKey | null> {
+/** The unrevoked key with this hash, or null (unknown and revoked keys are never remembered). */
+export async function findActiveApiKey(
+  prisma: Prisma,
+  keyHash: string,
+  now = Date.now(),
+): Promise<ActiveApiKey | null> {
   const memo = memoOf(prisma);
   const cached = memo.get(keyHash);
   if (cached && cached.expiresAt > now) return cached.apiKey;
   memo.delete(keyHash);
-  const apiKey = await prisma.apiKey.findUnique({ where: { keyHash } });
-  if (!apiKey || apiKey.revokedAt) return null;
+  const row = await prisma.apiKey.findUnique({ where: { keyHash } });
+  if (!row || row.revokedAt) return null;
+  const membership = row.createdById
+    ? await prisma.membership.findUnique({
+        where: { userId_organizationId: { userId: row.createdById, organizationId: row.organizationId } },
+        select: { role: true },
+      })
+    : null;
+  const apiKey: ActiveApiKey = { ...row, creatorRole: (membership?.role as RoleName | undefined) ?? null };
   memo.set(keyHash, { apiKey, expiresAt: now + TTL_MS });
   if (memo.size > MAX_ENTRIES) memo.delete(memo.keys().next().value as string);
   return apiKey;
@@ -50,4 +66,10 @@ export function rememberLastUsed(prisma: Prisma, keyHash: string, at: Date): voi
 export function forgetApiKey(prisma: Prisma, id: string): void {
   const memo = memoOf(prisma);
   for (const [hash, entry] of memo) if (entry.apiKey.id === id) memo.delete(hash);
+}
+
+/** Forgets every key a user created (their role changed or they left), so the next request re-reads it. */
+export function forgetApiKeysCreatedBy(prisma: Prisma, userId: string): void {
+  const memo = memoOf(prisma);
+  for (const [hash, entry] of memo) if (entry.apiKey.createdById === userId) memo.delete(hash);
 }

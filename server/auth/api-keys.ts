@@ -6,6 +6,7 @@ import { isUuid } from '../db/json.ts';
 import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
 import { hasRole, type RoleName } from '../security/roles.ts';
 import { generateApiKey } from '../security/tokens.ts';
+import { accountableUserId } from './accountable-user.ts';
 import { forgetApiKey } from './api-key-cache.ts';
 
 export const API_KEYS_PER_ORGANIZATION = 100;
@@ -14,11 +15,14 @@ export const API_KEYS_PER_ORGANIZATION = 100;
 export async function createApiKey(
   prisma: Prisma,
   actor: Actor,
-  input: { name: string; role?: RoleName | null },
+  input: { name: string; role?: RoleName | null; expiresAt?: Date | null },
 ): Promise<{ apiKey: ApiKey; key: string }> {
   const role = input.role ?? 'MEMBER';
   if (input.name.trim().length < 1 || input.name.length > 100) {
     throw new ValidationError([{ field: 'name', message: 'must be 1-100 characters' }]);
+  }
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+    throw new ValidationError([{ field: 'expiresAt', message: 'must be in the future' }]);
   }
   // Nobody mints a key stronger than themselves.
   if (!hasRole(actor.role, role)) {
@@ -30,6 +34,8 @@ export async function createApiKey(
       { field: 'name', message: `an organization can have at most ${API_KEYS_PER_ORGANIZATION} active keys` },
     ]);
   }
+  const createdById = await accountableUserId(prisma, actor);
+  if (!createdById) throw new AccessError('FORBIDDEN', 'only a key with a person behind it can create keys');
   const generated = generateApiKey();
   const apiKey = await prisma.$transaction(async (tx) => {
     const created = await tx.apiKey.create({
@@ -39,14 +45,15 @@ export async function createApiKey(
         prefix: generated.prefix,
         keyHash: generated.hash,
         role,
-        createdById: actor.userId,
+        createdById,
+        expiresAt: input.expiresAt ?? null,
       },
     });
     await recordAudit(tx, actor, {
       action: 'apiKey.create',
       entityType: 'ApiKey',
       entityId: created.id,
-      after: { name: created.name, prefix: created.prefix, role },
+      after: { name: created.name, prefix: created.prefix, role, expiresAt: created.expiresAt?.toISOString() ?? null },
     });
     return created;
   });

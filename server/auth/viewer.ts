@@ -6,7 +6,7 @@ import type { Actor } from '../actor.ts';
 import type { Prisma } from '../db/database.ts';
 import { AccessError } from '../errors.ts';
 import { findActiveApiKey, rememberLastUsed } from './api-key-cache.ts';
-import type { RoleName } from '../security/roles.ts';
+import { lowerRole, type RoleName } from '../security/roles.ts';
 import { API_KEY_PREFIX, apiKeyParts, sha256 } from '../security/tokens.ts';
 import { readCookie, SESSION_COOKIE } from './sessions.ts';
 
@@ -32,13 +32,22 @@ async function viewerFromApiKey(prisma: Prisma, key: string): Promise<Viewer> {
   const { hash } = apiKeyParts(key);
   const apiKey = await findActiveApiKey(prisma, hash);
   if (!apiKey) throw new AccessError('UNAUTHENTICATED', 'invalid or revoked API key');
+  if (apiKey.expiresAt && apiKey.expiresAt.getTime() <= Date.now())
+    throw new AccessError('UNAUTHENTICATED', 'this API key has expired');
+  if (!apiKey.creatorRole)
+    throw new AccessError('UNAUTHENTICATED', 'the person who created this API key is no longer a member');
   if (!apiKey.lastUsedAt || Date.now() - apiKey.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     const at = new Date();
     await prisma.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: at } });
     rememberLastUsed(prisma, hash, at);
   }
   return {
-    actor: { organizationId: apiKey.organizationId, role: apiKey.role as RoleName, userId: null, apiKeyId: apiKey.id },
+    actor: {
+      organizationId: apiKey.organizationId,
+      role: lowerRole(apiKey.role as RoleName, apiKey.creatorRole),
+      userId: null,
+      apiKeyId: apiKey.id,
+    },
     user: null,
     via: 'apiKey',
     sessionId: null,

@@ -5,6 +5,7 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
+import { organizationRoles } from '../auth/organization-role.ts';
 import type { Context } from '../context.ts';
 import type PrismaTypes from '../db/generated/pothos-types.ts';
 import { getDatamodel } from '../db/generated/pothos-types.ts';
@@ -14,7 +15,12 @@ import { hasRole, type RoleName } from '../security/roles.ts';
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { authenticated: boolean; role: RoleName };
+  AuthScopes: {
+    authenticated: boolean;
+    role: RoleName;
+    /** The viewer's role in the given organization (that of the object a field belongs to). */
+    roleIn: { organizationId: string; role: RoleName };
+  };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: JsonValue; Output: unknown };
@@ -25,10 +31,17 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ErrorsPlugin, DataloaderPlugin],
   scopeAuth: {
     authorizeOnSubscribe: true,
-    authScopes: (context) => ({
-      authenticated: context.viewer !== null,
-      role: (required: RoleName) => context.viewer !== null && hasRole(context.viewer.actor.role, required),
-    }),
+    authScopes: (context) => {
+      const roleOf = organizationRoles(context.services.prisma, context.viewer);
+      return {
+        authenticated: context.viewer !== null,
+        role: (required: RoleName) => context.viewer !== null && hasRole(context.viewer.actor.role, required),
+        roleIn: async ({ organizationId, role }: { organizationId: string; role: RoleName }) => {
+          const actual = await roleOf(organizationId);
+          return actual !== null && hasRole(actual, role);
+        },
+      };
+    },
     unauthorizedError: (_parent, context) =>
       context.viewer
         ? new GraphQLError('your role does not allow this', { extensions: { code: 'FORBIDDEN' } })

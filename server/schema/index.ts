@@ -4,6 +4,7 @@ import './scalars.ts';
 import './errors.ts';
 import './organizations/organization.ts';
 import './organizations/auth-mutations.ts';
+import './organizations/invitations.ts';
 import './tools/tool.ts';
 import './tools/tool-mutations.ts';
 import './assistants/assistant.ts';

@@ -5,3 +5,8 @@ export type RoleName = (typeof ROLES)[number];
 export function hasRole(actual: RoleName, required: RoleName): boolean {
   return ROLES.indexOf(actual) >= ROLES.indexOf(required);
 }
+
+/** The weaker of two roles: what a key may do given its own role and its creator's. */
+export function lowerRole(a: RoleName, b: RoleName): RoleName {
+  return ROLES.indexOf(a) <= ROLES.indexOf(b) ? a : b;
+}

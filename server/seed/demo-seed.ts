@@ -86,14 +86,30 @@ export async function seedDemo(
     await prisma.user.updateMany({ where: { email: DEMO_EMAIL }, data: { passwordHash: hash } });
   }
   if (!organization) return { email: DEMO_EMAIL, password: null, apiKey: null, created: false };
+  // A key acts with at most its creator's role, so the demo key answers to the demo owner.
+  const createdById = (await prisma.user.findUnique({ where: { email: DEMO_EMAIL } }))?.id ?? null;
+  // Demo keys seeded before keys needed a creator answer to the demo owner too.
+  if (createdById) {
+    await prisma.apiKey.updateMany({
+      where: { organizationId: organization.id, name: DEMO_KEY_NAME, createdById: null },
+      data: { createdById },
+    });
+  }
 
   if (apiKey) {
     if (!apiKey.startsWith(API_KEY_PREFIX)) throw new Error(`DEMO_API_KEY must start with "${API_KEY_PREFIX}"`);
     const { prefix, hash } = apiKeyParts(apiKey);
     await prisma.apiKey.upsert({
       where: { keyHash: hash },
-      create: { organizationId: organization.id, name: DEMO_KEY_NAME, prefix, keyHash: hash, role: 'OWNER' },
-      update: { revokedAt: null },
+      create: {
+        organizationId: organization.id,
+        name: DEMO_KEY_NAME,
+        prefix,
+        keyHash: hash,
+        role: 'OWNER',
+        createdById,
+      },
+      update: { revokedAt: null, createdById },
     });
   } else if (created) {
     const generated = generateApiKey();
@@ -105,6 +121,7 @@ export async function seedDemo(
         prefix: generated.prefix,
         keyHash: generated.hash,
         role: 'OWNER',
+        createdById,
       },
     });
   }

@@ -15,6 +15,7 @@ import type { JsonObject, JsonValue } from '../executors/types.ts';
 import { assertToolTypeEnabled } from '../organizations/feature-flags.ts';
 import { hasRole } from '../security/roles.ts';
 import { byteLength, checkFunctionDefinition, isJsonObject } from './function-definition.ts';
+import { assertMayChangeTool, assertMayDeleteTool, assertMayGovernNewTool, keepGoverningKeys } from './governance.ts';
 import { TOOL_LIMITS, TOOL_NAME_PATTERN, TRIGGER_CONTEXTS } from './limits.ts';
 import { checkToolMessages, type ToolMessages } from './tool-messages.ts';
 
@@ -259,6 +260,7 @@ export async function insertPreparedTool(
   state: PreparedTool,
   action = 'tool.create',
 ): Promise<Tool> {
+  assertMayGovernNewTool(actor, state);
   const tool = await tx.tool.create({
     data: {
       ...toolData(state),
@@ -327,11 +329,18 @@ async function applyStateIn(
   expectedVersion: number | null | undefined,
 ): Promise<Tool> {
   const before = stateOf(current);
+  assertMayChangeTool(actor, before, next);
   const versioned = VERSIONED_FIELDS.some((field) => JSON.stringify(before[field]) !== JSON.stringify(next[field]));
   const version = versioned ? current.version + 1 : current.version;
   // The version in the WHERE makes concurrent saves of one tool serialise: the loser changes nothing.
+  // isPublic too (it is not versioned): a save checked against an unpublished tool must not land on a published one.
   const updated = await tx.tool.updateMany({
-    where: { id: current.id, organizationId: actor.organizationId, version: expectedVersion ?? current.version },
+    where: {
+      id: current.id,
+      organizationId: actor.organizationId,
+      version: expectedVersion ?? current.version,
+      isPublic: current.isPublic,
+    },
     data: { ...toolData(next), version },
   });
   if (updated.count === 0) {
@@ -351,7 +360,9 @@ export async function updateTool(deps: ToolDeps, actor: Actor, id: string, input
     displayName: input.displayName ?? base.displayName,
     description: input.description ?? base.description,
     type: input.type ?? base.type,
-    configuration: (input.configuration ?? base.configuration) as JsonObject,
+    configuration: (input.configuration
+      ? keepGoverningKeys(actor, base.configuration, input.configuration)
+      : base.configuration) as JsonObject,
     functionDefinition: (input.functionDefinition ?? base.functionDefinition) as JsonObject,
     isActive: input.isActive ?? base.isActive,
     requireConfirmation: input.requireConfirmation ?? base.requireConfirmation,
@@ -396,6 +407,7 @@ function snapshotState(snapshot: ToolVersion) {
 
 export async function deleteTool(deps: ToolDeps, actor: Actor, id: string): Promise<string> {
   const current = await findTool(deps.prisma, actor, id);
+  assertMayDeleteTool(actor, current);
   await deps.prisma.$transaction(async (tx) => {
     await tx.tool.delete({ where: { id: current.id } });
     await recordAudit(tx, actor, {

@@ -37,4 +37,14 @@ describe('API key lookups', () => {
     forgetApiKey(prisma, key!.id);
     expect(await findActiveApiKey(prisma, hash)).toBeNull();
   });
+
+  it("carry their creator's role, re-read after the same 5 s when it changes elsewhere", async () => {
+    const prisma = db.database.prisma;
+    const { hash } = apiKeyParts(org.keys.VIEWER);
+    const now = Date.now();
+    expect((await findActiveApiKey(prisma, hash, now))?.creatorRole).toBe('VIEWER');
+    await prisma.membership.deleteMany({ where: { userId: org.users.VIEWER.id, organizationId: org.id } });
+    expect((await findActiveApiKey(prisma, hash, now + 1_000))?.creatorRole).toBe('VIEWER');
+    expect((await findActiveApiKey(prisma, hash, now + 5_001))?.creatorRole).toBeNull();
+  });
 });

@@ -71,48 +71,21 @@ describe('request limits', () => {
 });
 
 describe('members', () => {
-  const ADD = `mutation ($input: AddMemberInput!) { addMember(input: $input) { __typename ... on Member { id role user { email } } ... on ConflictError { field } ... on ValidationError { issues { field } } } }`;
-
-  test('admins add, re-role and remove members; owners are protected', async () => {
-    const added = await t.gql<{ addMember: { __typename: string; id: string; role: string } }>(
-      ADD,
-      { input: { email: 'New.Person@Example.test', role: 'MEMBER', password: 'long enough password' } },
-      { apiKey: org.keys.ADMIN },
-    );
-    expect(added.errors).toBeUndefined();
-    expect(added.data!.addMember).toMatchObject({
-      __typename: 'Member',
-      role: 'MEMBER',
-      user: { email: 'new.person@example.test' },
+  test('admins re-role and remove members; owners are protected', async () => {
+    // Joining is by invitation (tests/integration/invitations.test.ts); here the member already joined.
+    const prisma = t.app.services.prisma;
+    const user = await prisma.user.create({ data: { email: 'new.person@example.test', passwordHash: '-' } });
+    const membership = await prisma.membership.create({
+      data: { userId: user.id, organizationId: org.id, role: 'MEMBER' },
     });
-    const again = await t.gql<{ addMember: { __typename: string } }>(
-      ADD,
-      { input: { email: 'new.person@example.test', role: 'VIEWER' } },
-      { apiKey: org.keys.ADMIN },
-    );
-    expect(again.data!.addMember.__typename).toBe('ConflictError');
-    const noPassword = await t.gql<{ addMember: { __typename: string } }>(
-      ADD,
-      { input: { email: 'fresh@example.test', role: 'VIEWER' } },
-      { apiKey: org.keys.ADMIN },
-    );
-    expect(noPassword.data!.addMember.__typename).toBe('ValidationError');
-
-    const grantOwner = await t.gql(
-      ADD,
-      { input: { email: 'boss@example.test', role: 'OWNER', password: 'long enough password' } },
-      { apiKey: org.keys.ADMIN },
-    );
-    expect(grantOwner.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-
     const role = await t.gql<{ updateMemberRole: { role: string } }>(
       `mutation ($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { ... on Member { role } } }`,
-      { input: { memberId: added.data!.addMember.id, role: 'VIEWER' } },
+      { input: { memberId: membership.id, role: 'VIEWER' } },
       { apiKey: org.keys.ADMIN },
     );
     expect(role.data!.updateMemberRole.role).toBe('VIEWER');
 
-    const owner = await t.app.services.prisma.membership.findFirstOrThrow({
+    const owner = await prisma.membership.findFirstOrThrow({
       where: { organizationId: org.id, role: 'OWNER' },
     });
     const demoteLastOwner = await t.gql<{ updateMemberRole: { __typename: string } }>(
@@ -124,7 +97,7 @@ describe('members', () => {
 
     const removed = await t.gql<{ removeMember: { __typename: string } }>(
       `mutation ($input: RemoveMemberInput!) { removeMember(input: $input) { __typename } }`,
-      { input: { memberId: added.data!.addMember.id } },
+      { input: { memberId: membership.id } },
       { apiKey: org.keys.ADMIN },
     );
     expect(removed.data!.removeMember.__typename).toBe('Member');

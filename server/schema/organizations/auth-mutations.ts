@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { createApiKey, revokeApiKey } from '../../auth/api-keys.ts';
 import { login, logout, switchOrganization } from '../../auth/sessions.ts';
 import { uuidOrNil } from '../../db/json.ts';
-import { addMember, removeMember, updateMemberRole } from '../../organizations/member-service.ts';
+import { removeMember, updateMemberRole } from '../../organizations/member-service.ts';
 import { builder } from '../builder.ts';
 import { MUTATION_ERRORS } from '../errors.ts';
 import { actorOf } from '../viewer-actor.ts';
@@ -28,6 +28,7 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     role: t.field({ type: RoleEnum, description: 'Defaults to MEMBER; cannot exceed your own role.' }),
+    expiresAt: t.field({ type: 'DateTime', description: 'When the key stops working; no expiry when omitted.' }),
   }),
 });
 
@@ -45,14 +46,6 @@ const CreateApiKeyPayload = builder.objectRef<{ apiKeyId: string; key: string }>
 const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
 const SwitchOrganizationInput = builder.inputType('SwitchOrganizationInput', {
   fields: (t) => ({ organizationId: t.id({ required: true }) }),
-});
-const AddMemberInput = builder.inputType('AddMemberInput', {
-  fields: (t) => ({
-    email: t.string({ required: true }),
-    name: t.string(),
-    role: t.field({ type: RoleEnum, required: true }),
-    password: t.string({ description: 'Required when the email has no account yet.' }),
-  }),
 });
 const UpdateMemberRoleInput = builder.inputType('UpdateMemberRoleInput', {
   fields: (t) => ({ memberId: t.id({ required: true }), role: t.field({ type: RoleEnum, required: true }) }),
@@ -124,13 +117,6 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'RevokeApiKeyResult' } },
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: (_root, { input }, context) => revokeApiKey(context.services.prisma, actorOf(context), String(input.id)),
-  }),
-  addMember: t.field({
-    type: MemberRef,
-    authScopes: { role: 'ADMIN' },
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'AddMemberResult' } },
-    args: { input: t.arg({ type: AddMemberInput, required: true }) },
-    resolve: (_root, { input }, context) => addMember(context.services.prisma, actorOf(context), input),
   }),
   updateMemberRole: t.field({
     type: MemberRef,

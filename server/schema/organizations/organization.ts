@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { RoleName } from '../../security/roles.ts';
 import { builder } from '../builder.ts';
 import { actorOf } from '../viewer-actor.ts';
 
@@ -11,7 +12,13 @@ export const RoleEnum = builder.enumType('Role', {
   } as const,
 });
 
+/** Objects of an organization are authorized by the viewer's role in that organization, never its current one. */
+function roleIn(organizationId: string, role: RoleName) {
+  return { roleIn: { organizationId, role } };
+}
+
 builder.prismaObject('Organization', {
+  authScopes: (organization) => roleIn(organization.id, 'VIEWER'),
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
@@ -19,11 +26,11 @@ builder.prismaObject('Organization', {
     featureFlags: t.expose('featureFlags', { type: 'JSON', description: 'Tool types enabled for this organization.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     members: t.relation('memberships', {
-      authScopes: { role: 'ADMIN' },
+      authScopes: (organization) => roleIn(organization.id, 'ADMIN'),
       query: { orderBy: { createdAt: 'asc' } },
     }),
     apiKeys: t.relation('apiKeys', {
-      authScopes: { role: 'ADMIN' },
+      authScopes: (organization) => roleIn(organization.id, 'ADMIN'),
       query: { orderBy: { createdAt: 'desc' } },
     }),
   }),
@@ -39,6 +46,7 @@ builder.prismaObject('User', {
 
 export const MemberRef = builder.prismaObject('Membership', {
   name: 'Member',
+  authScopes: (membership) => roleIn(membership.organizationId, 'VIEWER'),
   fields: (t) => ({
     id: t.exposeID('id'),
     user: t.relation('user'),
@@ -49,11 +57,16 @@ export const MemberRef = builder.prismaObject('Membership', {
 });
 
 export const ApiKeyRef = builder.prismaObject('ApiKey', {
+  authScopes: (apiKey) => roleIn(apiKey.organizationId, 'ADMIN'),
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     prefix: t.exposeString('prefix', { description: 'The first characters of the key, to tell keys apart.' }),
-    role: t.expose('role', { type: RoleEnum }),
+    role: t.expose('role', {
+      type: RoleEnum,
+      description: "The key's own role; it acts with at most its creator's current role in the organization.",
+    }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
