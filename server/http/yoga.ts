@@ -3,7 +3,6 @@
  * the session cookie / CSRF handling that keeps transport details out of resolvers.
  */
 import type { ServerResponse } from 'node:http';
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -15,6 +14,7 @@ import { SlowConsumerError } from '../realtime/bounded-stream.ts';
 import { schema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
 import { freshContextPerEvent } from './fresh-context-per-event.ts';
+import { queryLimitsPlugin } from './query-limits.ts';
 
 /** What the transports hand to the context factory. */
 export interface ServerContext {
@@ -112,14 +112,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     // pipe every body through a TransformStream again: a tenth of a small request's cost.
     maxRequestBodySize: false,
     plugins: [
-      EnvelopArmorPlugin({
-        maxDepth: { n: 12 },
-        maxAliases: { n: 30 },
-        maxDirectives: { n: 20 },
-        maxTokens: { n: 5000 },
-        costLimit: { maxCost: 20000 },
-        blockFieldSuggestion: { enabled: config.env === 'production' },
-      }),
+      queryLimitsPlugin({ blockFieldSuggestions: config.env === 'production' }),
       csrfPlugin,
       cookiePlugin,
       operationLog(logger),
