@@ -3,6 +3,7 @@
  * place. A bad value stops start-up with a message naming the variable.
  */
 import path from 'node:path';
+import { canonicalIp } from './security/ip-address.ts';
 import { parseAllowedPrivateHosts } from './security/ssrf.ts';
 
 export interface Config {
@@ -24,6 +25,8 @@ export interface Config {
   demo: { seed: boolean; apiKey: string | null; password: string | null };
   /** Origins (besides the server's own) allowed to send cookie-authenticated mutations. */
   trustedOrigins: string[];
+  /** Proxies (canonical IPs) whose X-Forwarded-For / X-Forwarded-Proto are believed. */
+  trustProxy: string[];
   graphiql: boolean;
   live: {
     /** Events a subscriber may leave unread before it is disconnected as too slow. */
@@ -89,6 +92,14 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+function proxyAddresses(env: Env): string[] {
+  return list(env, 'SWITCHBOARD_TRUST_PROXY').map((item) => {
+    const ip = canonicalIp(item);
+    if (ip === null) throw new ConfigError(`SWITCHBOARD_TRUST_PROXY must list IP addresses, got "${item}"`);
+    return ip;
+  });
+}
+
 function allowedHosts(env: Env): string[] {
   try {
     return parseAllowedPrivateHosts(env.SWITCHBOARD_ALLOWED_PRIVATE_HOSTS);
@@ -130,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
       password: env.DEMO_PASSWORD || null,
     },
     trustedOrigins: list(env, 'SWITCHBOARD_TRUSTED_ORIGINS'),
+    trustProxy: proxyAddresses(env),
     graphiql: boolean(env, 'SWITCHBOARD_GRAPHIQL', nodeEnv === 'development'),
     live: {
       subscriptionQueueLimit: integer(env, 'SWITCHBOARD_SUBSCRIPTION_QUEUE_LIMIT', 256, 1, 100_000),

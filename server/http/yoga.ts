@@ -2,7 +2,7 @@
  * The GraphQL server: schema, per-request context, error masking, limits and
  * the session cookie / CSRF handling that keeps transport details out of resolvers.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -13,6 +13,8 @@ import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
 import { SlowConsumerError } from '../realtime/bounded-stream.ts';
 import { schema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
+import { clientConnection } from './client-address.ts';
+import { corsPolicy } from './cors.ts';
 import { freshContextPerEvent } from './fresh-context-per-event.ts';
 import { queryLimitsPlugin } from './query-limits.ts';
 
@@ -28,6 +30,8 @@ export interface ServerContext {
   onRevoked?: () => void;
   /** Set by the Node adapter for HTTP requests (an SSE stream is reset through it). */
   res?: ServerResponse;
+  /** Set by the Node adapter for HTTP requests: the client's address and TLS. */
+  req?: IncomingMessage;
 }
 
 /** A WebSocket carries no per-message headers: its Origin is checked once, at connection. */
@@ -100,6 +104,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     graphqlEndpoint: '/graphql',
     graphiql: config.graphiql,
     landingPage: false,
+    cors: corsPolicy(config.trustedOrigins),
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
@@ -147,6 +152,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       reauthorize,
       onRevoked,
       res,
+      req,
     }: YogaContextInput): Promise<Context> => {
       const cookies: string[] = [];
       if (connectionViewer !== undefined) {
@@ -161,7 +167,8 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
         };
       }
       if (!request) throw new Error('an HTTP request or a connection viewer is required');
-      const secure = request.url.startsWith('https:');
+      const connection = req ? clientConnection(req, config.trustProxy) : null;
+      const secure = connection?.tls ?? request.url.startsWith('https:');
       const credentials = {
         authorization: request.headers.get('authorization'),
         cookie: request.headers.get('cookie'),
@@ -171,6 +178,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       return {
         viewer,
         services,
+        ...(connection ? { clientAddress: connection.address } : {}),
         csrfVerified: viewer?.via === 'session' && request.headers.get('x-csrf-token') === viewer.csrfToken,
         // SSE has no close codes: the stream is cut, and the client reconnects when it can keep up.
         onSlowConsumer: res ? () => res.destroy() : undefined,
