@@ -3,7 +3,6 @@
  * the session cookie / CSRF handling that keeps transport details out of resolvers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { resolveViewer, stillViewer, type Viewer } from '../auth/viewer.ts';
@@ -16,6 +15,7 @@ import type { Services } from '../services.ts';
 import { clientConnection } from './client-address.ts';
 import { corsPolicy } from './cors.ts';
 import { freshContextPerEvent } from './fresh-context-per-event.ts';
+import { graphqlMetricsPlugin } from './graphql-metrics.ts';
 import { queryLimitsPlugin } from './query-limits.ts';
 
 /** What the transports hand to the context factory. */
@@ -121,28 +121,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       csrfPlugin,
       cookiePlugin,
       operationLog(logger),
-      usePrometheus({
-        endpoint: false,
-        registry: services.metrics.prometheus.registry,
-        // Per-request metrics only. The plugin's other defaults walk every document for deprecated fields,
-        // time phases Yoga caches anyway, and keep a quantile summary: together most of the request's cost.
-        // Subscriptions are left out: their hooks wrap every subscriber's stream, a cost paid per event
-        // and per subscriber in a fan-out; live_subscriptions counts them instead.
-        metrics: {
-          graphql_envelop_request: ['execute'],
-          graphql_envelop_request_duration: ['execute'],
-          graphql_envelop_error_result: ['parse', 'validate', 'context', 'execute'],
-          graphql_yoga_http_duration: true,
-          graphql_envelop_request_time_summary: false,
-          graphql_envelop_deprecated_field: false,
-          graphql_envelop_phase_parse: false,
-          graphql_envelop_phase_validate: false,
-          graphql_envelop_phase_context: false,
-          graphql_envelop_phase_execute: false,
-          graphql_envelop_phase_subscribe: false,
-          graphql_envelop_schema_change: false,
-        },
-      }),
+      graphqlMetricsPlugin(services.metrics.prometheus.registry),
       freshContextPerEvent(),
     ],
     context: async ({
