@@ -28,6 +28,10 @@ export interface Config {
   /** Proxies (canonical IPs) whose X-Forwarded-For / X-Forwarded-Proto are believed. */
   trustProxy: string[];
   graphiql: boolean;
+  /** Schema introspection (and "Did you mean" suggestions); off unless NODE_ENV=development is set explicitly. */
+  introspection: boolean;
+  /** Unexpected errors keep their message and stack; only when NODE_ENV=development is set explicitly. */
+  errorDetails: boolean;
   live: {
     /** Events a subscriber may leave unread before it is disconnected as too slow. */
     subscriptionQueueLimit: number;
@@ -113,6 +117,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (nodeEnv !== 'development' && nodeEnv !== 'production' && nodeEnv !== 'test') {
     throw new ConfigError(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
   }
+  // An unset NODE_ENV runs like development but reveals nothing a deployment would not.
+  const explicitDevelopment = env.NODE_ENV === 'development';
+  const introspection = boolean(env, 'SWITCHBOARD_INTROSPECTION', explicitDevelopment);
   const masterKey = env.SWITCHBOARD_MASTER_KEY ?? null;
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   if (databaseUrl && !masterKey && nodeEnv === 'production') {
@@ -142,7 +149,9 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustedOrigins: list(env, 'SWITCHBOARD_TRUSTED_ORIGINS'),
     trustProxy: proxyAddresses(env),
-    graphiql: boolean(env, 'SWITCHBOARD_GRAPHIQL', nodeEnv === 'development'),
+    graphiql: boolean(env, 'SWITCHBOARD_GRAPHIQL', introspection),
+    introspection,
+    errorDetails: explicitDevelopment,
     live: {
       subscriptionQueueLimit: integer(env, 'SWITCHBOARD_SUBSCRIPTION_QUEUE_LIMIT', 256, 1, 100_000),
       metricsPushIntervalMs: integer(env, 'SWITCHBOARD_METRICS_PUSH_INTERVAL_MS', 5_000, 50, 3_600_000),

@@ -16,6 +16,8 @@ import { clientConnection } from './client-address.ts';
 import { corsPolicy } from './cors.ts';
 import { freshContextPerEvent } from './fresh-context-per-event.ts';
 import { graphqlMetricsPlugin } from './graphql-metrics.ts';
+import { noInputEcho } from './input-echo.ts';
+import { disableIntrospection } from './introspection.ts';
 import { queryLimitsPlugin } from './query-limits.ts';
 
 /** What the transports hand to the context factory. */
@@ -111,13 +113,15 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) => logger.error({ args }, 'yoga'),
     },
-    maskedErrors: { maskError: toGraphQLError, isDev: config.env === 'development' },
+    maskedErrors: { maskError: toGraphQLError, isDev: config.errorDetails },
     // The front door (node-handler.ts) already refuses bodies without a Content-Length (411) or above
     // the limit (413), and Node's parser never reads past the declared length. Yoga's own guard would
     // pipe every body through a TransformStream again: a tenth of a small request's cost.
     maxRequestBodySize: false,
     plugins: [
-      queryLimitsPlugin({ blockFieldSuggestions: config.env === 'production' }),
+      queryLimitsPlugin({ blockFieldSuggestions: !config.introspection }),
+      ...(config.introspection ? [] : [disableIntrospection]),
+      noInputEcho(),
       csrfPlugin,
       cookiePlugin,
       operationLog(logger),

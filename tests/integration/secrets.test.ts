@@ -30,7 +30,7 @@ async function gql(query: string, variables: Record<string, unknown> = {}, apiKe
 }
 
 beforeAll(async () => {
-  t = await startTestApp({}, { logger: createLogger('trace', sink) });
+  t = await startTestApp({ SWITCHBOARD_INTROSPECTION: 'true' }, { logger: createLogger('trace', sink) });
   org = await createOrganization(t.app.services.prisma, 'Secrets');
 });
 afterAll(() => t?.close());
@@ -54,6 +54,7 @@ describe('secrets', () => {
     const audit = await gql(`{ auditLog { edges { node { action entityType diff } } } }`);
     expect(JSON.stringify(audit.data)).toContain('secret.replace');
     const introspection = await gql(`{ __type(name: "Secret") { fields { name } } }`);
+    expect(JSON.stringify(introspection.data)).toContain('"name"');
     expect(JSON.stringify(introspection.data)).not.toMatch(/"value"|encrypted/i);
 
     const stored = await t.app.services.prisma.secret.findFirstOrThrow({ where: { organizationId: org.id } });
