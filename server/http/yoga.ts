@@ -17,6 +17,7 @@ import { corsPolicy } from './cors.ts';
 import { freshContextPerEvent } from './fresh-context-per-event.ts';
 import { graphqlMetricsPlugin } from './graphql-metrics.ts';
 import { noInputEcho } from './input-echo.ts';
+import { operationLog } from './operation-log.ts';
 import { disableIntrospection } from './introspection.ts';
 import { queryLimitsPlugin } from './query-limits.ts';
 
@@ -86,18 +87,6 @@ const cookiePlugin: Plugin = {
     for (const cookie of pendingCookies.get(request) ?? []) response.headers.append('set-cookie', cookie);
   },
 };
-
-/** One debug line per operation; variables pass through the logger's redaction paths. */
-function operationLog(logger: Services['logger']): Plugin<Context> {
-  return {
-    onExecute({ args }) {
-      logger.debug(
-        { operationName: args.operationName ?? null, variables: args.variableValues ?? {} },
-        'graphql operation',
-      );
-    },
-  };
-}
 
 export function createGraphQLServer(services: Services): YogaServerInstance<ServerContext, Context> {
   const { logger, config } = services;
