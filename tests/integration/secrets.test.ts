@@ -2,22 +2,16 @@
  * Secret values are write-only: no API response, audit entry or log line ever
  * carries them, and at rest they are AES-256-GCM bound to their organization.
  */
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLogger } from '../../server/logger.ts';
 import { createSecretCipher } from '../../server/security/secret-cipher.ts';
+import { createLogSink } from '../helpers/log-sink.ts';
 import { startTestApp, TEST_MASTER_KEY, type TestApp } from '../helpers/app.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 
 const VALUE = 'sk_live_extremely-secret-value-4242';
 const REPLACED = 'sk_live_replacement-value-9999';
-const logLines: string[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    logLines.push(chunk.toString());
-    done();
-  },
-});
+const { stream: sink, lines: logLines } = createLogSink();
 
 let t: TestApp;
 let org: TestOrganization;

@@ -2,22 +2,16 @@
  * At LOG_LEVEL=debug no credential reaches the log, whatever the client calls
  * its variables: the operation log censors by the input types' sensitive fields.
  */
-import { Writable } from 'node:stream';
 import { isInputObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SENSITIVE_INPUT_FIELDS } from '../../server/http/sensitive-inputs.ts';
 import { createLogger } from '../../server/logger.ts';
 import { schema } from '../../server/schema/index.ts';
+import { createLogSink } from '../helpers/log-sink.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 
-const logLines: string[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    logLines.push(chunk.toString());
-    done();
-  },
-});
+const { stream: sink, lines: logLines } = createLogSink();
 
 let t: TestApp;
 let org: TestOrganization;
