@@ -76,15 +76,32 @@ export function noInputEcho(): Plugin {
         if (result.length > 0) setResult(result.map(withoutLiteral));
       };
     },
-    onExecute({ args, setResultAndStopExecution }) {
-      const operation = (args.document as DocumentNode).definitions.find(
-        (definition): definition is OperationDefinitionNode =>
-          definition.kind === Kind.OPERATION_DEFINITION &&
-          (args.operationName == null || definition.name?.value === args.operationName),
-      );
-      if (!operation?.variableDefinitions?.length) return;
-      const errors = variableErrors(args.schema, operation, (args.variableValues ?? {}) as Record<string, unknown>);
-      if (errors.length > 0) setResultAndStopExecution({ errors });
+    onExecute({ args }) {
+      return {
+        // Only a failed coercion is redone (without values): the success path pays nothing.
+        onExecuteDone({ result, setResult }) {
+          if (!('errors' in result) || result.data !== undefined || !result.errors) return;
+          const echoing = result.errors.filter((error) => error.message.includes(' got invalid value '));
+          if (echoing.length === 0) return;
+          const operation = (args.document as DocumentNode).definitions.find(
+            (definition): definition is OperationDefinitionNode =>
+              definition.kind === Kind.OPERATION_DEFINITION &&
+              (args.operationName == null || definition.name?.value === args.operationName),
+          );
+          const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+          let rewritten = operation ? variableErrors(args.schema, operation, variables) : [];
+          if (rewritten.length === 0) {
+            rewritten = echoing.map((error) => {
+              const name = /^Variable "\$(\w+)"/.exec(error.message)?.[1] ?? '';
+              return new GraphQLError(`Variable "$${name}" got an invalid value.`, {
+                extensions: { code: 'BAD_USER_INPUT' },
+              });
+            });
+          }
+          const kept = result.errors.filter((error) => !echoing.includes(error));
+          setResult({ errors: [...kept, ...rewritten] });
+        },
+      };
     },
   };
 }
