@@ -28,7 +28,11 @@ export async function login(
     where: { email },
     include: { memberships: { include: { organization: true }, orderBy: { createdAt: 'asc' } } },
   });
-  dummyHash ??= hashPassword(randomToken(16));
+  // A refusal (scrypt queue full) must not be kept as the dummy hash for good.
+  dummyHash ??= hashPassword(randomToken(16)).catch((error: unknown) => {
+    dummyHash = null;
+    throw error;
+  });
   const checkedPassword = input.password.slice(0, MAX_PASSWORD_LENGTH);
   const valid = (await verifyPassword(checkedPassword, user?.passwordHash ?? (await dummyHash))) && user !== null;
   const membership = user?.memberships.find(
