@@ -124,6 +124,14 @@ describe('JSON Schema $id is private to each tool', () => {
     );
     expect(updated).toMatchObject({ __typename: 'Tool', version: 2 });
 
+    // Nor can one organization's schema refer to another's by its $id.
+    const borrowing = await mutate(
+      CREATE,
+      toolInput('borrowed_schema', { type: 'object', properties: { order: { $ref: ID } } }),
+      b.keys.MEMBER,
+    );
+    expect(borrowing.__typename).toBe('ValidationError');
+
     // Each tool validates against its own schema, not the other organization's.
     const runA = await mutate(TEST_TOOL, { toolId: toolA.id, parameters: { order_id: 'A-1' } }, a.keys.MEMBER);
     expect(runA).toMatchObject({ status: 'SUCCESS' });
