@@ -3,6 +3,7 @@
  * place. A bad value stops start-up with a message naming the variable.
  */
 import path from 'node:path';
+import { canonicalIp } from './security/ip-address.ts';
 import { parseAllowedPrivateHosts } from './security/ssrf.ts';
 
 export interface Config {
@@ -33,7 +34,13 @@ export interface Config {
   demo: { seed: boolean; apiKey: string | null; password: string | null };
   /** Origins (besides the server's own) allowed to send cookie-authenticated mutations. */
   trustedOrigins: string[];
+  /** Proxies (canonical IPs) whose X-Forwarded-For / X-Forwarded-Proto are believed. */
+  trustProxy: string[];
   graphiql: boolean;
+  /** Schema introspection (and "Did you mean" suggestions); off unless NODE_ENV=development is set explicitly. */
+  introspection: boolean;
+  /** Unexpected errors keep their message and stack; only when NODE_ENV=development is set explicitly. */
+  errorDetails: boolean;
   live: {
     /** Events a subscriber may leave unread before it is disconnected as too slow. */
     subscriptionQueueLimit: number;
@@ -98,6 +105,14 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+function proxyAddresses(env: Env): string[] {
+  return list(env, 'SWITCHBOARD_TRUST_PROXY').map((item) => {
+    const ip = canonicalIp(item);
+    if (ip === null) throw new ConfigError(`SWITCHBOARD_TRUST_PROXY must list IP addresses, got "${item}"`);
+    return ip;
+  });
+}
+
 function allowedHosts(env: Env): string[] {
   try {
     return parseAllowedPrivateHosts(env.SWITCHBOARD_ALLOWED_PRIVATE_HOSTS);
@@ -131,6 +146,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (nodeEnv !== 'development' && nodeEnv !== 'production' && nodeEnv !== 'test') {
     throw new ConfigError(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
   }
+  // An unset NODE_ENV runs like development but reveals nothing a deployment would not.
+  const explicitDevelopment = env.NODE_ENV === 'development';
+  const introspection = boolean(env, 'SWITCHBOARD_INTROSPECTION', explicitDevelopment);
   const masterKey = env.SWITCHBOARD_MASTER_KEY ?? null;
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   if (databaseUrl && !masterKey && nodeEnv === 'production') {
@@ -157,7 +175,10 @@ export function loadConfig(env: Env = process.env): Config {
       password: env.DEMO_PASSWORD || null,
     },
     trustedOrigins: list(env, 'SWITCHBOARD_TRUSTED_ORIGINS'),
-    graphiql: boolean(env, 'SWITCHBOARD_GRAPHIQL', nodeEnv === 'development'),
+    trustProxy: proxyAddresses(env),
+    graphiql: boolean(env, 'SWITCHBOARD_GRAPHIQL', introspection),
+    introspection,
+    errorDetails: explicitDevelopment,
     live: {
       subscriptionQueueLimit: integer(env, 'SWITCHBOARD_SUBSCRIPTION_QUEUE_LIMIT', 256, 1, 100_000),
       metricsPushIntervalMs: integer(env, 'SWITCHBOARD_METRICS_PUSH_INTERVAL_MS', 5_000, 50, 3_600_000),

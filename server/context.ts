@@ -13,6 +13,10 @@ export interface Context {
   session: SessionControl;
   /** Whether a cookie-authenticated request carried the session's CSRF token. */
   csrfVerified: boolean;
+  /** The HTTP client's address (behind a trusted proxy, the forwarded one); per-client login limits. */
+  clientAddress?: string;
+  /** Set by the first `login` of the request: one login per request. */
+  loginAttempted?: boolean;
   /**
    * Ends the transport carrying this subscription when its consumer falls too
    * far behind (WebSocket close 4429; an SSE response is reset). Absent outside subscriptions.

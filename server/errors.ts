@@ -41,8 +41,8 @@ export class ValidationError extends Error {
 /** Authentication / authorization failures: never result unions, always top-level errors. */
 export class AccessError extends Error {
   override name = 'AccessError';
-  readonly code: 'UNAUTHENTICATED' | 'FORBIDDEN';
-  constructor(code: 'UNAUTHENTICATED' | 'FORBIDDEN', message: string) {
+  readonly code: 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED';
+  constructor(code: 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED', message: string) {
     super(message);
     this.code = code;
   }

@@ -8,52 +8,41 @@ import type { Session } from '../db/generated/prisma/client.ts';
 import { AccessError } from '../errors.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from '../security/passwords.ts';
 import { randomToken, sha256 } from '../security/tokens.ts';
+import { createLoginThrottle } from './login-throttle.ts';
 
 export const SESSION_COOKIE = 'sb_session';
 
-/** Failed logins allowed per email per window before answering "too many attempts". */
-const LOGIN_ATTEMPTS = 10;
-const LOGIN_WINDOW_MS = 15 * 60 * 1000;
-const failures = new Map<string, { count: number; since: number }>();
+const throttle = createLoginThrottle();
 /** Unknown emails still pay for one scrypt, so response time does not reveal which accounts exist. */
 let dummyHash: Promise<string> | null = null;
-
-function throttle(email: string): void {
-  const entry = failures.get(email);
-  if (entry && Date.now() - entry.since < LOGIN_WINDOW_MS && entry.count >= LOGIN_ATTEMPTS) {
-    throw new AccessError('UNAUTHENTICATED', 'too many failed login attempts; try again later');
-  }
-}
-
-function recordFailure(email: string): void {
-  const entry = failures.get(email);
-  if (!entry || Date.now() - entry.since >= LOGIN_WINDOW_MS) failures.set(email, { count: 1, since: Date.now() });
-  else entry.count += 1;
-  if (failures.size > 10_000) failures.clear();
-}
 
 export async function login(
   prisma: Prisma,
   input: { email: string; password: string; organizationSlug?: string | null },
   ttlHours: number,
+  clientAddress = 'unknown',
 ): Promise<{ token: string; session: Session }> {
   const email = input.email.trim().toLowerCase();
-  throttle(email);
+  await throttle.check(email, clientAddress);
   const user = await prisma.user.findUnique({
     where: { email },
     include: { memberships: { include: { organization: true }, orderBy: { createdAt: 'asc' } } },
   });
-  dummyHash ??= hashPassword(randomToken(16));
+  // A refusal (scrypt queue full) must not be kept as the dummy hash for good.
+  dummyHash ??= hashPassword(randomToken(16)).catch((error: unknown) => {
+    dummyHash = null;
+    throw error;
+  });
   const checkedPassword = input.password.slice(0, MAX_PASSWORD_LENGTH);
   const valid = (await verifyPassword(checkedPassword, user?.passwordHash ?? (await dummyHash))) && user !== null;
   const membership = user?.memberships.find(
     (candidate) => !input.organizationSlug || candidate.organization.slug === input.organizationSlug,
   );
   if (!user || !valid || !membership) {
-    recordFailure(email);
+    await throttle.recordFailure(email, clientAddress);
     throw new AccessError('UNAUTHENTICATED', 'invalid email or password');
   }
-  failures.delete(email);
+  await throttle.recordSuccess(email);
   const token = randomToken();
   const session = await prisma.session.create({
     data: {

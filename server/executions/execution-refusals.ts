@@ -47,7 +47,13 @@ export function refusalOf(
     };
   }
   const check = validator.check(`${tool.id}@${tool.version}`, resolved.parametersSchema, request.parameters);
-  if (!check.ok) return { status: 'ERROR', code: 'INVALID_PARAMETERS', message: check.message };
+  if (!check.ok) {
+    return {
+      status: 'ERROR',
+      code: check.unusableSchema ? 'INVALID_CONFIGURATION' : 'INVALID_PARAMETERS',
+      message: check.message,
+    };
+  }
   return null;
 }
 

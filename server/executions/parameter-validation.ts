@@ -3,14 +3,18 @@
  * (tool, version) schema is compiled once; versions are immutable, so the
  * cache never needs invalidating, only bounding.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
+import { createSchemaCompiler } from '../security/schema-compiler.ts';
 
 export const DEFAULT_VALIDATOR_CACHE_SIZE = 2_000;
 /** An LLM fixes its call better from a few precise issues than from a wall of them. */
 const MAX_REPORTED_ISSUES = 10;
 
-export type ParameterCheck = { ok: true } | { ok: false; message: string; issues: string[] };
+export type ParameterCheck =
+  | { ok: true }
+  /** `unusableSchema`: the tool's own schema does not compile (saved before patterns ran on RE2). */
+  | { ok: false; message: string; issues: string[]; unusableSchema?: true };
 
 export interface ParameterValidator {
   check(key: string, schema: JsonValue | undefined, parameters: JsonObject): ParameterCheck;
@@ -40,7 +44,7 @@ function describeIssue(error: ErrorObject): string {
 }
 
 export function createParameterValidator(maxEntries = DEFAULT_VALIDATOR_CACHE_SIZE): ParameterValidator {
-  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+  const compiler = createSchemaCompiler({ validateSchema: false });
   const cache = new Map<string, ValidateFunction>();
 
   function compiled(key: string, schema: JsonValue | undefined): ValidateFunction {
@@ -51,11 +55,9 @@ export function createParameterValidator(maxEntries = DEFAULT_VALIDATOR_CACHE_SI
       cache.set(key, hit);
       return hit;
     }
-    const validate = ajv.compile(
+    const validate = compiler.compile(
       typeof schema === 'object' && schema !== null && !Array.isArray(schema) ? schema : { type: 'object' },
     );
-    // Ajv keeps its own reference per schema object; drop it so only our bounded cache holds one.
-    ajv.removeSchema();
     cache.set(key, validate);
     if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
     return validate;
@@ -63,7 +65,13 @@ export function createParameterValidator(maxEntries = DEFAULT_VALIDATOR_CACHE_SI
 
   return {
     check(key, schema, parameters) {
-      const validate = compiled(key, schema);
+      let validate: ValidateFunction;
+      try {
+        validate = compiled(key, schema);
+      } catch (error) {
+        const issue = `the tool's parameter schema cannot be used: ${(error as Error).message}`;
+        return { ok: false, unusableSchema: true, issues: [issue], message: `${issue}. Fix the tool's parameters.` };
+      }
       if (validate(parameters)) return { ok: true };
       const issues = [...new Set((validate.errors ?? []).map(describeIssue))];
       const shown = issues.slice(0, MAX_REPORTED_ISSUES);

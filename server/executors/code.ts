@@ -188,7 +188,17 @@ function codeContext(input: ExecutorInput): JsonObject {
   };
 }
 
-function toOutcome(result: SandboxRunResult, input: ExecutorInput, meta: JsonObject): ExecutorOutcome {
+/** Whether a bridged fetch failed the SSRF guard (read structurally: the error crossed the bridge). */
+function isSsrfRefusal(error: unknown): boolean {
+  return error instanceof Error && (error as Error & { code?: unknown }).code === 'SSRF_BLOCKED';
+}
+
+function toOutcome(
+  result: SandboxRunResult,
+  input: ExecutorInput,
+  meta: JsonObject,
+  ssrfRefused: boolean,
+): ExecutorOutcome {
   const logs = result.logs;
   if (result.ok) {
     const converted = toToolResult(result.value);
@@ -197,7 +207,9 @@ function toOutcome(result: SandboxRunResult, input: ExecutorInput, meta: JsonObj
   }
   const { error } = result;
   // The engine aborts the signal at the deadline: a cancellation after it is a timeout.
-  const code = error.code === 'CANCELLED' && Date.now() >= input.deadline ? 'TIMEOUT' : error.code;
+  let code: ExecutionErrorCode = error.code === 'CANCELLED' && Date.now() >= input.deadline ? 'TIMEOUT' : error.code;
+  // The function failed on a refused fetch it did not handle: operators count it as SSRF, not a bug.
+  if (code === 'FUNCTION_ERROR' && ssrfRefused) code = 'SSRF_BLOCKED';
   const position =
     'line' in error && error.line !== undefined
       ? { line: error.line, ...(error.column === undefined ? {} : { column: error.column }) }
@@ -243,6 +255,15 @@ export function createCodeExecutor(options: CodeExecutorOptions): Executor {
       if (timeLeft <= 0) return { ok: false, error: fail('TIMEOUT', 'no time left before the deadline') };
       const timeoutMs = Math.max(1, Math.min(config.timeoutMs, timeLeft));
       const startedAt = Date.now();
+      let ssrfRefused = false;
+      const guardedBridge = async (request: BridgeRequest, signal: AbortSignal): Promise<BridgeResponse> => {
+        try {
+          return await bridgeFetch(request, signal);
+        } catch (error) {
+          if (isSsrfRefusal(error)) ssrfRefused = true;
+          throw error;
+        }
+      };
       const result = await pool.run(
         {
           code: config.code,
@@ -257,9 +278,9 @@ export function createCodeExecutor(options: CodeExecutorOptions): Executor {
             maxResultBytes: limits.maxResultBytes,
           },
         },
-        { signal: input.signal, onFetch: bridgeFetch },
+        { signal: input.signal, onFetch: guardedBridge },
       );
-      return toOutcome(result, input, { runtime: config.runtime, durationMs: Date.now() - startedAt });
+      return toOutcome(result, input, { runtime: config.runtime, durationMs: Date.now() - startedAt }, ssrfRefused);
     },
 
     async validateConfiguration(configuration, context = {}) {

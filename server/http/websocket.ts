@@ -10,21 +10,12 @@ import { resolveViewer, stillViewer, type Credentials, type Viewer } from '../au
 import type { Context } from '../context.ts';
 import type { Services } from '../services.ts';
 import { CloseCode } from 'graphql-ws';
+import { isTrustedOrigin } from './cors.ts';
 import { serveGraphQLWs, type Extra } from './graphql-ws-transport.ts';
 import type { ServerContext } from './yoga.ts';
 
 /** 4429 as in HTTP 429: the client may reconnect once it can keep up. */
 export const SLOW_CONSUMER_CLOSE_CODE = 4429;
-
-/** Cookie-authenticated sockets must come from our own pages (cross-site WebSocket hijacking). */
-function sameOrigin(origin: string | undefined, host: string | undefined, trusted: string[] = []): boolean {
-  if (!origin || !host) return false;
-  try {
-    return new URL(origin).host === host || trusted.includes(origin);
-  } catch {
-    return false;
-  }
-}
 
 type OperationResult =
   Promise<AsyncIterable<ExecutionResult> | ExecutionResult> | AsyncIterable<ExecutionResult> | ExecutionResult;
@@ -54,7 +45,8 @@ export function attachWebSocketServer(
           if (!viewer) return false;
           if (
             viewer.via === 'session' &&
-            !sameOrigin(
+            // Cookie-authenticated sockets must come from our own pages (cross-site WebSocket hijacking).
+            !isTrustedOrigin(
               ctx.extra.request.headers.origin,
               ctx.extra.request.headers.host,
               services.config.trustedOrigins,

@@ -2,9 +2,7 @@
  * The GraphQL server: schema, per-request context, error masking, limits and
  * the session cookie / CSRF handling that keeps transport details out of resolvers.
  */
-import type { ServerResponse } from 'node:http';
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { resolveViewer, stillViewer, type Viewer } from '../auth/viewer.ts';
@@ -14,7 +12,14 @@ import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
 import { SlowConsumerError } from '../realtime/bounded-stream.ts';
 import { schema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
+import { clientConnection } from './client-address.ts';
+import { corsPolicy } from './cors.ts';
 import { freshContextPerEvent } from './fresh-context-per-event.ts';
+import { graphqlMetricsPlugin } from './graphql-metrics.ts';
+import { noInputEcho } from './input-echo.ts';
+import { operationLog } from './operation-log.ts';
+import { disableIntrospection } from './introspection.ts';
+import { queryLimitsPlugin } from './query-limits.ts';
 
 /** What the transports hand to the context factory. */
 export interface ServerContext {
@@ -28,6 +33,8 @@ export interface ServerContext {
   onRevoked?: () => void;
   /** Set by the Node adapter for HTTP requests (an SSE stream is reset through it). */
   res?: ServerResponse;
+  /** Set by the Node adapter for HTTP requests: the client's address and TLS. */
+  req?: IncomingMessage;
 }
 
 /** A WebSocket carries no per-message headers: its Origin is checked once, at connection. */
@@ -81,18 +88,6 @@ const cookiePlugin: Plugin = {
   },
 };
 
-/** One debug line per operation; variables pass through the logger's redaction paths. */
-function operationLog(logger: Services['logger']): Plugin<Context> {
-  return {
-    onExecute({ args }) {
-      logger.debug(
-        { operationName: args.operationName ?? null, variables: args.variableValues ?? {} },
-        'graphql operation',
-      );
-    },
-  };
-}
-
 export function createGraphQLServer(services: Services): YogaServerInstance<ServerContext, Context> {
   const { logger, config } = services;
   return createYoga<ServerContext, Context>({
@@ -100,51 +95,26 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     graphqlEndpoint: '/graphql',
     graphiql: config.graphiql,
     landingPage: false,
+    cors: corsPolicy(config.trustedOrigins),
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) => logger.error({ args }, 'yoga'),
     },
-    maskedErrors: { maskError: toGraphQLError, isDev: config.env === 'development' },
+    maskedErrors: { maskError: toGraphQLError, isDev: config.errorDetails },
     // The front door (node-handler.ts) already refuses bodies without a Content-Length (411) or above
     // the limit (413), and Node's parser never reads past the declared length. Yoga's own guard would
     // pipe every body through a TransformStream again: a tenth of a small request's cost.
     maxRequestBodySize: false,
     plugins: [
-      EnvelopArmorPlugin({
-        maxDepth: { n: 12 },
-        maxAliases: { n: 30 },
-        maxDirectives: { n: 20 },
-        maxTokens: { n: 5000 },
-        costLimit: { maxCost: 20000 },
-        blockFieldSuggestion: { enabled: config.env === 'production' },
-      }),
+      queryLimitsPlugin({ blockFieldSuggestions: !config.introspection }),
+      ...(config.introspection ? [] : [disableIntrospection]),
+      noInputEcho(),
       csrfPlugin,
       cookiePlugin,
       operationLog(logger),
-      usePrometheus({
-        endpoint: false,
-        registry: services.metrics.prometheus.registry,
-        // Per-request metrics only. The plugin's other defaults walk every document for deprecated fields,
-        // time phases Yoga caches anyway, and keep a quantile summary: together most of the request's cost.
-        // Subscriptions are left out: their hooks wrap every subscriber's stream, a cost paid per event
-        // and per subscriber in a fan-out; live_subscriptions counts them instead.
-        metrics: {
-          graphql_envelop_request: ['execute'],
-          graphql_envelop_request_duration: ['execute'],
-          graphql_envelop_error_result: ['parse', 'validate', 'context', 'execute'],
-          graphql_yoga_http_duration: true,
-          graphql_envelop_request_time_summary: false,
-          graphql_envelop_deprecated_field: false,
-          graphql_envelop_phase_parse: false,
-          graphql_envelop_phase_validate: false,
-          graphql_envelop_phase_context: false,
-          graphql_envelop_phase_execute: false,
-          graphql_envelop_phase_subscribe: false,
-          graphql_envelop_schema_change: false,
-        },
-      }),
+      graphqlMetricsPlugin(services.metrics.prometheus.registry),
       freshContextPerEvent(),
     ],
     context: async ({
@@ -154,6 +124,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       reauthorize,
       onRevoked,
       res,
+      req,
     }: YogaContextInput): Promise<Context> => {
       const cookies: string[] = [];
       if (connectionViewer !== undefined) {
@@ -168,7 +139,8 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
         };
       }
       if (!request) throw new Error('an HTTP request or a connection viewer is required');
-      const secure = request.url.startsWith('https:');
+      const connection = req ? clientConnection(req, config.trustProxy) : null;
+      const secure = connection?.tls ?? request.url.startsWith('https:');
       const credentials = {
         authorization: request.headers.get('authorization'),
         cookie: request.headers.get('cookie'),
@@ -178,6 +150,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       return {
         viewer,
         services,
+        ...(connection ? { clientAddress: connection.address } : {}),
         csrfVerified: viewer?.via === 'session' && request.headers.get('x-csrf-token') === viewer.csrfToken,
         // SSE has no close codes: the stream is cut, and the client reconnects when it can keep up.
         onSlowConsumer: res ? () => res.destroy() : undefined,

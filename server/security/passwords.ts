@@ -1,12 +1,35 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import pLimit from 'p-limit';
+import { AccessError } from '../errors.ts';
 
-const scryptAsync = promisify(scrypt) as (
+type ScryptOptions = { N: number; r: number; p: number; maxmem: number };
+const scryptCall = promisify(scrypt) as (
   password: string,
   salt: Buffer,
   keylen: number,
-  options: { N: number; r: number; p: number; maxmem: number },
+  options: ScryptOptions,
 ) => Promise<Buffer>;
+
+/**
+ * scrypt runs on libuv's small thread pool (shared with DNS and file I/O): at most this many at once,
+ * whatever the number of logins in flight, and a bounded queue behind them.
+ */
+export const SCRYPT_CONCURRENCY = 2;
+export const SCRYPT_QUEUE_LIMIT = 8;
+const scryptSlots = pLimit(SCRYPT_CONCURRENCY);
+
+function scryptAsync(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
+  if (scryptSlots.pendingCount >= SCRYPT_QUEUE_LIMIT) {
+    return Promise.reject(new AccessError('RATE_LIMITED', 'too many sign-ins in progress; try again in a moment'));
+  }
+  return scryptSlots(() => scryptCall(password, salt, keylen, options));
+}
+
+/** How many password hashes are running and waiting (for tests and diagnostics). */
+export function passwordHashingLoad(): { active: number; pending: number } {
+  return { active: scryptSlots.activeCount, pending: scryptSlots.pendingCount };
+}
 
 /** OWASP's scrypt minimum (N=2^17, r=8, p=1). */
 const PARAMS = { N: 2 ** 17, r: 8, p: 1 };

@@ -2,11 +2,11 @@
  * OpenAI function definitions: `{ name, description, parameters }` where
  * `parameters` is a JSON Schema for an object. The schema must compile.
  */
-import { Ajv } from 'ajv';
 import type { FieldIssue } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
+import { createSchemaCompiler } from '../security/schema-compiler.ts';
 
-const schemaCompiler = new Ajv({ strict: false, allErrors: true, validateSchema: true });
+const schemaCompiler = createSchemaCompiler({ validateSchema: true });
 
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -2,22 +2,16 @@
  * Secret values are write-only: no API response, audit entry or log line ever
  * carries them, and at rest they are AES-256-GCM bound to their organization.
  */
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLogger } from '../../server/logger.ts';
 import { createSecretCipher } from '../../server/security/secret-cipher.ts';
+import { createLogSink } from '../helpers/log-sink.ts';
 import { startTestApp, TEST_MASTER_KEY, type TestApp } from '../helpers/app.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 
 const VALUE = 'sk_live_extremely-secret-value-4242';
 const REPLACED = 'sk_live_replacement-value-9999';
-const logLines: string[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    logLines.push(chunk.toString());
-    done();
-  },
-});
+const { stream: sink, lines: logLines } = createLogSink();
 
 let t: TestApp;
 let org: TestOrganization;
@@ -30,7 +24,7 @@ async function gql(query: string, variables: Record<string, unknown> = {}, apiKe
 }
 
 beforeAll(async () => {
-  t = await startTestApp({}, { logger: createLogger('trace', sink) });
+  t = await startTestApp({ SWITCHBOARD_INTROSPECTION: 'true' }, { logger: createLogger('trace', sink) });
   org = await createOrganization(t.app.services.prisma, 'Secrets');
 });
 afterAll(() => t?.close());
@@ -54,6 +48,7 @@ describe('secrets', () => {
     const audit = await gql(`{ auditLog { edges { node { action entityType diff } } } }`);
     expect(JSON.stringify(audit.data)).toContain('secret.replace');
     const introspection = await gql(`{ __type(name: "Secret") { fields { name } } }`);
+    expect(JSON.stringify(introspection.data)).toContain('"name"');
     expect(JSON.stringify(introspection.data)).not.toMatch(/"value"|encrypted/i);
 
     const stored = await t.app.services.prisma.secret.findFirstOrThrow({ where: { organizationId: org.id } });

@@ -349,7 +349,7 @@ describe('escape attempts', () => {
 
   it('has no environment, files or sockets, and the worker process itself is locked down', async () => {
     await expectCode(fn('return process.env;'), 'FUNCTION_ERROR');
-    const file = await expectCode(fn('return await (await fetch("file:///etc/passwd")).text();'), 'FUNCTION_ERROR');
+    const file = await expectCode(fn('return await (await fetch("file:///etc/passwd")).text();'), 'SSRF_BLOCKED');
     expect(file.error.message).toMatch(/SSRF_BLOCKED/);
     // Even Node code running with the sandbox's flags cannot open sockets, read files or spawn.
     const probe = `
@@ -375,7 +375,7 @@ describe('the network bridge', () => {
     const url = target();
     const outcome = await expectCode(
       fn(`const r = await fetch(${JSON.stringify(url)}); return await r.text();`),
-      'FUNCTION_ERROR',
+      'SSRF_BLOCKED',
     );
     expect(outcome.error.message).toMatch(/fetch failed: SSRF_BLOCKED/);
     expect(bridgeCalls.map((call) => call.url)).toEqual([url]);

@@ -23,6 +23,8 @@ describe('loadConfig', () => {
     [{ SWITCHBOARD_SEED_DEMO: 'maybe' }, /SWITCHBOARD_SEED_DEMO must be true or false/],
     [{ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: 'ok.internal,bad host!' }, /SWITCHBOARD_ALLOWED_PRIVATE_HOSTS/],
     [{ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/x' }, /SWITCHBOARD_MASTER_KEY is required/],
+    [{ SWITCHBOARD_TRUST_PROXY: '10.0.0.1, proxy.internal' }, /SWITCHBOARD_TRUST_PROXY must list IP addresses/],
+    [{ SWITCHBOARD_INTROSPECTION: 'sometimes' }, /SWITCHBOARD_INTROSPECTION must be true or false/],
   ])('%o is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -39,5 +41,19 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       allowedPrivateHosts: ['127.0.0.1:9000', 'crm.internal'],
     });
+  });
+
+  test('error details and introspection need NODE_ENV=development set explicitly', () => {
+    expect(loadConfig({})).toMatchObject({ errorDetails: false, introspection: false, graphiql: false });
+    expect(loadConfig({ NODE_ENV: 'development' })).toMatchObject({
+      errorDetails: true,
+      introspection: true,
+      graphiql: true,
+    });
+    expect(loadConfig({ SWITCHBOARD_INTROSPECTION: 'true' })).toMatchObject({ introspection: true, graphiql: true });
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: '::ffff:10.0.0.1, ::1' }).trustProxy).toEqual([
+      '10.0.0.1',
+      '0:0:0:0:0:0:0:1',
+    ]);
   });
 });

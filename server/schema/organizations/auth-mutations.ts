@@ -60,8 +60,13 @@ builder.mutationFields((t) => ({
     description: 'Starts a dashboard session (HttpOnly cookie). Wrong credentials fail with UNAUTHENTICATED.',
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: async (_root, { input }, context) => {
+      // Each login costs a deliberately slow scrypt: aliases must not multiply it.
+      if (context.loginAttempted) {
+        throw new GraphQLError('only one login per request', { extensions: { code: 'BAD_REQUEST' } });
+      }
+      context.loginAttempted = true;
       const ttlHours = context.services.config.sessionTtlHours;
-      const { token, session } = await login(context.services.prisma, input, ttlHours);
+      const { token, session } = await login(context.services.prisma, input, ttlHours, context.clientAddress);
       context.session.start(token, ttlHours * 3600);
       return { csrfToken: session.csrfToken };
     },
