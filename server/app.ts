@@ -67,13 +67,14 @@ export async function buildApp(
   // With Redis, a subscriber on any instance sees executions that ran on any other.
   const pubsub = createPubSubFor(config.redisUrl, logger);
   const metrics = createMetricsService({ sql: database.sql, pubsub, config, logger });
+  const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter();
   const engine = createExecutionEngine({
     prisma: database.prisma,
     sql: database.sql,
     registry: executors,
     secrets: (organizationId) => secretAccess({ prisma: database.prisma, cipher }, organizationId),
     pubsub,
-    rateLimiter: config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter(),
+    rateLimiter,
     logger,
     // Without Redis nothing is shared between instances, so this process is the only writer.
     options: { exclusive: config.redisUrl === null, ...options.engine },
@@ -101,7 +102,7 @@ export async function buildApp(
   // Order matters: the first matching prefix wins, and "/" catches everything left.
   const routes: Route[] = [
     graphqlRoute(yoga),
-    healthRoute,
+    healthRoute(config.redisUrl ? () => pubsub.connected() && rateLimiter.connected() : null),
     metricsRoute(metrics.prometheus, config.metrics.token),
     ...integrationRoutes(services),
     await dashboardRoute(placeholderRoute(config.graphiql)),

@@ -8,7 +8,21 @@ export function graphqlRoute(yoga: YogaServerInstance<ServerContext, Context>): 
   return { prefix: '/graphql', handle: (req, res) => yoga.handle(req, res) };
 }
 
-export const healthRoute: Route = { prefix: '/health', handle: (_req, res) => sendJson(res, 200, { status: 'ok' }) };
+/**
+ * `redisUp` is null without REDIS_URL. Redis being down is "degraded", still 200: the instance
+ * serves every request (rate limits fall back to local ones, live events to local delivery),
+ * so a load balancer must not take it out.
+ */
+export function healthRoute(redisUp: (() => boolean) | null): Route {
+  return {
+    prefix: '/health',
+    handle(_req, res) {
+      if (!redisUp) return sendJson(res, 200, { status: 'ok' });
+      const up = redisUp();
+      sendJson(res, 200, { status: up ? 'ok' : 'degraded', redis: up ? 'up' : 'down' });
+    },
+  };
+}
 
 /** Served at / until the dashboard is built. */
 export function placeholderRoute(graphiql: boolean): Route {

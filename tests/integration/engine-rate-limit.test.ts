@@ -135,9 +135,15 @@ describe.runIf(hasRedis)('redis rate limiter', () => {
     await b.close();
   });
 
-  it('fails open when Redis is unreachable', async () => {
+  it('answers from its local insurance limiter, without waiting, when Redis is unreachable', async () => {
     const limiter = createRedisRateLimiter('redis://127.0.0.1:1');
-    expect(await limiter.take([{ key: 'x', capacity: 1, refillPerSecond: 1 }])).toEqual({ allowed: true });
+    const bucket = { key: 'x', capacity: 2, refillPerSecond: 0.001 };
+    const started = Date.now();
+    expect(await limiter.take([bucket])).toEqual({ allowed: true });
+    expect(await limiter.take([bucket])).toEqual({ allowed: true });
+    expect(await limiter.take([bucket])).toMatchObject({ allowed: false, key: 'x' });
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(limiter.connected()).toBe(false);
     await limiter.close();
   });
 });
