@@ -16,7 +16,7 @@ import { createExecutorRegistry, type ExecutorRegistry } from './executors/regis
 import { graphqlRoute, healthRoute, placeholderRoute } from './http/core-routes.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { dashboardRoute } from './http/dashboard-route.ts';
-import { createNodeHandler, type Route } from './http/node-handler.ts';
+import { answerClientError, createNodeHandler, type Route } from './http/node-handler.ts';
 import { attachWebSocketServer } from './http/websocket.ts';
 import { createGraphQLServer } from './http/yoga.ts';
 import { integrationRoutes } from './integrations/http-routes.ts';
@@ -115,6 +115,7 @@ export async function buildApp(
       onError: (error) => logger.error({ err: error }, 'request failed'),
     }),
   );
+  server.on('clientError', answerClientError);
   const websockets = attachWebSocketServer(server, yoga, services);
 
   let stopping: Promise<void> | null = null;
