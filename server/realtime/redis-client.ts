@@ -52,6 +52,8 @@ export function isReady(client: Redis): boolean {
 
 /** Closes politely when connected, at once otherwise (QUIT would fail with the offline queue off). */
 export async function closeRedisClient(client: Redis): Promise<void> {
+  // A connection we close is not an outage to report.
+  client.removeAllListeners('close');
   if (isReady(client)) await client.quit().catch(() => client.disconnect());
   else client.disconnect();
 }
