@@ -159,7 +159,8 @@ describe('slow consumers', () => {
 });
 
 describe('tool health across instances', () => {
-  test('a change judged by two instances is announced once, with the previous health they agree on', async () => {
+  test('a change judged by two instances is announced once, with the previous health they agree on', async (context) => {
+    await requireRedis(context);
     const fast = { REDIS_URL, SWITCHBOARD_HEALTH_CHECK_INTERVAL_MS: '50' };
     const a = await startSecondInstance(t, fast);
     const b = await startSecondInstance(t, fast);
