@@ -34,11 +34,16 @@ function tooLarge(res: ServerResponse, limitBytes: number): void {
   });
 }
 
-/** Reads a body of unknown length, or answers 413 as soon as it passes the limit (null then). */
+/** Reads a body of unknown length, or answers 413 as soon as it passes the limit (null then, as when the client left). */
 function readBounded(req: IncomingMessage, res: ServerResponse, limitBytes: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
+    const settle = (body: Buffer | null): void => {
+      settled = true;
+      resolve(body);
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size <= limitBytes) {
@@ -50,10 +55,16 @@ function readBounded(req: IncomingMessage, res: ServerResponse, limitBytes: numb
       res.setHeader('connection', 'close');
       tooLarge(res, limitBytes);
       chunks.length = 0;
-      resolve(null);
+      settle(null);
     };
-    const onEnd = (): void => resolve(Buffer.concat(chunks));
-    req.on('data', onData).on('end', onEnd).on('error', reject);
+    const onEnd = (): void => settle(Buffer.concat(chunks));
+    // A client that goes away mid-body is owed nothing. ('close' also follows a complete body.)
+    const onGone = (): void => {
+      if (settled) return;
+      res.destroy();
+      settle(null);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onGone).on('close', onGone);
   });
 }
 
@@ -98,16 +109,10 @@ export function createNodeHandler(options: HandlerOptions) {
     if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
       const length = req.headers['content-length'];
       if (length === undefined) {
-        readBounded(req, res, options.bodyLimitBytes).then(
-          (body) => {
-            if (body) dispatch(replayed(req, body), res, path);
-            else req.resume();
-          },
-          (error: unknown) => {
-            options.onError(error);
-            res.destroy();
-          },
-        );
+        void readBounded(req, res, options.bodyLimitBytes).then((body) => {
+          if (body) dispatch(replayed(req, body), res, path);
+          else req.resume();
+        });
         return;
       }
       if (Number(length) > options.bodyLimitBytes) {
