@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { startUpstream, type Upstream } from '../helpers/engine-harness.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
-import { connectWs, disposeLive, startSecondInstance, until } from '../helpers/live.ts';
+import { connectWs, disposeLive, startSecondInstance, until, type LiveSubscription } from '../helpers/live.ts';
 import { ownRedis, type OwnRedis } from '../helpers/redis-server.ts';
 
 const EXECUTE_TOOL = `mutation ($input: ExecuteToolInput!) {
@@ -84,8 +84,15 @@ type Events = { toolExecutionEvents: { kind: string; executionId: string } };
  * subscription is in place must arrive there, through to FINISHED. Until the
  * subscription is in place an execution may pass unseen, so each attempt runs a new one.
  */
-async function expectEventsReach(subscriberUrl: string, org: TestOrganization, run: () => Promise<{ id: string }>) {
-  const live = connectWs(subscriberUrl, { apiKey: org.keys.VIEWER }).subscribe<Events>(EVENTS);
+async function expectEventsReach(
+  subscriber: string | LiveSubscription<Events>,
+  org: TestOrganization,
+  run: () => Promise<{ id: string }>,
+) {
+  const live =
+    typeof subscriber === 'string'
+      ? connectWs(subscriber, { apiKey: org.keys.VIEWER }).subscribe<Events>(EVENTS)
+      : subscriber;
   const finished = (id: string) =>
     live.results.some(
       (result) =>
@@ -101,7 +108,7 @@ async function expectEventsReach(subscriberUrl: string, org: TestOrganization, r
       if (Date.now() > deadline) throw error;
     }
   }
-  live.close();
+  if (typeof subscriber === 'string') live.close();
 }
 
 async function waitForHealth(url: string, status: string): Promise<Health> {
@@ -123,7 +130,12 @@ describe('losing Redis', () => {
     expect(await health(t.url)).toEqual({ status: 200, body: { status: 'ok', redis: 'up' } });
     await expectEventsReach(b.url, org, () => execute(t, org, assistantId));
 
+    // Held open through the outage: its Redis subscription must be renewed when Redis returns.
+    const held = connectWs(b.url, { apiKey: org.keys.VIEWER }).subscribe<Events>(EVENTS);
+    await expectEventsReach(held, org, () => execute(t, org, assistantId));
+
     await redis.kill();
+    const downSince = Date.now();
     const during = await Promise.all(Array.from({ length: 20 }, () => execute(t, org, assistantId)));
     expect(during.map((execution) => execution.status)).toEqual(Array(20).fill('SUCCESS'));
     expect(await waitForHealth(t.url, 'degraded')).toEqual({ status: 'degraded', redis: 'down' });
@@ -131,14 +143,14 @@ describe('losing Redis', () => {
     expect((await health(t.url)).status).toBe(200);
     // Live events still reach subscribers of the instance the execution ran on.
     await expectEventsReach(t.url, org, () => execute(t, org, assistantId));
-    // Still alive well after the outage began (the old code exited half a second in).
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect((await execute(t, org, assistantId)).status).toBe('SUCCESS');
+    // Still serving well after the outage began (the old code exited half a second in).
+    while (Date.now() - downSince < 1_500) expect((await execute(t, org, assistantId)).status).toBe('SUCCESS');
 
     await redis.start();
     expect(await waitForHealth(t.url, 'ok')).toEqual({ status: 'ok', redis: 'up' });
-    // Events cross instances again.
+    // Events cross instances again, to new subscriptions and to the one held through the outage.
     await expectEventsReach(b.url, org, () => execute(t, org, assistantId));
+    await expectEventsReach(held, org, () => execute(t, org, assistantId));
   });
 
   test('an instance started while Redis is down runs tools, reports degraded, and joins Redis when it comes up', async () => {
