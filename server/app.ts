@@ -16,7 +16,7 @@ import { createExecutorRegistry, type ExecutorRegistry } from './executors/regis
 import { graphqlRoute, healthRoute, placeholderRoute } from './http/core-routes.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { dashboardRoute } from './http/dashboard-route.ts';
-import { createNodeHandler, type Route } from './http/node-handler.ts';
+import { answerClientError, createNodeHandler, type Route } from './http/node-handler.ts';
 import { attachWebSocketServer } from './http/websocket.ts';
 import { createGraphQLServer } from './http/yoga.ts';
 import { integrationRoutes } from './integrations/http-routes.ts';
@@ -67,13 +67,14 @@ export async function buildApp(
   // With Redis, a subscriber on any instance sees executions that ran on any other.
   const pubsub = createPubSubFor(config.redisUrl, logger);
   const metrics = createMetricsService({ sql: database.sql, pubsub, config, logger });
+  const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter();
   const engine = createExecutionEngine({
     prisma: database.prisma,
     sql: database.sql,
     registry: executors,
     secrets: (organizationId) => secretAccess({ prisma: database.prisma, cipher }, organizationId),
     pubsub,
-    rateLimiter: config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter(),
+    rateLimiter,
     logger,
     // Without Redis nothing is shared between instances, so this process is the only writer.
     options: { exclusive: config.redisUrl === null, ...options.engine },
@@ -101,7 +102,7 @@ export async function buildApp(
   // Order matters: the first matching prefix wins, and "/" catches everything left.
   const routes: Route[] = [
     graphqlRoute(yoga),
-    healthRoute,
+    healthRoute(config.redisUrl ? () => pubsub.connected() && rateLimiter.connected() : null),
     metricsRoute(metrics.prometheus, config.metrics.token),
     ...integrationRoutes(services),
     await dashboardRoute(placeholderRoute(config.graphiql)),
@@ -114,6 +115,7 @@ export async function buildApp(
       onError: (error) => logger.error({ err: error }, 'request failed'),
     }),
   );
+  server.on('clientError', answerClientError);
   const websockets = attachWebSocketServer(server, yoga, services);
 
   let stopping: Promise<void> | null = null;

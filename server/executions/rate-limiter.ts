@@ -2,10 +2,13 @@
  * Token buckets that stop runaway tool loops. All buckets of one request are
  * taken together: a request refused by one bucket costs nothing in the others.
  * In memory for one instance; in Redis (one Lua script, Redis' clock) when
- * several instances must share the budget.
+ * several instances must share the budget. While Redis is unreachable the
+ * Redis limiter answers from a local in-memory one (the insurance), so a
+ * runaway loop is still stopped, per instance, and no caller waits on Redis.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { closeRedisClient, createRedisClient, isReady } from '../realtime/redis-client.ts';
 
 export interface BucketSpec {
   key: string;
@@ -19,6 +22,8 @@ export type RateLimitDecision = { allowed: true } | { allowed: false; key: strin
 export interface RateLimiter {
   readonly kind: 'memory' | 'redis';
   take(buckets: BucketSpec[]): Promise<RateLimitDecision>;
+  /** False while a shared limiter cannot reach its store (the local insurance decides meanwhile). */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -60,6 +65,7 @@ export function createMemoryRateLimiter(options: { clock?: () => number; maxBuck
       while (buckets.size > maxBuckets) buckets.delete(buckets.keys().next().value as string);
       return { allowed: true };
     },
+    connected: () => true,
     async close() {
       buckets.clear();
     },
@@ -104,7 +110,7 @@ return {0, 0}
 `;
 
 export const REDIS_KEY_PREFIX = 'switchboard:rate:';
-/** A rate limiter must never be why a caller waits: slow or absent Redis fails open. */
+/** A rate limiter must never be why a caller waits: slow or absent Redis is replaced by the insurance. */
 const REDIS_COMMAND_TIMEOUT_MS = 250;
 
 type RedisWithTake = Redis & {
@@ -113,36 +119,64 @@ type RedisWithTake = Redis & {
 
 export function createRedisRateLimiter(
   url: string,
-  options: { logger?: Logger; keyPrefix?: string } = {},
+  options: { logger?: Logger; keyPrefix?: string; insurance?: RateLimiter } = {},
 ): RateLimiter {
   const prefix = options.keyPrefix ?? REDIS_KEY_PREFIX;
-  const redis = new Redis(url, {
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-    maxRetriesPerRequest: 1,
-    lazyConnect: false,
-    // Concurrent executions' scripts leave in one write: a socket write per execution was a tenth of an
-    // instance's CPU under load.
-    enableAutoPipelining: true,
+  const insurance = options.insurance ?? createMemoryRateLimiter();
+  const redis = createRedisClient(url, {
+    name: 'rate-limiter',
+    logger: options.logger,
+    redis: {
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      // Concurrent executions' scripts leave in one write: a socket write per execution was a tenth of an
+      // instance's CPU under load.
+      enableAutoPipelining: true,
+    },
   }) as RedisWithTake;
   redis.defineCommand('switchboardTake', { lua: TAKE_SCRIPT });
-  redis.on('error', (error: Error) => options.logger?.warn({ err: error.message }, 'rate limiter: redis error'));
+  let failing = false;
+  // Requests in the first moments after start wait (briefly) for the first connection rather than
+  // bypass the shared budget; after that, a Redis that is not ready is an outage.
+  let firstConnection: Promise<void> | null = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, REDIS_COMMAND_TIMEOUT_MS);
+    const settle = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', settle);
+    // A refused connection is an outage at start: no point waiting out the timer.
+    redis.once('close', settle);
+  }).then(() => {
+    firstConnection = null;
+  });
   return {
     kind: 'redis',
     async take(specs) {
       if (specs.length === 0) return { allowed: true };
+      if (firstConnection) await firstConnection;
+      if (!isReady(redis)) return insurance.take(specs);
       const args: Array<string | number> = [specs.length, ...specs.map((spec) => prefix + spec.key)];
       for (const spec of specs) args.push(spec.capacity, spec.refillPerSecond / 1000);
       try {
         const [index, waitMs] = await redis.switchboardTake(...args);
+        failing = false;
         const refused = index > 0 ? specs[index - 1] : undefined;
         return refused ? { allowed: false, key: refused.key, retryAfterMs: waitMs } : { allowed: true };
       } catch (error) {
-        options.logger?.warn({ err: (error as Error).message }, 'rate limiter unavailable; allowing the request');
-        return { allowed: true };
+        if (!failing) {
+          failing = true;
+          options.logger?.warn(
+            { err: (error as Error).message },
+            'rate limiter: redis failed; the local limiter decides',
+          );
+        }
+        return insurance.take(specs);
       }
     },
+    connected: () => isReady(redis),
     async close() {
-      await redis.quit().catch(() => redis.disconnect());
+      await closeRedisClient(redis);
+      await insurance.close();
     },
   };
 }

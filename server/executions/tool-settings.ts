@@ -20,9 +20,13 @@ export function ownRateLimit(configuration: JsonObject): { burst?: number; perSe
   return { burst: positive(own.burst), perSecond: positive(own.per_second), perCall: positive(own.per_call) };
 }
 
-/** `approval_timeout_seconds`, when it is a positive number. */
+/** A day: an approval nobody gives within it is not coming, and larger values overflow dates. */
+export const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400;
+
+/** `approval_timeout_seconds`, when it is a positive number (rows saved before the bound are capped). */
 export function ownApprovalTimeoutSeconds(configuration: JsonObject): number | undefined {
-  return positive(configuration.approval_timeout_seconds);
+  const seconds = positive(configuration.approval_timeout_seconds);
+  return seconds === undefined ? undefined : Math.min(seconds, MAX_APPROVAL_TIMEOUT_SECONDS);
 }
 
 /** Who may approve or reject a tool's pending executions; VIEWER never can. */
@@ -37,7 +41,19 @@ export function approverRole(configuration: JsonObject): RoleName {
 
 /** Save-time checks of the engine's own keys (field names relative to the configuration). */
 export function checkToolSettings(configuration: JsonObject): FieldIssue[] {
-  const value = configuration.approver_role;
-  if (value === undefined || (APPROVER_ROLES as readonly JsonValue[]).includes(value)) return [];
-  return [{ field: 'approver_role', message: `approver_role must be one of ${APPROVER_ROLES.join(', ')}` }];
+  const issues: FieldIssue[] = [];
+  const role = configuration.approver_role;
+  if (role !== undefined && !(APPROVER_ROLES as readonly JsonValue[]).includes(role))
+    issues.push({ field: 'approver_role', message: `approver_role must be one of ${APPROVER_ROLES.join(', ')}` });
+  const timeout = configuration.approval_timeout_seconds;
+  if (
+    timeout !== undefined &&
+    !(typeof timeout === 'number' && timeout >= 1 && timeout <= MAX_APPROVAL_TIMEOUT_SECONDS)
+  ) {
+    issues.push({
+      field: 'approval_timeout_seconds',
+      message: `approval_timeout_seconds must be a number from 1 to ${MAX_APPROVAL_TIMEOUT_SECONDS}`,
+    });
+  }
+  return issues;
 }

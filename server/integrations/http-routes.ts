@@ -21,6 +21,9 @@ import { parseRetellBody, retellResponse } from './retell.ts';
 import { assistantToolDefinitions, openAITools, parseTriggerContext } from './tool-definitions.ts';
 import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
 import { parseVapiMessage, vapiResults } from './vapi.ts';
+import { JSON_DEPTH_MESSAGE, MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.ts';
+
+const BODY_ENVELOPE_DEPTH = 8;
 
 type Handler = (req: IncomingMessage, res: ServerResponse, services: Services) => Promise<void>;
 
@@ -60,11 +63,16 @@ async function apiKeyActor(req: IncomingMessage, services: Services, role: RoleN
 
 async function jsonBody(req: IncomingMessage, services: Services): Promise<{ raw: string; body: JsonValue }> {
   const raw = await readRawBody(req, services.config.bodyLimitBytes);
+  let body: JsonValue;
   try {
-    return { raw, body: JSON.parse(raw) as JsonValue };
+    body = JSON.parse(raw) as JsonValue;
   } catch {
     throw new ValidationError([{ field: 'body', message: 'must be JSON' }]);
   }
+  // Bodies wrap the tool arguments, which have their own limit: allow for the envelope.
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH + BODY_ENVELOPE_DEPTH))
+    throw new ValidationError([{ field: 'body', message: JSON_DEPTH_MESSAGE }]);
+  return { raw, body };
 }
 
 function runnerDeps(services: Services): RunnerDeps {
@@ -77,7 +85,13 @@ function segments(req: IncomingMessage, prefix: string): string[] {
     .slice(prefix.length)
     .split('/')
     .filter(Boolean)
-    .map((part) => decodeURIComponent(part));
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        throw new ValidationError([{ field: 'path', message: `malformed percent-escape in the path: ${part}` }]);
+      }
+    });
 }
 
 function query(req: IncomingMessage): URLSearchParams {

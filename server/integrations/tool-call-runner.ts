@@ -10,6 +10,7 @@ import { FeatureDisabledError, NotFoundError, ValidationError } from '../errors.
 import type { ExecutionEngine, ExecutionRequestContext } from '../executions/engine.ts';
 import type { JsonObject, JsonValue, TriggerContext } from '../executors/types.ts';
 import { isJsonObject } from '../tools/function-definition.ts';
+import { JSON_DEPTH_MESSAGE, nestsDeeperThan } from '../json-depth.ts';
 
 export interface CallContext {
   triggerContext: TriggerContext;
@@ -93,6 +94,12 @@ export function parseArguments(name: string, raw: unknown): Parsed {
         error: `The arguments for "${name}" are not valid JSON (${oneLine((error as Error).message)}). Call it again with a JSON object that matches its parameters.`,
       };
     }
+  }
+  if (nestsDeeperThan(value)) {
+    return {
+      ok: false,
+      error: `The arguments for "${name}" are nested too deeply (${JSON_DEPTH_MESSAGE}). Call it again with flatter arguments.`,
+    };
   }
   if (!isJsonObject(value)) {
     return {

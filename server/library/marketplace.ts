@@ -11,6 +11,7 @@ import { NotFoundError } from '../errors.ts';
 import type { JsonValue } from '../executors/types.ts';
 import { createTool, type ToolDeps, type ToolTypeName } from '../tools/tool-service.ts';
 import { copyInput, inputOf, requiredSecrets } from './tool-copy.ts';
+import { containsText } from '../db/contains-text.ts';
 
 export interface PublicToolView {
   tool: Tool;
@@ -33,9 +34,9 @@ export async function publicTools(
     ...(search
       ? {
           OR: [
-            { name: { contains: search, mode: 'insensitive' } },
-            { displayName: { contains: search, mode: 'insensitive' } },
-            { description: { contains: search, mode: 'insensitive' } },
+            { name: containsText(search) },
+            { displayName: containsText(search) },
+            { description: containsText(search) },
           ],
         }
       : {}),

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import type { SqlDriver } from '../db/sql-driver.ts';
 import { toolHealthTopic, type ExecutionEvent, type SwitchboardPubSub, type ToolHealth } from '../realtime/pubsub.ts';
-import { healthOf, queryHealthSamples } from './tool-health.ts';
+import { healthOf, queryHealthSamples, type HealthSample } from './tool-health.ts';
 
 export interface HealthMonitor {
   /** Evaluates every watched tool now (the timer calls this). */
@@ -61,25 +61,61 @@ export function createHealthMonitor(deps: {
     if (event.kind === 'finished' && event.toolId) watch(event.organizationId, event.toolId);
   });
 
+  /**
+   * Samples of an organization's tools; when the batch query fails, tool by tool, so a bad tool costs
+   * only itself. Tools whose samples could not be read are left out (and watched for the next round).
+   */
+  async function samplesOf(
+    organizationId: string,
+    ids: string[],
+    now: Date,
+  ): Promise<Map<string, HealthSample | null>> {
+    try {
+      const batch = await queryHealthSamples(deps.sql, organizationId, ids, now);
+      return new Map(ids.map((toolId) => [toolId, batch.get(toolId) ?? null]));
+    } catch (error) {
+      deps.logger.warn({ err: error, organizationId }, 'tool health: batch query failed; checking tools one by one');
+    }
+    const samples = new Map<string, HealthSample | null>();
+    for (const toolId of ids) {
+      try {
+        const one = await queryHealthSamples(deps.sql, organizationId, [toolId], now);
+        samples.set(toolId, one.get(toolId) ?? null);
+      } catch (error) {
+        deps.logger.warn({ err: error, organizationId, toolId }, 'tool health check failed for a tool');
+        watch(organizationId, toolId);
+      }
+    }
+    return samples;
+  }
+
+  async function evaluateTool(organizationId: string, toolId: string, sample: HealthSample | null, now: Date) {
+    const health = healthOf(sample ?? undefined);
+    if (health !== 'OK') watch(organizationId, toolId);
+    const previous = await announceHealth(deps.sql, toolId, health);
+    if (previous === null) return;
+    deps.pubsub.publish(toolHealthTopic(organizationId), {
+      organizationId,
+      toolId,
+      health,
+      previous,
+      at: now.toISOString(),
+    });
+  }
+
   async function evaluate(): Promise<void> {
     const batch = [...dirty.entries()];
     dirty.clear();
     const now = new Date(clock());
     for (const [organizationId, tools] of batch) {
-      const ids = [...tools];
-      const samples = await queryHealthSamples(deps.sql, organizationId, ids, now);
-      for (const toolId of ids) {
-        const health = healthOf(samples.get(toolId));
-        if (health !== 'OK') watch(organizationId, toolId);
-        const previous = await announceHealth(deps.sql, toolId, health);
-        if (previous !== null) {
-          deps.pubsub.publish(toolHealthTopic(organizationId), {
-            organizationId,
-            toolId,
-            health,
-            previous,
-            at: now.toISOString(),
-          });
+      const samples = await samplesOf(organizationId, [...tools], now);
+      for (const [toolId, sample] of samples) {
+        try {
+          await evaluateTool(organizationId, toolId, sample, now);
+        } catch (error) {
+          // One tool's failure (a database error) must not cost the others their round.
+          deps.logger.warn({ err: error, organizationId, toolId }, 'tool health check failed for a tool');
+          watch(organizationId, toolId);
         }
       }
     }

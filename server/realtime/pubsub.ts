@@ -4,11 +4,11 @@
  * on one instance sees executions that ran on another.
  */
 import { setMaxListeners } from 'node:events';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub } from 'graphql-yoga';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createBoundedStream, type BoundedStream } from './bounded-stream.ts';
+import { closeRedisClient, createRedisClient } from './redis-client.ts';
+import { createRedisEventTarget } from './redis-event-target.ts';
 
 export type ExecutionEventKind = 'created' | 'pending_approval' | 'running' | 'retrying' | 'finished';
 
@@ -59,6 +59,8 @@ export interface SwitchboardPubSub extends PubSub<Topics> {
   stream<K extends Topic>(topic: K, options: StreamOptions<TopicEvent<K>>): BoundedStream<TopicEvent<K>>;
   /** Events published by this process only (not those relayed from other instances). */
   onLocalPublish(listener: (topic: string, event: unknown) => void): () => void;
+  /** False while Redis is configured but unreachable (events then reach this instance's subscribers only). */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ function build(
   kind: 'memory' | 'redis',
   close: () => Promise<void>,
   logger?: Logger,
+  connected: () => boolean = () => true,
 ): SwitchboardPubSub {
   const taps = new Set<(topic: string, event: unknown) => void>();
   const tapped: MinimalEventTarget = {
@@ -123,6 +126,7 @@ function build(
       taps.add(listener);
       return () => taps.delete(listener);
     },
+    connected,
     close,
   };
 }
@@ -136,22 +140,26 @@ export function createInMemoryPubSub(): SwitchboardPubSub {
 
 /** Two connections: a Redis connection in subscriber mode can do nothing else. */
 export function createRedisPubSub(url: string, logger?: Logger): SwitchboardPubSub {
-  const connection = { maxRetriesPerRequest: 3, enableAutoPipelining: true };
-  const publishClient = new Redis(url, connection);
-  const subscribeClient = new Redis(url, connection);
-  for (const client of [publishClient, subscribeClient]) {
-    client.on('error', (error: Error) => logger?.warn({ err: error.message }, 'pubsub: redis error'));
-  }
-  const target = createRedisEventTarget({ publishClient, subscribeClient }) as unknown as MinimalEventTarget;
+  const publishClient = createRedisClient(url, {
+    name: 'pubsub-publish',
+    logger,
+    redis: { enableAutoPipelining: true },
+  });
+  // Its own subscriptions are renewed by the event target; ioredis' renewal could reject unhandled.
+  const subscribeClient = createRedisClient(url, {
+    name: 'pubsub-subscribe',
+    logger,
+    redis: { autoResubscribe: false },
+  });
+  const target = createRedisEventTarget({ publishClient, subscribeClient, logger });
   return build(
     target,
     'redis',
     async () => {
-      await Promise.all(
-        [publishClient, subscribeClient].map((client) => client.quit().catch(() => client.disconnect())),
-      );
+      await Promise.all([publishClient, subscribeClient].map(closeRedisClient));
     },
     logger,
+    target.connected,
   );
 }
 

@@ -1,5 +1,6 @@
 import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
 import type { JsonValue } from '../executors/types.ts';
+import { JSON_DEPTH_MESSAGE, nestsDeeperThan } from '../json-depth.ts';
 import { builder } from './builder.ts';
 
 builder.scalarType('DateTime', {
@@ -21,11 +22,16 @@ builder.scalarType('DateTime', {
   },
 });
 
+function shallowEnough(value: unknown): JsonValue {
+  if (nestsDeeperThan(value)) throw new GraphQLError(JSON_DEPTH_MESSAGE, { extensions: { code: 'BAD_USER_INPUT' } });
+  return value as JsonValue;
+}
+
 builder.scalarType('JSON', {
-  description: 'Any JSON value.',
+  description: 'Any JSON value (nested at most 100 levels deep).',
   serialize: (value) => value,
-  parseValue: (value) => value as JsonValue,
-  parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables) as JsonValue,
+  parseValue: shallowEnough,
+  parseLiteral: (ast, variables) => shallowEnough(valueFromASTUntyped(ast, variables)),
 });
 
 builder.queryType({});

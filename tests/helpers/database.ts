@@ -1,7 +1,8 @@
 /**
  * A fresh, migrated database per test file: a new PostgreSQL database when the
- * server is reachable (CI and this machine), else embedded PGlite in memory.
- * SWITCHBOARD_TEST_DB=pglite forces the embedded path.
+ * server is reachable (CI and this machine), else embedded PGlite in memory;
+ * under CI=true an unreachable PostgreSQL fails instead. SWITCHBOARD_TEST_DB=pglite
+ * forces the embedded path.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -59,6 +60,9 @@ export async function createTestDatabase(
   options: { engine?: 'postgresql' | 'pglite'; onQuery?: (sql: string) => void } = {},
 ): Promise<TestDatabase> {
   const usePostgres = options.engine ? options.engine === 'postgresql' : await postgresReachable();
+  // Under CI a missing PostgreSQL is a failure, not a quiet move to PGlite (only an explicit choice is).
+  if (!usePostgres && !options.engine && process.env.CI === 'true' && process.env.SWITCHBOARD_TEST_DB !== 'pglite')
+    throw new Error(`PostgreSQL (${TEST_POSTGRES_URL}) is required under CI=true, and it is not reachable`);
   if (usePostgres) {
     const url = await createPostgresDatabase();
     const database = await openDatabase({

@@ -7,7 +7,8 @@
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { openDatabase } from '../../server/db/database.ts';
-import { createPostgresDatabase, dropPostgresDatabase, postgresReachable } from '../helpers/database.ts';
+import { createPostgresDatabase, dropPostgresDatabase } from '../helpers/database.ts';
+import { requirePostgres } from '../helpers/required-services.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -29,7 +30,7 @@ async function terminateOthers(url: string): Promise<number> {
 
 describe('database connections', () => {
   test('an idle connection ended by the server is reported, and the next query opens a new one', async (context) => {
-    if (!(await postgresReachable())) return context.skip();
+    await requirePostgres(context);
     const url = await createPostgresDatabase();
     cleanups.push(() => dropPostgresDatabase(url));
     const failures: Error[] = [];

@@ -1,46 +1,25 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createMemoryRateLimiter,
   createRedisRateLimiter,
   type RateLimiter,
 } from '../../server/executions/rate-limiter.ts';
 import { startEngineHarness, type EngineHarness } from '../helpers/engine-harness.ts';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisReachable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 1_000,
-    retryStrategy: () => null,
-  });
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const hasRedis = await redisReachable();
+import { requireRedis, TEST_REDIS_URL } from '../helpers/required-services.ts';
 
 describe.each([
   ['memory', () => createMemoryRateLimiter()],
-  ...(hasRedis
-    ? [
-        [
-          'redis',
-          () => createRedisRateLimiter(REDIS_URL, { keyPrefix: `switchboard:test:${process.pid}:${Date.now()}:` }),
-        ] as const,
-      ]
-    : []),
-] as const)('rate limiting (%s)', (_kind, makeLimiter: () => RateLimiter) => {
+  [
+    'redis',
+    () => createRedisRateLimiter(TEST_REDIS_URL, { keyPrefix: `switchboard:test:${process.pid}:${Date.now()}:` }),
+  ],
+] as const)('rate limiting (%s)', (kind, makeLimiter: () => RateLimiter) => {
   let h: EngineHarness;
+
+  // Without Redis the Redis rows would quietly test the local insurance limiter instead.
+  beforeEach(async (context) => {
+    if (kind === 'redis') await requireRedis(context);
+  });
 
   beforeAll(async () => {
     h = await startEngineHarness({
@@ -123,11 +102,12 @@ describe.each([
   });
 });
 
-describe.runIf(hasRedis)('redis rate limiter', () => {
-  it('two instances share one budget', async () => {
+describe('redis rate limiter', () => {
+  it('two instances share one budget', async (context) => {
+    await requireRedis(context);
     const prefix = `switchboard:test:shared:${process.pid}:${Date.now()}:`;
-    const a = createRedisRateLimiter(REDIS_URL, { keyPrefix: prefix });
-    const b = createRedisRateLimiter(REDIS_URL, { keyPrefix: prefix });
+    const a = createRedisRateLimiter(TEST_REDIS_URL, { keyPrefix: prefix });
+    const b = createRedisRateLimiter(TEST_REDIS_URL, { keyPrefix: prefix });
     const bucket = { key: 'tool:x', capacity: 4, refillPerSecond: 0.001 };
     const results = await Promise.all([a, b, a, b, a, b].map((limiter) => limiter.take([bucket])));
     expect(results.filter((result) => result.allowed)).toHaveLength(4);
@@ -135,9 +115,15 @@ describe.runIf(hasRedis)('redis rate limiter', () => {
     await b.close();
   });
 
-  it('fails open when Redis is unreachable', async () => {
+  it('answers from its local insurance limiter, without waiting, when Redis is unreachable', async () => {
     const limiter = createRedisRateLimiter('redis://127.0.0.1:1');
-    expect(await limiter.take([{ key: 'x', capacity: 1, refillPerSecond: 1 }])).toEqual({ allowed: true });
+    const bucket = { key: 'x', capacity: 2, refillPerSecond: 0.001 };
+    const started = Date.now();
+    expect(await limiter.take([bucket])).toEqual({ allowed: true });
+    expect(await limiter.take([bucket])).toEqual({ allowed: true });
+    expect(await limiter.take([bucket])).toMatchObject({ allowed: false, key: 'x' });
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(limiter.connected()).toBe(false);
     await limiter.close();
   });
 });

@@ -3,8 +3,9 @@ import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 import { connectWs, disposeLive, rawSocket, sleep, startSecondInstance, until } from '../helpers/live.ts';
 import { executionTopic, type ExecutionEvent } from '../../server/realtime/pubsub.ts';
+import { requireRedis, TEST_REDIS_URL } from '../helpers/required-services.ts';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const QUEUE_LIMIT = 4;
 const EVENTS = `subscription ($filter: ToolExecutionEventFilter) {
   toolExecutionEvents(filter: $filter) { kind status executionId execution { id status tool { id } } }
@@ -38,14 +39,28 @@ afterAll(async () => {
 });
 
 describe('several instances over Redis', () => {
-  test('an execution on instance A reaches a subscriber on instance B, and only its organization', async () => {
+  test('an execution on instance A reaches a subscriber on instance B, and only its organization', async (context) => {
+    await requireRedis(context);
     const b = await startSecondInstance(t, { REDIS_URL });
     expect(b.app.services.pubsub.kind).toBe('redis');
     const stranger = await createOrganization(t.app.services.prisma, 'Stranger');
     const onB = connectWs(b.url, { apiKey: org.keys.VIEWER }).subscribe<{
       toolExecutionEvents: { kind: string; executionId: string };
     }>(EVENTS);
-    const strangerOnB = connectWs(b.url, { apiKey: stranger.keys.VIEWER }).subscribe(EVENTS, { filter: { toolId } });
+    const strangerSocket = connectWs(b.url, { apiKey: stranger.keys.VIEWER });
+    const strangerOnB = strangerSocket.subscribe(EVENTS, { filter: { toolId } });
+    const strangerOwn = strangerSocket.subscribe<{ toolExecutionEvents: { executionId: string } }>(EVENTS);
+    const strangerTool = await t.app.services.prisma.tool.create({
+      data: {
+        organizationId: stranger.id,
+        name: 'noop',
+        displayName: 'noop',
+        type: 'ENDPOINT',
+        isActive: false,
+        configuration: { url: 'https://api.example.com/noop', method: 'GET' },
+        functionDefinition: { name: 'noop', parameters: { type: 'object', properties: {} } },
+      },
+    });
     await sleep(300);
     const run = await t.gql<{ testTool: { id: string } }>(
       `mutation ($input: TestToolInput!) { testTool(input: $input) { ... on ToolExecution { id } } }`,
@@ -63,7 +78,17 @@ describe('several instances over Redis', () => {
       ['CREATED', id],
       ['FINISHED', id],
     ]);
-    await sleep(200);
+    // The sentinel: the stranger's own execution on A, run after ours, reaching the stranger's socket on B.
+    const own = await t.gql<{ testTool: { id: string } }>(
+      `mutation ($input: TestToolInput!) { testTool(input: $input) { ... on ToolExecution { id } } }`,
+      { input: { toolId: strangerTool.id, parameters: {} } },
+      { apiKey: stranger.keys.MEMBER },
+    );
+    await strangerOwn.waitFor(2);
+    expect(strangerOwn.results.map((result) => result.data!.toolExecutionEvents.executionId)).toEqual([
+      own.data!.testTool.id,
+      own.data!.testTool.id,
+    ]);
     expect(strangerOnB.results).toEqual([]);
   });
 });
@@ -134,7 +159,8 @@ describe('slow consumers', () => {
 });
 
 describe('tool health across instances', () => {
-  test('a change judged by two instances is announced once, with the previous health they agree on', async () => {
+  test('a change judged by two instances is announced once, with the previous health they agree on', async (context) => {
+    await requireRedis(context);
     const fast = { REDIS_URL, SWITCHBOARD_HEALTH_CHECK_INTERVAL_MS: '50' };
     const a = await startSecondInstance(t, fast);
     const b = await startSecondInstance(t, fast);
@@ -190,10 +216,14 @@ describe('tool health across instances', () => {
     await sleep(500);
     await record(Array.from({ length: 400 }, () => 'SUCCESS' as const));
     await changes.waitFor(2);
-    await sleep(500);
+    // The sentinel: a third change. A repeated announcement of either would have come before it.
+    await prisma.toolExecution.deleteMany({ where: { toolId: tool.id } });
+    await record(Array.from({ length: 10 }, () => 'ERROR' as const));
+    await changes.waitFor(3);
     expect(changes.results.map((result) => result.data!.toolHealthChanged)).toEqual([
       { toolId: tool.id, health: 'FAILING', previous: 'OK' },
       { toolId: tool.id, health: 'OK', previous: 'FAILING' },
+      { toolId: tool.id, health: 'FAILING', previous: 'OK' },
     ]);
   });
 });

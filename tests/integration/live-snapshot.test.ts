@@ -11,6 +11,8 @@ import { connectWs, disposeLive, sleep, type LiveSubscription } from '../helpers
 import { openDatabase, type Database, type Prisma } from '../../server/db/database.ts';
 import { readSnapshots, SNAPSHOT_INCLUDE } from '../../server/realtime/execution-snapshots.ts';
 import { executionTopic, type ExecutionEvent } from '../../server/realtime/pubsub.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { requirePostgres } from '../helpers/required-services.ts';
 
 const SUBSCRIBERS = 50;
 const WITH_RELATIONS = `subscription {
@@ -389,8 +391,14 @@ async function expectSameAsPrisma(database: Pick<Database, 'prisma' | 'sql'>): P
   expect(await readSnapshots(database.sql, ids, stranger.id)).toEqual([]);
 }
 
-test('the one-statement snapshot is exactly what Prisma reads with its include (PostgreSQL)', async () => {
-  await expectSameAsPrisma(t.app.services);
+test('the one-statement snapshot is exactly what Prisma reads with its include (PostgreSQL)', async (context) => {
+  await requirePostgres(context);
+  const db = await createTestDatabase({ engine: 'postgresql' });
+  try {
+    await expectSameAsPrisma(db.database);
+  } finally {
+    await db.drop();
+  }
 });
 
 test('the one-statement snapshot is exactly what Prisma reads with its include (PGlite)', async () => {

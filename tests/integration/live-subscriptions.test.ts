@@ -86,16 +86,18 @@ describe('toolExecutionEvents over graphql-ws', () => {
     const sub = ws.subscribe<EventData>(EVENTS, { filter: { toolId: echoToolId } });
     await sleep(ATTACH_MS);
     const run = await runTool(acme, echoToolId);
-    const results = await sub.waitFor(3);
-    await sleep(100);
-    const events = sub.results.map((result) => result.data!.toolExecutionEvents);
+    // Sentinel: a later execution's first event. Anything more of the first run would have come before it.
+    const sentinel = await runTool(acme, echoToolId);
+    await until(() => sub.results.some((result) => result.data?.toolExecutionEvents.executionId === sentinel.id));
+    const results = sub.results.filter((result) => result.data!.toolExecutionEvents.executionId === run.id);
+    const events = results.map((result) => result.data!.toolExecutionEvents);
     expect(events.map((event) => [event.kind, event.status])).toEqual([
       ['CREATED', 'RUNNING'],
       ['RUNNING', 'RUNNING'],
       ['FINISHED', 'SUCCESS'],
     ]);
-    expect(results.every((result) => result.errors === undefined)).toBe(true);
-    expect(new Set(events.map((event) => event.executionId))).toEqual(new Set([run.id]));
+    expect(sub.results.every((result) => result.errors === undefined)).toBe(true);
+    expect(sub.results.slice(0, 3)).toEqual(results);
     const finished = events[2]!.execution!;
     expect(finished).toMatchObject({
       id: run.id,
@@ -114,9 +116,11 @@ describe('toolExecutionEvents over graphql-ws', () => {
     await sleep(ATTACH_MS);
     const broken = await runTool(acme, brokenToolId);
     const echo = await runTool(acme, echoToolId);
-    await echoOnly.waitFor(3);
-    await failures.waitFor(1);
-    await sleep(150);
+    // Sentinels run last: what each stream must not receive would have arrived before them.
+    const echoSentinel = await runTool(acme, echoToolId);
+    const brokenSentinel = await runTool(acme, brokenToolId);
+    await echoOnly.waitFor(6);
+    await failures.waitFor(2);
     expect(failures.results.map((result) => result.data!.toolExecutionEvents)).toEqual([
       expect.objectContaining({
         kind: 'FINISHED',
@@ -124,10 +128,16 @@ describe('toolExecutionEvents over graphql-ws', () => {
         executionId: broken.id,
         execution: expect.objectContaining({ errorCode: expect.any(String) }),
       }),
+      expect.objectContaining({ kind: 'FINISHED', status: 'ERROR', executionId: brokenSentinel.id }),
     ]);
-    expect(new Set(echoOnly.results.map((result) => result.data!.toolExecutionEvents.executionId))).toEqual(
-      new Set([echo.id]),
-    );
+    expect(echoOnly.results.map((result) => result.data!.toolExecutionEvents.executionId)).toEqual([
+      echo.id,
+      echo.id,
+      echo.id,
+      echoSentinel.id,
+      echoSentinel.id,
+      echoSentinel.id,
+    ]);
   });
 
   test("another organization sees nothing of Acme's executions, even naming Acme's tool", async () => {
@@ -137,9 +147,9 @@ describe('toolExecutionEvents over graphql-ws', () => {
     await sleep(ATTACH_MS);
     await runTool(acme, echoToolId);
     await runTool(acme, brokenToolId);
+    // The sentinel: the stranger's own execution, run after Acme's, reaching a stream on the same socket.
     const mine = await runTool(other, otherToolId);
     await own.waitFor(3);
-    await sleep(200);
     expect(spying.results).toEqual([]);
     expect(new Set(own.results.map((result) => result.data!.toolExecutionEvents.executionId))).toEqual(
       new Set([mine.id]),
@@ -243,10 +253,19 @@ describe('toolExecutionEvents over SSE', () => {
       { filter: { toolId: echoToolId } },
       { authorization: `Bearer ${other.keys.VIEWER}` },
     );
+    // The sentinel: the stranger's own execution, run after Acme's, on a second stream of theirs.
+    const own = subscribeSse<EventData>(t.url, EVENTS, {}, { authorization: `Bearer ${other.keys.VIEWER}` });
     await sleep(ATTACH_MS);
     await runTool(acme, echoToolId);
-    await sleep(300);
+    const mine = await runTool(other, otherToolId);
+    await own.waitFor(3);
+    expect(own.results.map((result) => result.data!.toolExecutionEvents.executionId)).toEqual([
+      mine.id,
+      mine.id,
+      mine.id,
+    ]);
     expect(spying.results).toEqual([]);
     spying.close();
+    own.close();
   });
 });

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, test } from 'vitest';
 import { getDatamodel } from '../../server/db/generated/pothos-types.ts';
 import { migrate, readMigrations } from '../../server/db/migrate.ts';
-import { createTestDatabase, postgresReachable, type TestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { requirePostgres } from '../helpers/required-services.ts';
 
 interface Column {
   table_name: string;
@@ -53,7 +54,7 @@ const engines = ['pglite', 'postgresql'] as const;
 
 describe.each(engines)('migrations on %s', (engine) => {
   test('apply once, are recorded like Prisma records them, and a second run applies nothing', async (context) => {
-    if (engine === 'postgresql' && !(await postgresReachable())) return context.skip();
+    if (engine === 'postgresql') await requirePostgres(context);
     const db = await createTestDatabase({ engine });
     databases.push(db);
     const migrations = await readMigrations();
@@ -79,7 +80,7 @@ describe.each(engines)('migrations on %s', (engine) => {
   });
 
   test('the migrated columns match the Prisma datamodel (no drift)', async (context) => {
-    if (engine === 'postgresql' && !(await postgresReachable())) return context.skip();
+    if (engine === 'postgresql') await requirePostgres(context);
     const db = await createTestDatabase({ engine });
     databases.push(db);
     const columns = await db.database.sql.query<Column>(

@@ -8,7 +8,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { createPostgresDatabase, dropPostgresDatabase, postgresReachable } from '../helpers/database.ts';
+import { createPostgresDatabase, dropPostgresDatabase } from '../helpers/database.ts';
+import { requirePostgres } from '../helpers/required-services.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DEMO_API_KEY = 'sb_test_demo_key_0123456789abcdefghij';
@@ -81,7 +82,7 @@ async function query<T>(url: string, body: string): Promise<T> {
 
 describe.each(['pglite', 'postgresql'] as const)('start command on %s', (engine) => {
   test('seeds once, serves GraphQL and the start page, persists, and stops on SIGTERM', async (context) => {
-    if (engine === 'postgresql' && !(await postgresReachable())) return context.skip();
+    if (engine === 'postgresql') await requirePostgres(context);
     const dataDir = await mkdtemp(path.join(tmpdir(), 'switchboard-start-'));
     leftovers.push(() => rm(dataDir, { recursive: true, force: true }));
     const env: Record<string, string> = { SWITCHBOARD_DATA_DIR: dataDir };

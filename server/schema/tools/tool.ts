@@ -3,6 +3,7 @@ import { uuidOrNil } from '../../db/json.ts';
 import { builder } from '../builder.ts';
 import { ToolExecutionRef } from '../executions/execution.ts';
 import { actorOf } from '../viewer-actor.ts';
+import { containsText } from '../../db/contains-text.ts';
 
 export const ToolTypeEnum = builder.enumType('ToolType', {
   values: {
@@ -152,9 +153,9 @@ builder.queryFields((t) => ({
         ...(search
           ? {
               OR: [
-                { name: { contains: search, mode: 'insensitive' } },
-                { displayName: { contains: search, mode: 'insensitive' } },
-                { description: { contains: search, mode: 'insensitive' } },
+                { name: containsText(search) },
+                { displayName: containsText(search) },
+                { description: containsText(search) },
               ],
             }
           : {}),
