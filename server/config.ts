@@ -20,6 +20,8 @@ export interface Config {
   sessionTtlHours: number;
   allowedPrivateHosts: string[];
   lambdaEndpoint: string | null;
+  /** Whether Lambda tools without credentials may use the server's AWS identity, and for which functions. */
+  lambdaServerCredentials: { enabled: boolean; functionAllowlist: string[] };
   sandbox: { javascriptPoolSize: number; pythonPoolSize: number };
   demo: { seed: boolean; apiKey: string | null; password: string | null };
   /** Origins (besides the server's own) allowed to send cookie-authenticated mutations. */
@@ -97,6 +99,23 @@ function allowedHosts(env: Env): string[] {
   }
 }
 
+const FUNCTION_PATTERN = /^[A-Za-z0-9_.:*$-]{1,256}$/;
+
+function lambdaServerCredentials(env: Env): Config['lambdaServerCredentials'] {
+  const enabled = boolean(env, 'SWITCHBOARD_LAMBDA_SERVER_CREDENTIALS', false);
+  const functionAllowlist = list(env, 'SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST');
+  const bad = functionAllowlist.find((entry) => !FUNCTION_PATTERN.test(entry));
+  if (bad !== undefined) {
+    throw new ConfigError(`SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST: "${bad}" is not a function name, ARN or glob`);
+  }
+  if (enabled && functionAllowlist.length === 0) {
+    throw new ConfigError(
+      'SWITCHBOARD_LAMBDA_SERVER_CREDENTIALS needs SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST: the functions tools may invoke on the server identity',
+    );
+  }
+  return { enabled, functionAllowlist };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV ?? 'development';
   if (nodeEnv !== 'development' && nodeEnv !== 'production' && nodeEnv !== 'test') {
@@ -120,6 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlHours: integer(env, 'SWITCHBOARD_SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),
     allowedPrivateHosts: allowedHosts(env),
     lambdaEndpoint: url(env, 'AWS_ENDPOINT_URL_LAMBDA', ['http:', 'https:']),
+    lambdaServerCredentials: lambdaServerCredentials(env),
     sandbox: {
       javascriptPoolSize: integer(env, 'SWITCHBOARD_JS_POOL_SIZE', 2, 0, 64),
       pythonPoolSize: integer(env, 'SWITCHBOARD_PYTHON_POOL_SIZE', 1, 0, 64),

@@ -6,13 +6,19 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { LambdaClientCache } from './lambda-clients.ts';
 import type { LambdaClientFactory, StaticCredentials } from './lambda-clients.ts';
-import { parseLambdaConfiguration, validateLambdaConfiguration } from './lambda-config.ts';
+import { parseLambdaConfiguration } from './lambda-config.ts';
 import type { InvocationType, LambdaConfiguration } from './lambda-config.ts';
 import { abortFailure, httpStatusOf, mapInvokeError } from './lambda-errors.ts';
+import {
+  SERVER_CREDENTIALS_DISABLED,
+  serverCredentialsRefusal,
+  type ServerCredentialsPolicy,
+} from './lambda-policy.ts';
 import { decodeLogs, decodePayload, functionErrorMessage, mapResult } from './lambda-response.ts';
 import { renderTemplate, secretNames, TemplateError } from './template.ts';
 import { templateScope } from './template-scope.ts';
 import type {
+  ConfigurationIssue,
   ExecutionFailure,
   Executor,
   ExecutorInput,
@@ -53,6 +59,10 @@ export interface LambdaExecutorOptions {
    * refused, because it lets an organization aim signed requests at any host.
    */
   toolEndpointPolicy?: (url: URL) => string | null | Promise<string | null>;
+  /** Save-time twin of `toolEndpointPolicy`: what can be refused without resolving the host. */
+  toolEndpointSaveCheck?: (url: URL) => string | null;
+  /** Whether tools without credential fields may run on the server's own AWS identity (default: never). */
+  serverCredentials?: ServerCredentialsPolicy;
   maxClients?: number;
 }
 
@@ -71,6 +81,14 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
       return fail({ code: 'INVALID_CONFIGURATION', message, retryable: false });
     }
     const config = parsed.config;
+    const serverIdentity = serverCredentialsRefusal(config, options.serverCredentials ?? SERVER_CREDENTIALS_DISABLED);
+    if (serverIdentity) {
+      return fail({
+        code: 'SERVER_CREDENTIALS_NOT_ALLOWED',
+        message: `${serverIdentity.field}: ${serverIdentity.message}`,
+        retryable: false,
+      });
+    }
 
     const endpoint = await resolveEndpoint(config, options);
     if (!endpoint.ok) return fail(endpoint.error);
@@ -162,7 +180,7 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
   return {
     type: 'LAMBDA',
     execute,
-    validateConfiguration: validateLambdaConfiguration,
+    validateConfiguration: (configuration) => saveIssues(configuration, options),
     close: () => clients.close(),
   };
 }
@@ -204,6 +222,23 @@ function interpret(
     };
   }
   return { ok: true, result: mapResult(decoded.value, config.response_handling), ...extras };
+}
+
+/** Parse issues, then what every run would refuse: the server identity's rules and the endpoint's destination. */
+function saveIssues(configuration: JsonObject, options: LambdaExecutorOptions): ConfigurationIssue[] {
+  const parsed = parseLambdaConfiguration(configuration);
+  if (!parsed.ok) return parsed.issues;
+  const { config } = parsed;
+  const issues: ConfigurationIssue[] = [];
+  const serverIdentity = serverCredentialsRefusal(config, options.serverCredentials ?? SERVER_CREDENTIALS_DISABLED);
+  if (serverIdentity) issues.push(serverIdentity);
+  if (config.endpoint !== undefined && serverIdentity?.field !== 'endpoint') {
+    const refusal = options.toolEndpointPolicy
+      ? (options.toolEndpointSaveCheck?.(new URL(config.endpoint)) ?? null)
+      : 'per-tool Lambda endpoints are disabled on this server';
+    if (refusal !== null) issues.push({ field: 'endpoint', message: refusal });
+  }
+  return issues;
 }
 
 type ResolvedEndpoint = { ok: true; url: string | undefined } | { ok: false; error: ExecutionFailure };

@@ -406,8 +406,11 @@ describe('credentials', () => {
     });
   });
 
-  it('falls back to the default credential chain (environment) without credential fields', async () => {
-    const envExecutor = createLambdaExecutor({ endpoint: envFake.url });
+  it('falls back to the default credential chain (environment) for allow-listed functions when enabled', async () => {
+    const envExecutor = createLambdaExecutor({
+      endpoint: envFake.url,
+      serverCredentials: { enabled: true, functionAllowlist: ['echo'] },
+    });
     leftovers.push(() => envExecutor.close());
     const secrets = secretStore({});
     expectSuccess(await envExecutor.execute(makeInput({ function_name: 'echo', region: REGION }, { secrets })));
@@ -569,7 +572,6 @@ describe('validateConfiguration', () => {
         access_key_field: 'AWS_KEY',
         secret_key_field: 'AWS_SECRET',
         session_token_field: 'AWS_TOKEN',
-        endpoint: 'http://localhost:4566',
         response_handling: { success_field: 'ok', message_field: 'result.text', data_field: 'result' },
       }),
     ).toEqual([]);
@@ -577,6 +579,7 @@ describe('validateConfiguration', () => {
       await executor.validateConfiguration({
         function_name: 'us-gov-west-1:123456789012:function:x',
         region: 'us-gov-west-1',
+        ...CREDENTIAL_FIELDS,
       }),
     ).toEqual([]);
   });
