@@ -23,6 +23,8 @@ describe('loadConfig', () => {
     [{ SWITCHBOARD_SEED_DEMO: 'maybe' }, /SWITCHBOARD_SEED_DEMO must be true or false/],
     [{ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: 'ok.internal,bad host!' }, /SWITCHBOARD_ALLOWED_PRIVATE_HOSTS/],
     [{ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/x' }, /SWITCHBOARD_MASTER_KEY is required/],
+    [{ SWITCHBOARD_LAMBDA_SERVER_CREDENTIALS: 'true' }, /SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST/],
+    [{ SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST: 'orders-*,bad name' }, /SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST/],
   ])('%o is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
