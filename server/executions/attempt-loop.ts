@@ -20,6 +20,7 @@ import type {
   TriggerContext,
 } from '../executors/types.ts';
 import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
+import { checkSecretGrants, grantedOnly, type GrantCheck } from '../secrets/secret-grants.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { publishEvent } from './execution-recorder.ts';
@@ -116,6 +117,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
   ): Promise<ToolExecution> {
     const { controller } = entry;
     const { tool } = resolved;
+    const gate = await secretGate(row, resolved);
     const deadline = runStartMs + resolved.timeoutSeconds * 1000;
     const deadlineTimer = setTimeout(
       () =>
@@ -124,7 +126,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
         ),
       Math.max(0, deadline - clock()),
     );
-    const secrets = deps.secrets(row.organizationId);
+    const secrets = grantedOnly(deps.secrets(row.organizationId), gate.ok ? gate.names : []);
     const context: ExecutionContext = {
       executionId: row.id,
       organizationId: row.organizationId,
@@ -145,46 +147,49 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     let count: Count | null = null;
     try {
       const executor = deps.executorFor(tool);
-      for (;;) {
-        attempt += 1;
-        if (!executor) {
-          outcome = failed('INVALID_CONFIGURATION', `${tool.type} tools are not available on this server`);
-          break;
-        }
-        const permit = breaker.acquire(tool.id);
-        if (!permit.allowed) {
-          outcome = failed(
-            'CIRCUIT_OPEN',
-            `The tool "${tool.name}" is failing repeatedly and is paused for ${Math.ceil(permit.retryAfterMs / 1000)} s. Tell the caller it is unavailable right now.`,
+      // An ungranted or suspended secret: refused before anything runs.
+      if (!gate.ok) outcome = failed(gate.code, gate.message);
+      else
+        for (;;) {
+          attempt += 1;
+          if (!executor) {
+            outcome = failed('INVALID_CONFIGURATION', `${tool.type} tools are not available on this server`);
+            break;
+          }
+          const permit = breaker.acquire(tool.id);
+          if (!permit.allowed) {
+            outcome = failed(
+              'CIRCUIT_OPEN',
+              `The tool "${tool.name}" is failing repeatedly and is paused for ${Math.ceil(permit.retryAfterMs / 1000)} s. Tell the caller it is unavailable right now.`,
+            );
+            break;
+          }
+          if (!count && resolved.toolRowId !== null) count = { toolId: resolved.toolRowId, at: now() };
+          outcome = await attemptOnce(executor, {
+            tool,
+            parameters,
+            context,
+            secrets,
+            signal: controller.signal,
+            deadline,
+            idempotencyKey: row.id,
+            attempt,
+          });
+          if (entry.cancelled) breaker.release(tool.id);
+          else breaker.record(tool.id, countsAgainstBreaker(outcome));
+          if (outcome.ok || controller.signal.aborted) break;
+          const delay = nextRetryDelay(
+            outcome.error,
+            attempt,
+            resolved.retryAttempts,
+            deadline,
+            clock(),
+            options.backoff,
           );
-          break;
+          if (delay === null) break;
+          publishEvent(pubsub, 'retrying', row, now());
+          if (!(await sleep(delay, controller.signal))) break;
         }
-        if (!count && resolved.toolRowId !== null) count = { toolId: resolved.toolRowId, at: now() };
-        outcome = await attemptOnce(executor, {
-          tool,
-          parameters,
-          context,
-          secrets,
-          signal: controller.signal,
-          deadline,
-          idempotencyKey: row.id,
-          attempt,
-        });
-        if (entry.cancelled) breaker.release(tool.id);
-        else breaker.record(tool.id, countsAgainstBreaker(outcome));
-        if (outcome.ok || controller.signal.aborted) break;
-        const delay = nextRetryDelay(
-          outcome.error,
-          attempt,
-          resolved.retryAttempts,
-          deadline,
-          clock(),
-          options.backoff,
-        );
-        if (delay === null) break;
-        publishEvent(pubsub, 'retrying', row, now());
-        if (!(await sleep(delay, controller.signal))) break;
-      }
     } finally {
       clearTimeout(deadlineTimer);
     }
@@ -199,6 +204,28 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     publishEvent(pubsub, 'finished', finished, fields.completedAt);
     await deps.writer.durable();
     return finished;
+  }
+
+  /** Which secrets this run may read (secret-grants.ts); a failed check refuses the run rather than leaving it RUNNING. */
+  async function secretGate(
+    row: ToolExecution,
+    resolved: Resolved,
+  ): Promise<{ ok: true; names: string[] } | { ok: false; code: ExecutionErrorCode; message: string }> {
+    if (resolved.toolRowId === null) return { ok: true, names: [] };
+    try {
+      const check: GrantCheck = await checkSecretGrants(prisma, {
+        organizationId: row.organizationId,
+        toolId: resolved.toolRowId,
+        toolName: resolved.tool.name,
+        type: resolved.tool.type,
+        ownConfiguration: resolved.ownConfiguration,
+        configuration: resolved.tool.configuration,
+      });
+      return check.ok ? check : { ok: false, code: 'SECRET_NOT_GRANTED', message: check.message };
+    } catch (error) {
+      logger.error({ err: error, executionId: row.id }, 'secret grants could not be checked');
+      return { ok: false, code: 'INTERNAL_ERROR', message: 'The secret grants could not be checked; try again' };
+    }
   }
 
   async function attemptOnce(executor: Executor, input: Parameters<Executor['execute']>[0]): Promise<ExecutorOutcome> {

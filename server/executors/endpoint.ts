@@ -43,6 +43,8 @@ interface BuiltRequest {
   body?: JsonValue;
   /** Lowercase names whose whole value is a credential. */
   credentialHeaders: string[];
+  /** Values built from secrets that the upstream receives (Basic auth's `user:password`), scrubbed like them. */
+  derivedSecrets: string[];
 }
 
 function failure(code: ExecutionErrorCode, message: string, retryable = false): ExecutionFailure {
@@ -87,6 +89,7 @@ function buildRequest(config: EndpointConfiguration, scope: TemplateScope, idemp
   if (body !== undefined && !headers.has('content-type')) set('Content-Type', 'application/json');
 
   const credentialHeaders: string[] = [];
+  const derivedSecrets: string[] = [];
   const { auth } = config;
   const secret = (name: string | undefined): string => scope.secrets[name ?? ''] ?? '';
   if (auth.type === 'bearer') {
@@ -98,7 +101,9 @@ function buildRequest(config: EndpointConfiguration, scope: TemplateScope, idemp
     credentialHeaders.push(headerName.toLowerCase());
   } else if (auth.type === 'basic') {
     const username = renderHeader('Authorization', auth.username ?? '', scope);
-    set('Authorization', `Basic ${Buffer.from(`${username}:${secret(auth.password_secret)}`).toString('base64')}`);
+    const credential = `${username}:${secret(auth.password_secret)}`;
+    derivedSecrets.push(credential);
+    set('Authorization', `Basic ${Buffer.from(credential).toString('base64')}`);
     credentialHeaders.push('authorization');
   }
   set('Idempotency-Key', idempotencyKey);
@@ -109,6 +114,7 @@ function buildRequest(config: EndpointConfiguration, scope: TemplateScope, idemp
     headers: Object.fromEntries(headers.values()),
     ...(body === undefined ? {} : { body }),
     credentialHeaders,
+    derivedSecrets,
   };
 }
 
@@ -169,7 +175,7 @@ async function execute(input: ExecutorInput, options: EndpointExecutorOptions): 
     }
     secrets[name] = value;
   }
-  const redactor = createRedactor(Object.values(secrets));
+  let redactor = createRedactor(Object.values(secrets));
   const scope = templateScope(input, secrets);
 
   let built: BuiltRequest;
@@ -178,6 +184,10 @@ async function execute(input: ExecutorInput, options: EndpointExecutorOptions): 
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     return { ok: false, error: failure('TEMPLATE_ERROR', redactor.text(error.message)) };
+  }
+  if (built.derivedSecrets.length > 0) {
+    for (const derived of built.derivedSecrets) input.secrets.reveal?.(derived);
+    redactor = createRedactor([...Object.values(secrets), ...built.derivedSecrets]);
   }
   const request = recordRequest(built, redactor);
 

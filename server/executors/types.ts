@@ -16,6 +16,7 @@ export const EXECUTION_ERROR_CODES = [
   'INVALID_CONFIGURATION',
   'TEMPLATE_ERROR',
   'SECRET_NOT_FOUND',
+  'SECRET_NOT_GRANTED',
   'SSRF_BLOCKED',
   'CONNECT_ERROR',
   'HTTP_ERROR',
@@ -78,6 +79,11 @@ export interface ExecutableTool {
  */
 export interface SecretAccess {
   get(name: string): Promise<string | undefined>;
+  /**
+   * Registers a value the executor derived from secrets and sent (e.g. the
+   * `user:password` of Basic auth), so it is scrubbed, in every encoding, like the secrets.
+   */
+  reveal?(derived: string): void;
 }
 
 export interface ExecutorInput {
