@@ -90,6 +90,23 @@ function abortFailure(signal: AbortSignal): ExecutionFailure {
   return { code: 'CANCELLED', message: 'The execution was cancelled', retryable: false };
 }
 
+/** What the executor is told about the call, from the execution's row. */
+export function executionContextOf(row: ToolExecution): ExecutionContext {
+  const context = row.context as JsonObject;
+  return {
+    executionId: row.id,
+    organizationId: row.organizationId,
+    assistantId: row.assistantId,
+    callSid: text(context.call_sid),
+    phoneNumber: text(context.phone_number),
+    from: text(context.from),
+    to: text(context.to),
+    userId: row.userId,
+    triggerContext: row.triggerContext as TriggerContext,
+    toolCallId: row.toolCallId,
+  };
+}
+
 export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
   const { prisma, pubsub, logger, clock, options, breaker } = deps;
   const inFlight = new Map<string, InFlight>();
@@ -127,18 +144,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
       Math.max(0, deadline - clock()),
     );
     const secrets = grantedOnly(deps.secrets(row.organizationId), gate.ok ? gate.names : []);
-    const context: ExecutionContext = {
-      executionId: row.id,
-      organizationId: row.organizationId,
-      assistantId: row.assistantId,
-      callSid: text((row.context as JsonObject).call_sid),
-      phoneNumber: text((row.context as JsonObject).phone_number),
-      from: text((row.context as JsonObject).from),
-      to: text((row.context as JsonObject).to),
-      userId: row.userId,
-      triggerContext: row.triggerContext as TriggerContext,
-      toolCallId: row.toolCallId,
-    };
+    const context = executionContextOf(row);
     publishEvent(pubsub, 'running', row, now());
 
     let outcome: ExecutorOutcome;

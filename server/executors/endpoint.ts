@@ -23,8 +23,10 @@ import type {
   ExecutorOutcome,
   JsonObject,
   JsonValue,
+  PreviewInput,
   RecordedRequest,
 } from './types.ts';
+import { secretPlaceholder } from './types.ts';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_REDIRECTS = 5;
@@ -231,11 +233,45 @@ async function execute(input: ExecutorInput, options: EndpointExecutorOptions): 
   return { ok: true, result: mapResult(decoded.body, response.status, config.response_handling), request, meta };
 }
 
+/** The request a run would send, secrets as `[secret:NAME]` (Basic credentials shown before encoding). */
+function preview(input: PreviewInput): JsonValue {
+  const parsed = parsedConfiguration(input.tool.configuration);
+  if (parsed.issues.length > 0) {
+    return { error: parsed.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ') };
+  }
+  const config = parsed.configuration;
+  const names = referencedSecrets(config);
+  const markers = Object.fromEntries(names.map((name) => [name, secretPlaceholder(name)]));
+  let built: BuiltRequest;
+  try {
+    built = buildRequest(config, templateScope(input, markers), input.idempotencyKey);
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    return { error: error.message };
+  }
+  // Markers stay readable where the request percent-encodes them.
+  const readable = (text: string): string =>
+    names.reduce(
+      (result, name) => result.replaceAll(encodeURIComponent(secretPlaceholder(name)), secretPlaceholder(name)),
+      text,
+    );
+  const headers = Object.fromEntries(Object.entries(built.headers).map(([name, value]) => [name, readable(value)]));
+  const [credential] = built.derivedSecrets;
+  if (credential !== undefined) headers.Authorization = `Basic base64(${credential})`;
+  return {
+    method: built.method,
+    url: readable(built.url),
+    headers,
+    ...(built.body === undefined ? {} : { body: built.body }),
+  };
+}
+
 /** Executor for `ENDPOINT` tools; every request goes through `guardedFetch` with `policy`. */
 export function createEndpointExecutor(options: EndpointExecutorOptions): Executor {
   return {
     type: 'ENDPOINT',
     execute: (input) => execute(input, options),
+    preview,
     validateConfiguration: (configuration) => parseEndpointConfiguration(configuration, options.policy).issues,
   };
 }

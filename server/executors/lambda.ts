@@ -25,8 +25,10 @@ import type {
   ExecutorOutcome,
   JsonObject,
   JsonValue,
+  PreviewInput,
   RecordedRequest,
 } from './types.ts';
+import { secretPlaceholder } from './types.ts';
 
 /** Lambda's documented request payload limits per invocation type. */
 export const MAX_PAYLOAD_BYTES: Record<InvocationType, number> = {
@@ -180,6 +182,7 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
   return {
     type: 'LAMBDA',
     execute,
+    preview,
     validateConfiguration: (configuration) => saveIssues(configuration, options),
     close: () => clients.close(),
   };
@@ -224,6 +227,44 @@ function interpret(
   return { ok: true, result: mapResult(decoded.value, config.response_handling), ...extras };
 }
 
+/** The invocation a run would make: target, whose credentials, and the payload with secrets as `[secret:NAME]`. */
+function preview(input: PreviewInput): JsonValue {
+  const parsed = parseLambdaConfiguration(input.tool.configuration);
+  if (!parsed.ok) return { error: parsed.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ') };
+  const config = parsed.config;
+  let payload: JsonValue;
+  if (config.payload_template === undefined) {
+    payload = defaultPayload(input);
+  } else {
+    try {
+      const names = secretNames(config.payload_template);
+      const markers = Object.fromEntries(names.map((name) => [name, secretPlaceholder(name)]));
+      payload = renderTemplate(config.payload_template, templateScope(input, markers), 'json');
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      return { error: `payload_template: ${error.message}` };
+    }
+  }
+  if (isObject(payload)) payload = { ...payload, idempotency_key: input.idempotencyKey };
+  const credential = (name: string | undefined): JsonValue => (name === undefined ? null : secretPlaceholder(name));
+  return {
+    function_name: config.function_name,
+    region: config.region,
+    qualifier: config.qualifier ?? null,
+    invocation_type: config.invocation_type,
+    endpoint: config.endpoint ?? null,
+    credentials:
+      config.access_key_field === undefined
+        ? "the server's own AWS identity"
+        : {
+            access_key_id: credential(config.access_key_field),
+            secret_access_key: credential(config.secret_key_field),
+            session_token: credential(config.session_token_field),
+          },
+    payload,
+  };
+}
+
 /** Parse issues, then what every run would refuse: the server identity's rules and the endpoint's destination. */
 function saveIssues(configuration: JsonObject, options: LambdaExecutorOptions): ConfigurationIssue[] {
   const parsed = parseLambdaConfiguration(configuration);
@@ -261,7 +302,7 @@ async function resolveEndpoint(config: LambdaConfiguration, options: LambdaExecu
  * Equal to rendering DEFAULT_PAYLOAD_TEMPLATE, built directly so the template
  * language's render budget (sized for HTTP bodies) does not cap Lambda's 6 MB.
  */
-function defaultPayload({ parameters, context }: ExecutorInput): JsonObject {
+function defaultPayload({ parameters, context }: PreviewInput): JsonObject {
   return {
     parameters,
     context: {

@@ -40,6 +40,7 @@ export const EXECUTION_ERROR_CODES = [
   'RATE_LIMITED',
   'CIRCUIT_OPEN',
   'TOOL_INACTIVE',
+  'TOOL_CHANGED_SINCE_REQUEST',
   'ASSIGNMENT_DISABLED',
   'CONTEXT_NOT_ALLOWED',
   'REJECTED',
@@ -139,9 +140,22 @@ export interface ConfigurationIssue {
   column?: number;
 }
 
+/** What an executor needs to show the request it would send, without reading any secret. */
+export type PreviewInput = Pick<ExecutorInput, 'tool' | 'parameters' | 'context' | 'idempotencyKey' | 'attempt'>;
+
+/** How a secret appears in a preview: its name, never its value. */
+export function secretPlaceholder(name: string): string {
+  return `[secret:${name}]`;
+}
+
 export interface Executor {
   readonly type: ToolType;
   execute(input: ExecutorInput): Promise<ExecutorOutcome>;
+  /**
+   * The request a run would send now (endpoint request, Lambda invocation, code and
+   * parameters), secrets as `[secret:NAME]`: what an approver decides on.
+   */
+  preview?(input: PreviewInput): JsonValue;
   /** Save-time validation; returns every problem found (empty = valid). */
   validateConfiguration(configuration: JsonObject): Promise<ConfigurationIssue[]> | ConfigurationIssue[];
 }
