@@ -185,8 +185,23 @@ export interface GrantCheckInput {
 export type GrantCheck = { ok: true; names: string[] } | { ok: false; message: string };
 
 /** Whether every secret the run would read is granted to the tool and not suspended. */
+/** Names read by configurations that cannot change (the engine's cached lookups are frozen): parsed once. */
+const namesOfFrozen = new WeakMap<object, string[]>();
+
+function namesOf(type: string, configuration: JsonValue): string[] {
+  if (configuration === null || typeof configuration !== 'object' || !Object.isFrozen(configuration)) {
+    return referencedSecretNames(type, configuration);
+  }
+  let names = namesOfFrozen.get(configuration);
+  if (!names) {
+    names = referencedSecretNames(type, configuration);
+    namesOfFrozen.set(configuration, names);
+  }
+  return names;
+}
+
 export async function checkSecretGrants(prisma: Prisma, input: GrantCheckInput): Promise<GrantCheck> {
-  const names = referencedSecretNames(input.type, input.configuration);
+  const names = namesOf(input.type, input.configuration);
   if (names.length === 0) return { ok: true, names };
   const grants = await prisma.secretGrant.findMany({
     where: { organizationId: input.organizationId, toolId: input.toolId, secretName: { in: names } },

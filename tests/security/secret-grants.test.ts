@@ -7,6 +7,7 @@
  * scrubbed from what is recorded and returned.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { seedDemo } from '../../server/seed/demo-seed.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { startUpstream, type Upstream } from '../helpers/engine-harness.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
@@ -247,5 +248,21 @@ describe('every encoding the engine produced is scrubbed', () => {
       }
     }
     expect(JSON.stringify(execution.outputResult)).toContain('[REDACTED]');
+  });
+});
+
+describe('tools an ADMIN brings in keep their secrets', () => {
+  test("the demo seed's tools are granted what they read", async () => {
+    const fresh = await startTestApp();
+    try {
+      const { prisma, config, validateConfiguration } = fresh.app.services;
+      await seedDemo(prisma, config, validateConfiguration);
+      const grants = await prisma.secretGrant.findMany({ include: { tool: { select: { name: true } } } });
+      const granted = grants.map((grant) => `${grant.tool.name}:${grant.secretName}`);
+      expect(granted).toEqual(expect.arrayContaining(['order_status:ORDERS_API_TOKEN']));
+      expect(grants.length).toBeGreaterThan(1);
+    } finally {
+      await fresh.close();
+    }
   });
 });
