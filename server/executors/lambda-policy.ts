@@ -4,9 +4,11 @@
  * (through the SSRF guard). One set of rules for save time and run time, so a
  * saved tool is not refused at every run.
  */
-import { systemResolver, vetDestination, GuardedFetchError } from '../security/guarded-connection.ts';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { systemResolver, vetDestination, GuardedFetchError, type Resolver } from '../security/guarded-connection.ts';
 import { isForbiddenAddress, isForbiddenHostname, normalizeHostname, type SsrfPolicy } from '../security/ssrf.ts';
-import { isIP } from 'node:net';
 import { unqualifiedFunctionName, type LambdaConfiguration } from './lambda-config.ts';
 import type { ConfigurationIssue } from './types.ts';
 
@@ -69,22 +71,65 @@ export function serverCredentialsRefusal(
   return null;
 }
 
+export interface ToolEndpointAgents {
+  httpAgent: HttpAgent;
+  httpsAgent: HttpsAgent;
+}
+
 export interface ToolEndpointPolicy {
   /** At run time: null to allow, or why not (resolves the name, like the endpoint executor's guard). */
   toolEndpointPolicy: (url: URL) => Promise<string | null>;
   /** At save time: what can be known without DNS (literal private addresses, localhost, metadata names). */
   toolEndpointSaveCheck: (url: URL) => string | null;
+  /** Agents whose every connection re-checks the addresses it resolves: a name cannot rebind after the check. */
+  toolEndpointAgents: (url: URL) => ToolEndpointAgents;
+}
+
+/** A connect-time DNS lookup that fails (code SSRF_BLOCKED) when any address is refused by `policy`. */
+export function guardedLookup(policy: SsrfPolicy, port: number, resolve: Resolver = systemResolver): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname).then(
+      (addresses) => {
+        const refused = addresses.find((address) => !policy.isAllowedDestination(hostname, address, port));
+        if (refused !== undefined || addresses.length === 0) {
+          const error = Object.assign(
+            new Error(`Requests to ${hostname} are not allowed: it resolves to a private or reserved address`),
+            { code: 'SSRF_BLOCKED' },
+          );
+          callback(error, '', 0);
+          return;
+        }
+        const entries = addresses.map((address) => ({ address, family: isIP(address) }));
+        const wanted = options.family === 4 || options.family === 6 ? options.family : 0;
+        const usable = wanted === 0 ? entries : entries.filter((entry) => entry.family === wanted);
+        const first = usable[0];
+        if (options.all) callback(null, usable);
+        else if (first) callback(null, first.address, first.family);
+        else
+          callback(Object.assign(new Error(`${hostname} has no IPv${wanted} address`), { code: 'ENOTFOUND' }), '', 0);
+      },
+      (error: unknown) => callback(error as NodeJS.ErrnoException, '', 0),
+    );
+  };
 }
 
 /** Per-tool endpoints under the SSRF guard: private and reserved destinations only when allow-listed. */
-export function ssrfToolEndpointPolicy(policy: SsrfPolicy): ToolEndpointPolicy {
+export function ssrfToolEndpointPolicy(policy: SsrfPolicy, resolve: Resolver = systemResolver): ToolEndpointPolicy {
   return {
+    toolEndpointAgents(url) {
+      const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+      const lookup = guardedLookup(policy, port, resolve);
+      return {
+        httpAgent: new HttpAgent({ keepAlive: true, lookup }),
+        httpsAgent: new HttpsAgent({ keepAlive: true, lookup }),
+      };
+    },
     async toolEndpointPolicy(url) {
       try {
         await vetDestination(url, {
           policy,
           signal: AbortSignal.timeout(ENDPOINT_RESOLVE_TIMEOUT_MS),
-          resolve: systemResolver,
+          resolve,
           redirect: false,
         });
         return null;

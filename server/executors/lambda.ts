@@ -2,6 +2,8 @@
  * The LAMBDA executor: renders the payload, invokes the function with the AWS
  * SDK (one attempt; the engine retries) and normalizes the outcome.
  */
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { LambdaClientCache } from './lambda-clients.ts';
@@ -63,6 +65,8 @@ export interface LambdaExecutorOptions {
   toolEndpointPolicy?: (url: URL) => string | null | Promise<string | null>;
   /** Save-time twin of `toolEndpointPolicy`: what can be refused without resolving the host. */
   toolEndpointSaveCheck?: (url: URL) => string | null;
+  /** Connection agents for per-tool endpoints that re-check every address they connect to. */
+  toolEndpointAgents?: (url: URL) => { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
   /** Whether tools without credential fields may run on the server's own AWS identity (default: never). */
   serverCredentials?: ServerCredentialsPolicy;
   maxClients?: number;
@@ -158,7 +162,15 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
     }
     if (input.signal.aborted) return fail(abortFailure(input.signal, input.deadline), request);
 
-    const client = clients.get({ region: config.region, endpoint: endpoint.url, credentials });
+    const { endpoint: toolEndpoint } = config;
+    const makeAgents = options.toolEndpointAgents;
+    const client = clients.get({
+      region: config.region,
+      endpoint: endpoint.url,
+      credentials,
+      ...(toolEndpoint !== undefined &&
+        makeAgents !== undefined && { agents: () => makeAgents(new URL(toolEndpoint)) }),
+    });
     let output: InvokeCommandOutput;
     try {
       output = await client.send(

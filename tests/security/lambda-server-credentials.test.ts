@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLambdaExecutor, type LambdaExecutor } from '../../server/executors/lambda.ts';
-import { matchesFunctionAllowlist } from '../../server/executors/lambda-policy.ts';
+import { matchesFunctionAllowlist, ssrfToolEndpointPolicy } from '../../server/executors/lambda-policy.ts';
+import { createSsrfPolicy } from '../../server/security/ssrf.ts';
 import type { ExecutorInput, ExecutorOutcome, JsonObject } from '../../server/executors/types.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { outcome, startFakeLambda, type FakeLambda } from '../helpers/fake-lambda.ts';
@@ -116,6 +117,45 @@ describe('the server credential chain', () => {
       ]),
     ).toBe(false);
     expect(matchesFunctionAllowlist('billing-admin', [])).toBe(false);
+  });
+});
+
+describe('a per-tool endpoint at run time', () => {
+  it('re-checks the addresses at connect time, so a name that rebinds to loopback reaches nothing', async () => {
+    const port = Number(new URL(fake.url).port);
+    // The first resolution (the pre-flight check) answers a public address, every later one loopback.
+    let lookups = 0;
+    const rebinding = async (): Promise<string[]> => (lookups++ === 0 ? ['93.184.216.34'] : ['127.0.0.1']);
+    const executor = createLambdaExecutor({
+      serverCredentials: { enabled: false, functionAllowlist: [] },
+      ...ssrfToolEndpointPolicy(createSsrfPolicy({ allowedPrivateHosts: [] }), rebinding),
+    });
+    leftovers.push(() => executor.close());
+    const configuration = {
+      function_name: 'orders-lookup',
+      region: REGION,
+      endpoint: `http://rebind.example:${port}`,
+      access_key_field: 'K',
+      secret_key_field: 'S',
+    };
+    const before = fake.calls.length;
+    const run = input(configuration);
+    run.secrets = { get: async (name) => ({ K: SERVER_KEY_ID, S: SERVER_SECRET_KEY })[name] };
+    const error = failureOf(await executor.execute(run));
+    expect(error).toMatchObject({ code: 'SSRF_BLOCKED', retryable: false });
+    expect(lookups).toBeGreaterThan(1);
+    expect(fake.calls.length).toBe(before);
+
+    // The same endpoint, allow-listed by the operator, is reached.
+    const allowed = createLambdaExecutor({
+      ...ssrfToolEndpointPolicy(createSsrfPolicy({ allowedPrivateHosts: [`rebind.example:${port}`] }), async () => [
+        '127.0.0.1',
+      ]),
+    });
+    leftovers.push(() => allowed.close());
+    const ok = await allowed.execute(run);
+    expect(ok.ok).toBe(true);
+    expect(fake.calls.length).toBe(before + 1);
   });
 });
 
