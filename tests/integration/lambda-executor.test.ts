@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLambdaExecutor, DEFAULT_PAYLOAD_TEMPLATE } from '../../server/executors/lambda.ts';
 import type { LambdaExecutor } from '../../server/executors/lambda.ts';
 import { renderTemplate } from '../../server/executors/template.ts';
@@ -12,7 +12,7 @@ import type {
   JsonValue,
   SecretAccess,
 } from '../../server/executors/types.ts';
-import { outcome, startFakeLambda } from '../helpers/fake-lambda.ts';
+import { outcome, startFakeLambda, stubAwsEnvironment } from '../helpers/fake-lambda.ts';
 import type { FakeLambda } from '../helpers/fake-lambda.ts';
 
 const REGION = 'us-east-1';
@@ -84,16 +84,7 @@ function expectSuccess(result: ExecutorOutcome) {
 
 beforeAll(async () => {
   // The default credential chain must stop at the environment: no profile files, no instance metadata.
-  vi.stubEnv('AWS_ACCESS_KEY_ID', ENV_ACCESS_KEY_ID);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', ENV_SECRET_ACCESS_KEY);
-  vi.stubEnv('AWS_SESSION_TOKEN', '');
-  vi.stubEnv('AWS_PROFILE', '');
-  vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
-  vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
-  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
-  leftovers.push(() => {
-    vi.unstubAllEnvs();
-  });
+  leftovers.push(stubAwsEnvironment(ENV_ACCESS_KEY_ID, ENV_SECRET_ACCESS_KEY));
 
   const functions = {
     echo: (event: JsonValue) => outcome.value({ received: event }),

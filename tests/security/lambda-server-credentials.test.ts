@@ -4,13 +4,13 @@
  * only for functions on the operator's allow-list; a per-tool endpoint every run
  * would refuse is refused when the tool is saved.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLambdaExecutor, type LambdaExecutor } from '../../server/executors/lambda.ts';
 import { matchesFunctionAllowlist, ssrfToolEndpointPolicy } from '../../server/executors/lambda-policy.ts';
 import { createSsrfPolicy } from '../../server/security/ssrf.ts';
 import type { ExecutorInput, ExecutorOutcome, JsonObject } from '../../server/executors/types.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { outcome, startFakeLambda, type FakeLambda } from '../helpers/fake-lambda.ts';
+import { outcome, startFakeLambda, stubAwsEnvironment, type FakeLambda } from '../helpers/fake-lambda.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 
 const REGION = 'us-east-1';
@@ -53,14 +53,7 @@ function failureOf(result: ExecutorOutcome) {
 
 beforeAll(async () => {
   // The server's own identity, as the default credential chain would find it.
-  vi.stubEnv('AWS_ACCESS_KEY_ID', SERVER_KEY_ID);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', SERVER_SECRET_KEY);
-  vi.stubEnv('AWS_SESSION_TOKEN', '');
-  vi.stubEnv('AWS_PROFILE', '');
-  vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
-  vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
-  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
-  leftovers.push(() => void vi.unstubAllEnvs());
+  leftovers.push(stubAwsEnvironment(SERVER_KEY_ID, SERVER_SECRET_KEY));
   fake = await startFakeLambda({
     accessKeyId: SERVER_KEY_ID,
     secretAccessKey: SERVER_SECRET_KEY,
