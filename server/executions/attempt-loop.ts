@@ -153,49 +153,51 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     let count: Count | null = null;
     try {
       const executor = deps.executorFor(tool);
-      // An ungranted or suspended secret: refused before anything runs.
-      if (!gate.ok) outcome = failed(gate.code, gate.message);
-      else
-        for (;;) {
-          attempt += 1;
-          if (!executor) {
-            outcome = failed('INVALID_CONFIGURATION', `${tool.type} tools are not available on this server`);
-            break;
-          }
-          const permit = breaker.acquire(tool.id);
-          if (!permit.allowed) {
-            outcome = failed(
-              'CIRCUIT_OPEN',
-              `The tool "${tool.name}" is failing repeatedly and is paused for ${Math.ceil(permit.retryAfterMs / 1000)} s. Tell the caller it is unavailable right now.`,
-            );
-            break;
-          }
-          if (!count && resolved.toolRowId !== null) count = { toolId: resolved.toolRowId, at: now() };
-          outcome = await attemptOnce(executor, {
-            tool,
-            parameters,
-            context,
-            secrets,
-            signal: controller.signal,
-            deadline,
-            idempotencyKey: row.id,
-            attempt,
-          });
-          if (entry.cancelled) breaker.release(tool.id);
-          else breaker.record(tool.id, countsAgainstBreaker(outcome));
-          if (outcome.ok || controller.signal.aborted) break;
-          const delay = nextRetryDelay(
-            outcome.error,
-            attempt,
-            resolved.retryAttempts,
-            deadline,
-            clock(),
-            options.backoff,
-          );
-          if (delay === null) break;
-          publishEvent(pubsub, 'retrying', row, now());
-          if (!(await sleep(delay, controller.signal))) break;
+      for (;;) {
+        attempt += 1;
+        // An ungranted or suspended secret: refused before anything runs.
+        if (!gate.ok) {
+          outcome = failed(gate.code, gate.message);
+          break;
         }
+        if (!executor) {
+          outcome = failed('INVALID_CONFIGURATION', `${tool.type} tools are not available on this server`);
+          break;
+        }
+        const permit = breaker.acquire(tool.id);
+        if (!permit.allowed) {
+          outcome = failed(
+            'CIRCUIT_OPEN',
+            `The tool "${tool.name}" is failing repeatedly and is paused for ${Math.ceil(permit.retryAfterMs / 1000)} s. Tell the caller it is unavailable right now.`,
+          );
+          break;
+        }
+        if (!count && resolved.toolRowId !== null) count = { toolId: resolved.toolRowId, at: now() };
+        outcome = await attemptOnce(executor, {
+          tool,
+          parameters,
+          context,
+          secrets,
+          signal: controller.signal,
+          deadline,
+          idempotencyKey: row.id,
+          attempt,
+        });
+        if (entry.cancelled) breaker.release(tool.id);
+        else breaker.record(tool.id, countsAgainstBreaker(outcome));
+        if (outcome.ok || controller.signal.aborted) break;
+        const delay = nextRetryDelay(
+          outcome.error,
+          attempt,
+          resolved.retryAttempts,
+          deadline,
+          clock(),
+          options.backoff,
+        );
+        if (delay === null) break;
+        publishEvent(pubsub, 'retrying', row, now());
+        if (!(await sleep(delay, controller.signal))) break;
+      }
     } finally {
       clearTimeout(deadlineTimer);
     }
