@@ -12,6 +12,7 @@ import { createExecutionEngine, type EngineOptionsInput } from './executions/eng
 import { createMemoryRateLimiter, createRedisRateLimiter } from './executions/rate-limiter.ts';
 import { createEndpointExecutor } from './executors/endpoint.ts';
 import { createLambdaExecutor } from './executors/lambda.ts';
+import { ssrfToolEndpointPolicy } from './executors/lambda-policy.ts';
 import { createExecutorRegistry, type ExecutorRegistry } from './executors/registry.ts';
 import { graphqlRoute, healthRoute, placeholderRoute } from './http/core-routes.ts';
 import { metricsRoute } from './http/metrics-route.ts';
@@ -58,7 +59,11 @@ export async function buildApp(
     }));
   const masterKey = config.masterKey ? parseMasterKey(config.masterKey) : await loadOrCreateMasterKey(config.dataDir);
   const policy = createSsrfPolicy({ allowedPrivateHosts: config.allowedPrivateHosts });
-  const lambda = createLambdaExecutor({ endpoint: config.lambdaEndpoint ?? undefined });
+  const lambda = createLambdaExecutor({
+    endpoint: config.lambdaEndpoint ?? undefined,
+    serverCredentials: config.lambdaServerCredentials,
+    ...ssrfToolEndpointPolicy(policy),
+  });
   const pools = await startSandboxPools(config.sandbox, logger);
   const code = createCodeExecutor({ pools: pools.byRuntime, bridgeFetch: createBridgeFetch(policy) });
   const executors = createExecutorRegistry([createEndpointExecutor({ policy }), lambda, code]);

@@ -23,6 +23,8 @@ export interface Config {
   invitationTtlHours: number;
   allowedPrivateHosts: string[];
   lambdaEndpoint: string | null;
+  /** Whether Lambda tools without credentials may use the server's AWS identity, and for which functions. */
+  lambdaServerCredentials: { enabled: boolean; functionAllowlist: string[] };
   sandbox: {
     javascriptPoolSize: number;
     pythonPoolSize: number;
@@ -141,6 +143,23 @@ function sandboxLimits(env: Env): Config['sandbox'] {
   };
 }
 
+const FUNCTION_PATTERN = /^[A-Za-z0-9_.:*$-]{1,256}$/;
+
+function lambdaServerCredentials(env: Env): Config['lambdaServerCredentials'] {
+  const enabled = boolean(env, 'SWITCHBOARD_LAMBDA_SERVER_CREDENTIALS', false);
+  const functionAllowlist = list(env, 'SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST');
+  const bad = functionAllowlist.find((entry) => !FUNCTION_PATTERN.test(entry));
+  if (bad !== undefined) {
+    throw new ConfigError(`SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST: "${bad}" is not a function name, ARN or glob`);
+  }
+  if (enabled && functionAllowlist.length === 0) {
+    throw new ConfigError(
+      'SWITCHBOARD_LAMBDA_SERVER_CREDENTIALS needs SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST: the functions tools may invoke on the server identity',
+    );
+  }
+  return { enabled, functionAllowlist };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV ?? 'development';
   if (nodeEnv !== 'development' && nodeEnv !== 'production' && nodeEnv !== 'test') {
@@ -168,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     invitationTtlHours: integer(env, 'SWITCHBOARD_INVITATION_TTL_HOURS', 24 * 7, 1, 24 * 90),
     allowedPrivateHosts: allowedHosts(env),
     lambdaEndpoint: url(env, 'AWS_ENDPOINT_URL_LAMBDA', ['http:', 'https:']),
+    lambdaServerCredentials: lambdaServerCredentials(env),
     sandbox: sandboxLimits(env),
     demo: {
       seed: boolean(env, 'SWITCHBOARD_SEED_DEMO', nodeEnv !== 'test'),

@@ -13,6 +13,7 @@ import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { hasRole } from '../security/roles.ts';
 import type { AttemptLoop } from './attempt-loop.ts';
 import type { EngineOptions } from './engine-options.ts';
+import { effectiveDigest } from './approval-preview.ts';
 import { applied, publishEvent, transition } from './execution-recorder.ts';
 import type { Approver, Decider } from './execution-request.ts';
 import { fromToolRow, type Resolved } from './execution-resolver.ts';
@@ -45,6 +46,31 @@ export interface Approvals {
   restoreTimers(): Promise<void>;
   /** Drops every timer; none is scheduled afterwards. */
   close(): void;
+}
+
+interface Refusal {
+  code: ExecutionErrorCode;
+  message: string;
+}
+
+const DELETED_BEFORE_APPROVAL: Refusal = {
+  code: 'INVALID_CONFIGURATION',
+  message: 'The tool was deleted before it was approved',
+};
+
+/** Why an approved execution does not run: the tool was deleted or turned off, or is no longer what the approver was shown. */
+function approvalRefusal(row: ToolExecution, resolved: Resolved | null): Refusal | null {
+  if (!resolved) return DELETED_BEFORE_APPROVAL;
+  if (!resolved.isActive) {
+    return { code: 'TOOL_INACTIVE', message: `The tool "${resolved.tool.name}" was turned off before it was approved` };
+  }
+  if (row.approvalDigest === null || row.approvalDigest !== effectiveDigest(resolved)) {
+    return {
+      code: 'TOOL_CHANGED_SINCE_REQUEST',
+      message: `The tool "${resolved.tool.name}" changed after this execution was requested (version ${row.toolVersion}, now ${resolved.tool.version}); nothing ran. Request it again to approve the tool as it is now.`,
+    };
+  }
+  return null;
 }
 
 export function createApprovals(deps: ApprovalDeps): Approvals {
@@ -100,6 +126,22 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
     return resolved;
   }
 
+  /** Finishes a claimed (RUNNING) approval without running it. */
+  async function refuseClaimed(running: ToolExecution, refusal: Refusal): Promise<ToolExecution> {
+    const fields = {
+      status: 'ERROR' as const,
+      errorCode: refusal.code,
+      errorMessage: refusal.message,
+      outputResult: toJson({ success: false, message: refusal.message, data: null }),
+      completedAt: now(),
+      durationMs: 0,
+    };
+    await transition(prisma, running.id, 'RUNNING', fields);
+    const finished = applied(running, fields);
+    publishEvent(pubsub, 'finished', finished, fields.completedAt);
+    return finished;
+  }
+
   async function approve(decider: Approver, id: string): Promise<ToolExecution> {
     const row = await findOwned(decider, id);
     const resolved = await authorizeDecision(decider, row);
@@ -118,23 +160,8 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
     clearTimer(row.id);
     const running = applied(row, { status: 'RUNNING', decidedById: decider.userId });
 
-    if (!resolved || !resolved.isActive) {
-      const code: ExecutionErrorCode = resolved ? 'TOOL_INACTIVE' : 'INVALID_CONFIGURATION';
-      const message = resolved
-        ? `The tool "${resolved.tool.name}" was turned off before it was approved`
-        : 'The tool was deleted before it was approved';
-      const fields = {
-        status: 'ERROR' as const,
-        errorCode: code,
-        errorMessage: message,
-        completedAt: now(),
-        durationMs: 0,
-      };
-      await transition(prisma, row.id, 'RUNNING', fields);
-      const finished = applied(running, fields);
-      publishEvent(pubsub, 'finished', finished, fields.completedAt);
-      return finished;
-    }
+    const refusal = approvalRefusal(row, resolved);
+    if (refusal || !resolved) return refuseClaimed(running, refusal ?? DELETED_BEFORE_APPROVAL);
     return runner.execute(running, resolved, row.inputParameters as JsonObject, runStartMs);
   }
 

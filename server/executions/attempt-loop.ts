@@ -20,6 +20,7 @@ import type {
   TriggerContext,
 } from '../executors/types.ts';
 import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
+import { checkSecretGrants, grantedOnly, type GrantCheck } from '../secrets/secret-grants.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { publishEvent } from './execution-recorder.ts';
@@ -89,6 +90,23 @@ function abortFailure(signal: AbortSignal): ExecutionFailure {
   return { code: 'CANCELLED', message: 'The execution was cancelled', retryable: false };
 }
 
+/** What the executor is told about the call, from the execution's row. */
+export function executionContextOf(row: ToolExecution): ExecutionContext {
+  const context = row.context as JsonObject;
+  return {
+    executionId: row.id,
+    organizationId: row.organizationId,
+    assistantId: row.assistantId,
+    callSid: text(context.call_sid),
+    phoneNumber: text(context.phone_number),
+    from: text(context.from),
+    to: text(context.to),
+    userId: row.userId,
+    triggerContext: row.triggerContext as TriggerContext,
+    toolCallId: row.toolCallId,
+  };
+}
+
 export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
   const { prisma, pubsub, logger, clock, options, breaker } = deps;
   const inFlight = new Map<string, InFlight>();
@@ -116,6 +134,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
   ): Promise<ToolExecution> {
     const { controller } = entry;
     const { tool } = resolved;
+    const gate = await secretGate(row, resolved);
     const deadline = runStartMs + resolved.timeoutSeconds * 1000;
     const deadlineTimer = setTimeout(
       () =>
@@ -124,19 +143,8 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
         ),
       Math.max(0, deadline - clock()),
     );
-    const secrets = deps.secrets(row.organizationId);
-    const context: ExecutionContext = {
-      executionId: row.id,
-      organizationId: row.organizationId,
-      assistantId: row.assistantId,
-      callSid: text((row.context as JsonObject).call_sid),
-      phoneNumber: text((row.context as JsonObject).phone_number),
-      from: text((row.context as JsonObject).from),
-      to: text((row.context as JsonObject).to),
-      userId: row.userId,
-      triggerContext: row.triggerContext as TriggerContext,
-      toolCallId: row.toolCallId,
-    };
+    const secrets = grantedOnly(deps.secrets(row.organizationId), gate.ok ? gate.names : []);
+    const context = executionContextOf(row);
     publishEvent(pubsub, 'running', row, now());
 
     let outcome: ExecutorOutcome;
@@ -147,6 +155,11 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
       const executor = deps.executorFor(tool);
       for (;;) {
         attempt += 1;
+        // An ungranted or suspended secret: refused before anything runs.
+        if (!gate.ok) {
+          outcome = failed(gate.code, gate.message);
+          break;
+        }
         if (!executor) {
           outcome = failed('INVALID_CONFIGURATION', `${tool.type} tools are not available on this server`);
           break;
@@ -199,6 +212,28 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     publishEvent(pubsub, 'finished', finished, fields.completedAt);
     await deps.writer.durable();
     return finished;
+  }
+
+  /** Which secrets this run may read (secret-grants.ts); a failed check refuses the run rather than leaving it RUNNING. */
+  async function secretGate(
+    row: ToolExecution,
+    resolved: Resolved,
+  ): Promise<{ ok: true; names: string[] } | { ok: false; code: ExecutionErrorCode; message: string }> {
+    if (resolved.toolRowId === null) return { ok: true, names: [] };
+    try {
+      const check: GrantCheck = await checkSecretGrants(prisma, {
+        organizationId: row.organizationId,
+        toolId: resolved.toolRowId,
+        toolName: resolved.tool.name,
+        type: resolved.tool.type,
+        ownConfiguration: resolved.ownConfiguration,
+        configuration: resolved.tool.configuration,
+      });
+      return check.ok ? check : { ok: false, code: 'SECRET_NOT_GRANTED', message: check.message };
+    } catch (error) {
+      logger.error({ err: error, executionId: row.id }, 'secret grants could not be checked');
+      return { ok: false, code: 'INTERNAL_ERROR', message: 'The secret grants could not be checked; try again' };
+    }
   }
 
   async function attemptOnce(executor: Executor, input: Parameters<Executor['execute']>[0]): Promise<ExecutorOutcome> {

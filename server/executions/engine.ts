@@ -19,8 +19,9 @@ import type { Prisma } from '../db/database.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
 import type { ExecutorRegistry } from '../executors/registry.ts';
-import type { SecretAccess } from '../executors/types.ts';
+import type { ExecutableTool, SecretAccess } from '../executors/types.ts';
 import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
+import { approvalFields } from './approval-preview.ts';
 import { createApprovals } from './approvals.ts';
 import { createAttemptLoop } from './attempt-loop.ts';
 import { createBuiltinExecutor } from './builtins.ts';
@@ -97,6 +98,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   const sql = hotSql(deps.sql);
   const writer = createExecutionWriter(sql);
   const lookups = createToolLookups(sql);
+  const executorFor = (tool: ExecutableTool) => (tool.type === 'BUILTIN' ? builtins : deps.registry.get(tool.type));
   const runner = createAttemptLoop({
     prisma,
     writer,
@@ -106,7 +108,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     options,
     breaker: createCircuitBreaker({ ...options.circuitBreaker, clock }),
     secrets: deps.secrets,
-    executorFor: (tool) => (tool.type === 'BUILTIN' ? builtins : deps.registry.get(tool.type)),
+    executorFor,
   });
   const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner });
   let sweepTimer: NodeJS.Timeout | null = null;
@@ -179,6 +181,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       logs: null,
       approvalDeadline: null,
       decidedById: null,
+      approvalPreview: null,
+      approvalDigest: null,
     };
 
     const refusal =
@@ -205,7 +209,12 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
 
     if (resolved.requireConfirmation) {
       const approvalDeadline = new Date(startedMs + approvals.timeoutMs(resolved));
-      const row: ToolExecution = { ...base, status: 'PENDING_APPROVAL', approvalDeadline };
+      const row: ToolExecution = {
+        ...base,
+        status: 'PENDING_APPROVAL',
+        approvalDeadline,
+        ...approvalFields(executorFor(resolved.tool), resolved, base),
+      };
       const instead = await firstWrite(row, resolved, request, stale);
       if (instead) return instead;
       publishEvent(pubsub, 'created', row, row.startedAt);

@@ -18,6 +18,8 @@ import type { AssignmentRow, ToolRow } from './tool-lookup.ts';
 /** Everything about a tool the pipeline needs, already merged with the assignment. */
 export interface Resolved {
   tool: ExecutableTool;
+  /** The tool's own configuration, before the assignment's overrides (what secret grants are approved for). */
+  ownConfiguration: JsonObject;
   /** The `tools` row; null for built-ins. */
   toolRowId: string | null;
   assistantId: string | null;
@@ -53,6 +55,7 @@ export function fromToolRow(
       version: tool.version,
       configuration: mergedConfiguration(configuration, assignment?.customConfiguration as JsonValue | undefined),
     },
+    ownConfiguration: configuration,
     toolRowId: tool.id,
     assistantId,
     isActive: tool.isActive,
@@ -164,8 +167,10 @@ async function resolveOnce(
   if (!builtin) refuse(new NotFoundError('Tool'), lookup.cached);
   const settings = (assistant.toolsSettings ?? {}) as JsonValue;
   const definition = builtinFunctionDefinition(builtin, settings);
+  const tool = builtinTool(builtin, settings);
   return {
-    tool: builtinTool(builtin, settings),
+    tool,
+    ownConfiguration: tool.configuration,
     toolRowId: null,
     assistantId: assistant.assistantId,
     isActive: true,

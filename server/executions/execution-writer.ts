@@ -60,6 +60,8 @@ const INSERT_COLUMNS = [
   ['logs', 'jsonb'],
   ['approval_deadline', 'timestamptz'],
   ['decided_by_id', 'uuid'],
+  ['approval_preview', 'jsonb'],
+  ['approval_digest', 'text'],
 ] as const;
 
 type Columns = readonly (readonly [name: string, type: string])[];
@@ -222,6 +224,8 @@ function insertCells({ row, configVersion }: Insert): unknown[] {
     row.logs,
     row.approvalDeadline,
     row.decidedById,
+    row.approvalPreview,
+    row.approvalDigest,
     configVersion,
   ];
 }

@@ -20,6 +20,7 @@ import type {
   JsonValue,
   ToolResult,
 } from './types.ts';
+import { secretPlaceholder } from './types.ts';
 
 export interface CodeExecutorLimits {
   maxCodeBytes: number;
@@ -281,6 +282,18 @@ export function createCodeExecutor(options: CodeExecutorOptions): Executor {
         { signal: input.signal, onFetch: guardedBridge },
       );
       return toOutcome(result, input, { runtime: config.runtime, durationMs: Date.now() - startedAt }, ssrfRefused);
+    },
+
+    preview(input): JsonValue {
+      const read = readConfiguration(input.tool.configuration, limits);
+      if ('issues' in read) return { error: read.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ') };
+      const { config } = read;
+      return {
+        runtime: config.runtime,
+        code: config.code,
+        parameters: input.parameters,
+        secrets: config.secretNames.map(secretPlaceholder),
+      };
     },
 
     async validateConfiguration(configuration, context = {}) {

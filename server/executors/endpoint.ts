@@ -23,8 +23,10 @@ import type {
   ExecutorOutcome,
   JsonObject,
   JsonValue,
+  PreviewInput,
   RecordedRequest,
 } from './types.ts';
+import { secretPlaceholder } from './types.ts';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_REDIRECTS = 5;
@@ -43,6 +45,8 @@ interface BuiltRequest {
   body?: JsonValue;
   /** Lowercase names whose whole value is a credential. */
   credentialHeaders: string[];
+  /** Values built from secrets that the upstream receives (Basic auth's `user:password`), scrubbed like them. */
+  derivedSecrets: string[];
 }
 
 function failure(code: ExecutionErrorCode, message: string, retryable = false): ExecutionFailure {
@@ -87,6 +91,7 @@ function buildRequest(config: EndpointConfiguration, scope: TemplateScope, idemp
   if (body !== undefined && !headers.has('content-type')) set('Content-Type', 'application/json');
 
   const credentialHeaders: string[] = [];
+  const derivedSecrets: string[] = [];
   const { auth } = config;
   const secret = (name: string | undefined): string => scope.secrets[name ?? ''] ?? '';
   if (auth.type === 'bearer') {
@@ -98,7 +103,9 @@ function buildRequest(config: EndpointConfiguration, scope: TemplateScope, idemp
     credentialHeaders.push(headerName.toLowerCase());
   } else if (auth.type === 'basic') {
     const username = renderHeader('Authorization', auth.username ?? '', scope);
-    set('Authorization', `Basic ${Buffer.from(`${username}:${secret(auth.password_secret)}`).toString('base64')}`);
+    const credential = `${username}:${secret(auth.password_secret)}`;
+    derivedSecrets.push(credential);
+    set('Authorization', `Basic ${Buffer.from(credential).toString('base64')}`);
     credentialHeaders.push('authorization');
   }
   set('Idempotency-Key', idempotencyKey);
@@ -109,6 +116,7 @@ function buildRequest(config: EndpointConfiguration, scope: TemplateScope, idemp
     headers: Object.fromEntries(headers.values()),
     ...(body === undefined ? {} : { body }),
     credentialHeaders,
+    derivedSecrets,
   };
 }
 
@@ -169,7 +177,7 @@ async function execute(input: ExecutorInput, options: EndpointExecutorOptions): 
     }
     secrets[name] = value;
   }
-  const redactor = createRedactor(Object.values(secrets));
+  let redactor = createRedactor(Object.values(secrets));
   const scope = templateScope(input, secrets);
 
   let built: BuiltRequest;
@@ -178,6 +186,10 @@ async function execute(input: ExecutorInput, options: EndpointExecutorOptions): 
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     return { ok: false, error: failure('TEMPLATE_ERROR', redactor.text(error.message)) };
+  }
+  if (built.derivedSecrets.length > 0) {
+    for (const derived of built.derivedSecrets) input.secrets.reveal?.(derived);
+    redactor = createRedactor([...Object.values(secrets), ...built.derivedSecrets]);
   }
   const request = recordRequest(built, redactor);
 
@@ -221,11 +233,45 @@ async function execute(input: ExecutorInput, options: EndpointExecutorOptions): 
   return { ok: true, result: mapResult(decoded.body, response.status, config.response_handling), request, meta };
 }
 
+/** The request a run would send, secrets as `[secret:NAME]` (Basic credentials shown before encoding). */
+function preview(input: PreviewInput): JsonValue {
+  const parsed = parsedConfiguration(input.tool.configuration);
+  if (parsed.issues.length > 0) {
+    return { error: parsed.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ') };
+  }
+  const config = parsed.configuration;
+  const names = referencedSecrets(config);
+  const markers = Object.fromEntries(names.map((name) => [name, secretPlaceholder(name)]));
+  let built: BuiltRequest;
+  try {
+    built = buildRequest(config, templateScope(input, markers), input.idempotencyKey);
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    return { error: error.message };
+  }
+  // Markers stay readable where the request percent-encodes them.
+  const readable = (text: string): string =>
+    names.reduce(
+      (result, name) => result.replaceAll(encodeURIComponent(secretPlaceholder(name)), secretPlaceholder(name)),
+      text,
+    );
+  const headers = Object.fromEntries(Object.entries(built.headers).map(([name, value]) => [name, readable(value)]));
+  const [credential] = built.derivedSecrets;
+  if (credential !== undefined) headers.Authorization = `Basic base64(${credential})`;
+  return {
+    method: built.method,
+    url: readable(built.url),
+    headers,
+    ...(built.body === undefined ? {} : { body: built.body }),
+  };
+}
+
 /** Executor for `ENDPOINT` tools; every request goes through `guardedFetch` with `policy`. */
 export function createEndpointExecutor(options: EndpointExecutorOptions): Executor {
   return {
     type: 'ENDPOINT',
     execute: (input) => execute(input, options),
+    preview,
     validateConfiguration: (configuration) => parseEndpointConfiguration(configuration, options.policy).issues,
   };
 }

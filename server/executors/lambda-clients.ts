@@ -4,6 +4,8 @@
  * would cost a TLS handshake every time.
  */
 import { createHash } from 'node:crypto';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { LambdaClientConfig } from '@aws-sdk/client-lambda';
 
@@ -18,6 +20,8 @@ export interface ClientKey {
   endpoint: string | undefined;
   /** Absent = the SDK's default credential chain (environment, profile, container/instance role). */
   credentials: StaticCredentials | undefined;
+  /** Builds the connection agents for a per-tool endpoint (lambda-policy.ts); such clients are never shared with others. */
+  agents?: () => { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
 }
 
 export type LambdaClientFactory = (config: LambdaClientConfig) => LambdaClient;
@@ -47,6 +51,7 @@ export class LambdaClientCache {
       region: key.region,
       ...(key.endpoint !== undefined && { endpoint: key.endpoint }),
       ...(key.credentials !== undefined && { credentials: key.credentials }),
+      ...(key.agents !== undefined && { requestHandler: key.agents() }),
       // The engine retries with its own backoff and deadline; SDK retries would multiply attempts.
       maxAttempts: 1,
       // 'auto' may probe the instance metadata service; 'standard' never does.
@@ -73,11 +78,11 @@ export class LambdaClientCache {
 }
 
 /** Secrets are hashed so the cache key never holds them in plain text. */
-function cacheId({ region, endpoint, credentials }: ClientKey): string {
+function cacheId({ region, endpoint, credentials, agents }: ClientKey): string {
   const identity = credentials
     ? `${credentials.accessKeyId}:${createHash('sha256')
         .update(`${credentials.secretAccessKey}\0${credentials.sessionToken ?? ''}`)
         .digest('hex')}`
     : 'default-chain';
-  return JSON.stringify([region, endpoint ?? null, identity]);
+  return JSON.stringify([region, endpoint ?? null, identity, agents !== undefined]);
 }

@@ -165,6 +165,12 @@ export function parseLambdaConfiguration(configuration: JsonObject): ParsedConfi
   };
 }
 
+/** `function_name` without a trailing `:qualifier` (names, partial and full ARNs alike). */
+export function unqualifiedFunctionName(functionName: string): string {
+  const qualifier = FUNCTION_NAME.exec(functionName)?.[3];
+  return qualifier === undefined ? functionName : functionName.slice(0, -(qualifier.length + 1));
+}
+
 export function validateLambdaConfiguration(configuration: JsonObject): ConfigurationIssue[] {
   const parsed = parseLambdaConfiguration(configuration);
   return parsed.ok ? [] : parsed.issues;

@@ -71,6 +71,7 @@ export function mapInvokeError(error: unknown, signal: AbortSignal, deadline: nu
   const detail = `${shape.name}: ${shape.message}`;
 
   if (shape.status === undefined) {
+    if (shape.code === 'SSRF_BLOCKED') return { code: 'SSRF_BLOCKED', message: shape.message, retryable: false };
     if (shape.code !== undefined && NETWORK_ERROR_CODES.has(shape.code)) {
       return { code: 'CONNECT_ERROR', message: `Could not reach Lambda: ${detail}`, retryable: true };
     }

@@ -2,25 +2,35 @@
  * The LAMBDA executor: renders the payload, invokes the function with the AWS
  * SDK (one attempt; the engine retries) and normalizes the outcome.
  */
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { LambdaClientCache } from './lambda-clients.ts';
 import type { LambdaClientFactory, StaticCredentials } from './lambda-clients.ts';
-import { parseLambdaConfiguration, validateLambdaConfiguration } from './lambda-config.ts';
+import { parseLambdaConfiguration } from './lambda-config.ts';
 import type { InvocationType, LambdaConfiguration } from './lambda-config.ts';
 import { abortFailure, httpStatusOf, mapInvokeError } from './lambda-errors.ts';
+import {
+  SERVER_CREDENTIALS_DISABLED,
+  serverCredentialsRefusal,
+  type ServerCredentialsPolicy,
+} from './lambda-policy.ts';
 import { decodeLogs, decodePayload, functionErrorMessage, mapResult } from './lambda-response.ts';
 import { renderTemplate, secretNames, TemplateError } from './template.ts';
 import { templateScope } from './template-scope.ts';
 import type {
+  ConfigurationIssue,
   ExecutionFailure,
   Executor,
   ExecutorInput,
   ExecutorOutcome,
   JsonObject,
   JsonValue,
+  PreviewInput,
   RecordedRequest,
 } from './types.ts';
+import { secretPlaceholder } from './types.ts';
 
 /** Lambda's documented request payload limits per invocation type. */
 export const MAX_PAYLOAD_BYTES: Record<InvocationType, number> = {
@@ -53,6 +63,12 @@ export interface LambdaExecutorOptions {
    * refused, because it lets an organization aim signed requests at any host.
    */
   toolEndpointPolicy?: (url: URL) => string | null | Promise<string | null>;
+  /** Save-time twin of `toolEndpointPolicy`: what can be refused without resolving the host. */
+  toolEndpointSaveCheck?: (url: URL) => string | null;
+  /** Connection agents for per-tool endpoints that re-check every address they connect to. */
+  toolEndpointAgents?: (url: URL) => { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
+  /** Whether tools without credential fields may run on the server's own AWS identity (default: never). */
+  serverCredentials?: ServerCredentialsPolicy;
   maxClients?: number;
 }
 
@@ -71,6 +87,14 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
       return fail({ code: 'INVALID_CONFIGURATION', message, retryable: false });
     }
     const config = parsed.config;
+    const serverIdentity = serverCredentialsRefusal(config, options.serverCredentials ?? SERVER_CREDENTIALS_DISABLED);
+    if (serverIdentity) {
+      return fail({
+        code: 'SERVER_CREDENTIALS_NOT_ALLOWED',
+        message: `${serverIdentity.field}: ${serverIdentity.message}`,
+        retryable: false,
+      });
+    }
 
     const endpoint = await resolveEndpoint(config, options);
     if (!endpoint.ok) return fail(endpoint.error);
@@ -138,7 +162,15 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
     }
     if (input.signal.aborted) return fail(abortFailure(input.signal, input.deadline), request);
 
-    const client = clients.get({ region: config.region, endpoint: endpoint.url, credentials });
+    const { endpoint: toolEndpoint } = config;
+    const makeAgents = options.toolEndpointAgents;
+    const client = clients.get({
+      region: config.region,
+      endpoint: endpoint.url,
+      credentials,
+      ...(toolEndpoint !== undefined &&
+        makeAgents !== undefined && { agents: () => makeAgents(new URL(toolEndpoint)) }),
+    });
     let output: InvokeCommandOutput;
     try {
       output = await client.send(
@@ -162,7 +194,8 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
   return {
     type: 'LAMBDA',
     execute,
-    validateConfiguration: validateLambdaConfiguration,
+    preview,
+    validateConfiguration: (configuration) => saveIssues(configuration, options),
     close: () => clients.close(),
   };
 }
@@ -206,6 +239,61 @@ function interpret(
   return { ok: true, result: mapResult(decoded.value, config.response_handling), ...extras };
 }
 
+/** The invocation a run would make: target, whose credentials, and the payload with secrets as `[secret:NAME]`. */
+function preview(input: PreviewInput): JsonValue {
+  const parsed = parseLambdaConfiguration(input.tool.configuration);
+  if (!parsed.ok) return { error: parsed.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ') };
+  const config = parsed.config;
+  let payload: JsonValue;
+  if (config.payload_template === undefined) {
+    payload = defaultPayload(input);
+  } else {
+    try {
+      const names = secretNames(config.payload_template);
+      const markers = Object.fromEntries(names.map((name) => [name, secretPlaceholder(name)]));
+      payload = renderTemplate(config.payload_template, templateScope(input, markers), 'json');
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      return { error: `payload_template: ${error.message}` };
+    }
+  }
+  if (isObject(payload)) payload = { ...payload, idempotency_key: input.idempotencyKey };
+  const credential = (name: string | undefined): JsonValue => (name === undefined ? null : secretPlaceholder(name));
+  return {
+    function_name: config.function_name,
+    region: config.region,
+    qualifier: config.qualifier ?? null,
+    invocation_type: config.invocation_type,
+    endpoint: config.endpoint ?? null,
+    credentials:
+      config.access_key_field === undefined
+        ? "the server's own AWS identity"
+        : {
+            access_key_id: credential(config.access_key_field),
+            secret_access_key: credential(config.secret_key_field),
+            session_token: credential(config.session_token_field),
+          },
+    payload,
+  };
+}
+
+/** Parse issues, then what every run would refuse: the server identity's rules and the endpoint's destination. */
+function saveIssues(configuration: JsonObject, options: LambdaExecutorOptions): ConfigurationIssue[] {
+  const parsed = parseLambdaConfiguration(configuration);
+  if (!parsed.ok) return parsed.issues;
+  const { config } = parsed;
+  const issues: ConfigurationIssue[] = [];
+  const serverIdentity = serverCredentialsRefusal(config, options.serverCredentials ?? SERVER_CREDENTIALS_DISABLED);
+  if (serverIdentity) issues.push(serverIdentity);
+  if (config.endpoint !== undefined && serverIdentity?.field !== 'endpoint') {
+    const refusal = options.toolEndpointPolicy
+      ? (options.toolEndpointSaveCheck?.(new URL(config.endpoint)) ?? null)
+      : 'per-tool Lambda endpoints are disabled on this server';
+    if (refusal !== null) issues.push({ field: 'endpoint', message: refusal });
+  }
+  return issues;
+}
+
 type ResolvedEndpoint = { ok: true; url: string | undefined } | { ok: false; error: ExecutionFailure };
 
 async function resolveEndpoint(config: LambdaConfiguration, options: LambdaExecutorOptions): Promise<ResolvedEndpoint> {
@@ -226,7 +314,7 @@ async function resolveEndpoint(config: LambdaConfiguration, options: LambdaExecu
  * Equal to rendering DEFAULT_PAYLOAD_TEMPLATE, built directly so the template
  * language's render budget (sized for HTTP bodies) does not cap Lambda's 6 MB.
  */
-function defaultPayload({ parameters, context }: ExecutorInput): JsonObject {
+function defaultPayload({ parameters, context }: PreviewInput): JsonObject {
   return {
     parameters,
     context: {

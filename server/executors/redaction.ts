@@ -1,7 +1,8 @@
 /**
  * Scrubs resolved secret values out of what an executor records. Secrets can
- * appear encoded (percent-encoded in a URL, escaped inside JSON), so each
- * value is removed in every spelling the request could have used.
+ * appear encoded (percent-encoded in a URL, escaped inside JSON, base64 as in
+ * Basic auth, whose `user:password` the endpoint executor registers as a value
+ * of its own), so each value is removed in every spelling the engine produces.
  */
 import type { JsonValue } from './types.ts';
 
@@ -19,6 +20,7 @@ function spellings(secret: string): string[] {
     new URLSearchParams({ v: secret }).toString().slice(2),
     JSON.stringify(secret).slice(1, -1),
     Buffer.from(secret).toString('base64'),
+    Buffer.from(secret).toString('base64url'),
   ];
 }
 

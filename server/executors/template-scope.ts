@@ -1,8 +1,8 @@
 import type { TemplateScope } from './template.ts';
-import type { ExecutorInput, JsonObject } from './types.ts';
+import type { JsonObject, PreviewInput } from './types.ts';
 
 /** What `${context.*}` offers every templated executor (endpoint URLs/headers/bodies, Lambda payloads). */
-export function templateContext(input: ExecutorInput): JsonObject {
+export function templateContext(input: PreviewInput): JsonObject {
   const { context, tool } = input;
   return {
     execution_id: context.executionId,
@@ -21,7 +21,7 @@ export function templateContext(input: ExecutorInput): JsonObject {
   };
 }
 
-export function templateScope(input: ExecutorInput, secrets: Record<string, string>): TemplateScope {
+export function templateScope(input: PreviewInput, secrets: Record<string, string>): TemplateScope {
   return {
     call_sid: input.context.callSid,
     phone_number: input.context.phoneNumber,

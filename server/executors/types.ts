@@ -16,6 +16,7 @@ export const EXECUTION_ERROR_CODES = [
   'INVALID_CONFIGURATION',
   'TEMPLATE_ERROR',
   'SECRET_NOT_FOUND',
+  'SECRET_NOT_GRANTED',
   'SSRF_BLOCKED',
   'CONNECT_ERROR',
   'HTTP_ERROR',
@@ -30,6 +31,7 @@ export const EXECUTION_ERROR_CODES = [
   'FUNCTION_ERROR',
   'LAMBDA_THROTTLED',
   'LAMBDA_SERVICE_ERROR',
+  'SERVER_CREDENTIALS_NOT_ALLOWED',
   'IMPORT_NOT_ALLOWED',
   'MEMORY_LIMIT',
   'INVALID_RESULT',
@@ -38,6 +40,7 @@ export const EXECUTION_ERROR_CODES = [
   'RATE_LIMITED',
   'CIRCUIT_OPEN',
   'TOOL_INACTIVE',
+  'TOOL_CHANGED_SINCE_REQUEST',
   'ASSIGNMENT_DISABLED',
   'CONTEXT_NOT_ALLOWED',
   'REJECTED',
@@ -77,6 +80,11 @@ export interface ExecutableTool {
  */
 export interface SecretAccess {
   get(name: string): Promise<string | undefined>;
+  /**
+   * Registers a value the executor derived from secrets and sent (e.g. the
+   * `user:password` of Basic auth), so it is scrubbed, in every encoding, like the secrets.
+   */
+  reveal?(derived: string): void;
 }
 
 export interface ExecutorInput {
@@ -132,9 +140,22 @@ export interface ConfigurationIssue {
   column?: number;
 }
 
+/** What an executor needs to show the request it would send, without reading any secret. */
+export type PreviewInput = Pick<ExecutorInput, 'tool' | 'parameters' | 'context' | 'idempotencyKey' | 'attempt'>;
+
+/** How a secret appears in a preview: its name, never its value. */
+export function secretPlaceholder(name: string): string {
+  return `[secret:${name}]`;
+}
+
 export interface Executor {
   readonly type: ToolType;
   execute(input: ExecutorInput): Promise<ExecutorOutcome>;
+  /**
+   * The request a run would send now (endpoint request, Lambda invocation, code and
+   * parameters), secrets as `[secret:NAME]`: what an approver decides on.
+   */
+  preview?(input: PreviewInput): JsonValue;
   /** Save-time validation; returns every problem found (empty = valid). */
   validateConfiguration(
     configuration: JsonObject,

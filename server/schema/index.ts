@@ -14,6 +14,7 @@ import './executions/execution-mutations.ts';
 import './executions/execution-subscriptions.ts';
 import './metrics/metrics.ts';
 import './secrets/secret.ts';
+import './secrets/secret-grant.ts';
 import './audit/audit-log.ts';
 import './integrations/integrations.ts';
 import './library/library.ts';

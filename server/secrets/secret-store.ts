@@ -77,6 +77,7 @@ export async function deleteSecret(deps: SecretDeps, actor: Actor, name: string)
 /** Execution-time access for one organization; remembers what it handed out so it can be redacted. */
 export function secretAccess(deps: SecretDeps, organizationId: string): SecretAccess & { revealed(): string[] } {
   const cache = new Map<string, string | undefined>();
+  const derived = new Set<string>();
   return {
     async get(name) {
       if (!cache.has(name)) {
@@ -87,8 +88,12 @@ export function secretAccess(deps: SecretDeps, organizationId: string): SecretAc
       }
       return cache.get(name);
     },
+    reveal(value) {
+      if (value.length > 0) derived.add(value);
+    },
     revealed() {
-      return [...cache.values()].filter((value): value is string => typeof value === 'string' && value.length > 0);
+      const values = [...cache.values(), ...derived];
+      return values.filter((value): value is string => typeof value === 'string' && value.length > 0);
     },
   };
 }

@@ -13,6 +13,7 @@ import { AccessError, ConflictError, NotFoundError, ValidationError, type FieldI
 import { checkToolSettings } from '../executions/tool-settings.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
 import { assertToolTypeEnabled } from '../organizations/feature-flags.ts';
+import { grantOnSave } from '../secrets/secret-grants.ts';
 import { hasRole } from '../security/roles.ts';
 import { byteLength, checkFunctionDefinition, isJsonObject } from './function-definition.ts';
 import { assertMayChangeTool, assertMayDeleteTool, assertMayGovernNewTool, keepGoverningKeys } from './governance.ts';
@@ -271,6 +272,7 @@ export async function insertPreparedTool(
     },
   });
   await recordAudit(tx, actor, { action, entityType: 'Tool', entityId: tool.id, after: state });
+  await grantOnSave(tx, actor, tool, null);
   return tool;
 }
 
@@ -348,7 +350,9 @@ async function applyStateIn(
   }
   if (versioned) await tx.toolVersion.create({ data: { ...snapshotData(next, version, actor), toolId: current.id } });
   await recordAudit(tx, actor, { action, entityType: 'Tool', entityId: current.id, before, after: next });
-  return tx.tool.findUniqueOrThrow({ where: { id: current.id } });
+  const saved = await tx.tool.findUniqueOrThrow({ where: { id: current.id } });
+  await grantOnSave(tx, actor, saved, before);
+  return saved;
 }
 
 export async function updateTool(deps: ToolDeps, actor: Actor, id: string, input: UpdateToolInput): Promise<Tool> {

@@ -25,6 +25,7 @@ import {
   type ExecutionEvent,
   type SwitchboardPubSub,
 } from '../../server/realtime/pubsub.ts';
+import { grantOnSave } from '../../server/secrets/secret-grants.ts';
 import { secretAccess, setSecret } from '../../server/secrets/secret-store.ts';
 import { createSecretCipher } from '../../server/security/secret-cipher.ts';
 import { createSsrfPolicy } from '../../server/security/ssrf.ts';
@@ -250,6 +251,8 @@ export async function startEngineHarness(
           retryAttempts: overrides.retryAttempts ?? 0,
         },
       });
+      // As when an ADMIN saves a tool through the API: the secrets it reads are granted to it.
+      await grantOnSave(prisma, actor, tool, null);
       return tool.id;
     },
     async createAssistant(toolsSettings = {}) {

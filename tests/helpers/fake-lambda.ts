@@ -9,6 +9,7 @@ import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { vi } from 'vitest';
 import type { JsonValue } from '../../server/executors/types.ts';
 
 const ACCOUNT_ID = '123456789012';
@@ -498,4 +499,20 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       { once: true },
     );
   });
+}
+
+/**
+ * Makes the SDK's default credential chain find exactly these keys in the
+ * environment (no profile files, no instance metadata): the server's own identity.
+ * Returns the undo.
+ */
+export function stubAwsEnvironment(accessKeyId: string, secretAccessKey: string): () => void {
+  vi.stubEnv('AWS_ACCESS_KEY_ID', accessKeyId);
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', secretAccessKey);
+  vi.stubEnv('AWS_SESSION_TOKEN', '');
+  vi.stubEnv('AWS_PROFILE', '');
+  vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+  vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
+  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
+  return () => vi.unstubAllEnvs();
 }

@@ -178,7 +178,12 @@ describe('roles', () => {
         input: {
           name: `t_${Math.random().toString(36).slice(2)}`,
           type: 'LAMBDA',
-          configuration: { function_name: 'f', region: 'us-east-1' },
+          configuration: {
+            function_name: 'f',
+            region: 'us-east-1',
+            access_key_field: 'AWS_KEY',
+            secret_key_field: 'AWS_SECRET',
+          },
         },
       }),
       minimum: 'MEMBER',

@@ -243,6 +243,8 @@ describe('JavaScript code tools', () => {
         environment_variables: ['GREETING_KEY'],
         code: 'export default function execute() {\n  const key = secrets.GREETING_KEY;\n  return { listed: key, prefix: key.slice(0, 3), length: key.length, unlisted: secrets.OTHER_KEY ?? null, names: Object.keys(secrets) };\n}',
       }),
+      // A tool that reads a secret runs only when an ADMIN granted it: created by an ADMIN, it is.
+      org.keys.ADMIN,
     );
     const execution = await testTool(created.id, { name: 'x' });
     // The value reaches the code; the recorded output never shows it.
@@ -378,6 +380,7 @@ describe('Python code tools', () => {
       const created = await mutate<ToolResult>(
         CREATE,
         codeTool('secrets_py', { runtime: 'python', environment_variables: ['GREETING_KEY'], code }),
+        org.keys.ADMIN,
       );
       const execution = await testTool(created.id, { name: 'x' });
       expect(execution).toMatchObject({
@@ -400,6 +403,7 @@ describe('Python code tools', () => {
           environment_variables: ['GREETING_KEY'],
           code: "def execute_tool(parameters, context):\n    return secrets['OTHER_KEY']",
         }),
+        org.keys.ADMIN,
       );
       const refused = await testTool(reading.id, { name: 'x' });
       expect(refused).toMatchObject({ status: 'ERROR', errorCode: 'FUNCTION_ERROR' });

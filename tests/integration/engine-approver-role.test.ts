@@ -81,7 +81,13 @@ describe('engine-level configuration keys', () => {
         await endpoint.validateConfiguration({ url: 'https://api.example.com/x', method: 'GET', ...ENGINE_KEYS }),
       ).toEqual([]);
       expect(
-        await lambda.validateConfiguration({ function_name: 'orders', region: 'us-east-1', ...ENGINE_KEYS }),
+        await lambda.validateConfiguration({
+          function_name: 'orders',
+          region: 'us-east-1',
+          access_key_field: 'AWS_KEY',
+          secret_key_field: 'AWS_SECRET',
+          ...ENGINE_KEYS,
+        }),
       ).toEqual([]);
       expect(await createBuiltinExecutor().validateConfiguration(ENGINE_KEYS)).toEqual([]);
     } finally {

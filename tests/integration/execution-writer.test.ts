@@ -48,6 +48,8 @@ function runningRow(organizationId: string, toolId: string, extra: Partial<ToolE
     logs: null,
     approvalDeadline: null,
     decidedById: null,
+    approvalPreview: null,
+    approvalDigest: null,
     ...extra,
   };
 }

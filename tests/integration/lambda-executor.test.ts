@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLambdaExecutor, DEFAULT_PAYLOAD_TEMPLATE } from '../../server/executors/lambda.ts';
 import type { LambdaExecutor } from '../../server/executors/lambda.ts';
 import { renderTemplate } from '../../server/executors/template.ts';
@@ -12,7 +12,7 @@ import type {
   JsonValue,
   SecretAccess,
 } from '../../server/executors/types.ts';
-import { outcome, startFakeLambda } from '../helpers/fake-lambda.ts';
+import { outcome, startFakeLambda, stubAwsEnvironment } from '../helpers/fake-lambda.ts';
 import type { FakeLambda } from '../helpers/fake-lambda.ts';
 
 const REGION = 'us-east-1';
@@ -84,16 +84,7 @@ function expectSuccess(result: ExecutorOutcome) {
 
 beforeAll(async () => {
   // The default credential chain must stop at the environment: no profile files, no instance metadata.
-  vi.stubEnv('AWS_ACCESS_KEY_ID', ENV_ACCESS_KEY_ID);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', ENV_SECRET_ACCESS_KEY);
-  vi.stubEnv('AWS_SESSION_TOKEN', '');
-  vi.stubEnv('AWS_PROFILE', '');
-  vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
-  vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
-  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
-  leftovers.push(() => {
-    vi.unstubAllEnvs();
-  });
+  leftovers.push(stubAwsEnvironment(ENV_ACCESS_KEY_ID, ENV_SECRET_ACCESS_KEY));
 
   const functions = {
     echo: (event: JsonValue) => outcome.value({ received: event }),
@@ -406,8 +397,11 @@ describe('credentials', () => {
     });
   });
 
-  it('falls back to the default credential chain (environment) without credential fields', async () => {
-    const envExecutor = createLambdaExecutor({ endpoint: envFake.url });
+  it('falls back to the default credential chain (environment) for allow-listed functions when enabled', async () => {
+    const envExecutor = createLambdaExecutor({
+      endpoint: envFake.url,
+      serverCredentials: { enabled: true, functionAllowlist: ['echo'] },
+    });
     leftovers.push(() => envExecutor.close());
     const secrets = secretStore({});
     expectSuccess(await envExecutor.execute(makeInput({ function_name: 'echo', region: REGION }, { secrets })));
@@ -569,7 +563,6 @@ describe('validateConfiguration', () => {
         access_key_field: 'AWS_KEY',
         secret_key_field: 'AWS_SECRET',
         session_token_field: 'AWS_TOKEN',
-        endpoint: 'http://localhost:4566',
         response_handling: { success_field: 'ok', message_field: 'result.text', data_field: 'result' },
       }),
     ).toEqual([]);
@@ -577,6 +570,7 @@ describe('validateConfiguration', () => {
       await executor.validateConfiguration({
         function_name: 'us-gov-west-1:123456789012:function:x',
         region: 'us-gov-west-1',
+        ...CREDENTIAL_FIELDS,
       }),
     ).toEqual([]);
   });

@@ -241,7 +241,11 @@ describe('tools query', () => {
     await make(endpointToolInput('weather_now', { description: 'Current weather' }));
     await make(endpointToolInput('weather_inactive', { isActive: false }));
     await make(endpointToolInput('template_one', { isTemplate: true }));
-    await make({ name: 'lambda_one', type: 'LAMBDA', configuration: { function_name: 'fn', region: 'eu-west-1' } });
+    await make({
+      name: 'lambda_one',
+      type: 'LAMBDA',
+      configuration: { function_name: 'fn', region: 'eu-west-1', access_key_field: 'K', secret_key_field: 'S' },
+    });
     const names = async (filter: Record<string, unknown>) => {
       const response = await t.gql<{ tools: { edges: Array<{ node: { name: string } }> } }>(
         `query ($filter: ToolFilter) { tools(filter: $filter) { edges { node { name } } } }`,

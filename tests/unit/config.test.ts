@@ -25,6 +25,8 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/x' }, /SWITCHBOARD_MASTER_KEY is required/],
     [{ SWITCHBOARD_TRUST_PROXY: '10.0.0.1, proxy.internal' }, /SWITCHBOARD_TRUST_PROXY must list IP addresses/],
     [{ SWITCHBOARD_INTROSPECTION: 'sometimes' }, /SWITCHBOARD_INTROSPECTION must be true or false/],
+    [{ SWITCHBOARD_LAMBDA_SERVER_CREDENTIALS: 'true' }, /SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST/],
+    [{ SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST: 'orders-*,bad name' }, /SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST/],
   ])('%o is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -43,6 +43,12 @@ export const ToolExecutionRef = builder.prismaObject('ToolExecution', {
     }),
     logs: t.expose('logs', { type: 'JSON', nullable: true }),
     approvalDeadline: t.expose('approvalDeadline', { type: 'DateTime', nullable: true }),
+    approvalPreview: t.expose('approvalPreview', {
+      type: 'JSON',
+      nullable: true,
+      description:
+        'For approvals: the request the run will send (endpoint method/url/headers/body, Lambda invocation, or code and parameters), secrets as [secret:NAME]. Approval runs exactly this tool; if it changed since, the execution ends TOOL_CHANGED_SINCE_REQUEST.',
+    }),
   }),
 });
 
