@@ -75,8 +75,8 @@ export async function buildApp(
     pubsub,
     rateLimiter: config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter(),
     logger,
-    // Without Redis nothing is shared between instances, so this process is the only writer.
-    options: { exclusive: config.redisUrl === null, ...options.engine },
+    // Embedded PGlite is opened by one process at a time: every other instance's RUNNING row is an orphan.
+    options: { exclusive: database.sql.kind === 'pglite', ...options.engine },
   });
   await engine.recoverInterrupted();
 

@@ -51,7 +51,25 @@ export interface AttemptLoop {
   execute(row: ToolExecution, resolved: Resolved, parameters: JsonObject, runStartMs: number): Promise<ToolExecution>;
   /** Executions this process is running now, by id. */
   readonly inFlight: ReadonlyMap<string, InFlight>;
+  /** Ids of executions this process ran or is running whose final row is not stored yet. */
+  mine(): string[];
+  /** Stops retrying finishes the database refused (at shutdown). */
+  stop(): void;
 }
+
+/** The caller could not be told the outcome: it ran, but its row could not be stored in time. */
+export class ExecutionNotStoredError extends Error {
+  constructor(id: string, cause: unknown) {
+    super(`execution ${id} ran but its result could not be stored yet; it is being retried`, { cause });
+    this.name = 'ExecutionNotStoredError';
+  }
+}
+
+/** Backoff between attempts to store a finish the database refused. */
+const FINISH_RETRY_BASE_MS = 50;
+const FINISH_RETRY_MAX_MS = 2_000;
+/** After this long a finish is given up (logged); the row is then left to the sweeps. */
+const FINISH_GIVE_UP_MS = 10 * 60_000;
 
 /** Failure codes with a status of their own; every other failure is ERROR. */
 const STATUS_BY_CODE: Partial<Record<ExecutionErrorCode, ExecutionStatus>> = {
@@ -92,6 +110,9 @@ function abortFailure(signal: AbortSignal): ExecutionFailure {
 export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
   const { prisma, pubsub, logger, clock, options, breaker } = deps;
   const inFlight = new Map<string, InFlight>();
+  // Finished here but not stored yet: nobody may sweep them as interrupted, they are being written.
+  const storing = new Set<string>();
+  let stopped = false;
   const now = (): Date => new Date(clock());
 
   function execute(
@@ -191,7 +212,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
 
     const fields = finalFields(outcome, entry, resolved, secrets.revealed(), attempt, runStartMs);
     const finished: ToolExecution = { ...row, ...fields };
-    if (!(await deps.writer.finish(row.id, fields, count))) {
+    if (!(await stored(finished, count))) {
       // Cancelled or swept by someone else meanwhile: their verdict stands.
       return (await prisma.toolExecution.findUnique({ where: { id: row.id } })) ?? finished;
     }
@@ -199,6 +220,40 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     publishEvent(pubsub, 'finished', finished, fields.completedAt);
     await deps.writer.durable();
     return finished;
+  }
+
+  /**
+   * Writes the finish, retrying while the database refuses it: the tool ran,
+   * so its row must end up saying what happened. The caller waits at most
+   * `finishAnswerMs`; the retries go on until the write succeeds or the engine stops.
+   */
+  function stored(finished: ToolExecution, count: Count | null): Promise<boolean> {
+    storing.add(finished.id);
+    const since = clock();
+    const writing = (async (): Promise<boolean> => {
+      try {
+        for (let failures = 0; ; failures += 1) {
+          try {
+            return await deps.writer.finish(finished, count);
+          } catch (error) {
+            if (stopped || clock() - since > FINISH_GIVE_UP_MS) throw error;
+            logger.warn({ err: error, execution: finished.id, failures: failures + 1 }, 'storing a finish failed');
+            const delay = Math.min(FINISH_RETRY_MAX_MS, FINISH_RETRY_BASE_MS * 2 ** failures);
+            await new Promise((resolve) => setTimeout(resolve, delay));
+          }
+        }
+      } finally {
+        storing.delete(finished.id);
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ExecutionNotStoredError(finished.id, null)), options.finishAnswerMs);
+      timer.unref();
+    });
+    // Once the caller has its error, a write that finally fails is only logged.
+    writing.catch((error: unknown) => logger.error({ err: error, execution: finished.id }, 'finish not stored'));
+    return Promise.race([writing, late]).finally(() => clearTimeout(timer));
   }
 
   async function attemptOnce(executor: Executor, input: Parameters<Executor['execute']>[0]): Promise<ExecutorOutcome> {
@@ -269,5 +324,12 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     };
   }
 
-  return { execute, inFlight };
+  return {
+    execute,
+    inFlight,
+    mine: () => [...inFlight.keys(), ...storing],
+    stop() {
+      stopped = true;
+    },
+  };
 }

@@ -15,6 +15,7 @@ import { SlowConsumerError } from '../realtime/bounded-stream.ts';
 import { schema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
 import { freshContextPerEvent } from './fresh-context-per-event.ts';
+import { storableInputPlugin } from './storable-input.ts';
 
 /** What the transports hand to the context factory. */
 export interface ServerContext {
@@ -121,6 +122,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
         blockFieldSuggestion: { enabled: config.env === 'production' },
       }),
       csrfPlugin,
+      storableInputPlugin,
       cookiePlugin,
       operationLog(logger),
       usePrometheus({

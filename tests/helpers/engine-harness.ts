@@ -10,6 +10,7 @@ import type { Actor } from '../../server/actor.ts';
 import type { ToolExecution } from '../../server/db/generated/prisma/client.ts';
 import {
   createExecutionEngine,
+  type EngineDeps,
   type EngineOptionsInput,
   type ExecutionEngine,
   type ExecutionRequest,
@@ -170,9 +171,15 @@ export const TEST_ENGINE_OPTIONS: EngineOptionsInput = {
 };
 
 export async function startEngineHarness(
-  options: { engine?: EngineOptionsInput; rateLimiter?: RateLimiter } = {},
+  options: {
+    engine?: EngineOptionsInput;
+    rateLimiter?: RateLimiter;
+    database?: 'postgresql' | 'pglite';
+    /** Stands between the engine and the database driver (to fail chosen statements). */
+    wrapSql?: (driver: EngineDeps['sql']) => EngineDeps['sql'];
+  } = {},
 ): Promise<EngineHarness> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(options.database ? { engine: options.database } : {});
   const prisma = db.database.prisma;
   const upstream = await startUpstream();
   const lambda = await startFakeLambda({
@@ -202,7 +209,7 @@ export async function startEngineHarness(
   const makeEngine = (engineOptions: EngineOptionsInput = {}, rateLimiter?: RateLimiter): ExecutionEngine => {
     const engine = createExecutionEngine({
       prisma,
-      sql: db.database.sql,
+      sql: options.wrapSql ? options.wrapSql(db.database.sql) : db.database.sql,
       registry,
       secrets: (organizationId) => secretAccess({ prisma, cipher }, organizationId),
       pubsub,
