@@ -43,6 +43,9 @@ export interface App {
 /** How long in-flight requests get to finish on shutdown before sockets are cut. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
+/** Heartbeats per lease: a few lost heartbeats (a slow query, a GC pause) never lapse a live instance. */
+const HEARTBEATS_PER_LEASE = 5;
+
 export async function buildApp(
   config: Config,
   options: { database?: Database; engine?: EngineOptionsInput; logger?: Logger } = {},
@@ -76,7 +79,12 @@ export async function buildApp(
     rateLimiter: config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter(),
     logger,
     // Embedded PGlite is opened by one process at a time: every other instance's RUNNING row is an orphan.
-    options: { exclusive: database.sql.kind === 'pglite', ...options.engine },
+    options: {
+      exclusive: database.sql.kind === 'pglite',
+      leaseMs: config.instanceLeaseMs,
+      heartbeatMs: Math.round(config.instanceLeaseMs / HEARTBEATS_PER_LEASE),
+      ...options.engine,
+    },
   });
   await engine.recoverInterrupted();
 

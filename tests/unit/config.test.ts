@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       databaseUrl: null,
       redisUrl: null,
+      instanceLeaseMs: 10_000,
       env: 'development',
     });
     expect(config.dataDir.endsWith('.switchboard')).toBe(true);
@@ -23,6 +24,7 @@ describe('loadConfig', () => {
     [{ SWITCHBOARD_SEED_DEMO: 'maybe' }, /SWITCHBOARD_SEED_DEMO must be true or false/],
     [{ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: 'ok.internal,bad host!' }, /SWITCHBOARD_ALLOWED_PRIVATE_HOSTS/],
     [{ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/x' }, /SWITCHBOARD_MASTER_KEY is required/],
+    [{ SWITCHBOARD_INSTANCE_LEASE_MS: '500' }, /SWITCHBOARD_INSTANCE_LEASE_MS must be an integer/],
   ])('%o is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
