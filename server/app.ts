@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createCodeExecutor } from './executors/code.ts';
+import { createRedisCircuitBreaker, DEFAULT_CIRCUIT_BREAKER } from './executions/circuit-breaker.ts';
 import { createExecutionEngine, type EngineOptionsInput } from './executions/engine.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './executions/rate-limiter.ts';
 import { createEndpointExecutor } from './executors/endpoint.ts';
@@ -77,6 +78,13 @@ export async function buildApp(
     secrets: (organizationId) => secretAccess({ prisma: database.prisma, cipher }, organizationId),
     pubsub,
     rateLimiter: config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter(),
+    // With Redis every instance sees one breaker state per configuration; without, each keeps its own.
+    ...(config.redisUrl && {
+      circuitBreaker: createRedisCircuitBreaker(config.redisUrl, {
+        ...(options.engine?.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER),
+        logger,
+      }),
+    }),
     logger,
     // Embedded PGlite is opened by one process at a time: every other instance's RUNNING row is an orphan.
     options: {

@@ -20,7 +20,7 @@ import type {
   TriggerContext,
 } from '../executors/types.ts';
 import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
-import type { CircuitBreaker } from './circuit-breaker.ts';
+import { breakerKey, type CircuitBreaker, type CircuitPermit } from './circuit-breaker.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { publishEvent } from './execution-recorder.ts';
 import type { Resolved } from './execution-resolver.ts';
@@ -164,16 +164,19 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     let attempt = 0;
     // Set once the executor is reached: only runs that reached it add to the tool's execution_count.
     let count: Count | null = null;
+    // One verdict per execution: the breaker is asked before the first attempt and told after the last.
+    const key = breakerKey(tool, row.triggerContext);
+    let permit: CircuitPermit | null = null;
     try {
       const executor = deps.executorFor(tool);
+      if (executor) permit = await breaker.acquire(key);
       for (;;) {
         attempt += 1;
         if (!executor) {
           outcome = failed('INVALID_CONFIGURATION', `${tool.type} tools are not available on this server`);
           break;
         }
-        const permit = breaker.acquire(tool.id);
-        if (!permit.allowed) {
+        if (permit && !permit.allowed) {
           outcome = failed(
             'CIRCUIT_OPEN',
             `The tool "${tool.name}" is failing repeatedly and is paused for ${Math.ceil(permit.retryAfterMs / 1000)} s. Tell the caller it is unavailable right now.`,
@@ -191,8 +194,6 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
           idempotencyKey: row.id,
           attempt,
         });
-        if (entry.cancelled) breaker.release(tool.id);
-        else breaker.record(tool.id, countsAgainstBreaker(outcome));
         if (outcome.ok || controller.signal.aborted) break;
         const delay = nextRetryDelay(
           outcome.error,
@@ -205,6 +206,13 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
         if (delay === null) break;
         publishEvent(pubsub, 'retrying', row, now());
         if (!(await sleep(delay, controller.signal))) break;
+      }
+      if (permit?.allowed) {
+        if (entry.cancelled) {
+          if (permit.probe) await breaker.release(key);
+        } else {
+          await breaker.record(key, countsAgainstBreaker(outcome), permit.probe);
+        }
       }
     } finally {
       clearTimeout(deadlineTimer);

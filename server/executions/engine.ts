@@ -24,7 +24,7 @@ import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { createApprovals } from './approvals.ts';
 import { createAttemptLoop } from './attempt-loop.ts';
 import { createBuiltinExecutor } from './builtins.ts';
-import { createCircuitBreaker } from './circuit-breaker.ts';
+import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { mergeOptions, type EngineOptions, type EngineOptionsInput } from './engine-options.ts';
 import { createCallResolver, existingExecution, publishEvent } from './execution-recorder.ts';
 import { createExecutionWriter } from './execution-writer.ts';
@@ -61,6 +61,8 @@ export interface EngineDeps {
   secrets: (organizationId: string) => SecretAccess & { revealed(): string[] };
   pubsub: SwitchboardPubSub;
   rateLimiter: RateLimiter;
+  /** Shared (Redis) or per instance; in memory with `options.circuitBreaker` when absent. */
+  circuitBreaker?: CircuitBreaker;
   logger: Logger;
   clock?: () => number;
   options?: EngineOptionsInput;
@@ -107,6 +109,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   const sql = hotSql(deps.sql);
   const writer = createExecutionWriter(sql);
   const lookups = createToolLookups(sql);
+  const breaker = deps.circuitBreaker ?? createCircuitBreaker({ ...options.circuitBreaker, clock });
   const lease = createInstanceLease({ prisma, logger, heartbeatMs: options.heartbeatMs });
   const runner = createAttemptLoop({
     prisma,
@@ -115,7 +118,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     logger,
     clock,
     options,
-    breaker: createCircuitBreaker({ ...options.circuitBreaker, clock }),
+    breaker,
     secrets: deps.secrets,
     executorFor: (tool) => (tool.type === 'BUILTIN' ? builtins : deps.registry.get(tool.type)),
   });
@@ -293,6 +296,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     // Recorded as stopped: other instances take over at once whatever is still RUNNING here.
     await lease.stop().catch((error: unknown) => logger.warn({ err: error }, 'recording the instance stop failed'));
     await deps.rateLimiter.close();
+    await breaker.close();
   }
 
   return {

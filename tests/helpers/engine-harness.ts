@@ -145,8 +145,8 @@ export interface EngineHarness {
   ): Promise<void>;
   setSecret(name: string, value: string): Promise<void>;
   run(request: Partial<ExecutionRequest> & { toolId?: string }): Promise<ToolExecution>;
-  /** A second engine over the same database, as after a restart. */
-  restart(options?: EngineOptionsInput): ExecutionEngine;
+  /** A second engine over the same database, as after a restart (or another instance). */
+  restart(options?: EngineOptionsInput, deps?: Pick<EngineDeps, 'circuitBreaker'>): ExecutionEngine;
   close(): Promise<void>;
 }
 
@@ -206,8 +206,13 @@ export async function startEngineHarness(
   })();
 
   const engines: ExecutionEngine[] = [];
-  const makeEngine = (engineOptions: EngineOptionsInput = {}, rateLimiter?: RateLimiter): ExecutionEngine => {
+  const makeEngine = (
+    engineOptions: EngineOptionsInput = {},
+    rateLimiter?: RateLimiter,
+    extra: Pick<EngineDeps, 'circuitBreaker'> = {},
+  ): ExecutionEngine => {
     const engine = createExecutionEngine({
+      ...extra,
       prisma,
       sql: options.wrapSql ? options.wrapSql(db.database.sql) : db.database.sql,
       registry,
@@ -282,7 +287,7 @@ export async function startEngineHarness(
         ...request,
       });
     },
-    restart: (engineOptions) => makeEngine(engineOptions),
+    restart: (engineOptions, deps) => makeEngine(engineOptions, undefined, deps),
     async close() {
       for (const each of engines) await each.close();
       await subscription.return?.();
