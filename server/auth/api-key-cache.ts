@@ -4,11 +4,14 @@
  * the hot path. Revoking a key here forgets it at once; another instance sees
  * the revocation within TTL_MS.
  */
+import { LRUCache } from 'lru-cache';
+import { approximateBytes } from '../cache/approximate-bytes.ts';
 import type { Prisma } from '../db/database.ts';
 import type { ApiKey } from '../db/generated/prisma/client.ts';
 
 const TTL_MS = 5_000;
-const MAX_ENTRIES = 10_000;
+/** Memory the memo may take per database client. */
+const MEMO_BYTES = 8 * 1024 * 1024;
 
 interface Entry {
   apiKey: ApiKey;
@@ -16,12 +19,15 @@ interface Entry {
 }
 
 /** One memo per database client, so two apps in one process (tests) never share entries. */
-const memos = new WeakMap<Prisma, Map<string, Entry>>();
+const memos = new WeakMap<Prisma, LRUCache<string, Entry>>();
 
-function memoOf(prisma: Prisma): Map<string, Entry> {
+function memoOf(prisma: Prisma): LRUCache<string, Entry> {
   let memo = memos.get(prisma);
   if (!memo) {
-    memo = new Map();
+    memo = new LRUCache<string, Entry>({
+      maxSize: MEMO_BYTES,
+      sizeCalculation: (entry, key) => approximateBytes(entry.apiKey, key),
+    });
     memos.set(prisma, memo);
   }
   return memo;
@@ -36,7 +42,6 @@ export async function findActiveApiKey(prisma: Prisma, keyHash: string, now = Da
   const apiKey = await prisma.apiKey.findUnique({ where: { keyHash } });
   if (!apiKey || apiKey.revokedAt) return null;
   memo.set(keyHash, { apiKey, expiresAt: now + TTL_MS });
-  if (memo.size > MAX_ENTRIES) memo.delete(memo.keys().next().value as string);
   return apiKey;
 }
 
@@ -49,5 +54,5 @@ export function rememberLastUsed(prisma: Prisma, keyHash: string, at: Date): voi
 /** Forgets a key (on revocation), so this instance refuses it from the next request on. */
 export function forgetApiKey(prisma: Prisma, id: string): void {
   const memo = memoOf(prisma);
-  for (const [hash, entry] of memo) if (entry.apiKey.id === id) memo.delete(hash);
+  for (const [hash, entry] of [...memo.entries()]) if (entry.apiKey.id === id) memo.delete(hash);
 }

@@ -3,6 +3,8 @@
  * per-session CSRF token that cookie-authenticated mutations must echo in the
  * `x-csrf-token` header.
  */
+import { LRUCache } from 'lru-cache';
+import { approximateBytes } from '../cache/approximate-bytes.ts';
 import type { Prisma } from '../db/database.ts';
 import type { Session } from '../db/generated/prisma/client.ts';
 import { AccessError } from '../errors.ts';
@@ -14,7 +16,12 @@ export const SESSION_COOKIE = 'sb_session';
 /** Failed logins allowed per email per window before answering "too many attempts". */
 const LOGIN_ATTEMPTS = 10;
 const LOGIN_WINDOW_MS = 15 * 60 * 1000;
-const failures = new Map<string, { count: number; since: number }>();
+/** Bounded by memory (emails are the caller's text); the least recently failing are forgotten first. */
+const failures = new LRUCache<string, { count: number; since: number }>({
+  maxSize: 4 * 1024 * 1024,
+  sizeCalculation: (_, email) => approximateBytes(null, email),
+  ttl: LOGIN_WINDOW_MS,
+});
 /** Unknown emails still pay for one scrypt, so response time does not reveal which accounts exist. */
 let dummyHash: Promise<string> | null = null;
 
@@ -29,7 +36,6 @@ function recordFailure(email: string): void {
   const entry = failures.get(email);
   if (!entry || Date.now() - entry.since >= LOGIN_WINDOW_MS) failures.set(email, { count: 1, since: Date.now() });
   else entry.count += 1;
-  if (failures.size > 10_000) failures.clear();
 }
 
 export async function login(

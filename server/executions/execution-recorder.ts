@@ -3,6 +3,8 @@
  * decisions as conditional transitions (two deciders can never both win), the
  * Call row, and the events the live monitor follows.
  */
+import { LRUCache } from 'lru-cache';
+import { approximateBytes } from '../cache/approximate-bytes.ts';
 import type { Prisma } from '../db/database.ts';
 import type { ExecutionStatus, ToolExecution } from '../db/generated/prisma/client.ts';
 import { Prisma as P } from '../db/generated/prisma/client.ts';
@@ -70,9 +72,15 @@ export interface CallInfo {
   to: string | null;
 }
 
+/** Memory the call id cache may take (call sids are the caller's text, of any length). */
+export const CALL_CACHE_BYTES = 4 * 1024 * 1024;
+
 /** Call ids never change once created, so a bounded cache saves a round trip on every later tool call. */
-export function createCallResolver(prisma: Prisma, maxEntries = 10_000): (info: CallInfo) => Promise<string> {
-  const cache = new Map<string, string>();
+export function createCallResolver(prisma: Prisma, maxBytes = CALL_CACHE_BYTES): (info: CallInfo) => Promise<string> {
+  const cache = new LRUCache<string, string>({
+    maxSize: maxBytes,
+    sizeCalculation: (value, key) => approximateBytes(value, key),
+  });
   return async (info) => {
     const cacheKey = `${info.organizationId}:${info.callSid}`;
     const cached = cache.get(cacheKey);
@@ -100,7 +108,6 @@ export function createCallResolver(prisma: Prisma, maxEntries = 10_000): (info: 
       id = call.id;
     }
     cache.set(cacheKey, id);
-    if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
     return id;
   };
 }
