@@ -122,7 +122,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     secrets: deps.secrets,
     executorFor: (tool) => (tool.type === 'BUILTIN' ? builtins : deps.registry.get(tool.type)),
   });
-  const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner });
+  const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner, instanceId: lease.id });
   let sweepTimer: NodeJS.Timeout | null = null;
   let closed = false;
 

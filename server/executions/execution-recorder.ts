@@ -21,6 +21,7 @@ export type FinalFields = Pick<
   logs?: P.InputJsonValue | typeof P.DbNull;
   toolVersion?: number;
   decidedById?: string | null;
+  instanceId?: string | null;
 };
 
 /** The row that took `row`'s idempotency key first, if one did. */
@@ -58,6 +59,7 @@ export function applied(row: ToolExecution, fields: Partial<FinalFields>): ToolE
     ...(fields.retryCount !== undefined && { retryCount: fields.retryCount }),
     ...(fields.toolVersion !== undefined && { toolVersion: fields.toolVersion }),
     ...(fields.decidedById !== undefined && { decidedById: fields.decidedById }),
+    ...(fields.instanceId !== undefined && { instanceId: fields.instanceId }),
     ...('outputResult' in fields && { outputResult: json(fields.outputResult) }),
     ...('request' in fields && { request: json(fields.request) }),
     ...('logs' in fields && { logs: json(fields.logs) }),

@@ -113,6 +113,32 @@ describe('instance leases', () => {
     await silent.close();
   });
 
+  it('an approved execution runs on the approving instance, whichever instance created it', async () => {
+    const toolId = await h.createTool({
+      requireConfirmation: true,
+      configuration: { url: `${h.upstream.base}/slow/700`, method: 'GET' },
+    });
+    const creator = h.restart({ exclusive: false, leaseMs: LEASE_MS, heartbeatMs: HEARTBEAT_MS });
+    await creator.recoverInterrupted();
+    const pending = await creator.run({
+      organizationId: h.org.id,
+      toolId,
+      parameters: { order_id: 'A-1' },
+      context: { triggerContext: 'call' },
+      actor: { userId: h.actor.userId, apiKeyId: null },
+    });
+    expect(pending.status).toBe('PENDING_APPROVAL');
+    await creator.close();
+    const approved = h.engine.approve(h.actor, pending.id);
+    await vi.waitUntil(() => h.upstream.hits('/slow/700').length === 1, { timeout: 10_000, interval: 5 });
+    const third = h.restart({ exclusive: false, leaseMs: LEASE_MS, heartbeatMs: HEARTBEAT_MS });
+    await third.sweep();
+    const during = await h.db.database.prisma.toolExecution.findUniqueOrThrow({ where: { id: pending.id } });
+    expect(during).toMatchObject({ status: 'RUNNING', instanceId: h.engine.instanceId });
+    expect((await approved).status).toBe('SUCCESS');
+    await third.close();
+  });
+
   it('an instance that stopped with executions still RUNNING has them taken over at once', async () => {
     const prisma = h.db.database.prisma;
     const toolId = await h.createTool();
