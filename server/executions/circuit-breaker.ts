@@ -48,10 +48,22 @@ export function breakerKey(
   triggerContext: string,
 ): string {
   const scope = triggerContext === 'test' ? 'test' : 'live';
+  return `${tool.id}:${scope}:${tool.version}:${configurationHash(tool.configuration)}`;
+}
+
+/** Cached lookups share frozen configurations (deep-merge.ts): each is hashed once, not per execution. */
+const hashes = new WeakMap<object, string>();
+
+function configurationHash(configuration: unknown): string {
+  const frozen = typeof configuration === 'object' && configuration !== null && Object.isFrozen(configuration);
+  const known = frozen ? hashes.get(configuration) : undefined;
+  if (known) return known;
   const hash = createHash('sha256')
-    .update(JSON.stringify([tool.version, tool.configuration]))
-    .digest('base64url');
-  return `${tool.id}:${scope}:${hash.slice(0, 22)}`;
+    .update(JSON.stringify(configuration) ?? 'null')
+    .digest('base64url')
+    .slice(0, 22);
+  if (frozen) hashes.set(configuration, hash);
+  return hash;
 }
 
 interface Entry {
