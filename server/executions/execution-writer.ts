@@ -314,10 +314,14 @@ export function createExecutionWriter(sql: HotSql): ExecutionWriter {
   const inserts = createWriteBatcher(writeAll(insertTexts, INSERT_INPUT, insertCells), MAX_BATCH);
   const finishes = createWriteBatcher(writeAll(finishTexts, FINISH_COLUMNS, finishCells), MAX_BATCH);
   // A barrier started after a write covers it: those queued while one is in flight share the next.
-  const barriers = createWriteBatcher<null, null>(async (waiting) => {
-    await sql.query(FLUSH_BARRIER, []);
-    return waiting.map(() => null);
-  }, Number.MAX_SAFE_INTEGER);
+  const barriers = createWriteBatcher<null, null>(
+    async (waiting) => {
+      await sql.query(FLUSH_BARRIER, []);
+      return waiting.map(() => null);
+    },
+    Number.MAX_SAFE_INTEGER,
+    false,
+  );
 
   return {
     insert: (row, configVersion) => inserts.write({ id: row.id, row, configVersion }),

@@ -27,7 +27,12 @@ interface Pending<I, O> {
  * throws, each item of that batch is flushed alone and fails only with its own
  * error, and the next batch still goes out. A batch holds at most `maxBatch` items.
  */
-export function createWriteBatcher<I, O>(flush: (items: I[]) => Promise<O[]>, maxBatch: number): WriteBatcher<I, O> {
+export function createWriteBatcher<I, O>(
+  flush: (items: I[]) => Promise<O[]>,
+  maxBatch: number,
+  /** False where the items are interchangeable (a flush barrier): a failed batch fails them all. */
+  isolateFailures = true,
+): WriteBatcher<I, O> {
   let queue: Pending<I, O>[] = [];
   let flushing = false;
 
@@ -47,8 +52,8 @@ export function createWriteBatcher<I, O>(flush: (items: I[]) => Promise<O[]>, ma
         try {
           await writeBatch(batch);
         } catch (error) {
-          if (batch.length === 1) {
-            batch[0]?.reject(error);
+          if (batch.length === 1 || !isolateFailures) {
+            for (const pending of batch) pending.reject(error);
             continue;
           }
           for (const pending of batch) {
