@@ -11,6 +11,7 @@ import { resolveViewer, stillViewer, type Viewer } from '../auth/viewer.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
 import type { Context } from '../context.ts';
 import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
+import { ExecutionNotStoredError } from '../executions/attempt-loop.ts';
 import { SlowConsumerError } from '../realtime/bounded-stream.ts';
 import { schema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
@@ -61,6 +62,8 @@ function toGraphQLError(error: unknown, message: string, isDev?: boolean): Error
     return new GraphQLError(original.message, { extensions: { code: 'NOT_FOUND' } });
   if (original instanceof SlowConsumerError)
     return new GraphQLError(original.message, { extensions: { code: 'SLOW_CONSUMER' } });
+  if (original instanceof ExecutionNotStoredError)
+    return new GraphQLError(original.message, { extensions: { code: 'EXECUTION_NOT_STORED' } });
   return maskError(error, message, isDev);
 }
 

@@ -174,5 +174,31 @@ for (const database of ['postgresql', 'pglite'] as const) {
       expect(stored).toMatchObject({ status: 'SUCCESS', outputResult: row.outputResult });
       expect((await h.db.database.prisma.tool.findUniqueOrThrow({ where: { id: toolId } })).executionCount).toBe(1);
     });
+
+    it('past finishAnswerMs the caller gets an error, and the retries store the row once the database takes it', async () => {
+      const toolId = await h.createTool();
+      const impatient = h.restart({ finishAnswerMs: 300 });
+      refusals = Number.MAX_SAFE_INTEGER;
+      const answer = impatient.run({
+        organizationId: h.org.id,
+        toolId,
+        parameters: { order_id: 'A-9' },
+        context: { triggerContext: 'call' },
+        actor: { userId: h.actor.userId, apiKeyId: null },
+      });
+      await expect(answer).rejects.toMatchObject({ name: 'ExecutionNotStoredError' });
+      const prisma = h.db.database.prisma;
+      expect((await prisma.toolExecution.findFirstOrThrow({ where: { toolId } })).status).toBe('RUNNING');
+      refusals = 0;
+      const stored = await vi.waitUntil(
+        async () => {
+          const row = await prisma.toolExecution.findFirstOrThrow({ where: { toolId } });
+          return row.status === 'RUNNING' ? null : row;
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+      expect(stored).toMatchObject({ status: 'SUCCESS' });
+      await impatient.close();
+    });
   });
 }
