@@ -13,7 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { approximateBytes } from '../cache/approximate-bytes.ts';
 
 export interface CircuitBreakerOptions {
   failureThreshold: number;
@@ -66,6 +68,9 @@ function configurationHash(configuration: unknown): string {
   return hash;
 }
 
+/** Memory the in-memory breakers may take; only keys with recent failures have an entry at all. */
+const LOCAL_BREAKER_BYTES = 4 * 1024 * 1024;
+
 interface Entry {
   failures: number;
   openedAt: number | null;
@@ -76,8 +81,11 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = DEFAULT_CI
   state(key: string): CircuitState;
 } {
   const clock = options.clock ?? Date.now;
-  const maxEntries = options.maxEntries ?? 10_000;
-  const entries = new Map<string, Entry>();
+  const entries = new LRUCache<string, Entry>({
+    max: options.maxEntries ?? 10_000,
+    maxSize: LOCAL_BREAKER_BYTES,
+    sizeCalculation: (_, key) => approximateBytes(null, key),
+  });
 
   const stateOf = (entry: Entry | undefined): CircuitState => {
     if (!entry || entry.openedAt === null) return 'closed';
@@ -105,9 +113,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = DEFAULT_CI
       entry.failures += 1;
       if (probe || entry.failures >= options.failureThreshold) entry.openedAt = clock();
       if (probe) entry.probing = false;
-      entries.delete(key);
       entries.set(key, entry);
-      while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     },
     async release(key) {
       const entry = entries.get(key);
