@@ -255,12 +255,21 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
       }
     })();
     let timer: NodeJS.Timeout | undefined;
+    let answered = false;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ExecutionNotStoredError(finished.id, null)), options.finishAnswerMs);
+      timer = setTimeout(() => {
+        answered = true;
+        reject(new ExecutionNotStoredError(finished.id, null));
+      }, options.finishAnswerMs);
       timer.unref();
     });
-    // Once the caller has its error, a write that finally fails is only logged.
-    writing.catch((error: unknown) => logger.error({ err: error, execution: finished.id }, 'finish not stored'));
+    // Once the caller has its error, the monitor still hears of a write that succeeds; one that fails is logged.
+    writing.then(
+      (moved) => {
+        if (answered && moved && finished.completedAt) publishEvent(pubsub, 'finished', finished, finished.completedAt);
+      },
+      (error: unknown) => logger.error({ err: error, execution: finished.id }, 'finish not stored'),
+    );
     return Promise.race([writing, late]).finally(() => clearTimeout(timer));
   }
 

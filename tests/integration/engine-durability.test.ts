@@ -198,6 +198,11 @@ for (const database of ['postgresql', 'pglite'] as const) {
         { timeout: 10_000, interval: 50 },
       );
       expect(stored).toMatchObject({ status: 'SUCCESS' });
+      // The live monitor hears of it too.
+      await vi.waitUntil(() => h.events.some((event) => event.executionId === stored.id && event.kind === 'finished'), {
+        timeout: 5_000,
+        interval: 20,
+      });
       await impatient.close();
     });
   });
