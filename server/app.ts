@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createCodeExecutor } from './executors/code.ts';
+import { createRedisCircuitBreaker, DEFAULT_CIRCUIT_BREAKER } from './executions/circuit-breaker.ts';
 import { createExecutionEngine, type EngineOptionsInput } from './executions/engine.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './executions/rate-limiter.ts';
 import { createEndpointExecutor } from './executors/endpoint.ts';
@@ -43,6 +44,9 @@ export interface App {
 
 /** How long in-flight requests get to finish on shutdown before sockets are cut. */
 const SHUTDOWN_GRACE_MS = 5_000;
+
+/** Heartbeats per lease: a few lost heartbeats (a slow query, a GC pause) never lapse a live instance. */
+const HEARTBEATS_PER_LEASE = 5;
 
 export async function buildApp(
   config: Config,
@@ -80,9 +84,21 @@ export async function buildApp(
     secrets: (organizationId) => secretAccess({ prisma: database.prisma, cipher }, organizationId),
     pubsub,
     rateLimiter,
+    // With Redis every instance sees one breaker state per configuration; without, each keeps its own.
+    ...(config.redisUrl && {
+      circuitBreaker: createRedisCircuitBreaker(config.redisUrl, {
+        ...(options.engine?.circuitBreaker ?? DEFAULT_CIRCUIT_BREAKER),
+        logger,
+      }),
+    }),
     logger,
-    // Without Redis nothing is shared between instances, so this process is the only writer.
-    options: { exclusive: config.redisUrl === null, ...options.engine },
+    // Embedded PGlite is opened by one process at a time: every other instance's RUNNING row is an orphan.
+    options: {
+      exclusive: database.sql.kind === 'pglite',
+      leaseMs: config.instanceLeaseMs,
+      heartbeatMs: Math.round(config.instanceLeaseMs / HEARTBEATS_PER_LEASE),
+      ...options.engine,
+    },
   });
   await engine.recoverInterrupted();
 

@@ -16,6 +16,8 @@ export interface Config {
   /** 32-byte AES key (base64 or hex); absent in embedded mode means "generate into dataDir". */
   masterKey: string | null;
   redisUrl: string | null;
+  /** An instance silent this long has its RUNNING executions taken over; it heartbeats every fifth of it. */
+  instanceLeaseMs: number;
   logLevel: string;
   bodyLimitBytes: number;
   sessionTtlHours: number;
@@ -181,6 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.SWITCHBOARD_DATA_DIR || '.switchboard'),
     masterKey,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    instanceLeaseMs: integer(env, 'SWITCHBOARD_INSTANCE_LEASE_MS', 10_000, 1_000, 600_000),
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: integer(env, 'SWITCHBOARD_BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     sessionTtlHours: integer(env, 'SWITCHBOARD_SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),

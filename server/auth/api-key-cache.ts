@@ -5,6 +5,8 @@
  * changing or removing its creator's membership, here forgets it at once;
  * another instance sees the change within TTL_MS.
  */
+import { LRUCache } from 'lru-cache';
+import { approximateBytes } from '../cache/approximate-bytes.ts';
 import type { Prisma } from '../db/database.ts';
 import type { ApiKey } from '../db/generated/prisma/client.ts';
 import type { RoleName } from '../security/roles.ts';
@@ -13,7 +15,8 @@ import type { RoleName } from '../security/roles.ts';
 export type ActiveApiKey = ApiKey & { creatorRole: RoleName | null };
 
 const TTL_MS = 5_000;
-const MAX_ENTRIES = 10_000;
+/** Memory the memo may take per database client. */
+const MEMO_BYTES = 8 * 1024 * 1024;
 
 interface Entry {
   apiKey: ActiveApiKey;
@@ -21,12 +24,15 @@ interface Entry {
 }
 
 /** One memo per database client, so two apps in one process (tests) never share entries. */
-const memos = new WeakMap<Prisma, Map<string, Entry>>();
+const memos = new WeakMap<Prisma, LRUCache<string, Entry>>();
 
-function memoOf(prisma: Prisma): Map<string, Entry> {
+function memoOf(prisma: Prisma): LRUCache<string, Entry> {
   let memo = memos.get(prisma);
   if (!memo) {
-    memo = new Map();
+    memo = new LRUCache<string, Entry>({
+      maxSize: MEMO_BYTES,
+      sizeCalculation: (entry, key) => approximateBytes(entry.apiKey, key),
+    });
     memos.set(prisma, memo);
   }
   return memo;
@@ -52,7 +58,6 @@ export async function findActiveApiKey(
     : null;
   const apiKey: ActiveApiKey = { ...row, creatorRole: (membership?.role as RoleName | undefined) ?? null };
   memo.set(keyHash, { apiKey, expiresAt: now + TTL_MS });
-  if (memo.size > MAX_ENTRIES) memo.delete(memo.keys().next().value as string);
   return apiKey;
 }
 
@@ -65,7 +70,7 @@ export function rememberLastUsed(prisma: Prisma, keyHash: string, at: Date): voi
 /** Forgets a key (on revocation), so this instance refuses it from the next request on. */
 export function forgetApiKey(prisma: Prisma, id: string): void {
   const memo = memoOf(prisma);
-  for (const [hash, entry] of memo) if (entry.apiKey.id === id) memo.delete(hash);
+  for (const [hash, entry] of [...memo.entries()]) if (entry.apiKey.id === id) memo.delete(hash);
 }
 
 /** Forgets every key a user created (their role changed or they left), so the next request re-reads it. */

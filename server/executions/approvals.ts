@@ -30,6 +30,8 @@ export interface ApprovalDeps {
   clock: () => number;
   options: EngineOptions;
   runner: AttemptLoop;
+  /** This instance: an approved execution runs here, so its row must say so (instance-lease.ts). */
+  instanceId: string;
 }
 
 export interface Approvals {
@@ -152,13 +154,11 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
       throw new ConflictError('The approval window has passed; the execution was refused', 'id');
     }
     const runStartMs = clock();
-    const claimed = await transition(prisma, row.id, 'PENDING_APPROVAL', {
-      status: 'RUNNING',
-      decidedById: decider.userId,
-    });
+    const claim = { status: 'RUNNING' as const, decidedById: decider.userId, instanceId: deps.instanceId };
+    const claimed = await transition(prisma, row.id, 'PENDING_APPROVAL', claim);
     if (!claimed) throw new ConflictError('The execution was decided by someone else meanwhile', 'id');
     clearTimer(row.id);
-    const running = applied(row, { status: 'RUNNING', decidedById: decider.userId });
+    const running = applied(row, claim);
 
     const refusal = approvalRefusal(row, resolved);
     if (refusal || !resolved) return refuseClaimed(running, refusal ?? DELETED_BEFORE_APPROVAL);

@@ -21,7 +21,7 @@ import type {
 } from '../executors/types.ts';
 import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { checkSecretGrants, grantedOnly, type GrantCheck } from '../secrets/secret-grants.ts';
-import type { CircuitBreaker } from './circuit-breaker.ts';
+import { breakerKey, type CircuitBreaker, type CircuitPermit } from './circuit-breaker.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { publishEvent } from './execution-recorder.ts';
 import type { Resolved } from './execution-resolver.ts';
@@ -52,7 +52,25 @@ export interface AttemptLoop {
   execute(row: ToolExecution, resolved: Resolved, parameters: JsonObject, runStartMs: number): Promise<ToolExecution>;
   /** Executions this process is running now, by id. */
   readonly inFlight: ReadonlyMap<string, InFlight>;
+  /** Ids of executions this process ran or is running whose final row is not stored yet. */
+  mine(): string[];
+  /** Stops retrying finishes the database refused (at shutdown). */
+  stop(): void;
 }
+
+/** The caller could not be told the outcome: it ran, but its row could not be stored in time. */
+export class ExecutionNotStoredError extends Error {
+  constructor(id: string, cause: unknown) {
+    super(`execution ${id} ran but its result could not be stored yet; it is being retried`, { cause });
+    this.name = 'ExecutionNotStoredError';
+  }
+}
+
+/** Backoff between attempts to store a finish the database refused. */
+const FINISH_RETRY_BASE_MS = 50;
+const FINISH_RETRY_MAX_MS = 2_000;
+/** After this long a finish is given up (logged); the row is then left to the sweeps. */
+const FINISH_GIVE_UP_MS = 10 * 60_000;
 
 /** Failure codes with a status of their own; every other failure is ERROR. */
 const STATUS_BY_CODE: Partial<Record<ExecutionErrorCode, ExecutionStatus>> = {
@@ -110,6 +128,9 @@ export function executionContextOf(row: ToolExecution): ExecutionContext {
 export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
   const { prisma, pubsub, logger, clock, options, breaker } = deps;
   const inFlight = new Map<string, InFlight>();
+  // Finished here but not stored yet: nobody may sweep them as interrupted, they are being written.
+  const storing = new Set<string>();
+  let stopped = false;
   const now = (): Date => new Date(clock());
 
   function execute(
@@ -151,8 +172,12 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     let attempt = 0;
     // Set once the executor is reached: only runs that reached it add to the tool's execution_count.
     let count: Count | null = null;
+    // One verdict per execution: the breaker is asked before the first attempt and told after the last.
+    const key = breakerKey(tool, row.triggerContext);
+    let permit: CircuitPermit | null = null;
     try {
       const executor = deps.executorFor(tool);
+      if (executor) permit = await breaker.acquire(key);
       for (;;) {
         attempt += 1;
         // An ungranted or suspended secret: refused before anything runs.
@@ -164,8 +189,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
           outcome = failed('INVALID_CONFIGURATION', `${tool.type} tools are not available on this server`);
           break;
         }
-        const permit = breaker.acquire(tool.id);
-        if (!permit.allowed) {
+        if (permit && !permit.allowed) {
           outcome = failed(
             'CIRCUIT_OPEN',
             `The tool "${tool.name}" is failing repeatedly and is paused for ${Math.ceil(permit.retryAfterMs / 1000)} s. Tell the caller it is unavailable right now.`,
@@ -183,8 +207,6 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
           idempotencyKey: row.id,
           attempt,
         });
-        if (entry.cancelled) breaker.release(tool.id);
-        else breaker.record(tool.id, countsAgainstBreaker(outcome));
         if (outcome.ok || controller.signal.aborted) break;
         const delay = nextRetryDelay(
           outcome.error,
@@ -198,13 +220,20 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
         publishEvent(pubsub, 'retrying', row, now());
         if (!(await sleep(delay, controller.signal))) break;
       }
+      if (permit?.allowed) {
+        if (entry.cancelled) {
+          if (permit.probe) await breaker.release(key);
+        } else {
+          await breaker.record(key, countsAgainstBreaker(outcome), permit.probe);
+        }
+      }
     } finally {
       clearTimeout(deadlineTimer);
     }
 
     const fields = finalFields(outcome, entry, resolved, secrets.revealed(), attempt, runStartMs);
     const finished: ToolExecution = { ...row, ...fields };
-    if (!(await deps.writer.finish(row.id, fields, count))) {
+    if (!(await stored(finished, count))) {
       // Cancelled or swept by someone else meanwhile: their verdict stands.
       return (await prisma.toolExecution.findUnique({ where: { id: row.id } })) ?? finished;
     }
@@ -234,6 +263,49 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
       logger.error({ err: error, executionId: row.id }, 'secret grants could not be checked');
       return { ok: false, code: 'INTERNAL_ERROR', message: 'The secret grants could not be checked; try again' };
     }
+  }
+
+  /**
+   * Writes the finish, retrying while the database refuses it: the tool ran,
+   * so its row must end up saying what happened. The caller waits at most
+   * `finishAnswerMs`; the retries go on until the write succeeds or the engine stops.
+   */
+  function stored(finished: ToolExecution, count: Count | null): Promise<boolean> {
+    storing.add(finished.id);
+    const since = clock();
+    const writing = (async (): Promise<boolean> => {
+      try {
+        for (let failures = 0; ; failures += 1) {
+          try {
+            return await deps.writer.finish(finished, count);
+          } catch (error) {
+            if (stopped || clock() - since > FINISH_GIVE_UP_MS) throw error;
+            logger.warn({ err: error, execution: finished.id, failures: failures + 1 }, 'storing a finish failed');
+            const delay = Math.min(FINISH_RETRY_MAX_MS, FINISH_RETRY_BASE_MS * 2 ** failures);
+            await new Promise((resolve) => setTimeout(resolve, delay));
+          }
+        }
+      } finally {
+        storing.delete(finished.id);
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    let answered = false;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        answered = true;
+        reject(new ExecutionNotStoredError(finished.id, null));
+      }, options.finishAnswerMs);
+      timer.unref();
+    });
+    // Once the caller has its error, the monitor still hears of a write that succeeds; one that fails is logged.
+    writing.then(
+      (moved) => {
+        if (answered && moved && finished.completedAt) publishEvent(pubsub, 'finished', finished, finished.completedAt);
+      },
+      (error: unknown) => logger.error({ err: error, execution: finished.id }, 'finish not stored'),
+    );
+    return Promise.race([writing, late]).finally(() => clearTimeout(timer));
   }
 
   async function attemptOnce(executor: Executor, input: Parameters<Executor['execute']>[0]): Promise<ExecutorOutcome> {
@@ -304,5 +376,12 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     };
   }
 
-  return { execute, inFlight };
+  return {
+    execute,
+    inFlight,
+    mine: () => [...inFlight.keys(), ...storing],
+    stop() {
+      stopped = true;
+    },
+  };
 }

@@ -17,12 +17,22 @@ export interface EngineOptions {
   /** How often pending approvals past their deadline and abandoned RUNNING rows are swept. */
   sweepIntervalMs: number;
   /**
-   * This process is the only one writing executions (embedded mode): at start-up
-   * every RUNNING row is an orphan. When false, only rows past their deadline are.
+   * This process is the only one writing executions (embedded PGlite): at start-up
+   * every RUNNING row of another instance is an orphan. When false, only rows of
+   * instances that stopped or whose lease lapsed are (instance-lease.ts).
    */
   exclusive: boolean;
-  /** Extra time beyond a tool's timeout before another instance may call its row abandoned. */
+  /** An instance without a heartbeat for this long has lapsed: another takes over its RUNNING rows. */
+  leaseMs: number;
+  /** How often this instance renews its lease and looks for lapsed ones. */
+  heartbeatMs: number;
+  /** Extra time beyond a tool's timeout before a row whose instance is unknown is called abandoned. */
   staleGraceMs: number;
+  /**
+   * How long a caller waits for its finished execution to be stored while the
+   * database refuses it; the write is retried beyond that, the caller gets an error.
+   */
+  finishAnswerMs: number;
   rateLimits: { tool: BucketDefaults; assistant: BucketDefaults; perCall: number; test: BucketDefaults };
   circuitBreaker: CircuitBreakerOptions;
   backoff: BackoffOptions;
@@ -35,7 +45,10 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   approvalTimeoutSeconds: 120,
   sweepIntervalMs: 10_000,
   exclusive: true,
+  leaseMs: 10_000,
+  heartbeatMs: 2_000,
   staleGraceMs: 60_000,
+  finishAnswerMs: 15_000,
   rateLimits: {
     tool: { capacity: 500, refillPerSecond: 250 },
     assistant: { capacity: 1_000, refillPerSecond: 500 },

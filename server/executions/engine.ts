@@ -25,7 +25,7 @@ import { approvalFields } from './approval-preview.ts';
 import { createApprovals } from './approvals.ts';
 import { createAttemptLoop } from './attempt-loop.ts';
 import { createBuiltinExecutor } from './builtins.ts';
-import { createCircuitBreaker } from './circuit-breaker.ts';
+import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { mergeOptions, type EngineOptions, type EngineOptionsInput } from './engine-options.ts';
 import { createCallResolver, existingExecution, publishEvent } from './execution-recorder.ts';
 import { createExecutionWriter } from './execution-writer.ts';
@@ -33,13 +33,15 @@ import { rateLimitRefusal, refusalOf } from './execution-refusals.ts';
 import {
   contextJson,
   idempotencyKeyOf,
+  storableRequest,
   type Approver,
   type Decider,
   type ExecutionRequest,
 } from './execution-request.ts';
 import { resolveRequest, type Resolved } from './execution-resolver.ts';
-import { markInterrupted } from './execution-sweeps.ts';
+import { forgetStoppedInstances, markInterrupted } from './execution-sweeps.ts';
 import { hotSql } from './hot-sql.ts';
+import { createInstanceLease } from './instance-lease.ts';
 import { createToolLookups } from './lookup-cache.ts';
 import { createParameterValidator } from './parameter-validation.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -60,6 +62,8 @@ export interface EngineDeps {
   secrets: (organizationId: string) => SecretAccess & { revealed(): string[] };
   pubsub: SwitchboardPubSub;
   rateLimiter: RateLimiter;
+  /** Shared (Redis) or per instance; in memory with `options.circuitBreaker` when absent. */
+  circuitBreaker?: CircuitBreaker;
   logger: Logger;
   clock?: () => number;
   options?: EngineOptionsInput;
@@ -70,8 +74,14 @@ export interface ExecutionEngine {
   approve(decider: Approver, id: string): Promise<ToolExecution>;
   reject(decider: Approver, id: string, reason?: string | null): Promise<ToolExecution>;
   cancel(decider: Decider, id: string): Promise<ToolExecution>;
-  /** Marks orphaned RUNNING rows ERROR/INTERRUPTED, expires overdue approvals, starts the periodic sweep. */
+  /**
+   * Registers this instance's lease and starts heartbeating; marks RUNNING rows
+   * of stopped or lapsed instances ERROR/INTERRUPTED, expires overdue approvals,
+   * starts the periodic sweep.
+   */
   recoverInterrupted(): Promise<number>;
+  /** This instance's id, recorded on every execution row it writes. */
+  readonly instanceId: string;
   /** One sweep now (the periodic one calls this). */
   sweep(): Promise<void>;
   readonly options: EngineOptions;
@@ -83,6 +93,8 @@ const SHUTDOWN_DRAIN_MS = 3_000;
 const SHUTDOWN_ABORT_MS = 1_000;
 /** Fresh lookups tried after a stale one before giving up (each needs a configuration change racing it). */
 const MAX_STALE_ATTEMPTS = 3;
+/** Stopped instances are forgotten after a day, once no execution row refers to them as RUNNING. */
+const STOPPED_INSTANCE_RETENTION_S = 24 * 3600;
 
 function sleepMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -99,6 +111,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   const writer = createExecutionWriter(sql);
   const lookups = createToolLookups(sql);
   const executorFor = (tool: ExecutableTool) => (tool.type === 'BUILTIN' ? builtins : deps.registry.get(tool.type));
+  const breaker = deps.circuitBreaker ?? createCircuitBreaker({ ...options.circuitBreaker, clock });
+  const lease = createInstanceLease({ prisma, logger, heartbeatMs: options.heartbeatMs });
   const runner = createAttemptLoop({
     prisma,
     writer,
@@ -106,18 +120,18 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     logger,
     clock,
     options,
-    breaker: createCircuitBreaker({ ...options.circuitBreaker, clock }),
+    breaker,
     secrets: deps.secrets,
     executorFor,
   });
-  const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner });
+  const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner, instanceId: lease.id });
   let sweepTimer: NodeJS.Timeout | null = null;
   let closed = false;
 
   const now = (): Date => new Date(clock());
 
   function run(request: ExecutionRequest): Promise<ToolExecution> {
-    return attempt(request, 0);
+    return attempt(storableRequest(request), 0);
   }
 
   /**
@@ -165,7 +179,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       userId: request.actor.userId,
       apiKeyId: request.actor.apiKeyId,
       toolCallId: context.toolCallId ?? null,
-      idempotencyKey: idempotencyKeyOf(request),
+      idempotencyKey: idempotencyKeyOf(request, resolved.toolRowId ?? `builtin:${resolved.tool.name}`),
       inputParameters: request.parameters,
       outputResult: null,
       status: 'RUNNING',
@@ -183,6 +197,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       decidedById: null,
       approvalPreview: null,
       approvalDigest: null,
+      instanceId: lease.id,
     };
 
     const refusal =
@@ -230,18 +245,21 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     return runner.execute(base, resolved, request.parameters, startedMs);
   }
 
-  /** RUNNING rows nobody will finish: all of them at an exclusive start-up, else those well past their deadline. */
+  /** RUNNING rows nobody will finish: see markInterrupted(). */
   function interrupted(all: boolean): Promise<number> {
     return markInterrupted(prisma, pubsub, now(), {
-      mine: [...runner.inFlight.keys()],
+      instanceId: lease.id,
+      mine: runner.mine(),
       all,
+      leaseSeconds: options.leaseMs / 1000,
       graceSeconds: options.staleGraceMs / 1000,
     });
   }
 
   async function sweep(): Promise<void> {
     await approvals.expire();
-    await interrupted(false);
+    const count = await interrupted(false);
+    if (count > 0) logger.warn({ count }, 'took over interrupted executions');
   }
 
   function startSweeping(): void {
@@ -253,7 +271,13 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   }
 
   async function recoverInterrupted(): Promise<number> {
+    // Lapsed leases are looked for on every heartbeat: rows of a dead instance wait at most leaseMs + heartbeatMs.
+    await lease.start(async () => {
+      const count = await interrupted(false);
+      if (count > 0) logger.warn({ count }, 'took over executions of a stopped or lapsed instance');
+    });
     const count = await interrupted(options.exclusive);
+    await forgetStoppedInstances(prisma, STOPPED_INSTANCE_RETENTION_S);
     await approvals.expire();
     await approvals.restoreTimers();
     startSweeping();
@@ -277,7 +301,11 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       }
       await Promise.race([settle, sleepMs(options.abortGraceMs + SHUTDOWN_ABORT_MS)]);
     }
+    runner.stop();
+    // Recorded as stopped: other instances take over at once whatever is still RUNNING here.
+    await lease.stop().catch((error: unknown) => logger.warn({ err: error }, 'recording the instance stop failed'));
     await deps.rateLimiter.close();
+    await breaker.close();
   }
 
   return {
@@ -286,6 +314,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     reject: approvals.reject,
     cancel: approvals.cancel,
     recoverInterrupted,
+    instanceId: lease.id,
     sweep,
     options,
     close,

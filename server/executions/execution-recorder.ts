@@ -3,6 +3,8 @@
  * decisions as conditional transitions (two deciders can never both win), the
  * Call row, and the events the live monitor follows.
  */
+import { LRUCache } from 'lru-cache';
+import { approximateBytes } from '../cache/approximate-bytes.ts';
 import type { Prisma } from '../db/database.ts';
 import type { ExecutionStatus, ToolExecution } from '../db/generated/prisma/client.ts';
 import { Prisma as P } from '../db/generated/prisma/client.ts';
@@ -19,6 +21,7 @@ export type FinalFields = Pick<
   logs?: P.InputJsonValue | typeof P.DbNull;
   toolVersion?: number;
   decidedById?: string | null;
+  instanceId?: string | null;
 };
 
 /** The row that took `row`'s idempotency key first, if one did. */
@@ -56,6 +59,7 @@ export function applied(row: ToolExecution, fields: Partial<FinalFields>): ToolE
     ...(fields.retryCount !== undefined && { retryCount: fields.retryCount }),
     ...(fields.toolVersion !== undefined && { toolVersion: fields.toolVersion }),
     ...(fields.decidedById !== undefined && { decidedById: fields.decidedById }),
+    ...(fields.instanceId !== undefined && { instanceId: fields.instanceId }),
     ...('outputResult' in fields && { outputResult: json(fields.outputResult) }),
     ...('request' in fields && { request: json(fields.request) }),
     ...('logs' in fields && { logs: json(fields.logs) }),
@@ -70,9 +74,15 @@ export interface CallInfo {
   to: string | null;
 }
 
+/** Memory the call id cache may take (call sids are the caller's text, of any length). */
+export const CALL_CACHE_BYTES = 4 * 1024 * 1024;
+
 /** Call ids never change once created, so a bounded cache saves a round trip on every later tool call. */
-export function createCallResolver(prisma: Prisma, maxEntries = 10_000): (info: CallInfo) => Promise<string> {
-  const cache = new Map<string, string>();
+export function createCallResolver(prisma: Prisma, maxBytes = CALL_CACHE_BYTES): (info: CallInfo) => Promise<string> {
+  const cache = new LRUCache<string, string>({
+    maxSize: maxBytes,
+    sizeCalculation: (value, key) => approximateBytes(value, key),
+  });
   return async (info) => {
     const cacheKey = `${info.organizationId}:${info.callSid}`;
     const cached = cache.get(cacheKey);
@@ -100,7 +110,6 @@ export function createCallResolver(prisma: Prisma, maxEntries = 10_000): (info: 
       id = call.id;
     }
     cache.set(cacheKey, id);
-    if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
     return id;
   };
 }

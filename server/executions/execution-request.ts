@@ -1,4 +1,5 @@
 /** What callers hand the engine: a run request, and who decides on a pending one. */
+import { storableText } from '../db/storable-text.ts';
 import type { JsonObject, TriggerContext } from '../executors/types.ts';
 import type { RoleName } from '../security/roles.ts';
 
@@ -20,7 +21,7 @@ export interface ExecutionRequest {
   parameters: JsonObject;
   context: ExecutionRequestContext;
   actor: { userId: string | null; apiKeyId: string | null };
-  /** Overrides the (call, tool call id) key; the same key executes once per organization. */
+  /** Overrides the (call, assistant, tool, tool call id) key; the same key executes once per organization. */
   idempotencyKey?: string | null;
   /** With toolId: run this stored version's snapshot instead of the current one (replays). */
   toolVersion?: number | null;
@@ -47,9 +48,38 @@ export function contextJson(context: ExecutionRequestContext): JsonObject {
   return json;
 }
 
-/** The key that makes a repeat of the same request return the first execution. */
-export function idempotencyKeyOf(request: ExecutionRequest): string | null {
+/**
+ * The request with the identifiers it will be recorded and looked up by made
+ * storable (storable-text.ts), so a NUL in a call id is stored escaped instead
+ * of failing its row. Parameters go to the tool as given; the writer stores them escaped.
+ */
+export function storableRequest(request: ExecutionRequest): ExecutionRequest {
+  const text = (value: string | null | undefined): string | null | undefined =>
+    typeof value === 'string' ? storableText(value) : value;
+  const { context } = request;
+  return {
+    ...request,
+    idempotencyKey: text(request.idempotencyKey),
+    context: {
+      ...context,
+      callSid: text(context.callSid),
+      phoneNumber: text(context.phoneNumber),
+      from: text(context.from),
+      to: text(context.to),
+      toolCallId: text(context.toolCallId),
+    },
+  };
+}
+
+/**
+ * The key that makes a repeat of the same request return the first execution:
+ * the caller's explicit key, or a tool call id scoped to its call (or to no
+ * call), its assistant and the tool it ran, so it can only ever repeat that
+ * same tool call. `tool` is the tool's row id, or a built-in's name.
+ */
+export function idempotencyKeyOf(request: ExecutionRequest, tool: string): string | null {
   if (request.idempotencyKey) return `key:${request.idempotencyKey}`;
-  if (request.context.toolCallId) return `call:${request.context.callSid ?? ''}:${request.context.toolCallId}`;
-  return null;
+  const { callSid, toolCallId } = request.context;
+  if (!toolCallId) return null;
+  return `call:${JSON.stringify([callSid ?? null, request.assistantId ?? null, tool, toolCallId])}`;
 }

@@ -43,30 +43,68 @@ export async function expireApprovals(
   return rows.length;
 }
 
+/** Why a RUNNING row was taken over, as recorded on it. */
+export const INTERRUPTION_MESSAGES = {
+  lapsed: 'The instance running the tool stopped responding (its lease expired); whether the tool finished is unknown',
+  stopped: 'The instance running the tool shut down before the tool finished',
+  restarted: 'The server restarted while the tool was running',
+  overdue: 'The tool ran far past its deadline and no instance recorded a result',
+} as const;
+
 /**
  * RUNNING rows nobody will finish, except `mine` (running in this process):
- * all of them when `all` (an exclusive start-up), else those well past their deadline.
+ * those of instances that stopped or whose lease lapsed (no heartbeat for
+ * `leaseSeconds`, by the database's clock), all of them at an exclusive
+ * start-up (embedded PGlite: one process), and any well past its deadline.
+ * Lapsed instances are marked stopped, so a paused one re-registers when it wakes.
  */
 export async function markInterrupted(
   prisma: Prisma,
   pubsub: SwitchboardPubSub,
   at: Date,
-  input: { mine: string[]; all: boolean; graceSeconds: number },
+  input: { instanceId: string; mine: string[]; all: boolean; leaseSeconds: number; graceSeconds: number },
 ): Promise<number> {
-  const { mine, all, graceSeconds } = input;
-  const message = 'The server stopped while the tool was running';
-  const output = JSON.stringify({ success: false, message, data: null });
+  const { instanceId, mine, all, leaseSeconds, graceSeconds } = input;
+  const messages = INTERRUPTION_MESSAGES;
   const rows = await prisma.$queryRaw<SweptRow[]>`
+    WITH "gone" AS (
+      SELECT "id", "stopped_at" IS NOT NULL AS "stopped" FROM "instances"
+      WHERE "id" <> ${instanceId}::uuid
+        AND ("stopped_at" IS NOT NULL OR "heartbeat_at" < clock_timestamp() - make_interval(secs => ${leaseSeconds}::float8))
+    ),
+    "marked" AS (
+      UPDATE "instances" AS i SET "stopped_at" = clock_timestamp() FROM "gone" AS g
+      WHERE i."id" = g."id" AND NOT g."stopped"
+    ),
+    "taken" AS (
+      SELECT e."id",
+        CASE WHEN g."stopped" THEN ${messages.stopped}::text
+             WHEN g."id" IS NOT NULL THEN ${messages.lapsed}::text
+             WHEN ${all}::boolean THEN ${messages.restarted}::text
+             ELSE ${messages.overdue}::text END AS "message"
+      FROM "tool_execution_logs" AS e LEFT JOIN "gone" AS g ON g."id" = e."instance_id"
+      WHERE e."status" = 'RUNNING' AND NOT (e."id" = ANY(${mine}::uuid[]))
+        AND (g."id" IS NOT NULL OR (${all}::boolean AND e."instance_id" IS DISTINCT FROM ${instanceId}::uuid)
+          OR COALESCE(e."approval_deadline", e."started_at")
+            + make_interval(secs => COALESCE((SELECT t."timeout_seconds" FROM "tools" t WHERE t."id" = e."tool_id"), 300) + ${graceSeconds}::float8)
+            < ${at}::timestamptz)
+    )
     UPDATE "tool_execution_logs" AS e
-    SET "status" = 'ERROR', "error_code" = 'INTERRUPTED', "error_message" = ${message},
-        "output_result" = ${output}::jsonb, "completed_at" = ${at},
+    SET "status" = 'ERROR', "error_code" = 'INTERRUPTED', "error_message" = taken."message",
+        "output_result" = jsonb_build_object('success', false, 'message', taken."message", 'data', NULL),
+        "completed_at" = ${at},
         "duration_ms" = GREATEST(0, (EXTRACT(EPOCH FROM (${at}::timestamptz - e."started_at")) * 1000)::int)
-    WHERE e."status" = 'RUNNING' AND NOT (e."id" = ANY(${mine}::uuid[]))
-      AND (${all} OR COALESCE(e."approval_deadline", e."started_at")
-        + make_interval(secs => COALESCE((SELECT t."timeout_seconds" FROM "tools" t WHERE t."id" = e."tool_id"), 300) + ${graceSeconds}::float8)
-        < ${at}::timestamptz)
+    FROM "taken" WHERE e."id" = taken."id" AND e."status" = 'RUNNING'
     RETURNING e."id", e."organization_id" AS "organizationId", e."tool_id" AS "toolId",
       e."assistant_id" AS "assistantId", e."call_id" AS "callId", e."status"`;
   publishSwept(pubsub, rows, at);
   return rows.length;
+}
+
+/** Forgets instances stopped long ago that no execution row still waits on. */
+export async function forgetStoppedInstances(prisma: Prisma, olderThanSeconds: number): Promise<void> {
+  await prisma.$executeRaw`
+    DELETE FROM "instances" AS i
+    WHERE i."stopped_at" < clock_timestamp() - make_interval(secs => ${olderThanSeconds}::float8)
+      AND NOT EXISTS (SELECT 1 FROM "tool_execution_logs" AS e WHERE e."instance_id" = i."id" AND e."status" = 'RUNNING')`;
 }

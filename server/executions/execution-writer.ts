@@ -1,10 +1,18 @@
 /**
  * The execution rows the engine writes on every run: the insert (RUNNING, or
- * a finished refusal, or PENDING_APPROVAL) and the final update with the
- * tool's counters. Concurrent executions share statements (write-batcher.ts):
- * one multi-row INSERT, one UPDATE ... FROM unnest(...) that also adds each
- * tool's runs to its `execution_count` in the same transaction, so a finished
- * execution and its count are committed together or not at all.
+ * a finished refusal, or PENDING_APPROVAL) and the finish with the tool's
+ * counters. Concurrent executions share statements (write-batcher.ts): one
+ * multi-row INSERT, one multi-row upsert that also adds each tool's runs to its
+ * `execution_count` in the same transaction, so a finished execution and its
+ * count are committed together or not at all.
+ *
+ * The finish writes the whole row (INSERT ... ON CONFLICT (id) DO UPDATE): a
+ * RUNNING insert lost in a crash or failover is written again by it, so the
+ * caller, answered only once the finish is durable, never holds an execution
+ * that is not stored. Every cell goes through storable-text.ts: one
+ * organization's NUL or unpaired surrogate is stored escaped instead of
+ * failing the batch it shares with others, and a batch that fails anyway is
+ * retried row by row (write-batcher.ts), so only the bad row fails.
  *
  * Visibility and durability are separate steps on PostgreSQL. The statements
  * commit asynchronously (visible at once, no WAL flush wait), the engine
@@ -17,8 +25,8 @@
  * INTERRUPTED. On PGlite there is no other process to see the rows early, and
  * no WAL writer to flush behind the statements, so they commit synchronously.
  */
-import type { ExecutionStatus, ToolExecution } from '../db/generated/prisma/client.ts';
-import type { Prisma as P } from '../db/generated/prisma/client.ts';
+import type { ToolExecution } from '../db/generated/prisma/client.ts';
+import { storableJsonText, storableText } from '../db/storable-text.ts';
 import type { HotSql } from './hot-sql.ts';
 import { createWriteBatcher } from './write-batcher.ts';
 
@@ -62,6 +70,7 @@ const INSERT_COLUMNS = [
   ['decided_by_id', 'uuid'],
   ['approval_preview', 'jsonb'],
   ['approval_digest', 'text'],
+  ['instance_id', 'uuid'],
 ] as const;
 
 type Columns = readonly (readonly [name: string, type: string])[];
@@ -112,37 +121,42 @@ function insertSql(batch: boolean, asyncCommit: boolean): string {
     ON CONFLICT ("organization_id", "idempotency_key") DO NOTHING RETURNING "id"`;
 }
 
-const FINISH_COLUMNS = [
-  ['id', 'uuid'],
-  ['status', '"ExecutionStatus"'],
-  ['error_code', 'text'],
-  ['error_message', 'text'],
-  ['output_result', 'jsonb'],
-  ['request', 'jsonb'],
-  ['logs', 'jsonb'],
-  ['completed_at', 'timestamptz'],
-  ['duration_ms', 'int'],
-  ['retry_count', 'int'],
-  ['tool_version', 'int'],
-  // The tool whose counters this run adds to (null: not counted), and when the run started.
-  ['counted_tool_id', 'uuid'],
-  ['counted_at', 'timestamptz'],
+/** The finish's parameters: the whole row, then the tool whose counters the run adds to (null: not counted) and when it started. */
+const FINISH_COLUMNS = [...INSERT_COLUMNS, ['counted_tool_id', 'uuid'], ['counted_at', 'timestamptz']] as const;
+
+/** What a finish changes on a row that is still there. */
+const FINISHED_COLUMNS = [
+  'status',
+  'error_code',
+  'error_message',
+  'output_result',
+  'request',
+  'logs',
+  'completed_at',
+  'duration_ms',
+  'retry_count',
+  'tool_version',
 ] as const;
 
 /**
- * Only RUNNING rows move (a cancel or a sweep that got there first keeps its
- * verdict), but every counted run is counted: the tool did run. Counters are
- * raw on purpose: `updated_at` is a tool's edit time and must not move when it runs.
+ * Only RUNNING rows move (a cancel that got there first keeps its verdict),
+ * and rows a sweep called INTERRUPTED: that was a guess, and this is what
+ * happened. A row that is missing is inserted whole. Every counted run is
+ * counted: the tool did run. Counters are raw on purpose: `updated_at` is a
+ * tool's edit time and must not move when it runs.
  */
 function finishSql(batch: boolean, asyncCommit: boolean): string {
-  const updated = FINISH_COLUMNS.slice(1, -2).map(([name]) => name);
+  const names = INSERT_COLUMNS.map(([name]) => name);
+  const source = batch
+    ? `SELECT ${names.map((name) => `"input"."${name}"`).join(', ')} FROM "input"${asyncCommit ? `, ${ASYNC_COMMIT_SOURCE}` : ''}`
+    : `SELECT ${names.map((name) => scalar(FINISH_COLUMNS, name)).join(', ')}${asyncCommit ? ` FROM ${ASYNC_COMMIT_SOURCE}` : ''}`;
+  const moved = `INSERT INTO "tool_execution_logs" AS e (${names.map((name) => `"${name}"`).join(', ')}) ${source}
+      ON CONFLICT ("id") DO UPDATE SET ${FINISHED_COLUMNS.map((name) => `"${name}" = EXCLUDED."${name}"`).join(', ')}
+      WHERE e."status" = 'RUNNING' OR (e."status" = 'ERROR' AND e."error_code" = 'INTERRUPTED')
+      RETURNING e."id"`;
   if (!batch) {
     const param = (name: string): string => scalar(FINISH_COLUMNS, name);
-    return `WITH "moved" AS (
-        UPDATE "tool_execution_logs" SET ${updated.map((name) => `"${name}" = ${param(name)}`).join(', ')}
-        ${asyncCommit ? `FROM ${ASYNC_COMMIT_SOURCE}` : ''}
-        WHERE "id" = ${param('id')} AND "status" = 'RUNNING' RETURNING "id"
-      ),
+    return `WITH "moved" AS (${moved}),
       "counted" AS (
         UPDATE "tools" SET "execution_count" = "execution_count" + 1,
           "last_executed_at" = GREATEST(COALESCE("last_executed_at", ${param('counted_at')}), ${param('counted_at')})
@@ -150,13 +164,8 @@ function finishSql(batch: boolean, asyncCommit: boolean): string {
       )
       SELECT "id" FROM "moved"`;
   }
-  return `WITH "input" AS (SELECT ${FINISH_COLUMNS.map(([name]) => `"input"."${name}"`).join(', ')}
-      FROM ${recordsetInput(FINISH_COLUMNS, asyncCommit)}),
-    "moved" AS (
-      UPDATE "tool_execution_logs" AS e SET ${updated.map((name) => `"${name}" = i."${name}"`).join(', ')}
-      FROM "input" AS i WHERE e."id" = i."id" AND e."status" = 'RUNNING'
-      RETURNING e."id"
-    ),
+  return `WITH "input" AS (SELECT * FROM ${recordsetInput(FINISH_COLUMNS, false)}),
+    "moved" AS (${moved}),
     "counted" AS (
       UPDATE "tools" AS t SET "execution_count" = t."execution_count" + c."runs",
         "last_executed_at" = GREATEST(COALESCE(t."last_executed_at", c."last_at"), c."last_at")
@@ -174,7 +183,8 @@ function finishSql(batch: boolean, asyncCommit: boolean): string {
 function scalarParameters(columns: Columns, cells: unknown[]): unknown[] {
   return cells.map((cell, index) => {
     if (cell === null || cell === undefined) return null;
-    if (columns[index]?.[1] === 'jsonb') return JSON.stringify(cell);
+    if (columns[index]?.[1] === 'jsonb') return storableJsonText(cell);
+    if (typeof cell === 'string') return storableText(cell);
     return cell instanceof Date ? cell.toISOString() : cell;
   });
 }
@@ -185,7 +195,7 @@ function scalarParameters(columns: Columns, cells: unknown[]): unknown[] {
  */
 function batchParameter(keys: readonly string[], rows: unknown[][]): string {
   const objects = rows.map(
-    (cells) => `{${cells.map((cell, index) => `${keys[index]}:${JSON.stringify(cell ?? null)}`).join(',')}}`,
+    (cells) => `{${cells.map((cell, index) => `${keys[index]}:${storableJsonText(cell ?? null)}`).join(',')}}`,
   );
   return `[${objects.join(',')}]`;
 }
@@ -196,7 +206,7 @@ interface Insert {
   configVersion: number;
 }
 
-function insertCells({ row, configVersion }: Insert): unknown[] {
+function rowCells(row: ToolExecution): unknown[] {
   return [
     row.id,
     row.organizationId,
@@ -226,22 +236,28 @@ function insertCells({ row, configVersion }: Insert): unknown[] {
     row.decidedById,
     row.approvalPreview,
     row.approvalDigest,
-    configVersion,
+    row.instanceId,
   ];
 }
 
-export interface Outcome {
-  status: ExecutionStatus;
-  errorCode: string | null;
-  errorMessage: string | null;
-  outputResult: P.JsonValue | null;
-  request: P.JsonValue | null;
-  logs: P.JsonValue | null;
-  completedAt: Date;
-  durationMs: number;
-  retryCount: number;
-  toolVersion: number;
+function insertCells({ row, configVersion }: Insert): unknown[] {
+  return [...rowCells(row), configVersion];
 }
+
+/** The fields a finish sets (FINISHED_COLUMNS). */
+export type Outcome = Pick<
+  ToolExecution,
+  | 'status'
+  | 'errorCode'
+  | 'errorMessage'
+  | 'outputResult'
+  | 'request'
+  | 'logs'
+  | 'completedAt'
+  | 'durationMs'
+  | 'retryCount'
+  | 'toolVersion'
+> & { completedAt: Date; durationMs: number };
 
 /** A run to add to its tool's `execution_count`, and when it reached the executor (`last_executed_at`). */
 export interface Count {
@@ -251,26 +267,12 @@ export interface Count {
 
 interface Finish {
   id: string;
-  outcome: Outcome;
+  row: ToolExecution;
   count: Count | null;
 }
 
-function finishCells({ id, outcome, count }: Finish): unknown[] {
-  return [
-    id,
-    outcome.status,
-    outcome.errorCode,
-    outcome.errorMessage,
-    outcome.outputResult,
-    outcome.request,
-    outcome.logs,
-    outcome.completedAt,
-    outcome.durationMs,
-    outcome.retryCount,
-    outcome.toolVersion,
-    count?.toolId ?? null,
-    count?.at ?? null,
-  ];
+function finishCells({ row, count }: Finish): unknown[] {
+  return [...rowCells(row), count?.toolId ?? null, count?.at ?? null];
 }
 
 export interface ExecutionWriter {
@@ -282,8 +284,11 @@ export interface ExecutionWriter {
    * `durable()`; a RUNNING row is not, its final update is.
    */
   insert(row: ToolExecution, configVersion: number): Promise<boolean>;
-  /** Finishes a RUNNING row and counts the run; false when someone else finished it first. */
-  finish(id: string, outcome: Outcome, count: Count | null): Promise<boolean>;
+  /**
+   * Writes the finished row whole (inserting it if its RUNNING row was lost) and
+   * counts the run; false when someone else (a cancel) finished it first.
+   */
+  finish(row: ToolExecution, count: Count | null): Promise<boolean>;
   /** Resolves once everything written so far is durable (at once where statements commit synchronously). */
   durable(): Promise<void>;
 }
@@ -313,14 +318,18 @@ export function createExecutionWriter(sql: HotSql): ExecutionWriter {
   const inserts = createWriteBatcher(writeAll(insertTexts, INSERT_INPUT, insertCells), MAX_BATCH);
   const finishes = createWriteBatcher(writeAll(finishTexts, FINISH_COLUMNS, finishCells), MAX_BATCH);
   // A barrier started after a write covers it: those queued while one is in flight share the next.
-  const barriers = createWriteBatcher<null, null>(async (waiting) => {
-    await sql.query(FLUSH_BARRIER, []);
-    return waiting.map(() => null);
-  }, Number.MAX_SAFE_INTEGER);
+  const barriers = createWriteBatcher<null, null>(
+    async (waiting) => {
+      await sql.query(FLUSH_BARRIER, []);
+      return waiting.map(() => null);
+    },
+    Number.MAX_SAFE_INTEGER,
+    false,
+  );
 
   return {
     insert: (row, configVersion) => inserts.write({ id: row.id, row, configVersion }),
-    finish: (id, outcome, count) => finishes.write({ id, outcome, count }),
+    finish: (row, count) => finishes.write({ id: row.id, row, count }),
     async durable() {
       if (asyncCommit) await barriers.write(null);
     },

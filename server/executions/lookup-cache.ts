@@ -11,12 +11,17 @@
  * so an entry that went stale costs one refused write and a fresh lookup,
  * never a run on outdated settings.
  */
+import { LRUCache } from 'lru-cache';
+import { approximateBytes } from '../cache/approximate-bytes.ts';
 import { findAssistantTool, findToolById, type AssistantLookup, type ToolLookup } from './tool-lookup.ts';
 import { deepFreeze } from './deep-merge.ts';
 import type { HotSql } from './hot-sql.ts';
 
-/** Entries kept at most; the oldest go first. A miss costs one lookup statement. */
-export const LOOKUP_CACHE_ENTRIES = 10_000;
+/**
+ * Memory the entries may take at most (each counted with its configuration,
+ * which can be 256 KB of code); the least recently used go first. A miss costs one lookup statement.
+ */
+export const LOOKUP_CACHE_BYTES = 64 * 1024 * 1024;
 
 export interface Cached<T> {
   value: T;
@@ -41,9 +46,12 @@ export interface ToolLookups {
   forget(organizationId: string): void;
 }
 
-export function createToolLookups(sql: HotSql, maxEntries = LOOKUP_CACHE_ENTRIES): ToolLookups {
+export function createToolLookups(sql: HotSql, maxBytes = LOOKUP_CACHE_BYTES): ToolLookups {
   // Keys are JSON arrays starting with the organization id, so its entries can be told apart.
-  const entries = new Map<string, ToolLookup | AssistantLookup>();
+  const entries = new LRUCache<string, ToolLookup | AssistantLookup>({
+    maxSize: maxBytes,
+    sizeCalculation: (value, key) => approximateBytes(value, key),
+  });
   const prefixOf = (organizationId: string): string => `${JSON.stringify([organizationId]).slice(0, -1)},`;
 
   async function through<T extends ToolLookup | AssistantLookup>(
@@ -61,10 +69,8 @@ export function createToolLookups(sql: HotSql, maxEntries = LOOKUP_CACHE_ENTRIES
       entries.delete(key);
       return null;
     }
-    entries.delete(key);
     // Shared by every request that hits it: nothing may change it afterwards.
     entries.set(key, deepFreeze(value));
-    if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     return { value, cached: false };
   }
 
@@ -79,7 +85,7 @@ export function createToolLookups(sql: HotSql, maxEntries = LOOKUP_CACHE_ENTRIES
       ),
     forget(organizationId) {
       const prefix = prefixOf(organizationId);
-      for (const key of entries.keys()) if (key.startsWith(prefix)) entries.delete(key);
+      for (const key of [...entries.keys()]) if (key.startsWith(prefix)) entries.delete(key);
     },
   };
 }

@@ -4,10 +4,15 @@
  * cache never needs invalidating, only bounding.
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { LRUCache } from 'lru-cache';
+import { approximateBytes } from '../cache/approximate-bytes.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
 import { createSchemaCompiler } from '../security/schema-compiler.ts';
 
 export const DEFAULT_VALIDATOR_CACHE_SIZE = 2_000;
+/** Memory the compiled validators may take: a schema (≤ 64 KB) compiles to a few times its size in code and closures. */
+export const VALIDATOR_CACHE_BYTES = 32 * 1024 * 1024;
+const COMPILED_SIZE_FACTOR = 4;
 /** An LLM fixes its call better from a few precise issues than from a wall of them. */
 const MAX_REPORTED_ISSUES = 10;
 
@@ -43,23 +48,20 @@ function describeIssue(error: ErrorObject): string {
   }
 }
 
-export function createParameterValidator(maxEntries = DEFAULT_VALIDATOR_CACHE_SIZE): ParameterValidator {
+export function createParameterValidator(
+  maxEntries = DEFAULT_VALIDATOR_CACHE_SIZE,
+  maxBytes = VALIDATOR_CACHE_BYTES,
+): ParameterValidator {
   const compiler = createSchemaCompiler({ validateSchema: false });
-  const cache = new Map<string, ValidateFunction>();
+  const cache = new LRUCache<string, ValidateFunction>({ max: maxEntries, maxSize: maxBytes });
 
   function compiled(key: string, schema: JsonValue | undefined): ValidateFunction {
     const hit = cache.get(key);
-    if (hit) {
-      // Re-insert so the Map's order is least-recently-used first.
-      cache.delete(key);
-      cache.set(key, hit);
-      return hit;
-    }
+    if (hit) return hit;
     const validate = compiler.compile(
       typeof schema === 'object' && schema !== null && !Array.isArray(schema) ? schema : { type: 'object' },
     );
-    cache.set(key, validate);
-    if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
+    cache.set(key, validate, { size: COMPILED_SIZE_FACTOR * approximateBytes(schema ?? null, key) });
     return validate;
   }
 

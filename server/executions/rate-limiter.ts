@@ -7,6 +7,8 @@
  * runaway loop is still stopped, per instance, and no caller waits on Redis.
  */
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { approximateBytes } from '../cache/approximate-bytes.ts';
 import type { Logger } from 'pino';
 import { closeRedisClient, createRedisClient, isReady } from '../realtime/redis-client.ts';
 
@@ -27,8 +29,9 @@ export interface RateLimiter {
   close(): Promise<void>;
 }
 
-/** Idle buckets are dropped beyond this many; a dropped bucket simply starts full again. */
+/** Idle buckets are dropped beyond this many, or this much memory (keys hold call ids); a dropped bucket starts full again. */
 export const DEFAULT_MAX_BUCKETS = 100_000;
+export const DEFAULT_MAX_BUCKET_BYTES = 16 * 1024 * 1024;
 
 interface BucketState {
   tokens: number;
@@ -46,8 +49,11 @@ function waitFor(tokens: number, spec: BucketSpec): number {
 
 export function createMemoryRateLimiter(options: { clock?: () => number; maxBuckets?: number } = {}): RateLimiter {
   const clock = options.clock ?? Date.now;
-  const maxBuckets = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
-  const buckets = new Map<string, BucketState>();
+  const buckets = new LRUCache<string, BucketState>({
+    max: options.maxBuckets ?? DEFAULT_MAX_BUCKETS,
+    maxSize: DEFAULT_MAX_BUCKET_BYTES,
+    sizeCalculation: (_, key) => approximateBytes(null, key),
+  });
   return {
     kind: 'memory',
     async take(specs) {
@@ -58,11 +64,8 @@ export function createMemoryRateLimiter(options: { clock?: () => number; maxBuck
         if (tokens < 1) return { allowed: false, key: spec.key, retryAfterMs: waitFor(tokens, spec) };
       }
       for (const [index, spec] of specs.entries()) {
-        // Delete first so Map order stays least-recently-used first, which eviction relies on.
-        buckets.delete(spec.key);
         buckets.set(spec.key, { tokens: (levels[index] ?? spec.capacity) - 1, updatedAt: now });
       }
-      while (buckets.size > maxBuckets) buckets.delete(buckets.keys().next().value as string);
       return { allowed: true };
     },
     connected: () => true,

@@ -5,6 +5,10 @@
  * writes a busy server issues in one turn (it handles many completions per
  * turn) share the first statement, and an idle engine waits microseconds.
  * The database parses, plans, locks and commits once for the whole batch.
+ *
+ * A batch carries many organizations' rows, so one bad row must not fail the
+ * others: a batch that fails is written again item by item, and only the
+ * items that fail alone get the error.
  */
 
 export interface WriteBatcher<I, O> {
@@ -20,12 +24,25 @@ interface Pending<I, O> {
 
 /**
  * `flush` writes a batch and returns one result per item, in order; when it
- * throws, every item of that batch fails with its error and the next batch
- * still goes out. A batch holds at most `maxBatch` items.
+ * throws, each item of that batch is flushed alone and fails only with its own
+ * error, and the next batch still goes out. A batch holds at most `maxBatch` items.
  */
-export function createWriteBatcher<I, O>(flush: (items: I[]) => Promise<O[]>, maxBatch: number): WriteBatcher<I, O> {
+export function createWriteBatcher<I, O>(
+  flush: (items: I[]) => Promise<O[]>,
+  maxBatch: number,
+  /** False where the items are interchangeable (a flush barrier): a failed batch fails them all. */
+  isolateFailures = true,
+): WriteBatcher<I, O> {
   let queue: Pending<I, O>[] = [];
   let flushing = false;
+
+  async function writeBatch(batch: Pending<I, O>[]): Promise<void> {
+    const results = await flush(batch.map((pending) => pending.item));
+    if (results.length !== batch.length) {
+      throw new Error(`a batch of ${batch.length} writes returned ${results.length} results`);
+    }
+    batch.forEach((pending, index) => pending.resolve(results[index] as O));
+  }
 
   async function drain(): Promise<void> {
     try {
@@ -33,13 +50,15 @@ export function createWriteBatcher<I, O>(flush: (items: I[]) => Promise<O[]>, ma
         const batch = queue.slice(0, maxBatch);
         queue = queue.slice(batch.length);
         try {
-          const results = await flush(batch.map((pending) => pending.item));
-          if (results.length !== batch.length) {
-            throw new Error(`a batch of ${batch.length} writes returned ${results.length} results`);
-          }
-          batch.forEach((pending, index) => pending.resolve(results[index] as O));
+          await writeBatch(batch);
         } catch (error) {
-          for (const pending of batch) pending.reject(error);
+          if (batch.length === 1 || !isolateFailures) {
+            for (const pending of batch) pending.reject(error);
+            continue;
+          }
+          for (const pending of batch) {
+            await writeBatch([pending]).catch((alone: unknown) => pending.reject(alone));
+          }
         }
       }
     } finally {

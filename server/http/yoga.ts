@@ -9,6 +9,7 @@ import { resolveViewer, stillViewer, type Viewer } from '../auth/viewer.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
 import type { Context } from '../context.ts';
 import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
+import { ExecutionNotStoredError } from '../executions/attempt-loop.ts';
 import { SlowConsumerError } from '../realtime/bounded-stream.ts';
 import { schema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
@@ -20,6 +21,7 @@ import { noInputEcho } from './input-echo.ts';
 import { operationLog } from './operation-log.ts';
 import { disableIntrospection } from './introspection.ts';
 import { queryLimitsPlugin } from './query-limits.ts';
+import { storableInputPlugin } from './storable-input.ts';
 
 /** What the transports hand to the context factory. */
 export interface ServerContext {
@@ -67,6 +69,8 @@ function toGraphQLError(error: unknown, message: string, isDev?: boolean): Error
     return new GraphQLError(original.message, { extensions: { code: 'NOT_FOUND' } });
   if (original instanceof SlowConsumerError)
     return new GraphQLError(original.message, { extensions: { code: 'SLOW_CONSUMER' } });
+  if (original instanceof ExecutionNotStoredError)
+    return new GraphQLError(original.message, { extensions: { code: 'EXECUTION_NOT_STORED' } });
   return maskError(error, message, isDev);
 }
 
@@ -112,6 +116,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       ...(config.introspection ? [] : [disableIntrospection]),
       noInputEcho(),
       csrfPlugin,
+      storableInputPlugin,
       cookiePlugin,
       operationLog(logger),
       graphqlMetricsPlugin(services.metrics.prometheus.registry),

@@ -10,6 +10,7 @@ import type { Actor } from '../../server/actor.ts';
 import type { ToolExecution } from '../../server/db/generated/prisma/client.ts';
 import {
   createExecutionEngine,
+  type EngineDeps,
   type EngineOptionsInput,
   type ExecutionEngine,
   type ExecutionRequest,
@@ -145,8 +146,8 @@ export interface EngineHarness {
   ): Promise<void>;
   setSecret(name: string, value: string): Promise<void>;
   run(request: Partial<ExecutionRequest> & { toolId?: string }): Promise<ToolExecution>;
-  /** A second engine over the same database, as after a restart. */
-  restart(options?: EngineOptionsInput): ExecutionEngine;
+  /** A second engine over the same database, as after a restart (or another instance). */
+  restart(options?: EngineOptionsInput, deps?: Pick<EngineDeps, 'circuitBreaker'>): ExecutionEngine;
   close(): Promise<void>;
 }
 
@@ -171,9 +172,15 @@ export const TEST_ENGINE_OPTIONS: EngineOptionsInput = {
 };
 
 export async function startEngineHarness(
-  options: { engine?: EngineOptionsInput; rateLimiter?: RateLimiter } = {},
+  options: {
+    engine?: EngineOptionsInput;
+    rateLimiter?: RateLimiter;
+    database?: 'postgresql' | 'pglite';
+    /** Stands between the engine and the database driver (to fail chosen statements). */
+    wrapSql?: (driver: EngineDeps['sql']) => EngineDeps['sql'];
+  } = {},
 ): Promise<EngineHarness> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(options.database ? { engine: options.database } : {});
   const prisma = db.database.prisma;
   const upstream = await startUpstream();
   const lambda = await startFakeLambda({
@@ -200,10 +207,15 @@ export async function startEngineHarness(
   })();
 
   const engines: ExecutionEngine[] = [];
-  const makeEngine = (engineOptions: EngineOptionsInput = {}, rateLimiter?: RateLimiter): ExecutionEngine => {
+  const makeEngine = (
+    engineOptions: EngineOptionsInput = {},
+    rateLimiter?: RateLimiter,
+    extra: Pick<EngineDeps, 'circuitBreaker'> = {},
+  ): ExecutionEngine => {
     const engine = createExecutionEngine({
+      ...extra,
       prisma,
-      sql: db.database.sql,
+      sql: options.wrapSql ? options.wrapSql(db.database.sql) : db.database.sql,
       registry,
       secrets: (organizationId) => secretAccess({ prisma, cipher }, organizationId),
       pubsub,
@@ -278,7 +290,7 @@ export async function startEngineHarness(
         ...request,
       });
     },
-    restart: (engineOptions) => makeEngine(engineOptions),
+    restart: (engineOptions, deps) => makeEngine(engineOptions, undefined, deps),
     async close() {
       for (const each of engines) await each.close();
       await subscription.return?.();

@@ -77,7 +77,8 @@ describe('retries', () => {
     });
     const elapsed = Date.now() - started;
     expect(row.status).toBe('ERROR');
-    expect(row.retryCount).toBeLessThan(5);
+    // Full jitter may fit all five retries in the second, or not: what matters is the deadline.
+    expect(h.upstream.hits('/script/forever')).toHaveLength(row.retryCount + 1);
     expect(elapsed).toBeLessThan(1_100);
     expect(row.durationMs).toBeLessThanOrEqual(1_000);
   });

@@ -50,6 +50,7 @@ function runningRow(organizationId: string, toolId: string, extra: Partial<ToolE
     decidedById: null,
     approvalPreview: null,
     approvalDigest: null,
+    instanceId: null,
     ...extra,
   };
 }
@@ -174,11 +175,11 @@ for (const engine of ['postgresql', 'pglite'] as const) {
       const finishedAt = new Date('2026-12-01T10:00:01.000Z');
       const countedAt = (ms: number) => new Date(Date.parse('2026-12-01T10:00:00.000Z') + ms);
       const moved = await Promise.all([
-        writer.finish(rows[0]!.id, success(finishedAt), { toolId: toolA, at: countedAt(5) }),
-        writer.finish(rows[1]!.id, success(finishedAt, 'second'), { toolId: toolA, at: countedAt(30) }),
-        writer.finish(rows[2]!.id, success(finishedAt), null),
-        writer.finish(rows[3]!.id, success(finishedAt), { toolId: toolB, at: countedAt(10) }),
-        writer.finish(rows[4]!.id, success(finishedAt), { toolId: toolB, at: countedAt(20) }),
+        writer.finish({ ...rows[0]!, ...success(finishedAt) }, { toolId: toolA, at: countedAt(5) }),
+        writer.finish({ ...rows[1]!, ...success(finishedAt, 'second') }, { toolId: toolA, at: countedAt(30) }),
+        writer.finish({ ...rows[2]!, ...success(finishedAt) }, null),
+        writer.finish({ ...rows[3]!, ...success(finishedAt) }, { toolId: toolB, at: countedAt(10) }),
+        writer.finish({ ...rows[4]!, ...success(finishedAt) }, { toolId: toolB, at: countedAt(20) }),
       ]);
       expect(moved).toEqual([true, true, true, true, false]);
 
@@ -212,14 +213,107 @@ for (const engine of ['postgresql', 'pglite'] as const) {
       expect(byId.get(rows[4]!.id)?.status).toBe('CANCELLED');
     });
 
+    it('stores NUL and unpaired surrogates escaped, alone and in a batch, in text and jsonb columns', async () => {
+      const writer = createExecutionWriter(hotSql(database.sql));
+      const poison = 'x\u0000y\ud800z\udc00';
+      const stored = 'x\\u0000y\ufffdz\ufffd';
+      const poisoned = (): ToolExecution =>
+        runningRow(organizationId, toolA, {
+          toolCallId: poison,
+          idempotencyKey: `${poison}${randomUUID()}`,
+          inputParameters: { [poison]: [poison, { deeper: poison }] },
+          context: { call_sid: poison },
+        });
+      const alone = poisoned();
+      const batch = [poisoned(), runningRow(organizationId, toolA), poisoned()];
+      const current = await version();
+      expect(await writer.insert(alone, current)).toBe(true);
+      expect(await Promise.all(batch.map((row) => writer.insert(row, current)))).toEqual([true, true, true]);
+      const finished = await Promise.all(
+        [alone, ...batch].map((row) =>
+          writer.finish({ ...row, ...success(new Date(), { text: poison }), errorMessage: poison }, null),
+        ),
+      );
+      expect(finished).toEqual([true, true, true, true]);
+      const rows = await database.prisma.toolExecution.findMany({ where: { id: { in: [alone.id, batch[0]!.id] } } });
+      for (const row of rows) {
+        expect(row.toolCallId).toBe(stored);
+        expect(row.idempotencyKey?.startsWith(stored)).toBe(true);
+        expect(row.inputParameters).toEqual({ [stored]: [stored, { deeper: stored }] });
+        expect(row.context).toEqual({ call_sid: stored });
+        expect(row.errorMessage).toBe(stored);
+        expect(row.outputResult).toMatchObject({ data: { text: stored } });
+      }
+    });
+
+    it('a row its batch cannot write fails alone: the others of the batch are written', async () => {
+      const writer = createExecutionWriter(hotSql(database.sql));
+      const rows = [0, 1, 2, 3].map(() => runningRow(organizationId, toolA));
+      const current = await version();
+      // An execution row naming a user that does not exist violates a foreign key.
+      const inserts = await Promise.allSettled([
+        writer.insert(rows[0]!, current),
+        writer.insert({ ...rows[1]!, userId: randomUUID() }, current),
+        writer.insert(rows[2]!, current),
+        writer.insert(rows[3]!, current),
+      ]);
+      expect(inserts.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      // A duration beyond the int column fails its finish only.
+      const finishes = await Promise.allSettled([
+        writer.finish({ ...rows[0]!, ...success(new Date()) }, { toolId: toolA, at: new Date() }),
+        writer.finish({ ...rows[2]!, ...success(new Date()), durationMs: 2 ** 40 }, { toolId: toolA, at: new Date() }),
+        writer.finish({ ...rows[3]!, ...success(new Date()) }, { toolId: toolA, at: new Date() }),
+      ]);
+      expect(finishes.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const stored = await database.prisma.toolExecution.findMany({ where: { id: { in: rows.map((row) => row.id) } } });
+      expect(Object.fromEntries(stored.map((row) => [row.id, row.status]))).toEqual({
+        [rows[0]!.id]: 'SUCCESS',
+        [rows[2]!.id]: 'RUNNING',
+        [rows[3]!.id]: 'SUCCESS',
+      });
+    });
+
+    it('a finish whose RUNNING row is missing inserts the whole row, alone and in a batch', async () => {
+      const writer = createExecutionWriter(hotSql(database.sql));
+      const rows = [0, 1, 2].map(() => runningRow(organizationId, toolB));
+      const before = (await database.prisma.tool.findUniqueOrThrow({ where: { id: toolB } })).executionCount;
+      expect(await writer.finish({ ...rows[0]!, ...success(new Date()) }, { toolId: toolB, at: new Date() })).toBe(
+        true,
+      );
+      expect(
+        await Promise.all(
+          rows
+            .slice(1)
+            .map((row) => writer.finish({ ...row, ...success(new Date()) }, { toolId: toolB, at: new Date() })),
+        ),
+      ).toEqual([true, true]);
+      const stored = await database.prisma.toolExecution.findMany({ where: { id: { in: rows.map((row) => row.id) } } });
+      expect(stored).toHaveLength(3);
+      for (const row of stored) {
+        expect(row).toMatchObject({
+          status: 'SUCCESS',
+          toolName: 'probe',
+          inputParameters: AWKWARD,
+          idempotencyKey: rows.find((given) => given.id === row.id)?.idempotencyKey,
+        });
+      }
+      expect((await database.prisma.tool.findUniqueOrThrow({ where: { id: toolB } })).executionCount).toBe(before + 3);
+    });
+
     it('a later count never moves last_executed_at back', async () => {
       const writer = createExecutionWriter(hotSql(database.sql));
       const late = runningRow(organizationId, toolA);
       const early = runningRow(organizationId, toolA);
       await writer.insert(late, await version());
       await writer.insert(early, await version());
-      await writer.finish(late.id, success(new Date()), { toolId: toolA, at: new Date('2030-01-01T00:00:00.000Z') });
-      await writer.finish(early.id, success(new Date()), { toolId: toolA, at: new Date('2029-01-01T00:00:00.000Z') });
+      await writer.finish(
+        { ...late, ...success(new Date()) },
+        { toolId: toolA, at: new Date('2030-01-01T00:00:00.000Z') },
+      );
+      await writer.finish(
+        { ...early, ...success(new Date()) },
+        { toolId: toolA, at: new Date('2029-01-01T00:00:00.000Z') },
+      );
       const tool = await database.prisma.tool.findUniqueOrThrow({ where: { id: toolA } });
       expect(tool.lastExecutedAt?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
     });
@@ -244,7 +338,7 @@ for (const engine of ['postgresql', 'pglite'] as const) {
         );
         const row = runningRow(organizationId, toolA);
         await writer.insert(row, await version());
-        await writer.finish(row.id, success(new Date()), null);
+        await writer.finish({ ...row, ...success(new Date()) }, null);
         await writer.durable();
         log.push('durable');
         expect(log).toEqual([
@@ -280,7 +374,7 @@ for (const engine of ['postgresql', 'pglite'] as const) {
         );
         const row = runningRow(organizationId, toolA);
         await writer.insert(row, await version());
-        await writer.finish(row.id, success(new Date()), null);
+        await writer.finish({ ...row, ...success(new Date()) }, null);
         await writer.durable();
         expect(log).toEqual(['statement', 'statement']);
       });

@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       databaseUrl: null,
       redisUrl: null,
+      instanceLeaseMs: 10_000,
       env: 'development',
     });
     expect(config.dataDir.endsWith('.switchboard')).toBe(true);
@@ -27,6 +28,7 @@ describe('loadConfig', () => {
     [{ SWITCHBOARD_INTROSPECTION: 'sometimes' }, /SWITCHBOARD_INTROSPECTION must be true or false/],
     [{ SWITCHBOARD_LAMBDA_SERVER_CREDENTIALS: 'true' }, /SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST/],
     [{ SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST: 'orders-*,bad name' }, /SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST/],
+    [{ SWITCHBOARD_INSTANCE_LEASE_MS: '500' }, /SWITCHBOARD_INSTANCE_LEASE_MS must be an integer/],
   ])('%o is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

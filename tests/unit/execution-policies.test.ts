@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtinEnabled, builtinName, createBuiltinExecutor, builtinTool } from '../../server/executions/builtins.ts';
-import { createCircuitBreaker } from '../../server/executions/circuit-breaker.ts';
+import { breakerKey, createCircuitBreaker } from '../../server/executions/circuit-breaker.ts';
 import { deepFreeze, deepMerge, mergedConfiguration } from '../../server/executions/deep-merge.ts';
 import { createParameterValidator } from '../../server/executions/parameter-validation.ts';
 import { capOutput, createNormalizer } from '../../server/executions/result-normalizer.ts';
@@ -70,28 +70,40 @@ describe('retry policy', () => {
 });
 
 describe('circuit breaker', () => {
-  it('opens, fails fast, lets one probe through after the cooldown', () => {
+  it('opens, fails fast, lets one probe through after the cooldown', async () => {
     let now = 0;
     const breaker = createCircuitBreaker({ failureThreshold: 2, cooldownMs: 1_000, clock: () => now });
-    breaker.record('t', true);
+    await breaker.record('t', true, false);
     expect(breaker.state('t')).toBe('closed');
-    breaker.record('t', true);
+    await breaker.record('t', true, false);
     expect(breaker.state('t')).toBe('open');
-    expect(breaker.acquire('t')).toEqual({ allowed: false, retryAfterMs: 1_000 });
+    expect(await breaker.acquire('t')).toEqual({ allowed: false, retryAfterMs: 1_000 });
     now = 1_000;
-    expect(breaker.acquire('t')).toEqual({ allowed: true, probe: true });
-    expect(breaker.acquire('t').allowed).toBe(false);
-    breaker.record('t', false);
+    expect(await breaker.acquire('t')).toEqual({ allowed: true, probe: true });
+    expect((await breaker.acquire('t')).allowed).toBe(false);
+    await breaker.record('t', false, true);
     expect(breaker.state('t')).toBe('closed');
-    expect(breaker.acquire('t')).toEqual({ allowed: true, probe: false });
+    expect(await breaker.acquire('t')).toEqual({ allowed: true, probe: false });
   });
 
-  it('a success resets the streak', () => {
+  it('a success resets the streak', async () => {
     const breaker = createCircuitBreaker({ failureThreshold: 2, cooldownMs: 1_000 });
-    breaker.record('t', true);
-    breaker.record('t', false);
-    breaker.record('t', true);
+    await breaker.record('t', true, false);
+    await breaker.record('t', false, false);
+    await breaker.record('t', true, false);
     expect(breaker.state('t')).toBe('closed');
+  });
+
+  it('keys an execution by its tool version, its merged configuration, and live or test', () => {
+    const tool = { id: 't1', version: 3, configuration: { url: 'https://a.example/x' } };
+    expect(breakerKey(tool, 'call')).toBe(
+      breakerKey({ ...tool, configuration: { url: 'https://a.example/x' } }, 'sms'),
+    );
+    expect(breakerKey(tool, 'test')).not.toBe(breakerKey(tool, 'call'));
+    expect(breakerKey({ ...tool, version: 4 }, 'call')).not.toBe(breakerKey(tool, 'call'));
+    expect(breakerKey({ ...tool, configuration: { url: 'https://b.example/x' } }, 'call')).not.toBe(
+      breakerKey(tool, 'call'),
+    );
   });
 });
 

@@ -71,4 +71,20 @@ describe('write batcher', () => {
     const batcher = createWriteBatcher(async (items: number[]) => items.slice(1), 100);
     await expect(batcher.write(1)).rejects.toThrow('a batch of 1 writes returned 0 results');
   });
+
+  it('fails only the item a failed batch cannot write: the rest of its batch is written one by one', async () => {
+    const flushed: number[][] = [];
+    const batcher = createWriteBatcher(async (items: number[]) => {
+      flushed.push(items);
+      if (items.includes(13)) throw new Error(`cannot store ${items.length === 1 ? 'item' : 'batch'} 13`);
+      return items.map((item) => `#${item}`);
+    }, 100);
+    const results = await Promise.allSettled([1, 13, 2].map((item) => batcher.write(item)));
+    expect(results).toEqual([
+      { status: 'fulfilled', value: '#1' },
+      { status: 'rejected', reason: new Error('cannot store item 13') },
+      { status: 'fulfilled', value: '#2' },
+    ]);
+    expect(flushed).toEqual([[1, 13, 2], [1], [13], [2]]);
+  });
 });
