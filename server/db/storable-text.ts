@@ -53,20 +53,22 @@ export function storableJsonText(value: unknown): string {
 
 /** The path (`a.b[2]`) of the first string or key PostgreSQL cannot store, or null. */
 export function unstorablePath(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return isStorableText(value) ? null : path;
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = unstorablePath(item, `${path}[${index}]`);
-      if (found !== null) return found;
-    }
-    return null;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const at = path === '' ? key : `${path}.${key}`;
-      if (!isStorableText(key)) return at;
-      const found = unstorablePath(item, at);
-      if (found !== null) return found;
+  // Iterative, depth-first in document order: callers' JSON may nest deeper than the stack allows.
+  const pending: Array<{ item: unknown; at: string }> = [{ item: value, at: path }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { item, at } = next;
+    if (typeof item === 'string') {
+      if (!isStorableText(item)) return at;
+    } else if (Array.isArray(item)) {
+      for (let index = item.length - 1; index >= 0; index -= 1)
+        pending.push({ item: item[index], at: `${at}[${index}]` });
+    } else if (item !== null && typeof item === 'object') {
+      const entries = Object.entries(item);
+      for (const [key] of entries) if (!isStorableText(key)) return at === '' ? key : `${at}.${key}`;
+      for (let index = entries.length - 1; index >= 0; index -= 1) {
+        const [key, child] = entries[index]!;
+        pending.push({ item: child, at: at === '' ? key : `${at}.${key}` });
+      }
     }
   }
   return null;

@@ -22,7 +22,9 @@ import {
 export const SENSITIVE_INPUT_FIELDS: ReadonlySet<string> = new Set([
   'SetSecretInput.value',
   'LoginInput.password',
-  'AddMemberInput.password',
+  'AcceptInvitationInput.password',
+  'AcceptInvitationInput.token',
+  'InvitationTokenInput.token',
   'SetAssistantRetellKeyInput.apiKey',
 ]);
 

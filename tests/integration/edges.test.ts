@@ -216,6 +216,7 @@ describe('GraphQL input', () => {
     expect(body.messages[0]!.content).toMatch(/nested too deeply/);
   });
 
+  // Governance settings need ADMIN (tool-governance.test.ts): the bound applies to those who may set them.
   test('approval_timeout_seconds is bounded at save', async () => {
     for (const value of [1e13, 0, -5, 86_401]) {
       const response = await t.gql<{ createTool: { __typename: string; issues?: Array<{ field: string }> } }>(
@@ -225,7 +226,7 @@ describe('GraphQL input', () => {
             configuration: { url: 'https://api.example.com/x', method: 'GET', approval_timeout_seconds: value },
           }),
         },
-        { apiKey: org.keys.MEMBER },
+        { apiKey: org.keys.ADMIN },
       );
       expect(response.data!.createTool.__typename).toBe('ValidationError');
       expect(response.data!.createTool.issues!.map((issue) => issue.field)).toContain(
@@ -239,7 +240,7 @@ describe('GraphQL input', () => {
           configuration: { url: 'https://api.example.com/x', method: 'GET', approval_timeout_seconds: 86_400 },
         }),
       },
-      { apiKey: org.keys.MEMBER },
+      { apiKey: org.keys.ADMIN },
     );
     expect(fine.data!.createTool.__typename).toBe('Tool');
   });

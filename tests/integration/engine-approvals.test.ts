@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { flush, startEngineHarness, type EngineHarness } from '../helpers/engine-harness.ts';
 
 let h: EngineHarness;
@@ -59,9 +59,14 @@ describe('approvals', () => {
     });
     const pending = await h.run({ toolId });
     expect(pending.approvalDeadline!.getTime() - pending.startedAt.getTime()).toBe(300);
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    const row = await h.db.database.prisma.toolExecution.findUniqueOrThrow({ where: { id: pending.id } });
-    expect(row).toMatchObject({ status: 'REJECTED', errorCode: 'APPROVAL_TIMEOUT' });
+    // The deadline timer fires on its own; wait for its write rather than for a fixed time.
+    await vi.waitFor(
+      async () => {
+        const row = await h.db.database.prisma.toolExecution.findUniqueOrThrow({ where: { id: pending.id } });
+        expect(row).toMatchObject({ status: 'REJECTED', errorCode: 'APPROVAL_TIMEOUT' });
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     await expect(h.engine.approve(h.actor, pending.id)).rejects.toMatchObject({ name: 'ConflictError' });
   });
 

@@ -50,10 +50,18 @@ describe('debug-level logs carry no credentials', () => {
       { v: credentials.secretAsString },
       org.keys.ADMIN,
     );
-    await ok(
-      `mutation ($m: AddMemberInput!) { addMember(input: $m) { __typename } }`,
-      { m: { email: 'logged@example.test', role: 'MEMBER', password: credentials.memberPassword } },
+    const invited = await ok(
+      `mutation ($m: InviteMemberInput!) { inviteMember(input: $m) { ... on InviteMemberPayload { token } } }`,
+      { m: { email: 'logged@example.test', role: 'MEMBER' } },
       org.keys.ADMIN,
+    );
+    credentials.invitationToken = String(invited.inviteMember!.token);
+    await ok(
+      `mutation ($t: String!, $p: String) { acceptInvitation(input: { token: $t, password: $p }) { __typename } }`,
+      {
+        t: credentials.invitationToken,
+        p: credentials.memberPassword,
+      },
     );
     await ok(
       `mutation ($a: ID!, $k: String) { setAssistantRetellKey(input: { assistantId: $a, apiKey: $k }) { __typename } }`,
