@@ -17,7 +17,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { buildApp, type App } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
@@ -25,6 +24,7 @@ import { openDatabase, type Database } from '../server/db/database.ts';
 import type { ExecutionEvent } from '../server/realtime/pubsub.ts';
 import { generateApiKey } from '../server/security/tokens.ts';
 import { machineLine, percentile } from './report.ts';
+import { postgresAdmin } from './postgres-admin.ts';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1_000);
 const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 60);
@@ -61,15 +61,7 @@ type ClientReply =
   | { type: 'count'; delivered: number }
   | { type: 'report'; delivered: number; latencies: number[] };
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string): Promise<void> => postgresAdmin(ADMIN_URL, sql);
 
 async function startApp(database: Database, env: Record<string, string>): Promise<{ app: App; url: string }> {
   const config = loadConfig({

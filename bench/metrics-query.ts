@@ -9,10 +9,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { openDatabase } from '../server/db/database.ts';
 import { queryExecutionStats, type StatsQuery } from '../server/metrics/execution-stats.ts';
 import { machineLine } from './report.ts';
+import { postgresAdmin } from './postgres-admin.ts';
 
 const ROWS = Number(process.env.BENCH_METRICS_ROWS ?? 1_000_000);
 const TOOLS = 20;
@@ -21,15 +21,7 @@ const REPEATS = 3;
 const DAY_MS = 86_400_000;
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string): Promise<void> => postgresAdmin(ADMIN_URL, sql);
 
 export async function runMetricsQuery(): Promise<void> {
   const name = `sb_bench_${randomBytes(5).toString('hex')}`;

@@ -15,7 +15,6 @@ import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { openDatabase } from '../server/db/database.ts';
@@ -24,6 +23,7 @@ import { createSecretCipher } from '../server/security/secret-cipher.ts';
 import { generateApiKey } from '../server/security/tokens.ts';
 import { outcome, startFakeLambda } from '../tests/helpers/fake-lambda.ts';
 import { machineLine } from './report.ts';
+import { postgresAdmin } from './postgres-admin.ts';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 120);
 const CONCURRENCY = 8;
@@ -46,15 +46,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string): Promise<void> => postgresAdmin(ADMIN_URL, sql);
 
 /** Child side: one instance, reporting its port, until it is killed or disconnected. */
 async function serveInstance(): Promise<void> {
