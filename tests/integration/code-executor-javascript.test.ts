@@ -5,10 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCodeExecutor } from '../../server/executors/code.ts';
 import type { ExecutorInput, ExecutorOutcome, JsonObject } from '../../server/executors/types.ts';
+import { createBridgeFetch } from '../../server/sandbox/bridge-fetch.ts';
 import { javascriptWorkerLaunch } from '../../server/sandbox/javascript/launch.ts';
 import { createSandboxPool } from '../../server/sandbox/pool.ts';
 import type { SandboxPool } from '../../server/sandbox/pool.ts';
-import type { BridgeRequest, BridgeResponse } from '../../server/sandbox/protocol.ts';
+import { createSsrfPolicy } from '../../server/security/ssrf.ts';
 
 const leftovers: Array<() => Promise<void>> = [];
 
@@ -70,15 +71,8 @@ let server: Server;
 let baseUrl: string;
 const seen: Seen[] = [];
 
-async function loopbackBridge(request: BridgeRequest, signal: AbortSignal): Promise<BridgeResponse> {
-  const response = await fetch(request.url, {
-    method: request.method,
-    headers: request.headers,
-    body: request.body ?? null,
-    signal,
-  });
-  return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
-}
+/** The production bridge (the real SSRF guard), allowing only the test server by exact address and port. */
+let productionBridge: ReturnType<typeof createBridgeFetch>;
 
 function sandboxChildren(): number[] {
   const text = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8');
@@ -97,7 +91,9 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://127.0.0.1:${port}`;
+  productionBridge = createBridgeFetch(createSsrfPolicy({ allowedPrivateHosts: [`127.0.0.1:${port}`] }));
   leftovers.push(() => new Promise((resolve) => server.close(() => resolve())));
 });
 
@@ -121,7 +117,7 @@ describe('CODE executor with JavaScript', () => {
 
   beforeAll(async () => {
     pool = await startPool(2);
-    executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
+    executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: productionBridge });
   });
 
   it('runs an exported default function with parameters and context', async () => {
@@ -308,7 +304,7 @@ describe('sandbox pool', () => {
     const pool = await startPool(1);
     const [pid] = pool.stats().pids;
     expect(sandboxChildren().filter((child) => !before.has(child))).toContain(pid);
-    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
+    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: productionBridge });
     const running = executor.execute(
       makeInput({ code: 'export default function execute() { while (true) {} }', execution_timeout: 10 }),
     );
@@ -323,7 +319,7 @@ describe('sandbox pool', () => {
 
   it('queues jobs beyond its size and refuses them when the queue is full', async () => {
     const pool = await startPool(1, { maxQueue: 2 });
-    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
+    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: productionBridge });
     const code =
       'export default function execute(p) { const end = Date.now() + 150; while (Date.now() < end) {} return p.n; }';
     const runs = [1, 2, 3, 4].map((n) => executor.execute(makeInput({ code }, { parameters: { n } })));
@@ -338,14 +334,14 @@ describe('sandbox pool', () => {
 
   it('recycles a process after maxJobsPerWorker jobs', async () => {
     const pool = await startPool(1, { maxJobsPerWorker: 2 });
-    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
+    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: productionBridge });
     for (let i = 0; i < 3; i += 1) expectOk(await executor.execute(makeInput({ code: 'export default () => 1' })));
     expect(pool.stats().restarts).toBe(1);
   });
 
   it('retires a process at its job count while a warm spare takes the next caller', async () => {
     const pool = await startPool(1, { maxJobsPerWorker: 2 });
-    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
+    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: productionBridge });
     const [first] = pool.stats().pids;
     for (let i = 0; i < 2; i += 1) expectOk(await executor.execute(makeInput({ code: 'export default () => 1' })));
     await vi.waitFor(() => expect(pool.stats().restarts).toBe(1), { timeout: 10_000 });
@@ -355,7 +351,7 @@ describe('sandbox pool', () => {
 
   it('never shows one organization’s secret or state to the next job', async () => {
     const pool = await startPool(1);
-    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
+    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: productionBridge });
     const first = `export default function execute() {
       globalThis.stash = secrets.ORG_SECRET;
       Object.prototype.stolen = secrets.ORG_SECRET;
@@ -378,7 +374,7 @@ describe('sandbox pool', () => {
   it('gives every job a fresh isolate with its own memory limit and secrets, whatever was prepared for it', async () => {
     // Each process prepares the next job's isolate ahead of time, sized like the job before.
     const pool = await startPool(1);
-    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
+    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: productionBridge });
     const allocate = `export default function execute() {
       globalThis.runs = (globalThis.runs ?? 0) + 1;
       const chunks = [];
@@ -408,7 +404,7 @@ describe('sandbox pool', () => {
 
   it('keeps work a job left pending away from the next job', async () => {
     const pool = await startPool(1);
-    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: loopbackBridge });
+    const executor = createCodeExecutor({ pools: { javascript: pool }, bridgeFetch: productionBridge });
     const leaving = `export default function execute() {
       fetch('${baseUrl}/late').then(
         () => { console.log('late from the first job'); globalThis.late = secrets.TOKEN; },

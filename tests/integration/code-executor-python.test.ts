@@ -6,8 +6,9 @@ import { createCodeExecutor } from '../../server/executors/code.ts';
 import type { ExecutorInput, ExecutorOutcome, JsonObject } from '../../server/executors/types.ts';
 import { createSandboxPool } from '../../server/sandbox/pool.ts';
 import type { SandboxPool } from '../../server/sandbox/pool.ts';
-import type { BridgeRequest, BridgeResponse } from '../../server/sandbox/protocol.ts';
+import { createBridgeFetch } from '../../server/sandbox/bridge-fetch.ts';
 import { pythonWorkerLaunch } from '../../server/sandbox/python/launch.ts';
+import { createSsrfPolicy } from '../../server/security/ssrf.ts';
 
 /** Pyodide takes seconds to load on a busy machine; a retired process is replaced in the background. */
 const START_TIMEOUT_MS = 60_000;
@@ -17,18 +18,6 @@ const leftovers: Array<() => Promise<void>> = [];
 let pool: SandboxPool;
 let apiUrl: string;
 const apiRequests: Array<{ method: string; url: string; auth: string | undefined; body: string }> = [];
-
-async function bridgeFetch(request: BridgeRequest, signal: AbortSignal): Promise<BridgeResponse> {
-  // The real bridge applies the SSRF policy; this test only lets the sandbox reach its own fake API.
-  if (!request.url.startsWith(apiUrl)) throw new Error('SSRF_BLOCKED: only the test API is reachable');
-  const response = await fetch(request.url, {
-    method: request.method,
-    headers: request.headers,
-    body: request.body ?? null,
-    signal,
-  });
-  return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
-}
 
 let python: ReturnType<typeof createCodeExecutor>;
 
@@ -93,7 +82,8 @@ beforeAll(async () => {
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  apiUrl = `http://127.0.0.1:${port}`;
   leftovers.push(() => new Promise((resolve) => server.close(() => resolve())));
 
   pool = createSandboxPool({
@@ -106,6 +96,8 @@ beforeAll(async () => {
   });
   leftovers.push(() => pool.stop());
   await pool.start();
+  // The production bridge: the real SSRF guard, with only the fake API allow-listed (by exact address and port).
+  const bridgeFetch = createBridgeFetch(createSsrfPolicy({ allowedPrivateHosts: [`127.0.0.1:${port}`] }));
   python = createCodeExecutor({ pools: { python: pool }, bridgeFetch });
 }, 120_000);
 
@@ -250,6 +242,29 @@ async def execute_tool(parameters, context):
       { method: 'POST', url: '/weather', auth: 'Bearer wk-123', body: '{"city": "Lisbon"}' },
       { method: 'GET', url: '/ping', auth: undefined, body: '' },
     ]);
+  });
+
+  it('records a fetch the guard refused and the tool left unhandled as SSRF_BLOCKED', async () => {
+    const before = apiRequests.length;
+    const apiPort = Number(new URL(apiUrl).port);
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://127.0.0.1:5432/',
+      `http://localhost:${apiPort}/`,
+    ]) {
+      const outcome = await execute(
+        'async def execute_tool(parameters, context):\n    r = await fetch(parameters["url"])\n    return r.text\n',
+        { parameters: { url } },
+      );
+      expect(outcome, url).toMatchObject({
+        ok: false,
+        error: {
+          code: 'SSRF_BLOCKED',
+          message: expect.stringMatching(/^FetchError: SSRF_BLOCKED: Requests to \S+ are not allowed/),
+        },
+      });
+    }
+    expect(apiRequests.length).toBe(before);
   });
 
   it('reports exceptions with their type, message and the line in the tool', async () => {

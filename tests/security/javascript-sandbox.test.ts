@@ -9,14 +9,16 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCodeExecutor } from '../../server/executors/code.ts';
 import type { ExecutionErrorCode, ExecutorInput, ExecutorOutcome, JsonObject } from '../../server/executors/types.ts';
+import { createBridgeFetch } from '../../server/sandbox/bridge-fetch.ts';
 import { javascriptWorkerLaunch } from '../../server/sandbox/javascript/launch.ts';
 import { LOG_TRUNCATED_MARKER, MAX_FETCHES_PER_JOB, MAX_LOG_LINE_BYTES } from '../../server/sandbox/limits.ts';
 import { createSandboxPool } from '../../server/sandbox/pool.ts';
 import type { RunJob, SandboxPool } from '../../server/sandbox/pool.ts';
 import type { BridgeRequest, BridgeResponse } from '../../server/sandbox/protocol.ts';
+import { createSsrfPolicy } from '../../server/security/ssrf.ts';
 
 type Bridge = (request: BridgeRequest, signal: AbortSignal) => Promise<BridgeResponse>;
 
@@ -24,24 +26,29 @@ const TIMEOUT_S = 1;
 /** Generous: timings on a shared 2-core machine are noisy. */
 const KILL_MARGIN_MS = 1500;
 const MAX_LOG_BYTES = 4096;
+/** Keeps upstream requests open long enough for concurrent ones to overlap. */
+const UPSTREAM_DELAY_MS = 5;
 
 const leftovers: Array<() => Promise<void> | void> = [];
 let server: Server;
 let serverHits = 0;
 let serverPort = 0;
 let bridgeCalls: BridgeRequest[] = [];
+/** The upstream tools may reach: allow-listed by exact address and port, as an operator would. */
+let upstream: Server;
+let publicUrl = '';
+let publicPort = 0;
+/** Requests the upstream saw end before it answered (it never answers `/hang`). */
+let abandonedRequests = 0;
+/** The production bridge (the real SSRF guard), allowing only the upstream. */
+let productionBridge: Bridge;
 
-/** Stands in for the SSRF guard: refuses everything that is not https to a public name. */
-const ssrfRefusingBridge: Bridge = async (request) => {
+const recordingBridge: Bridge = (request, signal) => {
   bridgeCalls.push(request);
-  const url = new URL(request.url);
-  if (url.protocol !== 'https:' || /^(localhost|127\.|10\.|169\.254\.|\[)/.test(url.hostname)) {
-    throw Object.assign(new Error(`blocked ${url.hostname}`), { code: 'SSRF_BLOCKED' });
-  }
-  return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'public' };
+  return productionBridge(request, signal);
 };
 
-let bridge: Bridge = ssrfRefusingBridge;
+let bridge: Bridge = recordingBridge;
 let pool: SandboxPool;
 let executor: ReturnType<typeof createCodeExecutor>;
 
@@ -123,6 +130,27 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   serverPort = (server.address() as AddressInfo).port;
   leftovers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  upstream = createServer((req, res) => {
+    if (req.url === '/hang') {
+      res.on('close', () => (abandonedRequests += 1));
+      return;
+    }
+    setTimeout(() => {
+      res.setHeader('content-type', 'text/plain');
+      res.end('public');
+    }, UPSTREAM_DELAY_MS);
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  publicPort = (upstream.address() as AddressInfo).port;
+  publicUrl = `http://127.0.0.1:${publicPort}`;
+  leftovers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        upstream.closeAllConnections();
+        upstream.close(() => resolve());
+      }),
+  );
+  productionBridge = createBridgeFetch(createSsrfPolicy({ allowedPrivateHosts: [`127.0.0.1:${publicPort}`] }));
   pool = createSandboxPool({ runtime: 'javascript', size: 2, launch: javascriptWorkerLaunch });
   leftovers.push(() => pool.stop());
   await pool.start();
@@ -134,7 +162,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  bridge = ssrfRefusingBridge;
+  bridge = recordingBridge;
   bridgeCalls = [];
   // The host is untouched: same environment, globals and built-ins.
   expect(JSON.stringify(process.env)).toBe(hostSnapshot.env);
@@ -340,7 +368,7 @@ describe('escape attempts', () => {
         Function.prototype.call = function () { seen.push('call'); };
         Object.defineProperty(Object.prototype, 'then', { configurable: true, get() { seen.push('then'); return undefined; } });
         console.log('x');
-        try { await fetch('https://example.com/'); } catch {}
+        try { await fetch(${JSON.stringify(publicUrl)}); } catch {}
         delete Object.prototype.then;
         return { seen, props: Object.getOwnPropertyNames(fetch).concat(Object.getOwnPropertyNames(console.log)) };`),
     );
@@ -349,8 +377,10 @@ describe('escape attempts', () => {
 
   it('has no environment, files or sockets, and the worker process itself is locked down', async () => {
     await expectCode(fn('return process.env;'), 'FUNCTION_ERROR');
-    const file = await expectCode(fn('return await (await fetch("file:///etc/passwd")).text();'), 'SSRF_BLOCKED');
-    expect(file.error.message).toMatch(/SSRF_BLOCKED/);
+    // The guard refuses the scheme as the tool's own mistake, before any address is looked at.
+    const file = await expectCode(fn('return await (await fetch("file:///etc/passwd")).text();'), 'FUNCTION_ERROR');
+    expect(file.error.message).toMatch(/fetch failed: INVALID_CONFIGURATION: Only http and https URLs are allowed/);
+    expect(file.error.message).not.toContain('root:');
     // Even Node code running with the sandbox's flags cannot open sockets, read files or spawn.
     const probe = `
       const results = [];
@@ -367,51 +397,67 @@ describe('escape attempts', () => {
 });
 
 describe('the network bridge', () => {
+  it('reaches an allow-listed upstream through the production bridge', async () => {
+    expect(await expectData(fn(`return await (await fetch(${JSON.stringify(publicUrl)})).text();`))).toBe('public');
+  });
+
   it.each([
-    ['loopback', () => `http://127.0.0.1:${serverPort}/`],
+    ['loopback on a port the allow-list does not name', () => `http://127.0.0.1:${serverPort}/`],
+    ['a private address', () => 'http://10.0.0.1/'],
     ['cloud metadata', () => 'http://169.254.169.254/latest/meta-data/'],
     ['localhost by name', () => `http://localhost:${serverPort}/`],
-  ])('refuses %s through an SSRF-refusing bridge, and nothing reaches the server', async (_name, target) => {
+    ['the allow-listed port by a name the allow-list does not name', () => `http://localhost:${publicPort}/`],
+    ['IPv6 loopback', () => `http://[::1]:${serverPort}/`],
+    ['IPv4-mapped IPv6 loopback', () => `http://[::ffff:127.0.0.1]:${serverPort}/`],
+    ['loopback spelled as a decimal number', () => `http://2130706433:${serverPort}/`],
+    ['loopback spelled in hex', () => `http://0x7f000001:${serverPort}/`],
+  ])('refuses %s through the production guard, and nothing reaches the server', async (_name, target) => {
     const url = target();
     const outcome = await expectCode(
       fn(`const r = await fetch(${JSON.stringify(url)}); return await r.text();`),
       'SSRF_BLOCKED',
     );
-    expect(outcome.error.message).toMatch(/fetch failed: SSRF_BLOCKED/);
+    expect(outcome.error.message).toMatch(/fetch failed: SSRF_BLOCKED: Requests to \S+ are not allowed/);
     expect(bridgeCalls.map((call) => call.url)).toEqual([url]);
     expect(serverHits).toBe(0);
   });
 
-  it('ends the job at its deadline when the host call hangs', async () => {
+  it('ends the job at its deadline when the upstream hangs, and abandons the request', async () => {
     let sawAbort = false;
-    bridge = (_request, signal) => {
+    bridge = (request, signal) => {
       signal.addEventListener('abort', () => (sawAbort = true));
-      return new Promise<never>(() => undefined);
+      return productionBridge(request, signal);
     };
+    const abandoned = abandonedRequests;
     const started = Date.now();
-    await expectCode(fn('await fetch("https://example.com/slow"); return 1;'), 'TIMEOUT');
+    await expectCode(fn(`await fetch(${JSON.stringify(`${publicUrl}/hang`)}); return 1;`), 'TIMEOUT');
     expect(Date.now() - started).toBeLessThan(TIMEOUT_S * 1000 + KILL_MARGIN_MS);
     expect(sawAbort).toBe(true);
+    await vi.waitFor(() => expect(abandonedRequests).toBe(abandoned + 1), { timeout: 5000, interval: 50 });
   });
 
   it('caps a flood of fetch calls in number and concurrency', async () => {
     let active = 0;
     let peak = 0;
-    bridge = async (request) => {
+    bridge = async (request, signal) => {
       bridgeCalls.push(request);
       active += 1;
       peak = Math.max(peak, active);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      active -= 1;
-      return { status: 200, headers: {}, body: 'ok' };
+      try {
+        return await productionBridge(request, signal);
+      } finally {
+        active -= 1;
+      }
     };
+    const url = JSON.stringify(publicUrl);
     const data = (await expectData(
       fn(`
-        const outcomes = await Promise.allSettled(Array.from({ length: 100 }, () => fetch('https://example.com/')));
+        const outcomes = await Promise.allSettled(Array.from({ length: 100 }, () => fetch(${url})));
         let done = 0;
-        for (let i = 0; i < 40; i++) { try { await fetch('https://example.com/'); done++; } catch {} }
+        for (let i = 0; i < 40; i++) { try { await fetch(${url}); done++; } catch {} }
         return { fulfilled: outcomes.filter((o) => o.status === 'fulfilled').length, later: done };`),
     )) as { fulfilled: number; later: number };
+    expect(data.fulfilled).toBeGreaterThan(0);
     expect(data.fulfilled + data.later).toBeLessThanOrEqual(MAX_FETCHES_PER_JOB);
     expect(bridgeCalls.length).toBeLessThanOrEqual(MAX_FETCHES_PER_JOB);
     expect(peak).toBeLessThanOrEqual(4);
@@ -446,7 +492,7 @@ describe('secrets and state', () => {
     const clean = fn(`
       const list = [];
       list.push(1);
-      return { polluted: ({}).polluted ?? null, push: list.length, parsed: JSON.parse('{"a":1}'), leftover: typeof leftover, fetch: typeof fetch('https://example.com/').then };`);
+      return { polluted: ({}).polluted ?? null, push: list.length, parsed: JSON.parse('{"a":1}'), leftover: typeof leftover, fetch: typeof fetch(${JSON.stringify(publicUrl)}).then };`);
     // Enough rounds that both processes of the pool have run a dirty job before a clean one.
     for (let i = 0; i < 4; i += 1) {
       expect(await expectData(dirty)).toBe('dirty');
@@ -486,7 +532,7 @@ describe('process failures', () => {
     await single.start();
     const [pid] = single.stats().pids;
     expect(pid).toBeGreaterThan(0);
-    const local = createCodeExecutor({ pools: { javascript: single }, bridgeFetch: ssrfRefusingBridge });
+    const local = createCodeExecutor({ pools: { javascript: single }, bridgeFetch: productionBridge });
     const running = local.execute(makeInput(fn('while (true) {}'), { execution_timeout: 10 }));
     await new Promise((resolve) => setTimeout(resolve, 200));
     process.kill(pid ?? 0, 'SIGKILL');

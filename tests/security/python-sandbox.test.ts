@@ -10,11 +10,18 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JsonObject } from '../../server/executors/types.ts';
-import { LOG_TRUNCATED_MARKER, MAX_LOG_LINES, MAX_LOG_LINE_BYTES } from '../../server/sandbox/limits.ts';
+import { createBridgeFetch } from '../../server/sandbox/bridge-fetch.ts';
+import {
+  LOG_TRUNCATED_MARKER,
+  MAX_FETCHES_PER_JOB,
+  MAX_LOG_LINES,
+  MAX_LOG_LINE_BYTES,
+} from '../../server/sandbox/limits.ts';
 import { createSandboxPool } from '../../server/sandbox/pool.ts';
 import type { SandboxPool, SandboxRunResult } from '../../server/sandbox/pool.ts';
-import type { BridgeRequest, BridgeResponse, RunLimits } from '../../server/sandbox/protocol.ts';
+import type { RunLimits } from '../../server/sandbox/protocol.ts';
 import { PYTHON_WORKER_ENTRY, pythonWorkerLaunch } from '../../server/sandbox/python/launch.ts';
+import { createSsrfPolicy } from '../../server/security/ssrf.ts';
 
 const START_TIMEOUT_MS = 60_000;
 // Every runaway retires its process and Pyodide takes seconds to load on a busy machine:
@@ -30,6 +37,14 @@ const leftovers: Array<() => Promise<void>> = [];
 let pool: SandboxPool;
 let loopbackUrl: string;
 let loopbackHits = 0;
+/** The upstream the tools may reach: allow-listed by exact address and port, as an operator would. */
+let publicUrl: string;
+let publicPort: number;
+/** The production bridge (the real SSRF guard), allowing only the public upstream. */
+let bridgeFetch: ReturnType<typeof createBridgeFetch>;
+/** Requests the public upstream saw end before it answered (it never answers `/hang`). */
+let abandonedRequests = 0;
+let publicHits = 0;
 /** Duration of the last `pool.run`, excluding the wait for a warm process. */
 let lastRunMs = 0;
 
@@ -38,15 +53,6 @@ interface RunOptions {
   allowedImports?: string[];
   secrets?: Record<string, string>;
   parameters?: JsonObject;
-  onFetch?: (request: BridgeRequest, signal: AbortSignal) => Promise<BridgeResponse>;
-}
-
-/** The production bridge refuses private and link-local targets; so does this one. */
-async function ssrfRefusingFetch(request: BridgeRequest): Promise<BridgeResponse> {
-  const host = new URL(request.url).hostname;
-  if (/^(127\.|10\.|169\.254\.|localhost$|\[::1\]$|0\.)/.test(host))
-    throw new Error(`SSRF_BLOCKED: ${host} is not a public address`);
-  return { status: 200, headers: {}, body: 'public' };
 }
 
 async function waitForIdle(): Promise<void> {
@@ -66,7 +72,7 @@ async function run(code: string, options: RunOptions = {}): Promise<SandboxRunRe
       allowedImports: options.allowedImports ?? [],
       limits: { ...DEFAULT_LIMITS, ...options.limits },
     },
-    { signal: new AbortController().signal, onFetch: options.onFetch ?? ssrfRefusingFetch },
+    { signal: new AbortController().signal, onFetch: bridgeFetch },
   );
   lastRunMs = Date.now() - started;
   expect(JSON.stringify(result)).not.toContain(HOST_CANARY);
@@ -113,6 +119,26 @@ beforeAll(async () => {
   await once(server, 'listening');
   loopbackUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   leftovers.push(() => new Promise((resolve) => server.close(() => resolve())));
+  const upstream = createServer((req, res) => {
+    if (req.url === '/hang') {
+      res.on('close', () => (abandonedRequests += 1));
+      return;
+    }
+    publicHits += 1;
+    res.end('public');
+  });
+  upstream.listen(0, '127.0.0.1');
+  await once(upstream, 'listening');
+  publicPort = (upstream.address() as AddressInfo).port;
+  publicUrl = `http://127.0.0.1:${publicPort}`;
+  leftovers.push(
+    () =>
+      new Promise((resolve) => {
+        upstream.closeAllConnections();
+        upstream.close(() => resolve());
+      }),
+  );
+  bridgeFetch = createBridgeFetch(createSsrfPolicy({ allowedPrivateHosts: [`127.0.0.1:${publicPort}`] }));
   pool = createSandboxPool({
     runtime: 'python',
     size: 2,
@@ -266,19 +292,34 @@ describe('python sandbox: reaching JavaScript and the host', () => {
 });
 
 describe('python sandbox: network', () => {
-  it('refuses bridged requests to loopback and metadata addresses', async () => {
-    for (const url of [`${loopbackUrl}/admin`, 'http://169.254.169.254/latest/meta-data/', 'http://localhost:6379/']) {
-      const error = errorOf(
-        await run(
-          tool('r = await fetch(parameters["url"])\nreturn r.text').replace(
-            'def execute_tool',
-            'async def execute_tool',
-          ),
-          { parameters: { url } },
-        ),
-      );
-      expect(error.code).toBe('FUNCTION_ERROR');
-      expect(error.message).toMatch(/^FetchError: SSRF_BLOCKED/);
+  const fetchTool = tool('r = await fetch(parameters["url"])\nreturn r.text').replace(
+    'def execute_tool',
+    'async def execute_tool',
+  );
+
+  it('reaches an allow-listed upstream through the production bridge', async () => {
+    const result = await run(fetchTool, { parameters: { url: `${publicUrl}/` } });
+    expect(result).toMatchObject({ ok: true, value: { data: 'public' } });
+  });
+
+  it('refuses bridged requests to loopback, private and metadata addresses, however spelled', async () => {
+    const loopbackPort = new URL(loopbackUrl).port;
+    const refused = [
+      `${loopbackUrl}/admin`, // loopback on a port the allow-list does not name
+      'http://10.0.0.1/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://localhost:6379/',
+      `http://localhost:${publicPort}/`, // the allow-listed port, by a name the allow-list does not name
+      `http://[::1]:${loopbackPort}/`,
+      `http://[::ffff:127.0.0.1]:${loopbackPort}/`,
+      `http://2130706433:${loopbackPort}/`,
+      `http://0x7f000001:${loopbackPort}/`,
+      `http://0177.0.0.1:${loopbackPort}/`,
+    ];
+    for (const url of refused) {
+      const error = errorOf(await run(fetchTool, { parameters: { url } }));
+      expect(error.code, url).toBe('FUNCTION_ERROR');
+      expect(error.message, url).toMatch(/^FetchError: SSRF_BLOCKED: Requests to \S+ are not allowed/);
     }
     expect(loopbackHits).toBe(0);
   });
@@ -292,27 +333,28 @@ describe('python sandbox: network', () => {
       ok: true,
       value: { success: false, message: expect.stringMatching(/SSRF_BLOCKED/) },
     });
+    expect(loopbackHits).toBe(0);
   });
 
-  it('ends a job whose host fetch hangs at its deadline', async () => {
-    const hung = (_request: BridgeRequest, signal: AbortSignal): Promise<BridgeResponse> =>
-      new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
-    const code = tool("r = await fetch('https://slow.example.com/')\nreturn r.status").replace(
-      'def execute_tool',
-      'async def execute_tool',
+  it('ends a job whose host fetch hangs at its deadline, and abandons the upstream request', async () => {
+    const abandoned = abandonedRequests;
+    const error = errorOf(
+      await run(fetchTool, { parameters: { url: `${publicUrl}/hang` }, limits: { timeoutMs: 1500 } }),
     );
-    const error = errorOf(await run(code, { onFetch: hung, limits: { timeoutMs: 1500 } }));
     expect(error.code).toBe('TIMEOUT');
     expect(lastRunMs).toBeLessThan(1500 + TIMEOUT_SLACK_MS);
+    await vi.waitFor(() => expect(abandonedRequests).toBe(abandoned + 1), { timeout: 5000, interval: 50 });
   });
 
   it('caps the number of bridged requests', async () => {
-    const code = tool("n = 0\nwhile True:\n    await fetch('https://api.example.com/')\n    n += 1").replace(
+    const before = publicHits;
+    const code = tool(`n = 0\nwhile True:\n    await fetch('${publicUrl}/')\n    n += 1`).replace(
       'def execute_tool',
       'async def execute_tool',
     );
     const error = errorOf(await run(code));
     expect(error.message).toMatch(/FetchError: too many fetch calls/);
+    expect(publicHits - before).toBe(MAX_FETCHES_PER_JOB);
   });
 });
 
@@ -435,7 +477,7 @@ describe('python sandbox: nothing survives into the next job', () => {
     for (const code of patches) await expect(run(code)).resolves.toMatchObject({ ok: true });
     const check = await run(
       tool(
-        "r = await http.get('https://api.example.com/')\nreturn [json.loads('[1]'), str(fractions.Fraction(1, 3).limit_denominator(2)), r.text]",
+        `r = await http.get('${publicUrl}/')\nreturn [json.loads('[1]'), str(fractions.Fraction(1, 3).limit_denominator(2)), r.text]`,
         'import json, fractions',
       ).replace('def execute_tool', 'async def execute_tool'),
     );
