@@ -93,6 +93,9 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
     const timer = setTimeout(
       () => {
         timers.delete(id);
+        // Timers run on the event loop's cached clock, which a busy loop leaves behind the wall clock:
+        // one can fire before the deadline the database compares against, and would then expire nothing.
+        if (deadline.getTime() > clock()) return scheduleExpiry(id, deadline);
         void expire(id).catch((error: unknown) =>
           logger.error({ err: error, executionId: id }, 'approval expiry failed'),
         );

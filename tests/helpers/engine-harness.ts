@@ -147,7 +147,7 @@ export interface EngineHarness {
   setSecret(name: string, value: string): Promise<void>;
   run(request: Partial<ExecutionRequest> & { toolId?: string }): Promise<ToolExecution>;
   /** A second engine over the same database, as after a restart (or another instance). */
-  restart(options?: EngineOptionsInput, deps?: Pick<EngineDeps, 'circuitBreaker'>): ExecutionEngine;
+  restart(options?: EngineOptionsInput, deps?: Pick<EngineDeps, 'circuitBreaker' | 'clock'>): ExecutionEngine;
   close(): Promise<void>;
 }
 
@@ -210,7 +210,7 @@ export async function startEngineHarness(
   const makeEngine = (
     engineOptions: EngineOptionsInput = {},
     rateLimiter?: RateLimiter,
-    extra: Pick<EngineDeps, 'circuitBreaker'> = {},
+    extra: Pick<EngineDeps, 'circuitBreaker' | 'clock'> = {},
   ): ExecutionEngine => {
     const engine = createExecutionEngine({
       ...extra,

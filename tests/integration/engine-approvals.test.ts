@@ -70,6 +70,32 @@ describe('approvals', () => {
     await expect(h.engine.approve(h.actor, pending.id)).rejects.toMatchObject({ name: 'ConflictError' });
   });
 
+  it('an expiry timer that fires before the deadline by the engine clock waits for it', async () => {
+    // A busy event loop runs timers on a cached clock behind the wall clock; here the engine's clock runs
+    // at half speed, so every timer fires early by its measure.
+    const started = Date.now();
+    const slow = h.restart({}, { clock: () => started + (Date.now() - started) / 2 });
+    const toolId = await h.createTool({
+      requireConfirmation: true,
+      configuration: { url: `${h.upstream.base}/echo?slow-clock=1`, method: 'POST', approval_timeout_seconds: 0.2 },
+    });
+    const pending = await slow.run({
+      organizationId: h.actor.organizationId,
+      toolId,
+      parameters: { order_id: 'A-1' },
+      context: { triggerContext: 'call' },
+      actor: { userId: h.actor.userId, apiKeyId: null },
+    });
+    expect(pending.status, pending.errorMessage ?? '').toBe('PENDING_APPROVAL');
+    await vi.waitFor(
+      async () => {
+        const row = await h.db.database.prisma.toolExecution.findUniqueOrThrow({ where: { id: pending.id } });
+        expect(row).toMatchObject({ status: 'REJECTED', errorCode: 'APPROVAL_TIMEOUT' });
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+  });
+
   it('a restart does not lose an approval deadline: the start-up sweep expires it', async () => {
     const toolId = await h.createTool({ requireConfirmation: true });
     const overdue = await h.db.database.prisma.toolExecution.create({
