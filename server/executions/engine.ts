@@ -29,7 +29,7 @@ import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts'
 import { mergeOptions, type EngineOptions, type EngineOptionsInput } from './engine-options.ts';
 import { createCallResolver, existingExecution, publishEvent } from './execution-recorder.ts';
 import { createExecutionWriter } from './execution-writer.ts';
-import { rateLimitRefusal, refusalOf } from './execution-refusals.ts';
+import { rateLimitRefusal, refusalOf, type Refusal } from './execution-refusals.ts';
 import {
   contextJson,
   idempotencyKeyOf,
@@ -85,8 +85,21 @@ export interface ExecutionEngine {
   /** One sweep now (the periodic one calls this). */
   sweep(): Promise<void>;
   readonly options: EngineOptions;
+  /**
+   * Settles a call that ended: its pending approvals end CANCELLED (CALL_ENDED),
+   * the executions this instance runs for it are aborted unless their tool says
+   * `continue_after_hangup`, and its next tool calls are refused. Idempotent.
+   */
+  settleCall(call: { id: string; organizationId: string; callSid: string }): Promise<void>;
   close(): Promise<void>;
 }
+
+const CALL_ENDED_MESSAGE = 'The call has ended';
+const CALL_ENDED_REFUSAL: Refusal & { status: 'CANCELLED' } = {
+  status: 'CANCELLED',
+  code: 'CALL_ENDED',
+  message: CALL_ENDED_MESSAGE,
+};
 
 /** How long close() waits for running tools before cancelling them, and for the cancellations to be written. */
 const SHUTDOWN_DRAIN_MS = 3_000;
@@ -159,15 +172,17 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     const startedMs = clock();
     const resolved = await resolveRequest(lookups, prisma, request, stale > 0);
     const { context } = request;
-    const callId = context.callSid
+    const call = context.callSid
       ? await resolveCall({
           organizationId: request.organizationId,
           callSid: context.callSid,
           assistantId: resolved.assistantId,
           from: context.from ?? null,
           to: context.to ?? null,
+          platform: context.platform ?? null,
         })
       : null;
+    const callId = call?.id ?? null;
     const base: ToolExecution = {
       id: randomUUID(),
       organizationId: request.organizationId,
@@ -201,6 +216,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     };
 
     const refusal =
+      (call?.ended ? CALL_ENDED_REFUSAL : null) ??
       refusalOf(validator, resolved, request) ??
       (await rateLimitRefusal(deps.rateLimiter, options.rateLimits, resolved, request));
     if (refusal) {
@@ -285,6 +301,20 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     return count;
   }
 
+  async function settleCall(call: { id: string; organizationId: string; callSid: string }): Promise<void> {
+    resolveCall.forget(call.organizationId, call.callSid);
+    const aborted: Promise<ToolExecution>[] = [];
+    for (const entry of runner.inFlight.values()) {
+      if (entry.callId !== call.id || entry.continueAfterHangup || entry.cancelled) continue;
+      entry.cancelled = true;
+      entry.cancelReason = { code: 'CALL_ENDED', message: CALL_ENDED_MESSAGE, retryable: false };
+      entry.controller.abort(new DOMException(CALL_ENDED_MESSAGE, 'AbortError'));
+      aborted.push(entry.promise);
+    }
+    await approvals.cancelPending(call.id, CALL_ENDED_REFUSAL);
+    await Promise.allSettled(aborted);
+  }
+
   async function close(): Promise<void> {
     closed = true;
     if (sweepTimer) clearInterval(sweepTimer);
@@ -317,6 +347,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     instanceId: lease.id,
     sweep,
     options,
+    settleCall,
     close,
   };
 }
