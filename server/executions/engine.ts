@@ -20,7 +20,7 @@ import type { SqlDriver } from '../db/sql-driver.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
 import type { ExecutorRegistry } from '../executors/registry.ts';
 import type { ExecutableTool, SecretAccess } from '../executors/types.ts';
-import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
+import { CALLS_ENDED_TOPIC, type SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { approvalFields } from './approval-preview.ts';
 import { createApprovals } from './approvals.ts';
 import { createAttemptLoop } from './attempt-loop.ts';
@@ -139,6 +139,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   });
   const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner, instanceId: lease.id });
   let sweepTimer: NodeJS.Timeout | null = null;
+  let endedCalls: AsyncIterator<unknown> | null = null;
   let closed = false;
 
   const now = (): Date => new Date(clock());
@@ -296,12 +297,33 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     await forgetStoppedInstances(prisma, STOPPED_INSTANCE_RETENTION_S);
     await approvals.expire();
     await approvals.restoreTimers();
+    followEndedCalls();
     startSweeping();
     if (count > 0) logger.warn({ count }, 'marked interrupted executions');
     return count;
   }
 
   async function settleCall(call: { id: string; organizationId: string; callSid: string }): Promise<void> {
+    await settleHere(call);
+    pubsub.publish(CALLS_ENDED_TOPIC, { ...call, instanceId: lease.id });
+  }
+
+  /** Ends of calls on other instances: what this one runs for them is settled here. */
+  function followEndedCalls(): void {
+    if (endedCalls) return;
+    const stream = pubsub.subscribe(CALLS_ENDED_TOPIC);
+    endedCalls = stream;
+    void (async () => {
+      for await (const event of stream) {
+        if (event.instanceId === lease.id) continue;
+        await settleHere(event).catch((error: unknown) =>
+          logger.error({ err: error, callId: event.id }, 'settling an ended call failed'),
+        );
+      }
+    })();
+  }
+
+  async function settleHere(call: { id: string; organizationId: string; callSid: string }): Promise<void> {
     resolveCall.forget(call.organizationId, call.callSid);
     const aborted: Promise<ToolExecution>[] = [];
     for (const entry of runner.inFlight.values()) {
@@ -320,6 +342,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     if (sweepTimer) clearInterval(sweepTimer);
     sweepTimer = null;
     approvals.close();
+    await endedCalls?.return?.();
     // Running tools get to finish and be recorded; whatever is still running after that is cancelled.
     const running = [...runner.inFlight.values()];
     const settle = Promise.allSettled(running.map((entry) => entry.promise));
