@@ -14,6 +14,7 @@
  * (orphans and overdue approvals).
  */
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Prisma } from '../db/database.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
@@ -95,6 +96,11 @@ export interface ExecutionEngine {
 }
 
 const CALL_ENDED_MESSAGE = 'The call has ended';
+/**
+ * Ended call ids kept to catch a tool call racing its hangup; such a race lasts milliseconds, so recent ones
+ * suffice. Keys are row UUIDs (fixed size), so the count bounds the bytes.
+ */
+const ENDED_CALLS_REMEMBERED = 10_000;
 const CALL_ENDED_REFUSAL: Refusal & { status: 'CANCELLED' } = {
   status: 'CANCELLED',
   code: 'CALL_ENDED',
@@ -140,6 +146,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner, instanceId: lease.id });
   let sweepTimer: NodeJS.Timeout | null = null;
   let endedCalls: AsyncIterator<unknown> | null = null;
+  // Calls ended while a tool call of theirs was between resolving the call and writing its row.
+  const endedHere = new LRUCache<string, true>({ max: ENDED_CALLS_REMEMBERED });
   let closed = false;
 
   const now = (): Date => new Date(clock());
@@ -253,13 +261,20 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       publishEvent(pubsub, 'pending_approval', row, row.startedAt);
       await writer.durable();
       approvals.scheduleExpiry(row.id, approvalDeadline);
+      // The call ended after it was resolved above and before this row was written: the hangup missed it.
+      if (callId && endedHere.has(callId)) {
+        await approvals.cancelPending(callId, CALL_ENDED_REFUSAL);
+        return (await prisma.toolExecution.findUnique({ where: { id: row.id } })) ?? row;
+      }
       return row;
     }
 
     const instead = await firstWrite(base, resolved, request, stale);
     if (instead) return instead;
     publishEvent(pubsub, 'created', base, base.startedAt);
-    return runner.execute(base, resolved, request.parameters, startedMs);
+    const finished = runner.execute(base, resolved, request.parameters, startedMs);
+    if (callId && endedHere.has(callId)) abortRunning(callId);
+    return finished;
   }
 
   /** RUNNING rows nobody will finish: see markInterrupted(). */
@@ -325,16 +340,22 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
 
   async function settleHere(call: { id: string; organizationId: string; callSid: string }): Promise<void> {
     resolveCall.forget(call.organizationId, call.callSid);
+    endedHere.set(call.id, true);
+    const aborted = abortRunning(call.id);
+    await approvals.cancelPending(call.id, CALL_ENDED_REFUSAL);
+    await Promise.allSettled(aborted);
+  }
+
+  function abortRunning(callId: string): Promise<ToolExecution>[] {
     const aborted: Promise<ToolExecution>[] = [];
     for (const entry of runner.inFlight.values()) {
-      if (entry.callId !== call.id || entry.continueAfterHangup || entry.cancelled) continue;
+      if (entry.callId !== callId || entry.continueAfterHangup || entry.cancelled) continue;
       entry.cancelled = true;
       entry.cancelReason = { code: 'CALL_ENDED', message: CALL_ENDED_MESSAGE, retryable: false };
       entry.controller.abort(new DOMException(CALL_ENDED_MESSAGE, 'AbortError'));
       aborted.push(entry.promise);
     }
-    await approvals.cancelPending(call.id, CALL_ENDED_REFUSAL);
-    await Promise.allSettled(aborted);
+    return aborted;
   }
 
   async function close(): Promise<void> {
