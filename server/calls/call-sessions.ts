@@ -48,6 +48,14 @@ function externalIdOf(value: string): string {
   return storableText(trimmed);
 }
 
+/** A phone number or SIP address as given; bounded like the call context fields tool calls send. */
+function numberOf(value: string | null | undefined, field: string): string | null {
+  if (!value) return null;
+  if (value.length > MAX_EXTERNAL_ID_LENGTH)
+    throw new ValidationError([{ field, message: `must be at most ${MAX_EXTERNAL_ID_LENGTH} characters` }]);
+  return storableText(value);
+}
+
 function reasonOf(value: string | null | undefined): string | null {
   const trimmed = value?.trim();
   return trimmed ? storableText(trimmed.slice(0, MAX_END_REASON_LENGTH)) : null;
@@ -76,8 +84,8 @@ export async function startCall(deps: CallDeps, input: StartCallInput): Promise<
       callSid,
       platform: input.platform,
       assistantId,
-      fromNumber: input.from ? storableText(input.from) : null,
-      toNumber: input.to ? storableText(input.to) : null,
+      fromNumber: numberOf(input.from, 'fromNumber'),
+      toNumber: numberOf(input.to, 'toNumber'),
     },
     update: {},
   });
@@ -101,8 +109,8 @@ export async function endCall(deps: CallDeps, input: EndCallInput): Promise<Call
         callSid,
         platform: input.createAs.platform,
         assistantId: input.createAs.assistantId,
-        fromNumber: input.createAs.from ? storableText(input.createAs.from) : null,
-        toNumber: input.createAs.to ? storableText(input.createAs.to) : null,
+        fromNumber: numberOf(input.createAs.from, 'fromNumber'),
+        toNumber: numberOf(input.createAs.to, 'toNumber'),
       },
       update: {},
     });

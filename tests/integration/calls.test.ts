@@ -341,3 +341,58 @@ describe('GraphQL', () => {
     expect(restart.data!.startCall.__typename).toBe('ConflictError');
   });
 });
+
+describe('bad input and other organizations', () => {
+  test('the end route refuses VIEWER keys, non-JSON bodies and non-string reasons; unknown calls are 404', async () => {
+    const callSid = callId('api-bad');
+    await t.gql(
+      `mutation ($input: StartCallInput!) { startCall(input: $input) { __typename } }`,
+      {
+        input: { externalId: callSid },
+      },
+      { apiKey: org.keys.MEMBER },
+    );
+    expect((await endViaApi(callSid, org.keys.VIEWER)).status).toBe(403);
+    const post = (body: string) =>
+      fetch(`${t.url}/v1/calls/${callSid}/end`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${org.keys.MEMBER}` },
+        body,
+      });
+    expect((await post('{"reason":')).status).toBe(400);
+    expect((await post('{"reason":42}')).status).toBe(400);
+    expect((await callRow(callSid)).status).toBe('IN_PROGRESS');
+    expect((await endViaApi(callId('never-seen'), org.keys.MEMBER)).status).toBe(404);
+    const tooLong = await t.gql<{ startCall: { __typename: string } }>(
+      `mutation ($input: StartCallInput!) { startCall(input: $input) { __typename } }`,
+      { input: { externalId: 'x'.repeat(257) } },
+      { apiKey: org.keys.MEMBER },
+    );
+    expect(tooLong.data!.startCall.__typename).toBe('ValidationError');
+  });
+
+  test("another organization's Vapi assistant ending the same call id leaves this organization's call running", async () => {
+    const created = await t.gql<{ createAssistant: { id: string } }>(
+      CREATE_ASSISTANT,
+      { input: { name: 'Theirs' } },
+      { apiKey: other.keys.ADMIN },
+    );
+    const theirs = created.data!.createAssistant.id;
+    const theirSecret = await serverSecret(t, other, theirs);
+    const callSid = callId('shared-id');
+    await postVapi(vapiToolCall(callSid, 'refund', 'r'));
+    const response = await fetch(`${t.url}/v1/vapi/${theirs}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${theirSecret}` },
+      body: JSON.stringify({ message: { type: 'end-of-call-report', call: { id: callSid } } }),
+    });
+    expect(response.status).toBe(200);
+    expect((await callRow(callSid)).status).toBe('IN_PROGRESS');
+    const [pending] = await executionsOf(callSid);
+    expect(pending!.status).toBe('PENDING_APPROVAL');
+    const their = await t.app.services.prisma.call.findUniqueOrThrow({
+      where: { organizationId_callSid: { organizationId: other.id, callSid } },
+    });
+    expect(their.status).toBe('ENDED');
+  });
+});
