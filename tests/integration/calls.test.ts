@@ -49,6 +49,13 @@ beforeAll(async () => {
     endpointTool('hang', '/hang'),
     endpointTool('ticket', '/ticket', { configuration: { continue_after_hangup: true } }),
     endpointTool('refund', '/refund', { requireConfirmation: true }),
+    {
+      name: 'spin',
+      type: 'CODE',
+      timeoutSeconds: 30,
+      configuration: { runtime: 'javascript', code: 'export default function execute() {\n  for (;;) {}\n}' },
+      functionDefinition: { name: 'spin', parameters: { type: 'object', properties: { n: { type: 'string' } } } },
+    },
   ];
   for (const input of tools) {
     const toolId = await createToolVia(t, org.keys.MEMBER, input);
@@ -137,6 +144,22 @@ describe('hangup settles the call', () => {
     const executions = await executionsOf(callSid);
     expect(executions).toHaveLength(2);
     expect(executions[1]).toMatchObject({ status: 'CANCELLED', errorCode: 'CALL_ENDED' });
+  });
+
+  test('hangup stops a code tool spinning in its isolate', async () => {
+    const callSid = callId('api-spin');
+    const answer = postVapi(vapiToolCall(callSid, 'spin', 's'));
+    // The execution is RUNNING once its row is written; the isolate spins from then on.
+    for (;;) {
+      const [row] = await executionsOf(callSid);
+      if (row?.status === 'RUNNING') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await endViaApi(callSid, org.keys.MEMBER)).status).toBe(200);
+    expect((await answer).body.results![0]!.error).toMatch(/call has ended/i);
+    const [execution] = await executionsOf(callSid);
+    expect(execution).toMatchObject({ status: 'CANCELLED', errorCode: 'CALL_ENDED' });
+    expect(execution!.durationMs).toBeLessThan(15_000);
   });
 
   test('Vapi status-update "ended" cancels a pending approval with CALL_ENDED', async () => {
