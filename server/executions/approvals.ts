@@ -46,6 +46,8 @@ export interface Approvals {
   expire(id?: string): Promise<number>;
   /** Restores the expiry timers of every pending approval (at start-up). */
   restoreTimers(): Promise<void>;
+  /** Ends every approval of the call still pending with the refusal (CANCELLED at hangup). */
+  cancelPending(callId: string, refusal: Refusal & { status: 'CANCELLED' }): Promise<void>;
   /** Drops every timer; none is scheduled afterwards. */
   close(): void;
 }
@@ -240,11 +242,30 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
     for (const row of pending) if (row.approvalDeadline) scheduleExpiry(row.id, row.approvalDeadline);
   }
 
+  async function cancelPending(callId: string, refusal: Refusal & { status: 'CANCELLED' }): Promise<void> {
+    const pending = await prisma.toolExecution.findMany({ where: { callId, status: 'PENDING_APPROVAL' } });
+    for (const row of pending) {
+      const completedAt = now();
+      const fields = {
+        status: refusal.status,
+        errorCode: refusal.code,
+        errorMessage: refusal.message,
+        outputResult: toJson({ success: false, message: refusal.message, data: null }),
+        completedAt,
+        durationMs: Math.max(0, completedAt.getTime() - row.startedAt.getTime()),
+      };
+      // An approver who decided meanwhile wins: the transition is conditional.
+      if (!(await transition(prisma, row.id, 'PENDING_APPROVAL', fields))) continue;
+      clearTimer(row.id);
+      publishEvent(pubsub, 'finished', applied(row, fields), completedAt);
+    }
+  }
+
   function close(): void {
     closed = true;
     for (const timer of timers.values()) timer.close();
     timers.clear();
   }
 
-  return { approve, reject, cancel, timeoutMs, scheduleExpiry, expire, restoreTimers, close };
+  return { approve, reject, cancel, timeoutMs, scheduleExpiry, expire, restoreTimers, cancelPending, close };
 }

@@ -28,11 +28,17 @@ import type { Resolved } from './execution-resolver.ts';
 import type { Count, ExecutionWriter, Outcome } from './execution-writer.ts';
 import { createNormalizer } from './result-normalizer.ts';
 import { nextRetryDelay, sleep } from './retry.ts';
+import { continuesAfterHangup } from './tool-settings.ts';
 
 export interface InFlight {
   controller: AbortController;
   promise: Promise<ToolExecution>;
   cancelled: boolean;
+  /** Why it was cancelled, when not by a plain cancel (e.g. CALL_ENDED at hangup). */
+  cancelReason?: ExecutionFailure;
+  /** The Call row the execution belongs to, and whether the tool runs on after that call ends. */
+  callId: string | null;
+  continueAfterHangup: boolean;
 }
 
 export interface AttemptLoopDeps {
@@ -76,6 +82,7 @@ const FINISH_GIVE_UP_MS = 10 * 60_000;
 const STATUS_BY_CODE: Partial<Record<ExecutionErrorCode, ExecutionStatus>> = {
   TIMEOUT: 'TIMEOUT',
   CANCELLED: 'CANCELLED',
+  CALL_ENDED: 'CANCELLED',
   RATE_LIMITED: 'RATE_LIMITED',
   REJECTED: 'REJECTED',
   APPROVAL_TIMEOUT: 'REJECTED',
@@ -140,7 +147,13 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     runStartMs: number,
   ): Promise<ToolExecution> {
     const controller = new AbortController();
-    const entry: InFlight = { controller, cancelled: false, promise: Promise.resolve(row) };
+    const entry: InFlight = {
+      controller,
+      cancelled: false,
+      promise: Promise.resolve(row),
+      callId: row.callId,
+      continueAfterHangup: continuesAfterHangup(resolved.tool.configuration),
+    };
     entry.promise = attempts(row, resolved, parameters, runStartMs, entry).finally(() => inFlight.delete(row.id));
     inFlight.set(row.id, entry);
     return entry.promise;
@@ -360,7 +373,8 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
       return { ...common, status: 'SUCCESS', errorCode: null, errorMessage: null, outputResult: { ...result } };
     }
     let error: ExecutionFailure = outcome.ok ? abortFailure(entry.controller.signal) : outcome.error;
-    if (entry.cancelled) error = { code: 'CANCELLED', message: 'The execution was cancelled', retryable: false };
+    if (entry.cancelled)
+      error = entry.cancelReason ?? { code: 'CANCELLED', message: 'The execution was cancelled', retryable: false };
     else if (entry.controller.signal.aborted && error.code !== 'TIMEOUT') error = abortFailure(entry.controller.signal);
     const message = normalizer.error(error.message);
     return {

@@ -14,13 +14,14 @@
  * (orphans and overdue approvals).
  */
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Prisma } from '../db/database.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
 import type { ExecutorRegistry } from '../executors/registry.ts';
 import type { ExecutableTool, SecretAccess } from '../executors/types.ts';
-import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
+import { CALLS_ENDED_TOPIC, type SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { approvalFields } from './approval-preview.ts';
 import { createApprovals } from './approvals.ts';
 import { createAttemptLoop } from './attempt-loop.ts';
@@ -29,7 +30,7 @@ import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts'
 import { mergeOptions, type EngineOptions, type EngineOptionsInput } from './engine-options.ts';
 import { createCallResolver, existingExecution, publishEvent } from './execution-recorder.ts';
 import { createExecutionWriter } from './execution-writer.ts';
-import { rateLimitRefusal, refusalOf } from './execution-refusals.ts';
+import { rateLimitRefusal, refusalOf, type Refusal } from './execution-refusals.ts';
 import {
   contextJson,
   idempotencyKeyOf,
@@ -85,8 +86,26 @@ export interface ExecutionEngine {
   /** One sweep now (the periodic one calls this). */
   sweep(): Promise<void>;
   readonly options: EngineOptions;
+  /**
+   * Settles a call that ended: its pending approvals end CANCELLED (CALL_ENDED),
+   * the executions this instance runs for it are aborted unless their tool says
+   * `continue_after_hangup`, and its next tool calls are refused. Idempotent.
+   */
+  settleCall(call: { id: string; organizationId: string; callSid: string }): Promise<void>;
   close(): Promise<void>;
 }
+
+const CALL_ENDED_MESSAGE = 'The call has ended';
+/**
+ * Ended call ids kept to catch a tool call racing its hangup; such a race lasts milliseconds, so recent ones
+ * suffice. Keys are row UUIDs (fixed size), so the count bounds the bytes.
+ */
+const ENDED_CALLS_REMEMBERED = 10_000;
+const CALL_ENDED_REFUSAL: Refusal & { status: 'CANCELLED' } = {
+  status: 'CANCELLED',
+  code: 'CALL_ENDED',
+  message: CALL_ENDED_MESSAGE,
+};
 
 /** How long close() waits for running tools before cancelling them, and for the cancellations to be written. */
 const SHUTDOWN_DRAIN_MS = 3_000;
@@ -126,6 +145,9 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   });
   const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner, instanceId: lease.id });
   let sweepTimer: NodeJS.Timeout | null = null;
+  let endedCalls: AsyncIterator<unknown> | null = null;
+  // Calls ended while a tool call of theirs was between resolving the call and writing its row.
+  const endedHere = new LRUCache<string, true>({ max: ENDED_CALLS_REMEMBERED });
   let closed = false;
 
   const now = (): Date => new Date(clock());
@@ -159,15 +181,17 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     const startedMs = clock();
     const resolved = await resolveRequest(lookups, prisma, request, stale > 0);
     const { context } = request;
-    const callId = context.callSid
+    const call = context.callSid
       ? await resolveCall({
           organizationId: request.organizationId,
           callSid: context.callSid,
           assistantId: resolved.assistantId,
           from: context.from ?? null,
           to: context.to ?? null,
+          platform: context.platform ?? null,
         })
       : null;
+    const callId = call?.id ?? null;
     const base: ToolExecution = {
       id: randomUUID(),
       organizationId: request.organizationId,
@@ -201,6 +225,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     };
 
     const refusal =
+      (call?.ended ? CALL_ENDED_REFUSAL : null) ??
       refusalOf(validator, resolved, request) ??
       (await rateLimitRefusal(deps.rateLimiter, options.rateLimits, resolved, request));
     if (refusal) {
@@ -236,13 +261,20 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       publishEvent(pubsub, 'pending_approval', row, row.startedAt);
       await writer.durable();
       approvals.scheduleExpiry(row.id, approvalDeadline);
+      // The call ended after it was resolved above and before this row was written: the hangup missed it.
+      if (callId && endedHere.has(callId)) {
+        await approvals.cancelPending(callId, CALL_ENDED_REFUSAL);
+        return (await prisma.toolExecution.findUnique({ where: { id: row.id } })) ?? row;
+      }
       return row;
     }
 
     const instead = await firstWrite(base, resolved, request, stale);
     if (instead) return instead;
     publishEvent(pubsub, 'created', base, base.startedAt);
-    return runner.execute(base, resolved, request.parameters, startedMs);
+    const finished = runner.execute(base, resolved, request.parameters, startedMs);
+    if (callId && endedHere.has(callId)) abortRunning(callId);
+    return finished;
   }
 
   /** RUNNING rows nobody will finish: see markInterrupted(). */
@@ -280,9 +312,50 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     await forgetStoppedInstances(prisma, STOPPED_INSTANCE_RETENTION_S);
     await approvals.expire();
     await approvals.restoreTimers();
+    followEndedCalls();
     startSweeping();
     if (count > 0) logger.warn({ count }, 'marked interrupted executions');
     return count;
+  }
+
+  async function settleCall(call: { id: string; organizationId: string; callSid: string }): Promise<void> {
+    await settleHere(call);
+    pubsub.publish(CALLS_ENDED_TOPIC, { ...call, instanceId: lease.id });
+  }
+
+  /** Ends of calls on other instances: what this one runs for them is settled here. */
+  function followEndedCalls(): void {
+    if (endedCalls) return;
+    const stream = pubsub.subscribe(CALLS_ENDED_TOPIC);
+    endedCalls = stream;
+    void (async () => {
+      for await (const event of stream) {
+        if (event.instanceId === lease.id) continue;
+        await settleHere(event).catch((error: unknown) =>
+          logger.error({ err: error, callId: event.id }, 'settling an ended call failed'),
+        );
+      }
+    })();
+  }
+
+  async function settleHere(call: { id: string; organizationId: string; callSid: string }): Promise<void> {
+    resolveCall.forget(call.organizationId, call.callSid);
+    endedHere.set(call.id, true);
+    const aborted = abortRunning(call.id);
+    await approvals.cancelPending(call.id, CALL_ENDED_REFUSAL);
+    await Promise.allSettled(aborted);
+  }
+
+  function abortRunning(callId: string): Promise<ToolExecution>[] {
+    const aborted: Promise<ToolExecution>[] = [];
+    for (const entry of runner.inFlight.values()) {
+      if (entry.callId !== callId || entry.continueAfterHangup || entry.cancelled) continue;
+      entry.cancelled = true;
+      entry.cancelReason = { code: 'CALL_ENDED', message: CALL_ENDED_MESSAGE, retryable: false };
+      entry.controller.abort(new DOMException(CALL_ENDED_MESSAGE, 'AbortError'));
+      aborted.push(entry.promise);
+    }
+    return aborted;
   }
 
   async function close(): Promise<void> {
@@ -290,6 +363,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     if (sweepTimer) clearInterval(sweepTimer);
     sweepTimer = null;
     approvals.close();
+    await endedCalls?.return?.();
     // Running tools get to finish and be recorded; whatever is still running after that is cancelled.
     const running = [...runner.inFlight.values()];
     const settle = Promise.allSettled(running.map((entry) => entry.promise));
@@ -317,6 +391,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     instanceId: lease.id,
     sweep,
     options,
+    settleCall,
     close,
   };
 }

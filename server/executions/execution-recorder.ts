@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { approximateBytes } from '../cache/approximate-bytes.ts';
 import type { Prisma } from '../db/database.ts';
-import type { ExecutionStatus, ToolExecution } from '../db/generated/prisma/client.ts';
+import type { CallPlatform, CallStatus, ExecutionStatus, ToolExecution } from '../db/generated/prisma/client.ts';
 import { Prisma as P } from '../db/generated/prisma/client.ts';
 import { isUniqueViolation } from '../db/json.ts';
 import type { ExecutionEventKind, SwitchboardPubSub } from '../realtime/pubsub.ts';
@@ -72,25 +72,43 @@ export interface CallInfo {
   assistantId: string | null;
   from: string | null;
   to: string | null;
+  platform?: CallPlatform | null;
+}
+
+/** The call a tool call belongs to; an ended call refuses new tool calls (CALL_ENDED). */
+export interface ResolvedCall {
+  id: string;
+  ended: boolean;
+}
+
+export interface CallResolver {
+  (info: CallInfo): Promise<ResolvedCall>;
+  /** Drops a call that ended from the cache, so its next tool call reads the ended row. */
+  forget(organizationId: string, callSid: string): void;
 }
 
 /** Memory the call id cache may take (call sids are the caller's text, of any length). */
 export const CALL_CACHE_BYTES = 4 * 1024 * 1024;
 
-/** Call ids never change once created, so a bounded cache saves a round trip on every later tool call. */
-export function createCallResolver(prisma: Prisma, maxBytes = CALL_CACHE_BYTES): (info: CallInfo) => Promise<string> {
+/**
+ * Call ids never change once created, so a bounded cache of calls in progress
+ * saves a round trip on every later tool call. Ended calls are not cached: the
+ * rare tool call after hangup reads the row and is refused.
+ */
+export function createCallResolver(prisma: Prisma, maxBytes = CALL_CACHE_BYTES): CallResolver {
   const cache = new LRUCache<string, string>({
     maxSize: maxBytes,
     sizeCalculation: (value, key) => approximateBytes(value, key),
   });
-  return async (info) => {
-    const cacheKey = `${info.organizationId}:${info.callSid}`;
+  const keyOf = (organizationId: string, callSid: string): string => `${organizationId}:${callSid}`;
+  const resolve = async (info: CallInfo): Promise<ResolvedCall> => {
+    const cacheKey = keyOf(info.organizationId, info.callSid);
     const cached = cache.get(cacheKey);
-    if (cached) return cached;
+    if (cached) return { id: cached, ended: false };
     const where = { organizationId_callSid: { organizationId: info.organizationId, callSid: info.callSid } };
-    let id: string;
+    let call: { id: string; status: CallStatus };
     try {
-      const call = await prisma.call.upsert({
+      call = await prisma.call.upsert({
         where,
         create: {
           organizationId: info.organizationId,
@@ -98,20 +116,23 @@ export function createCallResolver(prisma: Prisma, maxBytes = CALL_CACHE_BYTES):
           assistantId: info.assistantId,
           fromNumber: info.from,
           toNumber: info.to,
+          ...(info.platform ? { platform: info.platform } : {}),
         },
         update: {},
-        select: { id: true },
+        select: { id: true, status: true },
       });
-      id = call.id;
     } catch (error) {
       // Two first tool calls of one call can race the upsert; the loser reads the winner's row.
       if (!isUniqueViolation(error)) throw error;
-      const call = await prisma.call.findUniqueOrThrow({ where, select: { id: true } });
-      id = call.id;
+      call = await prisma.call.findUniqueOrThrow({ where, select: { id: true, status: true } });
     }
-    cache.set(cacheKey, id);
-    return id;
+    const ended = call.status === 'ENDED';
+    if (!ended) cache.set(cacheKey, call.id);
+    return { id: call.id, ended };
   };
+  return Object.assign(resolve, {
+    forget: (organizationId: string, callSid: string) => void cache.delete(keyOf(organizationId, callSid)),
+  });
 }
 
 export type EventSource = Pick<ToolExecution, 'id' | 'organizationId' | 'toolId' | 'assistantId' | 'callId' | 'status'>;

@@ -10,6 +10,8 @@ export interface ExecutionRequestContext {
   to?: string | null;
   triggerContext: TriggerContext;
   toolCallId?: string | null;
+  /** Where the call came from; recorded on the Call row its first tool call creates. */
+  platform?: 'VAPI' | 'RETELL' | 'API' | null;
 }
 
 export interface ExecutionRequest {

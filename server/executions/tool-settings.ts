@@ -57,3 +57,8 @@ export function checkToolSettings(configuration: JsonObject): FieldIssue[] {
   }
   return issues;
 }
+
+/** `continue_after_hangup: true`: the tool runs to its end when its call ends (e.g. "create a support ticket"). */
+export function continuesAfterHangup(configuration: JsonObject): boolean {
+  return configuration.continue_after_hangup === true;
+}

@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Actor } from '../actor.ts';
 import { resolveViewer } from '../auth/viewer.ts';
 import type { Assistant } from '../db/generated/prisma/client.ts';
-import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
+import { endCall, startCall } from '../calls/call-sessions.ts';
+import { AccessError, ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { JsonValue } from '../executors/types.ts';
 import { BodyTooLargeError, readRawBody } from '../http/request-body.ts';
 import { sendJson, type Route } from '../http/node-handler.ts';
@@ -17,13 +18,15 @@ import type { Services } from '../services.ts';
 import { loadAssistant, presentedSecret, secretMatches, verifyRetellSignature } from './assistant-secrets.ts';
 import { handleMcpRequest } from './mcp.ts';
 import { handleToolCalls } from './openai.ts';
-import { parseRetellBody, retellResponse } from './retell.ts';
+import { parseRetellBody, parseRetellCallEvent, retellResponse, type RetellCallEvent } from './retell.ts';
 import { assistantToolDefinitions, openAITools, parseTriggerContext } from './tool-definitions.ts';
 import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
 import { parseVapiMessage, vapiResults } from './vapi.ts';
 import { JSON_DEPTH_MESSAGE, MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.ts';
 
 const BODY_ENVELOPE_DEPTH = 8;
+/** The Retell path segment that takes call webhooks; a function call body (no `event`) there still runs a tool so named. */
+const RETELL_WEBHOOK = 'webhook';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, services: Services) => Promise<void>;
 
@@ -41,6 +44,7 @@ function guarded(services: Services, handler: Handler): Route['handle'] {
       if (error instanceof AccessError)
         return fail(res, error.code === 'UNAUTHENTICATED' ? 401 : 403, error.code, error.message);
       if (error instanceof NotFoundError) return fail(res, 404, 'NOT_FOUND', error.message);
+      if (error instanceof ConflictError) return fail(res, 409, 'CONFLICT', error.message);
       if (error instanceof ValidationError)
         return sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: error.message, issues: error.issues } });
       if (error instanceof BodyTooLargeError) return fail(res, 413, 'PAYLOAD_TOO_LARGE', error.message);
@@ -167,9 +171,16 @@ export function vapiRoute(services: Services): Route {
       const message = parseVapiMessage(body);
       if (message.kind === 'ignored') return sendJson(res, 200, {});
       if (message.kind === 'call-ended') {
-        await services.prisma.call.updateMany({
-          where: { organizationId: assistant.organizationId, callSid: message.callSid, endedAt: null },
-          data: { status: 'ended', endedAt: new Date() },
+        await endCall(services, {
+          organizationId: assistant.organizationId,
+          externalId: message.callSid,
+          reason: message.reason,
+          createAs: {
+            platform: 'VAPI',
+            assistantId: assistant.id,
+            from: message.context.from ?? null,
+            to: message.context.to ?? null,
+          },
         });
         return sendJson(res, 200, {});
       }
@@ -200,7 +211,35 @@ function platformBatch(
   };
 }
 
-/** `POST /v1/retell/:assistantId/:toolName` — a Retell custom function URL. */
+/** Retell's call webhook (`call_started`, `call_ended`, `call_analyzed`) for the assistant. */
+async function retellCallEvent(services: Services, assistant: Assistant, event: RetellCallEvent): Promise<void> {
+  const call = { externalId: event.callSid, organizationId: assistant.organizationId };
+  if (event.event === 'call_started') {
+    try {
+      await startCall(services, {
+        ...call,
+        platform: 'RETELL',
+        assistantId: assistant.id,
+        from: event.from,
+        to: event.to,
+      });
+    } catch (error) {
+      // A start delivered after the end (webhooks are retried out of order) changes nothing.
+      if (!(error instanceof ConflictError)) throw error;
+    }
+    return;
+  }
+  await endCall(services, {
+    ...call,
+    reason: event.reason,
+    createAs: { platform: 'RETELL', assistantId: assistant.id, from: event.from, to: event.to },
+  });
+}
+
+/**
+ * `POST /v1/retell/:assistantId/:toolName` — a Retell custom function URL;
+ * `POST /v1/retell/:assistantId/webhook` with a call event body is the agent's webhook URL.
+ */
 export function retellRoute(services: Services): Route {
   const prefix = '/v1/retell';
   return {
@@ -219,6 +258,11 @@ export function retellRoute(services: Services): Route {
         : null;
       const signed = retellKey !== null && verifyRetellSignature(raw, retellKey, signature);
       if (!signed && !secretMatches(assistant, presentedSecret(req.headers))) return refuse(res);
+      const event = toolName === RETELL_WEBHOOK ? parseRetellCallEvent(body) : null;
+      if (event) {
+        await retellCallEvent(services, assistant, event);
+        return sendJson(res, 200, {});
+      }
       const call = parseRetellBody(body, toolName);
       const [outcome] = await runToolCalls(runnerDeps(services), platformBatch(services, assistant, call.context), [
         { toolCallId: call.toolCallId, name: call.name, arguments: call.arguments },
@@ -245,6 +289,52 @@ export function mcpRoute(services: Services): Route {
   };
 }
 
+/** `POST /v1/calls/:callId/end` — ends a call by the platform's call id (LiveKit, Pipecat, custom agents), API key. */
+export function callsRoute(services: Services): Route {
+  const prefix = '/v1/calls';
+  return {
+    prefix,
+    handle: guarded(services, async (req, res) => {
+      const [callId, action, ...rest] = segments(req, prefix);
+      if (!callId || action !== 'end' || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
+      if (req.method !== 'POST') return fail(res, 405, 'METHOD_NOT_ALLOWED', 'POST to end the call');
+      const actor = await apiKeyActor(req, services, 'MEMBER');
+      const raw = await readRawBody(req, services.config.bodyLimitBytes);
+      let reason: string | null = null;
+      if (raw.trim()) {
+        let body: JsonValue;
+        try {
+          body = JSON.parse(raw) as JsonValue;
+        } catch {
+          throw new ValidationError([{ field: 'body', message: 'must be JSON' }]);
+        }
+        const given = body !== null && typeof body === 'object' && !Array.isArray(body) ? body.reason : undefined;
+        if (given !== undefined && given !== null && typeof given !== 'string')
+          throw new ValidationError([{ field: 'reason', message: 'must be a string' }]);
+        reason = given ?? null;
+      }
+      const call = await endCall(services, { organizationId: actor.organizationId, externalId: callId, reason });
+      return sendJson(res, 200, {
+        call: {
+          id: call.id,
+          externalId: call.callSid,
+          platform: call.platform,
+          status: call.status,
+          startedAt: call.startedAt.toISOString(),
+          endedAt: call.endedAt?.toISOString() ?? null,
+          endReason: call.endReason,
+        },
+      });
+    }),
+  };
+}
+
 export function integrationRoutes(services: Services): Route[] {
-  return [assistantsRoute(services), vapiRoute(services), retellRoute(services), mcpRoute(services)];
+  return [
+    assistantsRoute(services),
+    vapiRoute(services),
+    retellRoute(services),
+    mcpRoute(services),
+    callsRoute(services),
+  ];
 }

@@ -30,6 +30,7 @@ export function parseRetellBody(
     arguments: wrapped ? object.args : body,
     context: {
       triggerContext: 'call',
+      platform: 'RETELL',
       callSid: str(call.call_id),
       phoneNumber: caller,
       from: str(call.from_number),
@@ -46,4 +47,30 @@ export function retellResponse(outcome: ToolCallOutcome): JsonObject {
   if (JSON.stringify(result).length <= RETELL_RESULT_MAX_CHARS) return result;
   const message = typeof result.message === 'string' ? result.message.slice(0, 2_000) : '';
   return { success: result.success ?? true, message, data: null, truncated: true };
+}
+
+/** A Retell call webhook: `{ event: "call_started" | "call_ended" | "call_analyzed", call: { call_id, ... } }`. */
+export interface RetellCallEvent {
+  event: 'call_started' | 'call_ended' | 'call_analyzed';
+  callSid: string;
+  reason: string | null;
+  from: string | null;
+  to: string | null;
+}
+
+const RETELL_CALL_EVENTS = new Set(['call_started', 'call_ended', 'call_analyzed']);
+
+/** The call event in a webhook body; null when the body is not one (e.g. a custom-function call). */
+export function parseRetellCallEvent(body: JsonValue): RetellCallEvent | null {
+  if (!isJsonObject(body) || typeof body.event !== 'string' || !RETELL_CALL_EVENTS.has(body.event)) return null;
+  const call = isJsonObject(body.call) ? body.call : {};
+  const callSid = str(call.call_id);
+  if (!callSid) return null;
+  return {
+    event: body.event as RetellCallEvent['event'],
+    callSid,
+    reason: str(call.disconnection_reason),
+    from: str(call.from_number),
+    to: str(call.to_number),
+  };
 }

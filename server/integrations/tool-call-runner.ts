@@ -18,6 +18,7 @@ export interface CallContext {
   phoneNumber?: string | null;
   from?: string | null;
   to?: string | null;
+  platform?: ExecutionRequestContext['platform'];
 }
 
 export interface ToolCallRequest {
@@ -77,6 +78,7 @@ export function checkCallContext(context: CallContext): ExecutionRequestContext 
     phoneNumber: context.phoneNumber || null,
     from: context.from || null,
     to: context.to || null,
+    platform: context.platform ?? null,
   };
 }
 

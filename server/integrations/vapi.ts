@@ -13,7 +13,7 @@ import { oneLine, type CallContext, type ToolCallOutcome, type ToolCallRequest }
 
 export type VapiMessage =
   | { kind: 'tool-calls'; calls: ToolCallRequest[]; context: CallContext }
-  | { kind: 'call-ended'; callSid: string }
+  | { kind: 'call-ended'; callSid: string; reason: string | null; context: CallContext }
   | { kind: 'ignored'; type: string };
 
 export interface VapiResult {
@@ -49,6 +49,7 @@ function callContext(message: JsonObject): CallContext {
   const outbound = call.type === 'outboundPhoneCall';
   return {
     triggerContext: 'call',
+    platform: 'VAPI',
     callSid: str(call.id),
     phoneNumber: customer,
     from: outbound ? ours : customer,
@@ -64,8 +65,12 @@ export function parseVapiMessage(body: JsonValue): VapiMessage {
     ]);
   }
   if (message.type === 'end-of-call-report' || (message.type === 'status-update' && message.status === 'ended')) {
+    // Both carry `endedReason` (e.g. "customer-ended-call"); the report also `call.endedReason` on older payloads.
     const callSid = str(object(message.call).id);
-    return callSid ? { kind: 'call-ended', callSid } : { kind: 'ignored', type: message.type };
+    const reason = str(message.endedReason) ?? str(object(message.call).endedReason);
+    return callSid
+      ? { kind: 'call-ended', callSid, reason, context: callContext(message) }
+      : { kind: 'ignored', type: message.type };
   }
   if (message.type !== 'tool-calls') return { kind: 'ignored', type: message.type };
   let calls: ToolCallRequest[];

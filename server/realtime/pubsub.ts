@@ -33,9 +33,21 @@ export interface ToolHealthEvent {
   at: string;
 }
 
+/** A call ended: every instance settles what it runs for it (engine.settleCall). */
+export interface CallEndedEvent {
+  id: string;
+  organizationId: string;
+  callSid: string;
+  /** The instance that ended it and has settled its own share already. */
+  instanceId: string;
+}
+
+export const CALLS_ENDED_TOPIC = 'calls:ended';
+
 export type Topics = {
   [key: `executions:${string}`]: [ExecutionEvent];
   [key: `tool-health:${string}`]: [ToolHealthEvent];
+  [CALLS_ENDED_TOPIC]: [CallEndedEvent];
 };
 
 export type Topic = keyof Topics & string;

@@ -12,6 +12,7 @@ import './assistants/assistant-mutations.ts';
 import './executions/execution.ts';
 import './executions/execution-mutations.ts';
 import './executions/execution-subscriptions.ts';
+import './calls/call.ts';
 import './metrics/metrics.ts';
 import './secrets/secret.ts';
 import './secrets/secret-grant.ts';

@@ -180,7 +180,7 @@ describe('Vapi tool server', () => {
     const call = await t.app.services.prisma.call.findUniqueOrThrow({
       where: { organizationId_callSid: { organizationId: org.id, callSid: 'vapi-call-1' } },
     });
-    expect(call.status).toBe('ended');
+    expect(call.status).toBe('ENDED');
     expect(call.endedAt).not.toBeNull();
   });
 

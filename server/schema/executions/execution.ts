@@ -52,19 +52,6 @@ export const ToolExecutionRef = builder.prismaObject('ToolExecution', {
   }),
 });
 
-builder.prismaObject('Call', {
-  fields: (t) => ({
-    id: t.exposeID('id'),
-    callSid: t.exposeString('callSid'),
-    fromNumber: t.exposeString('fromNumber', { nullable: true }),
-    toNumber: t.exposeString('toNumber', { nullable: true }),
-    status: t.exposeString('status'),
-    startedAt: t.expose('startedAt', { type: 'DateTime' }),
-    endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true }),
-    assistant: t.relation('assistant', { nullable: true }),
-  }),
-});
-
 const ToolExecutionFilter = builder.inputType('ToolExecutionFilter', {
   fields: (t) => ({
     toolId: t.id(),
