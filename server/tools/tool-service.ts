@@ -121,7 +121,7 @@ function range(issues: FieldIssue[], field: string, value: number, limits: { min
 }
 
 /** Checks a complete tool state; returns it normalised (function definition name filled in). */
-async function validateState(deps: ToolDeps, state: ToolState): Promise<ToolState> {
+async function validateState(deps: ToolDeps, state: ToolState, organizationId: string): Promise<ToolState> {
   const issues: FieldIssue[] = [];
   if (!TOOL_NAME_PATTERN.test(state.name)) {
     issues.push({
@@ -159,7 +159,10 @@ async function validateState(deps: ToolDeps, state: ToolState): Promise<ToolStat
   } else {
     const configIssues = [
       ...checkToolSettings(state.configuration),
-      ...(await deps.validateConfiguration(state.type, state.configuration, { timeoutSeconds: state.timeoutSeconds })),
+      ...(await deps.validateConfiguration(state.type, state.configuration, {
+        timeoutSeconds: state.timeoutSeconds,
+        organizationId,
+      })),
     ];
     issues.push(...configIssues.map((issue) => ({ ...issue, field: `configuration.${issue.field}` })));
   }
@@ -222,25 +225,29 @@ export type PreparedTool = ToolState;
 /** Everything createTool checks (validation, publish role, feature flags), without writing. */
 export async function prepareTool(deps: ToolDeps, actor: Actor, input: CreateToolInput): Promise<PreparedTool> {
   assertCanPublish(actor, input.isPublic);
-  const state = await validateState(deps, {
-    name: input.name,
-    displayName: input.displayName ?? input.name,
-    description: input.description ?? '',
-    type: input.type,
-    configuration: (input.configuration ?? {}) as JsonObject,
-    functionDefinition: (input.functionDefinition ?? {
+  const state = await validateState(
+    deps,
+    {
       name: input.name,
+      displayName: input.displayName ?? input.name,
       description: input.description ?? '',
-    }) as JsonObject,
-    isActive: input.isActive ?? true,
-    requireConfirmation: input.requireConfirmation ?? false,
-    allowedContexts: input.allowedContexts ?? [...TRIGGER_CONTEXTS],
-    timeoutSeconds: input.timeoutSeconds ?? 30,
-    retryAttempts: input.retryAttempts ?? 0,
-    isPublic: input.isPublic ?? false,
-    isTemplate: input.isTemplate ?? false,
-    messages: (input.messages ?? null) as ToolMessages | null,
-  });
+      type: input.type,
+      configuration: (input.configuration ?? {}) as JsonObject,
+      functionDefinition: (input.functionDefinition ?? {
+        name: input.name,
+        description: input.description ?? '',
+      }) as JsonObject,
+      isActive: input.isActive ?? true,
+      requireConfirmation: input.requireConfirmation ?? false,
+      allowedContexts: input.allowedContexts ?? [...TRIGGER_CONTEXTS],
+      timeoutSeconds: input.timeoutSeconds ?? 30,
+      retryAttempts: input.retryAttempts ?? 0,
+      isPublic: input.isPublic ?? false,
+      isTemplate: input.isTemplate ?? false,
+      messages: (input.messages ?? null) as ToolMessages | null,
+    },
+    actor.organizationId,
+  );
   await assertToolTypeEnabled(deps.prisma, actor.organizationId, state.type);
   return state;
 }
@@ -381,7 +388,7 @@ export async function updateTool(deps: ToolDeps, actor: Actor, id: string, input
   if (input.name && !input.functionDefinition && isJsonObject(merged.functionDefinition)) {
     merged.functionDefinition = { ...merged.functionDefinition, name: input.name };
   }
-  const next = await validateState(deps, merged);
+  const next = await validateState(deps, merged, actor.organizationId);
   if (next.type !== base.type) await assertToolTypeEnabled(deps.prisma, actor.organizationId, next.type);
   return applyState(deps, actor, current, next, 'tool.update', input.expectedVersion);
 }
@@ -391,7 +398,7 @@ export async function rollbackTool(deps: ToolDeps, actor: Actor, id: string, ver
   const snapshot = await deps.prisma.toolVersion.findUnique({ where: { toolId_version: { toolId: id, version } } });
   if (!snapshot) throw new NotFoundError('ToolVersion');
   const next: ToolState = { ...stateOf(current), ...snapshotState(snapshot) };
-  return applyState(deps, actor, current, await validateState(deps, next), 'tool.rollback');
+  return applyState(deps, actor, current, await validateState(deps, next, actor.organizationId), 'tool.rollback');
 }
 
 function snapshotState(snapshot: ToolVersion) {

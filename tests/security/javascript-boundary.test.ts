@@ -168,4 +168,34 @@ describe('javascript: organizations', () => {
     const refused = flooded.filter(({ result }) => !result.ok && result.error.code === 'SANDBOX_UNAVAILABLE');
     expect(refused.length + pinning.length).toBe(flooded.length);
   });
+
+  it("checks another organization's save before the rest of a flood of saves", async () => {
+    // A checker that takes 30 ms per save: enough for a backlog to form behind it.
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-fake-worker-'));
+    leftovers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const entry = join(dir, 'slow-checker.mjs');
+    writeFileSync(
+      entry,
+      `process.on('message', (m) => {
+         if (m.type === 'validate') setTimeout(() => process.send({ type: 'validated', id: m.id, errors: [] }), 30);
+       });
+       process.on('disconnect', () => process.exit(0));
+       process.send({ type: 'ready', runtime: 'javascript' });`,
+    );
+    const fake = createSandboxPool({ runtime: 'javascript', size: 1, launch: { entry, execArgv: [] }, maxQueue: 8 });
+    leftovers.push(() => fake.stop());
+    await fake.start();
+    const order: string[] = [];
+    const flood = Array.from({ length: 12 }, (_, index) =>
+      fake.validate('code', undefined, 'org-flood').then(
+        () => order.push(`flood-${index}`),
+        (error: Error) => order.push(`refused: ${error.message}`),
+      ),
+    );
+    const calm = fake.validate('code', undefined, 'org-calm').then(() => order.push('calm'));
+    await Promise.all([...flood, calm]);
+    // The flood beyond its own queue bound was refused; the calm organization's save did not wait behind it.
+    expect(order.filter((entry) => entry.startsWith('refused')).length).toBe(3);
+    expect(order.indexOf('calm')).toBeLessThan(order.indexOf('flood-3'));
+  });
 });
