@@ -42,10 +42,20 @@ async function execute(externalId: string, toolName: string, toolCallId: string)
   return result.data?.executeTool.status;
 }
 
-async function login(page: Page) {
+async function startCall(externalId: string): Promise<string> {
+  const result = await app.gql<{ startCall: { __typename: string; id: string } }>(
+    `mutation ($input: StartCallInput!) { startCall(input: $input) { __typename ... on Call { id } } }`,
+    { input: { externalId, assistantId, fromNumber: '+15550000000' } },
+    { apiKey: org.keys.MEMBER },
+  );
+  expect(result.data?.startCall.__typename).toBe('Call');
+  return result.data!.startCall.id;
+}
+
+async function login(page: Page, user: { email: string; password: string } = org.users.OWNER) {
   await page.goto(`${app.url}/calls`);
-  await page.getByLabel('Email').fill(org.users.OWNER.email);
-  await page.getByLabel('Password').fill(org.users.OWNER.password);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Calls', exact: true }).waitFor();
 }
@@ -167,6 +177,51 @@ describe('calls', () => {
       await items.nth(0).getByRole('button').click();
       await expect(page.getByTestId('execution-output').textContent()).resolves.toContain('Order A-1 has shipped');
       await screenshot(page, 'call-ended');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'pages through calls with the connection cursors',
+    async () => {
+      const { page } = owner;
+      // With the two calls above: 27 calls, one full page of 25 and 2 older ones.
+      for (let index = 0; index < 25; index += 1) await startCall(callId(`CA-page-${index}`));
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Calls' }).click();
+      const rows = page.getByTestId('call-row');
+      await expect.poll(() => rows.count()).toBe(25);
+      await expect(rows.first().textContent()).resolves.toContain('CA-page-24');
+      await page.getByRole('button', { name: 'Older' }).click();
+      await expect.poll(() => rows.count()).toBe(2);
+      await expect(rows.nth(0).textContent()).resolves.toContain(liveCall);
+      await expect(rows.nth(1).textContent()).resolves.toContain(endedCall);
+      await expect(page.getByRole('button', { name: 'Older' }).isDisabled()).resolves.toBe(true);
+      await page.getByRole('button', { name: 'Newer' }).click();
+      await expect.poll(() => rows.count()).toBe(25);
+      await expect(rows.first().textContent()).resolves.toContain('CA-page-24');
+      await expect(rows.last().textContent()).resolves.toContain('CA-page-0');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'shows a viewer the call without the End call button',
+    async () => {
+      const id = await startCall(callId('CA-viewer'));
+      const viewer = await openPage(browser);
+      try {
+        const { page } = viewer;
+        await login(page, org.users.VIEWER);
+        await page.goto(`${app.url}/calls/${id}`);
+        await page.getByTestId('live-indicator').getByText('Live').waitFor();
+        await expect(page.getByTestId('call-status').textContent()).resolves.toContain('In progress');
+        await expect(page.getByRole('button', { name: 'End call' }).count()).resolves.toBe(0);
+        await page.goto(`${app.url}/calls/00000000-0000-0000-0000-000000000000`);
+        await page.getByText('This call does not exist in this organization.').waitFor();
+        expect(viewer.errors).toEqual([]);
+      } finally {
+        await viewer.context.close();
+      }
     },
     TIMEOUT,
   );
