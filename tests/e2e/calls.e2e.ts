@@ -104,6 +104,17 @@ beforeAll(async () => {
     { apiKey: org.keys.MEMBER },
   );
   expect(ended.data?.endCall.__typename).toBe('Call');
+  // The ended call took place two days ago, for the "since" filter.
+  const twoDaysAgo = Date.now() - 48 * 3600 * 1000;
+  await app.db.database.prisma.call.updateMany({
+    where: { organizationId: org.id, callSid: endedCall },
+    data: { startedAt: new Date(twoDaysAgo), endedAt: new Date(twoDaysAgo + 95_000) },
+  });
+  await app.gql(
+    `mutation ($input: CreateAssistantInput!) { createAssistant(input: $input) { __typename } }`,
+    { input: { name: 'Back office' } },
+    { apiKey: org.keys.ADMIN },
+  );
   expect(await execute(liveCall, 'order_lookup', 'A-1')).toBe('SUCCESS');
   expect(await execute(liveCall, 'refund', 'R-1')).toBe('PENDING_APPROVAL');
   browser = await launchChromium();
@@ -122,7 +133,7 @@ afterEach(() => {
 
 describe('calls', () => {
   it(
-    'lists calls newest first and filters them by call id and status',
+    'lists calls newest first and filters them by call id, status, start time and assistant',
     async () => {
       const { page } = owner;
       await login(page);
@@ -137,6 +148,18 @@ describe('calls', () => {
       await expect.poll(() => rows.count()).toBe(1);
       await expect(rows.first().textContent()).resolves.toContain(endedCall);
       await page.getByLabel('Status').selectOption('');
+      await expect.poll(() => rows.count()).toBe(2);
+      await expect(rows.nth(1).textContent()).resolves.toContain('1 min 35 s');
+
+      await page.getByLabel('Started').selectOption({ label: 'Last 24 hours' });
+      await expect.poll(() => rows.count()).toBe(1);
+      await expect(rows.first().textContent()).resolves.toContain(liveCall);
+      await page.getByLabel('Started').selectOption({ label: 'Last 7 days' });
+      await expect.poll(() => rows.count()).toBe(2);
+
+      await page.getByLabel('Assistant').selectOption({ label: 'Back office' });
+      await page.getByText('No calls match these filters.').waitFor();
+      await page.getByLabel('Assistant').selectOption({ label: 'Front desk' });
       await expect.poll(() => rows.count()).toBe(2);
 
       await page.getByLabel('Platform call id').fill(liveCall);
