@@ -16,6 +16,11 @@ let org: TestOrganization;
 let other: TestOrganization;
 const assistants = new Map<TestOrganization, { id: string; secret: string }>();
 
+const REAUTH_MS = 100;
+const CREATE_KEY = `mutation ($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) { ... on CreateApiKeyPayload { key apiKey { id } } }
+}`;
+const REVOKE_KEY = `mutation ($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { ... on ApiKey { revokedAt } } }`;
 const START = `mutation ($input: StartCallInput!) { startCall(input: $input) { __typename ... on Call { id } } }`;
 const EVENTS = `subscription ($callId: ID!) { callEvents(callId: $callId) {
   kind at callId executionId status endedAt reason execution { id status toolName call { externalId } }
@@ -35,7 +40,10 @@ interface CallEventData {
 
 beforeAll(async () => {
   upstream = await startUpstream();
-  t = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
+  t = await startTestApp({
+    SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1',
+    SWITCHBOARD_LIVE_REAUTH_INTERVAL_MS: String(REAUTH_MS),
+  });
   org = await createOrganization(t.app.services.prisma, 'Calls live');
   other = await createOrganization(t.app.services.prisma, 'Elsewhere');
   for (const organization of [org, other]) {
@@ -256,5 +264,28 @@ describe('GET /v1/calls/:callId/events (SSE)', () => {
     const anonymous = await fetch(`${t.url}/v1/calls/${encodeURIComponent(externalId)}/events`);
     expect(anonymous.status).toBe(401);
     await anonymous.body?.cancel();
+  });
+
+  test('revoking the API key ends the stream with a FORBIDDEN error event', async () => {
+    const created = await t.gql<{ createApiKey: { key: string; apiKey: { id: string } } }>(
+      CREATE_KEY,
+      { input: { name: 'call follower', role: 'VIEWER' } },
+      { apiKey: org.keys.ADMIN },
+    );
+    const { key, apiKey } = created.data!.createApiKey;
+    const externalId = callId('revoked');
+    await startCall(org, externalId);
+    const response = await fetch(`${t.url}/v1/calls/${encodeURIComponent(externalId)}/events`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(response.status).toBe(200);
+    const stream = readSse(response);
+    await toolCall(org, externalId, 'R-1');
+    await until(() => stream.frames.length >= 3, 5_000, 'the tool call on the stream');
+    const revoked = await t.gql(REVOKE_KEY, { input: { id: apiKey.id } }, { apiKey: org.keys.ADMIN });
+    expect(revoked.errors).toBeUndefined();
+    await stream.closed;
+    expect(stream.frames.map((frame) => frame.event)).toEqual(['created', 'running', 'finished', 'error']);
+    expect(stream.frames[3]!.data).toMatchObject({ error: { code: 'FORBIDDEN' } });
   });
 });
