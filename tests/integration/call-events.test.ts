@@ -5,6 +5,9 @@
  * call or organization reaches them.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SlowConsumerError } from '../../server/realtime/bounded-stream.ts';
+import { openCallEvents } from '../../server/realtime/call-events.ts';
+import { executionTopic } from '../../server/realtime/pubsub.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 import { callId, serverSecret, startUpstream, wireAssistant, type Upstream } from '../helpers/integrations.ts';
@@ -287,5 +290,37 @@ describe('GET /v1/calls/:callId/events (SSE)', () => {
     await stream.closed;
     expect(stream.frames.map((frame) => frame.event)).toEqual(['created', 'running', 'finished', 'error']);
     expect(stream.frames[3]!.data).toMatchObject({ error: { code: 'FORBIDDEN' } });
+  });
+});
+
+describe('bounded', () => {
+  test('a reader that falls more than the limit behind is cut, once', async () => {
+    const externalId = callId('slow');
+    const id = await startCall(org, externalId);
+    const { prisma, pubsub } = t.app.services;
+    let overflowed = 0;
+    let ended = 0;
+    const stream = openCallEvents(
+      { prisma, pubsub },
+      { id, organizationId: org.id },
+      { limit: 2, onOverflow: () => (overflowed += 1), onEnd: () => (ended += 1) },
+    );
+    const event = (n: number) => ({
+      kind: 'created' as const,
+      organizationId: org.id,
+      executionId: `00000000-0000-4000-8000-00000000000${n}`,
+      toolId: null,
+      assistantId: null,
+      callId: id,
+      status: 'RUNNING',
+      at: new Date().toISOString(),
+    });
+    for (const n of [1, 2, 3]) pubsub.publish(executionTopic(org.id), event(n));
+    expect(overflowed).toBe(1);
+    expect(ended).toBe(1);
+    await expect(stream.next()).rejects.toBeInstanceOf(SlowConsumerError);
+    // The stream stays finished: a later event is not queued.
+    pubsub.publish(executionTopic(org.id), event(4));
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
   });
 });
