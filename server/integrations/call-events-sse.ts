@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { stillViewer, type Credentials, type Viewer } from '../auth/viewer.ts';
 import type { Context } from '../context.ts';
-import { NotFoundError } from '../errors.ts';
+import { AccessError, NotFoundError } from '../errors.ts';
 import { openCallEvents, untilCallEnded, type CallEvent } from '../realtime/call-events.ts';
 import { liveBoundedStream } from '../schema/live-stream.ts';
 import type { Services } from '../services.ts';
@@ -97,21 +97,33 @@ export async function streamCallEvents(
     'x-accel-buffering': 'no',
   });
   res.write(': connected\n\n');
-  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+  const keepAlive = setInterval(() => {
+    if (!res.destroyed) res.write(': keep-alive\n\n');
+  }, KEEP_ALIVE_MS);
   keepAlive.unref();
-  const stop = (): void => void events.return?.();
+  // A client gone while this loop waits for its socket to drain must not hold the stream open.
+  const gone = new AbortController();
+  const stop = (): void => {
+    gone.abort();
+    void events.return?.();
+  };
   res.once('close', stop);
   try {
     for await (const event of events) {
-      const written = res.write(frame(event.kind, await payloadOf(services, organizationId, event)));
+      const payload = await payloadOf(services, organizationId, event);
+      if (res.destroyed) break;
+      const written = res.write(frame(event.kind, payload));
       // A client that does not read holds this loop, so its queue fills and it is cut like any slow subscriber.
-      if (!written && !res.destroyed) await once(res, 'drain');
+      if (!written && !res.destroyed) await once(res, 'drain', { signal: gone.signal });
     }
   } catch (error) {
-    const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'ERROR';
-    const message = error instanceof Error ? error.message : 'the stream failed';
-    if (!res.destroyed) res.write(frame('error', { error: { code, message } }));
-    if (code === 'ERROR') services.logger.warn({ err: error }, 'call events: stream ended with an error');
+    // A revoked credential says why; anything else is ours to log, not the client's to read.
+    const known = error instanceof AccessError;
+    if (!known && !res.destroyed) services.logger.warn({ err: error }, 'call events: stream ended with an error');
+    const body = known
+      ? { code: error.code, message: error.message }
+      : { code: 'INTERNAL', message: 'the stream failed' };
+    if (!res.destroyed) res.write(frame('error', { error: body }));
   } finally {
     clearInterval(keepAlive);
     res.off('close', stop);

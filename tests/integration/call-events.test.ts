@@ -269,6 +269,21 @@ describe('GET /v1/calls/:callId/events (SSE)', () => {
     await anonymous.body?.cancel();
   });
 
+  test('a client that goes away releases its subscription', async () => {
+    const externalId = callId('gone');
+    await startCall(org, externalId);
+    const before = await openCallEventSubscriptions();
+    const controller = new AbortController();
+    const response = await fetch(`${t.url}/v1/calls/${encodeURIComponent(externalId)}/events`, {
+      headers: { authorization: `Bearer ${org.keys.VIEWER}` },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    expect(await openCallEventSubscriptions()).toBe(before + 1);
+    controller.abort();
+    await gaugeReaches((open) => open === before);
+  });
+
   test('revoking the API key ends the stream with a FORBIDDEN error event', async () => {
     const created = await t.gql<{ createApiKey: { key: string; apiKey: { id: string } } }>(
       CREATE_KEY,
