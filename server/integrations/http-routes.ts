@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Actor } from '../actor.ts';
-import { resolveViewer } from '../auth/viewer.ts';
+import { resolveViewer, type Credentials, type Viewer } from '../auth/viewer.ts';
 import type { Assistant } from '../db/generated/prisma/client.ts';
 import { endCall, startCall } from '../calls/call-sessions.ts';
 import { AccessError, ConflictError, NotFoundError, ValidationError } from '../errors.ts';
@@ -16,6 +16,7 @@ import { sendJson, type Route } from '../http/node-handler.ts';
 import { hasRole, type RoleName } from '../security/roles.ts';
 import type { Services } from '../services.ts';
 import { loadAssistant, presentedSecret, secretMatches, verifyRetellSignature } from './assistant-secrets.ts';
+import { streamCallEvents } from './call-events-sse.ts';
 import { handleMcpRequest } from './mcp.ts';
 import { handleToolCalls } from './openai.ts';
 import { parseRetellBody, parseRetellCallEvent, retellResponse, type RetellCallEvent } from './retell.ts';
@@ -54,15 +55,24 @@ function guarded(services: Services, handler: Handler): Route['handle'] {
 }
 
 async function apiKeyActor(req: IncomingMessage, services: Services, role: RoleName): Promise<Actor> {
+  return (await apiKeyViewer(req, services, role)).viewer.actor;
+}
+
+async function apiKeyViewer(
+  req: IncomingMessage,
+  services: Services,
+  role: RoleName,
+): Promise<{ viewer: Viewer; credentials: Credentials }> {
   const authorization = req.headers.authorization ?? null;
   const apiKey = typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : null;
   if (!authorization && !apiKey)
     throw new AccessError('UNAUTHENTICATED', 'send an API key as Authorization: Bearer <key>');
   // API keys only: these endpoints take no cookies, so they need no CSRF defence.
-  const viewer = await resolveViewer(services.prisma, { authorization, apiKey });
+  const credentials = { authorization, apiKey };
+  const viewer = await resolveViewer(services.prisma, credentials);
   if (!viewer) throw new AccessError('UNAUTHENTICATED', 'invalid API key');
   if (!hasRole(viewer.actor.role, role)) throw new AccessError('FORBIDDEN', `this needs the ${role} role`);
-  return viewer.actor;
+  return { viewer, credentials };
 }
 
 async function jsonBody(req: IncomingMessage, services: Services): Promise<{ raw: string; body: JsonValue }> {
@@ -289,13 +299,21 @@ export function mcpRoute(services: Services): Route {
   };
 }
 
-/** `POST /v1/calls/:callId/end` — ends a call by the platform's call id (LiveKit, Pipecat, custom agents), API key. */
+/**
+ * `POST /v1/calls/:callId/end` — ends a call by the platform's call id (LiveKit, Pipecat, custom agents);
+ * `GET /v1/calls/:callId/events` — the call's live events (SSE). API key.
+ */
 export function callsRoute(services: Services): Route {
   const prefix = '/v1/calls';
   return {
     prefix,
     handle: guarded(services, async (req, res) => {
       const [callId, action, ...rest] = segments(req, prefix);
+      if (callId && action === 'events' && !rest.length) {
+        if (req.method !== 'GET') return fail(res, 405, 'METHOD_NOT_ALLOWED', 'GET the call events');
+        const { viewer, credentials } = await apiKeyViewer(req, services, 'VIEWER');
+        return streamCallEvents(res, services, viewer, credentials, callId);
+      }
       if (!callId || action !== 'end' || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
       if (req.method !== 'POST') return fail(res, 405, 'METHOD_NOT_ALLOWED', 'POST to end the call');
       const actor = await apiKeyActor(req, services, 'MEMBER');

@@ -69,6 +69,8 @@ export interface SwitchboardPubSub extends PubSub<Topics> {
   readonly kind: 'memory' | 'redis';
   /** A bounded subscription: what the live monitor hands to GraphQL. */
   stream<K extends Topic>(topic: K, options: StreamOptions<TopicEvent<K>>): BoundedStream<TopicEvent<K>>;
+  /** Calls `listener` with each event of `topic` until the returned function is called (to compose streams). */
+  listen<K extends Topic>(topic: K, listener: (event: TopicEvent<K>) => void): () => void;
   /** Events published by this process only (not those relayed from other instances). */
   onLocalPublish(listener: (topic: string, event: unknown) => void): () => void;
   /** False while Redis is configured but unreachable (events then reach this instance's subscribers only). */
@@ -133,6 +135,11 @@ function build(
       });
       target.addEventListener(topic, listener);
       return stream;
+    },
+    listen<K extends Topic>(topic: K, listener: (event: TopicEvent<K>) => void) {
+      const onEvent = (event: DetailEvent): void => listener(event.detail as TopicEvent<K>);
+      target.addEventListener(topic, onEvent);
+      return () => target.removeEventListener(topic, onEvent);
     },
     onLocalPublish(listener) {
       taps.add(listener);

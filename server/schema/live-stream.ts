@@ -45,14 +45,29 @@ export function liveStream<K extends Topic>(
   filter?: (event: TopicEvent<K>) => boolean,
   onQueued?: (event: TopicEvent<K>) => void,
 ): AsyncIterable<TopicEvent<K>> {
+  return liveBoundedStream(context, field, (hooks) =>
+    context.services.pubsub.stream(topic, { ...hooks, filter, onQueued }),
+  );
+}
+
+export interface LiveStreamHooks {
+  limit: number;
+  onOverflow: () => void;
+  onEnd: () => void;
+}
+
+/** `liveStream` for a bounded stream `open` composes itself (e.g. from several topics). */
+export function liveBoundedStream<T>(
+  context: Context,
+  field: string,
+  open: (hooks: LiveStreamHooks) => BoundedStream<T>,
+): BoundedStream<T> {
   const { services } = context;
   const { liveSubscriptions, slowConsumerDisconnects } = services.metrics.prometheus;
   liveSubscriptions.inc({ field });
   let stopWatching = (): void => {};
-  const stream = services.pubsub.stream(topic, {
+  const stream = open({
     limit: services.config.live.subscriptionQueueLimit,
-    filter,
-    onQueued,
     onOverflow: () => {
       slowConsumerDisconnects.inc({ transport: context.viewer ? 'live' : 'unknown' });
       services.logger.warn(

@@ -56,7 +56,7 @@ function selects(info: GraphQLResolveInfo, selectionSet: SelectionSetNode | unde
  * The Prisma query `ToolExecutionEvent.execution` will resolve with for this subscription, or
  * null when it does not select the execution: what to read as soon as an event is queued.
  */
-function executionQueryOf(context: object, info: GraphQLResolveInfo): SelectionQuery | null {
+export function executionQueryOf(context: object, info: GraphQLResolveInfo): SelectionQuery | null {
   if (!info.fieldNodes.some((node) => selects(info, node.selectionSet, 'execution'))) return null;
   try {
     const query: unknown = queryFromInfo({ context, info, typeName: 'ToolExecution', path: ['execution'] });
