@@ -10,7 +10,14 @@ import type { Page } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { ensureDashboardBuilt, launchChromium, openPage, screenshot, type WatchedPage } from '../helpers/browser.ts';
+import {
+  ensureDashboardBuilt,
+  launchChromium,
+  openPage,
+  screenshot,
+  signIn,
+  type WatchedPage,
+} from '../helpers/browser.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 import { callId, createToolVia } from '../helpers/integrations.ts';
 
@@ -52,12 +59,8 @@ async function startCall(externalId: string): Promise<string> {
   return result.data!.startCall.id;
 }
 
-async function login(page: Page, user: { email: string; password: string } = org.users.OWNER) {
-  await page.goto(`${app.url}/calls`);
-  await page.getByLabel('Email').fill(user.email);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Calls', exact: true }).waitFor();
+function login(page: Page, user: { email: string; password: string } = org.users.OWNER): Promise<void> {
+  return signIn(page, app.url, user, { path: '/calls', heading: 'Calls' });
 }
 
 beforeAll(async () => {

@@ -9,7 +9,14 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { ensureDashboardBuilt, launchChromium, openPage, screenshot, type WatchedPage } from '../helpers/browser.ts';
+import {
+  ensureDashboardBuilt,
+  launchChromium,
+  openPage,
+  screenshot,
+  signIn,
+  type WatchedPage,
+} from '../helpers/browser.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 
 const TIMEOUT = 120_000;
@@ -21,12 +28,8 @@ let browser: Browser;
 let owner: WatchedPage;
 let assistantUrl = '';
 
-async function login(page: Page, user: { email: string; password: string }) {
-  await page.goto(`${app.url}/tools`);
-  await page.getByLabel('Email').fill(user.email);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Tools', exact: true }).waitFor();
+function login(page: Page, user: { email: string; password: string }): Promise<void> {
+  return signIn(page, app.url, user, { path: '/tools', heading: 'Tools' });
 }
 
 /** Replaces the CodeMirror document (insertText skips auto-closing brackets). */

@@ -68,3 +68,17 @@ export async function screenshot(page: Page, name: string): Promise<string[]> {
   await page.setViewportSize(DESKTOP);
   return files;
 }
+
+/** Signs in through the login form the dashboard shows at `path`, and waits for that page's heading. */
+export async function signIn(
+  page: Page,
+  url: string,
+  user: { email: string; password: string },
+  landing: { path: string; heading: string },
+): Promise<void> {
+  await page.goto(`${url}${landing.path}`);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: landing.heading, exact: true }).waitFor();
+}
