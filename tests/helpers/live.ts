@@ -152,26 +152,9 @@ export function subscribeSse<T = Record<string, unknown>>(
       });
       resolveStatus(response.status);
       if (!response.body) return;
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of response.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const lines = frame.split('\n');
-          const event = lines
-            .find((line) => line.startsWith('event:'))
-            ?.slice(6)
-            .trim();
-          const data = lines
-            .filter((line) => line.startsWith('data:'))
-            .map((line) => line.slice(5).trim())
-            .join('\n');
-          if (event === 'next' && data) state.results.push(JSON.parse(data) as LiveResult<T>);
-          if (event === 'complete') state.ended = true;
-        }
+      for await (const { event, data } of sseFrames(response.body)) {
+        if (event === 'next' && data) state.results.push(JSON.parse(data) as LiveResult<T>);
+        if (event === 'complete') state.ended = true;
       }
     } catch (error) {
       state.error = error;
@@ -228,4 +211,35 @@ export async function startSecondInstance(
   const url = await app.start(0, '127.0.0.1');
   leftovers.push(() => app.stop());
   return { app, url };
+}
+
+export interface SseFrameText {
+  event: string | undefined;
+  data: string;
+  comments: string[];
+}
+
+/** The frames of a Server-Sent Events body as they arrive: `event:`, joined `data:` lines, `:` comments. */
+export async function* sseFrames(body: AsyncIterable<unknown>): AsyncGenerator<SseFrameText> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of body) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const lines = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      yield {
+        event: lines
+          .find((line) => line.startsWith('event:'))
+          ?.slice(6)
+          .trim(),
+        data: lines
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trim())
+          .join('\n'),
+        comments: lines.filter((line) => line.startsWith(':')),
+      };
+    }
+  }
 }

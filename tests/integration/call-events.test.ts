@@ -11,7 +11,7 @@ import { executionTopic } from '../../server/realtime/pubsub.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 import { callId, serverSecret, startUpstream, wireAssistant, type Upstream } from '../helpers/integrations.ts';
-import { connectWs, disposeLive, until } from '../helpers/live.ts';
+import { connectWs, disposeLive, sseFrames, until } from '../helpers/live.ts';
 
 let t: TestApp;
 let upstream: Upstream;
@@ -124,25 +124,9 @@ function readSse(response: Response): { frames: SseFrame[]; comments: string[]; 
   const frames: SseFrame[] = [];
   const comments: string[] = [];
   const closed = (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body!) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const lines = buffer.slice(0, end).split('\n');
-        buffer = buffer.slice(end + 2);
-        comments.push(...lines.filter((line) => line.startsWith(':')));
-        const event = lines
-          .find((line) => line.startsWith('event:'))
-          ?.slice(6)
-          .trim();
-        const data = lines
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5).trim())
-          .join('\n');
-        if (event) frames.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-      }
+    for await (const frame of sseFrames(response.body!)) {
+      comments.push(...frame.comments);
+      if (frame.event) frames.push({ event: frame.event, data: JSON.parse(frame.data) as Record<string, unknown> });
     }
   })();
   return { frames, comments, closed };
