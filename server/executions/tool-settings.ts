@@ -39,6 +39,18 @@ export function approverRole(configuration: JsonObject): RoleName {
   return (APPROVER_ROLES as readonly JsonValue[]).includes(value ?? null) ? (value as RoleName) : DEFAULT_APPROVER_ROLE;
 }
 
+export const EXECUTION_MODES = ['sync', 'async'] as const;
+export type ExecutionMode = (typeof EXECUTION_MODES)[number];
+
+/**
+ * `execution_mode`: `async` tools answer the voice platform at once with an acknowledgement and run on the
+ * durable queue, their result delivered into the live call; anything else (or nothing) is `sync`.
+ * An assignment's configuration override can set it per assistant.
+ */
+export function executionMode(configuration: JsonObject): ExecutionMode {
+  return configuration.execution_mode === 'async' ? 'async' : 'sync';
+}
+
 /** Save-time checks of the engine's own keys (field names relative to the configuration). */
 export function checkToolSettings(configuration: JsonObject): FieldIssue[] {
   const issues: FieldIssue[] = [];
@@ -55,6 +67,9 @@ export function checkToolSettings(configuration: JsonObject): FieldIssue[] {
       message: `approval_timeout_seconds must be a number from 1 to ${MAX_APPROVAL_TIMEOUT_SECONDS}`,
     });
   }
+  const mode = configuration.execution_mode;
+  if (mode !== undefined && !(EXECUTION_MODES as readonly JsonValue[]).includes(mode))
+    issues.push({ field: 'execution_mode', message: `execution_mode must be one of ${EXECUTION_MODES.join(', ')}` });
   return issues;
 }
 

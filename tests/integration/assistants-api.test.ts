@@ -148,6 +148,10 @@ describe('tool assignments', () => {
         { field: 'customConfiguration.method', message: expect.any(String) },
       ],
     });
+    expect(await assign(assistantId, toolIds[1]!, { customConfiguration: { execution_mode: 'later' } })).toEqual({
+      __typename: 'ValidationError',
+      issues: [{ field: 'customConfiguration.execution_mode', message: expect.stringContaining('sync, async') }],
+    });
     const overridden = await assign(assistantId, toolIds[2]!, { customConfiguration: { approver_role: 'MEMBER' } });
     expect(overridden.__typename).toBe('ToolAssignment');
     const refused = await admin<{ configureToolAssignment: { __typename: string; issues?: unknown[] } }>(
