@@ -22,7 +22,7 @@ import { handleToolCalls } from './openai.ts';
 import { parseRetellBody, parseRetellCallEvent, retellResponse, type RetellCallEvent } from './retell.ts';
 import { assistantToolDefinitions, openAITools, parseTriggerContext } from './tool-definitions.ts';
 import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
-import { parseVapiMessage, vapiResults } from './vapi.ts';
+import { parseVapiMessage, vapiFunctionCallResult, vapiResults } from './vapi.ts';
 import { JSON_DEPTH_MESSAGE, MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.ts';
 
 const BODY_ENVELOPE_DEPTH = 8;
@@ -194,11 +194,12 @@ export function vapiRoute(services: Services): Route {
         });
         return sendJson(res, 200, {});
       }
-      const outcomes = await runToolCalls(
-        runnerDeps(services),
-        platformBatch(services, assistant, message.context),
-        message.calls,
-      );
+      const batch = platformBatch(services, assistant, message.context);
+      if (message.kind === 'function-call') {
+        const [outcome] = await runToolCalls(runnerDeps(services), batch, [message.call]);
+        return sendJson(res, 200, vapiFunctionCallResult(outcome!));
+      }
+      const outcomes = await runToolCalls(runnerDeps(services), batch, message.calls);
       return sendJson(res, 200, vapiResults(outcomes));
     }),
   };

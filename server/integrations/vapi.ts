@@ -1,10 +1,14 @@
 /**
- * Vapi's server messages. A `tool-calls` message carries `toolCallList`
- * (`[{ id, type: "function", function: { name, arguments } }]`, arguments an
- * object or a JSON string) and/or `toolWithToolCallList` (each tool with its
- * `toolCall`), plus the `call`, `customer` and `phoneNumber` objects. Vapi
- * wants HTTP 200 with `{ results: [{ name, toolCallId, result }] }` or
- * `{ name, toolCallId, error }` per call, as single-line strings.
+ * Vapi's server messages. A `tool-calls` message carries `toolCallList` and/or
+ * `toolWithToolCallList` (each tool with its `toolCall`), plus the `call`,
+ * `customer` and `phoneNumber` objects. Entries come in every form Vapi
+ * documents or sends (fixtures in tests/fixtures/vapi/): `{ id, name, arguments }`
+ * (its "Request Format" page), `{ id, type, function: { name, arguments } }`
+ * (OpenAI's shape) and `function: { name, parameters }` in `toolWithToolCallList`;
+ * arguments an object or a JSON string. Vapi wants HTTP 200 with
+ * `{ results: [{ name, toolCallId, result }] }` or `{ name, toolCallId, error }`
+ * per call, as single-line strings. The legacy `function-call` message
+ * (`functionCall: { name, parameters }`) is answered with `{ result }` or `{ error }`.
  */
 import { ValidationError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
@@ -13,6 +17,7 @@ import { oneLine, type CallContext, type ToolCallOutcome, type ToolCallRequest }
 
 export type VapiMessage =
   | { kind: 'tool-calls'; calls: ToolCallRequest[]; context: CallContext }
+  | { kind: 'function-call'; call: ToolCallRequest; context: CallContext }
   | { kind: 'call-ended'; callSid: string; reason: string | null; context: CallContext }
   | { kind: 'ignored'; type: string };
 
@@ -36,8 +41,8 @@ function toolCall(entry: JsonValue, index: number): ToolCallRequest {
   const fn = object(call.function);
   return {
     toolCallId: str(call.id) ?? `vapi_missing_id_${index}`,
-    name: str(fn.name) ?? '',
-    arguments: fn.arguments ?? call.arguments,
+    name: str(fn.name) ?? str(call.name) ?? '',
+    arguments: fn.arguments ?? fn.parameters ?? call.arguments ?? call.parameters,
   };
 }
 
@@ -72,6 +77,17 @@ export function parseVapiMessage(body: JsonValue): VapiMessage {
       ? { kind: 'call-ended', callSid, reason, context: callContext(message) }
       : { kind: 'ignored', type: message.type };
   }
+  if (message.type === 'function-call') {
+    const fn = object(message.functionCall);
+    const name = str(fn.name);
+    if (!name) {
+      throw new ValidationError([
+        { field: 'message.functionCall.name', message: 'a function-call message names the function to call' },
+      ]);
+    }
+    const call = { toolCallId: null, name, arguments: fn.parameters ?? fn.arguments };
+    return { kind: 'function-call', call, context: callContext(message) };
+  }
   if (message.type !== 'tool-calls') return { kind: 'ignored', type: message.type };
   let calls: ToolCallRequest[];
   if (Array.isArray(message.toolCallList)) {
@@ -84,6 +100,13 @@ export function parseVapiMessage(body: JsonValue): VapiMessage {
     ]);
   }
   return { kind: 'tool-calls', calls, context: callContext(message) };
+}
+
+/** The legacy `function-call` answer: `{ result }` as a single-line string, or `{ error }`. */
+export function vapiFunctionCallResult(outcome: ToolCallOutcome): { result: string } | { error: string } {
+  return outcome.ok
+    ? { result: JSON.stringify(outcome.result) }
+    : { error: oneLine(outcome.error ?? 'The tool failed.') };
 }
 
 export function vapiResults(outcomes: ToolCallOutcome[]): { results: VapiResult[] } {

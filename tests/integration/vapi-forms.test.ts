@@ -1,0 +1,95 @@
+/**
+ * Every tool-call form Vapi documents or sends, each kept as a fixture in
+ * tests/fixtures/vapi/: the documented `{id, name, arguments}` entries,
+ * `toolWithToolCallList[].toolCall.function.parameters`, the OpenAI-style
+ * `function.arguments` as a JSON string, and the legacy `function-call` message.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import {
+  serverSecret,
+  startUpstream,
+  wireAssistant,
+  type Upstream,
+  type WiredAssistant,
+} from '../helpers/integrations.ts';
+
+let t: TestApp;
+let upstream: Upstream;
+let org: TestOrganization;
+let wired: WiredAssistant;
+let secret: string;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  t = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
+  org = await createOrganization(t.app.services.prisma, 'Vapi forms');
+  wired = await wireAssistant(t, org, upstream.url);
+  secret = await serverSecret(t, org, wired.assistantId);
+});
+afterAll(async () => {
+  await t?.close();
+  await upstream?.close();
+});
+
+function fixture(name: string): { message: Record<string, unknown> } {
+  return JSON.parse(readFileSync(new URL(`../fixtures/vapi/${name}.json`, import.meta.url), 'utf8')) as {
+    message: Record<string, unknown>;
+  };
+}
+
+async function postVapi(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${t.url}/v1/vapi/${wired.assistantId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('Vapi tool-call forms', () => {
+  test.each([
+    ['tool-calls-documented', 'toolu_01DTPAzUm5Gk3zxrpJ969oMF', 'D-1'],
+    ['tool-with-tool-call-list-parameters', 'toolu_parameters_only', 'D-2'],
+    ['tool-calls-openai-form', 'call_openai_form', 'D-3'],
+  ])('%s runs the named tool with its arguments', async (name, toolCallId, orderId) => {
+    const { status, body } = await postVapi(fixture(name));
+    expect(status).toBe(200);
+    const results = body.results as Array<{ name: string; toolCallId: string; result?: string; error?: string }>;
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ name: 'lookup_order', toolCallId });
+    expect(results[0]!.error).toBeUndefined();
+    expect(JSON.parse(results[0]!.result!)).toMatchObject({ success: true, data: { id: orderId } });
+  });
+
+  test('the legacy function-call message is answered with { result }', async () => {
+    const { status, body } = await postVapi(fixture('function-call-legacy'));
+    expect(status).toBe(200);
+    expect(Object.keys(body)).toEqual(['result']);
+    expect(JSON.parse(body.result as string)).toMatchObject({ success: true, data: { id: 'D-4' } });
+    const execution = await t.app.services.prisma.toolExecution.findFirstOrThrow({
+      where: { organizationId: org.id, call: { callSid: 'vapi-forms-legacy' } },
+    });
+    expect(execution).toMatchObject({
+      toolName: 'lookup_order',
+      status: 'SUCCESS',
+      inputParameters: { order_id: 'D-4' },
+    });
+  });
+
+  test('a legacy function-call that fails is answered with { error } in words the model can use', async () => {
+    const legacy = fixture('function-call-legacy');
+    const message = { ...legacy.message, functionCall: { name: 'summon_dragon', parameters: {} } };
+    const { status, body } = await postVapi({ message });
+    expect(status).toBe(200);
+    expect(body.error).toEqual(expect.stringContaining('no tool named "summon_dragon"'));
+  });
+
+  test('a function-call message without a function name is a typed 400', async () => {
+    const { status, body } = await postVapi({ message: { type: 'function-call', functionCall: {} } });
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: { code: 'BAD_REQUEST', issues: [{ field: 'message.functionCall.name' }] } });
+  });
+});
