@@ -107,18 +107,23 @@ export function retellSignature(rawBody: string, apiKey: string, timestampMs: nu
   return `v=${timestampMs},d=${digest}`;
 }
 
-export function verifyRetellSignature(
+/**
+ * The signature's digest (lower case) when `signature` is Retell's for `rawBody` within the tolerance, else
+ * null. The digest is accepted in either case, as retell-sdk's `verify()` does.
+ */
+export function verifiedRetellDigest(
   rawBody: string,
   apiKey: string,
   signature: string | null,
   now = Date.now(),
-): boolean {
-  const match = signature?.match(/^v=(\d{1,16}),d=([0-9a-f]{64})$/);
-  if (!match?.[1] || !match[2]) return false;
+): string | null {
+  const match = signature?.match(/^v=(\d{1,16}),d=([0-9a-fA-F]{64})$/);
+  if (!match?.[1] || !match[2]) return null;
   const timestamp = Number(match[1]);
-  if (Math.abs(now - timestamp) > RETELL_SIGNATURE_TOLERANCE_MS) return false;
+  if (Math.abs(now - timestamp) > RETELL_SIGNATURE_TOLERANCE_MS) return null;
   const expected = createHmac('sha256', apiKey)
     .update(rawBody + match[1])
     .digest('hex');
-  return sameHash(expected, match[2]);
+  const digest = match[2].toLowerCase();
+  return sameHash(expected, digest) ? digest : null;
 }

@@ -15,7 +15,7 @@ import { BodyTooLargeError, readRawBody } from '../http/request-body.ts';
 import { sendJson, type Route } from '../http/node-handler.ts';
 import { hasRole, type RoleName } from '../security/roles.ts';
 import type { Services } from '../services.ts';
-import { loadAssistant, presentedSecret, secretMatches, verifyRetellSignature } from './assistant-secrets.ts';
+import { loadAssistant, presentedSecret, secretMatches, verifiedRetellDigest } from './assistant-secrets.ts';
 import { streamCallEvents } from './call-events-sse.ts';
 import { handleMcpRequest } from './mcp.ts';
 import { handleToolCalls } from './openai.ts';
@@ -267,16 +267,19 @@ export function retellRoute(services: Services): Route {
       const retellKey = assistant.retellApiKey
         ? services.cipher.decrypt(assistant.organizationId, assistant.retellApiKey)
         : null;
-      const signed = retellKey !== null && verifyRetellSignature(raw, retellKey, signature);
-      if (!signed && !secretMatches(assistant, presentedSecret(req.headers))) return refuse(res);
+      const digest = retellKey !== null ? verifiedRetellDigest(raw, retellKey, signature) : null;
+      if (!digest && !secretMatches(assistant, presentedSecret(req.headers))) return refuse(res);
       const event = toolName === RETELL_WEBHOOK ? parseRetellCallEvent(body) : null;
       if (event) {
         await retellCallEvent(services, assistant, event);
         return sendJson(res, 200, {});
       }
       const call = parseRetellBody(body, toolName);
+      // Retell sends no tool call id: a signed request delivered again (same body, same timestamp) is the
+      // same function call, so its digest stands in for the id and the engine answers it with the first run.
+      const toolCallId = call.toolCallId ?? (digest ? `retell:${digest}` : null);
       const [outcome] = await runToolCalls(runnerDeps(services), platformBatch(services, assistant, call.context), [
-        { toolCallId: call.toolCallId, name: call.name, arguments: call.arguments },
+        { toolCallId, name: call.name, arguments: call.arguments },
       ]);
       return sendJson(res, 200, retellResponse(outcome!));
     }),

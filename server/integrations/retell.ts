@@ -36,7 +36,7 @@ export function parseRetellBody(
       from: str(call.from_number),
       to: str(call.to_number),
     },
-    // Retell sends no tool call id; every request is its own execution.
+    // Retell sends no tool call id; the route uses a verified signature's digest to recognise re-deliveries.
     toolCallId: null,
   };
 }

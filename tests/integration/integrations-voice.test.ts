@@ -263,6 +263,36 @@ describe('Retell custom functions', () => {
     );
   });
 
+  test('accepts the digest in upper case, as retell-sdk verify() does', async () => {
+    const raw = retellBody({ order_id: 'RT-UP' }, 'retell-call-upper');
+    const signature = retellSignature(raw, RETELL_KEY, Date.now()).replace(
+      /d=([0-9a-f]+)$/,
+      (_, d: string) => `d=${d.toUpperCase()}`,
+    );
+    expect(signature).toMatch(/d=[0-9A-F]{64}$/);
+    const { status, body } = await postRetell(raw, { 'x-retell-signature': signature });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ success: true, data: { id: 'RT-UP' } });
+  });
+
+  test('a re-delivered signed request runs once and gets the first answer; a new signature runs again', async () => {
+    const raw = retellBody({ order_id: 'RT-REPLAY' }, 'retell-call-replay');
+    const signature = retellSignature(raw, RETELL_KEY, Date.now());
+    const first = await postRetell(raw, { 'x-retell-signature': signature });
+    const again = await postRetell(raw, { 'x-retell-signature': signature });
+    expect(first).toMatchObject({ status: 200, body: { success: true, data: { id: 'RT-REPLAY' } } });
+    expect(again).toEqual(first);
+    const runs = () =>
+      t.app.services.prisma.toolExecution.count({
+        where: { organizationId: org.id, call: { callSid: 'retell-call-replay' } },
+      });
+    expect(await runs()).toBe(1);
+    // The same function asked again later in the call is a new request, signed anew.
+    const later = await postRetell(raw, { 'x-retell-signature': retellSignature(raw, RETELL_KEY, Date.now() + 1) });
+    expect(later.status).toBe(200);
+    expect(await runs()).toBe(2);
+  });
+
   test('the server secret works as well (for setups without a Retell key), args-only bodies too', async () => {
     const { status, body } = await postRetell(JSON.stringify({ order_id: 'RT-4' }), {
       authorization: `Bearer ${secret}`,
