@@ -18,7 +18,7 @@ import type { Services } from '../services.ts';
 import { loadAssistant, presentedSecret, secretMatches, verifiedRetellDigest } from './assistant-secrets.ts';
 import { streamCallEvents } from './call-events-sse.ts';
 import { handleMcpRequest } from './mcp.ts';
-import { handleToolCalls } from './openai.ts';
+import { handleToolCalls, responsesTools } from './openai.ts';
 import { parseRetellBody, parseRetellCallEvent, retellResponse, type RetellCallEvent } from './retell.ts';
 import { assistantToolDefinitions, openAITools, parseTriggerContext } from './tool-definitions.ts';
 import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
@@ -127,7 +127,11 @@ export function assistantsRoute(services: Services): Route {
         const messages = Object.fromEntries(
           definitions.filter((d) => d.messages).map((d) => [d.function.name, d.messages]),
         );
-        return sendJson(res, 200, { tools: openAITools(definitions), messages });
+        const format = query(req).get('format') ?? 'chat';
+        if (format !== 'chat' && format !== 'responses')
+          throw new ValidationError([{ field: 'format', message: 'must be chat or responses' }]);
+        const tools = format === 'responses' ? responsesTools(definitions) : openAITools(definitions);
+        return sendJson(res, 200, { tools, messages });
       }
       if (resource === 'tool-calls' && req.method === 'POST') {
         const actor = await apiKeyActor(req, services, 'MEMBER');
@@ -138,7 +142,7 @@ export function assistantsRoute(services: Services): Route {
             ? object.context
             : {};
         const text = (key: string) => (typeof context[key] === 'string' ? (context[key] as string) : null);
-        const { messages } = await handleToolCalls(services.prisma, runnerDeps(services), {
+        const { messages, inputItems } = await handleToolCalls(services.prisma, runnerDeps(services), {
           organizationId: actor.organizationId,
           actor: { userId: actor.userId, apiKeyId: actor.apiKeyId },
           assistantId,
@@ -153,8 +157,9 @@ export function assistantsRoute(services: Services): Route {
             to: text('to'),
           },
           toolCalls: object.tool_calls ?? object.toolCalls,
+          responseOutput: object.output,
         });
-        return sendJson(res, 200, { messages });
+        return sendJson(res, 200, object.output === undefined ? { messages } : { input: inputItems });
       }
       return fail(res, resource === 'tools' || resource === 'tool-calls' ? 405 : 404, 'NOT_FOUND', 'not found');
     }),

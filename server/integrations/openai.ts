@@ -1,14 +1,18 @@
 /**
  * OpenAI tool calling as an API (the seed's `get_all_tools()` and
- * `_handle_tool_call()`): the `tool_calls` of a chat completion message in,
- * the `{ role: "tool", tool_call_id, content }` messages to append out.
+ * `_handle_tool_call()`), in both of OpenAI's forms: the `tool_calls` of a Chat
+ * Completions message in, the `{ role: "tool", tool_call_id, content }`
+ * messages to append out; or a Responses API response's `output` items in
+ * (its `{ type: "function_call", call_id, name, arguments }` items run, other
+ * items are skipped), the `{ type: "function_call_output", call_id, output }`
+ * items for the next request's `input` out.
  */
 import type { Prisma } from '../db/database.ts';
 import { uuidOrNil } from '../db/json.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import type { JsonValue } from '../executors/types.ts';
+import type { JsonObject, JsonValue } from '../executors/types.ts';
 import { isJsonObject } from '../tools/function-definition.ts';
-import { assistantToolDefinitions } from './tool-definitions.ts';
+import { assistantToolDefinitions, type ToolDefinition } from './tool-definitions.ts';
 import {
   runToolCalls,
   type CallContext,
@@ -23,12 +27,30 @@ export interface OpenAIToolMessage {
   content: string;
 }
 
+/** A Responses API input item carrying a function's result. */
+export interface OpenAIFunctionCallOutput {
+  type: 'function_call_output';
+  call_id: string;
+  output: string;
+}
+
 export interface HandleToolCallsInput {
   organizationId: string;
   actor: { userId: string | null; apiKeyId: string | null };
   assistantId: string;
   context: CallContext;
-  toolCalls: unknown;
+  /** Chat Completions: the assistant message's `tool_calls`. */
+  toolCalls?: unknown;
+  /** Responses API: the response's `output` items. Exactly one of the two is given. */
+  responseOutput?: unknown;
+}
+
+export interface HandleToolCallsResult {
+  /** Chat Completions tool messages (empty for the Responses form). */
+  messages: OpenAIToolMessage[];
+  /** Responses API `function_call_output` items (empty for the Chat Completions form). */
+  inputItems: OpenAIFunctionCallOutput[];
+  outcomes: ToolCallOutcome[];
 }
 
 /** What the model reads: the result on success, else why it failed and what to do. */
@@ -51,12 +73,43 @@ function parseToolCalls(value: unknown): ToolCallRequest[] {
   });
 }
 
+/** The response's `function_call` items; reasoning, messages and other items need no answer here. */
+function parseResponseOutput(value: unknown): ToolCallRequest[] {
+  if (!Array.isArray(value))
+    throw new ValidationError([
+      { field: 'responseOutput', message: 'must be the output array of a Responses API response' },
+    ]);
+  const calls: ToolCallRequest[] = [];
+  value.forEach((entry: unknown, index) => {
+    const item = isJsonObject(entry as JsonValue) ? (entry as Record<string, JsonValue>) : {};
+    if (item.type !== 'function_call') return;
+    const id = typeof item.call_id === 'string' && item.call_id !== '' ? item.call_id : `call_missing_id_${index}`;
+    calls.push({ toolCallId: id, name: typeof item.name === 'string' ? item.name : '', arguments: item.arguments });
+  });
+  return calls;
+}
+
+function requestedForm(input: HandleToolCallsInput): 'chat' | 'responses' {
+  const chat = input.toolCalls !== undefined && input.toolCalls !== null;
+  const responses = input.responseOutput !== undefined && input.responseOutput !== null;
+  if (chat === responses) {
+    throw new ValidationError([
+      {
+        field: 'toolCalls',
+        message: 'give either toolCalls (Chat Completions tool_calls) or responseOutput (a Responses API output array)',
+      },
+    ]);
+  }
+  return chat ? 'chat' : 'responses';
+}
+
 export async function handleToolCalls(
   prisma: Prisma,
   deps: RunnerDeps,
   input: HandleToolCallsInput,
-): Promise<{ messages: OpenAIToolMessage[]; outcomes: ToolCallOutcome[] }> {
-  const calls = parseToolCalls(input.toolCalls);
+): Promise<HandleToolCallsResult> {
+  const form = requestedForm(input);
+  const calls = form === 'chat' ? parseToolCalls(input.toolCalls) : parseResponseOutput(input.responseOutput);
   const assistant = await prisma.assistant.findFirst({
     where: { id: uuidOrNil(input.assistantId), organizationId: input.organizationId },
     select: { id: true },
@@ -76,10 +129,37 @@ export async function handleToolCalls(
     },
     calls,
   );
+  if (form === 'responses') {
+    const inputItems = outcomes.map((outcome) => ({
+      type: 'function_call_output' as const,
+      call_id: outcome.toolCallId ?? '',
+      output: toolMessageContent(outcome),
+    }));
+    return { messages: [], inputItems, outcomes };
+  }
   const messages = outcomes.map((outcome) => ({
     role: 'tool' as const,
     tool_call_id: outcome.toolCallId ?? '',
     content: toolMessageContent(outcome),
   }));
-  return { messages, outcomes };
+  return { messages, inputItems: [], outcomes };
+}
+
+/** A Responses API function tool: the Chat Completions definition flattened (`{ type, name, description, parameters, strict }`). */
+export interface OpenAIResponsesTool {
+  type: 'function';
+  name: string;
+  description: string;
+  parameters: JsonObject;
+  strict: boolean;
+}
+
+export function responsesTools(definitions: ToolDefinition[]): OpenAIResponsesTool[] {
+  return definitions.map(({ function: fn }) => ({
+    type: 'function',
+    name: fn.name,
+    description: fn.description,
+    parameters: fn.parameters,
+    strict: fn.strict === true,
+  }));
 }

@@ -18,11 +18,14 @@ import { isJsonObject } from '../tools/function-definition.ts';
 import { TRIGGER_CONTEXTS } from '../tools/limits.ts';
 import { mergeToolMessages, type ToolMessages } from '../tools/tool-messages.ts';
 import { toolTypeEnabled } from '../organizations/feature-flags.ts';
+import { qualifiesForStrict } from './openai-strict.ts';
 
 export interface OpenAIFunction {
   name: string;
   description: string;
   parameters: JsonObject;
+  /** Present (true) when the parameters qualify for OpenAI strict mode as they are (openai-strict.ts). */
+  strict?: true;
 }
 
 export interface ToolDefinition {
@@ -50,7 +53,9 @@ function openAIFunction(name: string, definition: unknown, descriptionOverride: 
   const override =
     typeof descriptionOverride === 'string' && descriptionOverride.trim() !== '' ? descriptionOverride : null;
   const description = override ?? (typeof stored.description === 'string' ? stored.description : '');
-  return { name, description, parameters };
+  return qualifiesForStrict(parameters)
+    ? { name, description, parameters, strict: true }
+    : { name, description, parameters };
 }
 
 /** Only tools the engine would run in this context: active, enabled for the assistant, allowed here, of an enabled type. */

@@ -1,6 +1,6 @@
 import { setAssistantRetellKey, setAssistantServerSecret } from '../../integrations/assistant-secrets.ts';
 import { migrateAssistantLegacyTools, type LegacyMigrationReport } from '../../integrations/legacy-tools.ts';
-import { handleToolCalls, type OpenAIToolMessage } from '../../integrations/openai.ts';
+import { handleToolCalls, type HandleToolCallsResult } from '../../integrations/openai.ts';
 import {
   assistantToolDefinitions,
   parseTriggerContext,
@@ -91,9 +91,13 @@ const HandleToolCallsInput = builder.inputType('HandleToolCallsInput', {
     context: t.field({ type: ExecutionCallContextInput }),
     toolCalls: t.field({
       type: 'JSON',
-      required: true,
       description:
-        'The `tool_calls` array of an OpenAI assistant message: [{ id, type: "function", function: { name, arguments } }].',
+        'Chat Completions: the `tool_calls` array of an assistant message: [{ id, type: "function", function: { name, arguments } }]. Give this or responseOutput.',
+    }),
+    responseOutput: t.field({
+      type: 'JSON',
+      description:
+        'Responses API: the `output` array of a response; its { type: "function_call", call_id, name, arguments } items run, other items are skipped. Give this or toolCalls.',
     }),
   }),
 });
@@ -114,19 +118,23 @@ const ToolCallOutcomeRef = builder.objectRef<ToolCallOutcome>('ToolCallOutcome')
   }),
 });
 
-const HandleToolCallsPayload = builder
-  .objectRef<{ messages: OpenAIToolMessage[]; outcomes: ToolCallOutcome[] }>('HandleToolCallsPayload')
-  .implement({
-    fields: (t) => ({
-      messages: t.field({
-        type: 'JSON',
-        description:
-          'The messages to append to the conversation: [{ role: "tool", tool_call_id, content }], one per tool call, in order.',
-        resolve: (payload) => payload.messages,
-      }),
-      outcomes: t.field({ type: [ToolCallOutcomeRef], resolve: (payload) => payload.outcomes }),
+const HandleToolCallsPayload = builder.objectRef<HandleToolCallsResult>('HandleToolCallsPayload').implement({
+  fields: (t) => ({
+    messages: t.field({
+      type: 'JSON',
+      description:
+        'Chat Completions: the messages to append to the conversation: [{ role: "tool", tool_call_id, content }], one per tool call, in order (empty for responseOutput).',
+      resolve: (payload) => payload.messages,
     }),
-  });
+    inputItems: t.field({
+      type: 'JSON',
+      description:
+        'Responses API: the items to add to the next request\'s input: [{ type: "function_call_output", call_id, output }], one per function call, in order (empty for toolCalls).',
+      resolve: (payload) => payload.inputItems,
+    }),
+    outcomes: t.field({ type: [ToolCallOutcomeRef], resolve: (payload) => payload.outcomes }),
+  }),
+});
 
 const LegacySkipRef = builder.objectRef<{ name: string; reason: string }>('LegacyToolSkip').implement({
   fields: (t) => ({ name: t.exposeString('name'), reason: t.exposeString('reason') }),
@@ -199,6 +207,7 @@ builder.mutationFields((t) => ({
           assistantId: String(input.assistantId),
           context: { ...input.context, triggerContext: parseTriggerContext(input.context?.triggerContext) },
           toolCalls: input.toolCalls,
+          responseOutput: input.responseOutput,
         },
       );
     },
