@@ -22,6 +22,7 @@ import { handleToolCalls, responsesTools } from './openai.ts';
 import { parseRetellBody, parseRetellCallEvent, retellResponse, type RetellCallEvent } from './retell.ts';
 import { assistantToolDefinitions, openAITools, parseTriggerContext } from './tool-definitions.ts';
 import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
+import { transferDestination } from './vapi-transfer.ts';
 import { parseVapiMessage, vapiFunctionCallResult, vapiResults } from './vapi.ts';
 import { JSON_DEPTH_MESSAGE, MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.ts';
 
@@ -198,6 +199,13 @@ export function vapiRoute(services: Services): Route {
           },
         });
         return sendJson(res, 200, {});
+      }
+      if (message.kind === 'transfer-destination-request') {
+        return sendJson(
+          res,
+          200,
+          await transferDestination(services.prisma, assistant, message.context.callSid ?? null),
+        );
       }
       const batch = platformBatch(services, assistant, message.context);
       if (message.kind === 'function-call') {

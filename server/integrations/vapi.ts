@@ -8,7 +8,8 @@
  * arguments an object or a JSON string. Vapi wants HTTP 200 with
  * `{ results: [{ name, toolCallId, result }] }` or `{ name, toolCallId, error }`
  * per call, as single-line strings. The legacy `function-call` message
- * (`functionCall: { name, parameters }`) is answered with `{ result }` or `{ error }`.
+ * (`functionCall: { name, parameters }`) is answered with `{ result }` or `{ error }`;
+ * `transfer-destination-request` from the assistant's transfer settings (vapi-transfer.ts).
  */
 import { ValidationError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
@@ -18,6 +19,7 @@ import { oneLine, type CallContext, type ToolCallOutcome, type ToolCallRequest }
 export type VapiMessage =
   | { kind: 'tool-calls'; calls: ToolCallRequest[]; context: CallContext }
   | { kind: 'function-call'; call: ToolCallRequest; context: CallContext }
+  | { kind: 'transfer-destination-request'; context: CallContext }
   | { kind: 'call-ended'; callSid: string; reason: string | null; context: CallContext }
   | { kind: 'ignored'; type: string };
 
@@ -76,6 +78,9 @@ export function parseVapiMessage(body: JsonValue): VapiMessage {
     return callSid
       ? { kind: 'call-ended', callSid, reason, context: callContext(message) }
       : { kind: 'ignored', type: message.type };
+  }
+  if (message.type === 'transfer-destination-request') {
+    return { kind: 'transfer-destination-request', context: callContext(message) };
   }
   if (message.type === 'function-call') {
     const fn = object(message.functionCall);

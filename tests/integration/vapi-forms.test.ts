@@ -93,3 +93,67 @@ describe('Vapi tool-call forms', () => {
     expect(body).toMatchObject({ error: { code: 'BAD_REQUEST', issues: [{ field: 'message.functionCall.name' }] } });
   });
 });
+
+describe('Vapi transfer-destination-request', () => {
+  const request = (callSid: string) => ({
+    message: {
+      type: 'transfer-destination-request',
+      timestamp: 1_700_000_000_000,
+      call: { id: callSid, type: 'inboundPhoneCall' },
+    },
+  });
+
+  test('answers with the transfer destination the call chose last, else the first configured number', async () => {
+    await t.app.services.prisma.assistant.update({
+      where: { id: wired.assistantId },
+      data: {
+        toolsSettings: {
+          enabled_tools: ['end_call'],
+          transfer_call: {
+            enabled: true,
+            message: 'Connecting you now.',
+            transfer_numbers: [
+              { name: 'Sales', number: '+15550001111', description: 'new orders' },
+              { name: 'Support', number: '+15550002222', description: 'problems' },
+            ],
+          },
+        },
+      },
+    });
+    const first = await postVapi(request('vapi-transfer-1'));
+    expect(first).toEqual({
+      status: 200,
+      body: {
+        destination: {
+          type: 'number',
+          number: '+15550001111',
+          message: 'Connecting you now.',
+          description: 'new orders',
+        },
+      },
+    });
+
+    const chosen = await postVapi({
+      message: {
+        type: 'tool-calls',
+        toolCallList: [{ id: 'transfer-1', name: 'transferCall', arguments: { destination: 'Support' } }],
+        call: { id: 'vapi-transfer-2', type: 'inboundPhoneCall' },
+      },
+    });
+    expect(JSON.parse((chosen.body.results as Array<{ result: string }>)[0]!.result)).toMatchObject({
+      data: { number: '+15550002222' },
+    });
+    const second = await postVapi(request('vapi-transfer-2'));
+    expect(second.body).toMatchObject({ destination: { type: 'number', number: '+15550002222' } });
+  });
+
+  test('an assistant without transfer destinations answers with an error Vapi speaks around', async () => {
+    await t.app.services.prisma.assistant.update({
+      where: { id: wired.assistantId },
+      data: { toolsSettings: { enabled_tools: ['end_call'] } },
+    });
+    const { status, body } = await postVapi(request('vapi-transfer-3'));
+    expect(status).toBe(200);
+    expect(body).toEqual({ error: expect.stringContaining('No transfer destinations') });
+  });
+});
