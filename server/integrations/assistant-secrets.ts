@@ -22,16 +22,20 @@ export const RETELL_SIGNATURE_TOLERANCE_MS = 5 * 60 * 1000;
 const RETELL_KEY_MAX_LENGTH = 512;
 
 export async function setAssistantServerSecret(
-  prisma: Prisma,
+  deps: { prisma: Prisma; cipher: SecretCipher },
   actor: Actor,
   assistantId: string,
 ): Promise<{ assistant: Assistant; secret: string }> {
-  const current = await findAssistant(prisma, actor, assistantId);
+  const current = await findAssistant(deps.prisma, actor, assistantId);
   const secret = `${SERVER_SECRET_PREFIX}${randomToken(30)}`;
-  const assistant = await prisma.$transaction(async (tx) => {
+  const assistant = await deps.prisma.$transaction(async (tx) => {
     const updated = await tx.assistant.update({
       where: { id: current.id },
-      data: { serverSecretHash: sha256(secret) },
+      // Sealed as well: Vapi's HMAC and OAuth2 credentials are keyed with it (vapi-credentials.ts).
+      data: {
+        serverSecretHash: sha256(secret),
+        serverSecretSealed: deps.cipher.encrypt(current.organizationId, secret),
+      },
     });
     await recordAudit(tx, actor, {
       action: 'assistant.setServerSecret',

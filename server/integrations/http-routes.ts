@@ -4,7 +4,7 @@
  * or Retell signature) and the MCP server (API key). Each is a thin adapter
  * over the same domain functions and the same engine.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Actor } from '../actor.ts';
 import { resolveViewer, type Credentials, type Viewer } from '../auth/viewer.ts';
 import type { Assistant } from '../db/generated/prisma/client.ts';
@@ -22,6 +22,8 @@ import { handleToolCalls, responsesTools } from './openai.ts';
 import { parseRetellBody, parseRetellCallEvent, retellResponse, type RetellCallEvent } from './retell.ts';
 import { assistantToolDefinitions, openAITools, parseTriggerContext } from './tool-definitions.ts';
 import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
+import { oauthTokenRoute } from './oauth-token.ts';
+import { isAccessToken, revealServerSecret, verifyAccessToken, verifyVapiHmac } from './vapi-credentials.ts';
 import { transferDestination } from './vapi-transfer.ts';
 import { parseVapiMessage, vapiFunctionCallResult, vapiResults } from './vapi.ts';
 import { JSON_DEPTH_MESSAGE, MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.ts';
@@ -78,6 +80,10 @@ async function apiKeyViewer(
 
 async function jsonBody(req: IncomingMessage, services: Services): Promise<{ raw: string; body: JsonValue }> {
   const raw = await readRawBody(req, services.config.bodyLimitBytes);
+  return { raw, body: parseJson(raw) };
+}
+
+function parseJson(raw: string): JsonValue {
   let body: JsonValue;
   try {
     body = JSON.parse(raw) as JsonValue;
@@ -87,7 +93,7 @@ async function jsonBody(req: IncomingMessage, services: Services): Promise<{ raw
   // Bodies wrap the tool arguments, which have their own limit: allow for the envelope.
   if (nestsDeeperThan(body, MAX_JSON_DEPTH + BODY_ENVELOPE_DEPTH))
     throw new ValidationError([{ field: 'body', message: JSON_DEPTH_MESSAGE }]);
-  return { raw, body };
+  return body;
 }
 
 function runnerDeps(services: Services): RunnerDeps {
@@ -172,6 +178,21 @@ function refuse(res: ServerResponse): void {
   fail(res, 401, 'UNAUTHENTICATED', 'unknown assistant or invalid secret');
 }
 
+/** Any of Vapi's credential types: the server secret (Bearer / X-Vapi-Secret), an OAuth2 access token, HMAC. */
+function vapiAuthenticated(
+  services: Services,
+  assistant: Assistant,
+  headers: IncomingHttpHeaders,
+  raw: string,
+): boolean {
+  const presented = presentedSecret(headers);
+  if (presented && !isAccessToken(presented)) return secretMatches(assistant, presented);
+  const secret = revealServerSecret(services.cipher, assistant);
+  if (!secret) return false;
+  if (presented) return verifyAccessToken(presented, assistant.id, secret);
+  return verifyVapiHmac(headers, raw, secret);
+}
+
 /** `POST /v1/vapi/:assistantId` — Vapi's server URL for tool calls. */
 export function vapiRoute(services: Services): Route {
   const prefix = '/v1/vapi';
@@ -182,9 +203,11 @@ export function vapiRoute(services: Services): Route {
       if (!assistantId || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
       if (req.method !== 'POST') return fail(res, 405, 'METHOD_NOT_ALLOWED', 'POST a Vapi server message');
       const assistant = await loadAssistant(services.prisma, assistantId);
-      if (!assistant || !secretMatches(assistant, presentedSecret(req.headers))) return refuse(res);
-      const { body } = await jsonBody(req, services);
-      const message = parseVapiMessage(body);
+      if (!assistant) return refuse(res);
+      // Read before authenticating (HMAC signs the body), parsed only after.
+      const raw = await readRawBody(req, services.config.bodyLimitBytes);
+      if (!vapiAuthenticated(services, assistant, req.headers, raw)) return refuse(res);
+      const message = parseVapiMessage(parseJson(raw));
       if (message.kind === 'ignored') return sendJson(res, 200, {});
       if (message.kind === 'call-ended') {
         await endCall(services, {
@@ -368,6 +391,7 @@ export function integrationRoutes(services: Services): Route[] {
   return [
     assistantsRoute(services),
     vapiRoute(services),
+    oauthTokenRoute(services),
     retellRoute(services),
     mcpRoute(services),
     callsRoute(services),

@@ -238,7 +238,7 @@ builder.mutationFields((t) => ({
     errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'SetAssistantServerSecretResult' } },
     args: { input: t.arg({ type: AssistantIdInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      setAssistantServerSecret(context.services.prisma, actorOf(context), String(input.assistantId)),
+      setAssistantServerSecret(context.services, actorOf(context), String(input.assistantId)),
   }),
   setAssistantRetellKey: t.field({
     type: AssistantRef,

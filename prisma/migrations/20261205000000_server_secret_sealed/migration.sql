@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "assistants" ADD COLUMN "server_secret_sealed" BYTEA;
