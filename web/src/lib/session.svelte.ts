@@ -1,5 +1,5 @@
 /** Who is signed in, into which organization, and what their role lets them do. */
-import { ERROR_FIELDS, mutate, query, setCsrfToken } from './graphql/client.ts';
+import { ERROR_FIELDS, errorMessage, mutate, query, setCsrfToken } from './graphql/client.ts';
 
 export type Role = 'OWNER' | 'ADMIN' | 'MEMBER' | 'VIEWER';
 
@@ -27,6 +27,8 @@ const VIEWER_FIELDS = `
 class Session {
   viewer = $state<Viewer | null>(null);
   loaded = $state(false);
+  /** Why the server could not say who is signed in (unreachable, failing); never taken as signed out. */
+  unreachable = $state<string | null>(null);
 
   get role(): Role | null {
     return this.viewer?.role ?? null;
@@ -43,7 +45,10 @@ class Session {
   async load(): Promise<void> {
     try {
       const data = await query<{ viewer: Viewer | null }>(`query Viewer { viewer { ${VIEWER_FIELDS} } }`);
+      this.unreachable = null;
       this.set(data.viewer);
+    } catch (error) {
+      this.unreachable = errorMessage(error);
     } finally {
       this.loaded = true;
     }

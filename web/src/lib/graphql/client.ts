@@ -4,6 +4,7 @@
  */
 import { Client, cacheExchange, fetchExchange, subscriptionExchange, type AnyVariables } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { liveConnection } from './connection.svelte.ts';
 
 let csrfToken: string | null = null;
 let wsClient: WsClient | null = null;
@@ -15,11 +16,25 @@ export function setCsrfToken(token: string | null): void {
   wsClient = null;
 }
 
+/** Backoff between reconnects: 1 s doubling to 15 s, with jitter so a restarted server is not stampeded. */
+function retryWait(retries: number): Promise<void> {
+  const delay = Math.min(15_000, 1000 * 2 ** retries) + Math.random() * 500;
+  return new Promise((resolve) => setTimeout(resolve, delay));
+}
+
 function websocket(): WsClient {
   wsClient ??= createWsClient({
     url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
     lazy: true,
-    retryAttempts: 5,
+    // A dropped or blocked socket is retried for as long as a page wants live events; the indicator says so.
+    retryAttempts: Number.POSITIVE_INFINITY,
+    shouldRetry: () => true,
+    retryWait,
+    on: {
+      connecting: () => liveConnection.connecting(),
+      connected: () => liveConnection.connected(),
+      closed: () => liveConnection.closed(),
+    },
   });
   return wsClient;
 }
@@ -40,8 +55,34 @@ export const client = new Client({
         const input = { ...request, query: request.query ?? '' };
         return {
           subscribe(sink) {
-            const unsubscribe = websocket().subscribe(input, sink);
-            return { unsubscribe };
+            liveConnection.active += 1;
+            let done = false;
+            const release = (): void => {
+              if (done) return;
+              done = true;
+              liveConnection.active -= 1;
+            };
+            // Same observer type as urql's sink, so graphql-ws accepts it as it accepted the sink itself.
+            const observer: typeof sink = {
+              next(value) {
+                sink.next(value);
+              },
+              error(error) {
+                release();
+                sink.error(error);
+              },
+              complete() {
+                release();
+                sink.complete();
+              },
+            };
+            const unsubscribe = websocket().subscribe(input, observer);
+            return {
+              unsubscribe: () => {
+                release();
+                unsubscribe();
+              },
+            };
           },
         };
       },
@@ -74,12 +115,15 @@ export class ApiError extends Error {
   }
 }
 
+/** The code of an ApiError for a request that never got a GraphQL answer (server down, proxy error, offline). */
+export const NETWORK_ERROR = 'NETWORK';
+
 function toApiError(error: {
   message: string;
   graphQLErrors: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }>;
 }): ApiError {
   const first = error.graphQLErrors[0];
-  if (!first) return new ApiError(error.message.replace(/^\[Network\] /, 'Network error: '));
+  if (!first) return new ApiError(error.message.replace(/^\[Network\] /, 'Network error: '), NETWORK_ERROR);
   const code = typeof first.extensions?.code === 'string' ? first.extensions.code : null;
   const issues = Array.isArray(first.extensions?.issues) ? (first.extensions.issues as FieldIssue[]) : [];
   return new ApiError(first.message, code, issues);
