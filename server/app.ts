@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
+import { createResultDeliveries } from './deliveries/result-deliveries.ts';
 import { createCodeExecutor } from './executors/code.ts';
 import { createRedisCircuitBreaker, DEFAULT_CIRCUIT_BREAKER } from './executions/circuit-breaker.ts';
 import { createExecutionEngine, type EngineOptionsInput } from './executions/engine.ts';
@@ -101,6 +102,14 @@ export async function buildApp(
     },
   });
   await engine.recoverInterrupted();
+  const deliveries = createResultDeliveries({
+    prisma: database.prisma,
+    sql: database.sql,
+    cipher,
+    policy,
+    logger,
+    options: config.deliveries,
+  });
 
   const services: Services = {
     config,
@@ -113,6 +122,7 @@ export async function buildApp(
     // Every adapter runs tools through this; it checks the organization's tool-type switches in its lookup.
     engine,
     metrics,
+    deliveries,
   };
   // The legacy custom_tools data migration; idempotent, so it simply runs at every start.
   await migrateAllLegacyTools(services).catch((error: unknown) =>
@@ -128,6 +138,7 @@ export async function buildApp(
     ...integrationRoutes(services),
     await dashboardRoute(placeholderRoute(config.graphiql)),
   ];
+  deliveries.start();
   const server = createServer(
     { requestTimeout: 60_000, headersTimeout: 20_000 },
     createNodeHandler({
@@ -164,6 +175,7 @@ export async function buildApp(
         if (server.listening) await closed;
         clearTimeout(timer);
         await engine.close();
+        await deliveries.close();
         await metrics.close();
         await pubsub.close();
         lambda.close();

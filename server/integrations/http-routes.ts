@@ -22,7 +22,8 @@ import { handleToolCalls } from './openai.ts';
 import { parseRetellBody, parseRetellCallEvent, retellResponse, type RetellCallEvent } from './retell.ts';
 import { assistantToolDefinitions, openAITools, parseTriggerContext } from './tool-definitions.ts';
 import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
-import { parseVapiMessage, vapiResults } from './vapi.ts';
+import { parseVapiMessage, vapiCallMonitor, vapiResults } from './vapi.ts';
+import { storeControlUrl } from '../deliveries/control-url.ts';
 import { JSON_DEPTH_MESSAGE, MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.ts';
 
 const BODY_ENVELOPE_DEPTH = 8;
@@ -179,7 +180,10 @@ export function vapiRoute(services: Services): Route {
       if (!assistant || !secretMatches(assistant, presentedSecret(req.headers))) return refuse(res);
       const { body } = await jsonBody(req, services);
       const message = parseVapiMessage(body);
-      if (message.kind === 'ignored') return sendJson(res, 200, {});
+      if (message.kind === 'ignored') {
+        await rememberControlUrl(services, assistant, body);
+        return sendJson(res, 200, {});
+      }
       if (message.kind === 'call-ended') {
         await endCall(services, {
           organizationId: assistant.organizationId,
@@ -199,9 +203,26 @@ export function vapiRoute(services: Services): Route {
         platformBatch(services, assistant, message.context),
         message.calls,
       );
+      // After the tools ran: a call's first tool call is what creates its row.
+      await rememberControlUrl(services, assistant, body);
       return sendJson(res, 200, vapiResults(outcomes));
     }),
   };
+}
+
+/** Never fails the message: a control URL that cannot be stored only means results cannot be spoken. */
+async function rememberControlUrl(services: Services, assistant: Assistant, body: JsonValue): Promise<void> {
+  const monitor = vapiCallMonitor(body);
+  if (!monitor) return;
+  try {
+    await storeControlUrl(
+      services.prisma,
+      { organizationId: assistant.organizationId, callSid: monitor.callSid },
+      monitor.controlUrl,
+    );
+  } catch (error) {
+    services.logger.warn({ err: error }, 'storing the Vapi control URL failed');
+  }
 }
 
 function platformBatch(
