@@ -12,9 +12,10 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
+import { createResultDeliveries } from '../../server/deliveries/result-deliveries.ts';
+import { createSsrfPolicy } from '../../server/security/ssrf.ts';
 import type { ToolExecution } from '../../server/db/generated/prisma/client.ts';
-import { startTestApp, TEST_MASTER_KEY, type TestApp } from '../helpers/app.ts';
+import { startTestApp, testConfig, type TestApp } from '../helpers/app.ts';
 import { startDeliveryReceiver, type DeliveryReceiver } from '../helpers/delivery-receiver.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 import {
@@ -391,6 +392,62 @@ describe('the timeline', () => {
   });
 });
 
+describe('secrets and instances', () => {
+  test('a rotated secret signs the next deliveries; the old one no longer verifies', async () => {
+    const rotated = await t.gql<{ rotateAssistantCallbackSecret: { secret: string } }>(
+      `mutation ($input: RotateAssistantCallbackSecretInput!) {
+        rotateAssistantCallbackSecret(input: $input) { ... on AssistantCallback { secret } }
+      }`,
+      { input: { assistantId } },
+      { apiKey: org.keys.ADMIN },
+    );
+    const secret = rotated.data!.rotateAssistantCallbackSecret.secret;
+    expect(secret).toMatch(/^whsec_/);
+    expect(secret).not.toBe(callbackSecret);
+    const row = await runOnVapiCall(callId('rotated'));
+    await t.app.services.deliveries.enqueueResult(row);
+    const webhookRow = (await settled(row, 2)).find((r) => r.channel === 'WEBHOOK')!;
+    const request = consumer.requests.find((r) => r.headers['switchboard-delivery-id'] === webhookRow.id)!;
+    const signature = request.headers['switchboard-signature'] as string;
+    expect(verifies(secret, request.body, signature)).toBe(true);
+    expect(verifies(callbackSecret, request.body, signature)).toBe(false);
+    callbackSecret = secret;
+  });
+
+  test('two instances polling one outbox send every delivery exactly once', async () => {
+    const services = t.app.services;
+    const other = createResultDeliveries({
+      prisma: services.prisma,
+      sql: services.sql,
+      cipher: services.cipher,
+      policy: createSsrfPolicy({ allowedPrivateHosts: ['127.0.0.1'] }),
+      logger: services.logger,
+      options: { pollIntervalMs: 20, baseDelayMs: 20, maxDelayMs: 100 },
+    });
+    other.start();
+    try {
+      const callSid = callId('two-instances');
+      const row = await runOnVapiCall(callSid);
+      const messages = Array.from({ length: 20 }, (_, index) => index + 1);
+      await Promise.all(
+        messages.map((sequence) =>
+          (sequence % 2 ? services.deliveries : other).enqueueProgress(row, `step ${sequence}`, sequence),
+        ),
+      );
+      const rows = await settled(row, 40);
+      expect(rows.every((r) => r.status === 'DELIVERED' && r.attempts === 1)).toBe(true);
+      const hookIds = consumer.requests
+        .filter((r) => r.body.includes(row.id))
+        .map((r) => r.headers['switchboard-delivery-id']);
+      expect(hookIds).toHaveLength(20);
+      expect(new Set(hookIds).size).toBe(20);
+      expect(vapi.to(`/${callSid}/control`)).toHaveLength(20);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('durability', () => {
   test('a delivery left PENDING by a closed app is sent by a new app on the same database', async () => {
     await setCallback(`${consumer.url}/slow`);
@@ -404,14 +461,7 @@ describe('durability', () => {
     held.release();
 
     const dataDir = await mkdtemp(path.join(tmpdir(), 'switchboard-deliveries-'));
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      SWITCHBOARD_DATA_DIR: dataDir,
-      SWITCHBOARD_MASTER_KEY: TEST_MASTER_KEY,
-      SWITCHBOARD_JS_POOL_SIZE: '0',
-      SWITCHBOARD_PYTHON_POOL_SIZE: '0',
-      ...DELIVERY_ENV,
-    });
+    const config = testConfig(dataDir, DELIVERY_ENV);
     const next = await buildApp(config, { database: t.db.database, logger: pino({ level: 'silent' }) });
     try {
       await vi.waitUntil(
