@@ -77,6 +77,15 @@ export async function buildApp(
   // With Redis, a subscriber on any instance sees executions that ran on any other.
   const pubsub = createPubSubFor(config.redisUrl, logger);
   const metrics = createMetricsService({ sql: database.sql, pubsub, config, logger });
+  // Before the engine, so its settle hooks (async results, progress) can enqueue into it.
+  const deliveries = createResultDeliveries({
+    prisma: database.prisma,
+    sql: database.sql,
+    cipher,
+    policy,
+    logger,
+    options: config.deliveries,
+  });
   const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter();
   const engine = createExecutionEngine({
     prisma: database.prisma,
@@ -102,14 +111,6 @@ export async function buildApp(
     },
   });
   await engine.recoverInterrupted();
-  const deliveries = createResultDeliveries({
-    prisma: database.prisma,
-    sql: database.sql,
-    cipher,
-    policy,
-    logger,
-    options: config.deliveries,
-  });
 
   const services: Services = {
     config,

@@ -10,6 +10,7 @@ import type { Prisma } from '../db/database.ts';
 import type { DeliveryChannel, ToolExecution } from '../db/generated/prisma/client.ts';
 import { toJson } from '../db/json.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
+import { ValidationError } from '../errors.ts';
 import type { JsonValue } from '../executors/types.ts';
 import type { SecretCipher } from '../security/secret-cipher.ts';
 import type { SsrfPolicy } from '../security/ssrf.ts';
@@ -33,6 +34,9 @@ export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
   pollIntervalMs: 2_000,
   concurrency: 8,
 };
+
+/** The column is a PostgreSQL integer. */
+const MAX_SEQUENCE = 2_147_483_647;
 
 /** A claim outlives its send (timeout) with room for the database writes around it. */
 const LEASE_OVER_TIMEOUT_MS = 15_000;
@@ -180,8 +184,12 @@ export function createResultDeliveries(deps: ResultDeliveriesDeps): ResultDelive
 
   return {
     enqueueResult: (row) => enqueue(row, 'result', deliveryPayload(row), 0),
-    enqueueProgress: (row, message, sequence) =>
-      enqueue(row, 'progress', deliveryPayload(row, { message, sequence }), sequence),
+    async enqueueProgress(row, message, sequence) {
+      if (!Number.isInteger(sequence) || sequence < 0 || sequence > MAX_SEQUENCE) {
+        throw new ValidationError([{ field: 'sequence', message: `must be an integer from 0 to ${MAX_SEQUENCE}` }]);
+      }
+      await enqueue(row, 'progress', deliveryPayload(row, { message, sequence }), sequence);
+    },
     start() {
       if (started || closing.signal.aborted) return;
       started = true;

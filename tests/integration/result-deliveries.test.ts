@@ -202,6 +202,8 @@ describe('the Vapi control URL', () => {
     expect(result.triggerResponseEnabled).toBe(true);
     expect(result.message).toEqual({ role: 'system', content: expect.stringContaining('"status":"shipped"') });
     expect(vapi.to(`/${callSid}/control`)[0]!.headers['content-type']).toBe('application/json');
+    await expect(t.app.services.deliveries.enqueueProgress(row, 'out of range', -1)).rejects.toThrow(/sequence/);
+    await expect(t.app.services.deliveries.enqueueProgress(row, 'out of range', 2 ** 31)).rejects.toThrow(/sequence/);
   });
 
   test('a control URL to a private host not allowed is refused: FAILED with a clear error, nothing sent', async () => {
