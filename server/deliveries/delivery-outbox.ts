@@ -11,18 +11,35 @@ export interface Claim {
   attempts: number;
 }
 
+/**
+ * Fair across organizations: of the oldest due rows, each organization's first goes before any
+ * organization's second, so one tenant's backlog (or a receiver that times out) delays another
+ * tenant's delivery by at most one round. The update re-checks the row under its lock, so of two
+ * instances claiming at once exactly one takes it (the other sees next_attempt_at moved ahead).
+ */
 const CLAIM = `
 WITH due AS (
-  SELECT id FROM result_deliveries
+  SELECT id, organization_id, next_attempt_at FROM result_deliveries
   WHERE status = 'PENDING' AND next_attempt_at <= now()
   ORDER BY next_attempt_at
+  LIMIT $3
+), picked AS (
+  SELECT id FROM (
+    SELECT id, next_attempt_at,
+           row_number() OVER (PARTITION BY organization_id ORDER BY next_attempt_at, id) AS turn
+    FROM due
+  ) ranked
+  ORDER BY turn, next_attempt_at
   LIMIT $1
-  FOR UPDATE SKIP LOCKED
 )
 UPDATE result_deliveries AS d
 SET attempts = d.attempts + 1, next_attempt_at = now() + $2::int * interval '1 millisecond'
-FROM due WHERE d.id = due.id
+FROM picked
+WHERE d.id = picked.id AND d.status = 'PENDING' AND d.next_attempt_at <= now()
 RETURNING d.id, d.attempts`;
+
+/** How many of the oldest due rows one claim ranks; bounds its cost however long the backlog. */
+const CLAIM_WINDOW = 1_000;
 
 const FINISH = `
 UPDATE result_deliveries
@@ -40,7 +57,7 @@ WHERE id = $1::uuid AND attempts = $2 AND status = 'PENDING'`;
 export type FinalStatus = 'PENDING' | 'DELIVERED' | 'FAILED' | 'UNDELIVERED';
 
 export function claimDue(sql: SqlDriver, limit: number, leaseMs: number): Promise<Claim[]> {
-  return sql.query<Claim>(CLAIM, [limit, leaseMs]);
+  return sql.query<Claim>(CLAIM, [limit, leaseMs, CLAIM_WINDOW]);
 }
 
 /** PENDING with a delay schedules the next attempt; any other status is final. */
