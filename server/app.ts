@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
+import { createResultDeliveries } from './deliveries/result-deliveries.ts';
 import { createCodeExecutor } from './executors/code.ts';
 import { createRedisCircuitBreaker, DEFAULT_CIRCUIT_BREAKER } from './executions/circuit-breaker.ts';
 import { createExecutionEngine, type EngineOptionsInput } from './executions/engine.ts';
@@ -76,6 +77,15 @@ export async function buildApp(
   // With Redis, a subscriber on any instance sees executions that ran on any other.
   const pubsub = createPubSubFor(config.redisUrl, logger);
   const metrics = createMetricsService({ sql: database.sql, pubsub, config, logger });
+  // Before the engine, so its settle hooks (async results, progress) can enqueue into it.
+  const deliveries = createResultDeliveries({
+    prisma: database.prisma,
+    sql: database.sql,
+    cipher,
+    policy,
+    logger,
+    options: config.deliveries,
+  });
   const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter();
   const engine = createExecutionEngine({
     prisma: database.prisma,
@@ -113,6 +123,7 @@ export async function buildApp(
     // Every adapter runs tools through this; it checks the organization's tool-type switches in its lookup.
     engine,
     metrics,
+    deliveries,
   };
   // The legacy custom_tools data migration; idempotent, so it simply runs at every start.
   await migrateAllLegacyTools(services).catch((error: unknown) =>
@@ -128,6 +139,7 @@ export async function buildApp(
     ...integrationRoutes(services),
     await dashboardRoute(placeholderRoute(config.graphiql)),
   ];
+  deliveries.start();
   const server = createServer(
     { requestTimeout: 60_000, headersTimeout: 20_000 },
     createNodeHandler({
@@ -164,6 +176,7 @@ export async function buildApp(
         if (server.listening) await closed;
         clearTimeout(timer);
         await engine.close();
+        await deliveries.close();
         await metrics.close();
         await pubsub.close();
         lambda.close();

@@ -18,6 +18,14 @@ export interface Config {
   redisUrl: string | null;
   /** An instance silent this long has its RUNNING executions taken over; it heartbeats every fifth of it. */
   instanceLeaseMs: number;
+  /** Results and progress sent into live calls and to callback webhooks (server/deliveries/). */
+  deliveries: {
+    maxAttempts: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+    timeoutMs: number;
+    pollIntervalMs: number;
+  };
   logLevel: string;
   bodyLimitBytes: number;
   sessionTtlHours: number;
@@ -184,6 +192,13 @@ export function loadConfig(env: Env = process.env): Config {
     masterKey,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     instanceLeaseMs: integer(env, 'SWITCHBOARD_INSTANCE_LEASE_MS', 10_000, 1_000, 600_000),
+    deliveries: {
+      maxAttempts: integer(env, 'SWITCHBOARD_DELIVERY_MAX_ATTEMPTS', 8, 1, 50),
+      baseDelayMs: integer(env, 'SWITCHBOARD_DELIVERY_RETRY_BASE_MS', 2_000, 10, 3_600_000),
+      maxDelayMs: integer(env, 'SWITCHBOARD_DELIVERY_RETRY_MAX_MS', 300_000, 10, 86_400_000),
+      timeoutMs: integer(env, 'SWITCHBOARD_DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
+      pollIntervalMs: integer(env, 'SWITCHBOARD_DELIVERY_POLL_MS', 2_000, 10, 600_000),
+    },
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: integer(env, 'SWITCHBOARD_BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     sessionTtlHours: integer(env, 'SWITCHBOARD_SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),

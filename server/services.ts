@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Prisma } from './db/database.ts';
 import type { SqlDriver } from './db/sql-driver.ts';
+import type { ResultDeliveries } from './deliveries/result-deliveries.ts';
 import type { ExecutionEngine } from './executions/engine.ts';
 import type { MetricsService } from './metrics/metrics-service.ts';
 import type { SwitchboardPubSub } from './realtime/pubsub.ts';
@@ -19,4 +20,6 @@ export interface Services {
   validateConfiguration: ConfigurationValidator;
   engine: ExecutionEngine;
   metrics: MetricsService;
+  /** Results and progress back into live calls: Vapi's control URL and the assistant's signed webhook. */
+  deliveries: ResultDeliveries;
 }

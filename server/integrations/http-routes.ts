@@ -25,7 +25,8 @@ import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
 import { oauthTokenRoute } from './oauth-token.ts';
 import { isAccessToken, revealServerSecret, verifyAccessToken, verifyVapiHmac } from './vapi-credentials.ts';
 import { transferDestination } from './vapi-transfer.ts';
-import { parseVapiMessage, vapiFunctionCallResult, vapiResults } from './vapi.ts';
+import { parseVapiMessage, vapiCallMonitor, vapiFunctionCallResult, vapiResults } from './vapi.ts';
+import { storeControlUrl } from '../deliveries/control-url.ts';
 import { JSON_DEPTH_MESSAGE, MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.ts';
 
 const BODY_ENVELOPE_DEPTH = 8;
@@ -207,8 +208,12 @@ export function vapiRoute(services: Services): Route {
       // Read before authenticating (HMAC signs the body), parsed only after.
       const raw = await readRawBody(req, services.config.bodyLimitBytes);
       if (!vapiAuthenticated(services, assistant, req.headers, raw)) return refuse(res);
-      const message = parseVapiMessage(parseJson(raw));
-      if (message.kind === 'ignored') return sendJson(res, 200, {});
+      const body = parseJson(raw);
+      const message = parseVapiMessage(body);
+      if (message.kind === 'ignored') {
+        await rememberControlUrl(services, assistant, body);
+        return sendJson(res, 200, {});
+      }
       if (message.kind === 'call-ended') {
         await endCall(services, {
           organizationId: assistant.organizationId,
@@ -224,6 +229,7 @@ export function vapiRoute(services: Services): Route {
         return sendJson(res, 200, {});
       }
       if (message.kind === 'transfer-destination-request') {
+        await rememberControlUrl(services, assistant, body);
         return sendJson(
           res,
           200,
@@ -233,12 +239,30 @@ export function vapiRoute(services: Services): Route {
       const batch = platformBatch(services, assistant, message.context);
       if (message.kind === 'function-call') {
         const [outcome] = await runToolCalls(runnerDeps(services), batch, [message.call]);
+        await rememberControlUrl(services, assistant, body);
         return sendJson(res, 200, vapiFunctionCallResult(outcome!));
       }
       const outcomes = await runToolCalls(runnerDeps(services), batch, message.calls);
+      // After the tools ran: a call's first tool call is what creates its row.
+      await rememberControlUrl(services, assistant, body);
       return sendJson(res, 200, vapiResults(outcomes));
     }),
   };
+}
+
+/** Never fails the message: a control URL that cannot be stored only means results cannot be spoken. */
+async function rememberControlUrl(services: Services, assistant: Assistant, body: JsonValue): Promise<void> {
+  const monitor = vapiCallMonitor(body);
+  if (!monitor) return;
+  try {
+    await storeControlUrl(
+      services.prisma,
+      { organizationId: assistant.organizationId, callSid: monitor.callSid },
+      monitor.controlUrl,
+    );
+  } catch (error) {
+    services.logger.warn({ err: error }, 'storing the Vapi control URL failed');
+  }
 }
 
 function platformBatch(

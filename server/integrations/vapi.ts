@@ -64,6 +64,17 @@ function callContext(message: JsonObject): CallContext {
   };
 }
 
+/**
+ * The call's live control URL (`message.call.monitor.controlUrl`), which every server message
+ * that carries the call includes; unvalidated here (server/deliveries/control-url.ts checks it).
+ */
+export function vapiCallMonitor(body: JsonValue): { callSid: string; controlUrl: JsonValue } | null {
+  const call = object(object(isJsonObject(body) ? body.message : undefined).call);
+  const callSid = str(call.id);
+  const controlUrl = object(call.monitor).controlUrl;
+  return callSid && controlUrl !== undefined ? { callSid, controlUrl } : null;
+}
+
 export function parseVapiMessage(body: JsonValue): VapiMessage {
   const message = isJsonObject(body) ? body.message : undefined;
   if (!isJsonObject(message) || typeof message.type !== 'string') {

@@ -14,6 +14,7 @@ import './executions/execution-mutations.ts';
 import './executions/execution-subscriptions.ts';
 import './calls/call.ts';
 import './calls/call-subscriptions.ts';
+import './deliveries/deliveries.ts';
 import './metrics/metrics.ts';
 import './secrets/secret.ts';
 import './secrets/secret-grant.ts';

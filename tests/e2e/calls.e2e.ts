@@ -1,14 +1,14 @@
 /**
  * The call view in Chromium against a real Switchboard: calls made through the
  * API are listed on /calls and filtered by the platform's call id; a call's
- * page shows its tool calls live, and "End call" shows the hangup with the
- * pending approval cancelled.
+ * page shows its tool calls live (with where each result was delivered), and
+ * "End call" shows the hangup with the pending approval cancelled.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import {
   ensureDashboardBuilt,
@@ -119,6 +119,19 @@ beforeAll(async () => {
     { apiKey: org.keys.ADMIN },
   );
   expect(await execute(liveCall, 'order_lookup', 'A-1')).toBe('SUCCESS');
+  // Its result goes to the assistant's callback webhook (the orders server answers 200 to anything).
+  await app.gql(
+    `mutation ($input: SetAssistantCallbackInput!) { setAssistantCallback(input: $input) { __typename } }`,
+    { input: { assistantId, url: `${ordersUrl}/hooks` } },
+    { apiKey: org.keys.ADMIN },
+  );
+  const prisma = app.db.database.prisma;
+  const first = await prisma.toolExecution.findFirstOrThrow({ where: { toolCallId: 'A-1' } });
+  await app.app.services.deliveries.enqueueResult(first);
+  await vi.waitUntil(
+    async () => (await prisma.resultDelivery.findFirst({ where: { executionId: first.id } }))?.status === 'DELIVERED',
+    { timeout: 10_000, interval: 20 },
+  );
   expect(await execute(liveCall, 'refund', 'R-1')).toBe('PENDING_APPROVAL');
   browser = await launchChromium();
   owner = await openPage(browser);
@@ -186,6 +199,8 @@ describe('calls', () => {
       await expect.poll(() => items.count()).toBe(2);
       await expect(page.getByTestId('call-status').textContent()).resolves.toContain('In progress');
       await expect(items.nth(1).textContent()).resolves.toContain('Waiting for approval');
+      const delivery = items.first().getByTestId('timeline-delivery');
+      await expect(delivery.textContent()).resolves.toMatch(/Result → Webhook\s*Delivered\s*1\s+attempt\b/);
       await page.getByTestId('live-indicator').getByText('Live').waitFor();
 
       expect(await execute(liveCall, 'order_lookup', 'B-2')).toBe('SUCCESS');

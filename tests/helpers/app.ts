@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp, type App } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
+import { loadConfig, type Config } from '../../server/config.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -37,13 +37,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(
-  env: Record<string, string> = {},
-  options: { engine?: 'postgresql' | 'pglite'; onQuery?: (sql: string) => void; logger?: Logger } = {},
-): Promise<TestApp> {
-  const db = await createTestDatabase(options);
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'switchboard-test-'));
-  const config = loadConfig({
+/** The configuration test apps run with; a second app on the same database (a restart) uses it too. */
+export function testConfig(dataDir: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
     NODE_ENV: 'test',
     SWITCHBOARD_DATA_DIR: dataDir,
     SWITCHBOARD_MASTER_KEY: TEST_MASTER_KEY,
@@ -51,6 +47,15 @@ export async function startTestApp(
     SWITCHBOARD_PYTHON_POOL_SIZE: '0',
     ...env,
   });
+}
+
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { engine?: 'postgresql' | 'pglite'; onQuery?: (sql: string) => void; logger?: Logger } = {},
+): Promise<TestApp> {
+  const db = await createTestDatabase(options);
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'switchboard-test-'));
+  const config = testConfig(dataDir, env);
   const app = await buildApp(config, { database: db.database, ...(options.logger ? { logger: options.logger } : {}) });
   const url = await app.start(0, '127.0.0.1');
   return {

@@ -18,7 +18,49 @@ export interface CallSummary {
 
 export interface CallDetail extends CallSummary {
   executions: { edges: Array<{ node: TimelineExecution }> } | null;
+  deliveries: CallDelivery[] | null;
 }
+
+export type DeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED' | 'UNDELIVERED';
+
+/** A result or progress message sent back into the call through one channel (server/deliveries/). */
+export interface CallDelivery {
+  id: string;
+  channel: 'VAPI_CONTROL' | 'WEBHOOK';
+  event: 'RESULT' | 'PROGRESS';
+  sequence: number;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  callEnded: boolean;
+  executionId: string;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+export const DELIVERY_FIELDS = `
+  id channel event sequence status attempts lastError callEnded executionId createdAt deliveredAt
+`;
+
+export const DELIVERY_CHANNEL_LABELS: Record<CallDelivery['channel'], string> = {
+  VAPI_CONTROL: 'Spoken into the call (Vapi)',
+  WEBHOOK: 'Webhook',
+};
+
+export const DELIVERY_STATUS_LABELS: Record<DeliveryStatus, string> = {
+  PENDING: 'Pending',
+  DELIVERED: 'Delivered',
+  FAILED: 'Failed',
+  UNDELIVERED: 'Undelivered (call ended)',
+};
+
+/** Delivery statuses in the colours of the execution statuses they resemble. */
+export const DELIVERY_BADGES: Record<DeliveryStatus, string> = {
+  PENDING: 'RUNNING',
+  DELIVERED: 'SUCCESS',
+  FAILED: 'ERROR',
+  UNDELIVERED: 'CANCELLED',
+};
 
 export const CALL_FIELDS = `
   id externalId platform status fromNumber toNumber startedAt endedAt endReason assistant { id name }

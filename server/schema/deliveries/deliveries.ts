@@ -1,0 +1,119 @@
+import { rotateAssistantCallbackSecret, setAssistantCallback } from '../../deliveries/callback-settings.ts';
+import { builder } from '../builder.ts';
+import { MUTATION_ERRORS } from '../errors.ts';
+import { actorOf } from '../viewer-actor.ts';
+
+/** A call's or execution's deliveries are listed whole: a few channels times a result and its progress messages. */
+const MAX_LISTED_DELIVERIES = 500;
+
+const DeliveryChannelEnum = builder.enumType('DeliveryChannel', {
+  values: {
+    VAPI_CONTROL: { description: "Spoken into the live call through Vapi's control URL." },
+    WEBHOOK: { description: "POSTed, signed, to the assistant's callback URL." },
+  },
+});
+
+const DeliveryStatusEnum = builder.enumType('DeliveryStatus', {
+  values: {
+    PENDING: { description: 'Not sent yet, or waiting for its next attempt.' },
+    DELIVERED: { description: 'The receiver answered 2xx.' },
+    FAILED: { description: 'Refused for good (4xx, a destination not allowed) or out of attempts.' },
+    UNDELIVERED: { description: 'The call had ended: nothing was sent into it.' },
+  },
+});
+
+const DeliveryEventEnum = builder.enumType('DeliveryEvent', {
+  values: { RESULT: { value: 'result' }, PROGRESS: { value: 'progress' } } as const,
+});
+
+const ResultDeliveryRef = builder.prismaObject('ResultDelivery', {
+  description: 'A result or progress message sent back into a call, through one channel.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The delivery id receivers dedupe by (Switchboard-Delivery-Id).' }),
+    channel: t.expose('channel', { type: DeliveryChannelEnum }),
+    event: t.field({ type: DeliveryEventEnum, resolve: (delivery) => delivery.event as 'result' | 'progress' }),
+    sequence: t.exposeInt('sequence', { description: "The progress message's sequence; 0 for a result." }),
+    status: t.expose('status', { type: DeliveryStatusEnum }),
+    attempts: t.exposeInt('attempts'),
+    lastError: t.exposeString('lastError', { nullable: true }),
+    callEnded: t.exposeBoolean('callEnded', { description: 'The call had ended when it was recorded or sent.' }),
+    executionId: t.exposeID('executionId'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const oldestFirst = { orderBy: [{ createdAt: 'asc' as const }, { id: 'asc' as const }], take: MAX_LISTED_DELIVERIES };
+
+builder.prismaObjectField('Call', 'deliveries', (t) =>
+  t.relation('deliveries', {
+    description: 'Results and progress sent back into the call, oldest first.',
+    query: oldestFirst,
+  }),
+);
+
+builder.prismaObjectField('ToolExecution', 'deliveries', (t) =>
+  t.relation('deliveries', {
+    description: "Where this execution's result and progress were sent, oldest first.",
+    query: oldestFirst,
+  }),
+);
+
+builder.prismaObjectField('Assistant', 'callbackUrl', (t) =>
+  t.exposeString('callbackUrl', {
+    nullable: true,
+    description: 'Where results and progress are POSTed, signed with the callback secret (never readable).',
+  }),
+);
+
+const SetAssistantCallbackInput = builder.inputType('SetAssistantCallbackInput', {
+  fields: (t) => ({
+    assistantId: t.id({ required: true }),
+    url: t.string({ description: 'An http(s) URL; null removes the callback and its secret.' }),
+  }),
+});
+
+const RotateAssistantCallbackSecretInput = builder.inputType('RotateAssistantCallbackSecretInput', {
+  fields: (t) => ({ assistantId: t.id({ required: true }) }),
+});
+
+const AssistantCallbackRef = builder
+  .objectRef<{ assistant: { id: string }; secret: string | null }>('AssistantCallback')
+  .implement({
+    fields: (t) => ({
+      assistant: t.prismaField({
+        type: 'Assistant',
+        resolve: (query, payload, _args, context) =>
+          context.services.prisma.assistant.findUniqueOrThrow({ ...query, where: { id: payload.assistant.id } }),
+      }),
+      secret: t.exposeString('secret', {
+        nullable: true,
+        description:
+          'The signing secret (whsec_…), shown only when it was created: at the first URL and at each rotation. Verify Switchboard-Signature with it.',
+      }),
+    }),
+  });
+
+builder.mutationFields((t) => ({
+  setAssistantCallback: t.field({
+    type: AssistantCallbackRef,
+    authScopes: { role: 'ADMIN' },
+    description:
+      "Sets the URL the assistant's execution results and progress are POSTed to (signed). The first URL creates the signing secret, returned once; null removes both.",
+    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'SetAssistantCallbackResult' } },
+    args: { input: t.arg({ type: SetAssistantCallbackInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      setAssistantCallback(context.services, actorOf(context), String(input.assistantId), input.url ?? null),
+  }),
+  rotateAssistantCallbackSecret: t.field({
+    type: AssistantCallbackRef,
+    authScopes: { role: 'ADMIN' },
+    description: 'A new callback signing secret, returned once; deliveries are signed with it from now on.',
+    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'RotateAssistantCallbackSecretResult' } },
+    args: { input: t.arg({ type: RotateAssistantCallbackSecretInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      rotateAssistantCallbackSecret(context.services, actorOf(context), String(input.assistantId)),
+  }),
+}));
+
+export { ResultDeliveryRef };
