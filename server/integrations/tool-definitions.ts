@@ -17,6 +17,8 @@ import type { JsonObject, JsonValue, TriggerContext } from '../executors/types.t
 import { isJsonObject } from '../tools/function-definition.ts';
 import { TRIGGER_CONTEXTS } from '../tools/limits.ts';
 import { mergeToolMessages, type ToolMessages } from '../tools/tool-messages.ts';
+import { deepMerge } from '../executions/deep-merge.ts';
+import { executionMode, type ExecutionMode } from '../executions/tool-settings.ts';
 import { toolTypeEnabled } from '../organizations/feature-flags.ts';
 
 export interface OpenAIFunction {
@@ -32,6 +34,8 @@ export interface ToolDefinition {
   source: 'TOOL' | 'BUILTIN';
   toolId: string | null;
   assignmentId: string | null;
+  /** From the tool's configuration with the assignment's override laid over it, as the engine sees it. */
+  executionMode: ExecutionMode;
 }
 
 const BUILTINS: BuiltinName[] = ['endCall', 'transferCall'];
@@ -86,6 +90,14 @@ export async function assistantToolDefinitions(
         source: 'TOOL',
         toolId: assignment.tool.id,
         assignmentId: assignment.id,
+        executionMode: executionMode(
+          deepMerge(
+            isJsonObject(assignment.tool.configuration as JsonValue)
+              ? (assignment.tool.configuration as JsonObject)
+              : {},
+            custom,
+          ),
+        ),
       };
     });
   const assigned = new Set(assistant.toolAssignments.map((assignment) => assignment.tool.name));
@@ -101,6 +113,7 @@ export async function assistantToolDefinitions(
       source: 'BUILTIN',
       toolId: null,
       assignmentId: null,
+      executionMode: 'sync',
     });
   }
   return definitions;
