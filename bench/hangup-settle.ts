@@ -16,8 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { buildApp } from '../server/app.ts';
 import { endCall, startCall } from '../server/calls/call-sessions.ts';
-import { loadConfig } from '../server/config.ts';
 import { openDatabase } from '../server/db/database.ts';
+import { benchConfig } from './bench-config.ts';
 import { postgresAdmin } from './postgres-admin.ts';
 import { loadAverage, machineLine, percentile } from './report.ts';
 
@@ -66,16 +66,7 @@ export async function runHangupSettle(): Promise<void> {
   url.pathname = `/${name}`;
   const upstream = await startHeldUpstream();
   const database = await openDatabase({ databaseUrl: url.toString(), dataDir: 'memory://', poolSize: 10 });
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'silent',
-    SWITCHBOARD_MASTER_KEY: Buffer.alloc(32, 3).toString('base64'),
-    SWITCHBOARD_DATA_DIR: '/tmp/switchboard-bench',
-    SWITCHBOARD_SEED_DEMO: 'false',
-    SWITCHBOARD_JS_POOL_SIZE: '0',
-    SWITCHBOARD_PYTHON_POOL_SIZE: '0',
-    SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: `127.0.0.1:${upstream.port}`,
-  });
+  const config = benchConfig(`127.0.0.1:${upstream.port}`);
   const app = await buildApp(config, {
     database,
     engine: { rateLimits: { tool: UNLIMITED, assistant: UNLIMITED, perCall: 1e9 } },
