@@ -3,15 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
-import { createToolVia, lookupOrderInput } from '../helpers/integrations.ts';
+import { addTool, createAssistant } from '../helpers/assistant-tools.ts';
+import { lookupOrderInput } from '../helpers/integrations.ts';
 
 let t: TestApp;
 let org: TestOrganization;
 let assistantId: string;
 const toolIds: Record<string, string> = {};
 
-const CREATE_ASSISTANT = `mutation ($input: CreateAssistantInput!) { createAssistant(input: $input) { __typename ... on Assistant { id } } }`;
-const ASSIGN = `mutation ($input: AssignToolInput!) { assignTool(input: $input) { __typename } }`;
 const repeat = (value: number, times: number) => Array.from({ length: times }, () => value);
 const AUTO = { requestStart: 'One moment.', requestDelayed: { message: 'Still checking.', afterMs: 'auto' } };
 
@@ -39,22 +38,11 @@ async function record(toolId: string, name: string, durations: number[], ageMs =
 beforeAll(async () => {
   t = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
   org = await createOrganization(t.app.services.prisma, 'Filler');
-  const created = await t.gql<{ createAssistant: { id: string } }>(
-    CREATE_ASSISTANT,
-    { input: { name: 'Filler desk' } },
-    { apiKey: org.keys.ADMIN },
-  );
-  assistantId = created.data!.createAssistant.id;
+  assistantId = await createAssistant(t, org, 'Filler desk');
   for (const name of ['fast_tool', 'slow_tool', 'new_tool', 'fixed_tool']) {
     const input = lookupOrderInput('http://127.0.0.1:9', name);
     input.messages = name === 'fixed_tool' ? { requestDelayed: { message: 'Hold on.', afterMs: 2500 } } : AUTO;
-    toolIds[name] = await createToolVia(t, org.keys.MEMBER, input);
-    const assigned = await t.gql<{ assignTool: { __typename: string } }>(
-      ASSIGN,
-      { input: { assistantId, toolId: toolIds[name] } },
-      { apiKey: org.keys.ADMIN },
-    );
-    expect(assigned.data?.assignTool.__typename).toBe('ToolAssignment');
+    toolIds[name] = await addTool(t, org, assistantId, input);
   }
   await record(
     toolIds.fast_tool!,

@@ -6,15 +6,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CallToolResultSchema, CreateTaskResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { addTool } from '../helpers/assistant-tools.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 import { startHeldUpstream, type HeldUpstream } from '../helpers/held-upstream.ts';
-import {
-  createToolVia,
-  startUpstream,
-  wireAssistant,
-  type Upstream,
-  type WiredAssistant,
-} from '../helpers/integrations.ts';
+import { startUpstream, wireAssistant, type Upstream, type WiredAssistant } from '../helpers/integrations.ts';
 
 let t: TestApp;
 let upstream: Upstream;
@@ -25,8 +20,6 @@ let wired: WiredAssistant;
 let otherWired: WiredAssistant;
 const clients: Client[] = [];
 
-const ASSIGN = `mutation ($input: AssignToolInput!) { assignTool(input: $input) { __typename } }`;
-
 beforeAll(async () => {
   upstream = await startUpstream();
   held = await startHeldUpstream();
@@ -35,7 +28,7 @@ beforeAll(async () => {
   other = await createOrganization(t.app.services.prisma, 'NotMcpTasks');
   wired = await wireAssistant(t, org, upstream.url);
   otherWired = await wireAssistant(t, other, upstream.url);
-  const toolId = await createToolVia(t, org.keys.MEMBER, {
+  await addTool(t, org, wired.assistantId, {
     name: 'slow_lookup',
     type: 'ENDPOINT',
     configuration: { url: `${held.url}/slow/\${parameters.ref}`, method: 'GET', execution_mode: 'async' },
@@ -46,12 +39,6 @@ beforeAll(async () => {
       parameters: { type: 'object', properties: { ref: { type: 'string' } }, required: ['ref'] },
     },
   });
-  const assigned = await t.gql<{ assignTool: { __typename: string } }>(
-    ASSIGN,
-    { input: { assistantId: wired.assistantId, toolId } },
-    { apiKey: org.keys.ADMIN },
-  );
-  expect(assigned.data?.assignTool.__typename).toBe('ToolAssignment');
 });
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.close()));
@@ -130,6 +117,9 @@ describe('MCP tasks', () => {
     expect(cancelled).toMatchObject({ taskId, status: 'cancelled' });
     await arrival.closed;
     expect((await client.experimental.tasks.getTask(taskId)).status).toBe('cancelled');
+    const viewer = await connect(org.keys.VIEWER);
+    expect((await viewer.experimental.tasks.getTask(taskId)).status).toBe('cancelled');
+    await expect(viewer.experimental.tasks.cancelTask(taskId)).rejects.toThrow(/MEMBER/);
     await expect(client.experimental.tasks.cancelTask(taskId)).rejects.toMatchObject({ code: -32602 });
     const result = await client.experimental.tasks.getTaskResult(taskId, CallToolResultSchema);
     expect(result.isError).toBe(true);
