@@ -107,6 +107,7 @@ describe('MCP tasks', () => {
     const listed = await client.experimental.tasks.listTasks();
     expect(listed.tasks.map((task) => task.taskId)).toContain(taskId);
     expect(listed.tasks).toHaveLength(1);
+    await expect(client.experimental.tasks.listTasks('not-a-cursor')).rejects.toMatchObject({ code: -32602 });
   });
 
   test('cancelling a working task aborts its upstream request; a finished task cannot be cancelled', async () => {
