@@ -180,4 +180,33 @@ describe('MCP tasks', () => {
     expect(result.structuredContent).toMatchObject({ success: true, data: { ref: 'P-1' } });
     expect(progress[0]).toMatchObject({ progress: 1, message: 'Running' });
   });
+
+  test("plain JSON-RPC over HTTP (the README's curl): start a task, then read its result", async () => {
+    const post = async (body: unknown) => {
+      const response = await fetch(`${t.url}/mcp/${wired.assistantId}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${org.keys.MEMBER}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify(body),
+      });
+      expect(response.headers.get('content-type')).toMatch(/application\/json/);
+      return (await response.json()) as { result: Record<string, unknown> & { task?: { taskId: string } } };
+    };
+    const started = await post({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'slow_lookup', arguments: { ref: 'R-1' }, task: { ttl: 600_000 } },
+    });
+    const taskId = started.result.task!.taskId;
+    answer((await held.arrival('/slow/R-1')).res, 'R-1');
+    const result = await post({ jsonrpc: '2.0', id: 2, method: 'tasks/result', params: { taskId } });
+    expect(result.result).toMatchObject({
+      structuredContent: { success: true, data: { ref: 'R-1' } },
+      _meta: { 'io.modelcontextprotocol/related-task': { taskId } },
+    });
+  });
 });
