@@ -155,9 +155,13 @@ export async function waitForFinal(
   signal?: AbortSignal,
 ): Promise<ToolExecution> {
   if (isFinalStatus(row.status)) return row;
+  // `signalled` catches an event that arrives while the row is being read, before there is a wait to end.
+  const finished = { signalled: false };
   let wake: () => void = () => {};
   const stop = deps.pubsub.listen(executionTopic(row.organizationId), (event) => {
-    if (event.executionId === row.id && event.kind === 'finished') wake();
+    if (event.executionId !== row.id || event.kind !== 'finished') return;
+    finished.signalled = true;
+    wake();
   });
   const onAbort = (): void => wake();
   signal?.addEventListener('abort', onAbort);
@@ -165,9 +169,11 @@ export async function waitForFinal(
     let current = row;
     // Subscribed first, then read: a finish between the caller's read and the subscription is not missed.
     for (;;) {
+      finished.signalled = false;
       current = (await deps.prisma.toolExecution.findUnique({ where: { id: row.id } })) ?? current;
       const left = deadlineMs - Date.now();
       if (isFinalStatus(current.status) || left <= 0 || signal?.aborted) return current;
+      if (finished.signalled) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, RECHECK_MS));
         wake = () => {

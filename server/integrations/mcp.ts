@@ -105,6 +105,18 @@ function stillRunning(status: string | null): boolean {
   return status !== null && status !== 'PENDING_APPROVAL' && !isFinalStatus(status);
 }
 
+function stillRunningResult(name: string, executionId: string): CallToolResult {
+  return {
+    content: [
+      {
+        type: 'text',
+        text: `"${name}" is still running (execution ${executionId}); call it as a task to follow it to its end.`,
+      },
+    ],
+    isError: true,
+  };
+}
+
 function requireMember(actor: Actor, doing: string): void {
   if (!hasRole(actor.role, 'MEMBER')) {
     throw new McpError(ErrorCode.InvalidRequest, `${doing} needs the MEMBER role; this API key is ${actor.role}`);
@@ -187,7 +199,9 @@ function createMcpServer(deps: McpRequestDeps): Server {
       let [outcome] = await runToolCalls(deps.runner, batch, [call(key)]);
       if (outcome?.executionId && stillRunning(outcome.status)) {
         const row = await prisma.toolExecution.findUnique({ where: { id: outcome.executionId } });
-        if (row) outcome = outcomeOfRow(await waitForFinal(store, row, Date.now() + TASK_RESULT_WAIT_MS, extra.signal));
+        const final = row && (await waitForFinal(store, row, Date.now() + TASK_RESULT_WAIT_MS, extra.signal));
+        if (final && isFinalStatus(final.status)) outcome = outcomeOfRow(final);
+        else return stillRunningResult(name, outcome.executionId);
       }
       return callToolResult(outcome);
     } finally {
