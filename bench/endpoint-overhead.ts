@@ -11,9 +11,10 @@ import { connect, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { buildApp, type App } from '../server/app.ts';
-import { loadConfig } from '../server/config.ts';
+import type { loadConfig } from '../server/config.ts';
 import { openDatabase, type Database } from '../server/db/database.ts';
 import { generateApiKey } from '../server/security/tokens.ts';
+import { benchConfig } from './bench-config.ts';
 import { rawPostLoad, startRawUpstream } from './raw-http.ts';
 import { loadAverage, machineLine, percentile } from './report.ts';
 
@@ -175,20 +176,6 @@ function forkSelf<Reply>(
       if (message !== undefined) child.send(message);
     });
   return { child, ask };
-}
-
-function benchConfig(allowedHosts: string, env: Record<string, string>): ReturnType<typeof loadConfig> {
-  return loadConfig({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'silent',
-    SWITCHBOARD_MASTER_KEY: Buffer.alloc(32, 3).toString('base64'),
-    SWITCHBOARD_DATA_DIR: '/tmp/switchboard-bench',
-    SWITCHBOARD_SEED_DEMO: 'false',
-    SWITCHBOARD_JS_POOL_SIZE: '0',
-    SWITCHBOARD_PYTHON_POOL_SIZE: '0',
-    SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: allowedHosts,
-    ...env,
-  });
 }
 
 /** The app as every phase runs it; the benchmark measures the engine, not the abuse limits, so they are lifted. */

@@ -1,12 +1,14 @@
 /** `npm run bench`: every benchmark in turn, each printing its own figures. */
 import { runEndpointOverhead } from './endpoint-overhead.ts';
 import { runFanout } from './fanout.ts';
+import { runHangupSettle } from './hangup-settle.ts';
 import { runMetricsQuery } from './metrics-query.ts';
 import { runSandboxJavascript } from './sandbox-javascript.ts';
 import { runSandboxPython } from './sandbox-python.ts';
 
 await runEndpointOverhead();
 await runFanout();
+await runHangupSettle();
 await runMetricsQuery();
 await runSandboxJavascript();
 await runSandboxPython();

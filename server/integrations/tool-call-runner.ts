@@ -26,6 +26,8 @@ export interface ToolCallRequest {
   name: string;
   /** A JSON string (OpenAI), an object (Vapi, Retell, MCP) or nothing. */
   arguments: unknown;
+  /** An explicit idempotency key (MCP tasks find their execution by it while it runs). */
+  idempotencyKey?: string | null;
 }
 
 export interface ToolCallOutcome {
@@ -112,7 +114,8 @@ export function parseArguments(name: string, raw: unknown): Parsed {
   return { ok: true, parameters: value as JsonObject };
 }
 
-function fromExecution(call: ToolCallRequest, row: ToolExecution): ToolCallOutcome {
+/** The outcome a finished (or pending) execution gives the model. */
+export function fromExecution(call: ToolCallRequest, row: ToolExecution): ToolCallOutcome {
   const base = { toolCallId: call.toolCallId, name: call.name, status: row.status, executionId: row.id };
   if (row.status === 'SUCCESS') return { ...base, ok: true, result: row.outputResult as JsonValue, error: null };
   if (row.status === 'PENDING_APPROVAL') {
@@ -167,6 +170,7 @@ async function runOne(
         toolCallId: call.toolCallId && call.toolCallId.length <= MAX_CONTEXT_FIELD_LENGTH ? call.toolCallId : null,
       },
       actor: batch.actor,
+      idempotencyKey: call.idempotencyKey ?? null,
     });
     return fromExecution(call, row);
   } catch (error) {

@@ -16,7 +16,10 @@ import { builtinEnabled, builtinFunctionDefinition, type BuiltinName } from '../
 import type { JsonObject, JsonValue, TriggerContext } from '../executors/types.ts';
 import { isJsonObject } from '../tools/function-definition.ts';
 import { TRIGGER_CONTEXTS } from '../tools/limits.ts';
-import { mergeToolMessages, type ToolMessages } from '../tools/tool-messages.ts';
+import { createLatencyStats, servedMessages, type LatencyOf } from '../tools/filler-timing.ts';
+import { mergeToolMessages, type ServedToolMessages } from '../tools/tool-messages.ts';
+import { deepMerge } from '../executions/deep-merge.ts';
+import { executionMode, type ExecutionMode } from '../executions/tool-settings.ts';
 import { toolTypeEnabled } from '../organizations/feature-flags.ts';
 import { qualifiesForStrict } from './openai-strict.ts';
 
@@ -31,10 +34,13 @@ export interface OpenAIFunction {
 export interface ToolDefinition {
   type: 'function';
   function: OpenAIFunction;
-  messages: ToolMessages | null;
+  /** With `requestDelayed.afterMs: "auto"` resolved from the tool's observed latency. */
+  messages: ServedToolMessages | null;
   source: 'TOOL' | 'BUILTIN';
   toolId: string | null;
   assignmentId: string | null;
+  /** From the tool's configuration with the assignment's override laid over it, as the engine sees it. */
+  executionMode: ExecutionMode;
 }
 
 const BUILTINS: BuiltinName[] = ['endCall', 'transferCall'];
@@ -58,12 +64,25 @@ function openAIFunction(name: string, definition: unknown, descriptionOverride: 
     : { name, description, parameters };
 }
 
+/** One latency cache per database (an app, or a test's app). */
+const latencyByDatabase = new WeakMap<Prisma, LatencyOf>();
+
+function latencyStats(prisma: Prisma): LatencyOf {
+  let stats = latencyByDatabase.get(prisma);
+  if (!stats) {
+    stats = createLatencyStats(prisma);
+    latencyByDatabase.set(prisma, stats);
+  }
+  return stats;
+}
+
 /** Only tools the engine would run in this context: active, enabled for the assistant, allowed here, of an enabled type. */
 export async function assistantToolDefinitions(
   prisma: Prisma,
   organizationId: string,
   assistantId: string,
   context: TriggerContext,
+  latencyOf: LatencyOf = latencyStats(prisma),
 ): Promise<ToolDefinition[]> {
   const assistant = await prisma.assistant.findFirst({
     where: { id: uuidOrNil(assistantId), organizationId },
@@ -78,21 +97,36 @@ export async function assistantToolDefinitions(
     },
   });
   if (!assistant) throw new NotFoundError('Assistant');
-  const definitions: ToolDefinition[] = assistant.toolAssignments
-    .filter((assignment) => toolTypeEnabled(assistant.organization.featureFlags, assignment.tool.type))
-    .map((assignment) => {
+  const assignments = assistant.toolAssignments.filter((assignment) =>
+    toolTypeEnabled(assistant.organization.featureFlags, assignment.tool.type),
+  );
+  const definitions: ToolDefinition[] = await Promise.all(
+    assignments.map(async (assignment): Promise<ToolDefinition> => {
       const custom = isJsonObject(assignment.customConfiguration as JsonValue)
         ? (assignment.customConfiguration as JsonObject)
         : {};
       return {
         type: 'function',
         function: openAIFunction(assignment.tool.name, assignment.tool.functionDefinition, custom.function_description),
-        messages: mergeToolMessages(assignment.tool.messages, assignment.messages),
+        messages: await servedMessages(
+          mergeToolMessages(assignment.tool.messages, assignment.messages),
+          assignment.tool.id,
+          latencyOf,
+        ),
         source: 'TOOL',
         toolId: assignment.tool.id,
         assignmentId: assignment.id,
+        executionMode: executionMode(
+          deepMerge(
+            isJsonObject(assignment.tool.configuration as JsonValue)
+              ? (assignment.tool.configuration as JsonObject)
+              : {},
+            custom,
+          ),
+        ),
       };
-    });
+    }),
+  );
   const assigned = new Set(assistant.toolAssignments.map((assignment) => assignment.tool.name));
   const settings = assistant.toolsSettings as JsonValue;
   for (const name of BUILTINS) {
@@ -106,6 +140,7 @@ export async function assistantToolDefinitions(
       source: 'BUILTIN',
       toolId: null,
       assignmentId: null,
+      executionMode: 'sync',
     });
   }
   return definitions;

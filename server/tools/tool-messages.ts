@@ -2,16 +2,24 @@
  * What a voice runtime says while a tool runs. Stored on tools and on
  * assignments (the assignment's keys win), returned with the definitions:
  * `{ requestStart, requestDelayed: { message, afterMs }, requestComplete, requestFailed }`.
+ * `afterMs: "auto"` is resolved from the tool's observed latency when definitions are served (filler-timing.ts).
  */
 import { ValidationError, type FieldIssue } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
 import { isJsonObject } from './function-definition.ts';
 
+export const AUTO_DELAY = 'auto';
+
 export type ToolMessages = {
   requestStart?: string;
-  requestDelayed?: { message: string; afterMs: number };
+  requestDelayed?: { message: string; afterMs: number | typeof AUTO_DELAY };
   requestComplete?: string;
   requestFailed?: string;
+};
+
+/** What voice platforms receive: `auto` resolved to a delay, or the delayed message left out. */
+export type ServedToolMessages = Omit<ToolMessages, 'requestDelayed'> & {
+  requestDelayed?: { message: string; afterMs: number };
 };
 
 export const MESSAGE_MAX_LENGTH = 500;
@@ -50,10 +58,13 @@ export function checkToolMessages(value: JsonValue | null | undefined, field = '
     } else {
       const message = text(delayed.message, `${field}.requestDelayed.message`, issues);
       const afterMs = delayed.afterMs;
-      if (typeof afterMs !== 'number' || !Number.isInteger(afterMs) || afterMs < 0 || afterMs > DELAY_MAX_MS) {
+      const delay =
+        afterMs === AUTO_DELAY ||
+        (typeof afterMs === 'number' && Number.isInteger(afterMs) && afterMs >= 0 && afterMs <= DELAY_MAX_MS);
+      if (!delay) {
         issues.push({
           field: `${field}.requestDelayed.afterMs`,
-          message: `must be an integer from 0 to ${DELAY_MAX_MS}`,
+          message: `must be an integer from 0 to ${DELAY_MAX_MS}, or "${AUTO_DELAY}"`,
         });
       } else if (message !== undefined) {
         messages.requestDelayed = { message, afterMs };

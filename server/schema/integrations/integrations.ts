@@ -39,7 +39,8 @@ const ToolDefinitionRef = builder.objectRef<ToolDefinition>('ToolDefinition').im
     messages: t.field({
       type: 'JSON',
       nullable: true,
-      description: '{ requestStart, requestDelayed: { message, afterMs }, requestComplete, requestFailed }',
+      description:
+        '{ requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }',
       resolve: (definition) => definition.messages,
     }),
     source: t.field({ type: ToolDefinitionSourceEnum, resolve: (definition) => definition.source }),

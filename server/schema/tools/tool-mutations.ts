@@ -9,7 +9,7 @@ const toolFields = {
   configuration: 'Type-specific configuration (see the README for each type).',
   functionDefinition: 'OpenAI function definition; `parameters` must be a JSON Schema object.',
   messages:
-    'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs }, requestComplete, requestFailed }.',
+    'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }.',
 };
 
 const CreateToolInput = builder.inputType('CreateToolInput', {

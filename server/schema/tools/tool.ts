@@ -39,7 +39,7 @@ export const ToolRef = builder.prismaObject('Tool', {
       type: 'JSON',
       nullable: true,
       description:
-        'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs }, requestComplete, requestFailed }.',
+        'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }.',
     }),
     installCount: t.exposeInt('installCount', { description: 'How many times it was installed from the marketplace.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
