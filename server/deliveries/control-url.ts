@@ -1,5 +1,7 @@
-/** Vapi's live control URL, kept on the call so results can be spoken into it later. */
+/** Vapi's live control URL, kept on the call (sealed: it controls the live call) so results can be spoken into it later. */
 import type { Prisma } from '../db/database.ts';
+import type { SecretCipher } from '../security/secret-cipher.ts';
+import { sha256 } from '../security/tokens.ts';
 import { deliveryUrl } from './delivery-url.ts';
 
 /**
@@ -8,19 +10,28 @@ import { deliveryUrl } from './delivery-url.ts';
  * Returns whether a row changed.
  */
 export async function storeControlUrl(
-  prisma: Prisma,
+  deps: { prisma: Prisma; cipher: SecretCipher },
   call: { organizationId: string; callSid: string },
   controlUrl: unknown,
 ): Promise<boolean> {
   const url = deliveryUrl(controlUrl);
   if (!url) return false;
-  const { count } = await prisma.call.updateMany({
+  const digest = sha256(url);
+  const { count } = await deps.prisma.call.updateMany({
     where: {
       organizationId: call.organizationId,
       callSid: call.callSid,
-      OR: [{ controlUrl: null }, { controlUrl: { not: url } }],
+      OR: [{ controlUrlDigest: null }, { controlUrlDigest: { not: digest } }],
     },
-    data: { controlUrl: url },
+    data: { controlUrl: deps.cipher.encrypt(call.organizationId, url), controlUrlDigest: digest },
   });
   return count > 0;
+}
+
+/** The call's control URL in the clear, or null when Vapi has not sent one. */
+export function revealControlUrl(
+  cipher: SecretCipher,
+  call: { organizationId: string; controlUrl: Uint8Array | null },
+): string | null {
+  return call.controlUrl ? cipher.decrypt(call.organizationId, call.controlUrl) : null;
 }

@@ -6,6 +6,7 @@
 import type { CallPlatform, CallStatus, ResultDelivery } from '../db/generated/prisma/client.ts';
 import { guardedFetch, GuardedFetchError } from '../security/guarded-fetch.ts';
 import type { SecretCipher } from '../security/secret-cipher.ts';
+import { revealControlUrl } from './control-url.ts';
 import type { SsrfPolicy } from '../security/ssrf.ts';
 import { vapiControlBody, webhookBody, type DeliveryEvent, type DeliveryPayload } from './delivery-payload.ts';
 import { deliveryUrl } from './delivery-url.ts';
@@ -25,7 +26,15 @@ export type SendOutcome =
   | { kind: 'released' };
 
 export interface DeliveryTarget extends ResultDelivery {
-  call: { id: string; callSid: string; platform: CallPlatform; status: CallStatus; controlUrl: string | null } | null;
+  call: {
+    id: string;
+    organizationId: string;
+    callSid: string;
+    platform: CallPlatform;
+    status: CallStatus;
+    /** Sealed (control-url.ts). */
+    controlUrl: Uint8Array | null;
+  } | null;
   execution: {
     assistant: { organizationId: string; callbackUrl: string | null; callbackSecret: Uint8Array | null } | null;
   };
@@ -83,7 +92,7 @@ export async function sendDelivery(
   if (target.channel === 'VAPI_CONTROL') {
     if (target.call?.status !== 'IN_PROGRESS') return { kind: 'undelivered', error: CALL_ENDED_ERROR };
     // Vapi sends it with the call's messages; it may arrive after the result, so its absence is retried.
-    const controlUrl = deliveryUrl(target.call.controlUrl);
+    const controlUrl = deliveryUrl(revealControlUrl(deps.cipher, target.call));
     if (!controlUrl)
       return { kind: 'retry', error: 'Vapi has not sent the call’s control URL (call.monitor.controlUrl)' };
     return post(deps, controlUrl, {}, JSON.stringify(vapiControlBody(event, payload)), closing);

@@ -128,7 +128,9 @@ export function createResultDeliveries(deps: ResultDeliveriesDeps): ResultDelive
     const target = await prisma.resultDelivery.findUnique({
       where: { id: claim.id },
       include: {
-        call: { select: { id: true, callSid: true, platform: true, status: true, controlUrl: true } },
+        call: {
+          select: { id: true, organizationId: true, callSid: true, platform: true, status: true, controlUrl: true },
+        },
         execution: {
           select: { assistant: { select: { organizationId: true, callbackUrl: true, callbackSecret: true } } },
         },

@@ -256,7 +256,7 @@ async function rememberControlUrl(services: Services, assistant: Assistant, body
   if (!monitor) return;
   try {
     await storeControlUrl(
-      services.prisma,
+      services,
       { organizationId: assistant.organizationId, callSid: monitor.callSid },
       monitor.controlUrl,
     );

@@ -12,6 +12,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { buildApp } from '../../server/app.ts';
+import { revealControlUrl } from '../../server/deliveries/control-url.ts';
 import { createResultDeliveries } from '../../server/deliveries/result-deliveries.ts';
 import { createSsrfPolicy } from '../../server/security/ssrf.ts';
 import type { ToolExecution } from '../../server/db/generated/prisma/client.ts';
@@ -159,21 +160,25 @@ describe('the Vapi control URL', () => {
   test('the Vapi route stores call.monitor.controlUrl from a real-shaped message; a bad one is ignored', async () => {
     const callSid = callId('vapi-store');
     await runOnVapiCall(callSid, 'javascript:alert(1)');
-    const before = await t.app.services.prisma.call.findFirstOrThrow({ where: { organizationId: org.id, callSid } });
-    expect(before.controlUrl).toBeNull();
+    const stored = async () => {
+      const row = await t.app.services.prisma.call.findFirstOrThrow({ where: { organizationId: org.id, callSid } });
+      return { sealed: row.controlUrl, url: revealControlUrl(t.app.services.cipher, row) };
+    };
+    expect((await stored()).url).toBeNull();
 
     const controlUrl = `${vapi.url}/${callSid}/control`;
     const update = await postVapi(vapiMessage(callSid, { type: 'status-update', status: 'in-progress' }, controlUrl));
     expect(update.status).toBe(200);
-    const after = await t.app.services.prisma.call.findFirstOrThrow({ where: { organizationId: org.id, callSid } });
-    expect(after.controlUrl).toBe(controlUrl);
+    const after = await stored();
+    expect(after.url).toBe(controlUrl);
+    // Whoever has it controls the live call: it is not stored in the clear.
+    expect(Buffer.from(after.sealed!).toString('latin1')).not.toContain(callSid);
 
     const tooLong = await postVapi(
       vapiMessage(callSid, { type: 'speech-update' }, `https://vapi.example/${'x'.repeat(2048)}`),
     );
     expect(tooLong.status).toBe(200);
-    const still = await t.app.services.prisma.call.findFirstOrThrow({ where: { organizationId: org.id, callSid } });
-    expect(still.controlUrl).toBe(controlUrl);
+    expect((await stored()).url).toBe(controlUrl);
   });
 
   test('a result is sent as add-message with a system message and triggerResponseEnabled, progress as say', async () => {

@@ -5,7 +5,8 @@ CREATE TYPE "DeliveryChannel" AS ENUM ('VAPI_CONTROL', 'WEBHOOK');
 CREATE TYPE "DeliveryStatus" AS ENUM ('PENDING', 'DELIVERED', 'FAILED', 'UNDELIVERED');
 
 -- AlterTable
-ALTER TABLE "calls" ADD COLUMN "control_url" TEXT;
+ALTER TABLE "calls" ADD COLUMN "control_url" BYTEA,
+ADD COLUMN "control_url_digest" TEXT;
 
 -- AlterTable
 ALTER TABLE "assistants" ADD COLUMN "callback_url" TEXT,
