@@ -17,6 +17,9 @@ import { hasRole, type RoleName } from '../security/roles.ts';
 import type { Services } from '../services.ts';
 import { loadAssistant, presentedSecret, secretMatches, verifiedRetellDigest } from './assistant-secrets.ts';
 import { streamCallEvents } from './call-events-sse.ts';
+import { elevenLabsCallContext, elevenLabsResponse, elevenLabsSecret } from './elevenlabs.ts';
+import { exportAssistantTools, parseExportPlatform } from './exports/assistant-export.ts';
+import { requestOrigin } from '../http/request-origin.ts';
 import { handleMcpRequest } from './mcp.ts';
 import { handleToolCalls, responsesTools } from './openai.ts';
 import { parseRetellBody, parseRetellCallEvent, retellResponse, type RetellCallEvent } from './retell.ts';
@@ -112,6 +115,21 @@ function query(req: IncomingMessage): URLSearchParams {
   return new URL(req.url ?? '/', 'http://localhost').searchParams;
 }
 
+/** `GET /v1/assistants/:id/export/:platform` (or `?format=`), with optional `base_url` and `secret_id`. */
+async function assistantExport(req: IncomingMessage, services: Services, assistantId: string, platform?: string) {
+  const actor = await apiKeyActor(req, services, 'VIEWER');
+  const params = query(req);
+  const baseUrl = params.get('base_url') ?? requestOrigin(req, services.config.trustProxy);
+  if (!baseUrl) throw new ValidationError([{ field: 'base_url', message: 'is required: the request named no host' }]);
+  return exportAssistantTools(
+    services.prisma,
+    actor.organizationId,
+    assistantId,
+    parseExportPlatform(platform ?? params.get('format') ?? '', platform ? 'platform' : 'format'),
+    { baseUrl, secretId: params.get('secret_id') },
+  );
+}
+
 /** `GET /v1/assistants/:id/tools?context=call` and `POST /v1/assistants/:id/tool-calls`. */
 export function assistantsRoute(services: Services): Route {
   const prefix = '/v1/assistants';
@@ -119,6 +137,10 @@ export function assistantsRoute(services: Services): Route {
     prefix,
     handle: guarded(services, async (req, res) => {
       const [assistantId, resource, ...rest] = segments(req, prefix);
+      if (assistantId && resource === 'export' && rest.length <= 1) {
+        if (req.method !== 'GET') return fail(res, 405, 'METHOD_NOT_ALLOWED', 'GET the export');
+        return sendJson(res, 200, await assistantExport(req, services, assistantId, rest[0]));
+      }
       if (!assistantId || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
       if (resource === 'tools' && req.method === 'GET') {
         const actor = await apiKeyActor(req, services, 'VIEWER');
@@ -291,6 +313,28 @@ export function retellRoute(services: Services): Route {
   };
 }
 
+/** `POST /v1/elevenlabs/:assistantId/:toolName` — an ElevenLabs webhook tool's URL; the body is the tool's arguments. */
+export function elevenLabsRoute(services: Services): Route {
+  const prefix = '/v1/elevenlabs';
+  return {
+    prefix,
+    handle: guarded(services, async (req, res) => {
+      const [assistantId, toolName, ...rest] = segments(req, prefix);
+      if (!assistantId || !toolName || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
+      if (req.method !== 'POST') return fail(res, 405, 'METHOD_NOT_ALLOWED', "POST the tool's arguments");
+      const assistant = await loadAssistant(services.prisma, assistantId);
+      if (!assistant || !secretMatches(assistant, elevenLabsSecret(req.headers))) return refuse(res);
+      // A tool without parameters may come with no body at all.
+      const body = req.headers['content-length'] === '0' ? {} : (await jsonBody(req, services)).body;
+      const context = elevenLabsCallContext(req.headers);
+      const [outcome] = await runToolCalls(runnerDeps(services), platformBatch(services, assistant, context), [
+        { toolCallId: null, name: toolName, arguments: body },
+      ]);
+      return sendJson(res, 200, elevenLabsResponse(outcome!));
+    }),
+  };
+}
+
 /** `/mcp/:assistantId` — MCP over Streamable HTTP (stateless), API key. */
 export function mcpRoute(services: Services): Route {
   const prefix = '/mcp';
@@ -361,6 +405,7 @@ export function integrationRoutes(services: Services): Route[] {
     assistantsRoute(services),
     vapiRoute(services),
     retellRoute(services),
+    elevenLabsRoute(services),
     mcpRoute(services),
     callsRoute(services),
   ];
