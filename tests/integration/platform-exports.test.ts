@@ -104,7 +104,12 @@ describe('Vapi', () => {
       function: {
         name: 'lookup_order',
         description: 'Look up the status of an order (front desk wording)',
-        parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
+        parameters: {
+          type: 'object',
+          properties: { order_id: { type: 'string' } },
+          required: ['order_id'],
+          additionalProperties: false,
+        },
         strict: true,
       },
       server: { url: `${t.url}/v1/vapi/${wired.assistantId}`, timeoutSeconds: 32 },
@@ -238,6 +243,8 @@ describe('the export API', () => {
     expect(response.data!.assistantToolExport).toEqual(viaRest);
     expect(viaRest.endpoint).toBe(`https://switchboard.example.com/voice/v1/vapi/${wired.assistantId}`);
     expect(await exported('VAPI', '')).toEqual(await exported('vapi'));
+    const byFormat = await rest(`/v1/assistants/${wired.assistantId}/export?format=retell`);
+    expect(byFormat).toEqual({ status: 200, body: await exported('retell') });
   });
 
   test("another organization's assistant is not found, exactly like a missing one", async () => {

@@ -22,12 +22,16 @@ export interface ObjectSchema {
   description?: string;
   properties: Record<string, SubsetSchema>;
   required?: string[];
+  /** Kept only with `keepClosedObjects`: OpenAI strict mode needs it on every object. */
+  additionalProperties?: false;
 }
 export type SubsetSchema = LiteralSchema | ArraySchema | ObjectSchema;
 
 export interface SubsetOptions {
   /** ElevenLabs: a value without a description is not one the LLM supplies, so each gets one (its name at least). */
   describeEverything: boolean;
+  /** Vapi: keep `additionalProperties: false` where the tool has it, so `strict: true` still holds downstream. */
+  keepClosedObjects?: boolean;
 }
 
 const LITERAL_TYPES = new Set(['string', 'number', 'integer', 'boolean']);
@@ -90,5 +94,8 @@ export function objectSchema(schema: JsonObject, notes: string[], options: Subse
       names.map((key) => [key, subsetSchema(path ? `${path}.${key}` : key, properties[key], notes, options)]),
     ),
     ...(required.length ? { required } : {}),
+    ...(options.keepClosedObjects && schema.additionalProperties === false
+      ? { additionalProperties: false as const }
+      : {}),
   };
 }

@@ -59,7 +59,7 @@ export function vapiMessages(messages: ToolMessages | null): VapiToolMessage[] {
 
 function vapiFunction(fn: OpenAIFunction, notes: string[]): VapiFunctionTool['function'] {
   const toolNotes: string[] = [];
-  const parameters = objectSchema(fn.parameters, toolNotes, { describeEverything: false });
+  const parameters = objectSchema(fn.parameters, toolNotes, { describeEverything: false, keepClosedObjects: true });
   notes.push(...toolNotes.map((note) => `${fn.name}: ${note}`));
   return { name: fn.name, description: fn.description, parameters, ...(fn.strict ? { strict: true as const } : {}) };
 }
