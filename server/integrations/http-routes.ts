@@ -78,8 +78,14 @@ async function apiKeyViewer(
   return { viewer, credentials };
 }
 
-async function jsonBody(req: IncomingMessage, services: Services): Promise<{ raw: string; body: JsonValue }> {
+/** `empty`: what an empty body means, where one is allowed. */
+async function jsonBody(
+  req: IncomingMessage,
+  services: Services,
+  empty?: JsonValue,
+): Promise<{ raw: string; body: JsonValue }> {
   const raw = await readRawBody(req, services.config.bodyLimitBytes);
+  if (empty !== undefined && raw.trim() === '') return { raw, body: empty };
   let body: JsonValue;
   try {
     body = JSON.parse(raw) as JsonValue;
@@ -325,7 +331,7 @@ export function elevenLabsRoute(services: Services): Route {
       const assistant = await loadAssistant(services.prisma, assistantId);
       if (!assistant || !secretMatches(assistant, elevenLabsSecret(req.headers))) return refuse(res);
       // A tool without parameters may come with no body at all.
-      const body = req.headers['content-length'] === '0' ? {} : (await jsonBody(req, services)).body;
+      const { body } = await jsonBody(req, services, {});
       const context = elevenLabsCallContext(req.headers);
       const [outcome] = await runToolCalls(runnerDeps(services), platformBatch(services, assistant, context), [
         { toolCallId: null, name: toolName, arguments: body },

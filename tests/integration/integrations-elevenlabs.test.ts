@@ -119,6 +119,14 @@ describe('ElevenLabs webhook tools', () => {
     expect(linked).toMatchObject({ platform: 'ELEVENLABS', fromNumber: null, toNumber: null });
   });
 
+  test('a tool without parameters may be called with no body at all', async () => {
+    const tool = tools.lookup_order!;
+    const url = tool.api_schema.url.replace(/lookup_order$/, 'endCall');
+    const { status, body } = await call(tool, '', resolvedHeaders(tool, phoneCall), url);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ success: true, data: { action: 'end_call' } });
+  });
+
   test('an unknown tool, bad arguments and a failing tool answer HTTP 200 with an explanatory error', async () => {
     const tool = tools.lookup_order!;
     const headers = resolvedHeaders(tool, phoneCall);

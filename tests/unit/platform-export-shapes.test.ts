@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import * as serialization from '@elevenlabs/elevenlabs-js/serialization/index.js';
 import ts from 'typescript';
 import { expect, test } from 'vitest';
-import { elevenLabsTools } from '../../server/integrations/exports/elevenlabs-export.ts';
+import { elevenLabsExport, elevenLabsTools } from '../../server/integrations/exports/elevenlabs-export.ts';
 import type { ExportSource } from '../../server/integrations/exports/export-source.ts';
-import { retellTools } from '../../server/integrations/exports/retell-export.ts';
+import { retellExport, retellTools } from '../../server/integrations/exports/retell-export.ts';
 import { vapiTools } from '../../server/integrations/exports/vapi-export.ts';
 
 test("the Vapi, Retell and ElevenLabs export shapes type-check against the platforms' SDKs", () => {
@@ -109,4 +109,18 @@ test('schemas narrow to what the platforms accept, and a non-numeric delay falls
   const [retell, , transfer] = retellTools(source);
   expect(retell).toMatchObject({ timeout_ms: 12_000, url: expect.stringContaining('/base/v1/retell/') });
   expect(transfer).toMatchObject({ type: 'transfer_call', transfer_destination: { type: 'inferred' } });
+});
+
+test('an enabled transfer without numbers is left out where the platform needs a destination, and said so', () => {
+  const bare: ExportSource = {
+    ...source,
+    builtins: { ...source.builtins, transferCall: { ...source.builtins.transferCall!, numbers: [] } },
+  };
+  for (const rendered of [retellExport(bare), elevenLabsExport(bare)]) {
+    expect(rendered.tools.map((tool) => tool.type)).not.toContain(
+      rendered.platform === 'retell' ? 'transfer_call' : 'transfer_to_number',
+    );
+    expect(rendered.notes.join(' ')).toContain('no transfer numbers');
+  }
+  expect(elevenLabsExport(bare).tools.map((tool) => tool.name)).toEqual(['book_table', 'end_call']);
 });

@@ -9,7 +9,7 @@
  * variables as headers; the built-ins become `end_call` and `transfer_to_number`.
  */
 import type { JsonObject } from '../../executors/types.ts';
-import { clamp, endpointUrl, type ExportSource, type PlatformExport } from './export-source.ts';
+import { clamp, endpointUrl, unexportedTransferNote, type ExportSource, type PlatformExport } from './export-source.ts';
 import { objectSchema, type ObjectSchema } from './schema-subset.ts';
 
 /** ElevenLabs' documented range for a webhook tool's `response_timeout_secs`. */
@@ -132,6 +132,7 @@ export function elevenLabsTools(
 export function elevenLabsExport(source: ExportSource, secretId?: string): PlatformExport<ElevenLabsTool> {
   const notes: string[] = [];
   const tools = elevenLabsTools(source, notes, secretId);
+  notes.push(...unexportedTransferNote(source));
   const worded = source.tools.filter((tool) => tool.messages).map((tool) => tool.function.name);
   if (worded.length) {
     notes.push(

@@ -5,7 +5,7 @@
  * (end-call message, transfer numbers), plus where the platform must send calls.
  */
 import type { Prisma } from '../../db/database.ts';
-import { ValidationError } from '../../errors.ts';
+import { NotFoundError, ValidationError } from '../../errors.ts';
 import { builtinName, builtinTool, transferNumbers, type TransferNumber } from '../../executions/builtins.ts';
 import { mergedConfiguration } from '../../executions/deep-merge.ts';
 import { executionMode, isObject, type ExecutionMode } from '../../executions/tool-settings.ts';
@@ -66,6 +66,15 @@ export function delayedAfterMs(delayed: { afterMs: unknown }): number {
     : DEFAULT_DELAYED_AFTER_MS;
 }
 
+/** For platforms whose transfer tool needs a destination: an enabled transferCall without numbers is left out. */
+export function unexportedTransferNote(source: ExportSource): string[] {
+  return source.builtins.transferCall && !source.builtins.transferCall.numbers.length
+    ? [
+        'transferCall is enabled but has no transfer numbers (toolsSettings.transfer_call.transfer_numbers); it is left out.',
+      ]
+    : [];
+}
+
 export function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, Math.ceil(value)));
 }
@@ -113,8 +122,10 @@ export async function loadExportSource(
         tool: { select: { configuration: true, timeoutSeconds: true, retryAttempts: true } },
       },
     }),
-    prisma.assistant.findFirstOrThrow({ where: { id: assistantId, organizationId }, select: { toolsSettings: true } }),
+    prisma.assistant.findFirst({ where: { id: assistantId, organizationId }, select: { toolsSettings: true } }),
   ]);
+  // Deleted between the two reads: the same answer as for any assistant that does not exist.
+  if (!assistant) throw new NotFoundError('Assistant');
   const byId = new Map(assignments.map((assignment) => [assignment.id, assignment]));
   const tools: ExportedTool[] = [];
   const builtins: ExportedBuiltins = { endCall: null, transferCall: null };

@@ -5,7 +5,7 @@
  * become Retell's own `end_call` and `transfer_call` tools.
  */
 import type { JsonValue } from '../../executors/types.ts';
-import { clamp, endpointUrl, type ExportSource, type PlatformExport } from './export-source.ts';
+import { clamp, endpointUrl, unexportedTransferNote, type ExportSource, type PlatformExport } from './export-source.ts';
 
 /** Retell's documented range for a custom function's `timeout_ms`. */
 export const RETELL_TIMEOUT_MS = { min: 1_000, max: 600_000 } as const;
@@ -112,11 +112,14 @@ export function retellExport(source: ExportSource): PlatformExport<RetellTool> {
     endpoint: endpointUrl(source, 'v1', 'retell', source.assistantId),
     authentication:
       "Store the Retell API key with setAssistantRetellKey so Switchboard verifies x-retell-signature, or add the header Authorization: Bearer <this assistant's server secret> to each custom function. The export never contains either.",
-    notes: unspoken.length
-      ? [
-          `Retell custom functions have no completion, failure or delay messages; the agent words the result itself (speak_after_execution) for: ${unspoken.map((tool) => tool.function.name).join(', ')}.`,
-        ]
-      : [],
+    notes: [
+      ...(unspoken.length
+        ? [
+            `Retell custom functions have no completion, failure or delay messages; the agent words the result itself (speak_after_execution) for: ${unspoken.map((tool) => tool.function.name).join(', ')}.`,
+          ]
+        : []),
+      ...unexportedTransferNote(source),
+    ],
     tools: retellTools(source),
   };
 }
