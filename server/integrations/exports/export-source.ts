@@ -5,11 +5,12 @@
  * (end-call message, transfer numbers), plus where the platform must send calls.
  */
 import type { Prisma } from '../../db/database.ts';
+import { uuidOrNil } from '../../db/json.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { builtinName, builtinTool, transferNumbers, type TransferNumber } from '../../executions/builtins.ts';
 import { mergedConfiguration } from '../../executions/deep-merge.ts';
 import { executionMode, isObject, type ExecutionMode } from '../../executions/tool-settings.ts';
-import type { JsonObject, JsonValue } from '../../executors/types.ts';
+import type { JsonValue } from '../../executors/types.ts';
 import { DELAY_MAX_MS, type ToolMessages } from '../../tools/tool-messages.ts';
 import { assistantToolDefinitions, type OpenAIFunction, type ToolDefinition } from '../tool-definitions.ts';
 
@@ -56,7 +57,8 @@ export const ENGINE_MARGIN_SECONDS = 2;
 /** What a voice platform waits before its "still working" line when a tool's delay is not a fixed number. */
 export const DEFAULT_DELAYED_AFTER_MS = 2_000;
 export const BASE_URL_MAX_LENGTH = 2_048;
-const BUILTIN_TIMEOUT_SECONDS = 5;
+/** The `tools.timeout_seconds` default, for a tool whose row went away between the reads. */
+const DEFAULT_TIMEOUT_SECONDS = 30;
 
 /** `requestDelayed.afterMs` when it is a usable number of milliseconds; otherwise (e.g. "auto") the default. */
 export function delayedAfterMs(delayed: { afterMs: unknown }): number {
@@ -111,6 +113,7 @@ export async function loadExportSource(
   assistantId: string,
   baseUrl: string,
 ): Promise<ExportSource> {
+  const base = checkBaseUrl(baseUrl);
   const definitions = await assistantToolDefinitions(prisma, organizationId, assistantId, 'call');
   const assignmentIds = definitions.flatMap((definition) => (definition.assignmentId ? [definition.assignmentId] : []));
   const [assignments, assistant] = await Promise.all([
@@ -122,7 +125,10 @@ export async function loadExportSource(
         tool: { select: { configuration: true, timeoutSeconds: true, retryAttempts: true } },
       },
     }),
-    prisma.assistant.findFirst({ where: { id: assistantId, organizationId }, select: { toolsSettings: true } }),
+    prisma.assistant.findFirst({
+      where: { id: uuidOrNil(assistantId), organizationId },
+      select: { toolsSettings: true },
+    }),
   ]);
   // Deleted between the two reads: the same answer as for any assistant that does not exist.
   if (!assistant) throw new NotFoundError('Assistant');
@@ -140,18 +146,19 @@ export async function loadExportSource(
       else builtins.transferCall = { ...entry, numbers: transferNumbers(configuration) };
       continue;
     }
-    const own = isObject(assignment?.tool.configuration as JsonValue)
-      ? (assignment!.tool.configuration as JsonObject)
-      : {};
-    const configuration = mergedConfiguration(own, assignment?.customConfiguration as JsonValue | undefined);
+    const stored = assignment?.tool.configuration as JsonValue | undefined;
+    const configuration = mergedConfiguration(
+      isObject(stored) ? stored : {},
+      assignment?.customConfiguration as JsonValue | undefined,
+    );
     const attempts = 1 + (assignment?.tool.retryAttempts ?? 0);
     tools.push({
       function: definition.function,
       messages: definition.messages,
       answerWithinSeconds:
-        (assignment?.tool.timeoutSeconds ?? BUILTIN_TIMEOUT_SECONDS) * attempts + ENGINE_MARGIN_SECONDS,
+        (assignment?.tool.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * attempts + ENGINE_MARGIN_SECONDS,
       executionMode: executionMode(configuration),
     });
   }
-  return { assistantId, baseUrl: checkBaseUrl(baseUrl), definitions, tools, builtins };
+  return { assistantId, baseUrl: base, definitions, tools, builtins };
 }
