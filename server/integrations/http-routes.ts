@@ -1,7 +1,8 @@
 /**
  * The non-GraphQL front doors: plain JSON for runtimes that do not speak
- * GraphQL (API key), the Vapi and Retell tool servers (per-assistant secret
- * or Retell signature) and the MCP server (API key). Each is a thin adapter
+ * GraphQL (API key) including the per-platform tool exports, the Vapi, Retell
+ * and ElevenLabs tool servers (per-assistant secret or Retell signature) and
+ * the MCP server (API key). Each is a thin adapter
  * over the same domain functions and the same engine.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
