@@ -10,6 +10,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         'req.headers.cookie',
         'req.headers["x-csrf-token"]',
         'req.headers["x-vapi-secret"]',
+        'req.headers["x-switchboard-secret"]',
         '*.password',
         '*.secret',
         '*.secrets',

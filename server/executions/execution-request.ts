@@ -11,7 +11,7 @@ export interface ExecutionRequestContext {
   triggerContext: TriggerContext;
   toolCallId?: string | null;
   /** Where the call came from; recorded on the Call row its first tool call creates. */
-  platform?: 'VAPI' | 'RETELL' | 'API' | null;
+  platform?: 'VAPI' | 'RETELL' | 'API' | 'ELEVENLABS' | null;
 }
 
 export interface ExecutionRequest {

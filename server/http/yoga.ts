@@ -14,6 +14,7 @@ import { SlowConsumerError } from '../realtime/bounded-stream.ts';
 import { schema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
 import { clientConnection } from './client-address.ts';
+import { requestOrigin } from './request-origin.ts';
 import { corsPolicy } from './cors.ts';
 import { freshContextPerEvent } from './fresh-context-per-event.ts';
 import { graphqlMetricsPlugin } from './graphql-metrics.ts';
@@ -156,6 +157,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
         viewer,
         services,
         ...(connection ? { clientAddress: connection.address } : {}),
+        requestOrigin: (req ? requestOrigin(req, config.trustProxy) : null) ?? new URL(request.url).origin,
         csrfVerified: viewer?.via === 'session' && request.headers.get('x-csrf-token') === viewer.csrfToken,
         // SSE has no close codes: the stream is cut, and the client reconnects when it can keep up.
         onSlowConsumer: res ? () => res.destroy() : undefined,

@@ -1,7 +1,8 @@
 /**
  * The non-GraphQL front doors: plain JSON for runtimes that do not speak
- * GraphQL (API key), the Vapi and Retell tool servers (per-assistant secret
- * or Retell signature) and the MCP server (API key). Each is a thin adapter
+ * GraphQL (API key) including the per-platform tool exports, the Vapi, Retell
+ * and ElevenLabs tool servers (per-assistant secret or Retell signature) and
+ * the MCP server (API key). Each is a thin adapter
  * over the same domain functions and the same engine.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
@@ -17,6 +18,9 @@ import { hasRole, type RoleName } from '../security/roles.ts';
 import type { Services } from '../services.ts';
 import { loadAssistant, presentedSecret, secretMatches, verifiedRetellDigest } from './assistant-secrets.ts';
 import { streamCallEvents } from './call-events-sse.ts';
+import { elevenLabsCallContext, elevenLabsResponse, elevenLabsSecret } from './elevenlabs.ts';
+import { exportAssistantTools, parseExportPlatform } from './exports/assistant-export.ts';
+import { requestOrigin } from '../http/request-origin.ts';
 import { handleMcpRequest } from './mcp.ts';
 import { handleToolCalls, responsesTools } from './openai.ts';
 import { parseRetellBody, parseRetellCallEvent, retellResponse, type RetellCallEvent } from './retell.ts';
@@ -79,8 +83,14 @@ async function apiKeyViewer(
   return { viewer, credentials };
 }
 
-async function jsonBody(req: IncomingMessage, services: Services): Promise<{ raw: string; body: JsonValue }> {
+/** `empty`: what an empty body means, where one is allowed. */
+async function jsonBody(
+  req: IncomingMessage,
+  services: Services,
+  empty?: JsonValue,
+): Promise<{ raw: string; body: JsonValue }> {
   const raw = await readRawBody(req, services.config.bodyLimitBytes);
+  if (empty !== undefined && raw.trim() === '') return { raw, body: empty };
   return { raw, body: parseJson(raw) };
 }
 
@@ -120,6 +130,21 @@ function query(req: IncomingMessage): URLSearchParams {
   return new URL(req.url ?? '/', 'http://localhost').searchParams;
 }
 
+/** `GET /v1/assistants/:id/export/:platform` (or `?format=`), with optional `base_url` and `secret_id`. */
+async function assistantExport(req: IncomingMessage, services: Services, assistantId: string, platform?: string) {
+  const actor = await apiKeyActor(req, services, 'VIEWER');
+  const params = query(req);
+  const baseUrl = params.get('base_url') ?? requestOrigin(req, services.config.trustProxy);
+  if (!baseUrl) throw new ValidationError([{ field: 'base_url', message: 'is required: the request named no host' }]);
+  return exportAssistantTools(
+    services.prisma,
+    actor.organizationId,
+    assistantId,
+    parseExportPlatform(platform ?? params.get('format') ?? '', platform ? 'platform' : 'format'),
+    { baseUrl, secretId: params.get('secret_id') },
+  );
+}
+
 /** `GET /v1/assistants/:id/tools?context=call` and `POST /v1/assistants/:id/tool-calls`. */
 export function assistantsRoute(services: Services): Route {
   const prefix = '/v1/assistants';
@@ -127,6 +152,10 @@ export function assistantsRoute(services: Services): Route {
     prefix,
     handle: guarded(services, async (req, res) => {
       const [assistantId, resource, ...rest] = segments(req, prefix);
+      if (assistantId && resource === 'export' && rest.length <= 1) {
+        if (req.method !== 'GET') return fail(res, 405, 'METHOD_NOT_ALLOWED', 'GET the export');
+        return sendJson(res, 200, await assistantExport(req, services, assistantId, rest[0]));
+      }
       if (!assistantId || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
       if (resource === 'tools' && req.method === 'GET') {
         const actor = await apiKeyActor(req, services, 'VIEWER');
@@ -346,6 +375,28 @@ export function retellRoute(services: Services): Route {
   };
 }
 
+/** `POST /v1/elevenlabs/:assistantId/:toolName` — an ElevenLabs webhook tool's URL; the body is the tool's arguments. */
+export function elevenLabsRoute(services: Services): Route {
+  const prefix = '/v1/elevenlabs';
+  return {
+    prefix,
+    handle: guarded(services, async (req, res) => {
+      const [assistantId, toolName, ...rest] = segments(req, prefix);
+      if (!assistantId || !toolName || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
+      if (req.method !== 'POST') return fail(res, 405, 'METHOD_NOT_ALLOWED', "POST the tool's arguments");
+      const assistant = await loadAssistant(services.prisma, assistantId);
+      if (!assistant || !secretMatches(assistant, elevenLabsSecret(req.headers))) return refuse(res);
+      // A tool without parameters may come with no body at all.
+      const { body } = await jsonBody(req, services, {});
+      const context = elevenLabsCallContext(req.headers);
+      const [outcome] = await runToolCalls(runnerDeps(services), platformBatch(services, assistant, context), [
+        { toolCallId: null, name: toolName, arguments: body },
+      ]);
+      return sendJson(res, 200, elevenLabsResponse(outcome!));
+    }),
+  };
+}
+
 /** `/mcp/:assistantId` — MCP over Streamable HTTP (stateless), API key. */
 export function mcpRoute(services: Services): Route {
   const prefix = '/mcp';
@@ -417,6 +468,7 @@ export function integrationRoutes(services: Services): Route[] {
     vapiRoute(services),
     oauthTokenRoute(services),
     retellRoute(services),
+    elevenLabsRoute(services),
     mcpRoute(services),
     callsRoute(services),
   ];

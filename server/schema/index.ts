@@ -20,6 +20,7 @@ import './secrets/secret.ts';
 import './secrets/secret-grant.ts';
 import './audit/audit-log.ts';
 import './integrations/integrations.ts';
+import './integrations/tool-export.ts';
 import './library/library.ts';
 
 export const schema = builder.toSchema();

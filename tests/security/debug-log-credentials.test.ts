@@ -91,6 +91,12 @@ describe('debug-level logs carry no credentials', () => {
       body: JSON.stringify({ message: { type: 'tool-calls', toolCallList: [], call: { id: 'log-call' } } }),
     });
     expect(vapi.status).toBeLessThan(500);
+    const elevenLabs = await fetch(`${t.url}/v1/elevenlabs/${assistantId}/endCall`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-switchboard-secret': credentials.vapiServerSecret },
+      body: '{}',
+    });
+    expect(elevenLabs.status).toBe(200);
 
     const log = logLines.join('');
     // The sentinel: the operation log was written, at debug level, with the operations above.

@@ -7,7 +7,7 @@ import { actorOf } from '../viewer-actor.ts';
 
 export const CallStatusEnum = builder.enumType('CallStatus', { values: ['IN_PROGRESS', 'ENDED'] as const });
 export const CallPlatformEnum = builder.enumType('CallPlatform', {
-  values: ['VAPI', 'RETELL', 'API'] as const,
+  values: ['VAPI', 'RETELL', 'API', 'ELEVENLABS'] as const,
   description: 'Where the call came from; API for LiveKit, Pipecat and custom agents.',
 });
 

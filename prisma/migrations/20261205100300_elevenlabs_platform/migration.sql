@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "CallPlatform" ADD VALUE 'ELEVENLABS';
