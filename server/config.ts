@@ -25,6 +25,11 @@ export interface Config {
   invitationTtlHours: number;
   allowedPrivateHosts: string[];
   lambdaEndpoint: string | null;
+  /**
+   * The base URL tools and Lambda functions use to reach this server (progress and callbacks);
+   * null means the address it listens on (HOST and the bound PORT).
+   */
+  publicUrl: string | null;
   /** Whether Lambda tools without credentials may use the server's AWS identity, and for which functions. */
   lambdaServerCredentials: { enabled: boolean; functionAllowlist: string[] };
   sandbox: {
@@ -190,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
     invitationTtlHours: integer(env, 'SWITCHBOARD_INVITATION_TTL_HOURS', 24 * 7, 1, 24 * 90),
     allowedPrivateHosts: allowedHosts(env),
     lambdaEndpoint: url(env, 'AWS_ENDPOINT_URL_LAMBDA', ['http:', 'https:']),
+    publicUrl: url(env, 'SWITCHBOARD_PUBLIC_URL', ['http:', 'https:']),
     lambdaServerCredentials: lambdaServerCredentials(env),
     sandbox: sandboxLimits(env),
     demo: {

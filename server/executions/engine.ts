@@ -20,7 +20,8 @@ import type { Prisma } from '../db/database.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
 import type { ExecutorRegistry } from '../executors/registry.ts';
-import type { ExecutableTool, SecretAccess } from '../executors/types.ts';
+import type { ExecutableTool, JsonValue, ReportingLinks, SecretAccess } from '../executors/types.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { CALLS_ENDED_TOPIC, type SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { approvalFields } from './approval-preview.ts';
 import { createApprovals } from './approvals.ts';
@@ -29,6 +30,14 @@ import { createBuiltinExecutor } from './builtins.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { mergeOptions, type EngineOptions, type EngineOptionsInput } from './engine-options.ts';
 import { createCallResolver, existingExecution, publishEvent } from './execution-recorder.ts';
+import {
+  appendAwaitingLogs,
+  cancelAwaitingCallbacks,
+  expireCallbacks,
+  parseCallbackReport,
+  settleCallback,
+} from './execution-callbacks.ts';
+import { createProgressTracker, type ProgressHook } from './execution-progress.ts';
 import { createExecutionWriter } from './execution-writer.ts';
 import { rateLimitRefusal, refusalOf, type Refusal } from './execution-refusals.ts';
 import {
@@ -68,6 +77,12 @@ export interface EngineDeps {
   logger: Logger;
   clock?: () => number;
   options?: EngineOptionsInput;
+  /** Where running tools report progress and Event invocations their result (execution-tokens.ts). */
+  links?: (executionId: string) => ReportingLinks;
+  /** Each accepted progress report (e.g. the delivery outbox); failures are logged, never fail the tool. */
+  onProgress?: ProgressHook;
+  /** An execution that awaited its callback reached its final status (callback, deadline or hangup). */
+  onCallbackSettled?: (row: ToolExecution) => Promise<void>;
 }
 
 export interface ExecutionEngine {
@@ -92,6 +107,13 @@ export interface ExecutionEngine {
    * `continue_after_hangup`, and its next tool calls are refused. Idempotent.
    */
   settleCall(call: { id: string; organizationId: string; callSid: string }): Promise<void>;
+  /**
+   * Progress for a RUNNING execution (the caller has checked its token): published, recorded, handed to
+   * `onProgress`; `dropped` when over the limits. NotFoundError / ConflictError (not RUNNING).
+   */
+  reportProgress(executionId: string, message: string): Promise<'accepted' | 'dropped'>;
+  /** Finishes an execution awaiting its callback with the function's report (body as POSTed); ConflictError otherwise. */
+  completeCallback(executionId: string, body: JsonValue): Promise<ToolExecution>;
   close(): Promise<void>;
 }
 
@@ -132,7 +154,15 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   const executorFor = (tool: ExecutableTool) => (tool.type === 'BUILTIN' ? builtins : deps.registry.get(tool.type));
   const breaker = deps.circuitBreaker ?? createCircuitBreaker({ ...options.circuitBreaker, clock });
   const lease = createInstanceLease({ prisma, logger, heartbeatMs: options.heartbeatMs });
+  const progress = createProgressTracker({
+    pubsub,
+    logger,
+    clock,
+    ...(deps.onProgress && { onProgress: deps.onProgress }),
+  });
   const runner = createAttemptLoop({
+    progress,
+    ...(deps.links && { links: deps.links }),
     prisma,
     writer,
     pubsub,
@@ -222,6 +252,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       approvalPreview: null,
       approvalDigest: null,
       instanceId: lease.id,
+      awaitingCallbackUntil: null,
+      callbackAfterHangup: false,
     };
 
     const refusal =
@@ -288,8 +320,46 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     });
   }
 
+  /** Hands rows that stopped awaiting their callback to the hook; its failures are logged. */
+  async function callbackSettled(rows: ToolExecution[]): Promise<void> {
+    const hook = deps.onCallbackSettled;
+    if (!hook) return;
+    await Promise.all(
+      rows.map((row) =>
+        hook(row).catch((error: unknown) =>
+          logger.warn({ err: error, executionId: row.id }, 'the callback-settled hook failed'),
+        ),
+      ),
+    );
+  }
+
+  async function reportProgress(executionId: string, message: string): Promise<'accepted' | 'dropped'> {
+    const running = runner.inFlight.get(executionId);
+    if (running) return progress.report(running.row, message);
+    const row = await prisma.toolExecution.findUnique({ where: { id: executionId } });
+    if (!row) throw new NotFoundError('Execution');
+    if (row.status !== 'RUNNING') throw new ConflictError('the execution is not running', 'status');
+    const verdict = progress.report(row, message);
+    // Running on another instance, its log is that instance's to write; awaiting a callback, nobody else writes it.
+    if (row.awaitingCallbackUntil !== null) await appendAwaitingLogs(prisma, executionId, progress.take(executionId));
+    return verdict;
+  }
+
+  async function completeCallback(executionId: string, body: JsonValue): Promise<ToolExecution> {
+    const report = parseCallbackReport(body);
+    const finished = await settleCallback(
+      { prisma, pubsub, output: options.output, now },
+      executionId,
+      report,
+      progress.take(executionId),
+    );
+    await callbackSettled([finished]);
+    return finished;
+  }
+
   async function sweep(): Promise<void> {
     await approvals.expire();
+    await callbackSettled(await expireCallbacks({ prisma, pubsub }, now()));
     const count = await interrupted(false);
     if (count > 0) logger.warn({ count }, 'took over interrupted executions');
   }
@@ -344,6 +414,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     const aborted = abortRunning(call.id);
     await approvals.cancelPending(call.id, CALL_ENDED_REFUSAL);
     await Promise.allSettled(aborted);
+    // After the aborts: an invocation accepted just before the hangup has parked its row by now.
+    await callbackSettled(await cancelAwaitingCallbacks({ prisma, pubsub }, call.id, now()));
   }
 
   function abortRunning(callId: string): Promise<ToolExecution>[] {
@@ -392,6 +464,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     sweep,
     options,
     settleCall,
+    reportProgress,
+    completeCallback,
     close,
   };
 }
