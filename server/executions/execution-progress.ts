@@ -8,11 +8,12 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { storableText } from '../db/storable-text.ts';
+import { MAX_PROGRESS_CHARS, clipText } from '../sandbox/limits.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
 import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { publishEvent } from './execution-recorder.ts';
 
-export const MAX_PROGRESS_CHARS = 500;
+export { MAX_PROGRESS_CHARS };
 export const MAX_PROGRESS_MESSAGES = 20;
 /** Reports accepted at once; after that one per PROGRESS_REFILL_MS (a tool looping on progress is throttled, not fatal). */
 export const PROGRESS_BURST = 5;
@@ -39,15 +40,11 @@ export interface ProgressTracker {
 
 /** One line, storable, at most MAX_PROGRESS_CHARS; empty when nothing is left. */
 export function cleanProgressMessage(raw: string): string {
-  const line = storableText(raw)
-    .replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
+  // Controls go before storableText, which would keep a NUL as visible escaped text.
+  const line = storableText(raw.replace(/[\p{Cc}\u2028\u2029]+/gu, ' '))
     .replace(/\s+/g, ' ')
     .trim();
-  if (line.length <= MAX_PROGRESS_CHARS) return line;
-  let end = MAX_PROGRESS_CHARS - 1;
-  const last = line.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${line.slice(0, end)}…`;
+  return clipText(line, MAX_PROGRESS_CHARS);
 }
 
 export function createProgressTracker(deps: {
