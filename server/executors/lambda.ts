@@ -145,8 +145,9 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
       }
     }
     if (isObject(payload)) payload = { ...payload, idempotency_key: input.idempotencyKey };
-    const tracked = config.invocation_type === 'Event' && input.links !== undefined;
-    if (tracked && isObject(payload)) payload = { ...payload, switchboard: callbackFields(input) };
+    // Only an object payload can carry the callback; a function never told where to report is not waited for.
+    const tracked = config.invocation_type === 'Event' && input.links !== undefined && isObject(payload);
+    if (tracked) payload = { ...(payload as JsonObject), switchboard: callbackFields(input) };
     if (input.links) secretValues.push(input.links.progressToken, input.links.callbackToken);
 
     const body = Buffer.from(JSON.stringify(payload), 'utf8');

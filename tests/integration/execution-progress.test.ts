@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ToolExecution } from '../../server/db/generated/prisma/client.ts';
 import type { JsonObject } from '../../server/executors/types.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import { createOrganization, createToolRow, type TestOrganization } from '../helpers/fixtures.ts';
 import { connectWs, disposeLive, gaugeReaches as gaugeReachesOf, sseFrames, until } from '../helpers/live.ts';
 
 let t: TestApp;
@@ -79,20 +79,7 @@ afterAll(async () => {
 });
 
 async function createTool(type: 'CODE' | 'ENDPOINT', configuration: JsonObject): Promise<string> {
-  const name = `tool_${randomUUID().slice(0, 8)}`;
-  const tool = await t.app.services.prisma.tool.create({
-    data: {
-      organizationId: org.id,
-      name,
-      displayName: name,
-      type,
-      configuration,
-      functionDefinition: { name, description: 'progress test', parameters: { type: 'object', properties: {} } },
-      allowedContexts: ['call', 'test'],
-      timeoutSeconds: 20,
-    },
-  });
-  return tool.id;
+  return (await createToolRow(t.app.services.prisma, org.id, type, configuration)).id;
 }
 
 async function run(toolId: string, callSid: string): Promise<ToolExecution> {

@@ -16,7 +16,7 @@ import { setSecret } from '../../server/secrets/secret-store.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { LAMBDA_FUNCTIONS, LAMBDA_KEY_ID, LAMBDA_REGION, LAMBDA_SECRET_KEY } from '../helpers/engine-harness.ts';
 import { outcome, startFakeLambda, type FakeLambda } from '../helpers/fake-lambda.ts';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import { createOrganization, createToolRow, type TestOrganization } from '../helpers/fixtures.ts';
 import { until } from '../helpers/live.ts';
 
 let t: TestApp;
@@ -63,28 +63,16 @@ afterAll(async () => {
 });
 
 async function createEventTool(extra: JsonObject = {}): Promise<{ id: string; name: string }> {
-  const name = `event_${randomUUID().slice(0, 8)}`;
-  const tool = await t.app.services.prisma.tool.create({
-    data: {
-      organizationId: org.id,
-      name,
-      displayName: name,
-      type: 'LAMBDA',
-      configuration: {
-        function_name: 'worker',
-        region: LAMBDA_REGION,
-        invocation_type: 'Event',
-        access_key_field: 'AWS_KEY',
-        secret_key_field: 'AWS_SECRET',
-        ...extra,
-      },
-      functionDefinition: { name, description: 'books it', parameters: { type: 'object', properties: {} } },
-      allowedContexts: ['call', 'test'],
-      timeoutSeconds: 10,
-    },
+  const tool = await createToolRow(t.app.services.prisma, org.id, 'LAMBDA', {
+    function_name: 'worker',
+    region: LAMBDA_REGION,
+    invocation_type: 'Event',
+    access_key_field: 'AWS_KEY',
+    secret_key_field: 'AWS_SECRET',
+    ...extra,
   });
   await grantOnSave(t.app.services.prisma, actor, tool, null);
-  return { id: tool.id, name };
+  return { id: tool.id, name: tool.name };
 }
 
 function run(toolId: string, callSid: string | null = null): Promise<ToolExecution> {
