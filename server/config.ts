@@ -114,6 +114,17 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+/** A base URL other systems are given (progress and callback URLs are built under it): no credentials, query or fragment. */
+function publicUrl(env: Env): string | null {
+  const raw = url(env, 'SWITCHBOARD_PUBLIC_URL', ['http:', 'https:']);
+  if (raw === null) return null;
+  const parsed = new URL(raw);
+  if (parsed.username || parsed.password || parsed.search || parsed.hash) {
+    throw new ConfigError('SWITCHBOARD_PUBLIC_URL must be a base URL without credentials, query or fragment');
+  }
+  return parsed.href.replace(/\/+$/, '');
+}
+
 function proxyAddresses(env: Env): string[] {
   return list(env, 'SWITCHBOARD_TRUST_PROXY').map((item) => {
     const ip = canonicalIp(item);
@@ -195,7 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
     invitationTtlHours: integer(env, 'SWITCHBOARD_INVITATION_TTL_HOURS', 24 * 7, 1, 24 * 90),
     allowedPrivateHosts: allowedHosts(env),
     lambdaEndpoint: url(env, 'AWS_ENDPOINT_URL_LAMBDA', ['http:', 'https:']),
-    publicUrl: url(env, 'SWITCHBOARD_PUBLIC_URL', ['http:', 'https:']),
+    publicUrl: publicUrl(env),
     lambdaServerCredentials: lambdaServerCredentials(env),
     sandbox: sandboxLimits(env),
     demo: {
