@@ -25,6 +25,10 @@ const upstreamSaw: Array<{ url: string; token: string; progressStatus: number; b
 
 const EVENTS = `subscription ($callId: ID!) { callEvents(callId: $callId) { kind executionId message sequence status } }`;
 
+const MONITOR = `subscription ($filter: ToolExecutionEventFilter) {
+  toolExecutionEvents(filter: $filter) { kind message sequence }
+}`;
+
 interface CallEventData {
   callEvents: { kind: string; executionId: string | null; message: string | null; sequence: number | null };
 }
@@ -120,8 +124,26 @@ describe('context.progress in code tools', () => {
         return { success: true, message: 'done', data: { keys: Object.keys(context).includes('progress') } };
       }`,
     });
+    // The organization-wide monitor carries the same reports.
+    const monitor = connectWs(t.url, { apiKey: org.keys.VIEWER }).subscribe<{
+      toolExecutionEvents: { kind: string; message: string | null; sequence: number | null };
+    }>(MONITOR, { filter: { toolId } });
+    await gaugeReachesOf(t.app, 'toolExecutionEvents', (open) => open === 1);
     const row = await run(toolId, callSid);
     expect(row.status).toBe('SUCCESS');
+    await until(() => monitor.results.some((result) => result.data?.toolExecutionEvents.kind === 'FINISHED'));
+    expect(
+      monitor.results
+        .map((result) => result.data!.toolExecutionEvents)
+        .filter((event) => event.kind === 'PROGRESS')
+        .map((event) => [event.sequence, event.message?.slice(0, 10)]),
+    ).toEqual([
+      [1, 'Looking up'],
+      [2, '{"step":2}'],
+      [3, 'xxxxxxxxxx'],
+      [4, 'hook fails'],
+    ]);
+    monitor.close();
     // progress is not an enumerable field of the context.
     expect(row.outputResult).toMatchObject({ data: { keys: false } });
     await until(() => events(sub, row.id).some((event) => event.kind === 'FINISHED'), 5_000, 'the finish');
