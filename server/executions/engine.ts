@@ -34,6 +34,7 @@ import {
   appendAwaitingLogs,
   cancelAwaitingCallbacks,
   expireCallbacks,
+  NotAwaitingYetError,
   parseCallbackReport,
   settleCallback,
 } from './execution-callbacks.ts';
@@ -134,6 +135,12 @@ const SHUTDOWN_DRAIN_MS = 3_000;
 const SHUTDOWN_ABORT_MS = 1_000;
 /** Fresh lookups tried after a stale one before giving up (each needs a configuration change racing it). */
 const MAX_STALE_ATTEMPTS = 3;
+/**
+ * How long a callback that arrives before its invocation's answer is recorded waits for it (the answer is
+ * written milliseconds after the invoke returns, on whichever instance made it), and how often it looks.
+ */
+const CALLBACK_PARK_WAIT_MS = 5_000;
+const CALLBACK_PARK_POLL_MS = 25;
 /** Stopped instances are forgotten after a day, once no execution row refers to them as RUNNING. */
 const STOPPED_INSTANCE_RETENTION_S = 24 * 3600;
 
@@ -347,14 +354,26 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
 
   async function completeCallback(executionId: string, body: JsonValue): Promise<ToolExecution> {
     const report = parseCallbackReport(body);
-    const finished = await settleCallback(
-      { prisma, pubsub, output: options.output, now },
-      executionId,
-      report,
-      progress.take(executionId),
-    );
-    await callbackSettled([finished]);
-    return finished;
+    const waitUntil = clock() + CALLBACK_PARK_WAIT_MS;
+    for (;;) {
+      try {
+        const finished = await settleCallback(
+          { prisma, pubsub, output: options.output, now },
+          executionId,
+          report,
+          () => progress.take(executionId),
+        );
+        await callbackSettled([finished]);
+        return finished;
+      } catch (error) {
+        // A function can call back before its invocation's answer has been recorded: wait for that, briefly.
+        if (!(error instanceof NotAwaitingYetError) || clock() >= waitUntil) throw error;
+        const running = runner.inFlight.get(executionId);
+        await (running
+          ? Promise.race([running.promise.catch(() => undefined), sleepMs(waitUntil - clock())])
+          : sleepMs(CALLBACK_PARK_POLL_MS));
+      }
+    }
   }
 
   async function sweep(): Promise<void> {

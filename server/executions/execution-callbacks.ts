@@ -33,6 +33,11 @@ export function parseCallbackReport(body: JsonValue): CallbackReport {
   return { status, result: result ?? null, error: error ?? null };
 }
 
+/** The execution is RUNNING but not (yet) awaiting its callback: its invocation's answer may still be being recorded. */
+export class NotAwaitingYetError extends ConflictError {
+  override name = 'NotAwaitingYetError';
+}
+
 export interface CallbackDeps {
   prisma: Prisma;
   pubsub: SwitchboardPubSub;
@@ -49,12 +54,14 @@ export async function settleCallback(
   deps: CallbackDeps,
   executionId: string,
   report: CallbackReport,
-  progressLines: string[],
+  /** The progress lines not in the row yet; read once the execution is known to await its callback. */
+  takeProgress: () => string[],
 ): Promise<ToolExecution> {
   const row = await deps.prisma.toolExecution.findUnique({ where: { id: executionId } });
   if (!row) throw new NotFoundError('Execution');
-  if (row.status !== 'RUNNING' || row.awaitingCallbackUntil === null)
-    throw new ConflictError('the execution is not awaiting a callback', 'status');
+  if (row.status === 'RUNNING' && row.awaitingCallbackUntil === null)
+    throw new NotAwaitingYetError('the execution is not awaiting a callback', 'status');
+  if (row.status !== 'RUNNING') throw new ConflictError('the execution is not awaiting a callback', 'status');
   const normalizer = createNormalizer([], deps.output);
   let fields: Pick<ToolExecution, 'status' | 'errorCode' | 'errorMessage'> & { outputResult: JsonValue };
   if (report.status === 'success') {
@@ -76,7 +83,7 @@ export async function settleCallback(
     };
   }
   const completedAt = deps.now();
-  const logs = normalizer.logs([...existingLogs(row), ...progressLines, `[callback] ${report.status}`]);
+  const logs = normalizer.logs([...existingLogs(row), ...takeProgress(), `[callback] ${report.status}`]);
   const { count } = await deps.prisma.toolExecution.updateMany({
     where: { id: executionId, status: 'RUNNING', awaitingCallbackUntil: { not: null } },
     data: {

@@ -24,6 +24,7 @@ let lambda: FakeLambda;
 let org: TestOrganization;
 let actor: Actor;
 const settled: ToolExecution[] = [];
+const eagerAnswers: number[] = [];
 
 interface Callback {
   execution_id: string;
@@ -37,7 +38,22 @@ beforeAll(async () => {
     accessKeyId: LAMBDA_KEY_ID,
     secretAccessKey: LAMBDA_SECRET_KEY,
     region: LAMBDA_REGION,
-    functions: { ...LAMBDA_FUNCTIONS, worker: () => outcome.value(null) },
+    // The eager function's callback reaches Switchboard before its invocation's answer does.
+    slowEventAnswers: { functions: ['eager'], delayMs: 300 },
+    functions: {
+      ...LAMBDA_FUNCTIONS,
+      worker: () => outcome.value(null),
+      // Calls back the moment it runs: before Switchboard has recorded the invocation's answer.
+      eager: async (event) => {
+        const { switchboard } = event as unknown as { switchboard: Callback };
+        const response = await post(switchboard.callback_url, switchboard.token, {
+          status: 'success',
+          result: 'at once',
+        });
+        eagerAnswers.push(response.status);
+        return outcome.value(null);
+      },
+    },
   });
   t = await startTestApp(
     { AWS_ENDPOINT_URL_LAMBDA: lambda.url },
@@ -146,6 +162,14 @@ describe('Lambda Event invocations with a callback', () => {
     expect(await stored(row.id)).toEqual(finished);
     // Finished: progress is refused as well.
     expect((await post(callback.progress_url, callback.token, { message: 'late' })).status).toBe(409);
+  });
+
+  test('a function that calls back at once, before its invocation is recorded, still finishes the execution', async () => {
+    const tool = await createEventTool({ function_name: 'eager' });
+    const row = await run(tool.id);
+    await until(() => eagerAnswers.length === 1, 10_000, 'the eager callback');
+    expect(eagerAnswers).toEqual([200]);
+    expect(await stored(row.id)).toMatchObject({ status: 'SUCCESS', outputResult: { data: 'at once' } });
   });
 
   test('an error callback ends ERROR with the function message; bad bodies and tokens change nothing', async () => {
