@@ -21,7 +21,6 @@ import type { SqlDriver } from '../db/sql-driver.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
 import type { ExecutorRegistry } from '../executors/registry.ts';
 import type { ExecutableTool, JsonValue, ReportingLinks, SecretAccess } from '../executors/types.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
 import { CALLS_ENDED_TOPIC, type SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { approvalFields } from './approval-preview.ts';
 import { createApprovals } from './approvals.ts';
@@ -30,15 +29,8 @@ import { createBuiltinExecutor } from './builtins.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { mergeOptions, type EngineOptions, type EngineOptionsInput } from './engine-options.ts';
 import { createCallResolver, existingExecution, publishEvent } from './execution-recorder.ts';
-import {
-  appendAwaitingLogs,
-  cancelAwaitingCallbacks,
-  expireCallbacks,
-  NotAwaitingYetError,
-  parseCallbackReport,
-  settleCallback,
-} from './execution-callbacks.ts';
 import { createProgressTracker, type ProgressHook } from './execution-progress.ts';
+import { createExecutionReports } from './execution-reports.ts';
 import { createExecutionWriter } from './execution-writer.ts';
 import { rateLimitRefusal, refusalOf, type Refusal } from './execution-refusals.ts';
 import {
@@ -135,12 +127,6 @@ const SHUTDOWN_DRAIN_MS = 3_000;
 const SHUTDOWN_ABORT_MS = 1_000;
 /** Fresh lookups tried after a stale one before giving up (each needs a configuration change racing it). */
 const MAX_STALE_ATTEMPTS = 3;
-/**
- * How long a callback that arrives before its invocation's answer is recorded waits for it (the answer is
- * written milliseconds after the invoke returns, on whichever instance made it), and how often it looks.
- */
-const CALLBACK_PARK_WAIT_MS = 5_000;
-const CALLBACK_PARK_POLL_MS = 25;
 /** Stopped instances are forgotten after a day, once no execution row refers to them as RUNNING. */
 const STOPPED_INSTANCE_RETENTION_S = 24 * 3600;
 
@@ -179,6 +165,16 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     breaker,
     secrets: deps.secrets,
     executorFor,
+  });
+  const reports = createExecutionReports({
+    prisma,
+    pubsub,
+    logger,
+    clock,
+    output: options.output,
+    progress,
+    inFlight: runner.inFlight,
+    ...(deps.onCallbackSettled && { onCallbackSettled: deps.onCallbackSettled }),
   });
   const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner, instanceId: lease.id });
   let sweepTimer: NodeJS.Timeout | null = null;
@@ -327,58 +323,9 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     });
   }
 
-  /** Hands rows that stopped awaiting their callback to the hook; its failures are logged. */
-  async function callbackSettled(rows: ToolExecution[]): Promise<void> {
-    const hook = deps.onCallbackSettled;
-    if (!hook) return;
-    await Promise.all(
-      rows.map((row) =>
-        hook(row).catch((error: unknown) =>
-          logger.warn({ err: error, executionId: row.id }, 'the callback-settled hook failed'),
-        ),
-      ),
-    );
-  }
-
-  async function reportProgress(executionId: string, message: string): Promise<'accepted' | 'dropped'> {
-    const running = runner.inFlight.get(executionId);
-    if (running) return progress.report(running.row, message);
-    const row = await prisma.toolExecution.findUnique({ where: { id: executionId } });
-    if (!row) throw new NotFoundError('Execution');
-    if (row.status !== 'RUNNING') throw new ConflictError('the execution is not running', 'status');
-    const verdict = progress.report(row, message);
-    // Running on another instance, its log is that instance's to write; awaiting a callback, nobody else writes it.
-    if (row.awaitingCallbackUntil !== null) await appendAwaitingLogs(prisma, executionId, progress.take(executionId));
-    return verdict;
-  }
-
-  async function completeCallback(executionId: string, body: JsonValue): Promise<ToolExecution> {
-    const report = parseCallbackReport(body);
-    const waitUntil = clock() + CALLBACK_PARK_WAIT_MS;
-    for (;;) {
-      try {
-        const finished = await settleCallback(
-          { prisma, pubsub, output: options.output, now },
-          executionId,
-          report,
-          () => progress.take(executionId),
-        );
-        await callbackSettled([finished]);
-        return finished;
-      } catch (error) {
-        // A function can call back before its invocation's answer has been recorded: wait for that, briefly.
-        if (!(error instanceof NotAwaitingYetError) || clock() >= waitUntil) throw error;
-        const running = runner.inFlight.get(executionId);
-        await (running
-          ? Promise.race([running.promise.catch(() => undefined), sleepMs(waitUntil - clock())])
-          : sleepMs(CALLBACK_PARK_POLL_MS));
-      }
-    }
-  }
-
   async function sweep(): Promise<void> {
     await approvals.expire();
-    await callbackSettled(await expireCallbacks({ prisma, pubsub }, now()));
+    await reports.expireOverdue();
     const count = await interrupted(false);
     if (count > 0) logger.warn({ count }, 'took over interrupted executions');
   }
@@ -434,7 +381,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     await approvals.cancelPending(call.id, CALL_ENDED_REFUSAL);
     await Promise.allSettled(aborted);
     // After the aborts: an invocation accepted just before the hangup has parked its row by now.
-    await callbackSettled(await cancelAwaitingCallbacks({ prisma, pubsub }, call.id, now()));
+    await reports.cancelForCall(call.id);
   }
 
   function abortRunning(callId: string): Promise<ToolExecution>[] {
@@ -483,8 +430,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     sweep,
     options,
     settleCall,
-    reportProgress,
-    completeCallback,
+    reportProgress: reports.reportProgress,
+    completeCallback: reports.completeCallback,
     close,
   };
 }
