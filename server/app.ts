@@ -10,7 +10,7 @@ import { openDatabase, type Database } from './db/database.ts';
 import { createResultDeliveries } from './deliveries/result-deliveries.ts';
 import { createCodeExecutor } from './executors/code.ts';
 import { createRedisCircuitBreaker, DEFAULT_CIRCUIT_BREAKER } from './executions/circuit-breaker.ts';
-import { createExecutionEngine, type EngineOptionsInput } from './executions/engine.ts';
+import { createExecutionEngine, type EngineDeps, type EngineOptionsInput } from './executions/engine.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './executions/rate-limiter.ts';
 import { createEndpointExecutor } from './executors/endpoint.ts';
 import { createLambdaExecutor } from './executors/lambda.ts';
@@ -31,6 +31,7 @@ import { createBridgeFetch } from './sandbox/bridge-fetch.ts';
 import { startSandboxPools } from './sandbox/pools.ts';
 import { secretAccess } from './secrets/secret-store.ts';
 import { createSecretCipher, loadOrCreateMasterKey, parseMasterKey } from './security/secret-cipher.ts';
+import { createExecutionTokens, executionLinks } from './executions/execution-tokens.ts';
 import { createSsrfPolicy } from './security/ssrf.ts';
 import type { Services } from './services.ts';
 
@@ -51,7 +52,13 @@ const HEARTBEATS_PER_LEASE = 5;
 
 export async function buildApp(
   config: Config,
-  options: { database?: Database; engine?: EngineOptionsInput; logger?: Logger } = {},
+  options: {
+    database?: Database;
+    engine?: EngineOptionsInput;
+    logger?: Logger;
+    /** Where progress reports and settled callbacks go besides the live events (the delivery outbox). */
+    hooks?: Pick<EngineDeps, 'onProgress' | 'onCallbackSettled'>;
+  } = {},
 ): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const ownsDatabase = !options.database;
@@ -74,6 +81,9 @@ export async function buildApp(
   const executors = createExecutorRegistry([createEndpointExecutor({ policy }), lambda, code]);
 
   const cipher = createSecretCipher(masterKey);
+  const tokens = createExecutionTokens(masterKey);
+  // Without SWITCHBOARD_PUBLIC_URL, tools reach the address this server listens on (known once it does).
+  let publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
   // With Redis, a subscriber on any instance sees executions that ran on any other.
   const pubsub = createPubSubFor(config.redisUrl, logger);
   const metrics = createMetricsService({ sql: database.sql, pubsub, config, logger });
@@ -102,6 +112,16 @@ export async function buildApp(
       }),
     }),
     logger,
+    links: (executionId) => executionLinks(publicUrl, tokens, executionId),
+    // Progress and callback results go into the live call through the delivery outbox (and to a test's hooks).
+    onProgress: async (row, message, sequence) => {
+      await deliveries.enqueueProgress(row, message, sequence);
+      await options.hooks?.onProgress?.(row, message, sequence);
+    },
+    onCallbackSettled: async (row) => {
+      await deliveries.enqueueResult(row);
+      await options.hooks?.onCallbackSettled?.(row);
+    },
     // Embedded PGlite is opened by one process at a time: every other instance's RUNNING row is an orphan.
     options: {
       exclusive: database.sql.kind === 'pglite',
@@ -117,6 +137,7 @@ export async function buildApp(
     prisma: database.prisma,
     sql: database.sql,
     cipher,
+    tokens,
     logger,
     pubsub,
     validateConfiguration: executors.validateConfiguration,
@@ -163,7 +184,9 @@ export async function buildApp(
           server.off('error', reject);
           const address = server.address() as AddressInfo;
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve(`http://${shownHost}:${address.port}`);
+          const url = `http://${shownHost}:${address.port}`;
+          if (!config.publicUrl) publicUrl = url;
+          resolve(url);
         });
       });
     },

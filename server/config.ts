@@ -33,6 +33,11 @@ export interface Config {
   invitationTtlHours: number;
   allowedPrivateHosts: string[];
   lambdaEndpoint: string | null;
+  /**
+   * The base URL tools and Lambda functions use to reach this server (progress and callbacks);
+   * null means the address it listens on (HOST and the bound PORT).
+   */
+  publicUrl: string | null;
   /** Whether Lambda tools without credentials may use the server's AWS identity, and for which functions. */
   lambdaServerCredentials: { enabled: boolean; functionAllowlist: string[] };
   sandbox: {
@@ -115,6 +120,17 @@ function url(env: Env, name: string, protocols: string[]): string | null {
     throw new ConfigError(`${name} must use ${protocols.join(' or ')}`);
   }
   return raw;
+}
+
+/** A base URL other systems are given (progress and callback URLs are built under it): no credentials, query or fragment. */
+function publicUrl(env: Env): string | null {
+  const raw = url(env, 'SWITCHBOARD_PUBLIC_URL', ['http:', 'https:']);
+  if (raw === null) return null;
+  const parsed = new URL(raw);
+  if (parsed.username || parsed.password || parsed.search || parsed.hash) {
+    throw new ConfigError('SWITCHBOARD_PUBLIC_URL must be a base URL without credentials, query or fragment');
+  }
+  return parsed.href.replace(/\/+$/, '');
 }
 
 function proxyAddresses(env: Env): string[] {
@@ -205,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
     invitationTtlHours: integer(env, 'SWITCHBOARD_INVITATION_TTL_HOURS', 24 * 7, 1, 24 * 90),
     allowedPrivateHosts: allowedHosts(env),
     lambdaEndpoint: url(env, 'AWS_ENDPOINT_URL_LAMBDA', ['http:', 'https:']),
+    publicUrl: publicUrl(env),
     lambdaServerCredentials: lambdaServerCredentials(env),
     sandbox: sandboxLimits(env),
     demo: {

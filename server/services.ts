@@ -4,6 +4,7 @@ import type { Prisma } from './db/database.ts';
 import type { SqlDriver } from './db/sql-driver.ts';
 import type { ResultDeliveries } from './deliveries/result-deliveries.ts';
 import type { ExecutionEngine } from './executions/engine.ts';
+import type { ExecutionTokens } from './executions/execution-tokens.ts';
 import type { MetricsService } from './metrics/metrics-service.ts';
 import type { SwitchboardPubSub } from './realtime/pubsub.ts';
 import type { SecretCipher } from './security/secret-cipher.ts';
@@ -15,6 +16,8 @@ export interface Services {
   prisma: Prisma;
   sql: SqlDriver;
   cipher: SecretCipher;
+  /** Per-execution tokens for progress and callbacks (execution-tokens.ts). */
+  tokens: ExecutionTokens;
   logger: Logger;
   pubsub: SwitchboardPubSub;
   validateConfiguration: ConfigurationValidator;

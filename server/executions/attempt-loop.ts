@@ -16,6 +16,7 @@ import type {
   ExecutorOutcome,
   JsonObject,
   JsonValue,
+  ReportingLinks,
   SecretAccess,
   TriggerContext,
 } from '../executors/types.ts';
@@ -24,6 +25,7 @@ import { checkSecretGrants, grantedOnly, type GrantCheck } from '../secrets/secr
 import { breakerKey, type CircuitBreaker, type CircuitPermit } from './circuit-breaker.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { publishEvent } from './execution-recorder.ts';
+import type { ProgressTracker } from './execution-progress.ts';
 import type { Resolved } from './execution-resolver.ts';
 import type { Count, ExecutionWriter, Outcome } from './execution-writer.ts';
 import { createNormalizer } from './result-normalizer.ts';
@@ -31,6 +33,8 @@ import { nextRetryDelay, sleep } from './retry.ts';
 import { continuesAfterHangup } from './tool-settings.ts';
 
 export interface InFlight {
+  /** The row as it started (RUNNING). */
+  row: ToolExecution;
   controller: AbortController;
   promise: Promise<ToolExecution>;
   cancelled: boolean;
@@ -51,6 +55,9 @@ export interface AttemptLoopDeps {
   breaker: CircuitBreaker;
   secrets: (organizationId: string) => SecretAccess & { revealed(): string[] };
   executorFor(tool: ExecutableTool): Executor | undefined;
+  progress: ProgressTracker;
+  /** Where a running tool reports back; absent when the server has no reporting URL. */
+  links?: (executionId: string) => ReportingLinks;
 }
 
 export interface AttemptLoop {
@@ -71,6 +78,10 @@ export class ExecutionNotStoredError extends Error {
     this.name = 'ExecutionNotStoredError';
   }
 }
+
+/** A Lambda Event invocation accepted: the row stays RUNNING until its callback (execution-callbacks.ts). */
+type Parked = Omit<Outcome, 'completedAt' | 'durationMs'> &
+  Pick<ToolExecution, 'awaitingCallbackUntil' | 'callbackAfterHangup'> & { completedAt: null; durationMs: null };
 
 /** Backoff between attempts to store a finish the database refused. */
 const FINISH_RETRY_BASE_MS = 50;
@@ -148,6 +159,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
   ): Promise<ToolExecution> {
     const controller = new AbortController();
     const entry: InFlight = {
+      row,
       controller,
       cancelled: false,
       promise: Promise.resolve(row),
@@ -179,6 +191,10 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     );
     const secrets = grantedOnly(deps.secrets(row.organizationId), gate.ok ? gate.names : []);
     const context = executionContextOf(row);
+    const links = deps.links?.(row.id);
+    const progress = (message: string): void => {
+      if (typeof message === 'string') deps.progress.report(row, message);
+    };
     publishEvent(pubsub, 'running', row, now());
 
     let outcome: ExecutorOutcome;
@@ -219,6 +235,8 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
           deadline,
           idempotencyKey: row.id,
           attempt,
+          progress,
+          ...(links && { links }),
         });
         if (outcome.ok || controller.signal.aborted) break;
         const delay = nextRetryDelay(
@@ -244,11 +262,18 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
       clearTimeout(deadlineTimer);
     }
 
-    const fields = finalFields(outcome, entry, resolved, secrets.revealed(), attempt, runStartMs);
+    // The tokens are per-execution credentials: scrubbed from the record like secrets.
+    const scrubbed = [...secrets.revealed(), ...(links ? [links.progressToken, links.callbackToken] : [])];
+    const fields = finalFields(outcome, entry, resolved, scrubbed, attempt, runStartMs, deps.progress.take(row.id));
     const finished: ToolExecution = { ...row, ...fields };
     if (!(await stored(finished, count))) {
       // Cancelled or swept by someone else meanwhile: their verdict stands.
       return (await prisma.toolExecution.findUnique({ where: { id: row.id } })) ?? finished;
+    }
+    // Awaiting its callback: still RUNNING, nothing finished yet.
+    if (!fields.completedAt) {
+      await deps.writer.durable();
+      return finished;
     }
     // Visible now, so the live monitor hears of it now; the caller only once it is durable.
     publishEvent(pubsub, 'finished', finished, fields.completedAt);
@@ -357,7 +382,8 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     revealed: string[],
     attempts: number,
     runStartMs: number,
-  ): Outcome {
+    progressLines: string[],
+  ): Outcome | Parked {
     const normalizer = createNormalizer(revealed, options.output);
     const completedAt = now();
     const common = {
@@ -365,9 +391,22 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
       durationMs: Math.max(0, completedAt.getTime() - runStartMs),
       retryCount: Math.max(0, attempts - 1),
       request: normalizer.request(outcome.request) as JsonValue | null,
-      logs: normalizer.logs(outcome.logs),
+      logs: normalizer.logs([...(outcome.logs ?? []), ...progressLines]),
       toolVersion: resolved.tool.version,
     };
+    if (outcome.ok && outcome.awaitCallback && !entry.cancelled) {
+      return {
+        ...common,
+        status: 'RUNNING',
+        completedAt: null,
+        durationMs: null,
+        errorCode: null,
+        errorMessage: null,
+        outputResult: { ...normalizer.result(outcome.result) },
+        awaitingCallbackUntil: new Date(completedAt.getTime() + outcome.awaitCallback.timeoutSeconds * 1000),
+        callbackAfterHangup: entry.continueAfterHangup,
+      };
+    }
     if (outcome.ok && !entry.cancelled) {
       const result = normalizer.result(outcome.result);
       return { ...common, status: 'SUCCESS', errorCode: null, errorMessage: null, outputResult: { ...result } };

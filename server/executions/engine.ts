@@ -20,7 +20,7 @@ import type { Prisma } from '../db/database.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
 import type { ExecutorRegistry } from '../executors/registry.ts';
-import type { ExecutableTool, SecretAccess } from '../executors/types.ts';
+import type { ExecutableTool, JsonValue, ReportingLinks, SecretAccess } from '../executors/types.ts';
 import { CALLS_ENDED_TOPIC, type SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { approvalFields } from './approval-preview.ts';
 import { createApprovals } from './approvals.ts';
@@ -29,6 +29,8 @@ import { createBuiltinExecutor } from './builtins.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { mergeOptions, type EngineOptions, type EngineOptionsInput } from './engine-options.ts';
 import { createCallResolver, existingExecution, publishEvent } from './execution-recorder.ts';
+import { createProgressTracker, type ProgressHook } from './execution-progress.ts';
+import { createExecutionReports } from './execution-reports.ts';
 import { createExecutionWriter } from './execution-writer.ts';
 import { rateLimitRefusal, refusalOf, type Refusal } from './execution-refusals.ts';
 import {
@@ -68,6 +70,12 @@ export interface EngineDeps {
   logger: Logger;
   clock?: () => number;
   options?: EngineOptionsInput;
+  /** Where running tools report progress and Event invocations their result (execution-tokens.ts). */
+  links?: (executionId: string) => ReportingLinks;
+  /** Each accepted progress report (e.g. the delivery outbox); failures are logged, never fail the tool. */
+  onProgress?: ProgressHook;
+  /** An execution that awaited its callback reached its final status (callback, deadline or hangup). */
+  onCallbackSettled?: (row: ToolExecution) => Promise<void>;
 }
 
 export interface ExecutionEngine {
@@ -92,6 +100,13 @@ export interface ExecutionEngine {
    * `continue_after_hangup`, and its next tool calls are refused. Idempotent.
    */
   settleCall(call: { id: string; organizationId: string; callSid: string }): Promise<void>;
+  /**
+   * Progress for a RUNNING execution (the caller has checked its token): published, recorded, handed to
+   * `onProgress`; `dropped` when over the limits. NotFoundError / ConflictError (not RUNNING).
+   */
+  reportProgress(executionId: string, message: string): Promise<'accepted' | 'dropped'>;
+  /** Finishes an execution awaiting its callback with the function's report (body as POSTed); ConflictError otherwise. */
+  completeCallback(executionId: string, body: JsonValue): Promise<ToolExecution>;
   close(): Promise<void>;
 }
 
@@ -132,7 +147,15 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   const executorFor = (tool: ExecutableTool) => (tool.type === 'BUILTIN' ? builtins : deps.registry.get(tool.type));
   const breaker = deps.circuitBreaker ?? createCircuitBreaker({ ...options.circuitBreaker, clock });
   const lease = createInstanceLease({ prisma, logger, heartbeatMs: options.heartbeatMs });
+  const progress = createProgressTracker({
+    pubsub,
+    logger,
+    clock,
+    ...(deps.onProgress && { onProgress: deps.onProgress }),
+  });
   const runner = createAttemptLoop({
+    progress,
+    ...(deps.links && { links: deps.links }),
     prisma,
     writer,
     pubsub,
@@ -142,6 +165,16 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     breaker,
     secrets: deps.secrets,
     executorFor,
+  });
+  const reports = createExecutionReports({
+    prisma,
+    pubsub,
+    logger,
+    clock,
+    output: options.output,
+    progress,
+    inFlight: runner.inFlight,
+    ...(deps.onCallbackSettled && { onCallbackSettled: deps.onCallbackSettled }),
   });
   const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner, instanceId: lease.id });
   let sweepTimer: NodeJS.Timeout | null = null;
@@ -222,6 +255,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       approvalPreview: null,
       approvalDigest: null,
       instanceId: lease.id,
+      awaitingCallbackUntil: null,
+      callbackAfterHangup: false,
     };
 
     const refusal =
@@ -290,6 +325,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
 
   async function sweep(): Promise<void> {
     await approvals.expire();
+    await reports.expireOverdue();
     const count = await interrupted(false);
     if (count > 0) logger.warn({ count }, 'took over interrupted executions');
   }
@@ -344,6 +380,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     const aborted = abortRunning(call.id);
     await approvals.cancelPending(call.id, CALL_ENDED_REFUSAL);
     await Promise.allSettled(aborted);
+    // After the aborts: an invocation accepted just before the hangup has parked its row by now.
+    await reports.cancelForCall(call.id);
   }
 
   function abortRunning(callId: string): Promise<ToolExecution>[] {
@@ -392,6 +430,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     sweep,
     options,
     settleCall,
+    reportProgress: reports.reportProgress,
+    completeCallback: reports.completeCallback,
     close,
   };
 }

@@ -137,8 +137,15 @@ export function createCallResolver(prisma: Prisma, maxBytes = CALL_CACHE_BYTES):
 
 export type EventSource = Pick<ToolExecution, 'id' | 'organizationId' | 'toolId' | 'assistantId' | 'callId' | 'status'>;
 
-export function publishEvent(pubsub: SwitchboardPubSub, kind: ExecutionEventKind, row: EventSource, at: Date): void {
+export function publishEvent(
+  pubsub: SwitchboardPubSub,
+  kind: ExecutionEventKind,
+  row: EventSource,
+  at: Date,
+  progress?: { message: string; sequence: number },
+): void {
   pubsub.publish(executionTopic(row.organizationId), {
+    ...progress,
     kind,
     organizationId: row.organizationId,
     executionId: row.id,

@@ -57,6 +57,7 @@ export const INTERRUPTION_MESSAGES = {
  * `leaseSeconds`, by the database's clock), all of them at an exclusive
  * start-up (embedded PGlite: one process), and any well past its deadline.
  * Lapsed instances are marked stopped, so a paused one re-registers when it wakes.
+ * Rows awaiting a callback are left alone (execution-callbacks.ts ends them).
  */
 export async function markInterrupted(
   prisma: Prisma,
@@ -84,6 +85,8 @@ export async function markInterrupted(
              ELSE ${messages.overdue}::text END AS "message"
       FROM "tool_execution_logs" AS e LEFT JOIN "gone" AS g ON g."id" = e."instance_id"
       WHERE e."status" = 'RUNNING' AND NOT (e."id" = ANY(${mine}::uuid[]))
+        -- Awaiting a callback, a row needs no instance: the callback or its own deadline ends it.
+        AND e."awaiting_callback_until" IS NULL
         AND (g."id" IS NOT NULL OR (${all}::boolean AND e."instance_id" IS DISTINCT FROM ${instanceId}::uuid)
           OR COALESCE(e."approval_deadline", e."started_at")
             + make_interval(secs => COALESCE((SELECT t."timeout_seconds" FROM "tools" t WHERE t."id" = e."tool_id"), 300) + ${graceSeconds}::float8)

@@ -71,6 +71,8 @@ const INSERT_COLUMNS = [
   ['approval_preview', 'jsonb'],
   ['approval_digest', 'text'],
   ['instance_id', 'uuid'],
+  ['awaiting_callback_until', 'timestamptz'],
+  ['callback_after_hangup', 'boolean'],
 ] as const;
 
 type Columns = readonly (readonly [name: string, type: string])[];
@@ -136,6 +138,8 @@ const FINISHED_COLUMNS = [
   'duration_ms',
   'retry_count',
   'tool_version',
+  'awaiting_callback_until',
+  'callback_after_hangup',
 ] as const;
 
 /**
@@ -237,6 +241,8 @@ function rowCells(row: ToolExecution): unknown[] {
     row.approvalPreview,
     row.approvalDigest,
     row.instanceId,
+    row.awaitingCallbackUntil,
+    row.callbackAfterHangup,
   ];
 }
 

@@ -155,7 +155,7 @@ function isRecord(value: JsonValue): value is { [key: string]: JsonValue } {
 }
 
 /** Applies the documented result convention; returns a message when the shape is wrong. */
-function toToolResult(value: JsonValue): ToolResult | string {
+export function toToolResult(value: JsonValue): ToolResult | string {
   if (!isRecord(value) || !('success' in value)) return { success: true, message: '', data: value };
   const { success, message, data } = value;
   if (typeof success !== 'boolean') return 'the result field `success` must be a boolean';
@@ -279,7 +279,7 @@ export function createCodeExecutor(options: CodeExecutorOptions): Executor {
             maxResultBytes: limits.maxResultBytes,
           },
         },
-        { signal: input.signal, onFetch: guardedBridge },
+        { signal: input.signal, onFetch: guardedBridge, ...(input.progress && { onProgress: input.progress }) },
       );
       return toOutcome(result, input, { runtime: config.runtime, durationMs: Date.now() - startedAt }, ssrfRefused);
     },

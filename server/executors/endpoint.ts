@@ -25,6 +25,7 @@ import type {
   JsonValue,
   PreviewInput,
   RecordedRequest,
+  ReportingLinks,
 } from './types.ts';
 import { secretPlaceholder } from './types.ts';
 
@@ -78,7 +79,12 @@ function withQuery(url: string, query: Record<string, string>, scope: TemplateSc
   return fragment === undefined ? joined : `${joined}#${fragment}`;
 }
 
-function buildRequest(config: EndpointConfiguration, scope: TemplateScope, idempotencyKey: string): BuiltRequest {
+function buildRequest(
+  config: EndpointConfiguration,
+  scope: TemplateScope,
+  idempotencyKey: string,
+  links?: ReportingLinks,
+): BuiltRequest {
   const url = withQuery(renderString(config.url, scope, 'url'), config.query_parameters, scope);
   const headers = new Map<string, [string, string]>();
   const set = (name: string, value: string): void => void headers.set(name.toLowerCase(), [name, value]);
@@ -109,6 +115,12 @@ function buildRequest(config: EndpointConfiguration, scope: TemplateScope, idemp
     credentialHeaders.push('authorization');
   }
   set('Idempotency-Key', idempotencyKey);
+  if (links) {
+    // Where the upstream may POST progress while it holds this request (the token opens that URL only).
+    set('Switchboard-Progress-Url', links.progressUrl);
+    set('Switchboard-Progress-Token', links.progressToken);
+    credentialHeaders.push('switchboard-progress-token');
+  }
 
   return {
     method: config.method,
@@ -177,19 +189,20 @@ async function execute(input: ExecutorInput, options: EndpointExecutorOptions): 
     }
     secrets[name] = value;
   }
-  let redactor = createRedactor(Object.values(secrets));
+  const tokens = input.links ? [input.links.progressToken, input.links.callbackToken] : [];
+  let redactor = createRedactor([...Object.values(secrets), ...tokens]);
   const scope = templateScope(input, secrets);
 
   let built: BuiltRequest;
   try {
-    built = buildRequest(config, scope, input.idempotencyKey);
+    built = buildRequest(config, scope, input.idempotencyKey, input.links);
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     return { ok: false, error: failure('TEMPLATE_ERROR', redactor.text(error.message)) };
   }
   if (built.derivedSecrets.length > 0) {
     for (const derived of built.derivedSecrets) input.secrets.reveal?.(derived);
-    redactor = createRedactor([...Object.values(secrets), ...built.derivedSecrets]);
+    redactor = createRedactor([...Object.values(secrets), ...tokens, ...built.derivedSecrets]);
   }
   const request = recordRequest(built, redactor);
 

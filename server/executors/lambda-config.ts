@@ -28,7 +28,13 @@ export interface LambdaConfiguration {
   session_token_field?: string;
   endpoint?: string;
   response_handling: ResponseHandling;
+  /** Event invocations: how long the execution waits for the function's callback before it ends TIMEOUT. */
+  callback_timeout_seconds: number;
 }
+
+export const DEFAULT_CALLBACK_TIMEOUT_SECONDS = 900;
+/** A day: a callback later than that is not coming (and the row would hold its call's settlement open). */
+export const MAX_CALLBACK_TIMEOUT_SECONDS = 86_400;
 
 /** AWS's own FunctionName pattern for Invoke: a name, a full ARN or a partial ARN, optionally `:qualifier`. */
 const FUNCTION_NAME =
@@ -128,6 +134,19 @@ export function parseLambdaConfiguration(configuration: JsonObject): ParsedConfi
   const endpoint = optionalString(configuration, 'endpoint', issue);
   if (endpoint !== undefined && !isHttpUrl(endpoint)) issue('endpoint', 'endpoint must be an http(s) URL');
 
+  const callbackTimeout = configuration.callback_timeout_seconds ?? DEFAULT_CALLBACK_TIMEOUT_SECONDS;
+  if (
+    typeof callbackTimeout !== 'number' ||
+    !Number.isInteger(callbackTimeout) ||
+    callbackTimeout < 1 ||
+    callbackTimeout > MAX_CALLBACK_TIMEOUT_SECONDS
+  ) {
+    issue(
+      'callback_timeout_seconds',
+      `callback_timeout_seconds must be a whole number of seconds from 1 to ${MAX_CALLBACK_TIMEOUT_SECONDS}`,
+    );
+  }
+
   const responseHandling: ResponseHandling = {};
   const rawHandling = configuration.response_handling;
   if (rawHandling !== undefined && rawHandling !== null) {
@@ -157,6 +176,7 @@ export function parseLambdaConfiguration(configuration: JsonObject): ParsedConfi
       invocation_type: invocationType as InvocationType,
       log_type: logType as LogType,
       response_handling: responseHandling,
+      callback_timeout_seconds: callbackTimeout as number,
       ...(qualifier !== undefined && { qualifier }),
       ...(payloadTemplate !== undefined && payloadTemplate !== null && { payload_template: payloadTemplate }),
       ...credentials,

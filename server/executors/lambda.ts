@@ -145,6 +145,10 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
       }
     }
     if (isObject(payload)) payload = { ...payload, idempotency_key: input.idempotencyKey };
+    // Only an object payload can carry the callback; a function never told where to report is not waited for.
+    const tracked = config.invocation_type === 'Event' && input.links !== undefined && isObject(payload);
+    if (tracked) payload = { ...(payload as JsonObject), switchboard: callbackFields(input) };
+    if (input.links) secretValues.push(input.links.progressToken, input.links.callbackToken);
 
     const body = Buffer.from(JSON.stringify(payload), 'utf8');
     const limit = MAX_PAYLOAD_BYTES[config.invocation_type];
@@ -188,7 +192,7 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
       const failure = mapInvokeError(error, input.signal, input.deadline);
       return redactOutcome(fail(failure, request, statusCode === undefined ? undefined : { statusCode }), secretValues);
     }
-    return redactOutcome(interpret(output, config, request), secretValues);
+    return redactOutcome(interpret(output, config, request, tracked), secretValues);
   }
 
   return {
@@ -200,10 +204,22 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
   };
 }
 
+/** What an Event invocation's function needs to report back (payload field `switchboard`). */
+function callbackFields(input: ExecutorInput): JsonObject {
+  const links = input.links!;
+  return {
+    execution_id: input.context.executionId,
+    callback_url: links.callbackUrl,
+    progress_url: links.progressUrl,
+    token: links.callbackToken,
+  };
+}
+
 function interpret(
   output: InvokeCommandOutput,
   config: LambdaConfiguration,
   request: RecordedRequest,
+  tracked: boolean,
 ): ExecutorOutcome {
   const meta: JsonObject = {
     statusCode: output.StatusCode ?? null,
@@ -215,7 +231,15 @@ function interpret(
   const extras = { request, meta, ...(logs !== undefined && { logs }) };
 
   if (config.invocation_type === 'Event') {
-    return { ok: true, result: { success: true, message: 'Invocation accepted', data: { accepted: true } }, ...extras };
+    const accepted = { success: true, message: 'Invocation accepted', data: { accepted: true } };
+    if (!tracked) return { ok: true, result: accepted, ...extras };
+    // The function reports its result to the callback URL; the execution stays open until then.
+    return {
+      ok: true,
+      result: { ...accepted, message: 'Invocation accepted; the result will follow' },
+      awaitCallback: { timeoutSeconds: config.callback_timeout_seconds },
+      ...extras,
+    };
   }
   const decoded = decodePayload(output.Payload);
   if (output.FunctionError) {

@@ -1,8 +1,13 @@
 import type { TemplateScope } from './template.ts';
-import type { JsonObject, PreviewInput } from './types.ts';
+import type { JsonObject, PreviewInput, ReportingLinks } from './types.ts';
 
-/** What `${context.*}` offers every templated executor (endpoint URLs/headers/bodies, Lambda payloads). */
-export function templateContext(input: PreviewInput): JsonObject {
+type ScopeInput = PreviewInput & { links?: ReportingLinks };
+
+/**
+ * What `${context.*}` offers every templated executor (endpoint URLs/headers/bodies, Lambda payloads).
+ * `progress_url` / `progress_token` are null in previews: an approver never sees a live token.
+ */
+export function templateContext(input: ScopeInput): JsonObject {
   const { context, tool } = input;
   return {
     execution_id: context.executionId,
@@ -18,10 +23,12 @@ export function templateContext(input: PreviewInput): JsonObject {
     tool_id: tool.id,
     tool_name: tool.name,
     attempt: input.attempt,
+    progress_url: input.links?.progressUrl ?? null,
+    progress_token: input.links?.progressToken ?? null,
   };
 }
 
-export function templateScope(input: PreviewInput, secrets: Record<string, string>): TemplateScope {
+export function templateScope(input: ScopeInput, secrets: Record<string, string>): TemplateScope {
   return {
     call_sid: input.context.callSid,
     phone_number: input.context.phoneNumber,

@@ -100,6 +100,18 @@ export interface ExecutorInput {
   /** Stable across retries of one execution; sent as `Idempotency-Key` / payload field. */
   idempotencyKey: string;
   attempt: number;
+  /** Reports progress from the running tool: fire-and-forget, never throws; reports over the limits are dropped. */
+  progress?: (message: string) => void;
+  /** Where the running tool can report back (progress, an Event invocation's result), with the tokens that open them. */
+  links?: ReportingLinks;
+}
+
+/** Per-execution URLs and credentials (execution-tokens.ts); recorded requests must never show the tokens. */
+export interface ReportingLinks {
+  progressUrl: string;
+  progressToken: string;
+  callbackUrl: string;
+  callbackToken: string;
 }
 
 /** The request as actually sent, after templating, with secret-bearing values redacted. */
@@ -130,7 +142,15 @@ export interface ExecutionFailure {
 }
 
 export type ExecutorOutcome =
-  | { ok: true; result: ToolResult; request?: RecordedRequest; logs?: string[]; meta?: JsonObject }
+  | {
+      ok: true;
+      result: ToolResult;
+      request?: RecordedRequest;
+      logs?: string[];
+      meta?: JsonObject;
+      /** The work goes on elsewhere (a Lambda Event invocation): the execution stays RUNNING until its callback. */
+      awaitCallback?: { timeoutSeconds: number };
+    }
   | { ok: false; error: ExecutionFailure; request?: RecordedRequest; logs?: string[]; meta?: JsonObject };
 
 export interface ConfigurationIssue {

@@ -43,6 +43,7 @@ async function payloadOf(services: Services, organizationId: string, event: Call
     at: event.at,
     executionId: event.execution.executionId,
     status: event.execution.status,
+    ...(event.kind === 'progress' && { message: event.execution.message, sequence: event.execution.sequence }),
     execution,
   };
 }

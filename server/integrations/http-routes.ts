@@ -134,7 +134,7 @@ function query(req: IncomingMessage): URLSearchParams {
 async function assistantExport(req: IncomingMessage, services: Services, assistantId: string, platform?: string) {
   const actor = await apiKeyActor(req, services, 'VIEWER');
   const params = query(req);
-  const baseUrl = params.get('base_url') ?? requestOrigin(req, services.config.trustProxy);
+  const baseUrl = params.get('base_url') ?? services.config.publicUrl ?? requestOrigin(req, services.config.trustProxy);
   if (!baseUrl) throw new ValidationError([{ field: 'base_url', message: 'is required: the request named no host' }]);
   return exportAssistantTools(
     services.prisma,
@@ -435,12 +435,7 @@ export function callsRoute(services: Services): Route {
       const raw = await readRawBody(req, services.config.bodyLimitBytes);
       let reason: string | null = null;
       if (raw.trim()) {
-        let body: JsonValue;
-        try {
-          body = JSON.parse(raw) as JsonValue;
-        } catch {
-          throw new ValidationError([{ field: 'body', message: 'must be JSON' }]);
-        }
+        const body = parseJson(raw);
         const given = body !== null && typeof body === 'object' && !Array.isArray(body) ? body.reason : undefined;
         if (given !== undefined && given !== null && typeof given !== 'string')
           throw new ValidationError([{ field: 'reason', message: 'must be a string' }]);
@@ -462,8 +457,57 @@ export function callsRoute(services: Services): Route {
   };
 }
 
+/** A progress report is one short line; its body needs no more than this. */
+const PROGRESS_BODY_LIMIT_BYTES = 16 * 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The execution's token from `Authorization: Bearer`; one answer for a bad token and an unknown id. */
+function checkExecutionToken(req: IncomingMessage, services: Services, executionId: string, action: string): void {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  const presented = match?.[1] ?? '';
+  const { tokens } = services;
+  const valid =
+    UUID.test(executionId) &&
+    // The callback token (a Lambda function's only one) also opens its progress URL.
+    (tokens.verify(executionId, 'callback', presented) ||
+      (action === 'progress' && tokens.verify(executionId, 'progress', presented)));
+  if (!valid) throw new AccessError('UNAUTHENTICATED', 'unknown execution or invalid token');
+}
+
+/**
+ * `POST /v1/executions/:executionId/progress` (`{"message": "…"}`) and
+ * `POST /v1/executions/:executionId/callback` (`{"status", "result", "error"}`), with the
+ * execution's own token as `Authorization: Bearer` (sent to endpoint tools and in Lambda Event payloads).
+ */
+export function executionsRoute(services: Services): Route {
+  const prefix = '/v1/executions';
+  return {
+    prefix,
+    handle: guarded(services, async (req, res) => {
+      const [executionId, action, ...rest] = segments(req, prefix);
+      if (!executionId || (action !== 'progress' && action !== 'callback') || rest.length)
+        return fail(res, 404, 'NOT_FOUND', 'not found');
+      if (req.method !== 'POST') return fail(res, 405, 'METHOD_NOT_ALLOWED', `POST the ${action}`);
+      checkExecutionToken(req, services, executionId, action);
+      if (action === 'callback') {
+        const { body } = await jsonBody(req, services);
+        const row = await services.engine.completeCallback(executionId, body);
+        return sendJson(res, 200, { execution: { id: row.id, status: row.status } });
+      }
+      const body = parseJson(await readRawBody(req, PROGRESS_BODY_LIMIT_BYTES));
+      const message = body !== null && typeof body === 'object' && !Array.isArray(body) ? body.message : undefined;
+      if (typeof message !== 'string' || message.trim() === '')
+        throw new ValidationError([{ field: 'message', message: 'must be a non-empty string' }]);
+      const verdict = await services.engine.reportProgress(executionId, message);
+      // Over-limit reports are dropped, not refused: the tool goes on either way.
+      return sendJson(res, 202, { accepted: verdict === 'accepted' });
+    }),
+  };
+}
+
 export function integrationRoutes(services: Services): Route[] {
   return [
+    executionsRoute(services),
     assistantsRoute(services),
     vapiRoute(services),
     oauthTokenRoute(services),

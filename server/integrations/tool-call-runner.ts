@@ -126,6 +126,19 @@ export function fromExecution(call: ToolCallRequest, row: ToolExecution): ToolCa
       error: `"${call.name}" needs a person to approve it before it runs; it has been submitted for approval. Tell the caller it is being reviewed and do not call it again.`,
     };
   }
+  if (row.status === 'RUNNING' && row.awaitingCallbackUntil !== null) {
+    // Accepted by the function, which reports its result later: answered like an accepted async tool.
+    return {
+      ...base,
+      ok: true,
+      result: {
+        success: true,
+        message: `"${call.name}" has started; its result will follow.`,
+        data: { executionId: row.id, status: row.status },
+      },
+      error: null,
+    };
+  }
   if (row.status === 'RUNNING') {
     return {
       ...base,

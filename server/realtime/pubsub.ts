@@ -10,7 +10,7 @@ import { createBoundedStream, type BoundedStream } from './bounded-stream.ts';
 import { closeRedisClient, createRedisClient } from './redis-client.ts';
 import { createRedisEventTarget } from './redis-event-target.ts';
 
-export type ExecutionEventKind = 'created' | 'pending_approval' | 'running' | 'retrying' | 'finished';
+export type ExecutionEventKind = 'created' | 'pending_approval' | 'running' | 'retrying' | 'progress' | 'finished';
 
 export interface ExecutionEvent {
   kind: ExecutionEventKind;
@@ -21,6 +21,9 @@ export interface ExecutionEvent {
   callId: string | null;
   status: string;
   at: string;
+  /** `progress` events: what the tool reported (one line) and its number within the execution (from 1). */
+  message?: string;
+  sequence?: number;
 }
 
 export type ToolHealth = 'OK' | 'DEGRADED' | 'FAILING';

@@ -21,6 +21,10 @@ export const LOG_TRUNCATED_MARKER = '[log output truncated]';
 /** Nesting depth of a returned value (objects and arrays). */
 export const MAX_RESULT_DEPTH = 64;
 
+/** `context.progress()`: one report's length, and how many one job may send (the engine keeps fewer). */
+export const MAX_PROGRESS_CHARS = 500;
+export const MAX_PROGRESS_PER_JOB = 64;
+
 export const MAX_FETCHES_PER_JOB = 16;
 export const MAX_CONCURRENT_FETCHES = 4;
 export const MAX_FETCH_URL_CHARS = 8 * 1024;

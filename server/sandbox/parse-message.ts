@@ -14,6 +14,7 @@ import {
   MAX_FETCH_METHOD_CHARS,
   MAX_FETCH_URL_CHARS,
   MAX_LOG_LINES,
+  MAX_PROGRESS_CHARS,
   MAX_RESULT_DEPTH,
   MAX_VALIDATION_ISSUES,
   isBoundedJson,
@@ -145,6 +146,7 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
     'logs',
     'errors',
     'memoryPressure',
+    'message',
   ]);
   if (!head) return null;
   switch (head.type) {
@@ -159,6 +161,11 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
       const request = parseBridgeRequest(fields.request);
       if (!request) return null;
       return { type: 'fetch', id: fields.id, callId: fields.callId as number, request };
+    }
+    case 'progress': {
+      const fields = asRecord(raw, ['type', 'id', 'message']);
+      if (!fields || !isId(fields.id) || !isString(fields.message, MAX_PROGRESS_CHARS)) return null;
+      return { type: 'progress', id: fields.id, message: fields.message };
     }
     case 'result': {
       const fields = asRecord(raw, ['type', 'id', 'ok', 'value', 'error', 'logs', 'memoryPressure']);

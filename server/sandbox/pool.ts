@@ -27,6 +27,7 @@ import {
   MAX_FETCH_HEADER_CHARS,
   MAX_FETCH_HEADERS,
   MAX_FETCH_RESPONSE_CHARS,
+  MAX_PROGRESS_PER_JOB,
 } from './limits.ts';
 import { parseSandboxMessage } from './parse-message.ts';
 import type { MessageCaps } from './parse-message.ts';
@@ -62,6 +63,8 @@ export interface ValidationIssue {
 export interface RunHooks {
   signal: AbortSignal;
   onFetch(request: BridgeRequest, signal: AbortSignal): Promise<BridgeResponse>;
+  /** `context.progress(message)` from the job (already bounded); must not throw. */
+  onProgress?(message: string): void;
 }
 
 /** Thrown by `start` and `validate` when no sandbox could answer. */
@@ -183,6 +186,7 @@ interface Active {
   timer: NodeJS.Timeout;
   fetches: Map<number, AbortController>;
   fetchCount: number;
+  progressCount: number;
   lastCallId: number;
   detachAbort: () => void;
   settled: boolean;
@@ -428,6 +432,8 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
         return;
       case 'fetch':
         return onFetch(slot, message);
+      case 'progress':
+        return onProgress(slot, message);
       case 'result': {
         const active = slot.active;
         if (!active || active.task.kind !== 'run' || active.id !== message.id)
@@ -490,6 +496,21 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     );
   }
 
+  function onProgress(slot: Slot, message: Extract<SandboxToHost, { type: 'progress' }>): void {
+    const active = slot.active;
+    if (!active || active.task.kind !== 'run' || active.id !== message.id)
+      return reject(slot, 'progress outside its job');
+    if (active.settled) return;
+    // A worker drops reports beyond the cap itself: one that sends more is not the worker we started.
+    active.progressCount += 1;
+    if (active.progressCount > MAX_PROGRESS_PER_JOB) return reject(slot, 'exceeded the progress limit');
+    try {
+      active.task.hooks.onProgress?.(message.message);
+    } catch {
+      // Progress is best effort: a failing report must never touch the job or its process.
+    }
+  }
+
   function settle(active: Active, result: SandboxRunResult | ValidationIssue[] | PoolFailure): void {
     if (active.settled) return;
     active.settled = true;
@@ -548,6 +569,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       }, budgetMs + killGraceMs),
       fetches: new Map(),
       fetchCount: 0,
+      progressCount: 0,
       lastCallId: 0,
       detachAbort: () => undefined,
       settled: false,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp, type App } from '../../server/app.ts';
 import { loadConfig, type Config } from '../../server/config.ts';
+import type { EngineDeps } from '../../server/executions/engine.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -51,12 +52,21 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): C
 
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { engine?: 'postgresql' | 'pglite'; onQuery?: (sql: string) => void; logger?: Logger } = {},
+  options: {
+    engine?: 'postgresql' | 'pglite';
+    onQuery?: (sql: string) => void;
+    logger?: Logger;
+    hooks?: Pick<EngineDeps, 'onProgress' | 'onCallbackSettled'>;
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(options);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'switchboard-test-'));
   const config = testConfig(dataDir, env);
-  const app = await buildApp(config, { database: db.database, ...(options.logger ? { logger: options.logger } : {}) });
+  const app = await buildApp(config, {
+    database: db.database,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+  });
   const url = await app.start(0, '127.0.0.1');
   return {
     app,

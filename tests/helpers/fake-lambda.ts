@@ -89,6 +89,8 @@ export interface FakeLambdaOptions {
   sessionToken?: string;
   region: string;
   functions: Record<string, FakeHandler>;
+  /** Event invocations of these functions start before the 202 is sent, which is held this long (a slow network). */
+  slowEventAnswers?: { functions: string[]; delayMs: number };
 }
 
 export interface FakeLambda {
@@ -224,6 +226,14 @@ export async function startFakeLambda(options: FakeLambdaOptions): Promise<FakeL
     }
     if (invocationType === 'Event') {
       call.status = 202;
+      const slow = options.slowEventAnswers;
+      if (slow?.functions.includes(functionName)) {
+        void Promise.resolve(
+          handler(call.payload ?? null, { functionName, qualifier, invocationType, signal: clientGone.signal }),
+        ).catch(() => {});
+        setTimeout(() => res.writeHead(202, { 'x-amzn-requestid': randomUUID() }).end(), slow.delayMs);
+        return;
+      }
       res.writeHead(202, { 'x-amzn-requestid': randomUUID() }).end();
       // An async invoke still runs the function, just after answering.
       void Promise.resolve(

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Prisma } from '../../server/db/database.ts';
+import type { Tool } from '../../server/db/generated/prisma/client.ts';
 import type { RoleName } from '../../server/security/roles.ts';
 import { hashPassword } from '../../server/security/passwords.ts';
 import { generateApiKey } from '../../server/security/tokens.ts';
@@ -64,4 +65,26 @@ export function endpointToolInput(name: string, extra: Record<string, unknown> =
     },
     ...extra,
   };
+}
+
+/** A tool row written straight to the database (no save-time validation), callable in calls and tests. */
+export async function createToolRow(
+  prisma: Prisma,
+  organizationId: string,
+  type: 'ENDPOINT' | 'LAMBDA' | 'CODE',
+  configuration: Record<string, unknown>,
+): Promise<Tool> {
+  const name = `${type.toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  return prisma.tool.create({
+    data: {
+      organizationId,
+      name,
+      displayName: name,
+      type,
+      configuration: configuration as object,
+      functionDefinition: { name, description: 'test tool', parameters: { type: 'object', properties: {} } },
+      allowedContexts: ['call', 'test'],
+      timeoutSeconds: 20,
+    },
+  });
 }

@@ -50,6 +50,21 @@ export async function until(check: () => boolean, timeoutMs = 5_000, what = 'con
   }
 }
 
+/** Open subscriptions of `field` on `app`, from the live-subscription gauge. */
+export async function openSubscriptions(app: App, field: string): Promise<number> {
+  const metric = await app.services.metrics.prometheus.liveSubscriptions.get();
+  return metric.values.find((value) => value.labels.field === field)?.value ?? 0;
+}
+
+/** Waits until the gauge of `field` satisfies `check` (e.g. a subscription is attached). */
+export async function gaugeReaches(app: App, field: string, check: (open: number) => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check(await openSubscriptions(app, field))) {
+    if (Date.now() > deadline) throw new Error(`the ${field} gauge never got there`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

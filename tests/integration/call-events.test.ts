@@ -11,7 +11,14 @@ import { executionTopic } from '../../server/realtime/pubsub.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 import { callId, serverSecret, startUpstream, wireAssistant, type Upstream } from '../helpers/integrations.ts';
-import { connectWs, disposeLive, sseFrames, until } from '../helpers/live.ts';
+import {
+  connectWs,
+  disposeLive,
+  gaugeReaches as reaches,
+  openSubscriptions,
+  sseFrames,
+  until,
+} from '../helpers/live.ts';
 
 let t: TestApp;
 let upstream: Upstream;
@@ -101,18 +108,8 @@ async function endViaApi(callSid: string, key: string, reason: string): Promise<
   return response.status;
 }
 
-async function openCallEventSubscriptions(): Promise<number> {
-  const metric = await t.app.services.metrics.prometheus.liveSubscriptions.get();
-  return metric.values.find((value) => value.labels.field === 'callEvents')?.value ?? 0;
-}
-
-async function gaugeReaches(check: (open: number) => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check(await openCallEventSubscriptions())) {
-    if (Date.now() > deadline) throw new Error('the callEvents gauge never got there');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const openCallEventSubscriptions = (): Promise<number> => openSubscriptions(t.app, 'callEvents');
+const gaugeReaches = (check: (open: number) => boolean): Promise<void> => reaches(t.app, 'callEvents', check);
 
 interface SseFrame {
   event: string;

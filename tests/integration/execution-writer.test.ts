@@ -51,6 +51,8 @@ function runningRow(organizationId: string, toolId: string, extra: Partial<ToolE
     approvalPreview: null,
     approvalDigest: null,
     instanceId: null,
+    awaitingCallbackUntil: null,
+    callbackAfterHangup: false,
     ...extra,
   };
 }

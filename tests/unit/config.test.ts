@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       redisUrl: null,
       instanceLeaseMs: 10_000,
       env: 'development',
+      publicUrl: null,
     });
     expect(config.dataDir.endsWith('.switchboard')).toBe(true);
   });
@@ -29,6 +30,13 @@ describe('loadConfig', () => {
     [{ SWITCHBOARD_LAMBDA_SERVER_CREDENTIALS: 'true' }, /SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST/],
     [{ SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST: 'orders-*,bad name' }, /SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST/],
     [{ SWITCHBOARD_INSTANCE_LEASE_MS: '500' }, /SWITCHBOARD_INSTANCE_LEASE_MS must be an integer/],
+    [{ SWITCHBOARD_PUBLIC_URL: 'switchboard.example.com' }, /SWITCHBOARD_PUBLIC_URL is not a valid URL/],
+    [{ SWITCHBOARD_PUBLIC_URL: 'ftp://switchboard.example.com' }, /SWITCHBOARD_PUBLIC_URL must use/],
+    [
+      { SWITCHBOARD_PUBLIC_URL: 'https://user:pw@switchboard.example.com' },
+      /SWITCHBOARD_PUBLIC_URL must be a base URL/,
+    ],
+    [{ SWITCHBOARD_PUBLIC_URL: 'https://switchboard.example.com/?a=1' }, /SWITCHBOARD_PUBLIC_URL must be a base URL/],
   ])('%o is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -39,8 +47,10 @@ describe('loadConfig', () => {
       PORT: '8080',
       HOST: '0.0.0.0',
       SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1:9000, crm.internal',
+      SWITCHBOARD_PUBLIC_URL: 'https://voice.example.com/switchboard/',
     });
     expect(config).toMatchObject({
+      publicUrl: 'https://voice.example.com/switchboard',
       port: 8080,
       host: '0.0.0.0',
       allowedPrivateHosts: ['127.0.0.1:9000', 'crm.internal'],

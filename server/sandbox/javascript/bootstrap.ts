@@ -16,6 +16,7 @@
  *
  * hostLog(text) → boolean (false = the log is full);
  * hostFetch(requestJson) → number ticket | string refusal;
+ * hostProgress(text) → nothing (the host drops what is over its limits);
  * begin(secretsJson, maxResultChars);
  * `run(namespace, parametersJson, contextJson, entryNames)` resolves to a tagged
  * string: `R` + JSON `{ value }`, `E` + JSON `{ message, stack }` (thrown),
@@ -25,7 +26,7 @@
  * keeps is produced from this source only (see prepared-isolate.ts).
  */
 export const BOOTSTRAP_SOURCE = String.raw`
-(function bootstrap(hostLog, hostFetch, MAX_LINE_CHARS) {
+(function bootstrap(hostLog, hostFetch, hostProgress, MAX_LINE_CHARS, MAX_PROGRESS_CHARS) {
 'use strict';
 let MAX_RESULT_CHARS = 0;
 
@@ -87,6 +88,15 @@ const consoleObject = freeze({
   warn: makeLogger('[warn] '),
   error: makeLogger('[error] '),
 });
+
+// context.progress(message): fire-and-forget; never throws, whatever the message or the limits.
+function progress(message) {
+  try {
+    hostProgress(slice(safeString(message), MAX_PROGRESS_CHARS));
+  } catch {
+    // Dropped: progress is best effort.
+  }
+}
 
 const waiting = create(null);
 
@@ -215,7 +225,9 @@ async function run(namespace, parametersJson, contextJson, entryNames) {
   if (entry === undefined) return 'C' + 'no entry function found';
   let value;
   try {
-    value = await entry(parse(parametersJson), freeze(parse(contextJson)));
+    const context = parse(contextJson);
+    defineProperty(context, 'progress', { value: progress, writable: false, configurable: false, enumerable: false });
+    value = await entry(parse(parametersJson), freeze(context));
   } catch (error) {
     return 'E' + describe(error);
   }

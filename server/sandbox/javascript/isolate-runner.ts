@@ -23,8 +23,11 @@ import {
   MAX_FETCHES_PER_JOB,
   MAX_LOG_LINES,
   MAX_LOG_LINE_BYTES,
+  MAX_PROGRESS_CHARS,
+  MAX_PROGRESS_PER_JOB,
   MAX_RESULT_DEPTH,
   MAX_VALIDATION_ISSUES,
+  clipText,
   isBoundedJson,
   truncateUtf8,
   utf8Length,
@@ -64,6 +67,8 @@ export interface ValidationIssue {
 export interface RunHooks {
   /** Forwards a validated request to the host; resolves with its answer or rejects with a reason. */
   fetch(request: BridgeRequest): Promise<BridgeResponse>;
+  /** Sends one bounded progress report to the host (fire-and-forget). */
+  progress(message: string): void;
 }
 
 export interface RunningJob {
@@ -318,11 +323,18 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
     return ticket;
   };
 
+  let progressSent = 0;
+  const sendProgress = (text: unknown): void => {
+    if (finished || typeof text !== 'string' || progressSent >= MAX_PROGRESS_PER_JOB) return;
+    progressSent += 1;
+    hooks.progress(clipText(text, MAX_PROGRESS_CHARS));
+  };
+
   const execute = async (): Promise<RunOutcome> => {
     prepared = await claimed;
     if (ended) throw new Error('the execution ended before it started');
     const { isolate, context } = prepared;
-    prepared.link.hooks = { log: (text) => logs.add(text), submitFetch };
+    prepared.link.hooks = { log: (text) => logs.add(text), submitFetch, progress: sendProgress };
     prepared.begin.applySync(undefined, [JSON.stringify(request.secrets), limits.maxResultBytes], {
       timeout: remaining(),
     });

@@ -9,17 +9,19 @@
  * (`link.hooks`); each one serves exactly one job and is then disposed.
  */
 import ivm from 'isolated-vm';
-import { MAX_LOG_LINE_BYTES } from '../limits.ts';
+import { MAX_LOG_LINE_BYTES, MAX_PROGRESS_CHARS } from '../limits.ts';
 import { BOOTSTRAP_SOURCE } from './bootstrap.ts';
 
 /** What the guest's host callbacks reach: the job that claimed the isolate, or nothing. */
 export interface GuestHooks {
   log(text: unknown): boolean;
   submitFetch(requestJson: unknown): number | string;
+  progress(text: unknown): void;
 }
 
 export const DETACHED: GuestHooks = {
   log: () => false,
+  progress: () => undefined,
   submitFetch: () => 'fetch: the execution has ended',
 };
 
@@ -79,7 +81,9 @@ async function prepare(memoryMb: number): Promise<PreparedIsolate> {
       [
         new ivm.Callback((text: unknown) => link.hooks.log(text)),
         new ivm.Callback((requestJson: unknown) => link.hooks.submitFetch(requestJson)),
+        new ivm.Callback((text: unknown) => link.hooks.progress(text)),
         MAX_LOG_LINE_BYTES,
+        MAX_PROGRESS_CHARS,
       ],
       { result: { reference: true }, timeout: BOOTSTRAP_TIMEOUT_MS },
     )) as ivm.Reference;

@@ -60,7 +60,7 @@ async function handleRun(message: Extract<HostToSandbox, { type: 'run' }>): Prom
       secrets: message.secrets,
       limits: message.limits,
     },
-    { fetch: fetchThroughHost },
+    { fetch: fetchThroughHost, progress: (text) => send({ type: 'progress', id, message: text }) },
   );
   current = { id, job, fetches };
   const outcome = await job.result;

@@ -383,6 +383,48 @@ class Http:
         return await fetch(url, 'PATCH', headers, body, json)
 
 
+class _ProgressFlush:
+    """What context.progress() returns: awaiting it hands the report to the host at once."""
+
+    __slots__ = ()
+
+    def __await__(self):
+        yield self
+
+    def __repr__(self):
+        return '<progress>'
+
+
+_PROGRESS_FLUSH = _ProgressFlush()
+# The current job's reports not yet taken by the worker (sb_take_progress), and its caps.
+_progress = {'pending': [], 'sent': 0, 'max': 0, 'chars': 0}
+
+
+class _ToolContext(dict):
+    """The context argument: the call's fields as a dict, plus progress()."""
+
+    __slots__ = ()
+
+    def progress(self, message):
+        """Reports progress to the caller: sent when awaited, otherwise at the tool's next await or
+        return. Never raises; reports beyond the limits are dropped."""
+        try:
+            text = message if isinstance(message, str) else str(message)
+        except Exception:
+            text = ''
+        if text and _progress['sent'] < _progress['max']:
+            _progress['sent'] += 1
+            _progress['pending'].append(text[: _progress['chars']])
+        return _PROGRESS_FLUSH
+
+
+def sb_take_progress():
+    """The reports made since the last call, as JSON (the worker sends each to the host)."""
+    pending = _progress['pending']
+    _progress['pending'] = []
+    return _wire(pending)
+
+
 _base_builtins = None
 
 
@@ -584,6 +626,8 @@ def _advance(send_value=None, throw=None):
     except BaseException as exc:
         job['coro'] = None
         return _finish({'ok': False, 'error': _classify(exc)})
+    if isinstance(awaited, _ProgressFlush):
+        return '{"state":"progress"}'
     if not isinstance(awaited, _HostCall):
         job['coro'] = None
         coro.close()
@@ -649,6 +693,7 @@ def sb_start(job_json):
         'logs': logs, 'coro': None, 'value': None, 'fetches': 0, 'max_fetches': spec['maxFetches'],
         'max_result_bytes': spec['maxResultBytes'], 'max_result_depth': spec['maxResultDepth'],
     }
+    _progress.update(pending=[], sent=0, max=spec['maxProgress'], chars=spec['maxProgressChars'])
     source = spec['code']
     code = _compiled.pop(source, None)
     if code is not None:
@@ -680,7 +725,7 @@ def sb_start(job_json):
         entry = namespace.get('execute_tool')
         if not callable(entry):
             return _finish({'ok': False, 'error': _error('INVALID_CONFIGURATION', 'the code must define a function execute_tool(parameters, context)')})
-        outcome = _call_entry(entry, spec['parameters'], spec['context'])
+        outcome = _call_entry(entry, spec['parameters'], _ToolContext(spec['context']))
     except BaseException as exc:
         return _finish({'ok': False, 'error': _classify(exc)})
     if isinstance(outcome, types.CoroutineType):
@@ -701,8 +746,10 @@ def _call_entry(entry, parameters, context):
 
 
 def sb_resume(response_json):
-    """Feeds a bridged response (or error) back into the awaiting coroutine."""
+    """Feeds a bridged response (or error, or a flushed progress report) back into the awaiting coroutine."""
     reply = json.loads(response_json)
+    if 'progress' in reply:
+        return _advance()
     if 'error' in reply:
         return _advance(throw=FetchError(str(reply['error'])))
     response = reply['response']

@@ -23,6 +23,8 @@ import {
   MAX_FETCHES_PER_JOB,
   MAX_LOG_LINE_BYTES,
   MAX_LOG_LINES,
+  MAX_PROGRESS_CHARS,
+  MAX_PROGRESS_PER_JOB,
   LOG_TRUNCATED_MARKER,
 } from '../limits.ts';
 import { MAX_RESULT_DEPTH, isBoundedJson } from '../limits.ts';
@@ -220,6 +222,7 @@ interface PythonEntry {
   finish: PyCallable;
   abandon: PyCallable;
   validate: PyCallable;
+  takeProgress: PyCallable;
 }
 
 interface Interpreter {
@@ -258,6 +261,7 @@ async function restore(file: string): Promise<Interpreter> {
     finish: get('sb_finish'),
     abandon: get('sb_abandon'),
     validate: get('sb_validate'),
+    takeProgress: get('sb_take_progress'),
   };
   return { entry, baseline: heapBytes(), FS: pyodide.FS };
 }
@@ -280,7 +284,11 @@ interface FetchAsk {
 interface Returned {
   state: 'returned';
 }
-type PythonReply = DoneReply | FetchAsk | Returned;
+/** The tool awaits `context.progress(...)`: its reports go out now, then it resumes. */
+interface ProgressFlush {
+  state: 'progress';
+}
+type PythonReply = DoneReply | FetchAsk | Returned | ProgressFlush;
 
 class PythonCrash extends Error {}
 
@@ -353,6 +361,16 @@ function waitForHost(job: ActiveJob, request: unknown): Promise<FetchReply | 'ti
   });
 }
 
+/** Sends the reports the tool made since the last step (the prelude already capped their count and length). */
+function sendProgress(id: string, pendingJson: unknown): void {
+  if (typeof pendingJson !== 'string') return;
+  const pending: unknown = JSON.parse(pendingJson);
+  if (!Array.isArray(pending)) return;
+  for (const message of pending.slice(0, MAX_PROGRESS_PER_JOB)) {
+    if (typeof message === 'string') send({ type: 'progress', id, message: message.slice(0, MAX_PROGRESS_CHARS) });
+  }
+}
+
 function toResult(id: string, reply: DoneReply, limits: RunLimits): SandboxToHost {
   const logs = Array.isArray(reply.logs) ? reply.logs : [];
   if (reply.ok && typeof reply.value_json === 'string') {
@@ -405,6 +423,8 @@ async function runJob(message: RunMessage, interpreter: Interpreter): Promise<vo
     maxResultBytes: limits.maxResultBytes,
     maxResultDepth: MAX_RESULT_DEPTH,
     maxFetches: MAX_FETCHES_PER_JOB,
+    maxProgress: MAX_PROGRESS_PER_JOB,
+    maxProgressChars: MAX_PROGRESS_CHARS,
   };
   guard.onHardExit = (): void => {
     send(
@@ -420,8 +440,17 @@ async function runJob(message: RunMessage, interpreter: Interpreter): Promise<vo
   spec.deadline = guard.deadlineAt;
   try {
     if (message.code.length > MAX_CODE_CHARS) throw new PythonCrash('the code is too large');
-    let reply = parseReply(callPython(entry.start, JSON.stringify(spec)));
-    while (reply.state === 'fetch') {
+    const step = (fn: PyCallable, ...args: string[]): PythonReply => {
+      const reply = parseReply(callPython(fn, ...args));
+      sendProgress(id, callPython(entry.takeProgress));
+      return reply;
+    };
+    let reply = step(entry.start, JSON.stringify(spec));
+    while (reply.state === 'fetch' || reply.state === 'progress') {
+      if (reply.state === 'progress') {
+        reply = step(entry.resume, JSON.stringify({ progress: true }));
+        continue;
+      }
       const answer = await waitForHost(job, reply.request);
       if (answer === 'timeout' || answer === 'cancelled') {
         // The coroutine is dropped mid-await; its frames stay on the heap, so retire the process.
@@ -438,9 +467,9 @@ async function runJob(message: RunMessage, interpreter: Interpreter): Promise<vo
       const payload = answer.response
         ? { response: answer.response }
         : { error: answer.error ?? 'the host refused the request' };
-      reply = parseReply(callPython(entry.resume, JSON.stringify(payload)));
+      reply = step(entry.resume, JSON.stringify(payload));
     }
-    if (reply.state === 'returned') reply = parseReply(callPython(entry.finish));
+    if (reply.state === 'returned') reply = step(entry.finish);
     if (reply.state !== 'done') throw new PythonCrash('the sandbox runtime answered out of turn');
     if (reply.interrupted) recycle = true;
     result = toResult(id, reply, limits);

@@ -15,6 +15,7 @@ const CallEventKindEnum = builder.enumType('CallEventKind', {
     PENDING_APPROVAL: { value: 'pending_approval' },
     RUNNING: { value: 'running' },
     RETRYING: { value: 'retrying' },
+    PROGRESS: { value: 'progress', description: 'The running tool reported progress (`message`, `sequence`).' },
     FINISHED: { value: 'finished' },
     CALL_ENDED: { value: 'call_ended', description: 'The last event: the subscription completes after it.' },
   } as const,
@@ -29,6 +30,16 @@ const CallEventRef = builder.objectRef<CallEvent>('CallEvent').implement({
     executionId: t.id({
       nullable: true,
       resolve: (event) => (event.kind === 'call_ended' ? null : event.execution.executionId),
+    }),
+    message: t.string({
+      nullable: true,
+      description: 'For PROGRESS: what the tool reported (one line, at most 500 characters).',
+      resolve: (event) => (event.kind === 'call_ended' ? null : (event.execution.message ?? null)),
+    }),
+    sequence: t.int({
+      nullable: true,
+      description: "For PROGRESS: the report's number within its execution, from 1.",
+      resolve: (event) => (event.kind === 'call_ended' ? null : (event.execution.sequence ?? null)),
     }),
     status: t.field({
       type: ExecutionStatusEnum,

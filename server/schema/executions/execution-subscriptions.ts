@@ -16,6 +16,7 @@ const ExecutionEventKindEnum = builder.enumType('ExecutionEventKind', {
     PENDING_APPROVAL: { value: 'pending_approval' },
     RUNNING: { value: 'running' },
     RETRYING: { value: 'retrying' },
+    PROGRESS: { value: 'progress', description: 'The running tool reported progress (`message`, `sequence`).' },
     FINISHED: { value: 'finished' },
   } as const,
 });
@@ -31,6 +32,16 @@ const ToolExecutionEventRef = builder.objectRef<ExecutionEvent>('ToolExecutionEv
     }),
     at: t.field({ type: 'DateTime', resolve: (event) => new Date(event.at) }),
     executionId: t.exposeID('executionId'),
+    message: t.string({
+      nullable: true,
+      description: 'For PROGRESS: what the tool reported (one line, at most 500 characters).',
+      resolve: (event) => event.message ?? null,
+    }),
+    sequence: t.int({
+      nullable: true,
+      description: "For PROGRESS: the report's number within its execution, from 1.",
+      resolve: (event) => event.sequence ?? null,
+    }),
     execution: t.prismaField({
       type: 'ToolExecution',
       nullable: true,

@@ -43,6 +43,11 @@ export const ToolExecutionRef = builder.prismaObject('ToolExecution', {
     }),
     logs: t.expose('logs', { type: 'JSON', nullable: true }),
     approvalDeadline: t.expose('approvalDeadline', { type: 'DateTime', nullable: true }),
+    awaitingCallbackUntil: t.expose('awaitingCallbackUntil', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Set while a Lambda Event invocation awaits its callback (still RUNNING); it ends TIMEOUT after.',
+    }),
     approvalPreview: t.expose('approvalPreview', {
       type: 'JSON',
       nullable: true,

@@ -23,7 +23,7 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: (_root, args, context) => {
-      const baseUrl = args.baseUrl ?? context.requestOrigin;
+      const baseUrl = args.baseUrl ?? context.services.config.publicUrl ?? context.requestOrigin;
       if (!baseUrl)
         throw new ValidationError([{ field: 'baseUrl', message: 'is required: the request named no host' }]);
       return exportAssistantTools(
