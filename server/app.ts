@@ -10,6 +10,9 @@ import { openDatabase, type Database } from './db/database.ts';
 import { createCodeExecutor } from './executors/code.ts';
 import { createRedisCircuitBreaker, DEFAULT_CIRCUIT_BREAKER } from './executions/circuit-breaker.ts';
 import { createExecutionEngine, type EngineOptionsInput } from './executions/engine.ts';
+import { createGraphileQueue } from './executions/graphile-queue.ts';
+import { hotSql } from './executions/hot-sql.ts';
+import { createTableQueue } from './executions/table-queue.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './executions/rate-limiter.ts';
 import { createEndpointExecutor } from './executors/endpoint.ts';
 import { createLambdaExecutor } from './executors/lambda.ts';
@@ -32,6 +35,7 @@ import { secretAccess } from './secrets/secret-store.ts';
 import { createSecretCipher, loadOrCreateMasterKey, parseMasterKey } from './security/secret-cipher.ts';
 import { createSsrfPolicy } from './security/ssrf.ts';
 import type { Services } from './services.ts';
+import type { AsyncSettledHook } from './executions/async-runs.ts';
 
 export interface App {
   services: Services;
@@ -50,7 +54,13 @@ const HEARTBEATS_PER_LEASE = 5;
 
 export async function buildApp(
   config: Config,
-  options: { database?: Database; engine?: EngineOptionsInput; logger?: Logger } = {},
+  options: {
+    database?: Database;
+    engine?: EngineOptionsInput;
+    logger?: Logger;
+    /** Told (at least once) when an async execution reached its final status. */
+    onAsyncSettled?: AsyncSettledHook;
+  } = {},
 ): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const ownsDatabase = !options.database;
@@ -92,6 +102,16 @@ export async function buildApp(
       }),
     }),
     logger,
+    // Async tools: graphile-worker on PostgreSQL, the async_jobs table in embedded PGlite (async-queue.ts).
+    asyncQueue: database.sql.pool
+      ? createGraphileQueue({
+          pool: database.sql.pool,
+          sql: hotSql(database.sql),
+          concurrency: config.asyncConcurrency,
+          logger,
+        })
+      : createTableQueue({ sql: hotSql(database.sql), concurrency: config.asyncConcurrency, logger }),
+    ...(options.onAsyncSettled && { onAsyncSettled: options.onAsyncSettled }),
     // Embedded PGlite is opened by one process at a time: every other instance's RUNNING row is an orphan.
     options: {
       exclusive: database.sql.kind === 'pglite',

@@ -18,6 +18,8 @@ export interface Config {
   redisUrl: string | null;
   /** An instance silent this long has its RUNNING executions taken over; it heartbeats every fifth of it. */
   instanceLeaseMs: number;
+  /** Async tool executions one instance runs at once (server/executions/async-queue.ts). */
+  asyncConcurrency: number;
   logLevel: string;
   bodyLimitBytes: number;
   sessionTtlHours: number;
@@ -184,6 +186,8 @@ export function loadConfig(env: Env = process.env): Config {
     masterKey,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     instanceLeaseMs: integer(env, 'SWITCHBOARD_INSTANCE_LEASE_MS', 10_000, 1_000, 600_000),
+    // Async tools mostly wait on their upstream, so a few per core keep two cores busy without flooding the pool.
+    asyncConcurrency: integer(env, 'SWITCHBOARD_ASYNC_CONCURRENCY', 8, 1, 256),
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: integer(env, 'SWITCHBOARD_BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     sessionTtlHours: integer(env, 'SWITCHBOARD_SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),

@@ -56,6 +56,8 @@ export const INTERRUPTION_MESSAGES = {
  * those of instances that stopped or whose lease lapsed (no heartbeat for
  * `leaseSeconds`, by the database's clock), all of them at an exclusive
  * start-up (embedded PGlite: one process), and any well past its deadline.
+ * Async rows (queued_at set) are left to their jobs, which run them again
+ * (async-runs.ts), unless they are well past their deadline too.
  * Lapsed instances are marked stopped, so a paused one re-registers when it wakes.
  */
 export async function markInterrupted(
@@ -84,8 +86,9 @@ export async function markInterrupted(
              ELSE ${messages.overdue}::text END AS "message"
       FROM "tool_execution_logs" AS e LEFT JOIN "gone" AS g ON g."id" = e."instance_id"
       WHERE e."status" = 'RUNNING' AND NOT (e."id" = ANY(${mine}::uuid[]))
-        AND (g."id" IS NOT NULL OR (${all}::boolean AND e."instance_id" IS DISTINCT FROM ${instanceId}::uuid)
-          OR COALESCE(e."approval_deadline", e."started_at")
+        AND ((e."queued_at" IS NULL
+            AND (g."id" IS NOT NULL OR (${all}::boolean AND e."instance_id" IS DISTINCT FROM ${instanceId}::uuid)))
+          OR COALESCE(CASE WHEN e."queued_at" IS NULL THEN e."approval_deadline" END, e."started_at")
             + make_interval(secs => COALESCE((SELECT t."timeout_seconds" FROM "tools" t WHERE t."id" = e."tool_id"), 300) + ${graceSeconds}::float8)
             < ${at}::timestamptz)
     )

@@ -21,6 +21,7 @@ import { handleMcpRequest } from './mcp.ts';
 import { handleToolCalls } from './openai.ts';
 import { parseRetellBody, parseRetellCallEvent, retellResponse, type RetellCallEvent } from './retell.ts';
 import { assistantToolDefinitions, openAITools, parseTriggerContext } from './tool-definitions.ts';
+import { acknowledgementOf } from './async-acknowledgement.ts';
 import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
 import { parseVapiMessage, vapiResults } from './vapi.ts';
 import { JSON_DEPTH_MESSAGE, MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.ts';
@@ -90,7 +91,11 @@ async function jsonBody(req: IncomingMessage, services: Services): Promise<{ raw
 }
 
 function runnerDeps(services: Services): RunnerDeps {
-  return { engine: services.engine, onError: (error) => services.logger.error({ err: error }, 'tool call failed') };
+  return {
+    engine: services.engine,
+    acknowledgement: (row) => acknowledgementOf(services.prisma, row),
+    onError: (error) => services.logger.error({ err: error }, 'tool call failed'),
+  };
 }
 
 function segments(req: IncomingMessage, prefix: string): string[] {

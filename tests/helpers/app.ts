@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp, type App } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
+import type { AsyncSettledHook } from '../../server/executions/async-runs.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -39,7 +40,12 @@ export interface TestApp {
 
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { engine?: 'postgresql' | 'pglite'; onQuery?: (sql: string) => void; logger?: Logger } = {},
+  options: {
+    engine?: 'postgresql' | 'pglite';
+    onQuery?: (sql: string) => void;
+    logger?: Logger;
+    onAsyncSettled?: AsyncSettledHook;
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(options);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'switchboard-test-'));
@@ -51,7 +57,11 @@ export async function startTestApp(
     SWITCHBOARD_PYTHON_POOL_SIZE: '0',
     ...env,
   });
-  const app = await buildApp(config, { database: db.database, ...(options.logger ? { logger: options.logger } : {}) });
+  const app = await buildApp(config, {
+    database: db.database,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.onAsyncSettled ? { onAsyncSettled: options.onAsyncSettled } : {}),
+  });
   const url = await app.start(0, '127.0.0.1');
   return {
     app,

@@ -51,6 +51,7 @@ function runningRow(organizationId: string, toolId: string, extra: Partial<ToolE
     approvalPreview: null,
     approvalDigest: null,
     instanceId: null,
+    queuedAt: null,
     ...extra,
   };
 }
