@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark in turn, each printing its own figures. */
+import { runAsyncQueue } from './async-queue.ts';
 import { runEndpointOverhead } from './endpoint-overhead.ts';
 import { runFanout } from './fanout.ts';
 import { runMetricsQuery } from './metrics-query.ts';
@@ -8,5 +9,6 @@ import { runSandboxPython } from './sandbox-python.ts';
 await runEndpointOverhead();
 await runFanout();
 await runMetricsQuery();
+await runAsyncQueue();
 await runSandboxJavascript();
 await runSandboxPython();
