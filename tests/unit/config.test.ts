@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       databaseUrl: null,
       redisUrl: null,
       instanceLeaseMs: 10_000,
+      asyncConcurrency: 8,
       env: 'development',
     });
     expect(config.dataDir.endsWith('.switchboard')).toBe(true);
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
     [{ SWITCHBOARD_LAMBDA_SERVER_CREDENTIALS: 'true' }, /SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST/],
     [{ SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST: 'orders-*,bad name' }, /SWITCHBOARD_LAMBDA_FUNCTION_ALLOWLIST/],
     [{ SWITCHBOARD_INSTANCE_LEASE_MS: '500' }, /SWITCHBOARD_INSTANCE_LEASE_MS must be an integer/],
+    [{ SWITCHBOARD_ASYNC_CONCURRENCY: '0' }, /SWITCHBOARD_ASYNC_CONCURRENCY must be an integer/],
   ])('%o is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
