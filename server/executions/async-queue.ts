@@ -7,14 +7,16 @@
  * PostgreSQL: graphile-worker (graphile-queue.ts), job key = execution id.
  * Embedded PGlite: a worker on the `async_jobs` table in the same database
  * (table-queue.ts). graphile-worker through a PostgreSQL-wire bridge to PGlite
- * (@electric-sql/pglite-socket) was ruled out: PGlite is one backend session,
- * so the bridge either admits one client at a time while holding PGlite
- * exclusively (0.0.x: the app's own Prisma queries would then wait on the
- * worker's LISTEN connection forever) or multiplexes its clients onto that one
- * session (0.2.x, "not all use cases are guaranteed to work"), where
- * graphile-worker's transactions and its LISTEN connection share one session
- * and interleave with the app's. One process owns an embedded store anyway, so
- * a conditional UPDATE is all the locking the table worker needs.
+ * (@electric-sql/pglite-socket 0.2.17, maxConnections 20) was tried and ruled
+ * out: PGlite is one backend session, which the bridge multiplexes its clients
+ * onto. In the experiment (graphile-worker 0.18, concurrency 4): the pool's
+ * connections collided on graphile-worker's named prepared statements ("already
+ * exists", no job fetched after the first); with noPreparedStatements about a
+ * third of the NOTIFYs never reached the worker (those jobs started only at the
+ * 2 s poll); and a bridge client's open transaction swallowed the app's own
+ * direct PGlite statements: a read saw its uncommitted row, and an app insert
+ * made meanwhile vanished with its ROLLBACK. One process owns an embedded store
+ * anyway, so a conditional UPDATE is all the locking the table worker needs.
  *
  * Delivery is at least once: a job whose worker died runs again, and the task
  * (engine.runQueued) is idempotent per execution: it claims the row, and a row
