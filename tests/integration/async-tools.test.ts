@@ -5,6 +5,7 @@
  * execution id); hangup cancels a queued job unless the tool continues after
  * hangup; an approved async tool is enqueued, not run inline.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ToolExecution } from '../../server/db/generated/prisma/client.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -62,6 +63,7 @@ beforeAll(async () => {
     asyncTool('lookup'),
     asyncTool('ticket', { configuration: { continue_after_hangup: true } }),
     asyncTool('refund', { requireConfirmation: true }),
+    asyncTool('slow'),
   ];
   for (const input of tools) {
     const toolId = await createToolVia(t, org.keys.MEMBER, input);
@@ -233,5 +235,47 @@ describe('async tools on graphile-worker', () => {
     // Run inline, the approval would have waited for the held upstream; it answered QUEUED before.
     const done = await rowWhen(pending!.id, (row) => row.status === 'SUCCESS');
     expect(receiver.requests('/refund').map((r) => r.key)).toEqual([done.id]);
+  });
+
+  test('hangup aborts a running async execution like a sync one; its job then completes without running it again', async () => {
+    receiver.plan('/slow', ['hold']);
+    const callSid = callId('slow');
+    await postVapi(vapiToolCall(callSid, 'slow'));
+    await receiver.arrived('/slow');
+    const ended = await fetch(`${t.url}/v1/calls/${encodeURIComponent(callSid)}/end`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${org.keys.MEMBER}` },
+    });
+    expect(ended.status).toBe(200);
+    const [row] = await executionsOf(callSid);
+    const done = await rowWhen(row!.id, (current) => current.status !== 'RUNNING');
+    expect(done).toMatchObject({ status: 'CANCELLED', errorCode: 'CALL_ENDED' });
+    await expect.poll(() => jobsFor(row!.id)).toEqual([]);
+    expect(receiver.requests('/slow')).toHaveLength(1);
+    expect(settled.filter((s) => s.id === row!.id).map((s) => s.status)).toEqual(['CANCELLED']);
+  });
+
+  test("the sweeps leave a dead instance's async executions to their jobs, and mark its sync ones interrupted", async () => {
+    const { prisma, engine } = t.app.services;
+    const dead = await prisma.instance.create({
+      data: { id: randomUUID(), hostname: 'gone', pid: 1, stoppedAt: new Date() },
+    });
+    const base = {
+      organizationId: org.id,
+      toolName: 'lookup',
+      toolVersion: 1,
+      inputParameters: {},
+      status: 'RUNNING' as const,
+      triggerContext: 'test',
+      instanceId: dead.id,
+    };
+    const asyncRow = await prisma.toolExecution.create({ data: { ...base, queuedAt: new Date() } });
+    const syncRow = await prisma.toolExecution.create({ data: base });
+    await engine.sweep();
+    expect(await prisma.toolExecution.findUniqueOrThrow({ where: { id: syncRow.id } })).toMatchObject({
+      status: 'ERROR',
+      errorCode: 'INTERRUPTED',
+    });
+    expect((await prisma.toolExecution.findUniqueOrThrow({ where: { id: asyncRow.id } })).status).toBe('RUNNING');
   });
 });
