@@ -24,7 +24,7 @@ import type { ExecutableTool, SecretAccess } from '../executors/types.ts';
 import { CALLS_ENDED_TOPIC, type SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { approvalFields } from './approval-preview.ts';
 import { createApprovals } from './approvals.ts';
-import type { AsyncQueue } from './async-queue.ts';
+import { jobAttempts, type AsyncQueue } from './async-queue.ts';
 import { createAsyncRuns, type AsyncSettledHook } from './async-runs.ts';
 import { createAttemptLoop } from './attempt-loop.ts';
 import { createBuiltinExecutor } from './builtins.ts';
@@ -46,10 +46,9 @@ import { forgetStoppedInstances, markInterrupted } from './execution-sweeps.ts';
 import { hotSql } from './hot-sql.ts';
 import { createInstanceLease } from './instance-lease.ts';
 import { createToolLookups } from './lookup-cache.ts';
-import { executionMode } from './tool-settings.ts';
 import { createParameterValidator } from './parameter-validation.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { jobAttempts } from './async-queue.ts';
+import { executionMode } from './tool-settings.ts';
 
 export {
   DEFAULT_ENGINE_OPTIONS,
@@ -437,7 +436,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     const settle = Promise.allSettled(running.map((entry) => entry.promise));
     const drained = await Promise.race([settle.then(() => true), sleepMs(SHUTDOWN_DRAIN_MS).then(() => false)]);
     if (!drained) {
-      for (const entry of running) {
+      // Read again: a job a worker took while the queue was stopping is running now too.
+      for (const entry of runner.inFlight.values()) {
         // A queued one is not cancelled: its job runs it again, here after a restart or on another instance.
         if (entry.queued) entry.abandoned = true;
         else entry.cancelled = true;

@@ -24,6 +24,10 @@ const CLAIM_SQL = `UPDATE "async_jobs"
     ORDER BY "run_at" LIMIT 1)
   RETURNING "execution_id" AS "id"`;
 
+/** A job taken while the queue was stopping goes back untouched. */
+const RETURN_SQL = `UPDATE "async_jobs" SET "locked_by" = NULL, "locked_at" = NULL, "attempts" = "attempts" - 1
+  WHERE "execution_id" = $1::uuid`;
+
 const COMPLETE_SQL = `DELETE FROM "async_jobs" WHERE "execution_id" = $1::uuid`;
 
 const FAIL_SQL = `UPDATE "async_jobs"
@@ -51,8 +55,13 @@ export function createTableQueue(options: TableQueueOptions): AsyncQueue {
   let again = false;
 
   async function work(id: string): Promise<void> {
+    const run = task;
     try {
-      await task?.(id);
+      if (!run) {
+        await sql.query(RETURN_SQL, [id]);
+        return;
+      }
+      await run(id);
       await sql.query(COMPLETE_SQL, [id]);
     } catch (error) {
       logger.warn({ err: error, execution: id }, 'an async job failed; it is retried');
