@@ -22,6 +22,7 @@ import type { AttemptLoop } from './attempt-loop.ts';
 import { applied, publishEvent, transition } from './execution-recorder.ts';
 import type { ExecutionRequest } from './execution-request.ts';
 import { resolveRequest, type Resolved } from './execution-resolver.ts';
+import { executionFieldsSql } from './execution-writer.ts';
 import type { HotSql } from './hot-sql.ts';
 import type { ToolLookups } from './lookup-cache.ts';
 import { continuesAfterHangup } from './tool-settings.ts';
@@ -52,7 +53,7 @@ const CLAIM_SQL = `UPDATE "tool_execution_logs" AS e
       OR (e."status" = 'ERROR' AND e."error_code" = 'INTERRUPTED')
       OR (e."status" = 'RUNNING' AND ($4::boolean OR e."instance_id" IS NULL OR e."instance_id" = $2::uuid
         OR e."instance_id" IN (${goneInstancesSql('$2', '$5')}))))
-  RETURNING e."id"`;
+  RETURNING ${executionFieldsSql('e')}`;
 
 /** PENDING_APPROVAL → QUEUED with its job, in one statement (the job CTE is the queue's). */
 function approvedSql(queue: AsyncQueue): string {
@@ -157,19 +158,19 @@ export function createAsyncRuns(deps: AsyncRunsDeps): AsyncRuns {
       return;
     }
     const startedMs = clock();
-    const taken = await sql.query<{ id: string }>(CLAIM_SQL, [
+    const [row] = await sql.query<ToolExecution>(CLAIM_SQL, [
       executionId,
       deps.instanceId,
       new Date(startedMs).toISOString(),
       deps.exclusive,
       deps.leaseSeconds,
     ]);
-    const row = await prisma.toolExecution.findUnique({ where: { id: executionId } });
-    if (!row) return;
-    if (taken.length === 0) {
-      if (FINAL.has(row.status)) return settled(row);
+    if (!row) {
+      const current = await prisma.toolExecution.findUnique({ where: { id: executionId } });
+      if (!current) return;
+      if (FINAL.has(current.status)) return settled(current);
       // RUNNING under a live instance: that one finishes it; this job looks again after its backoff.
-      throw new Error(`execution ${executionId} is ${row.status} on another instance`);
+      throw new Error(`execution ${executionId} is ${current.status} on another instance`);
     }
     publishEvent(pubsub, 'running', row, row.startedAt);
     const tool = await resolved(row);

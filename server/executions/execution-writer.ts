@@ -76,6 +76,13 @@ const INSERT_COLUMNS = [
 
 type Columns = readonly (readonly [name: string, type: string])[];
 
+/** Every column of `alias` named as its ToolExecution field, for a RETURNING that reads a whole row back. */
+export function executionFieldsSql(alias: string): string {
+  return INSERT_COLUMNS.map(
+    ([name]) => `${alias}."${name}" AS "${name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase())}"`,
+  ).join(', ');
+}
+
 /** Makes the statement it is part of commit without waiting for its WAL flush, as a FROM item. */
 const ASYNC_COMMIT_SOURCE = `(SELECT set_config('synchronous_commit', 'off', true)) AS "async_commit"`;
 
