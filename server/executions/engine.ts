@@ -211,7 +211,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   ): Promise<ToolExecution | null> {
     if (await write(row, resolved.configVersion)) return null;
     const existing = await existingExecution(prisma, row);
-    if (existing) return runner.inFlight.get(existing.id)?.promise ?? existing;
+    // A repeat of an async execution is answered at once, as the first one was.
+    if (existing) return (existing.queuedAt ? null : runner.inFlight.get(existing.id)?.promise) ?? existing;
     if (resolved.cached) lookups.forget(row.organizationId);
     if (stale >= MAX_STALE_ATTEMPTS) throw new Error(`the configuration kept changing while ${row.id} was written`);
     return attempt(request, stale + 1);

@@ -118,7 +118,8 @@ export function parseArguments(name: string, raw: unknown): Parsed {
 async function fromExecution(deps: RunnerDeps, call: ToolCallRequest, row: ToolExecution): Promise<ToolCallOutcome> {
   const base = { toolCallId: call.toolCallId, name: call.name, status: row.status, executionId: row.id };
   if (row.status === 'SUCCESS') return { ...base, ok: true, result: row.outputResult as JsonValue, error: null };
-  if (row.status === 'QUEUED') {
+  // A repeat of an async tool call that a worker already took is acknowledged like the first.
+  if (row.status === 'QUEUED' || (row.status === 'RUNNING' && row.queuedAt)) {
     const acknowledgement = (await deps.acknowledgement?.(row)) ?? DEFAULT_ACKNOWLEDGEMENT;
     return { ...base, ok: true, result: queuedResult(row, acknowledgement), error: null };
   }

@@ -131,7 +131,8 @@ describe('async tools on graphile-worker', () => {
   test('the adapter answers at once with the acknowledgement; the row and its job exist together; the worker finishes it', async () => {
     receiver.plan('/book', ['hold']);
     const callSid = callId('book');
-    const [result] = await postVapi(vapiToolCall(callSid, 'book'));
+    const toolCall = vapiToolCall(callSid, 'book');
+    const [result] = await postVapi(toolCall);
     const answer = JSON.parse(result!.result!) as { success: boolean; message: string; data: Record<string, string> };
     expect(answer.success).toBe(true);
     expect(answer.message).toMatch(/^Booking that for you now\./);
@@ -148,6 +149,9 @@ describe('async tools on graphile-worker', () => {
     ]);
     expect(request!.key).toBe(row!.id);
     expect(row!.status).toBe('RUNNING');
+    // The platform repeating the same tool call meanwhile is acknowledged at once with the same execution.
+    const [repeat] = await postVapi(toolCall);
+    expect(JSON.parse(repeat!.result!)).toMatchObject({ success: true, data: { executionId: row!.id } });
 
     receiver.release('/book');
     const done = await rowWhen(row!.id, (current) => current.status !== 'RUNNING');
