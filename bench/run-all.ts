@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark in turn, each printing its own figures. */
+import { runAsyncQueue } from './async-queue.ts';
 import { runEndpointOverhead } from './endpoint-overhead.ts';
 import { runFanout } from './fanout.ts';
 import { runHangupSettle } from './hangup-settle.ts';
@@ -10,5 +11,6 @@ await runEndpointOverhead();
 await runFanout();
 await runHangupSettle();
 await runMetricsQuery();
+await runAsyncQueue();
 await runSandboxJavascript();
 await runSandboxPython();

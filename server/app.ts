@@ -11,6 +11,9 @@ import { createResultDeliveries } from './deliveries/result-deliveries.ts';
 import { createCodeExecutor } from './executors/code.ts';
 import { createRedisCircuitBreaker, DEFAULT_CIRCUIT_BREAKER } from './executions/circuit-breaker.ts';
 import { createExecutionEngine, type EngineDeps, type EngineOptionsInput } from './executions/engine.ts';
+import { createGraphileQueue } from './executions/graphile-queue.ts';
+import { hotSql } from './executions/hot-sql.ts';
+import { createTableQueue } from './executions/table-queue.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './executions/rate-limiter.ts';
 import { createEndpointExecutor } from './executors/endpoint.ts';
 import { createLambdaExecutor } from './executors/lambda.ts';
@@ -34,6 +37,7 @@ import { createSecretCipher, loadOrCreateMasterKey, parseMasterKey } from './sec
 import { createExecutionTokens, executionLinks } from './executions/execution-tokens.ts';
 import { createSsrfPolicy } from './security/ssrf.ts';
 import type { Services } from './services.ts';
+import type { AsyncSettledHook } from './executions/async-runs.ts';
 
 export interface App {
   services: Services;
@@ -58,6 +62,8 @@ export async function buildApp(
     logger?: Logger;
     /** Where progress reports and settled callbacks go besides the live events (the delivery outbox). */
     hooks?: Pick<EngineDeps, 'onProgress' | 'onCallbackSettled'>;
+    /** Told (at least once) when an async execution reached its final status. */
+    onAsyncSettled?: AsyncSettledHook;
   } = {},
 ): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -113,7 +119,8 @@ export async function buildApp(
     }),
     logger,
     links: (executionId) => executionLinks(publicUrl, tokens, executionId),
-    // Progress and callback results go into the live call through the delivery outbox (and to a test's hooks).
+    // Progress and results that come later (async tools, Lambda callbacks) go into the live call through the
+    // delivery outbox, and to a test's hooks.
     onProgress: async (row, message, sequence) => {
       await deliveries.enqueueProgress(row, message, sequence);
       await options.hooks?.onProgress?.(row, message, sequence);
@@ -122,6 +129,19 @@ export async function buildApp(
       await deliveries.enqueueResult(row);
       await options.hooks?.onCallbackSettled?.(row);
     },
+    onAsyncSettled: async (row) => {
+      await deliveries.enqueueResult(row);
+      await options.onAsyncSettled?.(row);
+    },
+    // Async tools: graphile-worker on PostgreSQL, the async_jobs table in embedded PGlite (async-queue.ts).
+    asyncQueue: database.sql.pool
+      ? createGraphileQueue({
+          pool: database.sql.pool,
+          sql: hotSql(database.sql),
+          concurrency: config.asyncConcurrency,
+          logger,
+        })
+      : createTableQueue({ sql: hotSql(database.sql), concurrency: config.asyncConcurrency, logger }),
     // Embedded PGlite is opened by one process at a time: every other instance's RUNNING row is an orphan.
     options: {
       exclusive: database.sql.kind === 'pglite',

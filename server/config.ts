@@ -26,6 +26,8 @@ export interface Config {
     timeoutMs: number;
     pollIntervalMs: number;
   };
+  /** Async tool executions one instance runs at once (server/executions/async-queue.ts). */
+  asyncConcurrency: number;
   logLevel: string;
   bodyLimitBytes: number;
   sessionTtlHours: number;
@@ -215,6 +217,8 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: integer(env, 'SWITCHBOARD_DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
       pollIntervalMs: integer(env, 'SWITCHBOARD_DELIVERY_POLL_MS', 2_000, 10, 600_000),
     },
+    // Async tools mostly wait on their upstream, so a few per core keep two cores busy without flooding the pool.
+    asyncConcurrency: integer(env, 'SWITCHBOARD_ASYNC_CONCURRENCY', 8, 1, 256),
     logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: integer(env, 'SWITCHBOARD_BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     sessionTtlHours: integer(env, 'SWITCHBOARD_SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),

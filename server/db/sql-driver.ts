@@ -17,6 +17,8 @@ export interface QueryOptions {
 
 export interface SqlDriver {
   readonly kind: 'postgresql' | 'pglite';
+  /** The pool under a PostgreSQL driver: graphile-worker opens its own pool with the same settings. */
+  readonly pool?: Pool;
   query<Row extends object>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Row[]>;
   /** Runs several statements in one round trip (no parameters). */
   exec(sql: string): Promise<void>;
@@ -39,6 +41,7 @@ function statementName(sql: string): string {
 export function pgDriver(pool: Pool): SqlDriver {
   const driver: SqlDriver = {
     kind: 'postgresql',
+    pool,
     async query<Row extends object>(sql: string, params: unknown[] = [], options?: QueryOptions) {
       const result = options?.prepare
         ? await pool.query<Row>({ name: statementName(sql), text: sql, values: params })

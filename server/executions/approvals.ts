@@ -20,7 +20,7 @@ import { fromToolRow, type Resolved } from './execution-resolver.ts';
 import { expireApprovals } from './execution-sweeps.ts';
 import type { HotSql } from './hot-sql.ts';
 import { findToolById } from './tool-lookup.ts';
-import { approverRole, DEFAULT_APPROVER_ROLE, ownApprovalTimeoutSeconds } from './tool-settings.ts';
+import { approverRole, DEFAULT_APPROVER_ROLE, executionMode, ownApprovalTimeoutSeconds } from './tool-settings.ts';
 
 export interface ApprovalDeps {
   prisma: Prisma;
@@ -32,6 +32,8 @@ export interface ApprovalDeps {
   runner: AttemptLoop;
   /** This instance: an approved execution runs here, so its row must say so (instance-lease.ts). */
   instanceId: string;
+  /** Enqueues an approved async execution instead of running it here (async-runs.ts); null: decided meanwhile. */
+  enqueue?: (row: ToolExecution, resolved: Resolved, deciderId: string | null) => Promise<ToolExecution | null>;
 }
 
 export interface Approvals {
@@ -158,6 +160,17 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
       await expire(row.id);
       throw new ConflictError('The approval window has passed; the execution was refused', 'id');
     }
+    if (
+      deps.enqueue &&
+      resolved &&
+      !approvalRefusal(row, resolved) &&
+      executionMode(resolved.tool.configuration) === 'async'
+    ) {
+      const queued = await deps.enqueue(row, resolved, decider.userId);
+      if (!queued) throw new ConflictError('The execution was decided by someone else meanwhile', 'id');
+      clearTimer(row.id);
+      return queued;
+    }
     const runStartMs = clock();
     const claim = { status: 'RUNNING' as const, decidedById: decider.userId, instanceId: deps.instanceId };
     const claimed = await transition(prisma, row.id, 'PENDING_APPROVAL', claim);
@@ -205,7 +218,7 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
       running.controller.abort(new DOMException('The execution was cancelled', 'AbortError'));
       return running.promise;
     }
-    if (row.status !== 'PENDING_APPROVAL' && row.status !== 'RUNNING') {
+    if (row.status !== 'PENDING_APPROVAL' && row.status !== 'RUNNING' && row.status !== 'QUEUED') {
       throw new ConflictError(`The execution already finished (${row.status})`, 'id');
     }
     // Pending, or running in another instance: the row is marked here; that instance's final write then loses.

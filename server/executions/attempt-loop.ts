@@ -43,6 +43,10 @@ export interface InFlight {
   /** The Call row the execution belongs to, and whether the tool runs on after that call ends. */
   callId: string | null;
   continueAfterHangup: boolean;
+  /** An async execution run from the queue (async-runs.ts). */
+  queued: boolean;
+  /** Stopped at shutdown without a verdict: nothing is written, its job runs it again (queued ones only). */
+  abandoned?: boolean;
 }
 
 export interface AttemptLoopDeps {
@@ -61,8 +65,17 @@ export interface AttemptLoopDeps {
 }
 
 export interface AttemptLoop {
-  /** Runs the row (already RUNNING) and resolves with it finished. */
-  execute(row: ToolExecution, resolved: Resolved, parameters: JsonObject, runStartMs: number): Promise<ToolExecution>;
+  /**
+   * Runs the row (already RUNNING) and resolves with it finished; a `queued` one abandoned at shutdown
+   * rejects with ExecutionAbandonedError instead.
+   */
+  execute(
+    row: ToolExecution,
+    resolved: Resolved,
+    parameters: JsonObject,
+    runStartMs: number,
+    queued?: boolean,
+  ): Promise<ToolExecution>;
   /** Executions this process is running now, by id. */
   readonly inFlight: ReadonlyMap<string, InFlight>;
   /** Ids of executions this process ran or is running whose final row is not stored yet. */
@@ -82,6 +95,13 @@ export class ExecutionNotStoredError extends Error {
 /** A Lambda Event invocation accepted: the row stays RUNNING until its callback (execution-callbacks.ts). */
 type Parked = Omit<Outcome, 'completedAt' | 'durationMs'> &
   Pick<ToolExecution, 'awaitingCallbackUntil' | 'callbackAfterHangup'> & { completedAt: null; durationMs: null };
+/** A queued execution stopped at shutdown: its row stays RUNNING under a stopped instance, its job runs it again. */
+export class ExecutionAbandonedError extends Error {
+  constructor(id: string) {
+    super(`execution ${id} was stopped at shutdown; its job runs it again`);
+    this.name = 'ExecutionAbandonedError';
+  }
+}
 
 /** Backoff between attempts to store a finish the database refused. */
 const FINISH_RETRY_BASE_MS = 50;
@@ -156,6 +176,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     resolved: Resolved,
     parameters: JsonObject,
     runStartMs: number,
+    queued = false,
   ): Promise<ToolExecution> {
     const controller = new AbortController();
     const entry: InFlight = {
@@ -165,6 +186,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
       promise: Promise.resolve(row),
       callId: row.callId,
       continueAfterHangup: continuesAfterHangup(resolved.tool.configuration),
+      queued,
     };
     entry.promise = attempts(row, resolved, parameters, runStartMs, entry).finally(() => inFlight.delete(row.id));
     inFlight.set(row.id, entry);
@@ -252,7 +274,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
         if (!(await sleep(delay, controller.signal))) break;
       }
       if (permit?.allowed) {
-        if (entry.cancelled) {
+        if (entry.cancelled || entry.abandoned) {
           if (permit.probe) await breaker.release(key);
         } else {
           await breaker.record(key, countsAgainstBreaker(outcome), permit.probe);
@@ -261,6 +283,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     } finally {
       clearTimeout(deadlineTimer);
     }
+    if (entry.abandoned) throw new ExecutionAbandonedError(row.id);
 
     // The tokens are per-execution credentials: scrubbed from the record like secrets.
     const scrubbed = [...secrets.revealed(), ...(links ? [links.progressToken, links.callbackToken] : [])];

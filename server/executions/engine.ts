@@ -24,6 +24,8 @@ import type { ExecutableTool, JsonValue, ReportingLinks, SecretAccess } from '..
 import { CALLS_ENDED_TOPIC, type SwitchboardPubSub } from '../realtime/pubsub.ts';
 import { approvalFields } from './approval-preview.ts';
 import { createApprovals } from './approvals.ts';
+import { jobAttempts, type AsyncQueue } from './async-queue.ts';
+import { createAsyncRuns, type AsyncSettledHook } from './async-runs.ts';
 import { createAttemptLoop } from './attempt-loop.ts';
 import { createBuiltinExecutor } from './builtins.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
@@ -48,6 +50,7 @@ import { createInstanceLease } from './instance-lease.ts';
 import { createToolLookups } from './lookup-cache.ts';
 import { createParameterValidator } from './parameter-validation.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { executionMode } from './tool-settings.ts';
 
 export {
   DEFAULT_ENGINE_OPTIONS,
@@ -76,6 +79,13 @@ export interface EngineDeps {
   onProgress?: ProgressHook;
   /** An execution that awaited its callback reached its final status (callback, deadline or hangup). */
   onCallbackSettled?: (row: ToolExecution) => Promise<void>;
+  /**
+   * The durable queue async tools run on (graphile-queue.ts, table-queue.ts); started by
+   * recoverInterrupted(), stopped by close(). Without one, async tools run inline like sync ones.
+   */
+  asyncQueue?: AsyncQueue;
+  /** Told, at least once, when an async execution reached its final status (async-runs.ts). */
+  onAsyncSettled?: AsyncSettledHook;
 }
 
 export interface ExecutionEngine {
@@ -142,7 +152,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   const builtins = createBuiltinExecutor();
   const resolveCall = createCallResolver(prisma);
   const sql = hotSql(deps.sql);
-  const writer = createExecutionWriter(sql);
+  const writer = createExecutionWriter(sql, deps.asyncQueue?.jobCte);
   const lookups = createToolLookups(sql);
   const executorFor = (tool: ExecutableTool) => (tool.type === 'BUILTIN' ? builtins : deps.registry.get(tool.type));
   const breaker = deps.circuitBreaker ?? createCircuitBreaker({ ...options.circuitBreaker, clock });
@@ -176,7 +186,37 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     inFlight: runner.inFlight,
     ...(deps.onCallbackSettled && { onCallbackSettled: deps.onCallbackSettled }),
   });
-  const approvals = createApprovals({ prisma, sql, pubsub, logger, clock, options, runner, instanceId: lease.id });
+  const queue = deps.asyncQueue;
+  const asyncRuns = queue
+    ? createAsyncRuns({
+        prisma,
+        sql,
+        queue,
+        runner,
+        lookups,
+        pubsub,
+        logger,
+        clock,
+        instanceId: lease.id,
+        exclusive: options.exclusive,
+        leaseSeconds: options.leaseMs / 1000,
+        onAsyncSettled: deps.onAsyncSettled ?? (() => Promise.resolve()),
+        afterStart: (callId) => {
+          if (endedHere.has(callId)) abortRunning(callId);
+        },
+      })
+    : null;
+  const approvals = createApprovals({
+    prisma,
+    sql,
+    pubsub,
+    logger,
+    clock,
+    options,
+    runner,
+    instanceId: lease.id,
+    ...(asyncRuns && { enqueue: asyncRuns.enqueueApproved }),
+  });
   let sweepTimer: NodeJS.Timeout | null = null;
   let endedCalls: AsyncIterator<unknown> | null = null;
   // Calls ended while a tool call of theirs was between resolving the call and writing its row.
@@ -200,10 +240,12 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     resolved: Resolved,
     request: ExecutionRequest,
     stale: number,
+    write: (row: ToolExecution, configVersion: number) => Promise<boolean> = writer.insert,
   ): Promise<ToolExecution | null> {
-    if (await writer.insert(row, resolved.configVersion)) return null;
+    if (await write(row, resolved.configVersion)) return null;
     const existing = await existingExecution(prisma, row);
-    if (existing) return runner.inFlight.get(existing.id)?.promise ?? existing;
+    // A repeat of an async execution is answered at once, as the first one was.
+    if (existing) return (existing.queuedAt ? null : runner.inFlight.get(existing.id)?.promise) ?? existing;
     if (resolved.cached) lookups.forget(row.organizationId);
     if (stale >= MAX_STALE_ATTEMPTS) throw new Error(`the configuration kept changing while ${row.id} was written`);
     return attempt(request, stale + 1);
@@ -257,6 +299,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       instanceId: lease.id,
       awaitingCallbackUntil: null,
       callbackAfterHangup: false,
+      queuedAt: null,
     };
 
     const refusal =
@@ -304,6 +347,24 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       return row;
     }
 
+    if (queue && executionMode(resolved.tool.configuration) === 'async') {
+      // Row and job in one statement; a worker (maybe on another instance) takes it from there.
+      const row: ToolExecution = { ...base, status: 'QUEUED', queuedAt: base.startedAt, instanceId: null };
+      const attempts = jobAttempts(resolved.retryAttempts);
+      const instead = await firstWrite(row, resolved, request, stale, (queued, version) =>
+        writer.insertQueued(queued, version, attempts),
+      );
+      if (instead) return instead;
+      queue.enqueued();
+      publishEvent(pubsub, 'created', row, row.startedAt);
+      await writer.durable();
+      if (callId && endedHere.has(callId)) {
+        await asyncRuns?.cancelQueued(callId, CALL_ENDED_REFUSAL);
+        return (await prisma.toolExecution.findUnique({ where: { id: row.id } })) ?? row;
+      }
+      return row;
+    }
+
     const instead = await firstWrite(base, resolved, request, stale);
     if (instead) return instead;
     publishEvent(pubsub, 'created', base, base.startedAt);
@@ -343,11 +404,14 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     await lease.start(async () => {
       const count = await interrupted(false);
       if (count > 0) logger.warn({ count }, 'took over executions of a stopped or lapsed instance');
+      const released = (await queue?.releaseLapsed(lease.id, options.leaseMs / 1000)) ?? 0;
+      if (released > 0) logger.warn({ released }, 'released the async jobs of a stopped or lapsed instance');
     });
     const count = await interrupted(options.exclusive);
     await forgetStoppedInstances(prisma, STOPPED_INSTANCE_RETENTION_S);
     await approvals.expire();
     await approvals.restoreTimers();
+    if (queue && asyncRuns) await queue.start(asyncRuns.runQueued, lease.id);
     followEndedCalls();
     startSweeping();
     if (count > 0) logger.warn({ count }, 'marked interrupted executions');
@@ -377,6 +441,8 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
   async function settleHere(call: { id: string; organizationId: string; callSid: string }): Promise<void> {
     resolveCall.forget(call.organizationId, call.callSid);
     endedHere.set(call.id, true);
+    // Queued ones first: one taken meanwhile is then running here or elsewhere, and aborted like the others.
+    await asyncRuns?.cancelQueued(call.id, CALL_ENDED_REFUSAL);
     const aborted = abortRunning(call.id);
     await approvals.cancelPending(call.id, CALL_ENDED_REFUSAL);
     await Promise.allSettled(aborted);
@@ -402,17 +468,23 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
     sweepTimer = null;
     approvals.close();
     await endedCalls?.return?.();
+    // No new jobs from here; the running ones drain below with the rest.
+    const queueStopped = queue?.stop();
     // Running tools get to finish and be recorded; whatever is still running after that is cancelled.
     const running = [...runner.inFlight.values()];
     const settle = Promise.allSettled(running.map((entry) => entry.promise));
     const drained = await Promise.race([settle.then(() => true), sleepMs(SHUTDOWN_DRAIN_MS).then(() => false)]);
     if (!drained) {
-      for (const entry of running) {
-        entry.cancelled = true;
+      // Read again: a job a worker took while the queue was stopping is running now too.
+      for (const entry of runner.inFlight.values()) {
+        // A queued one is not cancelled: its job runs it again, here after a restart or on another instance.
+        if (entry.queued) entry.abandoned = true;
+        else entry.cancelled = true;
         entry.controller.abort(new DOMException('The server is shutting down', 'AbortError'));
       }
       await Promise.race([settle, sleepMs(options.abortGraceMs + SHUTDOWN_ABORT_MS)]);
     }
+    await queueStopped?.catch((error: unknown) => logger.warn({ err: error }, 'stopping the async queue failed'));
     runner.stop();
     // Recorded as stopped: other instances take over at once whatever is still RUNNING here.
     await lease.stop().catch((error: unknown) => logger.warn({ err: error }, 'recording the instance stop failed'));

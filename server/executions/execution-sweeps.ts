@@ -56,6 +56,8 @@ export const INTERRUPTION_MESSAGES = {
  * those of instances that stopped or whose lease lapsed (no heartbeat for
  * `leaseSeconds`, by the database's clock), all of them at an exclusive
  * start-up (embedded PGlite: one process), and any well past its deadline.
+ * Async rows (queued_at set) are left to their jobs, which run them again
+ * (async-runs.ts), unless they are well past their deadline too.
  * Lapsed instances are marked stopped, so a paused one re-registers when it wakes.
  * Rows awaiting a callback are left alone (execution-callbacks.ts ends them).
  */
@@ -87,8 +89,10 @@ export async function markInterrupted(
       WHERE e."status" = 'RUNNING' AND NOT (e."id" = ANY(${mine}::uuid[]))
         -- Awaiting a callback, a row needs no instance: the callback or its own deadline ends it.
         AND e."awaiting_callback_until" IS NULL
-        AND (g."id" IS NOT NULL OR (${all}::boolean AND e."instance_id" IS DISTINCT FROM ${instanceId}::uuid)
-          OR COALESCE(e."approval_deadline", e."started_at")
+        -- An async row of a dead instance is its job's to finish; only its deadline ends it here.
+        AND ((e."queued_at" IS NULL
+            AND (g."id" IS NOT NULL OR (${all}::boolean AND e."instance_id" IS DISTINCT FROM ${instanceId}::uuid)))
+          OR COALESCE(CASE WHEN e."queued_at" IS NULL THEN e."approval_deadline" END, e."started_at")
             + make_interval(secs => COALESCE((SELECT t."timeout_seconds" FROM "tools" t WHERE t."id" = e."tool_id"), 300) + ${graceSeconds}::float8)
             < ${at}::timestamptz)
     )

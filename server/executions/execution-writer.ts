@@ -73,9 +73,17 @@ const INSERT_COLUMNS = [
   ['instance_id', 'uuid'],
   ['awaiting_callback_until', 'timestamptz'],
   ['callback_after_hangup', 'boolean'],
+  ['queued_at', 'timestamptz'],
 ] as const;
 
 type Columns = readonly (readonly [name: string, type: string])[];
+
+/** Every column of `alias` named as its ToolExecution field, for a RETURNING that reads a whole row back. */
+export function executionFieldsSql(alias: string): string {
+  return INSERT_COLUMNS.map(
+    ([name]) => `${alias}."${name}" AS "${name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase())}"`,
+  ).join(', ');
+}
 
 /** Makes the statement it is part of commit without waiting for its WAL flush, as a FROM item. */
 const ASYNC_COMMIT_SOURCE = `(SELECT set_config('synchronous_commit', 'off', true)) AS "async_commit"`;
@@ -121,6 +129,22 @@ function insertSql(batch: boolean, asyncCommit: boolean): string {
          AND "o"."config_version" = ${scalar(INSERT_INPUT, 'config_version')}`;
   return `INSERT INTO "tool_execution_logs" (${names.map((name) => `"${name}"`).join(', ')}) SELECT ${values}
     ON CONFLICT ("organization_id", "idempotency_key") DO NOTHING RETURNING "id"`;
+}
+
+/**
+ * SQL for a CTE named "job" that enqueues one job per row of the CTE `source` (its column "id" is the
+ * execution id) and yields their "id"; `maxAttempts` is SQL for the job's attempts (async-queue.ts).
+ */
+export type JobCte = (source: string, maxAttempts: string) => string;
+
+/**
+ * An async execution's QUEUED row and its job in one statement, so both are written or neither:
+ * a lost idempotency key or a stale configuration writes no job either.
+ */
+function queuedInsertSql(asyncCommit: boolean, jobCte: JobCte): string {
+  return `WITH "inserted" AS (${insertSql(false, asyncCommit)}),
+    ${jobCte('inserted', `$${INSERT_INPUT.length + 1}::int`)}
+    SELECT "id" FROM "job"`;
 }
 
 /** The finish's parameters: the whole row, then the tool whose counters the run adds to (null: not counted) and when it started. */
@@ -243,6 +267,7 @@ function rowCells(row: ToolExecution): unknown[] {
     row.instanceId,
     row.awaitingCallbackUntil,
     row.callbackAfterHangup,
+    row.queuedAt,
   ];
 }
 
@@ -295,12 +320,18 @@ export interface ExecutionWriter {
    * counts the run; false when someone else (a cancel) finished it first.
    */
   finish(row: ToolExecution, count: Count | null): Promise<boolean>;
+  /**
+   * Inserts a QUEUED row together with its job (`jobCte`, async-queue.ts), one statement per row:
+   * false as for insert(), and then no job was written either.
+   */
+  insertQueued(row: ToolExecution, configVersion: number, maxAttempts: number): Promise<boolean>;
   /** Resolves once everything written so far is durable (at once where statements commit synchronously). */
   durable(): Promise<void>;
 }
 
-export function createExecutionWriter(sql: HotSql): ExecutionWriter {
+export function createExecutionWriter(sql: HotSql, jobCte?: JobCte): ExecutionWriter {
   const asyncCommit = sql.kind === 'postgresql';
+  const queuedText = jobCte ? queuedInsertSql(asyncCommit, jobCte) : null;
   const insertTexts = [insertSql(false, asyncCommit), insertSql(true, asyncCommit)] as const;
   const finishTexts = [finishSql(false, asyncCommit), finishSql(true, asyncCommit)] as const;
 
@@ -336,6 +367,12 @@ export function createExecutionWriter(sql: HotSql): ExecutionWriter {
   return {
     insert: (row, configVersion) => inserts.write({ id: row.id, row, configVersion }),
     finish: (row, count) => finishes.write({ id: row.id, row, count }),
+    async insertQueued(row, configVersion, maxAttempts) {
+      if (!queuedText) throw new Error('async executions need a queue');
+      const cells = [...insertCells({ id: row.id, row, configVersion }), maxAttempts];
+      const written = await sql.query<{ id: string }>(queuedText, scalarParameters(INSERT_INPUT, cells));
+      return written.length > 0;
+    },
     async durable() {
       if (asyncCommit) await barriers.write(null);
     },

@@ -25,6 +25,7 @@ import { handleMcpRequest } from './mcp.ts';
 import { handleToolCalls, responsesTools } from './openai.ts';
 import { parseRetellBody, parseRetellCallEvent, retellResponse, type RetellCallEvent } from './retell.ts';
 import { assistantToolDefinitions, openAITools, parseTriggerContext } from './tool-definitions.ts';
+import { acknowledgementOf } from './async-acknowledgement.ts';
 import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
 import { oauthTokenRoute } from './oauth-token.ts';
 import { isAccessToken, revealServerSecret, verifyAccessToken, verifyVapiHmac } from './vapi-credentials.ts';
@@ -108,7 +109,11 @@ function parseJson(raw: string): JsonValue {
 }
 
 function runnerDeps(services: Services): RunnerDeps {
-  return { engine: services.engine, onError: (error) => services.logger.error({ err: error }, 'tool call failed') };
+  return {
+    engine: services.engine,
+    acknowledgement: (row) => acknowledgementOf(services.prisma, row),
+    onError: (error) => services.logger.error({ err: error }, 'tool call failed'),
+  };
 }
 
 function segments(req: IncomingMessage, prefix: string): string[] {

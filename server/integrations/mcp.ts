@@ -96,8 +96,9 @@ function callToolResult(outcome: ToolCallOutcome | undefined): CallToolResult {
   return { content: [{ type: 'text', text: stringify(structured) ?? '{}' }], structuredContent: structured };
 }
 
-function outcomeOfRow(row: ToolExecution): ToolCallOutcome {
-  return fromExecution({ toolCallId: null, name: row.toolName, arguments: null }, row);
+/** For a final row: no acknowledgement is ever needed. */
+function outcomeOfRow(row: ToolExecution): Promise<ToolCallOutcome> {
+  return fromExecution({}, { toolCallId: null, name: row.toolName, arguments: null }, row);
 }
 
 /** Queued or running (not waiting for a person): a plain call waits for it to end. */
@@ -200,7 +201,7 @@ function createMcpServer(deps: McpRequestDeps): Server {
       if (outcome?.executionId && stillRunning(outcome.status)) {
         const row = await prisma.toolExecution.findUnique({ where: { id: outcome.executionId } });
         const final = row && (await waitForFinal(store, row, Date.now() + TASK_RESULT_WAIT_MS, extra.signal));
-        if (final && isFinalStatus(final.status)) outcome = outcomeOfRow(final);
+        if (final && isFinalStatus(final.status)) outcome = await outcomeOfRow(final);
         else return stillRunningResult(name, outcome.executionId);
       }
       return callToolResult(outcome);
@@ -224,7 +225,7 @@ function createMcpServer(deps: McpRequestDeps): Server {
     if (!isFinalStatus(row.status)) {
       throw new McpError(ErrorCode.RequestTimeout, 'The task is still working; call tasks/result again');
     }
-    const result = callToolResult(outcomeOfRow(row));
+    const result = callToolResult(await outcomeOfRow(row));
     return { ...result, _meta: { [RELATED_TASK_META_KEY]: { taskId } } };
   });
 

@@ -10,6 +10,7 @@ import { FeatureDisabledError, NotFoundError, ValidationError } from '../errors.
 import type { ExecutionEngine, ExecutionRequestContext } from '../executions/engine.ts';
 import type { JsonObject, JsonValue, TriggerContext } from '../executors/types.ts';
 import { isJsonObject } from '../tools/function-definition.ts';
+import { DEFAULT_ACKNOWLEDGEMENT, queuedResult } from './async-acknowledgement.ts';
 import { JSON_DEPTH_MESSAGE, nestsDeeperThan } from '../json-depth.ts';
 
 export interface CallContext {
@@ -45,6 +46,8 @@ export interface ToolCallOutcome {
 
 export interface RunnerDeps {
   engine: Pick<ExecutionEngine, 'run'>;
+  /** The spoken acknowledgement of a queued (async) execution; the default one when absent. */
+  acknowledgement?(row: ToolExecution): Promise<string>;
   onError?(error: unknown): void;
 }
 
@@ -114,10 +117,19 @@ export function parseArguments(name: string, raw: unknown): Parsed {
   return { ok: true, parameters: value as JsonObject };
 }
 
-/** The outcome a finished (or pending) execution gives the model. */
-export function fromExecution(call: ToolCallRequest, row: ToolExecution): ToolCallOutcome {
+/** The outcome a finished (or pending, or queued) execution gives the model. */
+export async function fromExecution(
+  deps: Pick<RunnerDeps, 'acknowledgement'>,
+  call: ToolCallRequest,
+  row: ToolExecution,
+): Promise<ToolCallOutcome> {
   const base = { toolCallId: call.toolCallId, name: call.name, status: row.status, executionId: row.id };
   if (row.status === 'SUCCESS') return { ...base, ok: true, result: row.outputResult as JsonValue, error: null };
+  // A repeat of an async tool call that a worker already took is acknowledged like the first.
+  if (row.status === 'QUEUED' || (row.status === 'RUNNING' && row.queuedAt)) {
+    const acknowledgement = (await deps.acknowledgement?.(row)) ?? DEFAULT_ACKNOWLEDGEMENT;
+    return { ...base, ok: true, result: queuedResult(row, acknowledgement), error: null };
+  }
   if (row.status === 'PENDING_APPROVAL') {
     return {
       ...base,
@@ -185,7 +197,7 @@ async function runOne(
       actor: batch.actor,
       idempotencyKey: call.idempotencyKey ?? null,
     });
-    return fromExecution(call, row);
+    return await fromExecution(deps, call, row);
   } catch (error) {
     if (error instanceof NotFoundError) {
       const names = await batch.availableTools().catch(() => []);

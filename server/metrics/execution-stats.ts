@@ -3,7 +3,7 @@
  * error rates, timeouts, retries and duration percentiles (percentile_cont),
  * for a window, per time bucket, per tool type and per tool, in two queries.
  *
- * Only finished executions count (RUNNING and PENDING_APPROVAL rows are still
+ * Only finished executions count (QUEUED, RUNNING and PENDING_APPROVAL rows are still
  * in flight); they are attributed to the bucket they started in, in UTC.
  */
 import type { SqlDriver } from '../db/sql-driver.ts';
@@ -129,7 +129,7 @@ const ROWS = `
   FROM "tool_execution_logs" e
   LEFT JOIN "tools" t ON t."id" = e."tool_id"
   WHERE e."organization_id" = $1::uuid AND e."started_at" >= $2 AND e."started_at" < $3
-    AND e."status" NOT IN ('RUNNING', 'PENDING_APPROVAL')
+    AND e."status" NOT IN ('QUEUED', 'RUNNING', 'PENDING_APPROVAL')
     AND ($5::uuid IS NULL OR e."tool_id" = $5::uuid)`;
 
 /** Overall, per bucket, per tool type (and bucket), per tool (and bucket). */

@@ -47,7 +47,7 @@ export async function queryHealthSamples(
      FROM "tool_execution_logs" e
      WHERE e."organization_id" = $1::uuid AND e."tool_id" = ANY($2::uuid[])
        AND e."started_at" >= $3 AND e."started_at" <= $4
-       AND e."status" NOT IN ('RUNNING', 'PENDING_APPROVAL', 'REJECTED', 'CANCELLED')
+       AND e."status" NOT IN ('QUEUED', 'RUNNING', 'PENDING_APPROVAL', 'REJECTED', 'CANCELLED')
      GROUP BY e."tool_id"`,
     [organizationId, toolIds, new Date(now.getTime() - HEALTH_WINDOW_MS), now],
   );

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp, type App } from '../../server/app.ts';
 import { loadConfig, type Config } from '../../server/config.ts';
+import type { AsyncSettledHook } from '../../server/executions/async-runs.ts';
 import type { EngineDeps } from '../../server/executions/engine.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
@@ -57,6 +58,7 @@ export async function startTestApp(
     onQuery?: (sql: string) => void;
     logger?: Logger;
     hooks?: Pick<EngineDeps, 'onProgress' | 'onCallbackSettled'>;
+    onAsyncSettled?: AsyncSettledHook;
   } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(options);
@@ -66,6 +68,7 @@ export async function startTestApp(
     database: db.database,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.hooks ? { hooks: options.hooks } : {}),
+    ...(options.onAsyncSettled ? { onAsyncSettled: options.onAsyncSettled } : {}),
   });
   const url = await app.start(0, '127.0.0.1');
   return {

@@ -53,6 +53,7 @@ function runningRow(organizationId: string, toolId: string, extra: Partial<ToolE
     instanceId: null,
     awaitingCallbackUntil: null,
     callbackAfterHangup: false,
+    queuedAt: null,
     ...extra,
   };
 }

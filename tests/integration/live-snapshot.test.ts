@@ -53,7 +53,8 @@ let assistantId: string;
 beforeAll(async () => {
   // No periodic health check running its own SQL while statements are counted.
   t = await startTestApp(
-    { SWITCHBOARD_HEALTH_CHECK_INTERVAL_MS: '3600000' },
+    // No heartbeat sweep (it reads tool_execution_logs) inside a counting window.
+    { SWITCHBOARD_HEALTH_CHECK_INTERVAL_MS: '3600000', SWITCHBOARD_INSTANCE_LEASE_MS: '600000' },
     { onQuery: (sql) => counting && statements.push(sql) },
   );
   // Prisma reports its statements through onQuery; the common snapshot's raw statement is counted here

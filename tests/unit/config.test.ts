@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       databaseUrl: null,
       redisUrl: null,
       instanceLeaseMs: 10_000,
+      asyncConcurrency: 8,
       env: 'development',
       publicUrl: null,
     });
@@ -37,6 +38,7 @@ describe('loadConfig', () => {
       /SWITCHBOARD_PUBLIC_URL must be a base URL/,
     ],
     [{ SWITCHBOARD_PUBLIC_URL: 'https://switchboard.example.com/?a=1' }, /SWITCHBOARD_PUBLIC_URL must be a base URL/],
+    [{ SWITCHBOARD_ASYNC_CONCURRENCY: '0' }, /SWITCHBOARD_ASYNC_CONCURRENCY must be an integer/],
   ])('%o is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -13,6 +13,7 @@ export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
     'RATE_LIMITED',
     'PENDING_APPROVAL',
     'REJECTED',
+    'QUEUED',
   ] as const,
 });
 
@@ -28,7 +29,12 @@ export const ToolExecutionRef = builder.prismaObject('ToolExecution', {
     status: t.expose('status', { type: ExecutionStatusEnum }),
     inputParameters: t.expose('inputParameters', { type: 'JSON' }),
     outputResult: t.expose('outputResult', { type: 'JSON', nullable: true, description: '{ success, message, data }' }),
-    startedAt: t.expose('startedAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', description: 'For async executions: when a worker took it.' }),
+    queuedAt: t.expose('queuedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When an async execution was enqueued; null for sync ones.',
+    }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
     durationMs: t.exposeInt('durationMs', { nullable: true }),
     errorMessage: t.exposeString('errorMessage', { nullable: true }),

@@ -88,7 +88,7 @@ export const ToolRef = builder.prismaObject('Tool', {
       load: async (ids: string[], context) => {
         const rows = await context.services.prisma.toolExecution.groupBy({
           by: ['toolId', 'status'],
-          where: { toolId: { in: ids }, status: { notIn: ['RUNNING', 'PENDING_APPROVAL'] } },
+          where: { toolId: { in: ids }, status: { notIn: ['QUEUED', 'RUNNING', 'PENDING_APPROVAL'] } },
           _count: { _all: true },
         });
         return ids.map((id) => {

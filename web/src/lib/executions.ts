@@ -2,9 +2,18 @@
 import type { JsonValue } from './tools.ts';
 
 export type ExecutionStatus =
-  'RUNNING' | 'SUCCESS' | 'ERROR' | 'TIMEOUT' | 'RATE_LIMITED' | 'PENDING_APPROVAL' | 'REJECTED' | 'CANCELLED';
+  | 'QUEUED'
+  | 'RUNNING'
+  | 'SUCCESS'
+  | 'ERROR'
+  | 'TIMEOUT'
+  | 'RATE_LIMITED'
+  | 'PENDING_APPROVAL'
+  | 'REJECTED'
+  | 'CANCELLED';
 
 export const EXECUTION_STATUSES: ExecutionStatus[] = [
+  'QUEUED',
   'RUNNING',
   'SUCCESS',
   'ERROR',
