@@ -1,8 +1,11 @@
 /**
- * The keys of a tool's configuration that the engine reads itself (every
- * executor ignores them): `rate_limit`, `approval_timeout_seconds`, `approver_role`.
+ * The keys of a tool's configuration that the engine and the adapters read
+ * themselves (every executor ignores them): `rate_limit`, `approval_timeout_seconds`,
+ * `approver_role`, `continue_after_hangup`, `execution_mode`, and for MCP
+ * clients `annotations` and `output_schema`.
  */
 import type { FieldIssue } from '../errors.ts';
+import { createSchemaCompiler } from '../security/schema-compiler.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
 import type { RoleName } from '../security/roles.ts';
 
@@ -39,6 +42,38 @@ export function approverRole(configuration: JsonObject): RoleName {
   return (APPROVER_ROLES as readonly JsonValue[]).includes(value ?? null) ? (value as RoleName) : DEFAULT_APPROVER_ROLE;
 }
 
+/** MCP tool annotations a tool may set itself (`annotations`), over those derived from what it is. */
+export const ANNOTATION_HINTS = ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const;
+/** A declared output schema is compiled for every check; a bound keeps that cheap. */
+export const MAX_OUTPUT_SCHEMA_BYTES = 16 * 1024;
+const outputSchemaCompiler = createSchemaCompiler({ validateSchema: true });
+
+function annotationIssues(value: JsonValue | undefined): FieldIssue[] {
+  if (value === undefined) return [];
+  if (!isObject(value)) return [{ field: 'annotations', message: 'annotations must be an object of boolean hints' }];
+  return Object.entries(value)
+    .filter(([key, hint]) => !(ANNOTATION_HINTS as readonly string[]).includes(key) || typeof hint !== 'boolean')
+    .map(([key]) => ({
+      field: `annotations.${key}`,
+      message: `annotations take boolean ${ANNOTATION_HINTS.join(', ')}`,
+    }));
+}
+
+function outputSchemaIssues(value: JsonValue | undefined): FieldIssue[] {
+  if (value === undefined) return [];
+  if (!isObject(value)) return [{ field: 'output_schema', message: 'output_schema must be a JSON Schema object' }];
+  if (Buffer.byteLength(JSON.stringify(value)) > MAX_OUTPUT_SCHEMA_BYTES)
+    return [{ field: 'output_schema', message: `output_schema must be at most ${MAX_OUTPUT_SCHEMA_BYTES} bytes` }];
+  try {
+    outputSchemaCompiler.compile(value);
+    return [];
+  } catch (error) {
+    return [
+      { field: 'output_schema', message: `output_schema is not a valid JSON Schema: ${(error as Error).message}` },
+    ];
+  }
+}
+
 export const EXECUTION_MODES = ['sync', 'async'] as const;
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 
@@ -67,6 +102,7 @@ export function checkToolSettings(configuration: JsonObject): FieldIssue[] {
       message: `approval_timeout_seconds must be a number from 1 to ${MAX_APPROVAL_TIMEOUT_SECONDS}`,
     });
   }
+  issues.push(...annotationIssues(configuration.annotations), ...outputSchemaIssues(configuration.output_schema));
   const mode = configuration.execution_mode;
   if (mode !== undefined && !(EXECUTION_MODES as readonly JsonValue[]).includes(mode))
     issues.push({ field: 'execution_mode', message: `execution_mode must be one of ${EXECUTION_MODES.join(', ')}` });

@@ -6,7 +6,8 @@
  * TASK_KEY_PREFIX, which is how they are told from other executions.
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, McpError, type Task, type TaskStatus } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type Task, type TaskStatus } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError } from './mcp-errors.ts';
 import type { Prisma } from '../db/database.ts';
 import { uuidOrNil } from '../db/json.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
@@ -84,8 +85,8 @@ export function taskOf(row: ToolExecution): Task {
   };
 }
 
-function unknownTask(): McpError {
-  return new McpError(ErrorCode.InvalidParams, 'Task not found');
+function unknownTask(): ProtocolError {
+  return new ProtocolError(ErrorCode.InvalidParams, 'Task not found');
 }
 
 /** The task's execution; another organization's or assistant's id is exactly as unknown as a made-up one. */
@@ -114,7 +115,7 @@ function decodeCursor(cursor: string): { startedAt: Date; id: string } {
   } catch {
     // Falls through to the error below.
   }
-  throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
+  throw new ProtocolError(ErrorCode.InvalidParams, 'Invalid cursor');
 }
 
 /** Newest first, TASKS_PAGE_SIZE at a time. */

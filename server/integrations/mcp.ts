@@ -22,7 +22,6 @@ import {
   GetTaskRequestSchema,
   ListTasksRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   RELATED_TASK_META_KEY,
   type CallToolResult,
   type ProgressToken,
@@ -35,7 +34,9 @@ import type { TriggerContext } from '../executors/types.ts';
 import { readRawBody } from '../http/request-body.ts';
 import { hasRole } from '../security/roles.ts';
 import type { Services } from '../services.ts';
+import { ProtocolError } from './mcp-errors.ts';
 import { followProgress } from './mcp-progress.ts';
+import { mcpAnnotations, mcpOutputSchema, outputMismatch } from './mcp-tool-metadata.ts';
 import {
   executionByKey,
   findTask,
@@ -49,7 +50,7 @@ import {
   waitForFinal,
   type TaskScope,
 } from './mcp-tasks.ts';
-import { assistantToolDefinitions } from './tool-definitions.ts';
+import { assistantToolDefinitions, type ToolDefinition } from './tool-definitions.ts';
 import {
   fromExecution,
   runToolCalls,
@@ -69,22 +70,18 @@ export interface McpRequestDeps {
 
 const SERVER_INFO = { name: 'switchboard', version: '1.0.0' };
 
-/** Every tool result has this shape; declaring it lets clients check `structuredContent`. */
-const OUTPUT_SCHEMA = {
-  type: 'object' as const,
-  properties: { success: { type: 'boolean' }, message: { type: 'string' }, data: {} },
-  required: ['success'],
-};
-
 const CAPABILITIES = {
   tools: {},
   tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
 };
 
+/** JSON-RPC's implementation-defined server error, as the SDK's own transport uses for a 405. */
+const SERVER_ERROR = -32000;
+
 /** Executions of plain calls followed for progress notifications; not tasks, so not listed by tasks/list. */
 const PROGRESS_KEY_PREFIX = 'mcp-call:';
 
-function callToolResult(outcome: ToolCallOutcome | undefined): CallToolResult {
+function callToolResult(outcome: ToolCallOutcome | undefined, definition?: ToolDefinition): CallToolResult {
   if (!outcome || !outcome.ok) {
     return { content: [{ type: 'text', text: outcome?.error ?? 'The tool failed.' }], isError: true };
   }
@@ -92,6 +89,12 @@ function callToolResult(outcome: ToolCallOutcome | undefined): CallToolResult {
     outcome.result !== null && typeof outcome.result === 'object' && !Array.isArray(outcome.result)
       ? outcome.result
       : { success: true, data: outcome.result };
+  // The client holds structuredContent to the declared outputSchema: a result that breaks it is the tool's error.
+  const mismatch = outputMismatch(definition, structured.data);
+  if (mismatch) {
+    const text = `The result of "${outcome.name}" does not match its output_schema (${mismatch}).`;
+    return { content: [{ type: 'text', text }], isError: true };
+  }
   // Keys sorted: a result read back from JSONB (tasks/result) reads exactly like the one a sync call just built.
   return { content: [{ type: 'text', text: stringify(structured) ?? '{}' }], structuredContent: structured };
 }
@@ -120,7 +123,7 @@ function stillRunningResult(name: string, executionId: string): CallToolResult {
 
 function requireMember(actor: Actor, doing: string): void {
   if (!hasRole(actor.role, 'MEMBER')) {
-    throw new McpError(ErrorCode.InvalidRequest, `${doing} needs the MEMBER role; this API key is ${actor.role}`);
+    throw new ProtocolError(ErrorCode.InvalidRequest, `${doing} needs the MEMBER role; this API key is ${actor.role}`);
   }
 }
 
@@ -138,7 +141,9 @@ function createMcpServer(deps: McpRequestDeps): Server {
       name: definition.function.name,
       description: definition.function.description,
       inputSchema: { ...definition.function.parameters, type: 'object' as const },
-      outputSchema: OUTPUT_SCHEMA,
+      ...(definition.title && { title: definition.title }),
+      annotations: mcpAnnotations(definition),
+      outputSchema: mcpOutputSchema(definition),
       ...(definition.executionMode === 'async' && { execution: { taskSupport: 'optional' as const } }),
     })),
   }));
@@ -150,7 +155,7 @@ function createMcpServer(deps: McpRequestDeps): Server {
     const definition = all.find((candidate) => candidate.function.name === name);
     if (!definition) {
       const available = all.map((candidate) => candidate.function.name);
-      throw new McpError(
+      throw new ProtocolError(
         ErrorCode.InvalidParams,
         `Unknown tool: ${name.slice(0, 100)}. Available tools: ${available.join(', ') || 'none'}`,
       );
@@ -171,7 +176,10 @@ function createMcpServer(deps: McpRequestDeps): Server {
 
     if (task) {
       if (definition.executionMode !== 'async') {
-        throw new McpError(ErrorCode.MethodNotFound, `The tool "${name}" does not support tasks (it is not async)`);
+        throw new ProtocolError(
+          ErrorCode.MethodNotFound,
+          `The tool "${name}" does not support tasks (it is not async)`,
+        );
       }
       const key = newTaskKey();
       const row = await startInBackground(
@@ -180,7 +188,8 @@ function createMcpServer(deps: McpRequestDeps): Server {
         key,
         async () => {
           const [outcome] = await runToolCalls(deps.runner, batch, [call(key)]);
-          if (!outcome?.executionId) throw new McpError(ErrorCode.InvalidParams, outcome?.error ?? 'The tool failed.');
+          if (!outcome?.executionId)
+            throw new ProtocolError(ErrorCode.InvalidParams, outcome?.error ?? 'The tool failed.');
           const written = await executionByKey(prisma, actor.organizationId, key);
           if (!written) throw new Error(`the execution ${outcome.executionId} of task key ${key} is gone`);
           return written;
@@ -204,7 +213,7 @@ function createMcpServer(deps: McpRequestDeps): Server {
         if (final && isFinalStatus(final.status)) outcome = await outcomeOfRow(final);
         else return stillRunningResult(name, outcome.executionId);
       }
-      return callToolResult(outcome);
+      return callToolResult(outcome, definition);
     } finally {
       stop();
     }
@@ -223,9 +232,10 @@ function createMcpServer(deps: McpRequestDeps): Server {
       extra.signal,
     );
     if (!isFinalStatus(row.status)) {
-      throw new McpError(ErrorCode.RequestTimeout, 'The task is still working; call tasks/result again');
+      throw new ProtocolError(ErrorCode.RequestTimeout, 'The task is still working; call tasks/result again');
     }
-    const result = callToolResult(await outcomeOfRow(row));
+    const definition = (await definitions()).find((candidate) => candidate.function.name === row.toolName);
+    const result = callToolResult(await outcomeOfRow(row), definition);
     return { ...result, _meta: { [RELATED_TASK_META_KEY]: { taskId } } };
   });
 
@@ -235,7 +245,7 @@ function createMcpServer(deps: McpRequestDeps): Server {
     requireMember(actor, 'cancelling tasks');
     const row = await findTask(prisma, scope, request.params.taskId);
     const terminal = (status: string) =>
-      new McpError(ErrorCode.InvalidParams, `Cannot cancel task: it is already ${taskStatusOf(status)}`);
+      new ProtocolError(ErrorCode.InvalidParams, `Cannot cancel task: it is already ${taskStatusOf(status)}`);
     if (isFinalStatus(row.status)) throw terminal(row.status);
     try {
       const decider = { organizationId: actor.organizationId, userId: actor.userId, apiKeyId: actor.apiKeyId };
@@ -265,6 +275,21 @@ function parseError(res: ServerResponse): void {
 }
 
 export async function handleMcpRequest(req: IncomingMessage, res: ServerResponse, deps: McpRequestDeps): Promise<void> {
+  // Stateless (no Mcp-Session-Id): no server-initiated SSE stream on GET and no session to DELETE; the
+  // Streamable HTTP transport (revision 2025-11-25) says to answer both with 405.
+  if (req.method !== 'POST') {
+    res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        error: {
+          code: SERVER_ERROR,
+          message: 'Method not allowed: this server is stateless; POST JSON-RPC messages',
+        },
+        id: null,
+      }),
+    );
+    return;
+  }
   let body: unknown;
   if (req.method === 'POST') {
     const raw = await readRawBody(req, deps.services.config.bodyLimitBytes);

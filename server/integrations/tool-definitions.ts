@@ -10,6 +10,7 @@
  * differed there would invite calls the engine refuses.
  */
 import type { Prisma } from '../db/database.ts';
+import type { ToolType } from '../db/generated/prisma/client.ts';
 import { uuidOrNil } from '../db/json.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { builtinEnabled, builtinFunctionDefinition, type BuiltinName } from '../executions/builtins.ts';
@@ -41,6 +42,11 @@ export interface ToolDefinition {
   assignmentId: string | null;
   /** From the tool's configuration with the assignment's override laid over it, as the engine sees it. */
   executionMode: ExecutionMode;
+  /** The tool's display name, for clients that show one (MCP `title`). */
+  title: string | null;
+  toolType: ToolType | 'BUILTIN';
+  /** The effective configuration (the assignment's override laid over the tool's); never sent as it is. */
+  configuration: JsonObject;
 }
 
 const BUILTINS: BuiltinName[] = ['endCall', 'transferCall'];
@@ -105,6 +111,10 @@ export async function assistantToolDefinitions(
       const custom = isJsonObject(assignment.customConfiguration as JsonValue)
         ? (assignment.customConfiguration as JsonObject)
         : {};
+      const configuration = deepMerge(
+        isJsonObject(assignment.tool.configuration as JsonValue) ? (assignment.tool.configuration as JsonObject) : {},
+        custom,
+      );
       return {
         type: 'function',
         function: openAIFunction(assignment.tool.name, assignment.tool.functionDefinition, custom.function_description),
@@ -116,14 +126,10 @@ export async function assistantToolDefinitions(
         source: 'TOOL',
         toolId: assignment.tool.id,
         assignmentId: assignment.id,
-        executionMode: executionMode(
-          deepMerge(
-            isJsonObject(assignment.tool.configuration as JsonValue)
-              ? (assignment.tool.configuration as JsonObject)
-              : {},
-            custom,
-          ),
-        ),
+        executionMode: executionMode(configuration),
+        title: assignment.tool.displayName ?? null,
+        toolType: assignment.tool.type,
+        configuration,
       };
     }),
   );
@@ -141,6 +147,9 @@ export async function assistantToolDefinitions(
       toolId: null,
       assignmentId: null,
       executionMode: 'sync',
+      title: null,
+      toolType: 'BUILTIN',
+      configuration: {},
     });
   }
   return definitions;
