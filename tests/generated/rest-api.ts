@@ -116,7 +116,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Assigns a tool to the assistant (MEMBER). */
+    /** Assigns a tool to the assistant (ADMIN). */
     post: operations['assignAssistantTool'];
     delete?: never;
     options?: never;
@@ -132,7 +132,7 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Changes the assignment's override, messages or enabled flag (MEMBER). */
+    /** Changes the assignment's override, messages or enabled flag (ADMIN). */
     put: operations['configureAssistantTool'];
     post?: never;
     delete?: never;
@@ -151,7 +151,7 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
-    /** Removes the tool from the assistant (MEMBER). */
+    /** Removes the tool from the assistant (ADMIN). */
     delete: operations['unassignAssistantTool'];
     options?: never;
     head?: never;
@@ -167,7 +167,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Creates a tool from a template and assigns it to the assistant (MEMBER). Two steps: when the assignment fails the tool stays, and the problem says so. */
+    /** Creates a tool from a template and assigns it to the assistant (ADMIN). Two steps: when the assignment fails the tool stays, and the problem says so. */
     post: operations['createAssistantToolFromTemplate'];
     delete?: never;
     options?: never;
@@ -394,7 +394,38 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: unknown[];
+            items: {
+              id: string | null;
+              /** @description The function name the LLM calls; unique in the organization. */
+              name: string | null;
+              displayName: string | null;
+              description: string | null;
+              /** @enum {string|null} */
+              type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              version: number | null;
+              isActive: boolean | null;
+              isPublic: boolean | null;
+              isTemplate: boolean | null;
+              allowedContexts: string[] | null;
+              /** @description Type-specific; secret values are never stored here, only secret names. */
+              configuration: unknown;
+              /** @description OpenAI function definition. */
+              functionDefinition: unknown;
+              /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
+              messages: unknown;
+              timeoutSeconds: number | null;
+              retryAttempts: number | null;
+              requireConfirmation: boolean | null;
+              executionCount: number | null;
+              /** @description Share of finished executions that succeeded (null before the first one). */
+              successRate: number | null;
+              /** Format: date-time */
+              lastExecutedAt: string | null;
+              /** Format: date-time */
+              createdAt: string | null;
+              /** Format: date-time */
+              updatedAt: string | null;
+            }[];
             pageInfo: {
               hasNextPage: boolean;
               endCursor: string | null;
@@ -785,7 +816,49 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: unknown[];
+            items: {
+              /** @description The execution id (UUID). */
+              id: string | null;
+              /** @enum {string|null} */
+              status:
+                | 'CANCELLED'
+                | 'ERROR'
+                | 'PENDING_APPROVAL'
+                | 'RATE_LIMITED'
+                | 'REJECTED'
+                | 'RUNNING'
+                | 'SUCCESS'
+                | 'TIMEOUT'
+                | null;
+              toolName: string | null;
+              toolVersion: number | null;
+              toolCallId: string | null;
+              triggerContext: string | null;
+              inputParameters: unknown;
+              /** @description { success, message, data } */
+              outputResult: unknown;
+              errorCode: string | null;
+              errorMessage: string | null;
+              durationMs: number | null;
+              retryCount: number | null;
+              /** Format: date-time */
+              startedAt: string | null;
+              /** Format: date-time */
+              completedAt: string | null;
+              /** @description Null for built-ins and deleted tools. */
+              tool: {
+                id: string | null;
+                /** @description The function name the LLM calls; unique in the organization. */
+                name: string | null;
+              } | null;
+              assistant: {
+                id: string | null;
+                name: string | null;
+              } | null;
+              call: {
+                id: string | null;
+              } | null;
+            }[];
             pageInfo: {
               hasNextPage: boolean;
               endCursor: string | null;
@@ -1178,7 +1251,49 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: unknown[];
+            items: {
+              /** @description The execution id (UUID). */
+              id: string | null;
+              /** @enum {string|null} */
+              status:
+                | 'CANCELLED'
+                | 'ERROR'
+                | 'PENDING_APPROVAL'
+                | 'RATE_LIMITED'
+                | 'REJECTED'
+                | 'RUNNING'
+                | 'SUCCESS'
+                | 'TIMEOUT'
+                | null;
+              toolName: string | null;
+              toolVersion: number | null;
+              toolCallId: string | null;
+              triggerContext: string | null;
+              inputParameters: unknown;
+              /** @description { success, message, data } */
+              outputResult: unknown;
+              errorCode: string | null;
+              errorMessage: string | null;
+              durationMs: number | null;
+              retryCount: number | null;
+              /** Format: date-time */
+              startedAt: string | null;
+              /** Format: date-time */
+              completedAt: string | null;
+              /** @description Null for built-ins and deleted tools. */
+              tool: {
+                id: string | null;
+                /** @description The function name the LLM calls; unique in the organization. */
+                name: string | null;
+              } | null;
+              assistant: {
+                id: string | null;
+                name: string | null;
+              } | null;
+              call: {
+                id: string | null;
+              } | null;
+            }[];
             pageInfo: {
               hasNextPage: boolean;
               endCursor: string | null;
@@ -1218,7 +1333,49 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: unknown[];
+            items: {
+              /** @description The execution id (UUID). */
+              id: string | null;
+              /** @enum {string|null} */
+              status:
+                | 'CANCELLED'
+                | 'ERROR'
+                | 'PENDING_APPROVAL'
+                | 'RATE_LIMITED'
+                | 'REJECTED'
+                | 'RUNNING'
+                | 'SUCCESS'
+                | 'TIMEOUT'
+                | null;
+              toolName: string | null;
+              toolVersion: number | null;
+              toolCallId: string | null;
+              triggerContext: string | null;
+              inputParameters: unknown;
+              /** @description { success, message, data } */
+              outputResult: unknown;
+              errorCode: string | null;
+              errorMessage: string | null;
+              durationMs: number | null;
+              retryCount: number | null;
+              /** Format: date-time */
+              startedAt: string | null;
+              /** Format: date-time */
+              completedAt: string | null;
+              /** @description Null for built-ins and deleted tools. */
+              tool: {
+                id: string | null;
+                /** @description The function name the LLM calls; unique in the organization. */
+                name: string | null;
+              } | null;
+              assistant: {
+                id: string | null;
+                name: string | null;
+              } | null;
+              call: {
+                id: string | null;
+              } | null;
+            }[];
             pageInfo: {
               hasNextPage: boolean;
               endCursor: string | null;

@@ -1,7 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { format, resolveConfig } from 'prettier';
+import { parse, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { REST_OPERATIONS } from '../../server/http/rest/rest-operations.ts';
+import { schema } from '../../server/schema/index.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { generateRestTypes, REST_TYPES_FILE } from '../helpers/rest-types.ts';
 
@@ -82,6 +85,15 @@ describe('the OpenAPI document at /api/openapi.json', () => {
     const committed = await readFile(REST_TYPES_FILE, 'utf8').catch(() => '');
     expect(committed, 'tests/generated/rest-api.ts is not up to date (UPDATE_REST_TYPES=1)').toBe(generated);
   });
+});
+
+test('every operation the REST routes run is valid against the GraphQL schema', () => {
+  const documents = REST_OPERATIONS.flatMap((operation) => [
+    operation.document,
+    ...(operation.lookup ? [operation.lookup.document] : []),
+    ...(operation.followUp ? [operation.followUp.document] : []),
+  ]);
+  for (const source of documents) expect(validate(schema, parse(source)).map((error) => error.message)).toEqual([]);
 });
 
 describe('the reference page at /api/docs', () => {

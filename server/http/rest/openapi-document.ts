@@ -4,6 +4,9 @@
  */
 import {
   GraphQLNonNull,
+  GraphQLObjectType,
+  getNullableType,
+  type FieldNode,
   Kind,
   getNamedType,
   isEnumType,
@@ -15,7 +18,6 @@ import {
   isUnionType,
   parse,
   type GraphQLInputType,
-  type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -116,6 +118,10 @@ function strictInputSchema(type: GraphQLInputType, depth: number, omit: string[]
   return leafSchema(type);
 }
 
+function fieldSelection(selections: SelectionSetNode | undefined, name: string): FieldNode | undefined {
+  return selections?.selections.find((node): node is FieldNode => node.kind === Kind.FIELD && node.name.value === name);
+}
+
 /** The schema of the root field's value the way the REST route shapes it. */
 function successSchema(schema: GraphQLSchema, operation: RestOperation): JsonSchema {
   const source = operation.followUp?.document ?? operation.document;
@@ -142,14 +148,16 @@ function successSchema(schema: GraphQLSchema, operation: RestOperation): JsonSch
   }
   const strict = isNonNullType(type) ? type.ofType : type;
   if (result.kind === 'connection') {
-    const connection = strictOutputSchema(strict, selection.selectionSet) as {
-      properties: { edges: { anyOf?: Array<{ items: { anyOf?: Array<{ properties: { node: JsonSchema } }> } }> } };
-    };
-    const edgeItems = connection.properties.edges.anyOf?.[0]?.items.anyOf?.[0]?.properties.node;
+    const edges = fieldSelection(selection.selectionSet, 'edges');
+    const node = edges && fieldSelection(edges.selectionSet, 'node');
+    const edgeType = getNamedType(strict instanceof GraphQLObjectType ? strict.getFields().edges?.type : undefined);
+    const nodeField = edgeType instanceof GraphQLObjectType ? edgeType.getFields().node : undefined;
+    if (!node || !nodeField) throw new Error(`${operation.operationId}: not a connection selection`);
+    const edgeItems = strictOutputSchema(getNullableType(nodeField.type), node.selectionSet);
     return {
       type: 'object',
       properties: {
-        items: { type: 'array', items: edgeItems ?? {} },
+        items: { type: 'array', items: edgeItems },
         pageInfo: {
           type: 'object',
           properties: { hasNextPage: { type: 'boolean' }, endCursor: { type: ['string', 'null'] } },

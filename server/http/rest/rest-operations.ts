@@ -78,11 +78,13 @@ const EXECUTION = `id status toolName toolVersion toolCallId triggerContext inpu
 const TEMPLATE = `id name displayName description category type configuration functionDefinition messages requiredSecrets source`;
 const PUBLIC_TOOL = `id name displayName description type version configuration functionDefinition messages
   requiredSecrets installCount authorOrganization updatedAt`;
+// Through the Error interface, so one selection is valid on every result union.
 const ERRORS = `__typename
-  ... on NotFoundError { message entity }
-  ... on ConflictError { message field }
-  ... on ValidationError { message issues { field message line column } }
-  ... on FeatureDisabledError { message feature }`;
+  ... on Error { message
+    ... on NotFoundError { entity }
+    ... on ConflictError { field }
+    ... on ValidationError { issues { field message line column } }
+    ... on FeatureDisabledError { feature } }`;
 const PAGE = `pageInfo { hasNextPage endCursor }`;
 
 /** Page sizes follow GraphQL's own limits; only the first page size default lives here. */
@@ -91,11 +93,17 @@ const PAGINATION: QueryParameter[] = [
   { name: 'after', type: 'string', description: "The previous page's pageInfo.endCursor." },
 ];
 
-function page(query: URLSearchParams): { first?: number; after?: string } {
+/** A query-string number; anything else goes to GraphQL as it came, and GraphQL refuses it (400). */
+function integer(value: string): number | string {
+  const parsed = Number(value);
+  return value.trim() !== '' && Number.isInteger(parsed) ? parsed : value;
+}
+
+function page(query: URLSearchParams): { first?: number | string; after?: string } {
   const first = query.get('first');
   const after = query.get('after');
   return {
-    ...(first !== null ? { first: Number(first) } : {}),
+    ...(first !== null ? { first: integer(first) } : {}),
     ...(after !== null ? { after } : {}),
   };
 }
@@ -243,7 +251,7 @@ export const REST_OPERATIONS: RestOperation[] = [
     operationId: 'assignAssistantTool',
     method: 'POST',
     path: '/api/assistants/{assistant_id}/tools/{tool_id}/assign',
-    summary: 'Assigns a tool to the assistant (MEMBER).',
+    summary: 'Assigns a tool to the assistant (ADMIN).',
     tag: 'Assistants',
     document: `mutation ($input: AssignToolInput!) { assignTool(input: $input) { ${ERRORS} ... on ToolAssignment { ${ASSIGNMENT} } } }`,
     field: 'assignTool',
@@ -258,7 +266,7 @@ export const REST_OPERATIONS: RestOperation[] = [
     operationId: 'configureAssistantTool',
     method: 'PUT',
     path: '/api/assistants/{assistant_id}/tools/{tool_id}/configure',
-    summary: "Changes the assignment's override, messages or enabled flag (MEMBER).",
+    summary: "Changes the assignment's override, messages or enabled flag (ADMIN).",
     tag: 'Assistants',
     document: `mutation ($input: ConfigureToolAssignmentInput!) {
       configureToolAssignment(input: $input) { ${ERRORS} ... on ToolAssignment { ${ASSIGNMENT} } } }`,
@@ -272,7 +280,7 @@ export const REST_OPERATIONS: RestOperation[] = [
     operationId: 'unassignAssistantTool',
     method: 'DELETE',
     path: '/api/assistants/{assistant_id}/tools/{tool_id}/unassign',
-    summary: 'Removes the tool from the assistant (MEMBER).',
+    summary: 'Removes the tool from the assistant (ADMIN).',
     tag: 'Assistants',
     document: `mutation ($input: UnassignToolInput!) {
       unassignTool(input: $input) { ${ERRORS} ... on UnassignedTool { assignmentId assistantId toolId } } }`,
@@ -286,7 +294,7 @@ export const REST_OPERATIONS: RestOperation[] = [
     method: 'POST',
     path: '/api/assistants/{assistant_id}/tools/from-template/{template_id}',
     summary:
-      'Creates a tool from a template and assigns it to the assistant (MEMBER). Two steps: when the ' +
+      'Creates a tool from a template and assigns it to the assistant (ADMIN). Two steps: when the ' +
       'assignment fails the tool stays, and the problem says so.',
     tag: 'Assistants',
     document: `mutation ($input: CreateToolFromTemplateInput!) {
@@ -328,7 +336,7 @@ export const REST_OPERATIONS: RestOperation[] = [
     document: `query ($first: Int, $search: String) { publicTools(first: $first, search: $search) { ${PUBLIC_TOOL} } }`,
     field: 'publicTools',
     variables: ({ query }) => ({
-      ...(query.get('first') !== null ? { first: Number(query.get('first')) } : {}),
+      ...(query.get('first') !== null ? { first: integer(query.get('first')!) } : {}),
       ...(query.get('search') !== null ? { search: query.get('search') } : {}),
     }),
     result: { kind: 'list' },
