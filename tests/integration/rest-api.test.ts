@@ -298,6 +298,20 @@ describe('errors are problem details with GraphQL’s own decisions', () => {
       headers: { authorization: `Bearer ${org.keys.MEMBER}`, 'content-type': 'application/json' },
       body: JSON.stringify({ ...greetTool('huge'), description: 'x'.repeat(limit) }),
     });
-    expect(response.status).toBe(413);
+    await expectProblem(response, 413, 'PAYLOAD_TOO_LARGE');
+    // Chunked: no Content-Length, counted while it streams.
+    const body = new TextEncoder().encode(JSON.stringify({ description: 'x'.repeat(limit) }));
+    const chunked = await fetch(`${t.url}/api/organization/tools`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${org.keys.MEMBER}`, 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(body);
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    await expectProblem(chunked, 413, 'PAYLOAD_TOO_LARGE');
   });
 });

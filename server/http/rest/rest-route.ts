@@ -171,6 +171,9 @@ export function restApiRoute(yoga: YogaServerInstance<ServerContext, Context>, s
 
   return {
     prefix: '/api',
+    tooLarge(res, limitBytes) {
+      sendProblem(res, problem('PAYLOAD_TOO_LARGE', `request body exceeds ${limitBytes} bytes`));
+    },
     async handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://rest.internal');
       const method = req.method ?? 'GET';
