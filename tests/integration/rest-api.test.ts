@@ -198,6 +198,12 @@ describe('the main flow through the generated client', () => {
   });
 });
 
+test('REST requests are GraphQL operations named for their operationId in the metrics', async () => {
+  await client(org.keys.VIEWER).GET('/api/tool-templates');
+  const metrics = await (await fetch(`${t.url}/metrics`)).text();
+  expect(metrics).toMatch(/graphql_envelop_request\{operationName="listToolTemplates",operationType="query"\} [1-9]/);
+});
+
 describe('errors are problem details with GraphQL’s own decisions', () => {
   /** openapi-fetch has read the body already and hands it over as `error`. */
   async function expectProblem(

@@ -4,7 +4,7 @@
  * so a cross-site request cannot ride a dashboard session and no CSRF token is needed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GraphQLSchema } from 'graphql';
+import { Kind, parse, print, type GraphQLSchema } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../../context.ts';
 import type { Route } from '../node-handler.ts';
@@ -22,6 +22,7 @@ import {
 import { REST_OPERATIONS, type RestInput, type RestOperation } from './rest-operations.ts';
 
 interface CompiledOperation {
+  /** The documents carry the operationId as their name, for the operation log and metrics. */
   operation: RestOperation;
   pattern: RegExp;
   names: string[];
@@ -41,7 +42,29 @@ class ProblemResponse extends Error {
   }
 }
 
-function compile(operation: RestOperation): CompiledOperation {
+/** `query (…)` → `query listOrganizationTools(…)`. */
+function named(document: string, name: string): string {
+  const parsed = parse(document);
+  return print({
+    ...parsed,
+    definitions: parsed.definitions.map((definition) =>
+      definition.kind === Kind.OPERATION_DEFINITION
+        ? { ...definition, name: { kind: Kind.NAME, value: name } }
+        : definition,
+    ),
+  });
+}
+
+function compile(plain: RestOperation): CompiledOperation {
+  const id = plain.operationId;
+  const operation: RestOperation = {
+    ...plain,
+    document: named(plain.document, id),
+    ...(plain.lookup ? { lookup: { ...plain.lookup, document: named(plain.lookup.document, `${id}Lookup`) } } : {}),
+    ...(plain.followUp
+      ? { followUp: { ...plain.followUp, document: named(plain.followUp.document, `${id}FollowUp`) } }
+      : {}),
+  };
   const names: string[] = [];
   const source = operation.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
     names.push(name);
