@@ -243,7 +243,11 @@ describe('errors are problem details with GraphQL’s own decisions', () => {
       body: { ...greetTool('bad name!'), timeoutSeconds: 20 },
     });
     const body = await expectProblem(response, 400, 'VALIDATION');
-    expect(body.issues).toEqual(expect.arrayContaining([expect.objectContaining({ field: expect.any(String) })]));
+    expect(body.issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'name', message: expect.stringContaining('1-64 characters') }),
+      ]),
+    );
   });
 
   test('a body GraphQL cannot coerce is a 400, a duplicate a 409', async () => {
