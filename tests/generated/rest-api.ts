@@ -97,7 +97,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The assistant's tool assignments, in execution order. */
+    /** The assistant's tool assignments (each with its tool), in execution order. */
     get: operations['listAssistantTools'];
     put?: never;
     post?: never;
@@ -960,36 +960,31 @@ export interface operations {
         };
         content: {
           'application/json': {
-            /** @description Assigned tools in execution order. */
-            toolAssignments:
-              | {
-                  id: string | null;
-                  enabled: boolean | null;
-                  executionOrder: number | null;
-                  /** @description Deep-merged over the tool's configuration when this assistant runs it. */
-                  customConfiguration: unknown;
-                  /** @description Spoken messages for this assistant, merged key by key over the tool's. */
-                  messages: unknown;
-                  /** Format: date-time */
-                  createdAt: string | null;
-                  /** Format: date-time */
-                  updatedAt: string | null;
-                  assistant: {
-                    id: string | null;
-                    name: string | null;
-                  } | null;
-                  tool: {
-                    id: string | null;
-                    /** @description The function name the LLM calls; unique in the organization. */
-                    name: string | null;
-                    displayName: string | null;
-                    /** @enum {string|null} */
-                    type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
-                    isActive: boolean | null;
-                  } | null;
-                }[]
-              | null;
-          };
+            id: string | null;
+            enabled: boolean | null;
+            executionOrder: number | null;
+            /** @description Deep-merged over the tool's configuration when this assistant runs it. */
+            customConfiguration: unknown;
+            /** @description Spoken messages for this assistant, merged key by key over the tool's. */
+            messages: unknown;
+            /** Format: date-time */
+            createdAt: string | null;
+            /** Format: date-time */
+            updatedAt: string | null;
+            assistant: {
+              id: string | null;
+              name: string | null;
+            } | null;
+            tool: {
+              id: string | null;
+              /** @description The function name the LLM calls; unique in the organization. */
+              name: string | null;
+              displayName: string | null;
+              /** @enum {string|null} */
+              type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              isActive: boolean | null;
+            } | null;
+          }[];
         };
       };
       400: components['responses']['Problem400'];

@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createAssistant } from '../helpers/assistant-tools.ts';
 import { createOrganization, endpointToolInput, type TestOrganization } from '../helpers/fixtures.ts';
 import type { paths } from '../generated/rest-api.ts';
+import { responseChecker } from '../helpers/openapi-response-check.ts';
 
 const GREET = [
   'export default async function execute(parameters) {',
@@ -33,20 +34,29 @@ function greetTool(name: string) {
 let t: TestApp;
 let org: TestOrganization;
 let other: TestOrganization;
+let checker: ReturnType<typeof responseChecker>;
 
+/** Every response through it is checked against the document (responseChecker). */
 function client(key?: string): Client<paths> {
-  return createClient<paths>({
+  const created = createClient<paths>({
     baseUrl: t.url,
     ...(key ? { headers: { authorization: `Bearer ${key}` } } : {}),
   });
+  created.use(checker.middleware);
+  return created;
 }
 
 beforeAll(async () => {
   t = await startTestApp();
   org = await createOrganization(t.app.services.prisma, 'Rest');
   other = await createOrganization(t.app.services.prisma, 'Elsewhere');
+  checker = responseChecker(await (await fetch(`${t.url}/api/openapi.json`)).json());
 });
-afterAll(() => t?.close());
+afterAll(async () => {
+  // The document described every response the generated client received.
+  expect(checker?.checked()).toBeGreaterThan(30);
+  await t?.close();
+});
 
 describe('the main flow through the generated client', () => {
   test('create, list, get, update, test, assign, configure, list, logs, executions, unassign, delete', async () => {
@@ -103,7 +113,7 @@ describe('the main flow through the generated client', () => {
     const assistantTools = await member.GET('/api/assistants/{assistant_id}/tools', {
       params: { path: { assistant_id: assistantId } },
     });
-    expect(assistantTools.data!.toolAssignments!.map((assignment) => assignment.tool?.id)).toEqual([tool.id]);
+    expect(assistantTools.data!.map((assignment) => assignment.tool?.id)).toEqual([tool.id]);
 
     // An execution for the assistant in a call, so the assistant's and the call's lists have one.
     await admin.PUT('/api/assistants/{assistant_id}/tools/{tool_id}/configure', {

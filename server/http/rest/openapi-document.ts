@@ -43,7 +43,11 @@ const MAX_INPUT_DEPTH = 4;
 
 function nullable(schema: JsonSchema): JsonSchema {
   if (Object.keys(schema).length === 0) return schema;
-  if (typeof schema.type === 'string') return { ...schema, type: [schema.type, 'null'] };
+  if (typeof schema.type === 'string') {
+    // An enum lists its values: null must be one of them too.
+    const values = Array.isArray(schema.enum) ? { enum: [...(schema.enum as unknown[]), null] } : {};
+    return { ...schema, type: [schema.type, 'null'], ...values };
+  }
   return { anyOf: [schema, { type: 'null' }] };
 }
 
@@ -169,6 +173,12 @@ function successSchema(schema: GraphQLSchema, operation: RestOperation): JsonSch
   }
   const value = strictOutputSchema(strict, selection.selectionSet);
   if (result.kind === 'pick') return (value as { items: JsonSchema }).items;
+  if (result.kind === 'object' && result.property) {
+    // A missing list is answered as an empty one.
+    const property = (value as { properties: Record<string, JsonSchema> }).properties[result.property]!;
+    const { type, ...rest } = property;
+    return Array.isArray(type) ? { ...rest, type: type.filter((name) => name !== 'null') } : property;
+  }
   return value;
 }
 

@@ -17,8 +17,8 @@ export interface RestInput {
 export type ResultShape =
   /** A result union: the success member is the body, error members become problems. */
   | { kind: 'union'; success: string }
-  /** A nullable object: null is a 404. */
-  | { kind: 'object'; entity: string }
+  /** A nullable object: null is a 404. With `property`, the body is that one property of it. */
+  | { kind: 'object'; entity: string; property?: string }
   /** A relay connection, flattened to `{ items, pageInfo }`. */
   | { kind: 'connection' }
   | { kind: 'list' }
@@ -240,12 +240,12 @@ export const REST_OPERATIONS: RestOperation[] = [
     operationId: 'listAssistantTools',
     method: 'GET',
     path: '/api/assistants/{assistant_id}/tools',
-    summary: "The assistant's tool assignments, in execution order.",
+    summary: "The assistant's tool assignments (each with its tool), in execution order.",
     tag: 'Assistants',
     document: `query ($id: ID!) { assistant(id: $id) { toolAssignments { ${ASSIGNMENT} } } }`,
     field: 'assistant',
     variables: ({ params }) => ({ id: params.assistant_id }),
-    result: { kind: 'object', entity: 'Assistant' },
+    result: { kind: 'object', entity: 'Assistant', property: 'toolAssignments' },
   },
   {
     operationId: 'assignAssistantTool',

@@ -177,7 +177,7 @@ export function restApiRoute(yoga: YogaServerInstance<ServerContext, Context>, s
       }
       case 'object':
         if (value === null) throw new ProblemResponse(problem('NOT_FOUND', `${result.entity} not found`));
-        return value;
+        return result.property ? ((value as Record<string, unknown>)[result.property] ?? []) : value;
       case 'connection':
         return connectionBody((value as Record<string, unknown> | null) ?? { edges: [], pageInfo: null });
       case 'list':
