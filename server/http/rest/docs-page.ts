@@ -26,7 +26,7 @@ fetch('/api/openapi.json').then((r) => r.json()).then((doc) => {
 export function apiDocsPage(): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Switchboard REST API</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <style>body{font:15px system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
 summary{cursor:pointer;padding:.3rem 0}.m{font-weight:bold;display:inline-block;width:4rem}
 pre{background:#f5f5f5;padding:.75rem;overflow:auto;font-size:12px}</style></head>
