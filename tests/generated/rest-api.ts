@@ -167,7 +167,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Creates a tool from a template and assigns it to the assistant (ADMIN). Two steps: when the assignment fails the tool stays, and the problem says so. */
+    /** Creates a tool from a template and assigns it to the assistant (ADMIN). Two mutations: when the assignment is refused, the new tool is deleted again. */
     post: operations['createAssistantToolFromTemplate'];
     delete?: never;
     options?: never;

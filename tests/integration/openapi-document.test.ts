@@ -91,7 +91,7 @@ test('every operation the REST routes run is valid against the GraphQL schema', 
   const documents = REST_OPERATIONS.flatMap((operation) => [
     operation.document,
     ...(operation.lookup ? [operation.lookup.document] : []),
-    ...(operation.followUp ? [operation.followUp.document] : []),
+    ...(operation.followUp ? [operation.followUp.document, operation.followUp.undo.document] : []),
   ]);
   for (const source of documents) expect(validate(schema, parse(source)).map((error) => error.message)).toEqual([]);
 });

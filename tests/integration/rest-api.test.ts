@@ -196,6 +196,18 @@ describe('the main flow through the generated client', () => {
     expect(onAssistant.error).toBeUndefined();
     expect(onAssistant.response.status).toBe(201);
     expect(onAssistant.data).toMatchObject({ assistant: { id: assistantId }, tool: { name: 'order_desk' } });
+
+    // A MEMBER may create tools but not assign them: the refusal leaves no tool behind.
+    const refused = await client(org.keys.MEMBER).POST(
+      '/api/assistants/{assistant_id}/tools/from-template/{template_id}',
+      {
+        params: { path: { assistant_id: assistantId, template_id: 'builtin:order-status' } },
+        body: { name: 'left_over' },
+      },
+    );
+    expect(refused.response.status).toBe(403);
+    expect(refused.error).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await t.app.services.prisma.tool.count({ where: { organizationId: org.id, name: 'left_over' } })).toBe(0);
   });
 
   test('the marketplace lists published tools', async () => {

@@ -40,6 +40,8 @@ export interface FollowUp {
   field: string;
   variables(previous: Record<string, unknown>, input: RestInput): Record<string, unknown>;
   success: string;
+  /** Run when the follow-up fails, so the request leaves nothing behind (best effort). */
+  undo: { document: string; variables(previous: Record<string, unknown>): Record<string, unknown> };
 }
 
 export interface QueryParameter {
@@ -294,8 +296,8 @@ export const REST_OPERATIONS: RestOperation[] = [
     method: 'POST',
     path: '/api/assistants/{assistant_id}/tools/from-template/{template_id}',
     summary:
-      'Creates a tool from a template and assigns it to the assistant (ADMIN). Two steps: when the ' +
-      'assignment fails the tool stays, and the problem says so.',
+      'Creates a tool from a template and assigns it to the assistant (ADMIN). Two mutations: when the ' +
+      'assignment is refused, the new tool is deleted again.',
     tag: 'Assistants',
     document: `mutation ($input: CreateToolFromTemplateInput!) {
       createToolFromTemplate(input: $input) { ${ERRORS} ... on Tool { id } } }`,
@@ -308,6 +310,10 @@ export const REST_OPERATIONS: RestOperation[] = [
       field: 'assignTool',
       variables: (tool, { params }) => ({ input: { assistantId: params.assistant_id, toolId: tool.id } }),
       success: 'ToolAssignment',
+      undo: {
+        document: `mutation ($input: DeleteToolInput!) { deleteTool(input: $input) { __typename } }`,
+        variables: (tool) => ({ input: { id: tool.id } }),
+      },
     },
     successStatus: 201,
   },

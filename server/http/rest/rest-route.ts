@@ -62,7 +62,13 @@ function compile(plain: RestOperation): CompiledOperation {
     document: named(plain.document, id),
     ...(plain.lookup ? { lookup: { ...plain.lookup, document: named(plain.lookup.document, `${id}Lookup`) } } : {}),
     ...(plain.followUp
-      ? { followUp: { ...plain.followUp, document: named(plain.followUp.document, `${id}FollowUp`) } }
+      ? {
+          followUp: {
+            ...plain.followUp,
+            document: named(plain.followUp.document, `${id}FollowUp`),
+            undo: { ...plain.followUp.undo, document: named(plain.followUp.undo.document, `${id}Undo`) },
+          },
+        }
       : {}),
   };
   const names: string[] = [];
@@ -172,8 +178,14 @@ export function restApiRoute(yoga: YogaServerInstance<ServerContext, Context>, s
         const failure = first && problemFromUnionMember(first);
         if (failure) throw new ProblemResponse(failure);
         const { followUp } = operation;
-        const next = await run(req, followUp.document, followUp.variables(first ?? {}, input), followUp.field);
-        return unionSuccess(next, followUp.success);
+        const created = first ?? {};
+        try {
+          const next = await run(req, followUp.document, followUp.variables(created, input), followUp.field);
+          return unionSuccess(next, followUp.success);
+        } catch (error) {
+          await graphql(req, followUp.undo.document, followUp.undo.variables(created));
+          throw error;
+        }
       }
       case 'object':
         if (value === null) throw new ProblemResponse(problem('NOT_FOUND', `${result.entity} not found`));
