@@ -36,7 +36,8 @@ it('lists every operation of the document and shows one when opened', async () =
   await expect.poll(() => page.locator('#operations details').count()).toBe(count);
   const configure = page.locator('details', { hasText: '/api/assistants/{assistant_id}/tools/{tool_id}/configure' });
   await configure.locator('summary').click();
-  await expect.poll(() => configure.locator('pre').textContent()).toContain('Problem404');
+  await expect.poll(() => configure.locator('table').last().textContent()).toContain('customConfiguration');
+  expect(await configure.textContent()).toContain('Missing, invalid or revoked API key.');
   expect(await page.locator('#title').textContent()).toBe('Switchboard REST API');
   await screenshot(page, 'api-docs');
   expect(errors).toEqual([]);
