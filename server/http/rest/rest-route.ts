@@ -144,10 +144,15 @@ export function restApiRoute(yoga: YogaServerInstance<ServerContext, Context>, s
     return { status: response.status, data: body.data ?? null, ...(body.errors ? { errors: body.errors } : {}) };
   }
 
-  async function run(req: IncomingMessage, query: string, variables: Record<string, unknown>, field: string) {
+  /** The operation's data, or the problem its errors make. */
+  async function data(req: IncomingMessage, query: string, variables: Record<string, unknown>) {
     const answer = await graphql(req, query, variables);
     if (answer.errors?.length) throw new ProblemResponse(problemFromGraphQLErrors(answer.errors, answer.status));
-    return answer.data?.[field] ?? null;
+    return answer.data ?? {};
+  }
+
+  async function run(req: IncomingMessage, query: string, variables: Record<string, unknown>, field: string) {
+    return (await data(req, query, variables))[field] ?? null;
   }
 
   function unionSuccess(value: unknown, success: string): Record<string, unknown> {
@@ -164,9 +169,7 @@ export function restApiRoute(yoga: YogaServerInstance<ServerContext, Context>, s
     let looked: unknown;
     if (operation.lookup) {
       const { lookup } = operation;
-      const answer = await graphql(req, lookup.document, lookup.variables(input));
-      if (answer.errors?.length) throw new ProblemResponse(problemFromGraphQLErrors(answer.errors, answer.status));
-      looked = lookup.pick(answer.data ?? {}, input);
+      looked = lookup.pick(await data(req, lookup.document, lookup.variables(input)), input);
       if (looked === null) throw new ProblemResponse(problem('NOT_FOUND', `${lookup.entity} not found`));
     }
     const value = await run(req, operation.document, operation.variables(input, looked), operation.field);
