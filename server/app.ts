@@ -25,6 +25,8 @@ import { dashboardRoute } from './http/dashboard-route.ts';
 import { answerClientError, createNodeHandler, type Route } from './http/node-handler.ts';
 import { attachWebSocketServer } from './http/websocket.ts';
 import { createGraphQLServer } from './http/yoga.ts';
+import { restApiRoute } from './http/rest/rest-route.ts';
+import { schema } from './schema/index.ts';
 import { integrationRoutes } from './integrations/http-routes.ts';
 import { migrateAllLegacyTools } from './integrations/legacy-tools.ts';
 import { createLogger } from './logger.ts';
@@ -175,6 +177,7 @@ export async function buildApp(
   // Order matters: the first matching prefix wins, and "/" catches everything left.
   const routes: Route[] = [
     graphqlRoute(yoga),
+    restApiRoute(yoga, schema),
     healthRoute(config.redisUrl ? () => pubsub.connected() && rateLimiter.connected() : null),
     metricsRoute(metrics.prometheus, config.metrics.token),
     ...integrationRoutes(services),

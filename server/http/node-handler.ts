@@ -12,6 +12,8 @@ export interface Route {
   /** `/graphql` matches `/graphql` and `/graphql/...`; `/` matches everything (put it last). */
   prefix: string;
   handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
+  /** Answers the front door's own refusals (413) in its error format instead of GraphQL's. */
+  tooLarge?(res: ServerResponse, limitBytes: number): void;
 }
 
 export interface HandlerOptions {
@@ -28,14 +30,20 @@ function matches(prefix: string, path: string): boolean {
   return prefix === '/' || path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
 }
 
-function tooLarge(res: ServerResponse, limitBytes: number): void {
+function tooLarge(res: ServerResponse, limitBytes: number, route: Route | undefined): void {
+  if (route?.tooLarge) return route.tooLarge(res, limitBytes);
   sendJson(res, 413, {
     errors: [{ message: `request body exceeds ${limitBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
   });
 }
 
 /** Reads a body of unknown length, or answers 413 as soon as it passes the limit (null then, as when the client left). */
-function readBounded(req: IncomingMessage, res: ServerResponse, limitBytes: number): Promise<Buffer | null> {
+function readBounded(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limitBytes: number,
+  route: Route | undefined,
+): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -53,7 +61,7 @@ function readBounded(req: IncomingMessage, res: ServerResponse, limitBytes: numb
       req.off('data', onData).off('end', onEnd);
       // Close after answering: the rest of the body is drained, not kept, until the socket goes.
       res.setHeader('connection', 'close');
-      tooLarge(res, limitBytes);
+      tooLarge(res, limitBytes, route);
       chunks.length = 0;
       settle(null);
     };
@@ -89,8 +97,10 @@ function replayed(req: IncomingMessage, body: Buffer): IncomingMessage {
 }
 
 export function createNodeHandler(options: HandlerOptions) {
-  function dispatch(req: IncomingMessage, res: ServerResponse, path: string): void {
-    const route = options.routes.find((candidate) => matches(candidate.prefix, path));
+  const routeFor = (path: string): Route | undefined =>
+    options.routes.find((candidate) => matches(candidate.prefix, path));
+
+  function dispatch(req: IncomingMessage, res: ServerResponse, route: Route | undefined): void {
     if (!route) {
       sendJson(res, 404, { error: 'not found' });
       return;
@@ -105,23 +115,23 @@ export function createNodeHandler(options: HandlerOptions) {
   }
 
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = routeFor((req.url ?? '/').split('?')[0] ?? '/');
     if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
       const length = req.headers['content-length'];
       if (length === undefined) {
-        void readBounded(req, res, options.bodyLimitBytes).then((body) => {
-          if (body) dispatch(replayed(req, body), res, path);
+        void readBounded(req, res, options.bodyLimitBytes, route).then((body) => {
+          if (body) dispatch(replayed(req, body), res, route);
           else req.resume();
         });
         return;
       }
       if (Number(length) > options.bodyLimitBytes) {
-        tooLarge(res, options.bodyLimitBytes);
+        tooLarge(res, options.bodyLimitBytes, route);
         req.resume();
         return;
       }
     }
-    dispatch(req, res, path);
+    dispatch(req, res, route);
   };
 }
 

@@ -1,0 +1,1587 @@
+// Generated from /api/openapi.json by openapi-typescript — do not edit.
+// Regenerate: UPDATE_REST_TYPES=1 npx vitest run tests/integration/openapi-document.test.ts
+
+export interface paths {
+  '/api/organization/tools': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The organization's tools. */
+    get: operations['listOrganizationTools'];
+    put?: never;
+    /** Creates a tool (MEMBER). */
+    post: operations['createOrganizationTool'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/organization/tools/{tool_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One tool. */
+    get: operations['getOrganizationTool'];
+    /** Updates a tool; a changed definition is a new version (MEMBER). */
+    put: operations['updateOrganizationTool'];
+    post?: never;
+    /** Deletes a tool (MEMBER). */
+    delete: operations['deleteOrganizationTool'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/organization/tools/{tool_id}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Runs the tool in the `test` context and returns the execution (MEMBER). */
+    post: operations['testOrganizationTool'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/organization/tools/{tool_id}/logs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tool's executions, newest first. */
+    get: operations['listOrganizationToolLogs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/organization/tools/from-template/{template_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Creates a tool from a template (MEMBER). */
+    post: operations['createOrganizationToolFromTemplate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/assistants/{assistant_id}/tools': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The assistant's tool assignments (each with its tool), in execution order. */
+    get: operations['listAssistantTools'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/assistants/{assistant_id}/tools/{tool_id}/assign': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Assigns a tool to the assistant (ADMIN). */
+    post: operations['assignAssistantTool'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/assistants/{assistant_id}/tools/{tool_id}/configure': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Changes the assignment's override, messages or enabled flag (ADMIN). */
+    put: operations['configureAssistantTool'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/assistants/{assistant_id}/tools/{tool_id}/unassign': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Removes the tool from the assistant (ADMIN). */
+    delete: operations['unassignAssistantTool'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/assistants/{assistant_id}/tools/from-template/{template_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Creates a tool from a template and assigns it to the assistant (ADMIN). Two mutations: when the assignment is refused, the new tool is deleted again. */
+    post: operations['createAssistantToolFromTemplate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/assistants/{assistant_id}/tool-executions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The assistant's executions, newest first. */
+    get: operations['listAssistantToolExecutions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/calls/{call_id}/tool-executions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The call's executions, newest first. */
+    get: operations['listCallToolExecutions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/tools/public': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The marketplace: tools any organization published, most installed first. */
+    get: operations['listPublicTools'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/tools/templates': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The built-in catalog, then the organization's tools marked isTemplate. */
+    get: operations['listToolTemplatesUnderTools'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/tool-templates': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The built-in catalog, then the organization's tools marked isTemplate. */
+    get: operations['listToolTemplates'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/tool-templates/{template_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One template (`builtin:<slug>` or an organization tool id). */
+    get: operations['getToolTemplate'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+  schemas: {
+    /** @description RFC 9457 problem details. */
+    Problem: {
+      /** Format: uri-reference */
+      type: string;
+      title: string;
+      status: number;
+      detail: string;
+      /** @description UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, VALIDATION, BAD_USER_INPUT, FEATURE_DISABLED, … */
+      code: string;
+      /** @description For VALIDATION and BAD_USER_INPUT: what is wrong, where. */
+      issues?: {
+        field?: string | null;
+        message?: string | null;
+        line?: number | null;
+        column?: number | null;
+      }[];
+    };
+  };
+  responses: {
+    /** @description Invalid input (issues say where). */
+    Problem400: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Missing, invalid or revoked API key. */
+    Problem401: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description The key’s role may not do this, or the tool type is switched off. */
+    Problem403: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Not found (another organization’s ids are not found either). */
+    Problem404: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Conflicts with the current state (a duplicate name, a stale version). */
+    Problem409: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description The body is above the request body limit. */
+    Problem413: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Rate limited. */
+    Problem429: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+  };
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+  listOrganizationTools: {
+    parameters: {
+      query?: {
+        /** @description Page size (GraphQL connection limits apply). */
+        first?: number;
+        /** @description The previous page's pageInfo.endCursor. */
+        after?: string;
+        /** @description Matches name, display name or description. */
+        search?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string | null;
+              /** @description The function name the LLM calls; unique in the organization. */
+              name: string | null;
+              displayName: string | null;
+              description: string | null;
+              /** @enum {string|null} */
+              type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              version: number | null;
+              isActive: boolean | null;
+              isPublic: boolean | null;
+              isTemplate: boolean | null;
+              allowedContexts: string[] | null;
+              /** @description Type-specific; secret values are never stored here, only secret names. */
+              configuration: unknown;
+              /** @description OpenAI function definition. */
+              functionDefinition: unknown;
+              /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
+              messages: unknown;
+              timeoutSeconds: number | null;
+              retryAttempts: number | null;
+              requireConfirmation: boolean | null;
+              executionCount: number | null;
+              /** @description Share of finished executions that succeeded (null before the first one). */
+              successRate: number | null;
+              /** Format: date-time */
+              lastExecutedAt: string | null;
+              /** Format: date-time */
+              createdAt: string | null;
+              /** Format: date-time */
+              updatedAt: string | null;
+            }[];
+            pageInfo: {
+              hasNextPage: boolean;
+              endCursor: string | null;
+            };
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  createOrganizationTool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Subset of call, sms, webhook, test. */
+          allowedContexts?: string[] | null;
+          /** @description Type-specific configuration (see the README for each type). */
+          configuration?: unknown;
+          description?: string | null;
+          /** @description Shown in the dashboard; defaults to the name. */
+          displayName?: string | null;
+          /** @description OpenAI function definition; `parameters` must be a JSON Schema object. */
+          functionDefinition?: unknown;
+          isActive?: boolean | null;
+          /** @description Publish to the marketplace (ADMIN). */
+          isPublic?: boolean | null;
+          isTemplate?: boolean | null;
+          /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
+          messages?: unknown;
+          /** @description Function name the LLM calls: ^[a-zA-Z0-9_-]{1,64}$. */
+          name: string;
+          requireConfirmation?: boolean | null;
+          retryAttempts?: number | null;
+          timeoutSeconds?: number | null;
+          /** @enum {string} */
+          type: 'CODE' | 'ENDPOINT' | 'LAMBDA';
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string | null;
+            /** @description The function name the LLM calls; unique in the organization. */
+            name: string | null;
+            displayName: string | null;
+            description: string | null;
+            /** @enum {string|null} */
+            type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            version: number | null;
+            isActive: boolean | null;
+            isPublic: boolean | null;
+            isTemplate: boolean | null;
+            allowedContexts: string[] | null;
+            /** @description Type-specific; secret values are never stored here, only secret names. */
+            configuration: unknown;
+            /** @description OpenAI function definition. */
+            functionDefinition: unknown;
+            /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
+            messages: unknown;
+            timeoutSeconds: number | null;
+            retryAttempts: number | null;
+            requireConfirmation: boolean | null;
+            executionCount: number | null;
+            /** @description Share of finished executions that succeeded (null before the first one). */
+            successRate: number | null;
+            /** Format: date-time */
+            lastExecutedAt: string | null;
+            /** Format: date-time */
+            createdAt: string | null;
+            /** Format: date-time */
+            updatedAt: string | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  getOrganizationTool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        tool_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string | null;
+            /** @description The function name the LLM calls; unique in the organization. */
+            name: string | null;
+            displayName: string | null;
+            description: string | null;
+            /** @enum {string|null} */
+            type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            version: number | null;
+            isActive: boolean | null;
+            isPublic: boolean | null;
+            isTemplate: boolean | null;
+            allowedContexts: string[] | null;
+            /** @description Type-specific; secret values are never stored here, only secret names. */
+            configuration: unknown;
+            /** @description OpenAI function definition. */
+            functionDefinition: unknown;
+            /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
+            messages: unknown;
+            timeoutSeconds: number | null;
+            retryAttempts: number | null;
+            requireConfirmation: boolean | null;
+            executionCount: number | null;
+            /** @description Share of finished executions that succeeded (null before the first one). */
+            successRate: number | null;
+            /** Format: date-time */
+            lastExecutedAt: string | null;
+            /** Format: date-time */
+            createdAt: string | null;
+            /** Format: date-time */
+            updatedAt: string | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  updateOrganizationTool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        tool_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          allowedContexts?: string[] | null;
+          /** @description Type-specific configuration (see the README for each type). */
+          configuration?: unknown;
+          description?: string | null;
+          /** @description Shown in the dashboard; defaults to the name. */
+          displayName?: string | null;
+          /** @description Refuse the change (ConflictError) if the tool is no longer at this version. */
+          expectedVersion?: number | null;
+          /** @description OpenAI function definition; `parameters` must be a JSON Schema object. */
+          functionDefinition?: unknown;
+          isActive?: boolean | null;
+          isPublic?: boolean | null;
+          isTemplate?: boolean | null;
+          /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. Null clears them. */
+          messages?: unknown;
+          name?: string | null;
+          requireConfirmation?: boolean | null;
+          retryAttempts?: number | null;
+          timeoutSeconds?: number | null;
+          /** @enum {string|null} */
+          type?: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string | null;
+            /** @description The function name the LLM calls; unique in the organization. */
+            name: string | null;
+            displayName: string | null;
+            description: string | null;
+            /** @enum {string|null} */
+            type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            version: number | null;
+            isActive: boolean | null;
+            isPublic: boolean | null;
+            isTemplate: boolean | null;
+            allowedContexts: string[] | null;
+            /** @description Type-specific; secret values are never stored here, only secret names. */
+            configuration: unknown;
+            /** @description OpenAI function definition. */
+            functionDefinition: unknown;
+            /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
+            messages: unknown;
+            timeoutSeconds: number | null;
+            retryAttempts: number | null;
+            requireConfirmation: boolean | null;
+            executionCount: number | null;
+            /** @description Share of finished executions that succeeded (null before the first one). */
+            successRate: number | null;
+            /** Format: date-time */
+            lastExecutedAt: string | null;
+            /** Format: date-time */
+            createdAt: string | null;
+            /** Format: date-time */
+            updatedAt: string | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  deleteOrganizationTool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        tool_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  testOrganizationTool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        tool_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          context?: {
+            callSid?: string | null;
+            from?: string | null;
+            phoneNumber?: string | null;
+            to?: string | null;
+            /**
+             * @description executeTool only (default CALL); testTool always runs in the `test` context.
+             * @enum {string|null}
+             */
+            triggerContext?: 'CALL' | 'SMS' | 'WEBHOOK' | null;
+          } | null;
+          /** @description The arguments object, as the LLM would send it. */
+          parameters?: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description The execution id (UUID). */
+            id: string | null;
+            /** @enum {string|null} */
+            status:
+              | 'CANCELLED'
+              | 'ERROR'
+              | 'PENDING_APPROVAL'
+              | 'QUEUED'
+              | 'RATE_LIMITED'
+              | 'REJECTED'
+              | 'RUNNING'
+              | 'SUCCESS'
+              | 'TIMEOUT'
+              | null;
+            toolName: string | null;
+            toolVersion: number | null;
+            toolCallId: string | null;
+            triggerContext: string | null;
+            inputParameters: unknown;
+            /** @description { success, message, data } */
+            outputResult: unknown;
+            errorCode: string | null;
+            errorMessage: string | null;
+            durationMs: number | null;
+            retryCount: number | null;
+            /**
+             * Format: date-time
+             * @description For async executions: when a worker took it.
+             */
+            startedAt: string | null;
+            /** Format: date-time */
+            completedAt: string | null;
+            /** @description Null for built-ins and deleted tools. */
+            tool: {
+              id: string | null;
+              /** @description The function name the LLM calls; unique in the organization. */
+              name: string | null;
+            } | null;
+            assistant: {
+              id: string | null;
+              name: string | null;
+            } | null;
+            call: {
+              id: string | null;
+            } | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  listOrganizationToolLogs: {
+    parameters: {
+      query?: {
+        /** @description Page size (GraphQL connection limits apply). */
+        first?: number;
+        /** @description The previous page's pageInfo.endCursor. */
+        after?: string;
+      };
+      header?: never;
+      path: {
+        tool_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** @description The execution id (UUID). */
+              id: string | null;
+              /** @enum {string|null} */
+              status:
+                | 'CANCELLED'
+                | 'ERROR'
+                | 'PENDING_APPROVAL'
+                | 'QUEUED'
+                | 'RATE_LIMITED'
+                | 'REJECTED'
+                | 'RUNNING'
+                | 'SUCCESS'
+                | 'TIMEOUT'
+                | null;
+              toolName: string | null;
+              toolVersion: number | null;
+              toolCallId: string | null;
+              triggerContext: string | null;
+              inputParameters: unknown;
+              /** @description { success, message, data } */
+              outputResult: unknown;
+              errorCode: string | null;
+              errorMessage: string | null;
+              durationMs: number | null;
+              retryCount: number | null;
+              /**
+               * Format: date-time
+               * @description For async executions: when a worker took it.
+               */
+              startedAt: string | null;
+              /** Format: date-time */
+              completedAt: string | null;
+              /** @description Null for built-ins and deleted tools. */
+              tool: {
+                id: string | null;
+                /** @description The function name the LLM calls; unique in the organization. */
+                name: string | null;
+              } | null;
+              assistant: {
+                id: string | null;
+                name: string | null;
+              } | null;
+              call: {
+                id: string | null;
+              } | null;
+            }[];
+            pageInfo: {
+              hasNextPage: boolean;
+              endCursor: string | null;
+            };
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  createOrganizationToolFromTemplate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        template_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @description The new tool's name; defaults to the template's. */
+          name?: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string | null;
+            /** @description The function name the LLM calls; unique in the organization. */
+            name: string | null;
+            displayName: string | null;
+            description: string | null;
+            /** @enum {string|null} */
+            type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            version: number | null;
+            isActive: boolean | null;
+            isPublic: boolean | null;
+            isTemplate: boolean | null;
+            allowedContexts: string[] | null;
+            /** @description Type-specific; secret values are never stored here, only secret names. */
+            configuration: unknown;
+            /** @description OpenAI function definition. */
+            functionDefinition: unknown;
+            /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
+            messages: unknown;
+            timeoutSeconds: number | null;
+            retryAttempts: number | null;
+            requireConfirmation: boolean | null;
+            executionCount: number | null;
+            /** @description Share of finished executions that succeeded (null before the first one). */
+            successRate: number | null;
+            /** Format: date-time */
+            lastExecutedAt: string | null;
+            /** Format: date-time */
+            createdAt: string | null;
+            /** Format: date-time */
+            updatedAt: string | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  listAssistantTools: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        assistant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string | null;
+            enabled: boolean | null;
+            executionOrder: number | null;
+            /** @description Deep-merged over the tool's configuration when this assistant runs it. */
+            customConfiguration: unknown;
+            /** @description Spoken messages for this assistant, merged key by key over the tool's. */
+            messages: unknown;
+            /** Format: date-time */
+            createdAt: string | null;
+            /** Format: date-time */
+            updatedAt: string | null;
+            assistant: {
+              id: string | null;
+              name: string | null;
+            } | null;
+            tool: {
+              id: string | null;
+              /** @description The function name the LLM calls; unique in the organization. */
+              name: string | null;
+              displayName: string | null;
+              /** @enum {string|null} */
+              type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              isActive: boolean | null;
+            } | null;
+          }[];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  assignAssistantTool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        assistant_id: string;
+        tool_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @description Deep-merged over the tool's configuration; `function_description` also replaces the description the LLM sees. */
+          customConfiguration?: unknown;
+          enabled?: boolean | null;
+          /** @description Spoken messages for this assistant, merged key by key over the tool's. */
+          messages?: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string | null;
+            enabled: boolean | null;
+            executionOrder: number | null;
+            /** @description Deep-merged over the tool's configuration when this assistant runs it. */
+            customConfiguration: unknown;
+            /** @description Spoken messages for this assistant, merged key by key over the tool's. */
+            messages: unknown;
+            /** Format: date-time */
+            createdAt: string | null;
+            /** Format: date-time */
+            updatedAt: string | null;
+            assistant: {
+              id: string | null;
+              name: string | null;
+            } | null;
+            tool: {
+              id: string | null;
+              /** @description The function name the LLM calls; unique in the organization. */
+              name: string | null;
+              displayName: string | null;
+              /** @enum {string|null} */
+              type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              isActive: boolean | null;
+            } | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  configureAssistantTool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        assistant_id: string;
+        tool_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          clearCustomConfiguration?: boolean | null;
+          /** @description Replaces the override; use clearCustomConfiguration to remove it. */
+          customConfiguration?: unknown;
+          enabled?: boolean | null;
+          /** @description Replaces the spoken messages; null clears them. */
+          messages?: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string | null;
+            enabled: boolean | null;
+            executionOrder: number | null;
+            /** @description Deep-merged over the tool's configuration when this assistant runs it. */
+            customConfiguration: unknown;
+            /** @description Spoken messages for this assistant, merged key by key over the tool's. */
+            messages: unknown;
+            /** Format: date-time */
+            createdAt: string | null;
+            /** Format: date-time */
+            updatedAt: string | null;
+            assistant: {
+              id: string | null;
+              name: string | null;
+            } | null;
+            tool: {
+              id: string | null;
+              /** @description The function name the LLM calls; unique in the organization. */
+              name: string | null;
+              displayName: string | null;
+              /** @enum {string|null} */
+              type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              isActive: boolean | null;
+            } | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  unassignAssistantTool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        assistant_id: string;
+        tool_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            assignmentId: string | null;
+            assistantId: string | null;
+            toolId: string | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  createAssistantToolFromTemplate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        assistant_id: string;
+        template_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @description The new tool's name; defaults to the template's. */
+          name?: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string | null;
+            enabled: boolean | null;
+            executionOrder: number | null;
+            /** @description Deep-merged over the tool's configuration when this assistant runs it. */
+            customConfiguration: unknown;
+            /** @description Spoken messages for this assistant, merged key by key over the tool's. */
+            messages: unknown;
+            /** Format: date-time */
+            createdAt: string | null;
+            /** Format: date-time */
+            updatedAt: string | null;
+            assistant: {
+              id: string | null;
+              name: string | null;
+            } | null;
+            tool: {
+              id: string | null;
+              /** @description The function name the LLM calls; unique in the organization. */
+              name: string | null;
+              displayName: string | null;
+              /** @enum {string|null} */
+              type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              isActive: boolean | null;
+            } | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  listAssistantToolExecutions: {
+    parameters: {
+      query?: {
+        /** @description Page size (GraphQL connection limits apply). */
+        first?: number;
+        /** @description The previous page's pageInfo.endCursor. */
+        after?: string;
+      };
+      header?: never;
+      path: {
+        assistant_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** @description The execution id (UUID). */
+              id: string | null;
+              /** @enum {string|null} */
+              status:
+                | 'CANCELLED'
+                | 'ERROR'
+                | 'PENDING_APPROVAL'
+                | 'QUEUED'
+                | 'RATE_LIMITED'
+                | 'REJECTED'
+                | 'RUNNING'
+                | 'SUCCESS'
+                | 'TIMEOUT'
+                | null;
+              toolName: string | null;
+              toolVersion: number | null;
+              toolCallId: string | null;
+              triggerContext: string | null;
+              inputParameters: unknown;
+              /** @description { success, message, data } */
+              outputResult: unknown;
+              errorCode: string | null;
+              errorMessage: string | null;
+              durationMs: number | null;
+              retryCount: number | null;
+              /**
+               * Format: date-time
+               * @description For async executions: when a worker took it.
+               */
+              startedAt: string | null;
+              /** Format: date-time */
+              completedAt: string | null;
+              /** @description Null for built-ins and deleted tools. */
+              tool: {
+                id: string | null;
+                /** @description The function name the LLM calls; unique in the organization. */
+                name: string | null;
+              } | null;
+              assistant: {
+                id: string | null;
+                name: string | null;
+              } | null;
+              call: {
+                id: string | null;
+              } | null;
+            }[];
+            pageInfo: {
+              hasNextPage: boolean;
+              endCursor: string | null;
+            };
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  listCallToolExecutions: {
+    parameters: {
+      query?: {
+        /** @description Page size (GraphQL connection limits apply). */
+        first?: number;
+        /** @description The previous page's pageInfo.endCursor. */
+        after?: string;
+      };
+      header?: never;
+      path: {
+        call_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** @description The execution id (UUID). */
+              id: string | null;
+              /** @enum {string|null} */
+              status:
+                | 'CANCELLED'
+                | 'ERROR'
+                | 'PENDING_APPROVAL'
+                | 'QUEUED'
+                | 'RATE_LIMITED'
+                | 'REJECTED'
+                | 'RUNNING'
+                | 'SUCCESS'
+                | 'TIMEOUT'
+                | null;
+              toolName: string | null;
+              toolVersion: number | null;
+              toolCallId: string | null;
+              triggerContext: string | null;
+              inputParameters: unknown;
+              /** @description { success, message, data } */
+              outputResult: unknown;
+              errorCode: string | null;
+              errorMessage: string | null;
+              durationMs: number | null;
+              retryCount: number | null;
+              /**
+               * Format: date-time
+               * @description For async executions: when a worker took it.
+               */
+              startedAt: string | null;
+              /** Format: date-time */
+              completedAt: string | null;
+              /** @description Null for built-ins and deleted tools. */
+              tool: {
+                id: string | null;
+                /** @description The function name the LLM calls; unique in the organization. */
+                name: string | null;
+              } | null;
+              assistant: {
+                id: string | null;
+                name: string | null;
+              } | null;
+              call: {
+                id: string | null;
+              } | null;
+            }[];
+            pageInfo: {
+              hasNextPage: boolean;
+              endCursor: string | null;
+            };
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  listPublicTools: {
+    parameters: {
+      query?: {
+        /** @description At most 100 (default 50). */
+        first?: number;
+        /** @description Matches name, display name or description. */
+        search?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string | null;
+            name: string | null;
+            displayName: string | null;
+            description: string | null;
+            /** @enum {string|null} */
+            type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            version: number | null;
+            /** @description Holds secret names only, never values. */
+            configuration: unknown;
+            functionDefinition: unknown;
+            messages: unknown;
+            requiredSecrets: string[] | null;
+            installCount: number | null;
+            /** @description The publishing organization's name. */
+            authorOrganization: string | null;
+            /** Format: date-time */
+            updatedAt: string | null;
+          }[];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  listToolTemplatesUnderTools: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description `builtin:<slug>` or the organization tool id. */
+            id: string | null;
+            name: string | null;
+            displayName: string | null;
+            description: string | null;
+            category: string | null;
+            /** @enum {string|null} */
+            type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            configuration: unknown;
+            functionDefinition: unknown;
+            messages: unknown;
+            /** @description Secret names to set before the tool works. */
+            requiredSecrets: string[] | null;
+            /** @enum {string|null} */
+            source: 'BUILTIN' | 'ORGANIZATION' | null;
+          }[];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  listToolTemplates: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description `builtin:<slug>` or the organization tool id. */
+            id: string | null;
+            name: string | null;
+            displayName: string | null;
+            description: string | null;
+            category: string | null;
+            /** @enum {string|null} */
+            type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            configuration: unknown;
+            functionDefinition: unknown;
+            messages: unknown;
+            /** @description Secret names to set before the tool works. */
+            requiredSecrets: string[] | null;
+            /** @enum {string|null} */
+            source: 'BUILTIN' | 'ORGANIZATION' | null;
+          }[];
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  getToolTemplate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        template_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description `builtin:<slug>` or the organization tool id. */
+            id: string | null;
+            name: string | null;
+            displayName: string | null;
+            description: string | null;
+            category: string | null;
+            /** @enum {string|null} */
+            type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            configuration: unknown;
+            functionDefinition: unknown;
+            messages: unknown;
+            /** @description Secret names to set before the tool works. */
+            requiredSecrets: string[] | null;
+            /** @enum {string|null} */
+            source: 'BUILTIN' | 'ORGANIZATION' | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+}
