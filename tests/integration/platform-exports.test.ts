@@ -247,6 +247,26 @@ describe('the export API', () => {
     expect(byFormat).toEqual({ status: 200, body: await exported('retell') });
   });
 
+  test('openai-chat and openai-responses give the OpenAI tools in the one form each API takes', async () => {
+    const openai = await exported('openai');
+    const chat = await rest(`/v1/assistants/${wired.assistantId}/export?format=openai-chat`);
+    const responses = await rest(`/v1/assistants/${wired.assistantId}/export?format=openai-responses`);
+    expect(chat.status).toBe(200);
+    expect(responses.status).toBe(200);
+    expect(chat.body).toMatchObject({ platform: 'openai-chat', tools: openai.tools });
+    expect(chat.body).not.toHaveProperty('responsesTools');
+    expect(responses.body).toMatchObject({
+      platform: 'openai-responses',
+      tools: openai.responsesTools,
+    });
+    const viaGraphql = await t.gql<{ assistantToolExport: Export }>(
+      EXPORT,
+      { assistantId: wired.assistantId, platform: 'OPENAI_RESPONSES' },
+      { apiKey: org.keys.VIEWER },
+    );
+    expect(viaGraphql.data!.assistantToolExport.tools).toEqual(responses.body.tools);
+  });
+
   test("another organization's assistant is not found, exactly like a missing one", async () => {
     const response = await t.gql(
       EXPORT,
@@ -262,7 +282,9 @@ describe('the export API', () => {
   test('bad platforms, bad base URLs and missing keys are refused with typed errors', async () => {
     const unknown = await rest(`/v1/assistants/${wired.assistantId}/export/zoom`);
     expect(unknown.status).toBe(400);
-    expect(JSON.stringify(unknown.body)).toContain('vapi, retell, elevenlabs, openai, mcp');
+    expect(JSON.stringify(unknown.body)).toContain(
+      'vapi, retell, elevenlabs, openai, openai-chat, openai-responses, mcp',
+    );
     const badBase = await rest(`/v1/assistants/${wired.assistantId}/export/vapi?base_url=ftp://x`);
     expect(badBase).toMatchObject({ status: 400, body: { error: { issues: [{ field: 'baseUrl' }] } } });
     const anonymous = await fetch(`${t.url}/v1/assistants/${wired.assistantId}/export/vapi`);

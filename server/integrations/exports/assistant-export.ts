@@ -7,7 +7,16 @@ import { mcpExport, openAIExport } from './openai-export.ts';
 import { retellExport } from './retell-export.ts';
 import { vapiExport } from './vapi-export.ts';
 
-export const EXPORT_PLATFORMS = ['VAPI', 'RETELL', 'ELEVENLABS', 'OPENAI', 'MCP'] as const;
+/** OPENAI gives both OpenAI forms; OPENAI_CHAT and OPENAI_RESPONSES give `tools` in the one form each API takes. */
+export const EXPORT_PLATFORMS = [
+  'VAPI',
+  'RETELL',
+  'ELEVENLABS',
+  'OPENAI',
+  'OPENAI_CHAT',
+  'OPENAI_RESPONSES',
+  'MCP',
+] as const;
 export type ExportPlatform = (typeof EXPORT_PLATFORMS)[number];
 
 export interface ExportOptions {
@@ -19,12 +28,15 @@ export interface ExportOptions {
 
 const SECRET_ID_MAX_LENGTH = 200;
 
-/** Case-insensitive: `vapi` and `VAPI` both name Vapi. */
+/** Case-insensitive, `-` for `_`: `vapi`, `VAPI`, `openai-chat` and `OPENAI_CHAT` all name one. */
 export function parseExportPlatform(value: string, field = 'platform'): ExportPlatform {
-  const platform = value.toUpperCase();
+  const platform = value.toUpperCase().replaceAll('-', '_');
   if (!(EXPORT_PLATFORMS as readonly string[]).includes(platform))
     throw new ValidationError([
-      { field, message: `must be one of ${EXPORT_PLATFORMS.map((p) => p.toLowerCase()).join(', ')}` },
+      {
+        field,
+        message: `must be one of ${EXPORT_PLATFORMS.map((p) => p.toLowerCase().replaceAll('_', '-')).join(', ')}`,
+      },
     ]);
   return platform as ExportPlatform;
 }
@@ -49,6 +61,14 @@ export async function exportAssistantTools(
       return elevenLabsExport(source, secretId);
     case 'OPENAI':
       return openAIExport(source);
+    case 'OPENAI_CHAT': {
+      const { responsesTools: _responses, ...chat } = openAIExport(source);
+      return { ...chat, platform: 'openai-chat' };
+    }
+    case 'OPENAI_RESPONSES': {
+      const { responsesTools, ...rest } = openAIExport(source);
+      return { ...rest, platform: 'openai-responses', tools: responsesTools };
+    }
     case 'MCP':
       return mcpExport(source);
   }
