@@ -198,7 +198,8 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
       errorMessage: message,
       outputResult: toJson({ success: false, message, data: null }),
       completedAt,
-      durationMs: Math.max(0, completedAt.getTime() - row.startedAt.getTime()),
+      // It never ran: the wait for a decision is not the tool's duration (metrics would count it as latency).
+      durationMs: null,
       decidedById: decider.userId,
     };
     if (!(await transition(prisma, row.id, 'PENDING_APPROVAL', fields))) {
@@ -230,7 +231,8 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
       errorMessage: message,
       outputResult: toJson({ success: false, message, data: null }),
       completedAt,
-      durationMs: Math.max(0, completedAt.getTime() - row.startedAt.getTime()),
+      // Pending or queued it never ran; running elsewhere, that instance's final write records its time.
+      durationMs: row.status === 'RUNNING' ? Math.max(0, completedAt.getTime() - row.startedAt.getTime()) : null,
       decidedById: decider.userId,
     };
     if (!(await transition(prisma, row.id, row.status, fields))) {
@@ -265,7 +267,7 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
         errorMessage: refusal.message,
         outputResult: toJson({ success: false, message: refusal.message, data: null }),
         completedAt,
-        durationMs: Math.max(0, completedAt.getTime() - row.startedAt.getTime()),
+        durationMs: null,
       };
       // An approver who decided meanwhile wins: the transition is conditional.
       if (!(await transition(prisma, row.id, 'PENDING_APPROVAL', fields))) continue;

@@ -143,7 +143,7 @@ export function createAsyncRuns(deps: AsyncRunsDeps): AsyncRuns {
       errorMessage: message,
       outputResult: toJson({ success: false, message, data: null }),
       completedAt,
-      durationMs: 0,
+      durationMs: null,
     };
     await transition(prisma, row.id, 'RUNNING', fields);
     const finished = applied(row, fields);
@@ -211,7 +211,8 @@ export function createAsyncRuns(deps: AsyncRunsDeps): AsyncRuns {
         errorMessage: refusal.message,
         outputResult: toJson({ success: false, message: refusal.message, data: null }),
         completedAt,
-        durationMs: Math.max(0, completedAt.getTime() - row.startedAt.getTime()),
+        // It never ran: time in the queue is not the tool's duration.
+        durationMs: null,
       };
       // The job stays and finds the row final: it completes without running anything.
       if (!(await transition(prisma, row.id, 'QUEUED', fields))) continue;

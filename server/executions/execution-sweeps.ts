@@ -34,7 +34,8 @@ export async function expireApprovals(
     UPDATE "tool_execution_logs"
     SET "status" = 'REJECTED', "error_code" = 'APPROVAL_TIMEOUT', "error_message" = ${message},
         "output_result" = ${output}::jsonb, "completed_at" = ${at},
-        "duration_ms" = GREATEST(0, (EXTRACT(EPOCH FROM (${at}::timestamptz - "started_at")) * 1000)::int)
+        -- It never ran: the wait is not the tool's duration.
+        "duration_ms" = NULL
     WHERE "status" = 'PENDING_APPROVAL' AND "approval_deadline" <= ${at}
       AND (${id ?? null}::uuid IS NULL OR "id" = ${id ?? null}::uuid)
     RETURNING "id", "organization_id" AS "organizationId", "tool_id" AS "toolId",

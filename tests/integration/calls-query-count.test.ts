@@ -9,9 +9,11 @@ import { createOrganization, type TestOrganization } from '../helpers/fixtures.t
 const statements: string[] = [];
 let counting = false;
 let t: TestApp;
+const QUIET = { SWITCHBOARD_INSTANCE_LEASE_MS: '600000', SWITCHBOARD_DELIVERY_POLL_MS: '600000' };
 
 beforeAll(async () => {
-  t = await startTestApp({}, { onQuery: (sql) => counting && statements.push(sql) });
+  // Background work (heartbeats, the delivery poller) must not fall into the counting window.
+  t = await startTestApp(QUIET, { onQuery: (sql) => counting && statements.push(sql) });
 });
 afterAll(() => t?.close());
 

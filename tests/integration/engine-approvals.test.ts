@@ -26,6 +26,8 @@ describe('approvals', () => {
 
     const approved = await h.engine.approve(h.actor, pending.id);
     expect(approved).toMatchObject({ id: pending.id, status: 'SUCCESS', decidedById: h.actor.userId });
+    // The tool's own time: the wait for the approver is completedAt - startedAt, not its duration.
+    expect(approved.durationMs).toBeLessThan(approved.completedAt!.getTime() - approved.startedAt.getTime() + 1);
     expect(h.upstream.hits('/echo?approve=1')).toHaveLength(1);
     expect(JSON.parse(h.upstream.hits('/echo?approve=1')[0]!.body)).toEqual({ order_id: 'P-1' });
     await expect(h.engine.approve(h.actor, pending.id)).rejects.toMatchObject({ name: 'ConflictError' });
@@ -45,7 +47,8 @@ describe('approvals', () => {
     });
     const pending = await h.run({ toolId });
     const rejected = await h.engine.reject(h.actor, pending.id, 'not today');
-    expect(rejected).toMatchObject({ status: 'REJECTED', errorCode: 'REJECTED' });
+    // Never ran: no duration, so a long wait for a decision never shows as the tool's latency.
+    expect(rejected).toMatchObject({ status: 'REJECTED', errorCode: 'REJECTED', durationMs: null });
     expect(rejected.errorMessage).toContain('not today');
     await expect(h.engine.reject(h.actor, pending.id)).rejects.toMatchObject({ name: 'ConflictError' });
     await expect(h.engine.approve(h.actor, pending.id)).rejects.toMatchObject({ name: 'ConflictError' });
@@ -63,7 +66,7 @@ describe('approvals', () => {
     await vi.waitFor(
       async () => {
         const row = await h.db.database.prisma.toolExecution.findUniqueOrThrow({ where: { id: pending.id } });
-        expect(row).toMatchObject({ status: 'REJECTED', errorCode: 'APPROVAL_TIMEOUT' });
+        expect(row).toMatchObject({ status: 'REJECTED', errorCode: 'APPROVAL_TIMEOUT', durationMs: null });
       },
       { timeout: 10_000, interval: 50 },
     );
@@ -90,7 +93,7 @@ describe('approvals', () => {
     await vi.waitFor(
       async () => {
         const row = await h.db.database.prisma.toolExecution.findUniqueOrThrow({ where: { id: pending.id } });
-        expect(row).toMatchObject({ status: 'REJECTED', errorCode: 'APPROVAL_TIMEOUT' });
+        expect(row).toMatchObject({ status: 'REJECTED', errorCode: 'APPROVAL_TIMEOUT', durationMs: null });
       },
       { timeout: 10_000, interval: 50 },
     );
@@ -112,14 +115,14 @@ describe('approvals', () => {
     });
     await h.restart().recoverInterrupted();
     const row = await h.db.database.prisma.toolExecution.findUniqueOrThrow({ where: { id: overdue.id } });
-    expect(row).toMatchObject({ status: 'REJECTED', errorCode: 'APPROVAL_TIMEOUT' });
+    expect(row).toMatchObject({ status: 'REJECTED', errorCode: 'APPROVAL_TIMEOUT', durationMs: null });
   });
 
   it('cancelling a pending execution', async () => {
     const toolId = await h.createTool({ requireConfirmation: true });
     const pending = await h.run({ toolId });
     const cancelled = await h.engine.cancel(h.actor, pending.id);
-    expect(cancelled.status).toBe('CANCELLED');
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', durationMs: null });
     await expect(h.engine.approve(h.actor, pending.id)).rejects.toMatchObject({ name: 'ConflictError' });
   });
 
