@@ -346,6 +346,25 @@ describe('MCP OAuth: the token endpoint', () => {
     expect((await rawMcp(`Bearer ${tokens.access_token}`)).status).toBe(401);
   });
 
+  test('codes and tokens past their retention are deleted when the next code is issued', async () => {
+    const prisma = t.app.services.prisma;
+    const old = await manualCode();
+    const issued = await tokenRequest({
+      grant_type: 'authorization_code',
+      client_id: old.clientId,
+      code: old.code,
+      code_verifier: old.verifier,
+    });
+    const longAgo = new Date(Date.now() - 2 * 24 * 3600_000);
+    const code = await prisma.oAuthCode.findFirstOrThrow({ where: { client: { clientId: old.clientId } } });
+    await prisma.oAuthCode.update({ where: { id: code.id }, data: { expiresAt: longAgo } });
+    await prisma.oAuthToken.updateMany({ where: { familyId: code.id }, data: { refreshExpiresAt: longAgo } });
+    expect((await rawMcp(`Bearer ${issued.body.access_token as string}`)).status).toBe(200);
+    await manualCode();
+    expect(await prisma.oAuthCode.count({ where: { id: code.id } })).toBe(0);
+    expect(await prisma.oAuthToken.count({ where: { familyId: code.id } })).toBe(0);
+  });
+
   test('a token is bound to its assistant: another assistant refuses it', async () => {
     const grant = await manualCode();
     const { body } = await tokenRequest({

@@ -69,6 +69,9 @@ CREATE INDEX "oauth_tokens_family_id_idx" ON "oauth_tokens"("family_id");
 -- CreateIndex
 CREATE INDEX "oauth_tokens_user_id_idx" ON "oauth_tokens"("user_id");
 
+-- CreateIndex
+CREATE INDEX "oauth_tokens_refresh_expires_at_idx" ON "oauth_tokens"("refresh_expires_at");
+
 -- AddForeignKey
 ALTER TABLE "oauth_codes" ADD CONSTRAINT "oauth_codes_client_id_fkey" FOREIGN KEY ("client_id") REFERENCES "oauth_clients"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 

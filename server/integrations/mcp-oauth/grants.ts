@@ -59,7 +59,18 @@ export interface Grant {
   codeChallenge: string;
 }
 
+/** Spent codes are kept a while so a late replay still revokes what they issued; nothing is kept past that. */
+const RETENTION_MS = 24 * 3600_000;
+
+/** Run on every approval, so the tables stay bounded by recent use without a separate job. */
+async function pruneExpired(prisma: Prisma): Promise<void> {
+  const before = new Date(Date.now() - RETENTION_MS);
+  await prisma.oAuthCode.deleteMany({ where: { expiresAt: { lt: before } } });
+  await prisma.oAuthToken.deleteMany({ where: { refreshExpiresAt: { lt: before } } });
+}
+
 export async function issueCode(prisma: Prisma, grant: Grant): Promise<string> {
+  await pruneExpired(prisma);
   const code = randomToken();
   await prisma.oAuthCode.create({
     data: { ...grant, codeHash: sha256(code), expiresAt: new Date(Date.now() + CODE_TTL_MS) },
