@@ -260,6 +260,10 @@ describe('MCP OAuth: the SDK client', () => {
       where: { organizationId: org.id, toolName: 'lookup_order', inputParameters: { equals: { order_id: 'O-1' } } },
     });
     expect(execution).toMatchObject({ status: 'SUCCESS', userId: org.users.MEMBER.id, apiKeyId: null });
+    const audit = await t.app.services.prisma.auditLog.findFirst({
+      where: { organizationId: org.id, action: 'oauth.authorize', actorUserId: org.users.MEMBER.id },
+    });
+    expect(audit).toMatchObject({ entityType: 'Assistant', entityId: wired.assistantId });
     const stored = await t.app.services.prisma.oAuthToken.findFirst({ where: { userId: org.users.MEMBER.id } });
     expect(stored!.accessTokenHash).toBe(createHash('sha256').update(provider.saved!.access_token).digest('hex'));
     expect(JSON.stringify(stored)).not.toContain(provider.saved!.refresh_token!);

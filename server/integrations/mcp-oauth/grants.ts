@@ -6,6 +6,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Actor } from '../../actor.ts';
+import { recordAudit } from '../../audit/audit-log.ts';
 import type { Prisma } from '../../db/database.ts';
 import type { OAuthToken } from '../../db/generated/prisma/client.ts';
 import { lowerRole, type RoleName } from '../../security/roles.ts';
@@ -69,11 +70,24 @@ async function pruneExpired(prisma: Prisma): Promise<void> {
   await prisma.oAuthToken.deleteMany({ where: { refreshExpiresAt: { lt: before } } });
 }
 
-export async function issueCode(prisma: Prisma, grant: Grant): Promise<string> {
+/** The approval is audited with the code, so every token in the organization traces back to a person's consent. */
+export async function issueCode(prisma: Prisma, grant: Grant, clientName: string): Promise<string> {
   await pruneExpired(prisma);
   const code = randomToken();
-  await prisma.oAuthCode.create({
-    data: { ...grant, codeHash: sha256(code), expiresAt: new Date(Date.now() + CODE_TTL_MS) },
+  await prisma.$transaction(async (tx) => {
+    await tx.oAuthCode.create({
+      data: { ...grant, codeHash: sha256(code), expiresAt: new Date(Date.now() + CODE_TTL_MS) },
+    });
+    await recordAudit(
+      tx,
+      { organizationId: grant.organizationId, role: grant.role, userId: grant.userId, apiKeyId: null },
+      {
+        action: 'oauth.authorize',
+        entityType: 'Assistant',
+        entityId: grant.assistantId,
+        after: { client: clientName, redirectUri: grant.redirectUri, role: grant.role },
+      },
+    );
   });
   return code;
 }

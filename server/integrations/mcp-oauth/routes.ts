@@ -192,16 +192,20 @@ async function authorize(services: Services, req: IncomingMessage, res: ServerRe
     if (!sameText(params.get('csrf_token') ?? '', viewer.csrfToken))
       return html(res, 403, errorPage('The form has expired: start again from the application.'));
     if (params.get('decision') !== 'approve') throw new RedirectError('access_denied', 'the user denied access');
-    const code = await issueCode(services.prisma, {
-      clientId: request.client.id,
-      userId: viewer.user.id,
-      organizationId: target.assistant.organizationId,
-      assistantId: target.assistant.id,
-      role: membership.role as RoleName,
-      resource: target.resource,
-      redirectUri: request.redirectUri,
-      codeChallenge: target.codeChallenge,
-    });
+    const code = await issueCode(
+      services.prisma,
+      {
+        clientId: request.client.id,
+        userId: viewer.user.id,
+        organizationId: target.assistant.organizationId,
+        assistantId: target.assistant.id,
+        role: membership.role as RoleName,
+        resource: target.resource,
+        redirectUri: request.redirectUri,
+        codeChallenge: target.codeChallenge,
+      },
+      request.client.name,
+    );
     redirectTo(res, request, base, { code });
   } catch (error) {
     if (error instanceof RedirectError)
