@@ -17,6 +17,7 @@ import {
   type OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { REGISTRATIONS_PER_ADDRESS_PER_HOUR } from '../../server/integrations/mcp-oauth/clients.ts';
 import type { RoleName } from '../../server/security/roles.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
@@ -481,5 +482,19 @@ describe('MCP OAuth: the authorization endpoint and registration', () => {
       expect(refused.status).toBe(400);
       expect(((await refused.json()) as { error: string }).error).toBe('invalid_redirect_uri');
     }
+  });
+});
+
+describe('MCP OAuth: registration limits (last: it spends this address for the hour)', () => {
+  test('one address registers at most REGISTRATIONS_PER_ADDRESS_PER_HOUR clients an hour, then 429', async () => {
+    let refused: Response | null = null;
+    for (let attempt = 0; attempt <= REGISTRATIONS_PER_ADDRESS_PER_HOUR && !refused; attempt++) {
+      const response = await registerClient();
+      if (response.status === 429) refused = response;
+      else expect(response.status).toBe(201);
+    }
+    expect(refused).not.toBeNull();
+    expect(await refused!.json()).toMatchObject({ error: 'invalid_client_metadata' });
+    expect(await t.app.services.prisma.oAuthClient.count()).toBe(REGISTRATIONS_PER_ADDRESS_PER_HOUR);
   });
 });
