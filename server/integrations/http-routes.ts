@@ -28,6 +28,8 @@ import { assistantToolDefinitions, openAITools, parseTriggerContext } from './to
 import { acknowledgementOf } from './async-acknowledgement.ts';
 import { runToolCalls, type RunnerDeps } from './tool-call-runner.ts';
 import { oauthTokenRoute } from './oauth-token.ts';
+import { mcpActor } from './mcp-oauth/resource-server.ts';
+import { oauthRoute, oauthWellKnownRoute } from './mcp-oauth/routes.ts';
 import { isAccessToken, revealServerSecret, verifyAccessToken, verifyVapiHmac } from './vapi-credentials.ts';
 import { transferDestination } from './vapi-transfer.ts';
 import { parseVapiMessage, vapiCallMonitor, vapiFunctionCallResult, vapiResults } from './vapi.ts';
@@ -402,7 +404,7 @@ export function elevenLabsRoute(services: Services): Route {
   };
 }
 
-/** `/mcp/:assistantId` — MCP over Streamable HTTP (stateless), API key. */
+/** `/mcp/:assistantId` — MCP over Streamable HTTP (stateless), OAuth access token or API key. */
 export function mcpRoute(services: Services): Route {
   const prefix = '/mcp';
   return {
@@ -410,7 +412,7 @@ export function mcpRoute(services: Services): Route {
     handle: guarded(services, async (req, res) => {
       const [assistantId, ...rest] = segments(req, prefix);
       if (!assistantId || rest.length) return fail(res, 404, 'NOT_FOUND', 'not found');
-      const actor = await apiKeyActor(req, services, 'VIEWER');
+      const actor = await mcpActor(req, res, services, assistantId, () => apiKeyActor(req, services, 'VIEWER'));
       const context = parseTriggerContext(query(req).get('context'));
       // Resolves the assistant first, so another organization's id is a plain 404.
       await assistantToolDefinitions(services.prisma, actor.organizationId, assistantId, context);
@@ -519,6 +521,8 @@ export function integrationRoutes(services: Services): Route[] {
     retellRoute(services),
     elevenLabsRoute(services),
     mcpRoute(services),
+    oauthWellKnownRoute(services),
+    oauthRoute(services),
     callsRoute(services),
   ];
 }

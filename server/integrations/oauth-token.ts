@@ -13,7 +13,7 @@ import { issueAccessToken, revealServerSecret } from './vapi-credentials.ts';
 
 type OAuthError = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type';
 
-function answer(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+export function answer(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
   res
     .writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
@@ -32,7 +32,7 @@ function refuse(res: ServerResponse, error: OAuthError, description: string): vo
 }
 
 /** Form-encoded (as RFC 6749 specifies) or JSON (some clients send it). */
-function parameters(req: IncomingMessage, raw: string): URLSearchParams | null {
+export function parameters(req: IncomingMessage, raw: string): URLSearchParams | null {
   const type = req.headers['content-type'] ?? '';
   if (type.startsWith('application/json')) {
     try {
