@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark in turn, each printing its own figures. */
 import { runAsyncQueue } from './async-queue.ts';
+import { runDashboardWeight } from './dashboard-weight.ts';
 import { runEndpointOverhead } from './endpoint-overhead.ts';
 import { runFanout } from './fanout.ts';
 import { runHangupSettle } from './hangup-settle.ts';
@@ -14,3 +15,4 @@ await runMetricsQuery();
 await runAsyncQueue();
 await runSandboxJavascript();
 await runSandboxPython();
+runDashboardWeight();

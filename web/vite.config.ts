@@ -6,7 +6,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   plugins: [
     sveltekit({
-      adapter: adapter({ out: 'build', precompress: false }),
+      // Brotli and gzip files beside each asset: the handler serves them to clients that accept them.
+      adapter: adapter({ out: 'build', precompress: true }),
       compilerOptions: { runes: true },
     }),
   ],
