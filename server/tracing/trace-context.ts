@@ -3,7 +3,7 @@
  * the services a tool calls, and the caller's context for incoming requests.
  * Without a started SDK the global propagator is a no-op: nothing is read or sent.
  */
-import { context, propagation, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, type Context, type TextMapGetter } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TraceContext } from '../executors/types.ts';
 
@@ -23,13 +23,24 @@ export function traceHeaders(trace: TraceContext): Record<string, string> {
     : { traceparent: trace.traceparent, tracestate: trace.tracestate };
 }
 
-/** The caller's trace context from a request's headers (Fetch `Headers` or Node's), over `base` (the active one). */
-export function incomingContext(headers: Headers | IncomingHttpHeaders, base: Context = ROOT_CONTEXT): Context {
-  if (headers instanceof Headers) {
-    return propagation.extract(base, headers, {
-      keys: (carrier) => [...carrier.keys()],
-      get: (carrier, key) => carrier.get(key) ?? undefined,
-    });
-  }
-  return propagation.extract(base, headers);
+/** Fetch-style headers: Yoga's come from its own Fetch implementation, so `instanceof Headers` would miss them. */
+interface HeaderLookup {
+  get(name: string): string | null;
+}
+
+function isHeaderLookup(headers: HeaderLookup | IncomingHttpHeaders): headers is HeaderLookup {
+  return typeof headers.get === 'function';
+}
+
+const lookupGetter: TextMapGetter<HeaderLookup> = {
+  // The W3C propagator only asks for its own two header names, never for the list.
+  keys: () => [],
+  get: (carrier, key) => carrier.get(key) ?? undefined,
+};
+
+/** The caller's trace context from a request's headers (Fetch-style or Node's), over `base` (the active one). */
+export function incomingContext(headers: HeaderLookup | IncomingHttpHeaders, base: Context = ROOT_CONTEXT): Context {
+  return isHeaderLookup(headers)
+    ? propagation.extract(base, headers, lookupGetter)
+    : propagation.extract(base, headers);
 }
