@@ -15,12 +15,15 @@ import {
 } from '../helpers/engine-harness.ts';
 import { startFakeLambda, type FakeLambda } from '../helpers/fake-lambda.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import { callId, serverSecret } from '../helpers/integrations.ts';
 import { attribute, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.ts';
 
 /** The caller's span: a trace the GraphQL operation must continue. */
 const CALLER_TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN_ID = '00f067aa0ba902b7';
 const CALLER_TRACEPARENT = `00-${CALLER_TRACE_ID}-${CALLER_SPAN_ID}-01`;
+const VOICE_TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
+const VOICE_TRACEPARENT = `00-${VOICE_TRACE_ID}-b7ad6b7169203331-01`;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
 
 const EXECUTE_TOOL = `mutation ExecuteTool($input: ExecuteToolInput!) {
@@ -129,6 +132,23 @@ async function execute(
   return body.data!.executeTool;
 }
 
+/** A Vapi `tool-calls` message for `lookup_order`, as Vapi sends it; resolves with the execution's id. */
+async function vapiToolCall(setup: Setup, headers: Record<string, string>): Promise<string> {
+  const secret = await serverSecret(setup.t, setup.org, setup.assistantId);
+  const id = callId('vapi');
+  const toolCall = { id, type: 'function', function: { name: 'lookup_order', arguments: { order_id: 'V-1' } } };
+  const response = await fetch(`${setup.t.url}/v1/vapi/${setup.assistantId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-vapi-secret': secret, ...headers },
+    body: JSON.stringify({
+      message: { type: 'tool-calls', toolCallList: [toolCall], call: { id: `vapi-${id}`, type: 'inboundPhoneCall' } },
+    }),
+  });
+  expect(response.status).toBe(200);
+  const row = await setup.t.app.services.prisma.toolExecution.findFirstOrThrow({ where: { toolCallId: id } });
+  return row.id;
+}
+
 function traceparentOf(value: unknown): { traceId: string; spanId: string } {
   const match = TRACEPARENT.exec(String(value));
   expect(match, `a W3C traceparent, got ${String(value)}`).not.toBeNull();
@@ -182,6 +202,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   let failedRun: Execution;
   let endpointTraceparent: unknown;
   let lambdaContext: JsonObject;
+  let voiceExecutionId: string;
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
@@ -193,6 +214,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     lambdaRun = await execute(setup, 'lambda_order');
     lambdaContext = (lambda.calls.at(-1)!.payload as { context: JsonObject }).context;
     failedRun = await execute(setup, 'broken');
+    voiceExecutionId = await vapiToolCall(setup, { traceparent: VOICE_TRACEPARENT });
     // Stopping flushes the exporter: every span ends up at the receiver without waiting for the batch timer.
     await setup.t.app.stop();
   });
@@ -283,5 +305,14 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     expect(traceparentOf(lambdaContext.traceparent)).toEqual({ traceId: span.traceId, spanId: span.spanId });
     expect(lambdaContext.execution_id).toBe(lambdaRun.id);
     expect(JSON.stringify(lambdaRun.request)).not.toContain('traceparent');
+  });
+
+  it('continues the caller’s trace on the voice routes', () => {
+    const span = executionSpan(voiceExecutionId);
+    expect(span.traceId).toBe(VOICE_TRACE_ID);
+    const route = receiver.spans.find((each) => each.spanId === span.parentSpanId);
+    expect(route?.name).toBe('POST /v1/vapi');
+    expect(route?.parentSpanId).toBe('b7ad6b7169203331');
+    expect(traceparentOf(upstream.hits('/echo').at(-1)!.headers.traceparent).traceId).toBe(VOICE_TRACE_ID);
   });
 });
