@@ -3,11 +3,10 @@
  * trace context on. Created through `@opentelemetry/api`: without a started
  * SDK the span is the API's non-recording one and no attribute is even built.
  */
-import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
 import type { ExecutableTool } from '../executors/types.ts';
-
-const tracer = trace.getTracer('switchboard');
+import { tracer } from '../tracing/tracer.ts';
 
 /** Span attribute names, documented in the README. */
 export const EXECUTION_ATTRIBUTES = {
@@ -61,7 +60,7 @@ export function inExecutionSpan(
   queued: boolean,
   run: () => Promise<ToolExecution>,
 ): Promise<ToolExecution> {
-  return tracer.startActiveSpan(`execute ${tool.type.toLowerCase()} tool`, async (span) => {
+  return tracer().startActiveSpan(`execute ${tool.type.toLowerCase()} tool`, async (span) => {
     const recording = span.isRecording();
     if (recording) started(span, row, tool, queued);
     try {

@@ -14,8 +14,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { EXECUTION_ATTRIBUTES } from '../executions/execution-span.ts';
 import { incomingContext } from '../tracing/trace-context.ts';
-
-const tracer = trace.getTracer('switchboard');
+import { tracer } from '../tracing/tracer.ts';
 
 /** Yoga adds the Fetch request to the context of HTTP operations. */
 type OperationContext = Context & { request?: Request };
@@ -29,7 +28,7 @@ export function operationSpans(): Plugin<Context> {
       const request = (args.contextValue as OperationContext).request;
       const parent = request ? incomingContext(request.headers, context.active()) : context.active();
       const organizationId = args.contextValue.viewer?.actor.organizationId;
-      const span = tracer.startSpan(
+      const span = tracer().startSpan(
         name ? `${type} ${name}` : type,
         {
           kind: SpanKind.SERVER,

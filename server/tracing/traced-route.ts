@@ -1,8 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Route } from '../http/node-handler.ts';
 import { incomingContext } from './trace-context.ts';
-
-const tracer = trace.getTracer('switchboard');
+import { tracer } from './tracer.ts';
 
 /**
  * A server span per request on `route` ("POST /vapi"), a child of the caller's span when the request
@@ -13,7 +12,7 @@ export function tracedRoute(route: Route): Route {
     ...route,
     handle(req, res) {
       const parent = incomingContext(req.headers);
-      const span = tracer.startSpan(
+      const span = tracer().startSpan(
         `${req.method ?? 'GET'} ${route.prefix}`,
         {
           kind: SpanKind.SERVER,

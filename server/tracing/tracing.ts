@@ -22,7 +22,7 @@ export interface Tracing {
 /** Shutdown waits this long for the last spans to reach the collector, then gives up on them. */
 const SHUTDOWN_FLUSH_MS = 3_000;
 /** One export request's own timeout; a slow collector never holds spans in memory for long. */
-const EXPORT_TIMEOUT_MS = 5_000;
+const EXPORT_TIMEOUT_MS = 10_000;
 
 const NOT_STARTED: Tracing = { shutdown: async () => {} };
 

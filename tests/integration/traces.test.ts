@@ -1,3 +1,5 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../server/actor.ts';
@@ -22,6 +24,7 @@ import { attribute, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } fr
 const CALLER_TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN_ID = '00f067aa0ba902b7';
 const CALLER_TRACEPARENT = `00-${CALLER_TRACE_ID}-${CALLER_SPAN_ID}-01`;
+const CALLER_TRACESTATE = 'vendor=opaque-value';
 const VOICE_TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const VOICE_TRACEPARENT = `00-${VOICE_TRACE_ID}-b7ad6b7169203331-01`;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
@@ -200,7 +203,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   let endpointRun: Execution;
   let lambdaRun: Execution;
   let failedRun: Execution;
-  let endpointTraceparent: unknown;
+  let endpointHeaders: IncomingHttpHeaders;
   let lambdaContext: JsonObject;
   let voiceExecutionId: string;
 
@@ -209,8 +212,11 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     leftovers.push(() => receiver.close());
     setup = await setUp({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'switchboard-test' });
 
-    endpointRun = await execute(setup, 'lookup_order', { traceparent: CALLER_TRACEPARENT });
-    endpointTraceparent = upstream.hits('/echo').at(-1)!.headers.traceparent;
+    endpointRun = await execute(setup, 'lookup_order', {
+      traceparent: CALLER_TRACEPARENT,
+      tracestate: CALLER_TRACESTATE,
+    });
+    endpointHeaders = upstream.hits('/echo').at(-1)!.headers;
     lambdaRun = await execute(setup, 'lambda_order');
     lambdaContext = (lambda.calls.at(-1)!.payload as { context: JsonObject }).context;
     failedRun = await execute(setup, 'broken');
@@ -292,7 +298,8 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   });
 
   it('sends the execution span’s traceparent to an endpoint tool, not into the recorded request', () => {
-    const sent = traceparentOf(endpointTraceparent);
+    const sent = traceparentOf(endpointHeaders.traceparent);
+    expect(endpointHeaders.tracestate).toBe(CALLER_TRACESTATE);
     const span = executionSpan(endpointRun.id);
     expect(sent).toEqual({ traceId: span.traceId, spanId: span.spanId });
     expect(JSON.stringify(endpointRun.request)).not.toContain(span.traceId);
@@ -314,5 +321,27 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     expect(route?.name).toBe('POST /v1/vapi');
     expect(route?.parentSpanId).toBe('b7ad6b7169203331');
     expect(traceparentOf(upstream.hits('/echo').at(-1)!.headers.traceparent).traceId).toBe(VOICE_TRACE_ID);
+  });
+});
+
+describe('a collector that never answers', () => {
+  it('holds shutdown only for the bounded flush', async () => {
+    const requests: string[] = [];
+    const silent = createServer((req) => requests.push(req.url ?? ''));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    leftovers.push(async () => {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    });
+    const { port } = silent.address() as AddressInfo;
+    const setup = await setUp({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/custom/traces` });
+    expect((await execute(setup, 'lookup_order')).status).toBe('SUCCESS');
+
+    const started = Date.now();
+    await setup.t.app.stop();
+    // The flush was attempted (at the configured URL, as it is) and given up on after SHUTDOWN_FLUSH_MS (3 s),
+    // well before the export request's own 10 s timeout.
+    expect(requests).toContain('/custom/traces');
+    expect(Date.now() - started).toBeLessThan(7_000);
   });
 });
