@@ -45,7 +45,9 @@ export function operationSpans(): Plugin<Context> {
       return {
         onExecuteDone({ result }) {
           if ('errors' in result && result.errors && result.errors.length > 0) {
-            span.setStatus({ code: SpanStatusCode.ERROR, message: result.errors[0]?.message ?? 'error' });
+            // The code, not the message: errors may not be masked yet here, and the collector is not the client.
+            const code = result.errors[0]?.extensions?.code;
+            span.setStatus({ code: SpanStatusCode.ERROR, message: typeof code === 'string' ? code : 'INTERNAL_ERROR' });
           }
           span.end();
         },

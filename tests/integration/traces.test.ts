@@ -152,6 +152,17 @@ async function vapiToolCall(setup: Setup, headers: Record<string, string>): Prom
   return row.id;
 }
 
+/** An operation refused at execution (no credentials); resolves with its error code. */
+async function anonymousAuditLog(setup: Setup): Promise<unknown> {
+  const response = await fetch(`${setup.t.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: 'query AuditLog { auditLog(first: 1) { edges { cursor } } }' }),
+  });
+  const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: unknown } }> };
+  return body.errors?.[0]?.extensions?.code;
+}
+
 function traceparentOf(value: unknown): { traceId: string; spanId: string } {
   const match = TRACEPARENT.exec(String(value));
   expect(match, `a W3C traceparent, got ${String(value)}`).not.toBeNull();
@@ -206,6 +217,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   let endpointHeaders: IncomingHttpHeaders;
   let lambdaContext: JsonObject;
   let voiceExecutionId: string;
+  let refusedCode: unknown;
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
@@ -220,6 +232,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     lambdaRun = await execute(setup, 'lambda_order');
     lambdaContext = (lambda.calls.at(-1)!.payload as { context: JsonObject }).context;
     failedRun = await execute(setup, 'broken');
+    refusedCode = await anonymousAuditLog(setup);
     voiceExecutionId = await vapiToolCall(setup, { traceparent: VOICE_TRACEPARENT });
     // Stopping flushes the exporter: every span ends up at the receiver without waiting for the batch timer.
     await setup.t.app.stop();
@@ -246,6 +259,13 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
       expect(attribute(span, 'graphql.operation.type')).toBe('mutation');
       expect(attribute(span, 'switchboard.organization.id')).toBe(setup.org.id);
     }
+  });
+
+  it('marks an operation that failed with its error code, and no organization for an anonymous caller', () => {
+    expect(refusedCode).toEqual(expect.any(String));
+    const [span] = spansNamed('query AuditLog');
+    expect(span?.status).toMatchObject({ code: 2, message: refusedCode });
+    expect(attribute(span!, 'switchboard.organization.id')).toBeUndefined();
   });
 
   it('continues the caller’s trace from an incoming traceparent', () => {
