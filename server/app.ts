@@ -39,6 +39,8 @@ import { createSecretCipher, loadOrCreateMasterKey, parseMasterKey } from './sec
 import { createExecutionTokens, executionLinks } from './executions/execution-tokens.ts';
 import { createSsrfPolicy } from './security/ssrf.ts';
 import type { Services } from './services.ts';
+import { startTracing } from './tracing/tracing.ts';
+import { tracedRoute } from './tracing/traced-route.ts';
 import type { AsyncSettledHook } from './executions/async-runs.ts';
 
 export interface App {
@@ -69,6 +71,7 @@ export async function buildApp(
   } = {},
 ): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  const tracing = startTracing(config.tracing, logger);
   const ownsDatabase = !options.database;
   const database =
     options.database ??
@@ -180,7 +183,7 @@ export async function buildApp(
     restApiRoute(yoga, schema),
     healthRoute(config.redisUrl ? () => pubsub.connected() && rateLimiter.connected() : null),
     metricsRoute(metrics.prometheus, config.metrics.token),
-    ...integrationRoutes(services),
+    ...(config.tracing.tracesUrl === null ? integrationRoutes(services) : integrationRoutes(services).map(tracedRoute)),
     await dashboardRoute(placeholderRoute(config.graphiql)),
   ];
   deliveries.start();
@@ -228,6 +231,7 @@ export async function buildApp(
         lambda.close();
         await pools.stop();
         if (ownsDatabase) await database.close();
+        await tracing.shutdown();
       })();
       return stopping;
     },

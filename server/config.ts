@@ -76,7 +76,15 @@ export interface Config {
     /** How often tools that just ran are re-judged OK / DEGRADED / FAILING. */
     healthCheckIntervalMs: number;
   };
+  /** OpenTelemetry traces (server/tracing/); off, with the API's no-op tracer, while `tracesUrl` is null. */
+  tracing: {
+    /** Where spans are POSTed as OTLP/HTTP JSON. */
+    tracesUrl: string | null;
+    serviceName: string;
+  };
 }
+
+const MAX_SERVICE_NAME_LENGTH = 255;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -122,6 +130,18 @@ function url(env: Env, name: string, protocols: string[]): string | null {
     throw new ConfigError(`${name} must use ${protocols.join(' or ')}`);
   }
   return raw;
+}
+
+/** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is the full URL; OTEL_EXPORTER_OTLP_ENDPOINT a base that gets /v1/traces, as the spec says. */
+function tracing(env: Env): Config['tracing'] {
+  const traces = url(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']);
+  const base = url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']);
+  const tracesUrl = traces ?? (base === null ? null : `${base.replace(/\/+$/, '')}/v1/traces`);
+  const serviceName = (env.OTEL_SERVICE_NAME ?? '').trim() || 'switchboard';
+  if (serviceName.length > MAX_SERVICE_NAME_LENGTH) {
+    throw new ConfigError(`OTEL_SERVICE_NAME is longer than ${MAX_SERVICE_NAME_LENGTH} characters`);
+  }
+  return { tracesUrl, serviceName };
 }
 
 /** A base URL other systems are given (progress and callback URLs are built under it): no credentials, query or fragment. */
@@ -248,5 +268,6 @@ export function loadConfig(env: Env = process.env): Config {
       token: env.SWITCHBOARD_METRICS_TOKEN || null,
       healthCheckIntervalMs: integer(env, 'SWITCHBOARD_HEALTH_CHECK_INTERVAL_MS', 10_000, 50, 3_600_000),
     },
+    tracing: tracing(env),
   };
 }

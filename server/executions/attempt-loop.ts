@@ -28,9 +28,11 @@ import { publishEvent } from './execution-recorder.ts';
 import type { ProgressTracker } from './execution-progress.ts';
 import type { Resolved } from './execution-resolver.ts';
 import type { Count, ExecutionWriter, Outcome } from './execution-writer.ts';
+import { inExecutionSpan } from './execution-span.ts';
 import { createNormalizer } from './result-normalizer.ts';
 import { nextRetryDelay, sleep } from './retry.ts';
 import { continuesAfterHangup } from './tool-settings.ts';
+import { currentTraceContext } from '../tracing/trace-context.ts';
 
 export interface InFlight {
   /** The row as it started (RUNNING). */
@@ -188,7 +190,9 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
       continueAfterHangup: continuesAfterHangup(resolved.tool.configuration),
       queued,
     };
-    entry.promise = attempts(row, resolved, parameters, runStartMs, entry).finally(() => inFlight.delete(row.id));
+    entry.promise = inExecutionSpan(row, resolved.tool, queued, () =>
+      attempts(row, resolved, parameters, runStartMs, entry),
+    ).finally(() => inFlight.delete(row.id));
     inFlight.set(row.id, entry);
     return entry.promise;
   }
@@ -214,6 +218,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
     const secrets = grantedOnly(deps.secrets(row.organizationId), gate.ok ? gate.names : []);
     const context = executionContextOf(row);
     const links = deps.links?.(row.id);
+    const trace = currentTraceContext();
     const progress = (message: string): void => {
       if (typeof message === 'string') deps.progress.report(row, message);
     };
@@ -259,6 +264,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
           attempt,
           progress,
           ...(links && { links }),
+          ...(trace && { trace }),
         });
         if (outcome.ok || controller.signal.aborted) break;
         const delay = nextRetryDelay(

@@ -26,12 +26,15 @@ import type {
   PreviewInput,
   RecordedRequest,
   ReportingLinks,
+  TraceContext,
 } from './types.ts';
 import { secretPlaceholder } from './types.ts';
+import { traceHeaders } from '../tracing/trace-context.ts';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_REDIRECTS = 5;
 const USER_AGENT = 'Switchboard-Tool/1.0';
+const TRACE_HEADERS = new Set(['traceparent', 'tracestate']);
 
 export interface EndpointExecutorOptions {
   policy: SsrfPolicy;
@@ -147,6 +150,15 @@ function recordRequest(request: BuiltRequest, redactor: Redactor): RecordedReque
   };
 }
 
+/**
+ * The execution's trace context replaces any `traceparent`/`tracestate` the tool's headers set, so the upstream
+ * continues this trace; added after the request is recorded, so the record shows the configured request.
+ */
+function withTraceHeaders(headers: Record<string, string>, trace: TraceContext): Record<string, string> {
+  const kept = Object.entries(headers).filter(([name]) => !TRACE_HEADERS.has(name.toLowerCase()));
+  return { ...Object.fromEntries(kept), ...traceHeaders(trace) };
+}
+
 function abortedFailure(input: ExecutorInput): ExecutionFailure {
   return Date.now() >= input.deadline ||
     (input.signal.reason instanceof Error && input.signal.reason.name === 'TimeoutError')
@@ -215,7 +227,7 @@ async function execute(input: ExecutorInput, options: EndpointExecutorOptions): 
       {
         url: built.url,
         method: built.method,
-        headers: built.headers,
+        headers: input.trace ? withTraceHeaders(built.headers, input.trace) : built.headers,
         ...(built.body === undefined ? {} : { body: JSON.stringify(built.body) }),
       },
       {

@@ -29,8 +29,10 @@ import type {
   JsonValue,
   PreviewInput,
   RecordedRequest,
+  TraceContext,
 } from './types.ts';
 import { secretPlaceholder } from './types.ts';
+import { traceHeaders } from '../tracing/trace-context.ts';
 
 /** Lambda's documented request payload limits per invocation type. */
 export const MAX_PAYLOAD_BYTES: Record<InvocationType, number> = {
@@ -150,7 +152,8 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
     if (tracked) payload = { ...(payload as JsonObject), switchboard: callbackFields(input) };
     if (input.links) secretValues.push(input.links.progressToken, input.links.callbackToken);
 
-    const body = Buffer.from(JSON.stringify(payload), 'utf8');
+    // The trace context goes to the function but not into the record, which shows the configured payload.
+    const body = Buffer.from(JSON.stringify(input.trace ? withTraceContext(payload, input.trace) : payload), 'utf8');
     const limit = MAX_PAYLOAD_BYTES[config.invocation_type];
     // An oversized body is left out of the record: it was never sent and would bloat the execution log.
     const request = recordRequest(config, body.byteLength > limit ? undefined : redact(payload, secretValues));
@@ -350,6 +353,17 @@ function defaultPayload({ parameters, context }: PreviewInput): JsonObject {
       trigger_context: context.triggerContext,
     },
   };
+}
+
+/**
+ * The execution's trace context as `context.traceparent` / `context.tracestate` of an object payload (a `context`
+ * object gains them, a missing one is added); other payloads go as they are.
+ */
+function withTraceContext(payload: JsonValue, trace: TraceContext): JsonValue {
+  if (!isObject(payload)) return payload;
+  const existing = payload.context;
+  if (existing !== undefined && !isObject(existing)) return payload;
+  return { ...payload, context: { ...existing, ...traceHeaders(trace) } };
 }
 
 function recordRequest(config: LambdaConfiguration, body: JsonValue | undefined): RecordedRequest {

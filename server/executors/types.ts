@@ -104,6 +104,14 @@ export interface ExecutorInput {
   progress?: (message: string) => void;
   /** Where the running tool can report back (progress, an Event invocation's result), with the tokens that open them. */
   links?: ReportingLinks;
+  /** The execution span's W3C trace context, passed on so the tool's service continues the trace; absent when tracing is off. */
+  trace?: TraceContext;
+}
+
+/** W3C Trace Context fields (https://www.w3.org/TR/trace-context/). */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
 }
 
 /** Per-execution URLs and credentials (execution-tokens.ts); recorded requests must never show the tokens. */

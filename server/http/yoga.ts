@@ -20,6 +20,7 @@ import { freshContextPerEvent } from './fresh-context-per-event.ts';
 import { graphqlMetricsPlugin } from './graphql-metrics.ts';
 import { noInputEcho } from './input-echo.ts';
 import { operationLog } from './operation-log.ts';
+import { operationSpans } from './operation-spans.ts';
 import { disableIntrospection } from './introspection.ts';
 import { queryLimitsPlugin } from './query-limits.ts';
 import { storableInputPlugin } from './storable-input.ts';
@@ -122,6 +123,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       operationLog(logger),
       graphqlMetricsPlugin(services.metrics.prometheus.registry),
       freshContextPerEvent(),
+      ...(config.tracing.tracesUrl === null ? [] : [operationSpans()]),
     ],
     context: async ({
       request,
