@@ -30,6 +30,7 @@ let admin: WatchedPage;
 let viewer: WatchedPage;
 let assistantId: string;
 let toolId: string;
+let ordersUrl: string;
 
 function postVapi(secret: string): Promise<Response> {
   const toolCall = {
@@ -51,7 +52,7 @@ beforeAll(async () => {
     res.end(JSON.stringify({ status_text: `Order ${(req.url ?? '').split('/').pop()} has shipped` }));
   });
   await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
-  const ordersUrl = `http://127.0.0.1:${(orders.address() as AddressInfo).port}`;
+  ordersUrl = `http://127.0.0.1:${(orders.address() as AddressInfo).port}`;
   app = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
   org = await createOrganization(app.db.database.prisma, 'Connect E2E');
   const created = await app.gql<{ createAssistant: { id: string } }>(
@@ -135,6 +136,16 @@ describe('connect panel', () => {
       await page.getByRole('button', { name: 'Rotate secret' }).waitFor();
       await expect(page.getByTestId('secret-value').count()).resolves.toBe(0);
 
+      // Rotating replaces the secret: the old one is refused from then on.
+      await page.getByRole('button', { name: 'Rotate secret' }).click();
+      await page.getByTestId('secret-value').waitFor();
+      const rotated = ((await page.getByTestId('secret-value').textContent()) ?? '').trim();
+      expect(rotated).not.toBe(secret);
+      expect((await postVapi(secret)).status).toBe(401);
+      expect((await postVapi(rotated)).status).toBe(200);
+      await page.getByRole('button', { name: 'Done' }).click();
+      await expect(page.getByTestId('secret-value').count()).resolves.toBe(0);
+
       await page.getByRole('tab', { name: 'Retell' }).click();
       await page.getByText(`${app.url}/v1/retell/${assistantId}/order_lookup`, { exact: true }).waitFor();
       await expect(page.getByTestId('retell-webhook').textContent()).resolves.toBe(
@@ -151,6 +162,21 @@ describe('connect panel', () => {
       expect(server?.headers.Authorization).toMatch(/^Bearer /);
       await expect(page.getByTestId('mcp-desktop-config').textContent()).resolves.toContain(mcpUrl);
       await screenshot(page, 'connect-mcp');
+
+      await page.getByRole('tab', { name: 'Result callback' }).click();
+      await page.getByLabel('Callback URL').fill(`${ordersUrl}/hooks`);
+      await page.getByRole('button', { name: 'Save URL' }).click();
+      await page.getByTestId('secret-value').waitFor();
+      const signing = ((await page.getByTestId('secret-value').textContent()) ?? '').trim();
+      expect(signing).toMatch(/^whsec_/);
+      await page.getByRole('button', { name: 'Rotate secret' }).click();
+      await expect.poll(async () => (await page.getByTestId('secret-value').textContent())?.trim()).not.toBe(signing);
+      const stored = await app.gql<{ assistant: { callbackUrl: string } }>(
+        `query ($id: ID!) { assistant(id: $id) { callbackUrl } }`,
+        { id: assistantId },
+        { apiKey: org.keys.VIEWER },
+      );
+      expect(stored.data?.assistant.callbackUrl).toBe(`${ordersUrl}/hooks`);
 
       await page.getByRole('tab', { name: 'OpenAI' }).click();
       await page
@@ -173,7 +199,7 @@ describe('connect panel', () => {
       await page.getByTestId('retell-webhook').waitFor();
       await expect(page.getByRole('button', { name: /secret|key/i }).count()).resolves.toBe(0);
       await page.getByRole('tab', { name: 'Result callback' }).click();
-      await page.getByText('Callback URL: none').waitFor();
+      await page.getByText(`Callback URL: ${ordersUrl}/hooks`).waitFor();
       await expect(page.getByRole('button', { name: /Save URL|Rotate/ }).count()).resolves.toBe(0);
       await expect(page.getByRole('button', { name: /Spoken messages for/ }).count()).resolves.toBe(0);
     },
