@@ -152,6 +152,16 @@ describe('connect panel', () => {
         `${app.url}/v1/retell/${assistantId}/webhook`,
       );
 
+      await page.getByRole('tab', { name: 'ElevenLabs' }).click();
+      await page.getByLabel('Workspace secret id (optional)').fill('ws_secret_e2e');
+      await page.getByLabel('Workspace secret id (optional)').press('Tab');
+      await expect
+        .poll(async () => (await page.getByTestId('export-json').textContent()) ?? '')
+        .toContain('ws_secret_e2e');
+      await expect(page.getByTestId('export-json').textContent()).resolves.toContain(
+        `${app.url}/v1/elevenlabs/${assistantId}/order_lookup`,
+      );
+
       await page.getByRole('tab', { name: 'MCP' }).click();
       const mcpUrl = `${app.url}/mcp/${assistantId}`;
       const config = JSON.parse((await page.getByTestId('mcp-config').textContent()) ?? '') as {
