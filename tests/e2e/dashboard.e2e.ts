@@ -213,6 +213,8 @@ describe('dashboard', () => {
       await page.getByRole('button', { name: 'Move order_lookup up' }).click();
       await page.getByText('Moved order_lookup to position 1.').waitFor();
       await expect(names()).resolves.toEqual(['order_lookup', 'greeter']);
+      // The page is long enough to have scrolled while editing; a row under the sticky header cannot take a drop.
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.getByTestId('assignment').nth(1).dragTo(page.getByTestId('assignment').nth(0));
       await page.getByText('Moved greeter to position 1.').waitFor();
       await page.reload();
