@@ -76,6 +76,10 @@ export interface Config {
     /** How often tools that just ran are re-judged OK / DEGRADED / FAILING. */
     healthCheckIntervalMs: number;
   };
+  securityEvents: {
+    /** Security events older than this are deleted by the hourly sweep. */
+    retentionDays: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -247,6 +251,9 @@ export function loadConfig(env: Env = process.env): Config {
       cacheMs: integer(env, 'SWITCHBOARD_METRICS_CACHE_MS', 5_000, 0, 3_600_000),
       token: env.SWITCHBOARD_METRICS_TOKEN || null,
       healthCheckIntervalMs: integer(env, 'SWITCHBOARD_HEALTH_CHECK_INTERVAL_MS', 10_000, 50, 3_600_000),
+    },
+    securityEvents: {
+      retentionDays: integer(env, 'SWITCHBOARD_SECURITY_EVENT_RETENTION_DAYS', 90, 1, 3650),
     },
   };
 }

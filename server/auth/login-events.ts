@@ -1,0 +1,37 @@
+/**
+ * Failed and throttled logins as security events. An event goes to every
+ * organization the targeted user belongs to (their admins may see attacks on
+ * their members); an unknown email names no organization, so nobody's log
+ * shows it (operators still count it on /metrics).
+ */
+import type { Prisma } from '../db/database.ts';
+import { securityEventsOf } from '../security/security-events.ts';
+
+/** A user in more organizations than this gets the event in the first ones only. */
+const MAX_ORGANIZATIONS = 20;
+
+export async function recordLoginRefusal(
+  prisma: Prisma,
+  kind: 'LOGIN_FAILED' | 'LOGIN_THROTTLED',
+  email: string,
+  clientAddress: string,
+  memberships?: { organizationId: string; userId: string }[],
+): Promise<void> {
+  const events = securityEventsOf(prisma);
+  // Throttled attempts stop before the user is read; one indexed lookup names their organizations.
+  const known =
+    memberships ??
+    (await prisma.membership
+      .findMany({ where: { user: { email } }, select: { organizationId: true, userId: true }, take: MAX_ORGANIZATIONS })
+      .catch(() => []));
+  const targets = known.length > 0 ? known.slice(0, MAX_ORGANIZATIONS) : [null];
+  for (const membership of targets) {
+    events.record({
+      kind,
+      organizationId: membership?.organizationId ?? null,
+      actor: { type: 'address', id: clientAddress },
+      subject: membership ? { type: 'user', id: membership.userId } : null,
+      details: { email },
+    });
+  }
+}
