@@ -1,6 +1,6 @@
 import type { Prisma } from '../db/database.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
-import { securityEventsOf } from './security-events.ts';
+import { securityActor, securityEventsOf } from './security-events.ts';
 
 /** An approver's decision on a held execution, as a security event of its organization. */
 export function recordApprovalDecision(
@@ -12,11 +12,7 @@ export function recordApprovalDecision(
   securityEventsOf(prisma).record({
     kind,
     organizationId: row.organizationId,
-    actor: decider.apiKeyId
-      ? { type: 'apiKey', id: decider.apiKeyId }
-      : decider.userId
-        ? { type: 'user', id: decider.userId }
-        : { type: 'system', id: null },
+    actor: securityActor(decider),
     subject: { type: 'execution', id: row.id },
     details: { toolId: row.toolId, toolName: row.toolName },
   });

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { SqlDriver } from '../db/sql-driver.ts';
 import type { ExecutionEvent, SwitchboardPubSub } from '../realtime/pubsub.ts';
-import type { SecurityEventKind, SecurityEventSink } from './security-events.ts';
+import { securityActor, type SecurityEventKind, type SecurityEventSink } from './security-events.ts';
 
 const FLUSH_INTERVAL_MS = 500;
 const MAX_PENDING = 5_000;
@@ -72,11 +72,7 @@ export function watchExecutionSecurityEvents(deps: {
       deps.events.record({
         kind,
         organizationId: row.organization_id,
-        actor: row.api_key_id
-          ? { type: 'apiKey', id: row.api_key_id }
-          : row.user_id
-            ? { type: 'user', id: row.user_id }
-            : { type: 'system', id: null },
+        actor: securityActor({ userId: row.user_id, apiKeyId: row.api_key_id }),
         subject: row.tool_id ? { type: 'tool', id: row.tool_id } : null,
         details: { executionId: row.id, toolName: row.tool_name, toolType: row.tool_type, errorCode: row.error_code },
       });

@@ -1,7 +1,7 @@
 import type { Prisma } from '../db/database.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
 import type { SecretAccess } from '../executors/types.ts';
-import { securityEventsOf } from './security-events.ts';
+import { securityActor, securityEventsOf } from './security-events.ts';
 
 /** Secret access that records each secret an execution actually read (its name, never its value), once. */
 export function recordingSecretUses<T extends SecretAccess>(
@@ -19,11 +19,7 @@ export function recordingSecretUses<T extends SecretAccess>(
         securityEventsOf(prisma).record({
           kind: 'SECRET_USED',
           organizationId: row.organizationId,
-          actor: row.apiKeyId
-            ? { type: 'apiKey', id: row.apiKeyId }
-            : row.userId
-              ? { type: 'user', id: row.userId }
-              : { type: 'system', id: null },
+          actor: securityActor(row),
           subject: { type: 'secret', id: name },
           details: { executionId: row.id, toolId: row.toolId, toolName: row.toolName },
         });

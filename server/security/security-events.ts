@@ -91,7 +91,7 @@ function boundedDetails(details: Record<string, SecurityDetailValue> | undefined
 }
 
 /** The person or key behind an action, as an event's actor. */
-export function securityActor(actor: Actor): SecurityEventInput['actor'] {
+export function securityActor(actor: Pick<Actor, 'userId' | 'apiKeyId'>): SecurityEventInput['actor'] {
   if (actor.apiKeyId) return { type: 'apiKey', id: actor.apiKeyId };
   return actor.userId ? { type: 'user', id: actor.userId } : { type: 'system', id: null };
 }

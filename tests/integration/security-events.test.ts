@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { connectWs, disposeLive } from '../helpers/live.ts';
 import { createOrganization, createToolRow, type TestOrganization } from '../helpers/fixtures.ts';
 import type { SecurityEvent } from '../../server/security/security-events.ts';
 
@@ -45,6 +46,8 @@ const SET_SECRET = `mutation ($input: SetSecretInput!) { setSecret(input: $input
 const GRANT = `mutation ($input: SecretGrantInput!) { grantSecret(input: $input) { __typename ... on Error { message } } }`;
 const CREATE_ASSISTANT = `mutation ($input: CreateAssistantInput!) { createAssistant(input: $input) { __typename ... on Assistant { id } ... on Error { message } } }`;
 const ME = `query { viewer { __typename } }`;
+const SET_CALLBACK = `mutation ($input: SetAssistantCallbackInput!) {
+  setAssistantCallback(input: $input) { __typename ... on Error { message } } }`;
 
 const SECRET_VALUE = 'sk-live-do-not-log-4242';
 /** Execution-derived events are read back in batches; this bounds the wait for one. */
@@ -104,7 +107,7 @@ async function login(email: string, password: string) {
 }
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ SWITCHBOARD_DELIVERY_POLL_MS: '50' });
   org = await createOrganization(t.app.services.prisma, 'Sec');
   other = await createOrganization(t.app.services.prisma, 'Elsewhere');
   const assistant = await mutate(CREATE_ASSISTANT, { input: { name: 'Front desk' } }, org.keys.ADMIN);
@@ -112,6 +115,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await disposeLive();
   await t?.close();
 });
 
@@ -126,6 +130,37 @@ describe('events recorded through their real triggers', () => {
     const event = await eventually('SSRF_REFUSED', { subjectId: tool.id });
     expect(event).toMatchObject({ severity: 'HIGH', subjectType: 'tool', actorType: 'apiKey' });
     expect(event.details).toMatchObject({ executionId: run.id, errorCode: 'SSRF_BLOCKED', toolType: 'ENDPOINT' });
+  });
+
+  it("a result delivery to the assistant's webhook at a private address is refused by the SSRF guard", async () => {
+    const prisma = t.app.services.prisma;
+    const hooked = await mutate(CREATE_ASSISTANT, { input: { name: 'Hooked' } }, org.keys.ADMIN);
+    const hookedId = String(hooked.id);
+    const set = await mutate(
+      SET_CALLBACK,
+      { input: { assistantId: hookedId, url: 'https://hooks.example.com/in' } },
+      org.keys.ADMIN,
+    );
+    expect(set.__typename).toBe('AssistantCallback');
+    // Saved before the address was private (say DNS changed since): the guard refuses it at send time.
+    await prisma.assistant.update({ where: { id: hookedId }, data: { callbackUrl: 'http://127.0.0.1:9/hooks' } });
+    const tool = await createToolRow(prisma, org.id, 'CODE', {
+      runtime: 'javascript',
+      code: 'export default function execute() { return { ok: true }; }',
+    });
+    await prisma.assistantTool.create({ data: { assistantId: hookedId, toolId: tool.id } });
+    const run = await mutate(
+      EXECUTE_TOOL,
+      { input: { assistantId: hookedId, toolName: tool.name, parameters: {} } },
+      org.keys.MEMBER,
+    );
+    expect(run).toMatchObject({ status: 'SUCCESS' });
+    await t.app.services.deliveries.enqueueResult(
+      await prisma.toolExecution.findUniqueOrThrow({ where: { id: String(run.id) } }),
+    );
+    const event = await eventually('SSRF_REFUSED', { subjectId: String(run.id) });
+    expect(event).toMatchObject({ subjectType: 'execution', actorType: 'system' });
+    expect(event.details).toMatchObject({ channel: 'WEBHOOK', errorCode: 'SSRF_BLOCKED' });
   });
 
   it('JavaScript code past its memory or its time limit is killed by the sandbox', async () => {
@@ -187,7 +222,21 @@ describe('events recorded through their real triggers', () => {
     const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
     expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const event = await eventually('CSRF_REFUSED', { subjectId: owner.id });
-    expect(event.details).toMatchObject({ origin: 'http://evil.example' });
+    expect(event.details).toMatchObject({ origin: 'http://evil.example', transport: 'http' });
+
+    // The same cookie opening a WebSocket from a foreign page (cross-site WebSocket hijacking).
+    const socket = connectWs(t.url, {}, { cookie, origin: 'https://evil.example' });
+    expect((await socket.closed).code).toBe(4403);
+    await expect
+      .poll(
+        async () => {
+          await t.app.services.securityEvents.flush();
+          const { edges } = await events({ kinds: ['CSRF_REFUSED'], subjectId: owner.id });
+          return edges.map((edge) => edge.node.details.transport).sort();
+        },
+        { timeout: EVENT_DEADLINE_MS, interval: 50 },
+      )
+      .toEqual(['http', 'websocket']);
   });
 
   it('creating and revoking an API key, then using the revoked key', async () => {
