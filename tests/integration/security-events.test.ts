@@ -5,10 +5,12 @@
  * (ADMIN only, one organization's events, filters, pagination) and counted on /metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { createTestDatabase } from '../helpers/database.ts';
 import { connectWs, disposeLive } from '../helpers/live.ts';
 import { createOrganization, createToolRow, type TestOrganization } from '../helpers/fixtures.ts';
-import type { SecurityEvent } from '../../server/security/security-events.ts';
+import { createSecurityEventRecorder, type SecurityEvent } from '../../server/security/security-events.ts';
 
 interface EventNode {
   id: string;
@@ -388,5 +390,27 @@ describe('counters and subscribers', () => {
     expect(await t.app.services.securityEvents.prune()).toBeGreaterThanOrEqual(1);
     expect(await prisma.securityEvent.findUnique({ where: { id: old.id } })).toBeNull();
     expect(await prisma.securityEvent.count({ where: { organizationId: org.id } })).toBeGreaterThan(10);
+  });
+
+  it('drops and counts events when the queue is full or the database is gone, without failing the caller', async () => {
+    const db = await createTestDatabase();
+    const recorder = createSecurityEventRecorder({
+      prisma: db.database.prisma,
+      logger: pino({ level: 'silent' }),
+      retentionDays: 90,
+      queueLimit: 2,
+      flushIntervalMs: 60_000,
+    });
+    const event = { kind: 'LOGIN_FAILED', organizationId: null, actor: { type: 'address', id: '127.0.0.1' } } as const;
+    for (let i = 0; i < 3; i += 1) recorder.record(event);
+    expect(recorder.dropped()).toBe(1);
+    await recorder.flush();
+    expect(await db.database.prisma.securityEvent.count()).toBe(2);
+
+    await db.drop();
+    expect(() => recorder.record(event)).not.toThrow();
+    await recorder.flush();
+    expect(recorder.dropped()).toBe(2);
+    await recorder.close();
   });
 });
