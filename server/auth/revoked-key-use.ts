@@ -1,5 +1,9 @@
 import type { Prisma } from '../db/database.ts';
+import { createEventGate } from '../security/event-gate.ts';
 import { securityEventsOf } from '../security/security-events.ts';
+
+/** A leaked key retried in a loop is one event a minute, not one per request. */
+const revokedUseGate = createEventGate(60_000);
 
 /**
  * A refused key that exists but was revoked is recorded in its organization
@@ -7,6 +11,7 @@ import { securityEventsOf } from '../security/security-events.ts';
  * Never throws: the caller refuses the request either way.
  */
 export async function recordRevokedKeyUse(prisma: Prisma, keyHash: string): Promise<void> {
+  if (!revokedUseGate(keyHash)) return;
   const row = await prisma.apiKey
     .findUnique({
       where: { keyHash },

@@ -256,6 +256,10 @@ describe('events recorded through their real triggers', () => {
       severity: 'HIGH',
       actorId: keyId,
     });
+    // A leaked key retried in a loop is one event a minute, not one per request.
+    expect((await t.gql(ME, {}, { apiKey: key })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    await t.app.services.securityEvents.flush();
+    expect((await events({ kinds: ['API_KEY_REVOKED_USE'], subjectId: keyId })).edges).toHaveLength(1);
     // The full key never reaches the log.
     expect(JSON.stringify(await events())).not.toContain(key);
   });
