@@ -23,7 +23,7 @@ export async function recordLoginRefusal(
 ): Promise<void> {
   if (kind === 'LOGIN_THROTTLED' && !throttledGate(`${email}\n${clientAddress}`)) return;
   const events = securityEventsOf(prisma);
-  // Throttled attempts stop before the user is read; one indexed lookup names their organizations.
+  // Throttled attempts stop before the user is read (failed ones pass memberships): one indexed lookup names them.
   const known =
     memberships ??
     (await prisma.membership

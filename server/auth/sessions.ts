@@ -44,7 +44,7 @@ export async function login(
   );
   if (!user || !valid || !membership) {
     await throttle.recordFailure(email, clientAddress);
-    await recordLoginRefusal(prisma, 'LOGIN_FAILED', email, clientAddress, user?.memberships);
+    await recordLoginRefusal(prisma, 'LOGIN_FAILED', email, clientAddress, user?.memberships ?? []);
     throw new AccessError('UNAUTHENTICATED', 'invalid email or password');
   }
   await throttle.recordSuccess(email);
