@@ -38,6 +38,8 @@ import { secretAccess } from './secrets/secret-store.ts';
 import { createSecretCipher, loadOrCreateMasterKey, parseMasterKey } from './security/secret-cipher.ts';
 import { createExecutionTokens, executionLinks } from './executions/execution-tokens.ts';
 import { createSsrfPolicy } from './security/ssrf.ts';
+import { createSecurityEventRecorder } from './security/security-events.ts';
+import { watchExecutionSecurityEvents } from './security/execution-security-events.ts';
 import type { Services } from './services.ts';
 import { startTracing } from './tracing/tracing.ts';
 import { tracedRoute } from './tracing/traced-route.ts';
@@ -98,6 +100,13 @@ export async function buildApp(
   // With Redis, a subscriber on any instance sees executions that ran on any other.
   const pubsub = createPubSubFor(config.redisUrl, logger);
   const metrics = createMetricsService({ sql: database.sql, pubsub, config, logger });
+  const securityEvents = createSecurityEventRecorder({
+    prisma: database.prisma,
+    logger,
+    registry: metrics.prometheus.registry,
+    retentionDays: config.securityEvents.retentionDays,
+  });
+  const executionSecurity = watchExecutionSecurityEvents({ sql: database.sql, pubsub, events: securityEvents, logger });
   // Before the engine, so its settle hooks (async results, progress) can enqueue into it.
   const deliveries = createResultDeliveries({
     prisma: database.prisma,
@@ -170,6 +179,7 @@ export async function buildApp(
     engine,
     metrics,
     deliveries,
+    securityEvents,
   };
   // The legacy custom_tools data migration; idempotent, so it simply runs at every start.
   await migrateAllLegacyTools(services).catch((error: unknown) =>
@@ -227,6 +237,8 @@ export async function buildApp(
         await engine.close();
         await deliveries.close();
         await metrics.close();
+        await executionSecurity.close();
+        await securityEvents.close();
         await pubsub.close();
         lambda.close();
         await pools.stop();

@@ -82,6 +82,10 @@ export interface Config {
     tracesUrl: string | null;
     serviceName: string;
   };
+  securityEvents: {
+    /** Security events older than this are deleted by the hourly sweep. */
+    retentionDays: number;
+  };
 }
 
 const MAX_SERVICE_NAME_LENGTH = 255;
@@ -269,5 +273,8 @@ export function loadConfig(env: Env = process.env): Config {
       healthCheckIntervalMs: integer(env, 'SWITCHBOARD_HEALTH_CHECK_INTERVAL_MS', 10_000, 50, 3_600_000),
     },
     tracing: tracing(env),
+    securityEvents: {
+      retentionDays: integer(env, 'SWITCHBOARD_SECURITY_EVENT_RETENTION_DAYS', 90, 1, 3650),
+    },
   };
 }

@@ -8,6 +8,7 @@ import type { ExecutionTokens } from './executions/execution-tokens.ts';
 import type { MetricsService } from './metrics/metrics-service.ts';
 import type { SwitchboardPubSub } from './realtime/pubsub.ts';
 import type { SecretCipher } from './security/secret-cipher.ts';
+import type { SecurityEventRecorder } from './security/security-events.ts';
 import type { ConfigurationValidator } from './tools/tool-service.ts';
 
 /** Long-lived dependencies, built once by buildApp() and shared by every request. */
@@ -25,4 +26,6 @@ export interface Services {
   metrics: MetricsService;
   /** Results and progress back into live calls: Vapi's control URL and the assistant's signed webhook. */
   deliveries: ResultDeliveries;
+  /** The security event log: record(), onEvent() for alerting (security-events.ts). */
+  securityEvents: SecurityEventRecorder;
 }

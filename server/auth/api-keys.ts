@@ -5,6 +5,7 @@ import type { ApiKey } from '../db/generated/prisma/client.ts';
 import { isUuid } from '../db/json.ts';
 import { AccessError, NotFoundError, ValidationError } from '../errors.ts';
 import { hasRole, type RoleName } from '../security/roles.ts';
+import { securityActor, securityEventsOf } from '../security/security-events.ts';
 import { generateApiKey } from '../security/tokens.ts';
 import { accountableUserId } from './accountable-user.ts';
 import { forgetApiKey } from './api-key-cache.ts';
@@ -57,6 +58,13 @@ export async function createApiKey(
     });
     return created;
   });
+  securityEventsOf(prisma).record({
+    kind: 'API_KEY_CREATED',
+    organizationId: actor.organizationId,
+    actor: securityActor(actor),
+    subject: { type: 'apiKey', id: apiKey.id },
+    details: { name: apiKey.name, prefix: apiKey.prefix, role },
+  });
   return { apiKey, key: generated.key };
 }
 
@@ -77,5 +85,12 @@ export async function revokeApiKey(prisma: Prisma, actor: Actor, id: string): Pr
     return revoked;
   });
   forgetApiKey(prisma, id);
+  securityEventsOf(prisma).record({
+    kind: 'API_KEY_REVOKED',
+    organizationId: actor.organizationId,
+    actor: securityActor(actor),
+    subject: { type: 'apiKey', id },
+    details: { name: key.name, prefix: key.prefix },
+  });
   return revoked;
 }

@@ -9,6 +9,7 @@ import { AccessError } from '../errors.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from '../security/passwords.ts';
 import { randomToken, sha256 } from '../security/tokens.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import { recordLoginRefusal } from './login-events.ts';
 
 export const SESSION_COOKIE = 'sb_session';
 
@@ -23,7 +24,10 @@ export async function login(
   clientAddress = 'unknown',
 ): Promise<{ token: string; session: Session }> {
   const email = input.email.trim().toLowerCase();
-  await throttle.check(email, clientAddress);
+  await throttle.check(email, clientAddress).catch(async (error: unknown) => {
+    await recordLoginRefusal(prisma, 'LOGIN_THROTTLED', email, clientAddress);
+    throw error;
+  });
   const user = await prisma.user.findUnique({
     where: { email },
     include: { memberships: { include: { organization: true }, orderBy: { createdAt: 'asc' } } },
@@ -40,6 +44,7 @@ export async function login(
   );
   if (!user || !valid || !membership) {
     await throttle.recordFailure(email, clientAddress);
+    await recordLoginRefusal(prisma, 'LOGIN_FAILED', email, clientAddress, user?.memberships ?? []);
     throw new AccessError('UNAUTHENTICATED', 'invalid email or password');
   }
   await throttle.recordSuccess(email);

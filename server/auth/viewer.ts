@@ -9,6 +9,7 @@ import { findActiveApiKey, rememberLastUsed } from './api-key-cache.ts';
 import { lowerRole, type RoleName } from '../security/roles.ts';
 import { API_KEY_PREFIX, apiKeyParts, sha256 } from '../security/tokens.ts';
 import { readCookie, SESSION_COOKIE } from './sessions.ts';
+import { recordRevokedKeyUse } from './revoked-key-use.ts';
 
 export interface Viewer {
   actor: Actor;
@@ -31,7 +32,10 @@ async function viewerFromApiKey(prisma: Prisma, key: string): Promise<Viewer> {
   if (!key.startsWith(API_KEY_PREFIX) || key.length > 200) throw new AccessError('UNAUTHENTICATED', 'invalid API key');
   const { hash } = apiKeyParts(key);
   const apiKey = await findActiveApiKey(prisma, hash);
-  if (!apiKey) throw new AccessError('UNAUTHENTICATED', 'invalid or revoked API key');
+  if (!apiKey) {
+    await recordRevokedKeyUse(prisma, hash);
+    throw new AccessError('UNAUTHENTICATED', 'invalid or revoked API key');
+  }
   if (apiKey.expiresAt && apiKey.expiresAt.getTime() <= Date.now())
     throw new AccessError('UNAUTHENTICATED', 'this API key has expired');
   if (!apiKey.creatorRole)

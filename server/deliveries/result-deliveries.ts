@@ -12,6 +12,7 @@ import { toJson } from '../db/json.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
 import { ValidationError } from '../errors.ts';
 import type { JsonValue } from '../executors/types.ts';
+import { recordDeliveryRefusal } from '../security/delivery-events.ts';
 import type { SecretCipher } from '../security/secret-cipher.ts';
 import type { SsrfPolicy } from '../security/ssrf.ts';
 import { claimDue, finishClaim, releaseClaim, type Claim } from './delivery-outbox.ts';
@@ -142,6 +143,7 @@ export function createResultDeliveries(deps: ResultDeliveriesDeps): ResultDelive
       target,
       closing.signal,
     );
+    recordDeliveryRefusal(prisma, target, outcome);
     await record(claim, outcome);
   }
 

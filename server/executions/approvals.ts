@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Prisma } from '../db/database.ts';
 import type { ToolExecution } from '../db/generated/prisma/client.ts';
+import { recordApprovalDecision } from '../security/approval-events.ts';
 import { toJson, uuidOrNil } from '../db/json.ts';
 import { AccessError, ConflictError, NotFoundError } from '../errors.ts';
 import type { ExecutionErrorCode, JsonObject } from '../executors/types.ts';
@@ -169,6 +170,7 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
       const queued = await deps.enqueue(row, resolved, decider.userId);
       if (!queued) throw new ConflictError('The execution was decided by someone else meanwhile', 'id');
       clearTimer(row.id);
+      recordApprovalDecision(prisma, 'APPROVAL_APPROVED', decider, row);
       return queued;
     }
     const runStartMs = clock();
@@ -176,6 +178,7 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
     const claimed = await transition(prisma, row.id, 'PENDING_APPROVAL', claim);
     if (!claimed) throw new ConflictError('The execution was decided by someone else meanwhile', 'id');
     clearTimer(row.id);
+    recordApprovalDecision(prisma, 'APPROVAL_APPROVED', decider, row);
     const running = applied(row, claim);
 
     const refusal = approvalRefusal(row, resolved);
@@ -206,6 +209,7 @@ export function createApprovals(deps: ApprovalDeps): Approvals {
       throw new ConflictError('The execution was decided by someone else meanwhile', 'id');
     }
     clearTimer(row.id);
+    recordApprovalDecision(prisma, 'APPROVAL_REJECTED', decider, row);
     const finished = applied(row, fields);
     publishEvent(pubsub, 'finished', finished, completedAt);
     return finished;

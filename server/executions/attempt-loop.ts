@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Prisma } from '../db/database.ts';
 import type { ExecutionStatus, ToolExecution } from '../db/generated/prisma/client.ts';
+import { recordingSecretUses } from '../security/secret-use-events.ts';
 import type {
   ExecutableTool,
   ExecutionContext,
@@ -215,7 +216,11 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
         ),
       Math.max(0, deadline - clock()),
     );
-    const secrets = grantedOnly(deps.secrets(row.organizationId), gate.ok ? gate.names : []);
+    const secrets = recordingSecretUses(
+      prisma,
+      row,
+      grantedOnly(deps.secrets(row.organizationId), gate.ok ? gate.names : []),
+    );
     const context = executionContextOf(row);
     const links = deps.links?.(row.id);
     const trace = currentTraceContext();

@@ -11,6 +11,7 @@ import type { Context } from '../context.ts';
 import type { Services } from '../services.ts';
 import { CloseCode } from 'graphql-ws';
 import { isTrustedOrigin } from './cors.ts';
+import { recordOriginRefusal } from '../security/csrf-events.ts';
 import { serveGraphQLWs, type Extra } from './graphql-ws-transport.ts';
 import type { ServerContext } from './yoga.ts';
 
@@ -52,6 +53,11 @@ export function attachWebSocketServer(
               services.config.trustedOrigins,
             )
           ) {
+            recordOriginRefusal(services.prisma, viewer, {
+              clientAddress: ctx.extra.request.socket.remoteAddress ?? null,
+              origin: ctx.extra.request.headers.origin ?? null,
+              transport: 'websocket',
+            });
             return false;
           }
           viewers.set(ctx.extra, { viewer, credentials });

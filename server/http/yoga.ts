@@ -15,6 +15,7 @@ import { schema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
 import { clientConnection } from './client-address.ts';
 import { requestOrigin } from './request-origin.ts';
+import { recordCsrfRefusal } from '../security/csrf-events.ts';
 import { corsPolicy } from './cors.ts';
 import { freshContextPerEvent } from './fresh-context-per-event.ts';
 import { graphqlMetricsPlugin } from './graphql-metrics.ts';
@@ -83,6 +84,7 @@ const csrfPlugin: Plugin<Context> = {
     if (context.viewer?.via !== 'session' || context.csrfVerified) return;
     const operation = getOperationAST(args.document, args.operationName);
     if (operation?.operation === OperationTypeNode.MUTATION) {
+      recordCsrfRefusal(context, operation.name?.value);
       throw new GraphQLError('missing or wrong x-csrf-token header', { extensions: { code: 'FORBIDDEN' } });
     }
   },

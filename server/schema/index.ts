@@ -19,6 +19,7 @@ import './metrics/metrics.ts';
 import './secrets/secret.ts';
 import './secrets/secret-grant.ts';
 import './audit/audit-log.ts';
+import './security/security-events.ts';
 import './integrations/integrations.ts';
 import './integrations/tool-export.ts';
 import './library/library.ts';

@@ -14,6 +14,7 @@ import { isUuid, toJson } from '../db/json.ts';
 import { AccessError, ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { JsonObject, JsonValue, SecretAccess } from '../executors/types.ts';
 import { hasRole } from '../security/roles.ts';
+import { securityActor, securityEventsOf } from '../security/security-events.ts';
 import { SECRET_NAME_PATTERN } from '../tools/limits.ts';
 import {
   referencedSecretNames,
@@ -95,6 +96,21 @@ export interface GrantInput {
   toolVersion?: number | null;
 }
 
+function recordGrantEvent(
+  prisma: Prisma,
+  kind: 'SECRET_GRANTED' | 'SECRET_GRANT_REVOKED',
+  actor: Actor,
+  input: GrantInput,
+): void {
+  securityEventsOf(prisma).record({
+    kind,
+    organizationId: actor.organizationId,
+    actor: securityActor(actor),
+    subject: { type: 'secret', id: input.secretName },
+    details: { toolId: input.toolId },
+  });
+}
+
 async function decide(prisma: Prisma, actor: Actor, input: GrantInput, requireExisting: boolean): Promise<GrantView> {
   assertAdmin(actor);
   checkName(input.secretName);
@@ -122,20 +138,24 @@ async function decide(prisma: Prisma, actor: Actor, input: GrantInput, requireEx
 }
 
 /** ADMIN: lets the tool read the secret, for the tool as it is now. */
-export function grantSecret(prisma: Prisma, actor: Actor, input: GrantInput): Promise<GrantView> {
-  return decide(prisma, actor, input, false);
+export async function grantSecret(prisma: Prisma, actor: Actor, input: GrantInput): Promise<GrantView> {
+  const view = await decide(prisma, actor, input, false);
+  recordGrantEvent(prisma, 'SECRET_GRANTED', actor, input);
+  return view;
 }
 
 /** ADMIN: approves a (suspended) grant again for the tool as it is now. */
-export function approveSecretGrant(prisma: Prisma, actor: Actor, input: GrantInput): Promise<GrantView> {
-  return decide(prisma, actor, input, true);
+export async function approveSecretGrant(prisma: Prisma, actor: Actor, input: GrantInput): Promise<GrantView> {
+  const view = await decide(prisma, actor, input, true);
+  recordGrantEvent(prisma, 'SECRET_GRANTED', actor, input);
+  return view;
 }
 
 /** ADMIN: the tool may no longer read the secret. */
 export async function revokeSecretGrant(prisma: Prisma, actor: Actor, input: GrantInput): Promise<GrantView> {
   assertAdmin(actor);
   checkName(input.secretName);
-  return prisma.$transaction(async (tx) => {
+  const view = await prisma.$transaction(async (tx) => {
     const tool = await ownTool(tx, actor, input.toolId);
     const grant = await tx.secretGrant.findUnique({
       where: { toolId_secretName: { toolId: tool.id, secretName: input.secretName } },
@@ -150,6 +170,8 @@ export async function revokeSecretGrant(prisma: Prisma, actor: Actor, input: Gra
     });
     return viewGrant(grant, tool);
   });
+  recordGrantEvent(prisma, 'SECRET_GRANT_REVOKED', actor, input);
+  return view;
 }
 
 /**
