@@ -140,16 +140,17 @@ BEGIN
         o."duration_ms", o."retry_count", o."error_code")::"tool_execution_rollup_change"
       FROM "old_rows" o WHERE "tool_execution_rollup_final"(o."status"));
   ELSE
+    -- (A composite with a NULL field is not IS NOT NULL, hence the separate flag.)
     -- Only rows whose counted values changed: rewriting a finish with the same values is a no-op.
     changes := ARRAY(
       SELECT x.c FROM "new_rows" n JOIN "old_rows" o ON o."id" = n."id"
       CROSS JOIN LATERAL (VALUES
-        (CASE WHEN "tool_execution_rollup_final"(n."status") THEN ROW(1, n."organization_id", n."started_at", n."tool_id",
-          n."tool_name", n."status", n."duration_ms", n."retry_count", n."error_code")::"tool_execution_rollup_change" END),
-        (CASE WHEN "tool_execution_rollup_final"(o."status") THEN ROW(-1, o."organization_id", o."started_at", o."tool_id",
-          o."tool_name", o."status", o."duration_ms", o."retry_count", o."error_code")::"tool_execution_rollup_change" END)
-      ) AS x(c)
-      WHERE x.c IS NOT NULL
+        ("tool_execution_rollup_final"(n."status"), ROW(1, n."organization_id", n."started_at", n."tool_id",
+          n."tool_name", n."status", n."duration_ms", n."retry_count", n."error_code")::"tool_execution_rollup_change"),
+        ("tool_execution_rollup_final"(o."status"), ROW(-1, o."organization_id", o."started_at", o."tool_id",
+          o."tool_name", o."status", o."duration_ms", o."retry_count", o."error_code")::"tool_execution_rollup_change")
+      ) AS x("counted", c)
+      WHERE x."counted"
         AND (n."organization_id", n."started_at", n."tool_id", n."tool_name", n."status", n."duration_ms", n."retry_count", n."error_code")
             IS DISTINCT FROM
             (o."organization_id", o."started_at", o."tool_id", o."tool_name", o."status", o."duration_ms", o."retry_count", o."error_code"));
