@@ -5,6 +5,7 @@ import { runEndpointOverhead } from './endpoint-overhead.ts';
 import { runFanout } from './fanout.ts';
 import { runHangupSettle } from './hangup-settle.ts';
 import { runMetricsQuery } from './metrics-query.ts';
+import { runMetricsRollups } from './metrics-rollups.ts';
 import { runSandboxJavascript } from './sandbox-javascript.ts';
 import { runSandboxPython } from './sandbox-python.ts';
 
@@ -12,6 +13,7 @@ await runEndpointOverhead();
 await runFanout();
 await runHangupSettle();
 await runMetricsQuery();
+await runMetricsRollups();
 await runAsyncQueue();
 await runSandboxJavascript();
 await runSandboxPython();

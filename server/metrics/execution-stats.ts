@@ -77,8 +77,8 @@ export interface StatsReport extends GroupStats {
 /** Enough for a day by the minute or two months by the hour; more would be an unreadable chart anyway. */
 export const MAX_BUCKETS = 1_500;
 
-const BUCKET_MS: Record<Granularity, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-const BUILTIN_TYPE = 'BUILTIN';
+export const BUCKET_MS: Record<Granularity, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+export const BUILTIN_TYPE = 'BUILTIN';
 
 /** Identifies a group's tool: its id, or for built-ins and deleted tools (no id) its name. */
 interface ToolColumns {
@@ -112,7 +112,7 @@ interface ErrorRow extends GroupColumns {
   count: number;
 }
 
-const BUCKET_STRIDE: Record<Granularity, string> = { minute: '1 minute', hour: '1 hour', day: '1 day' };
+export const BUCKET_STRIDE: Record<Granularity, string> = { minute: '1 minute', hour: '1 hour', day: '1 day' };
 
 /**
  * One row per finished execution in the window. The (organization_id,
@@ -160,7 +160,7 @@ const ERRORS_SQL = `WITH finished AS (${ROWS})
   WHERE error_code IS NOT NULL
   GROUP BY GROUPING SETS (${ERROR_GROUPING_SETS})`;
 
-function emptyStats(): ExecutionStats {
+export function emptyStats(): ExecutionStats {
   return {
     executions: 0,
     successes: 0,

@@ -7,9 +7,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
 import type { SwitchboardPubSub, ToolHealth } from '../realtime/pubsub.ts';
-import { queryExecutionStats, type Granularity, type StatsReport } from './execution-stats.ts';
+import type { Granularity, StatsReport } from './execution-stats.ts';
 import { createHealthMonitor, type HealthMonitor } from './health-monitor.ts';
 import { createPrometheusMetrics, type PrometheusMetrics } from './prometheus.ts';
+import { queryWindowStats } from './rollup-stats.ts';
 import { healthOf, queryHealthSamples } from './tool-health.ts';
 import { createTtlCache } from './ttl-cache.ts';
 
@@ -56,14 +57,14 @@ export function createMetricsService(deps: {
         toolId,
       ]);
       return cache.get(key, () =>
-        queryExecutionStats(sql, { organizationId, from: window.from, to: window.to, granularity, toolId }),
+        queryWindowStats(sql, { organizationId, from: window.from, to: window.to, granularity, toolId }),
       );
     },
     rolling(organizationId, seconds, granularity) {
       const key = JSON.stringify(['rolling', organizationId, seconds, granularity]);
       return cache.get(key, () => {
         const to = new Date();
-        return queryExecutionStats(sql, {
+        return queryWindowStats(sql, {
           organizationId,
           from: new Date(to.getTime() - seconds * 1000),
           to,

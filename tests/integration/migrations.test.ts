@@ -21,6 +21,7 @@ interface Column {
 const EXPECTED_TYPE: Record<string, string> = {
   String: 'text|uuid',
   Int: 'integer',
+  BigInt: 'bigint',
   Boolean: 'boolean',
   DateTime: 'timestamp with time zone',
   Json: 'jsonb',
