@@ -22,6 +22,7 @@ const EXPECTED_TYPE: Record<string, string> = {
   String: 'text|uuid',
   Int: 'integer',
   Boolean: 'boolean',
+  Float: 'double precision',
   DateTime: 'timestamp with time zone',
   Json: 'jsonb',
   Bytes: 'bytea',
