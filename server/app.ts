@@ -5,6 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { createAlertNotifier } from './alerting/alert-notifier.ts';
+import { createAlerting } from './alerting/alerting-service.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createResultDeliveries } from './deliveries/result-deliveries.ts';
@@ -104,6 +106,20 @@ export async function buildApp(
     logger,
     options: config.deliveries,
   });
+  const alerting = createAlerting({
+    prisma: database.prisma,
+    sql: database.sql,
+    pubsub,
+    logger,
+    intervalMs: config.alerting.evaluationIntervalMs,
+    notifier: createAlertNotifier({
+      policy,
+      cipher,
+      timeoutMs: config.alerting.timeoutMs,
+      smtpUrl: config.alerting.smtpUrl,
+      emailFrom: config.alerting.emailFrom,
+    }),
+  });
   const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter();
   const engine = createExecutionEngine({
     prisma: database.prisma,
@@ -167,6 +183,7 @@ export async function buildApp(
     engine,
     metrics,
     deliveries,
+    alerting,
   };
   // The legacy custom_tools data migration; idempotent, so it simply runs at every start.
   await migrateAllLegacyTools(services).catch((error: unknown) =>
@@ -223,6 +240,7 @@ export async function buildApp(
         clearTimeout(timer);
         await engine.close();
         await deliveries.close();
+        await alerting.close();
         await metrics.close();
         await pubsub.close();
         lambda.close();

@@ -76,6 +76,14 @@ export interface Config {
     /** How often tools that just ran are re-judged OK / DEGRADED / FAILING. */
     healthCheckIntervalMs: number;
   };
+  /** Alert rules and where they are sent (server/alerting/). */
+  alerting: {
+    evaluationIntervalMs: number;
+    /** smtp(s)://user:pass@host:port for EMAIL channels; null means email alerts are not sent. */
+    smtpUrl: string | null;
+    emailFrom: string;
+    timeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -247,6 +255,12 @@ export function loadConfig(env: Env = process.env): Config {
       cacheMs: integer(env, 'SWITCHBOARD_METRICS_CACHE_MS', 5_000, 0, 3_600_000),
       token: env.SWITCHBOARD_METRICS_TOKEN || null,
       healthCheckIntervalMs: integer(env, 'SWITCHBOARD_HEALTH_CHECK_INTERVAL_MS', 10_000, 50, 3_600_000),
+    },
+    alerting: {
+      evaluationIntervalMs: integer(env, 'SWITCHBOARD_ALERT_EVALUATION_INTERVAL_MS', 60_000, 50, 86_400_000),
+      smtpUrl: url(env, 'SWITCHBOARD_SMTP_URL', ['smtp:', 'smtps:']),
+      emailFrom: env.SWITCHBOARD_ALERT_EMAIL_FROM || 'Switchboard <alerts@switchboard.invalid>',
+      timeoutMs: integer(env, 'SWITCHBOARD_ALERT_TIMEOUT_MS', 10_000, 100, 120_000),
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Alerting } from './alerting/alerting-service.ts';
 import type { Config } from './config.ts';
 import type { Prisma } from './db/database.ts';
 import type { SqlDriver } from './db/sql-driver.ts';
@@ -25,4 +26,6 @@ export interface Services {
   metrics: MetricsService;
   /** Results and progress back into live calls: Vapi's control URL and the assistant's signed webhook. */
   deliveries: ResultDeliveries;
+  /** Alert rules at run time; the security event log calls `alerting.onSecurityEvent`. */
+  alerting: Alerting;
 }
