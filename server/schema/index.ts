@@ -22,6 +22,7 @@ import './audit/audit-log.ts';
 import './integrations/integrations.ts';
 import './integrations/tool-export.ts';
 import './library/library.ts';
+import './alerting/alerting.ts';
 
 export const schema = builder.toSchema();
 
