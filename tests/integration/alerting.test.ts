@@ -1,0 +1,364 @@
+/**
+ * Alerts end to end: channels and rules made through GraphQL, incidents fired
+ * by the tool health event the monitor publishes and by the evaluator over
+ * real execution rows, delivered to a signed-webhook receiver, a
+ * Slack-compatible receiver and a local SMTP server.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { verifyWebhookSignature } from '../../server/deliveries/webhook-signature.ts';
+import { toolHealthTopic, type ToolHealth } from '../../server/realtime/pubsub.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { startDeliveryReceiver, type DeliveryReceiver } from '../helpers/delivery-receiver.ts';
+import { createOrganization, createToolRow, type TestOrganization } from '../helpers/fixtures.ts';
+
+interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+const CREATE_CHANNEL = `mutation ($input: CreateAlertChannelInput!) {
+  createAlertChannel(input: $input) {
+    __typename
+    ... on CreatedAlertChannel { channel { id kind url email } signingSecret }
+    ... on ValidationError { issues { field message } }
+  }
+}`;
+const CREATE_RULE = `mutation ($input: AlertRuleInput!) {
+  createAlertRule(input: $input) {
+    __typename
+    ... on AlertRule { id kind channels { id } }
+    ... on ValidationError { issues { field message } }
+  }
+}`;
+const TEST_ALERT = `mutation ($input: SendTestAlertInput!) {
+  sendTestAlert(input: $input) {
+    __typename
+    ... on AlertTestOutcome { channelId delivered error }
+    ... on NotFoundError { message }
+  }
+}`;
+const INCIDENTS = `{ alertIncidents(first: 50) { edges { node { id dedupeKey summary resolvedAt notifications lastError rule { id } } } } }`;
+
+let t: TestApp;
+let org: TestOrganization;
+let other: TestOrganization;
+let receiver: DeliveryReceiver;
+let smtp: SMTPServer;
+const mails: Mail[] = [];
+let webhookChannel: { id: string; secret: string };
+let slackChannelId: string;
+let emailChannelId: string;
+
+async function startSmtp(): Promise<number> {
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => (raw += chunk));
+      stream.on('end', () => {
+        // Headers end at the first blank line; long ones are folded onto indented lines.
+        const headers = raw.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');
+        mails.push({
+          to: session.envelope.rcptTo.map((rcpt) => rcpt.address).join(','),
+          subject: /^Subject: (.*)$/im.exec(headers)?.[1] ?? '',
+          text: raw,
+        });
+        callback();
+      });
+    },
+  });
+  smtp.listen(0, '127.0.0.1');
+  await once(smtp.server, 'listening');
+  return (smtp.server.address() as AddressInfo).port;
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function createChannel(input: Record<string, unknown>, key = org.keys.ADMIN) {
+  const result = await t.gql<{
+    createAlertChannel: { __typename: string; channel: { id: string }; signingSecret: string | null };
+  }>(CREATE_CHANNEL, { input }, { apiKey: key });
+  expect(result.errors).toBeUndefined();
+  expect(result.data?.createAlertChannel.__typename).toBe('CreatedAlertChannel');
+  return result.data!.createAlertChannel;
+}
+
+async function createRule(input: Record<string, unknown>) {
+  const result = await t.gql<{ createAlertRule: { __typename: string; id: string } }>(
+    CREATE_RULE,
+    { input },
+    { apiKey: org.keys.ADMIN },
+  );
+  expect(result.errors).toBeUndefined();
+  expect(result.data?.createAlertRule.__typename).toBe('AlertRule');
+  return result.data!.createAlertRule.id;
+}
+
+function newTool() {
+  return createToolRow(t.app.services.prisma, org.id, 'ENDPOINT', { url: 'https://example.com', method: 'GET' });
+}
+
+function publishHealth(toolId: string, health: ToolHealth, previous: ToolHealth) {
+  t.app.services.pubsub.publish(toolHealthTopic(org.id), {
+    organizationId: org.id,
+    toolId,
+    health,
+    previous,
+    at: new Date().toISOString(),
+  });
+}
+
+async function insertExecutions(
+  toolId: string,
+  toolName: string,
+  rows: Array<{ status: 'SUCCESS' | 'ERROR'; durationMs: number }>,
+  at: Date,
+) {
+  await t.app.services.prisma.toolExecution.createMany({
+    data: rows.map((row) => ({
+      organizationId: org.id,
+      toolId,
+      toolName,
+      toolVersion: 1,
+      inputParameters: {},
+      status: row.status,
+      durationMs: row.durationMs,
+      startedAt: at,
+      triggerContext: 'test',
+    })),
+  });
+}
+
+function webhookEvents(path: string) {
+  return receiver.to(path).map((request) => {
+    expect(
+      verifyWebhookSignature(
+        webhookChannel.secret,
+        request.body,
+        (request.headers['switchboard-signature'] as string) ?? null,
+      ),
+    ).toBe(true);
+    return JSON.parse(request.body) as { type: string; key: string; summary: string; rule: { id: string } | null };
+  });
+}
+
+beforeAll(async () => {
+  const smtpPort = await startSmtp();
+  receiver = await startDeliveryReceiver();
+  t = await startTestApp({
+    SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1',
+    SWITCHBOARD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    SWITCHBOARD_ALERT_EMAIL_FROM: 'alerts@switchboard.test',
+    // The evaluator is driven by evaluate() here, never by its timer.
+    SWITCHBOARD_ALERT_EVALUATION_INTERVAL_MS: '86400000',
+  });
+  org = await createOrganization(t.app.services.prisma, 'Alerts');
+  other = await createOrganization(t.app.services.prisma, 'Elsewhere');
+  const webhook = await createChannel({ name: 'ops hook', kind: 'WEBHOOK', url: `${receiver.url}/hook` });
+  expect(webhook.signingSecret).toMatch(/^whsec_/);
+  webhookChannel = { id: webhook.channel.id, secret: webhook.signingSecret! };
+  slackChannelId = (await createChannel({ name: 'slack', kind: 'SLACK', url: `${receiver.url}/slack` })).channel.id;
+  emailChannelId = (await createChannel({ name: 'on call', kind: 'EMAIL', email: 'oncall@example.test' })).channel.id;
+});
+
+afterAll(async () => {
+  await t?.close();
+  await receiver?.close();
+  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+});
+
+describe('tool health rules', () => {
+  test('a tool turning FAILING notifies each channel once while it fails, and once when it recovers', async () => {
+    const tool = await newTool();
+    await createRule({
+      name: 'failing tools',
+      kind: 'TOOL_HEALTH',
+      healthLevels: ['FAILING'],
+      channelIds: [webhookChannel.id, slackChannelId, emailChannelId],
+    });
+    publishHealth(tool.id, 'FAILING', 'OK');
+    await t.app.services.alerting.settled();
+    // Still failing (a repeated announcement after DEGRADED→FAILING): deduplicated.
+    publishHealth(tool.id, 'FAILING', 'DEGRADED');
+    await t.app.services.alerting.settled();
+
+    const firing = webhookEvents('/hook').filter((event) => event.key === tool.id);
+    expect(firing.map((event) => event.type)).toEqual(['alert.firing']);
+    expect(firing[0]!.summary).toContain(tool.name);
+    const slack = receiver
+      .to('/slack')
+      .map((request) => JSON.parse(request.body) as { text: string; blocks: unknown[] });
+    expect(slack).toHaveLength(1);
+    expect(slack[0]!.text).toMatch(/^\[FIRING\] failing tools: tool .* is FAILING/);
+    await until('the email', () => (mails.length >= 1 ? true : undefined));
+    expect(mails[0]).toMatchObject({ to: 'oncall@example.test' });
+    expect(mails[0]!.subject).toContain('[FIRING] failing tools');
+
+    publishHealth(tool.id, 'OK', 'FAILING');
+    await t.app.services.alerting.settled();
+    expect(
+      webhookEvents('/hook')
+        .filter((event) => event.key === tool.id)
+        .map((event) => event.type),
+    ).toEqual(['alert.firing', 'alert.resolved']);
+    expect(receiver.to('/slack')).toHaveLength(2);
+    await until('the resolved email', () => (mails.length >= 2 ? true : undefined));
+    expect(mails[1]!.subject).toContain('[RESOLVED]');
+
+    const incidents = await t.gql<{
+      alertIncidents: {
+        edges: Array<{ node: { dedupeKey: string; resolvedAt: string | null; notifications: number } }>;
+      };
+    }>(INCIDENTS, {}, { apiKey: org.keys.ADMIN });
+    const mine = incidents.data!.alertIncidents.edges.filter((edge) => edge.node.dedupeKey === tool.id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.node.resolvedAt).not.toBeNull();
+    expect(mine[0]!.node.notifications).toBe(6);
+  });
+});
+
+describe('windowed rules through the evaluator', () => {
+  test('an error rate over the threshold fires once per tool and resolves when the window is clean', async () => {
+    const tool = await newTool();
+    const ruleId = await createRule({
+      name: 'errors',
+      kind: 'ERROR_RATE',
+      toolId: tool.id,
+      threshold: 0.2,
+      windowSeconds: 300,
+      channelIds: [webhookChannel.id],
+    });
+    const now = new Date();
+    await insertExecutions(
+      tool.id,
+      tool.name,
+      [...Array(6).fill({ status: 'ERROR', durationMs: 50 }), ...Array(4).fill({ status: 'SUCCESS', durationMs: 50 })],
+      new Date(now.getTime() - 60_000),
+    );
+    await t.app.services.alerting.evaluate(now);
+    await t.app.services.alerting.evaluate(new Date(now.getTime() + 1000));
+    const events = () => webhookEvents('/hook').filter((event) => event.rule?.id === ruleId);
+    expect(events().map((event) => event.type)).toEqual(['alert.firing']);
+    expect(events()[0]!.summary).toContain('error rate 60.0 %');
+
+    // Ten minutes later the failures have left the 5-minute window.
+    await t.app.services.alerting.evaluate(new Date(now.getTime() + 10 * 60_000));
+    expect(events().map((event) => event.type)).toEqual(['alert.firing', 'alert.resolved']);
+  });
+
+  test('p95 latency above the threshold fires; below it does not', async () => {
+    const slow = await newTool();
+    const fast = await newTool();
+    const ruleId = await createRule({
+      name: 'slow',
+      kind: 'P95_LATENCY',
+      threshold: 1000,
+      windowSeconds: 300,
+      channelIds: [webhookChannel.id],
+    });
+    const now = new Date();
+    const at = new Date(now.getTime() - 30_000);
+    await insertExecutions(
+      slow.id,
+      slow.name,
+      Array.from({ length: 20 }, (_, i) => ({ status: 'SUCCESS', durationMs: i < 17 ? 100 : 5000 })),
+      at,
+    );
+    await insertExecutions(
+      fast.id,
+      fast.name,
+      Array.from({ length: 20 }, () => ({ status: 'SUCCESS', durationMs: 100 })),
+      at,
+    );
+    await t.app.services.alerting.evaluate(now);
+    const events = webhookEvents('/hook').filter((event) => event.rule?.id === ruleId);
+    expect(events.map((event) => [event.type, event.key])).toEqual([['alert.firing', slow.id]]);
+    expect(events[0]!.summary).toMatch(/p95 latency \d+ ms/);
+  });
+});
+
+describe('managing alerts', () => {
+  test('sendTestAlert delivers now and says so; a refused destination says why', async () => {
+    const result = await t.gql<{ sendTestAlert: { __typename: string; delivered: boolean; error: string | null } }>(
+      TEST_ALERT,
+      { input: { channelId: slackChannelId } },
+      { apiKey: org.keys.ADMIN },
+    );
+    expect(result.data?.sendTestAlert).toMatchObject({ __typename: 'AlertTestOutcome', delivered: true, error: null });
+    expect(receiver.to('/slack').some((request) => request.body.includes('[TEST]'))).toBe(true);
+
+    receiver.script('/broken', [404]);
+    const broken = await createChannel({ name: 'broken', kind: 'WEBHOOK', url: `${receiver.url}/broken` });
+    const failed = await t.gql<{ sendTestAlert: { delivered: boolean; error: string | null } }>(
+      TEST_ALERT,
+      { input: { channelId: broken.channel.id } },
+      { apiKey: org.keys.ADMIN },
+    );
+    expect(failed.data?.sendTestAlert).toMatchObject({ delivered: false, error: 'The receiver answered HTTP 404' });
+  });
+
+  test('a MEMBER is refused; another organization sees nothing and cannot use the channels', async () => {
+    const asMember = await t.gql(`{ alertChannels { id } }`, {}, { apiKey: org.keys.MEMBER });
+    expect(asMember.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const memberCreate = await t.gql(
+      CREATE_CHANNEL,
+      { input: { name: 'x', kind: 'SLACK', url: receiver.url } },
+      { apiKey: org.keys.MEMBER },
+    );
+    expect(memberCreate.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    const seen = await t.gql<{ alertChannels: unknown[]; alertRules: unknown[]; alertIncidents: { edges: unknown[] } }>(
+      `{ alertChannels { id } alertRules { id } alertIncidents { edges { node { id } } } }`,
+      {},
+      { apiKey: other.keys.ADMIN },
+    );
+    expect(seen.data).toEqual({ alertChannels: [], alertRules: [], alertIncidents: { edges: [] } });
+    const test = await t.gql<{ sendTestAlert: { __typename: string } }>(
+      TEST_ALERT,
+      { input: { channelId: webhookChannel.id } },
+      { apiKey: other.keys.ADMIN },
+    );
+    expect(test.data?.sendTestAlert.__typename).toBe('NotFoundError');
+    const rule = await t.gql<{ createAlertRule: { __typename: string } }>(
+      CREATE_RULE,
+      { input: { name: 'borrowed', kind: 'TOOL_HEALTH', channelIds: [webhookChannel.id] } },
+      { apiKey: other.keys.ADMIN },
+    );
+    expect(rule.data?.createAlertRule.__typename).toBe('ValidationError');
+  });
+
+  test('invalid channels and rules are refused with the field named', async () => {
+    const badUrl = await t.gql<{ createAlertChannel: { __typename: string; issues: Array<{ field: string }> } }>(
+      CREATE_CHANNEL,
+      { input: { name: 'bad', kind: 'WEBHOOK', url: 'ftp://example.com' } },
+      { apiKey: org.keys.ADMIN },
+    );
+    expect(badUrl.data?.createAlertChannel).toMatchObject({
+      __typename: 'ValidationError',
+      issues: [{ field: 'url' }],
+    });
+    const badRate = await t.gql<{ createAlertRule: { __typename: string; issues: Array<{ field: string }> } }>(
+      CREATE_RULE,
+      { input: { name: 'bad', kind: 'ERROR_RATE', threshold: 5, channelIds: [slackChannelId] } },
+      { apiKey: org.keys.ADMIN },
+    );
+    expect(badRate.data?.createAlertRule).toMatchObject({
+      __typename: 'ValidationError',
+      issues: [{ field: 'threshold' }],
+    });
+  });
+});
