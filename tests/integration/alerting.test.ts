@@ -229,6 +229,42 @@ describe('tool health rules', () => {
     expect(mine[0]!.node.resolvedAt).not.toBeNull();
     expect(mine[0]!.node.notifications).toBe(6);
   });
+  test('driven by the real engine and health monitor: a failing upstream fires, its failures ageing out resolves', async () => {
+    receiver.script('/upstream', [500]);
+    const tool = await createToolRow(t.app.services.prisma, org.id, 'ENDPOINT', {
+      url: `${receiver.url}/upstream`,
+      method: 'GET',
+    });
+    const ruleId = await createRule({
+      name: 'this tool',
+      kind: 'TOOL_HEALTH',
+      toolId: tool.id,
+      healthLevels: ['DEGRADED', 'FAILING'],
+      channelIds: [webhookChannel.id],
+    });
+    for (let call = 0; call < 6; call++) {
+      const result = await t.gql<{ testTool: { __typename: string; status: string } }>(
+        `mutation ($input: TestToolInput!) { testTool(input: $input) { __typename ... on ToolExecution { status } } }`,
+        { input: { toolId: tool.id, parameters: {} } },
+        { apiKey: org.keys.ADMIN },
+      );
+      expect(result.data?.testTool).toMatchObject({ __typename: 'ToolExecution', status: 'ERROR' });
+    }
+    await t.app.services.metrics.monitor.check();
+    await t.app.services.alerting.settled();
+    const events = () => webhookEvents('/hook').filter((event) => event.rule?.id === ruleId);
+    expect(events().map((event) => event.type)).toEqual(['alert.firing']);
+    expect(events()[0]!.summary).toContain('is FAILING (was OK)');
+
+    // The failures leave the monitor's 15-minute window; the tool is still watched, so it recovers.
+    await t.app.services.prisma.toolExecution.updateMany({
+      where: { toolId: tool.id },
+      data: { startedAt: new Date(Date.now() - 60 * 60_000) },
+    });
+    await t.app.services.metrics.monitor.check();
+    await t.app.services.alerting.settled();
+    expect(events().map((event) => event.type)).toEqual(['alert.firing', 'alert.resolved']);
+  });
 });
 
 describe('windowed rules through the evaluator', () => {
@@ -288,6 +324,73 @@ describe('windowed rules through the evaluator', () => {
     const events = webhookEvents('/hook').filter((event) => event.rule?.id === ruleId);
     expect(events.map((event) => [event.type, event.key])).toEqual([['alert.firing', slow.id]]);
     expect(events[0]!.summary).toMatch(/p95 latency \d+ ms/);
+  });
+  test('volume far above its trailing baseline fires; a failing channel is recorded on the incident', async () => {
+    const tool = await newTool();
+    receiver.script('/down', [503]);
+    const down = await createChannel({ name: 'down', kind: 'WEBHOOK', url: `${receiver.url}/down` });
+    const ruleId = await createRule({
+      name: 'surge',
+      kind: 'VOLUME_ANOMALY',
+      toolId: tool.id,
+      threshold: 5,
+      windowSeconds: 60,
+      channelIds: [webhookChannel.id, down.channel.id],
+    });
+    const now = new Date();
+    // Baseline: 2 per minute over the 24 minutes before; now: 40 in the last minute.
+    for (let minute = 2; minute <= 25; minute++) {
+      await insertExecutions(
+        tool.id,
+        tool.name,
+        [
+          { status: 'SUCCESS', durationMs: 10 },
+          { status: 'SUCCESS', durationMs: 10 },
+        ],
+        new Date(now.getTime() - minute * 60_000 + 1000),
+      );
+    }
+    await insertExecutions(
+      tool.id,
+      tool.name,
+      Array.from({ length: 40 }, () => ({ status: 'SUCCESS' as const, durationMs: 10 })),
+      new Date(now.getTime() - 10_000),
+    );
+    // A round asked for while one runs joins it, and later rounds find the incident open: one notification.
+    await Promise.all([t.app.services.alerting.evaluate(now), t.app.services.alerting.evaluate(now)]);
+    await t.app.services.alerting.evaluate(now);
+    const events = webhookEvents('/hook').filter((event) => event.rule?.id === ruleId);
+    expect(events.map((event) => event.type)).toEqual(['alert.firing']);
+    expect(events[0]!.summary).toContain('40 executions in 1 min against a baseline of 2.0');
+    // Retried (503 may pass), then given up and recorded.
+    expect(receiver.to('/down').length).toBe(3);
+    const incident = await t.app.services.prisma.alertIncident.findFirstOrThrow({ where: { ruleId } });
+    expect(incident.notifications).toBe(1);
+    expect(incident.lastError).toContain('The receiver answered HTTP 503');
+  });
+
+  test('security events fire the rules listing their kind, once while firing', async () => {
+    const ruleId = await createRule({
+      name: 'ssrf',
+      kind: 'SECURITY_EVENT',
+      securityEventKinds: ['ssrf.blocked'],
+      windowSeconds: 600,
+      channelIds: [webhookChannel.id],
+    });
+    const alerting = t.app.services.alerting;
+    await alerting.onSecurityEvent({
+      organizationId: org.id,
+      kind: 'ssrf.blocked',
+      message: 'http://169.254.169.254/',
+    });
+    await alerting.onSecurityEvent({ organizationId: org.id, kind: 'ssrf.blocked' });
+    await alerting.onSecurityEvent({ organizationId: org.id, kind: 'login.failed' });
+    await alerting.onSecurityEvent({ organizationId: other.id, kind: 'ssrf.blocked' });
+    const events = () => webhookEvents('/hook').filter((event) => event.rule?.id === ruleId);
+    expect(events().map((event) => [event.type, event.key])).toEqual([['alert.firing', 'ssrf.blocked']]);
+    expect(events()[0]!.summary).toBe('security event ssrf.blocked: http://169.254.169.254/');
+    await alerting.evaluate(new Date(Date.now() + 11 * 60_000));
+    expect(events().map((event) => event.type)).toEqual(['alert.firing', 'alert.resolved']);
   });
 });
 
