@@ -5,12 +5,16 @@
  * Slack-compatible receiver and a local SMTP server.
  */
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { verifyWebhookSignature } from '../../server/deliveries/webhook-signature.ts';
 import { toolHealthTopic, type ToolHealth } from '../../server/realtime/pubsub.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { buildApp } from '../../server/app.ts';
+import { startTestApp, testConfig, type TestApp } from '../helpers/app.ts';
 import { startDeliveryReceiver, type DeliveryReceiver } from '../helpers/delivery-receiver.ts';
 import { createOrganization, createToolRow, type TestOrganization } from '../helpers/fixtures.ts';
 
@@ -44,6 +48,7 @@ const TEST_ALERT = `mutation ($input: SendTestAlertInput!) {
 const INCIDENTS = `{ alertIncidents(first: 50) { edges { node { id dedupeKey summary resolvedAt notifications lastError rule { id } } } } }`;
 
 let t: TestApp;
+let appEnv: Record<string, string>;
 let org: TestOrganization;
 let other: TestOrganization;
 let receiver: DeliveryReceiver;
@@ -159,13 +164,14 @@ function webhookEvents(path: string) {
 beforeAll(async () => {
   const smtpPort = await startSmtp();
   receiver = await startDeliveryReceiver();
-  t = await startTestApp({
+  appEnv = {
     SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1',
     SWITCHBOARD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     SWITCHBOARD_ALERT_EMAIL_FROM: 'alerts@switchboard.test',
     // The evaluator is driven by evaluate() here, never by its timer.
     SWITCHBOARD_ALERT_EVALUATION_INTERVAL_MS: '86400000',
-  });
+  };
+  t = await startTestApp(appEnv);
   org = await createOrganization(t.app.services.prisma, 'Alerts');
   other = await createOrganization(t.app.services.prisma, 'Elsewhere');
   const webhook = await createChannel({ name: 'ops hook', kind: 'WEBHOOK', url: `${receiver.url}/hook` });
@@ -391,6 +397,34 @@ describe('windowed rules through the evaluator', () => {
     expect(events()[0]!.summary).toBe('security event ssrf.blocked: http://169.254.169.254/');
     await alerting.evaluate(new Date(Date.now() + 11 * 60_000));
     expect(events().map((event) => event.type)).toEqual(['alert.firing', 'alert.resolved']);
+  });
+  test('two instances evaluating at once on one database notify once', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'switchboard-alerting-'));
+    const second = await buildApp(testConfig(dataDir, appEnv), { database: t.db.database });
+    try {
+      const tool = await newTool();
+      const ruleId = await createRule({
+        name: 'errors everywhere',
+        kind: 'ERROR_RATE',
+        toolId: tool.id,
+        threshold: 0.5,
+        channelIds: [webhookChannel.id],
+      });
+      const now = new Date();
+      await insertExecutions(
+        tool.id,
+        tool.name,
+        Array.from({ length: 8 }, () => ({ status: 'ERROR' as const, durationMs: 10 })),
+        new Date(now.getTime() - 5_000),
+      );
+      await Promise.all([t.app.services.alerting.evaluate(now), second.services.alerting.evaluate(now)]);
+      await second.services.alerting.evaluate(new Date(now.getTime() + 1000));
+      const events = webhookEvents('/hook').filter((event) => event.rule?.id === ruleId);
+      expect(events.map((event) => event.type)).toEqual(['alert.firing']);
+    } finally {
+      await second.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
