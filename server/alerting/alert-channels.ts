@@ -123,11 +123,3 @@ export async function deleteAlertChannel(deps: AlertChannelDeps, actor: Actor, i
   });
   return channel;
 }
-
-export function listAlertChannels(prisma: Prisma, actor: Actor): Promise<AlertChannel[]> {
-  return prisma.alertChannel.findMany({
-    where: { organizationId: actor.organizationId },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    take: MAX_CHANNELS_PER_ORGANIZATION,
-  });
-}

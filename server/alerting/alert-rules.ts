@@ -214,12 +214,3 @@ export async function deleteAlertRule(prisma: Prisma, actor: Actor, id: string):
   });
   return rule;
 }
-
-export function listAlertRules(prisma: Prisma, actor: Actor): Promise<AlertRuleWithChannels[]> {
-  return prisma.alertRule.findMany({
-    where: { organizationId: actor.organizationId },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    take: MAX_RULES_PER_ORGANIZATION,
-    include: withChannels,
-  });
-}

@@ -478,6 +478,75 @@ describe('managing alerts', () => {
     expect(rule.data?.createAlertRule.__typename).toBe('ValidationError');
   });
 
+  test('a rule is updated whole and deleted; a deleted channel leaves its rules', async () => {
+    const spare = await createChannel({ name: 'spare', kind: 'SLACK', url: `${receiver.url}/spare` });
+    const ruleId = await createRule({
+      name: 'p95',
+      kind: 'P95_LATENCY',
+      threshold: 500,
+      channelIds: [spare.channel.id],
+    });
+    const updated = await t.gql<{
+      updateAlertRule: {
+        __typename: string;
+        name: string;
+        threshold: number;
+        windowSeconds: number;
+        channels: Array<{ id: string }>;
+      };
+    }>(
+      `mutation ($input: UpdateAlertRuleInput!) {
+        updateAlertRule(input: $input) { __typename ... on AlertRule { name threshold windowSeconds channels { id } } }
+      }`,
+      {
+        input: {
+          id: ruleId,
+          rule: {
+            name: 'p95 (slower)',
+            kind: 'P95_LATENCY',
+            threshold: 2000,
+            windowSeconds: 900,
+            channelIds: [slackChannelId, spare.channel.id],
+          },
+        },
+      },
+      { apiKey: org.keys.ADMIN },
+    );
+    expect(updated.data?.updateAlertRule).toMatchObject({
+      __typename: 'AlertRule',
+      name: 'p95 (slower)',
+      threshold: 2000,
+      windowSeconds: 900,
+    });
+    expect(updated.data!.updateAlertRule.channels.map((channel) => channel.id).sort()).toEqual(
+      [slackChannelId, spare.channel.id].sort(),
+    );
+
+    const deleteChannel = await t.gql<{ deleteAlertChannel: { __typename: string } }>(
+      `mutation ($input: AlertIdInput!) { deleteAlertChannel(input: $input) { __typename } }`,
+      { input: { id: spare.channel.id } },
+      { apiKey: org.keys.ADMIN },
+    );
+    expect(deleteChannel.data?.deleteAlertChannel.__typename).toBe('DeletedAlert');
+    const rules = await t.gql<{ alertRules: Array<{ id: string; channels: Array<{ id: string }> }> }>(
+      `{ alertRules { id channels { id } } }`,
+      {},
+      { apiKey: org.keys.ADMIN },
+    );
+    expect(rules.errors).toBeUndefined();
+    expect(rules.data!.alertRules.find((rule) => rule.id === ruleId)?.channels).toEqual([{ id: slackChannelId }]);
+
+    const removeAs = (key: string) =>
+      t.gql<{ deleteAlertRule: { __typename: string } }>(
+        `mutation ($input: AlertIdInput!) { deleteAlertRule(input: $input) { __typename } }`,
+        { input: { id: ruleId } },
+        { apiKey: key },
+      );
+    expect((await removeAs(other.keys.ADMIN)).data?.deleteAlertRule.__typename).toBe('NotFoundError');
+    expect((await removeAs(org.keys.ADMIN)).data?.deleteAlertRule.__typename).toBe('DeletedAlert');
+    expect((await removeAs(org.keys.ADMIN)).data?.deleteAlertRule.__typename).toBe('NotFoundError');
+  });
+
   test('invalid channels and rules are refused with the field named', async () => {
     const badUrl = await t.gql<{ createAlertChannel: { __typename: string; issues: Array<{ field: string }> } }>(
       CREATE_CHANNEL,

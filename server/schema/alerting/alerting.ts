@@ -1,8 +1,12 @@
-import { createAlertChannel, deleteAlertChannel, listAlertChannels } from '../../alerting/alert-channels.ts';
+import {
+  createAlertChannel,
+  deleteAlertChannel,
+  MAX_CHANNELS_PER_ORGANIZATION,
+} from '../../alerting/alert-channels.ts';
 import {
   createAlertRule,
   deleteAlertRule,
-  listAlertRules,
+  MAX_RULES_PER_ORGANIZATION,
   updateAlertRule,
   type AlertRuleInput,
 } from '../../alerting/alert-rules.ts';
@@ -172,12 +176,24 @@ builder.queryFields((t) => ({
   alertChannels: t.prismaField({
     type: ['AlertChannel'],
     authScopes: { role: 'ADMIN' },
-    resolve: (_query, _root, _args, context) => listAlertChannels(context.services.prisma, actorOf(context)),
+    resolve: (query, _root, _args, context) =>
+      context.services.prisma.alertChannel.findMany({
+        ...query,
+        where: { organizationId: actorOf(context).organizationId },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: MAX_CHANNELS_PER_ORGANIZATION,
+      }),
   }),
   alertRules: t.prismaField({
     type: ['AlertRule'],
     authScopes: { role: 'ADMIN' },
-    resolve: (_query, _root, _args, context) => listAlertRules(context.services.prisma, actorOf(context)),
+    resolve: (query, _root, _args, context) =>
+      context.services.prisma.alertRule.findMany({
+        ...query,
+        where: { organizationId: actorOf(context).organizationId },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: MAX_RULES_PER_ORGANIZATION,
+      }),
   }),
   alertIncidents: t.prismaConnection({
     type: 'AlertIncident',
