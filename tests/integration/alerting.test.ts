@@ -568,3 +568,49 @@ describe('managing alerts', () => {
     });
   });
 });
+
+describe('embedded PGlite', () => {
+  test('the evaluator fires and resolves there too', async () => {
+    const embedded = await startTestApp(appEnv, { engine: 'pglite' });
+    try {
+      const prisma = embedded.app.services.prisma;
+      const owner = await createOrganization(prisma, 'Embedded');
+      const channel = await prisma.alertChannel.create({
+        data: { organizationId: owner.id, name: 'slack', kind: 'SLACK', url: `${receiver.url}/embedded` },
+      });
+      const tool = await createToolRow(prisma, owner.id, 'ENDPOINT', { url: 'https://example.com', method: 'GET' });
+      await prisma.alertRule.create({
+        data: {
+          organizationId: owner.id,
+          name: 'errors',
+          kind: 'ERROR_RATE',
+          threshold: 0.5,
+          windowSeconds: 300,
+          channels: { create: [{ channelId: channel.id }] },
+        },
+      });
+      const now = new Date();
+      await prisma.toolExecution.createMany({
+        data: Array.from({ length: 6 }, () => ({
+          organizationId: owner.id,
+          toolId: tool.id,
+          toolName: tool.name,
+          toolVersion: 1,
+          inputParameters: {},
+          status: 'ERROR' as const,
+          durationMs: 20,
+          startedAt: new Date(now.getTime() - 10_000),
+          triggerContext: 'test',
+        })),
+      });
+      await embedded.app.services.alerting.evaluate(now);
+      await embedded.app.services.alerting.evaluate(new Date(now.getTime() + 10 * 60_000));
+      const texts = receiver.to('/embedded').map((request) => (JSON.parse(request.body) as { text: string }).text);
+      expect(texts).toHaveLength(2);
+      expect(texts[0]).toMatch(/^\[FIRING\] errors: tool .*: error rate 100\.0 %/);
+      expect(texts[1]).toMatch(/^\[RESOLVED\] errors/);
+    } finally {
+      await embedded.close();
+    }
+  });
+});
