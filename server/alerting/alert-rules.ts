@@ -185,6 +185,13 @@ export async function updateAlertRule(
   const channelIds = await checkReferences(prisma, actor, fields, input.channelIds);
   return prisma.$transaction(async (tx) => {
     await tx.alertRuleChannel.deleteMany({ where: { ruleId: current.id } });
+    // What fires changed (or nothing does now): open incidents close without a notification, so the rule starts clean.
+    if (!fields.enabled || fields.kind !== current.kind || fields.toolId !== current.toolId) {
+      await tx.alertIncident.updateMany({
+        where: { ruleId: current.id, openKey: { not: null } },
+        data: { openKey: null, resolvedAt: new Date() },
+      });
+    }
     const rule = await tx.alertRule.update({
       where: { id: current.id },
       data: { ...fields, channels: { create: channelIds.map((channelId) => ({ channelId })) } },

@@ -235,6 +235,39 @@ describe('tool health rules', () => {
     expect(mine[0]!.node.resolvedAt).not.toBeNull();
     expect(mine[0]!.node.notifications).toBe(6);
   });
+  test('disabling a firing rule closes its incident quietly; enabled again, it fires anew', async () => {
+    const tool = await newTool();
+    const rule = { name: 'pausable', kind: 'TOOL_HEALTH', toolId: tool.id, channelIds: [webhookChannel.id] };
+    const ruleId = await createRule(rule);
+    const update = (enabled: boolean) =>
+      t.gql(
+        `mutation ($input: UpdateAlertRuleInput!) { updateAlertRule(input: $input) { __typename } }`,
+        {
+          input: { id: ruleId, rule: { ...rule, enabled } },
+        },
+        { apiKey: org.keys.ADMIN },
+      );
+    const events = () =>
+      webhookEvents('/hook')
+        .filter((event) => event.rule?.id === ruleId)
+        .map((event) => event.type);
+    publishHealth(tool.id, 'FAILING', 'OK');
+    await t.app.services.alerting.settled();
+    expect(events()).toEqual(['alert.firing']);
+
+    await update(false);
+    const closed = await t.app.services.prisma.alertIncident.findFirstOrThrow({ where: { ruleId } });
+    expect(closed.resolvedAt).not.toBeNull();
+    publishHealth(tool.id, 'OK', 'FAILING');
+    await t.app.services.alerting.settled();
+    expect(events()).toEqual(['alert.firing']);
+
+    await update(true);
+    publishHealth(tool.id, 'FAILING', 'OK');
+    await t.app.services.alerting.settled();
+    expect(events()).toEqual(['alert.firing', 'alert.firing']);
+  });
+
   test('driven by the real engine and health monitor: a failing upstream fires, its failures ageing out resolves', async () => {
     receiver.script('/upstream', [500]);
     const tool = await createToolRow(t.app.services.prisma, org.id, 'ENDPOINT', {
