@@ -5,6 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { createAlertNotifier } from './alerting/alert-notifier.ts';
+import { createAlerting } from './alerting/alerting-service.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createResultDeliveries } from './deliveries/result-deliveries.ts';
@@ -116,6 +118,27 @@ export async function buildApp(
     logger,
     options: config.deliveries,
   });
+  const alerting = createAlerting({
+    prisma: database.prisma,
+    sql: database.sql,
+    pubsub,
+    logger,
+    intervalMs: config.alerting.evaluationIntervalMs,
+    notifier: createAlertNotifier({
+      policy,
+      cipher,
+      timeoutMs: config.alerting.timeoutMs,
+      smtpUrl: config.alerting.smtpUrl,
+      emailFrom: config.alerting.emailFrom,
+    }),
+  });
+  // Security events are a source for alert rules (SECURITY_EVENT); a failing lookup never touches the recorder.
+  securityEvents.onEvent((event) => {
+    if (!event.organizationId) return;
+    void alerting
+      .onSecurityEvent({ organizationId: event.organizationId, kind: event.kind, at: event.createdAt })
+      .catch((error: unknown) => logger.warn({ err: error }, 'alerting on a security event failed'));
+  });
   const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, { logger }) : createMemoryRateLimiter();
   const engine = createExecutionEngine({
     prisma: database.prisma,
@@ -180,6 +203,7 @@ export async function buildApp(
     metrics,
     deliveries,
     securityEvents,
+    alerting,
   };
   // The legacy custom_tools data migration; idempotent, so it simply runs at every start.
   await migrateAllLegacyTools(services).catch((error: unknown) =>
@@ -236,6 +260,7 @@ export async function buildApp(
         clearTimeout(timer);
         await engine.close();
         await deliveries.close();
+        await alerting.close();
         await metrics.close();
         await executionSecurity.close();
         await securityEvents.close();

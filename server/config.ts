@@ -86,6 +86,14 @@ export interface Config {
     /** Security events older than this are deleted by the hourly sweep. */
     retentionDays: number;
   };
+  /** Alert rules and where they are sent (server/alerting/). */
+  alerting: {
+    evaluationIntervalMs: number;
+    /** smtp(s)://user:pass@host:port for EMAIL channels; null means email alerts are not sent. */
+    smtpUrl: string | null;
+    emailFrom: string;
+    timeoutMs: number;
+  };
 }
 
 const MAX_SERVICE_NAME_LENGTH = 255;
@@ -275,6 +283,12 @@ export function loadConfig(env: Env = process.env): Config {
     tracing: tracing(env),
     securityEvents: {
       retentionDays: integer(env, 'SWITCHBOARD_SECURITY_EVENT_RETENTION_DAYS', 90, 1, 3650),
+    },
+    alerting: {
+      evaluationIntervalMs: integer(env, 'SWITCHBOARD_ALERT_EVALUATION_INTERVAL_MS', 60_000, 50, 86_400_000),
+      smtpUrl: url(env, 'SWITCHBOARD_SMTP_URL', ['smtp:', 'smtps:']),
+      emailFrom: env.SWITCHBOARD_ALERT_EMAIL_FROM || 'Switchboard <alerts@switchboard.invalid>',
+      timeoutMs: integer(env, 'SWITCHBOARD_ALERT_TIMEOUT_MS', 10_000, 100, 120_000),
     },
   };
 }

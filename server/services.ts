@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Alerting } from './alerting/alerting-service.ts';
 import type { Config } from './config.ts';
 import type { Prisma } from './db/database.ts';
 import type { SqlDriver } from './db/sql-driver.ts';
@@ -28,4 +29,6 @@ export interface Services {
   deliveries: ResultDeliveries;
   /** The security event log: record(), onEvent() for alerting (security-events.ts). */
   securityEvents: SecurityEventRecorder;
+  /** Alert rules at run time; the security event log calls `alerting.onSecurityEvent`. */
+  alerting: Alerting;
 }

@@ -52,7 +52,7 @@ function bounded(message: string): string {
   return message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH - 1)}…` : message;
 }
 
-async function post(
+export async function postDelivery(
   deps: SenderDeps,
   url: string,
   headers: Record<string, string>,
@@ -95,7 +95,7 @@ export async function sendDelivery(
     const controlUrl = deliveryUrl(revealControlUrl(deps.cipher, target.call));
     if (!controlUrl)
       return { kind: 'retry', error: 'Vapi has not sent the call’s control URL (call.monitor.controlUrl)' };
-    return post(deps, controlUrl, {}, JSON.stringify(vapiControlBody(event, payload)), closing);
+    return postDelivery(deps, controlUrl, {}, JSON.stringify(vapiControlBody(event, payload)), closing);
   }
   const assistant = target.execution.assistant;
   const url = deliveryUrl(assistant?.callbackUrl);
@@ -111,5 +111,5 @@ export async function sendDelivery(
     'Switchboard-Event': `execution.${event}`,
     'Switchboard-Signature': signWebhook(secret, body, Math.floor(Date.now() / 1000)),
   };
-  return post(deps, url, headers, body, closing);
+  return postDelivery(deps, url, headers, body, closing);
 }

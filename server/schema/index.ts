@@ -23,6 +23,7 @@ import './security/security-events.ts';
 import './integrations/integrations.ts';
 import './integrations/tool-export.ts';
 import './library/library.ts';
+import './alerting/alerting.ts';
 
 export const schema = builder.toSchema();
 

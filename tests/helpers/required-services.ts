@@ -19,7 +19,7 @@ declare module 'vitest' {
 export const UNDER_CI = process.env.CI === 'true';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-export type Service = 'PostgreSQL' | 'Redis' | 'Chromium';
+export type Service = 'PostgreSQL' | 'Redis' | 'Chromium' | 'promtool';
 
 /** Skips the running test, with the reason recorded where the summary can read it. */
 export function skipBecause(context: TestContext, reason: string): never {

@@ -23,6 +23,7 @@ const EXPECTED_TYPE: Record<string, string> = {
   Int: 'integer',
   BigInt: 'bigint',
   Boolean: 'boolean',
+  Float: 'double precision',
   DateTime: 'timestamp with time zone',
   Json: 'jsonb',
   Bytes: 'bytea',
