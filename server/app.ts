@@ -24,6 +24,7 @@ import { createExecutorRegistry, type ExecutorRegistry } from './executors/regis
 import { graphqlRoute, healthRoute, placeholderRoute } from './http/core-routes.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { dashboardRoute } from './http/dashboard-route.ts';
+import { docsRoute } from './http/docs-route.ts';
 import { answerClientError, createNodeHandler, type Route } from './http/node-handler.ts';
 import { attachWebSocketServer } from './http/websocket.ts';
 import { createGraphQLServer } from './http/yoga.ts';
@@ -218,6 +219,7 @@ export async function buildApp(
     healthRoute(config.redisUrl ? () => pubsub.connected() && rateLimiter.connected() : null),
     metricsRoute(metrics.prometheus, config.metrics.token),
     ...(config.tracing.tracesUrl === null ? integrationRoutes(services) : integrationRoutes(services).map(tracedRoute)),
+    await docsRoute(),
     await dashboardRoute(placeholderRoute(config.graphiql)),
   ];
   deliveries.start();

@@ -59,6 +59,17 @@ export const builder = new SchemaBuilder<{
     // Ids are plain UUIDs shared with the REST, Vapi and MCP adapters; no global `node` lookup to scope.
     nodeQueryOptions: false,
     nodesQueryOptions: false,
+    defaultConnectionTypeOptions: { description: 'A page of a list: pass pageInfo.endCursor as `after` for the next.' },
+    defaultEdgeTypeOptions: { description: 'One item of the page and its cursor.' },
+    edgesFieldOptions: { description: 'The items of this page, in order.' },
+    pageInfoFieldOptions: { description: 'Where this page sits in the list.' },
+    nodeFieldOptions: { description: 'The item.' },
+    cursorFieldOptions: { description: "The item's position, for `after` / `before`." },
+    pageInfoTypeOptions: { description: 'Cursors and whether more items exist on either side.' },
+    hasNextPageFieldOptions: { description: 'More items follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'Items come before this page.' },
+    startCursorFieldOptions: { description: 'The cursor of the first item of the page.' },
+    endCursorFieldOptions: { description: 'The cursor of the last item: `after` for the next page.' },
   },
   errors: { defaultTypes: [] },
 });

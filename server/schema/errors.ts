@@ -6,7 +6,8 @@ import { ConflictError, FeatureDisabledError, NotFoundError, ValidationError, ty
 import { builder } from './builder.ts';
 
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
-  fields: (t) => ({ message: t.exposeString('message') }),
+  description: 'An expected failure of a mutation, returned as a member of its result union.',
+  fields: (t) => ({ message: t.exposeString('message', { description: 'What went wrong, in plain words.' }) }),
 });
 
 builder.objectType(NotFoundError, {
@@ -14,30 +15,37 @@ builder.objectType(NotFoundError, {
   description: 'The entity does not exist, or belongs to another organization (the two are indistinguishable).',
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof NotFoundError,
-  fields: (t) => ({ entity: t.exposeString('entity') }),
+  fields: (t) => ({ entity: t.exposeString('entity', { description: 'What was not found, e.g. Tool.' }) }),
 });
 
 builder.objectType(ConflictError, {
   name: 'ConflictError',
+  description: 'The change clashes with existing data (a taken name, a version that moved on).',
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof ConflictError,
-  fields: (t) => ({ field: t.exposeString('field', { nullable: true }) }),
+  fields: (t) => ({
+    field: t.exposeString('field', { nullable: true, description: 'The input field at fault, when there is one.' }),
+  }),
 });
 
 export const FieldIssueRef = builder.objectRef<FieldIssue>('FieldIssue').implement({
+  description: 'One problem with one input field.',
   fields: (t) => ({
     field: t.exposeString('field', { description: 'Dotted path of the input field, e.g. `configuration.url`.' }),
-    message: t.exposeString('message'),
-    line: t.exposeInt('line', { nullable: true }),
-    column: t.exposeInt('column', { nullable: true }),
+    message: t.exposeString('message', { description: 'What is wrong with it.' }),
+    line: t.exposeInt('line', { nullable: true, description: 'For code: the line of the problem.' }),
+    column: t.exposeInt('column', { nullable: true, description: 'For code: the column of the problem.' }),
   }),
 });
 
 builder.objectType(ValidationError, {
   name: 'ValidationError',
+  description: 'The input is invalid; nothing was written.',
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof ValidationError,
-  fields: (t) => ({ issues: t.field({ type: [FieldIssueRef], resolve: (error) => error.issues }) }),
+  fields: (t) => ({
+    issues: t.field({ type: [FieldIssueRef], description: 'Every problem found.', resolve: (error) => error.issues }),
+  }),
 });
 
 /** The failures most mutations can return. */
@@ -48,7 +56,7 @@ builder.objectType(FeatureDisabledError, {
   description: 'The tool type is switched off for this organization (see setFeatureFlag).',
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof FeatureDisabledError,
-  fields: (t) => ({ feature: t.exposeString('feature') }),
+  fields: (t) => ({ feature: t.exposeString('feature', { description: 'The tool type that is off.' }) }),
 });
 
 /** Mutations that create or run tools can also meet a disabled tool type. */

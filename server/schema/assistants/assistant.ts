@@ -3,9 +3,10 @@ import { builder } from '../builder.ts';
 import { actorOf } from '../viewer-actor.ts';
 
 export const AssistantRef = builder.prismaObject('Assistant', {
+  description: 'A voice assistant: the ordered tools it may call and the credentials platforms use to reach it.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    name: t.exposeString('name'),
+    id: t.exposeID('id', { description: 'A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs.' }),
+    name: t.exposeString('name', { description: 'The display name.' }),
     toolsSettings: t.expose('toolsSettings', {
       type: 'JSON',
       description: 'Legacy settings: { enabled_tools, end_call, transfer_call, custom_tools }.',
@@ -24,18 +25,21 @@ export const AssistantRef = builder.prismaObject('Assistant', {
       select: { retellApiKey: true },
       resolve: (assistant) => assistant.retellApiKey !== null,
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it last changed.' }),
   }),
 });
 
 export const ToolAssignmentRef = builder.prismaObject('AssistantTool', {
+  description: 'A tool assigned to an assistant, with per-assistant overrides.',
   name: 'ToolAssignment',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    assistant: t.relation('assistant'),
-    tool: t.relation('tool'),
-    enabled: t.exposeBoolean('enabled'),
+    id: t.exposeID('id', { description: 'A UUID.' }),
+    assistant: t.relation('assistant', { description: 'The assistant.' }),
+    tool: t.relation('tool', { description: 'The tool.' }),
+    enabled: t.exposeBoolean('enabled', {
+      description: 'Off: calls from this assistant are refused with ASSIGNMENT_DISABLED.',
+    }),
     customConfiguration: t.expose('customConfiguration', {
       type: 'JSON',
       nullable: true,
@@ -46,14 +50,15 @@ export const ToolAssignmentRef = builder.prismaObject('AssistantTool', {
       nullable: true,
       description: "Spoken messages for this assistant, merged key by key over the tool's.",
     }),
-    executionOrder: t.exposeInt('executionOrder'),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    executionOrder: t.exposeInt('executionOrder', { description: 'Position in the list the model sees, from 0.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the tool was assigned.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the assignment last changed.' }),
   }),
 });
 
 builder.queryFields((t) => ({
   assistants: t.prismaConnection({
+    description: "The organization's assistants, oldest first.",
     type: 'Assistant',
     cursor: 'id',
     authScopes: { authenticated: true },
@@ -67,6 +72,7 @@ builder.queryFields((t) => ({
       }),
   }),
   assistant: t.prismaField({
+    description: 'Null when the assistant does not exist in the organization.',
     type: 'Assistant',
     nullable: true,
     authScopes: { authenticated: true },

@@ -10,6 +10,7 @@ import { actorOf } from '../viewer-actor.ts';
 import { MAX_EXTERNAL_ID_LENGTH } from '../../calls/call-sessions.ts';
 
 const CallEventKindEnum = builder.enumType('CallEventKind', {
+  description: 'What a call event reports.',
   values: {
     CREATED: { value: 'created' },
     PENDING_APPROVAL: { value: 'pending_approval' },
@@ -24,11 +25,12 @@ const CallEventKindEnum = builder.enumType('CallEventKind', {
 const CallEventRef = builder.objectRef<CallEvent>('CallEvent').implement({
   description: "One state change of a call's execution, or the call's end.",
   fields: (t) => ({
-    kind: t.field({ type: CallEventKindEnum, resolve: (event) => event.kind }),
-    at: t.field({ type: 'DateTime', resolve: (event) => new Date(event.at) }),
+    kind: t.field({ type: CallEventKindEnum, resolve: (event) => event.kind, description: 'What happened.' }),
+    at: t.field({ type: 'DateTime', resolve: (event) => new Date(event.at), description: 'When it happened.' }),
     callId: t.id({ description: "The Call's id.", resolve: (event) => event.callId }),
     executionId: t.id({
       nullable: true,
+      description: 'The execution that changed; null for CALL_ENDED.',
       resolve: (event) => (event.kind === 'call_ended' ? null : event.execution.executionId),
     }),
     message: t.string({
@@ -62,6 +64,7 @@ const CallEventRef = builder.objectRef<CallEvent>('CallEvent').implement({
     endedAt: t.field({
       type: 'DateTime',
       nullable: true,
+      description: 'For CALL_ENDED: when the call ended.',
       resolve: (event) => (event.kind === 'call_ended' ? new Date(event.endedAt) : null),
     }),
     reason: t.string({

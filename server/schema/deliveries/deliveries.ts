@@ -7,6 +7,7 @@ import { actorOf } from '../viewer-actor.ts';
 const MAX_LISTED_DELIVERIES = 500;
 
 const DeliveryChannelEnum = builder.enumType('DeliveryChannel', {
+  description: 'How results reach a live call.',
   values: {
     VAPI_CONTROL: { description: "Spoken into the live call through Vapi's control URL." },
     WEBHOOK: { description: "POSTed, signed, to the assistant's callback URL." },
@@ -14,6 +15,7 @@ const DeliveryChannelEnum = builder.enumType('DeliveryChannel', {
 });
 
 const DeliveryStatusEnum = builder.enumType('DeliveryStatus', {
+  description: 'Where a delivery stands.',
   values: {
     PENDING: { description: 'Not sent yet, or waiting for its next attempt.' },
     DELIVERED: { description: 'The receiver answered 2xx.' },
@@ -23,6 +25,7 @@ const DeliveryStatusEnum = builder.enumType('DeliveryStatus', {
 });
 
 const DeliveryEventEnum = builder.enumType('DeliveryEvent', {
+  description: 'What a delivery carries.',
   values: { RESULT: { value: 'result' }, PROGRESS: { value: 'progress' } } as const,
 });
 
@@ -30,16 +33,27 @@ const ResultDeliveryRef = builder.prismaObject('ResultDelivery', {
   description: 'A result or progress message sent back into a call, through one channel.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'The delivery id receivers dedupe by (Switchboard-Delivery-Id).' }),
-    channel: t.expose('channel', { type: DeliveryChannelEnum }),
-    event: t.field({ type: DeliveryEventEnum, resolve: (delivery) => delivery.event as 'result' | 'progress' }),
+    channel: t.expose('channel', { type: DeliveryChannelEnum, description: 'How it is delivered.' }),
+    event: t.field({
+      type: DeliveryEventEnum,
+      resolve: (delivery) => delivery.event as 'result' | 'progress',
+      description: 'A result or a progress message.',
+    }),
     sequence: t.exposeInt('sequence', { description: "The progress message's sequence; 0 for a result." }),
-    status: t.expose('status', { type: DeliveryStatusEnum }),
-    attempts: t.exposeInt('attempts'),
-    lastError: t.exposeString('lastError', { nullable: true }),
+    status: t.expose('status', { type: DeliveryStatusEnum, description: 'Where the delivery stands.' }),
+    attempts: t.exposeInt('attempts', { description: 'Attempts made so far.' }),
+    lastError: t.exposeString('lastError', {
+      nullable: true,
+      description: 'Why the last attempt failed; null when none did.',
+    }),
     callEnded: t.exposeBoolean('callEnded', { description: 'The call had ended when it was recorded or sent.' }),
-    executionId: t.exposeID('executionId'),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true }),
+    executionId: t.exposeID('executionId', { description: 'The execution whose result or progress this is.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was recorded.' }),
+    deliveredAt: t.expose('deliveredAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the receiver accepted it; null until then.',
+    }),
   }),
 });
 
@@ -67,21 +81,25 @@ builder.prismaObjectField('Assistant', 'callbackUrl', (t) =>
 );
 
 const SetAssistantCallbackInput = builder.inputType('SetAssistantCallbackInput', {
+  description: "An assistant's webhook callback URL.",
   fields: (t) => ({
-    assistantId: t.id({ required: true }),
+    assistantId: t.id({ required: true, description: 'The assistant.' }),
     url: t.string({ description: 'An http(s) URL; null removes the callback and its secret.' }),
   }),
 });
 
 const RotateAssistantCallbackSecretInput = builder.inputType('RotateAssistantCallbackSecretInput', {
-  fields: (t) => ({ assistantId: t.id({ required: true }) }),
+  description: 'The assistant whose callback signing secret to replace.',
+  fields: (t) => ({ assistantId: t.id({ required: true, description: 'The assistant.' }) }),
 });
 
 const AssistantCallbackRef = builder
   .objectRef<{ assistant: { id: string }; secret: string | null }>('AssistantCallback')
   .implement({
+    description: "An assistant's callback settings.",
     fields: (t) => ({
       assistant: t.prismaField({
+        description: 'The assistant.',
         type: 'Assistant',
         resolve: (query, payload, _args, context) =>
           context.services.prisma.assistant.findUniqueOrThrow({ ...query, where: { id: payload.assistant.id } }),
@@ -100,7 +118,11 @@ builder.mutationFields((t) => ({
     authScopes: { role: 'ADMIN' },
     description:
       "Sets the URL the assistant's execution results and progress are POSTed to (signed). The first URL creates the signing secret, returned once; null removes both.",
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'SetAssistantCallbackResult' } },
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'SetAssistantCallbackResult', description: 'The callback settings, or why not.' },
+    },
     args: { input: t.arg({ type: SetAssistantCallbackInput, required: true }) },
     resolve: (_root, { input }, context) =>
       setAssistantCallback(context.services, actorOf(context), String(input.assistantId), input.url ?? null),
@@ -109,7 +131,11 @@ builder.mutationFields((t) => ({
     type: AssistantCallbackRef,
     authScopes: { role: 'ADMIN' },
     description: 'A new callback signing secret, returned once; deliveries are signed with it from now on.',
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'RotateAssistantCallbackSecretResult' } },
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'RotateAssistantCallbackSecretResult', description: 'The new secret, or why not.' },
+    },
     args: { input: t.arg({ type: RotateAssistantCallbackSecretInput, required: true }) },
     resolve: (_root, { input }, context) =>
       rotateAssistantCallbackSecret(context.services, actorOf(context), String(input.assistantId)),

@@ -16,6 +16,7 @@ import { ToolTypeEnum } from '../tools/tool.ts';
 import { actorOf } from '../viewer-actor.ts';
 
 const TriggerContextEnum = builder.enumType('TriggerContext', {
+  description: 'Where a tool call comes from.',
   values: {
     CALL: { value: 'call' },
     SMS: { value: 'sms' },
@@ -24,18 +25,24 @@ const TriggerContextEnum = builder.enumType('TriggerContext', {
   } as const,
 });
 
-const ToolDefinitionSourceEnum = builder.enumType('ToolDefinitionSource', { values: ['TOOL', 'BUILTIN'] as const });
+const ToolDefinitionSourceEnum = builder.enumType('ToolDefinitionSource', {
+  description: 'Whether a definition is an organization tool or a built-in.',
+  values: ['TOOL', 'BUILTIN'] as const,
+});
 
 const ToolDefinitionRef = builder.objectRef<ToolDefinition>('ToolDefinition').implement({
   description: 'One entry of OpenAI `tools`: `{ type, function }`, plus the spoken messages voice runtimes use.',
   fields: (t) => ({
-    type: t.string({ resolve: (definition) => definition.type }),
+    type: t.string({ resolve: (definition) => definition.type, description: 'Always function.' }),
     function: t.field({
       type: 'JSON',
       description: '{ name, description, parameters }',
       resolve: (definition) => definition.function,
     }),
-    name: t.string({ resolve: (definition) => definition.function.name }),
+    name: t.string({
+      resolve: (definition) => definition.function.name,
+      description: 'The function name (also in function.name).',
+    }),
     messages: t.field({
       type: 'JSON',
       nullable: true,
@@ -43,9 +50,21 @@ const ToolDefinitionRef = builder.objectRef<ToolDefinition>('ToolDefinition').im
         '{ requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }',
       resolve: (definition) => definition.messages,
     }),
-    source: t.field({ type: ToolDefinitionSourceEnum, resolve: (definition) => definition.source }),
-    toolId: t.id({ nullable: true, resolve: (definition) => definition.toolId }),
-    assignmentId: t.id({ nullable: true, resolve: (definition) => definition.assignmentId }),
+    source: t.field({
+      type: ToolDefinitionSourceEnum,
+      resolve: (definition) => definition.source,
+      description: 'A tool of the organization, or a built-in the assistant enables.',
+    }),
+    toolId: t.id({
+      nullable: true,
+      resolve: (definition) => definition.toolId,
+      description: 'The tool; null for built-ins.',
+    }),
+    assignmentId: t.id({
+      nullable: true,
+      resolve: (definition) => definition.assignmentId,
+      description: 'The assignment; null for built-ins.',
+    }),
   }),
 });
 
@@ -77,19 +96,21 @@ builder.queryFields((t) => ({
 }));
 
 const ExecutionCallContextInput = builder.inputType('ToolCallContextInput', {
+  description: 'The call tool calls come from; every field is optional.',
   fields: (t) => ({
     triggerContext: t.field({ type: TriggerContextEnum, description: 'Default CALL.' }),
     callSid: t.string({ description: 'Links the executions to a Call (created on first use).' }),
-    phoneNumber: t.string(),
-    from: t.string(),
-    to: t.string(),
+    phoneNumber: t.string({ description: "The assistant's phone number." }),
+    from: t.string({ description: 'The calling number.' }),
+    to: t.string({ description: 'The called number.' }),
   }),
 });
 
 const HandleToolCallsInput = builder.inputType('HandleToolCallsInput', {
+  description: "A model's tool calls to run for an assistant.",
   fields: (t) => ({
-    assistantId: t.id({ required: true }),
-    context: t.field({ type: ExecutionCallContextInput }),
+    assistantId: t.id({ required: true, description: 'The assistant whose tools run.' }),
+    context: t.field({ type: ExecutionCallContextInput, description: 'The call the tool calls belong to.' }),
     toolCalls: t.field({
       type: 'JSON',
       description:
@@ -104,22 +125,41 @@ const HandleToolCallsInput = builder.inputType('HandleToolCallsInput', {
 });
 
 const ToolCallOutcomeRef = builder.objectRef<ToolCallOutcome>('ToolCallOutcome').implement({
+  description: 'What happened to one tool call.',
   fields: (t) => ({
-    toolCallId: t.string({ nullable: true, resolve: (outcome) => outcome.toolCallId }),
-    name: t.string({ resolve: (outcome) => outcome.name }),
-    ok: t.boolean({ resolve: (outcome) => outcome.ok }),
+    toolCallId: t.string({
+      nullable: true,
+      resolve: (outcome) => outcome.toolCallId,
+      description: "The model's id for the call.",
+    }),
+    name: t.string({ resolve: (outcome) => outcome.name, description: 'The function name called.' }),
+    ok: t.boolean({ resolve: (outcome) => outcome.ok, description: 'The tool ran and succeeded.' }),
     status: t.string({
       nullable: true,
       description: 'The execution status; null when nothing ran.',
       resolve: (outcome) => outcome.status,
     }),
-    executionId: t.id({ nullable: true, resolve: (outcome) => outcome.executionId }),
-    result: t.field({ type: 'JSON', nullable: true, resolve: (outcome) => outcome.result }),
-    error: t.string({ nullable: true, resolve: (outcome) => outcome.error }),
+    executionId: t.id({
+      nullable: true,
+      resolve: (outcome) => outcome.executionId,
+      description: 'The execution; null when nothing ran.',
+    }),
+    result: t.field({
+      type: 'JSON',
+      nullable: true,
+      resolve: (outcome) => outcome.result,
+      description: 'The result { success, message, data }.',
+    }),
+    error: t.string({
+      nullable: true,
+      resolve: (outcome) => outcome.error,
+      description: 'Why it failed, written for the model.',
+    }),
   }),
 });
 
 const HandleToolCallsPayload = builder.objectRef<HandleToolCallsResult>('HandleToolCallsPayload').implement({
+  description: 'The answers to give the model.',
   fields: (t) => ({
     messages: t.field({
       type: 'JSON',
@@ -133,39 +173,55 @@ const HandleToolCallsPayload = builder.objectRef<HandleToolCallsResult>('HandleT
         'Responses API: the items to add to the next request\'s input: [{ type: "function_call_output", call_id, output }], one per function call, in order (empty for toolCalls).',
       resolve: (payload) => payload.inputItems,
     }),
-    outcomes: t.field({ type: [ToolCallOutcomeRef], resolve: (payload) => payload.outcomes }),
+    outcomes: t.field({
+      type: [ToolCallOutcomeRef],
+      resolve: (payload) => payload.outcomes,
+      description: 'One per tool call, in order.',
+    }),
   }),
 });
 
 const LegacySkipRef = builder.objectRef<{ name: string; reason: string }>('LegacyToolSkip').implement({
-  fields: (t) => ({ name: t.exposeString('name'), reason: t.exposeString('reason') }),
+  description: 'A legacy tool entry that was not migrated.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Its name.' }),
+    reason: t.exposeString('reason', { description: 'Why it was skipped.' }),
+  }),
 });
 
 const LegacyMigrationReportRef = builder.objectRef<LegacyMigrationReport>('LegacyMigrationReport').implement({
+  description: 'What migrateLegacyToolSettings did.',
   fields: (t) => ({
-    assistantId: t.exposeID('assistantId'),
+    assistantId: t.exposeID('assistantId', { description: 'The assistant migrated.' }),
     created: t.exposeStringList('created', { description: 'Tools created and assigned.' }),
     reused: t.exposeStringList('reused', {
       description: 'Identical tools that already existed (assigned if they were not).',
     }),
-    skipped: t.field({ type: [LegacySkipRef], resolve: (report) => report.skipped }),
+    skipped: t.field({
+      type: [LegacySkipRef],
+      resolve: (report) => report.skipped,
+      description: 'Legacy entries not migrated, with why.',
+    }),
   }),
 });
 
 const AssistantIdInput = builder.inputType('AssistantIdInput', {
-  fields: (t) => ({ assistantId: t.id({ required: true }) }),
+  description: 'An assistant.',
+  fields: (t) => ({ assistantId: t.id({ required: true, description: 'The assistant.' }) }),
 });
 
 const SetFeatureFlagInput = builder.inputType('SetFeatureFlagInput', {
+  description: 'A tool type to turn on or off.',
   fields: (t) => ({
-    toolType: t.field({ type: ToolTypeEnum, required: true }),
-    enabled: t.boolean({ required: true }),
+    toolType: t.field({ type: ToolTypeEnum, required: true, description: 'The tool type.' }),
+    enabled: t.boolean({ required: true, description: 'On or off.' }),
   }),
 });
 
 const SetAssistantRetellKeyInput = builder.inputType('SetAssistantRetellKeyInput', {
+  description: 'The Retell API key of an assistant.',
   fields: (t) => ({
-    assistantId: t.id({ required: true }),
+    assistantId: t.id({ required: true, description: 'The assistant.' }),
     apiKey: t.string({ description: 'The Retell API key with the webhook badge; null stops verifying signatures.' }),
   }),
 });
@@ -173,8 +229,10 @@ const SetAssistantRetellKeyInput = builder.inputType('SetAssistantRetellKeyInput
 const ServerSecretPayload = builder
   .objectRef<{ assistant: { id: string }; secret: string }>('AssistantServerSecret')
   .implement({
+    description: 'A new server secret, shown once.',
     fields: (t) => ({
       assistant: t.prismaField({
+        description: 'The assistant.',
         type: 'Assistant',
         resolve: (query, payload, _args, context) =>
           context.services.prisma.assistant.findUniqueOrThrow({ ...query, where: { id: payload.assistant.id } }),
@@ -192,7 +250,14 @@ builder.mutationFields((t) => ({
     authScopes: { role: 'MEMBER' },
     description:
       "Runs an OpenAI message's tool_calls in parallel through the engine. Bad arguments, unknown tools and failures become tool messages that explain the problem; they never fail the request.",
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'HandleToolCallsResult' } },
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: {
+        name: 'HandleToolCallsResult',
+        description: 'The answers for the model, or why the request was refused.',
+      },
+    },
     args: { input: t.arg({ type: HandleToolCallsInput, required: true }) },
     resolve: (_root, { input }, context) => {
       const actor = actorOf(context);
@@ -217,7 +282,11 @@ builder.mutationFields((t) => ({
     type: LegacyMigrationReportRef,
     authScopes: { role: 'ADMIN' },
     description: "Turns the assistant's legacy toolsSettings.custom_tools into tools and assignments. Idempotent.",
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'MigrateLegacyToolSettingsResult' } },
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'MigrateLegacyToolSettingsResult', description: 'The report, or why it failed.' },
+    },
     args: { input: t.arg({ type: AssistantIdInput, required: true }) },
     resolve: (_root, { input }, context) =>
       migrateAssistantLegacyTools(context.services, actorOf(context), String(input.assistantId)),
@@ -236,7 +305,11 @@ builder.mutationFields((t) => ({
     type: ServerSecretPayload,
     authScopes: { role: 'ADMIN' },
     description: 'Creates (or rotates) the secret Vapi and Retell present on /v1/vapi and /v1/retell. Shown once.',
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'SetAssistantServerSecretResult' } },
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'SetAssistantServerSecretResult', description: 'The new secret, or why not.' },
+    },
     args: { input: t.arg({ type: AssistantIdInput, required: true }) },
     resolve: (_root, { input }, context) =>
       setAssistantServerSecret(context.services, actorOf(context), String(input.assistantId)),
@@ -245,7 +318,11 @@ builder.mutationFields((t) => ({
     type: AssistantRef,
     authScopes: { role: 'ADMIN' },
     description: 'Stores (encrypted) the Retell API key used to verify x-retell-signature on /v1/retell.',
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'SetAssistantRetellKeyResult' } },
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'SetAssistantRetellKeyResult', description: 'The assistant, or why not.' },
+    },
     args: { input: t.arg({ type: SetAssistantRetellKeyInput, required: true }) },
     resolve: (_root, { input }, context) =>
       setAssistantRetellKey(context.services, actorOf(context), String(input.assistantId), input.apiKey ?? null),

@@ -3,7 +3,10 @@ import { EXPORT_PLATFORMS, exportAssistantTools } from '../../integrations/expor
 import { builder } from '../builder.ts';
 import { actorOf } from '../viewer-actor.ts';
 
-const ToolExportPlatformEnum = builder.enumType('ToolExportPlatform', { values: EXPORT_PLATFORMS });
+const ToolExportPlatformEnum = builder.enumType('ToolExportPlatform', {
+  description: 'A platform assistantToolExport renders tools for.',
+  values: EXPORT_PLATFORMS,
+});
 
 builder.queryFields((t) => ({
   assistantToolExport: t.field({

@@ -8,66 +8,87 @@ const toolFields = {
   displayName: 'Shown in the dashboard; defaults to the name.',
   configuration: 'Type-specific configuration (see the README for each type).',
   functionDefinition: 'OpenAI function definition; `parameters` must be a JSON Schema object.',
+  description: 'What the tool does, written for the model: it decides when to call the tool from this.',
+  isActive: 'Off: every call is refused with TOOL_INACTIVE (default on).',
+  requireConfirmation: 'Each run waits for approval (ADMIN to change).',
+  timeoutSeconds: 'How long a run may take, in seconds (1–300).',
+  retryAttempts: 'Retries after a transient failure (0–5).',
+  isTemplate: "List it among the organization's templates.",
   messages:
     'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }.',
 };
 
 const CreateToolInput = builder.inputType('CreateToolInput', {
+  description: 'A new tool.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Function name the LLM calls: ^[a-zA-Z0-9_-]{1,64}$.' }),
     displayName: t.string({ description: toolFields.displayName }),
-    description: t.string(),
-    type: t.field({ type: ToolTypeEnum, required: true }),
+    description: t.string({ description: toolFields.description }),
+    type: t.field({ type: ToolTypeEnum, required: true, description: 'How it runs; fixes the configuration keys.' }),
     configuration: t.field({ type: 'JSON', description: toolFields.configuration }),
     functionDefinition: t.field({ type: 'JSON', description: toolFields.functionDefinition }),
-    isActive: t.boolean(),
-    requireConfirmation: t.boolean(),
+    isActive: t.boolean({ description: toolFields.isActive }),
+    requireConfirmation: t.boolean({ description: toolFields.requireConfirmation }),
     allowedContexts: t.stringList({ description: 'Subset of call, sms, webhook, test.' }),
-    timeoutSeconds: t.int(),
-    retryAttempts: t.int(),
+    timeoutSeconds: t.int({ description: toolFields.timeoutSeconds }),
+    retryAttempts: t.int({ description: toolFields.retryAttempts }),
     isPublic: t.boolean({ description: 'Publish to the marketplace (ADMIN).' }),
-    isTemplate: t.boolean(),
+    isTemplate: t.boolean({ description: toolFields.isTemplate }),
     messages: t.field({ type: 'JSON', description: toolFields.messages }),
   }),
 });
 
 const UpdateToolInput = builder.inputType('UpdateToolInput', {
+  description: 'Changes to a tool; fields left out stay as they are. A change to what it does makes a new version.',
   fields: (t) => ({
-    id: t.id({ required: true }),
+    id: t.id({ required: true, description: 'The tool.' }),
     expectedVersion: t.int({
       description: 'Refuse the change (ConflictError) if the tool is no longer at this version.',
     }),
-    name: t.string(),
+    name: t.string({ description: 'A new function name: ^[a-zA-Z0-9_-]{1,64}$.' }),
     displayName: t.string({ description: toolFields.displayName }),
-    description: t.string(),
-    type: t.field({ type: ToolTypeEnum }),
+    description: t.string({ description: toolFields.description }),
+    type: t.field({ type: ToolTypeEnum, description: 'A new type (give a configuration for it too).' }),
     configuration: t.field({ type: 'JSON', description: toolFields.configuration }),
     functionDefinition: t.field({ type: 'JSON', description: toolFields.functionDefinition }),
-    isActive: t.boolean(),
-    requireConfirmation: t.boolean(),
-    allowedContexts: t.stringList(),
-    timeoutSeconds: t.int(),
-    retryAttempts: t.int(),
-    isPublic: t.boolean(),
-    isTemplate: t.boolean(),
+    isActive: t.boolean({ description: toolFields.isActive }),
+    requireConfirmation: t.boolean({ description: toolFields.requireConfirmation }),
+    allowedContexts: t.stringList({ description: 'Subset of call, sms, webhook, test (ADMIN to change).' }),
+    timeoutSeconds: t.int({ description: toolFields.timeoutSeconds }),
+    retryAttempts: t.int({ description: toolFields.retryAttempts }),
+    isPublic: t.boolean({ description: 'Publish (true) or unpublish (false) in the marketplace (ADMIN).' }),
+    isTemplate: t.boolean({ description: toolFields.isTemplate }),
     messages: t.field({ type: 'JSON', description: `${toolFields.messages} Null clears them.` }),
   }),
 });
 
-const DeleteToolInput = builder.inputType('DeleteToolInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
+const DeleteToolInput = builder.inputType('DeleteToolInput', {
+  description: 'The tool to delete.',
+  fields: (t) => ({ id: t.id({ required: true, description: 'The tool.' }) }),
+});
 const RollbackToolInput = builder.inputType('RollbackToolInput', {
-  fields: (t) => ({ id: t.id({ required: true }), version: t.int({ required: true }) }),
+  description: 'A tool and the earlier version to restore.',
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The tool.' }),
+    version: t.int({ required: true, description: 'The version to restore.' }),
+  }),
 });
 
-const DeletedTool = builder
-  .objectRef<{ id: string }>('DeletedTool')
-  .implement({ fields: (t) => ({ id: t.exposeID('id') }) });
+const DeletedTool = builder.objectRef<{ id: string }>('DeletedTool').implement({
+  description: 'A tool that was deleted.',
+  fields: (t) => ({ id: t.exposeID('id', { description: 'Its id.' }) }),
+});
 
 builder.mutationFields((t) => ({
   createTool: t.field({
     type: ToolRef,
     authScopes: { role: 'MEMBER' },
-    errors: { types: TOOL_MUTATION_ERRORS, directResult: true, union: { name: 'CreateToolResult' } },
+    description: 'Creates a tool at version 1.',
+    errors: {
+      types: TOOL_MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'CreateToolResult', description: 'The tool, or why it was not created.' },
+    },
     args: { input: t.arg({ type: CreateToolInput, required: true }) },
     resolve: (_root, { input }, context) =>
       createTool(context.services, actorOf(context), {
@@ -80,7 +101,12 @@ builder.mutationFields((t) => ({
   updateTool: t.field({
     type: ToolRef,
     authScopes: { role: 'MEMBER' },
-    errors: { types: TOOL_MUTATION_ERRORS, directResult: true, union: { name: 'UpdateToolResult' } },
+    description: 'Changes a tool; governance settings and published tools need ADMIN.',
+    errors: {
+      types: TOOL_MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'UpdateToolResult', description: 'The tool, or why it was not changed.' },
+    },
     args: { input: t.arg({ type: UpdateToolInput, required: true }) },
     resolve: (_root, { input }, context) => {
       const { id, ...patch } = input;
@@ -94,7 +120,12 @@ builder.mutationFields((t) => ({
   deleteTool: t.field({
     type: DeletedTool,
     authScopes: { role: 'MEMBER' },
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'DeleteToolResult' } },
+    description: 'Deletes a tool and its assignments; its executions stay in the log.',
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'DeleteToolResult', description: 'The deleted id, or why it was not deleted.' },
+    },
     args: { input: t.arg({ type: DeleteToolInput, required: true }) },
     resolve: async (_root, { input }, context) => ({
       id: await deleteTool(context.services, actorOf(context), String(input.id)),
@@ -104,7 +135,11 @@ builder.mutationFields((t) => ({
     type: ToolRef,
     authScopes: { role: 'MEMBER' },
     description: 'Restores an earlier version as a new version (history is never rewritten).',
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'RollbackToolResult' } },
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'RollbackToolResult', description: 'The tool at its new version, or why not.' },
+    },
     args: { input: t.arg({ type: RollbackToolInput, required: true }) },
     resolve: (_root, { input }, context) =>
       rollbackTool(context.services, actorOf(context), String(input.id), input.version),

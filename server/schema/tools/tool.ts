@@ -6,6 +6,7 @@ import { actorOf } from '../viewer-actor.ts';
 import { containsText } from '../../db/contains-text.ts';
 
 export const ToolTypeEnum = builder.enumType('ToolType', {
+  description: 'How a tool runs.',
   values: {
     ENDPOINT: { description: 'Calls an HTTP endpoint.' },
     CODE: { description: 'Runs JavaScript or Python in a sandbox.' },
@@ -14,27 +15,39 @@ export const ToolTypeEnum = builder.enumType('ToolType', {
 });
 
 export const ToolRef = builder.prismaObject('Tool', {
+  description: 'A function an assistant can call, and how Switchboard runs it.',
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.exposeID('id', { description: 'A UUID.' }),
     name: t.exposeString('name', { description: 'The function name the LLM calls; unique in the organization.' }),
-    displayName: t.exposeString('displayName'),
-    description: t.exposeString('description'),
-    type: t.expose('type', { type: ToolTypeEnum }),
+    displayName: t.exposeString('displayName', { description: 'A human-readable name for the dashboard.' }),
+    description: t.exposeString('description', { description: 'What the tool does, as the model reads it.' }),
+    type: t.expose('type', { type: ToolTypeEnum, description: 'ENDPOINT, CODE or LAMBDA.' }),
     configuration: t.expose('configuration', {
       type: 'JSON',
       description: 'Type-specific; secret values are never stored here, only secret names.',
     }),
     functionDefinition: t.expose('functionDefinition', { type: 'JSON', description: 'OpenAI function definition.' }),
-    isActive: t.exposeBoolean('isActive'),
-    requireConfirmation: t.exposeBoolean('requireConfirmation'),
-    allowedContexts: t.exposeStringList('allowedContexts'),
-    timeoutSeconds: t.exposeInt('timeoutSeconds'),
-    retryAttempts: t.exposeInt('retryAttempts'),
-    executionCount: t.exposeInt('executionCount'),
-    lastExecutedAt: t.expose('lastExecutedAt', { type: 'DateTime', nullable: true }),
-    version: t.exposeInt('version'),
-    isPublic: t.exposeBoolean('isPublic'),
-    isTemplate: t.exposeBoolean('isTemplate'),
+    isActive: t.exposeBoolean('isActive', { description: 'Off: every call is refused with TOOL_INACTIVE.' }),
+    requireConfirmation: t.exposeBoolean('requireConfirmation', {
+      description: 'Each run waits for a person to approve it (approver_role in the configuration).',
+    }),
+    allowedContexts: t.exposeStringList('allowedContexts', {
+      description:
+        'Where it may be called from (CALL, SMS, TEST, WEBHOOK); others are refused with CONTEXT_NOT_ALLOWED.',
+    }),
+    timeoutSeconds: t.exposeInt('timeoutSeconds', {
+      description: 'How long a run may take, in seconds (1–300).',
+    }),
+    retryAttempts: t.exposeInt('retryAttempts', { description: 'Retries after a transient failure (0–5).' }),
+    executionCount: t.exposeInt('executionCount', { description: 'How many times it ran.' }),
+    lastExecutedAt: t.expose('lastExecutedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it last ran; null before the first run.',
+    }),
+    version: t.exposeInt('version', { description: 'Bumped by every change to what the tool does.' }),
+    isPublic: t.exposeBoolean('isPublic', { description: 'Published to the marketplace (ADMIN).' }),
+    isTemplate: t.exposeBoolean('isTemplate', { description: "Listed among the organization's templates." }),
     messages: t.expose('messages', {
       type: 'JSON',
       nullable: true,
@@ -42,10 +55,14 @@ export const ToolRef = builder.prismaObject('Tool', {
         'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }.',
     }),
     installCount: t.exposeInt('installCount', { description: 'How many times it was installed from the marketplace.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    createdBy: t.relation('createdBy', { nullable: true }),
-    versions: t.relatedConnection('versions', { cursor: 'id', query: { orderBy: { version: 'desc' } } }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it last changed.' }),
+    createdBy: t.relation('createdBy', { nullable: true, description: 'Who created it; null when that user is gone.' }),
+    versions: t.relatedConnection('versions', {
+      cursor: 'id',
+      description: 'Every saved version, newest first.',
+      query: { orderBy: { version: 'desc' } },
+    }),
     assignments: t.relation('assignments', {
       description: "This tool's assignments to assistants.",
       query: { orderBy: { createdAt: 'asc' } },
@@ -106,29 +123,38 @@ export const ToolRef = builder.prismaObject('Tool', {
 builder.prismaObject('ToolVersion', {
   description: 'An immutable snapshot of a tool at one version.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    version: t.exposeInt('version'),
-    name: t.exposeString('name'),
-    displayName: t.exposeString('displayName'),
-    description: t.exposeString('description'),
-    type: t.expose('type', { type: ToolTypeEnum }),
-    configuration: t.expose('configuration', { type: 'JSON' }),
-    functionDefinition: t.expose('functionDefinition', { type: 'JSON' }),
-    requireConfirmation: t.exposeBoolean('requireConfirmation'),
-    allowedContexts: t.exposeStringList('allowedContexts'),
-    timeoutSeconds: t.exposeInt('timeoutSeconds'),
-    retryAttempts: t.exposeInt('retryAttempts'),
-    createdBy: t.relation('createdBy', { nullable: true }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    id: t.exposeID('id', { description: 'A UUID.' }),
+    version: t.exposeInt('version', { description: 'The version number.' }),
+    name: t.exposeString('name', { description: 'The function name at this version.' }),
+    displayName: t.exposeString('displayName', { description: 'The display name at this version.' }),
+    description: t.exposeString('description', { description: 'The description at this version.' }),
+    type: t.expose('type', { type: ToolTypeEnum, description: 'The tool type at this version.' }),
+    configuration: t.expose('configuration', { type: 'JSON', description: 'The configuration at this version.' }),
+    functionDefinition: t.expose('functionDefinition', {
+      type: 'JSON',
+      description: 'The function definition at this version.',
+    }),
+    requireConfirmation: t.exposeBoolean('requireConfirmation', {
+      description: 'Whether runs needed approval at this version.',
+    }),
+    allowedContexts: t.exposeStringList('allowedContexts', { description: 'The allowed contexts at this version.' }),
+    timeoutSeconds: t.exposeInt('timeoutSeconds', { description: 'The timeout at this version.' }),
+    retryAttempts: t.exposeInt('retryAttempts', { description: 'The retries at this version.' }),
+    createdBy: t.relation('createdBy', {
+      nullable: true,
+      description: 'Who made this version; null when that user is gone.',
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When this version was made.' }),
   }),
 });
 
 const ToolFilter = builder.inputType('ToolFilter', {
+  description: 'Narrows the tools list; every field given must match.',
   fields: (t) => ({
-    type: t.field({ type: ToolTypeEnum }),
+    type: t.field({ type: ToolTypeEnum, description: 'Only tools of this type.' }),
     search: t.string({ description: 'Matches name, display name or description (case-insensitive).' }),
-    isActive: t.boolean(),
-    isTemplate: t.boolean(),
+    isActive: t.boolean({ description: 'Only active (true) or inactive (false) tools.' }),
+    isTemplate: t.boolean({ description: 'Only templates (true) or non-templates (false).' }),
   }),
 });
 
@@ -138,6 +164,7 @@ builder.queryFields((t) => ({
   tools: t.prismaConnection({
     type: 'Tool',
     cursor: 'id',
+    description: "The organization's tools, most recently changed first.",
     authScopes: { authenticated: true },
     maxSize: 100,
     defaultSize: 50,
@@ -170,6 +197,7 @@ builder.queryFields((t) => ({
   tool: t.prismaField({
     type: 'Tool',
     nullable: true,
+    description: 'Null when the tool does not exist in the organization.',
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, context) =>
