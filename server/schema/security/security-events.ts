@@ -6,6 +6,7 @@ import { actorOf } from '../viewer-actor.ts';
 const MAX_FILTER_ID_CHARS = 200;
 
 const SecurityEventKindEnum = builder.enumType('SecurityEventKind', {
+  description: 'What happened.',
   values: {
     SSRF_REFUSED: {
       description: 'An endpoint, Lambda or sandboxed fetch to a private or reserved address was refused.',
@@ -31,37 +32,39 @@ const SecurityEventKindEnum = builder.enumType('SecurityEventKind', {
 });
 
 const SecurityEventSeverityEnum = builder.enumType('SecurityEventSeverity', {
+  description: 'How much attention an event asks for: INFO, WARNING or HIGH.',
   values: ['INFO', 'WARNING', 'HIGH'] as const,
 });
 
 builder.prismaObject('SecurityEvent', {
   description: 'A security-relevant happening in the organization. Kept for SWITCHBOARD_SECURITY_EVENT_RETENTION_DAYS.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    kind: t.expose('kind', { type: SecurityEventKindEnum }),
-    severity: t.expose('severity', { type: SecurityEventSeverityEnum }),
+    id: t.exposeID('id', { description: 'The event id.' }),
+    kind: t.expose('kind', { type: SecurityEventKindEnum, description: 'What happened.' }),
+    severity: t.expose('severity', { type: SecurityEventSeverityEnum, description: 'Fixed per kind.' }),
     actorType: t.exposeString('actorType', { description: 'user, apiKey, address (a client IP) or system.' }),
-    actorId: t.exposeString('actorId', { nullable: true }),
+    actorId: t.exposeString('actorId', { nullable: true, description: 'The user, API key or address id.' }),
     subjectType: t.exposeString('subjectType', {
       nullable: true,
       description: 'tool, execution, apiKey, secret (by name) or user.',
     }),
-    subjectId: t.exposeString('subjectId', { nullable: true }),
+    subjectId: t.exposeString('subjectId', { nullable: true, description: 'The id (or secret name) of the subject.' }),
     details: t.expose('details', {
       type: 'JSON',
       description: 'Bounded context such as the error code or tool name; never secret values or bodies.',
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it happened.' }),
   }),
 });
 
 const SecurityEventFilter = builder.inputType('SecurityEventFilter', {
+  description: 'Narrows the security event log; every field is optional.',
   fields: (t) => ({
-    kinds: t.field({ type: [SecurityEventKindEnum] }),
+    kinds: t.field({ type: [SecurityEventKindEnum], description: 'Any of these kinds.' }),
     since: t.field({ type: 'DateTime', description: 'Inclusive.' }),
     until: t.field({ type: 'DateTime', description: 'Exclusive.' }),
-    actorId: t.string(),
-    subjectId: t.string(),
+    actorId: t.string({ description: 'Events by this actor.' }),
+    subjectId: t.string({ description: 'Events about this subject.' }),
   }),
 });
 
