@@ -395,17 +395,28 @@ export interface operations {
         content: {
           'application/json': {
             items: {
+              /** @description A UUID. */
               id: string | null;
               /** @description The function name the LLM calls; unique in the organization. */
               name: string | null;
+              /** @description A human-readable name for the dashboard. */
               displayName: string | null;
+              /** @description What the tool does, as the model reads it. */
               description: string | null;
-              /** @enum {string|null} */
+              /**
+               * @description ENDPOINT, CODE or LAMBDA.
+               * @enum {string|null}
+               */
               type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              /** @description Bumped by every change to what the tool does. */
               version: number | null;
+              /** @description Off: every call is refused with TOOL_INACTIVE. */
               isActive: boolean | null;
+              /** @description Published to the marketplace (ADMIN). */
               isPublic: boolean | null;
+              /** @description Listed among the organization's templates. */
               isTemplate: boolean | null;
+              /** @description Where it may be called from (CALL, SMS, TEST, WEBHOOK); others are refused with CONTEXT_NOT_ALLOWED. */
               allowedContexts: string[] | null;
               /** @description Type-specific; secret values are never stored here, only secret names. */
               configuration: unknown;
@@ -413,17 +424,30 @@ export interface operations {
               functionDefinition: unknown;
               /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
               messages: unknown;
+              /** @description How long a run may take, in seconds (1–300). */
               timeoutSeconds: number | null;
+              /** @description Retries after a transient failure (0–5). */
               retryAttempts: number | null;
+              /** @description Each run waits for a person to approve it (approver_role in the configuration). */
               requireConfirmation: boolean | null;
+              /** @description How many times it ran. */
               executionCount: number | null;
               /** @description Share of finished executions that succeeded (null before the first one). */
               successRate: number | null;
-              /** Format: date-time */
+              /**
+               * Format: date-time
+               * @description When it last ran; null before the first run.
+               */
               lastExecutedAt: string | null;
-              /** Format: date-time */
+              /**
+               * Format: date-time
+               * @description When it was created.
+               */
               createdAt: string | null;
-              /** Format: date-time */
+              /**
+               * Format: date-time
+               * @description When it last changed.
+               */
               updatedAt: string | null;
             }[];
             pageInfo: {
@@ -456,23 +480,32 @@ export interface operations {
           allowedContexts?: string[] | null;
           /** @description Type-specific configuration (see the README for each type). */
           configuration?: unknown;
+          /** @description What the tool does, written for the model: it decides when to call the tool from this. */
           description?: string | null;
           /** @description Shown in the dashboard; defaults to the name. */
           displayName?: string | null;
           /** @description OpenAI function definition; `parameters` must be a JSON Schema object. */
           functionDefinition?: unknown;
+          /** @description Off: every call is refused with TOOL_INACTIVE (default on). */
           isActive?: boolean | null;
           /** @description Publish to the marketplace (ADMIN). */
           isPublic?: boolean | null;
+          /** @description List it among the organization's templates. */
           isTemplate?: boolean | null;
           /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
           messages?: unknown;
           /** @description Function name the LLM calls: ^[a-zA-Z0-9_-]{1,64}$. */
           name: string;
+          /** @description Each run waits for approval (ADMIN to change). */
           requireConfirmation?: boolean | null;
+          /** @description Retries after a transient failure (0–5). */
           retryAttempts?: number | null;
+          /** @description How long a run may take, in seconds (1–300). */
           timeoutSeconds?: number | null;
-          /** @enum {string} */
+          /**
+           * @description How it runs; fixes the configuration keys.
+           * @enum {string}
+           */
           type: 'CODE' | 'ENDPOINT' | 'LAMBDA';
         };
       };
@@ -485,17 +518,28 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description A UUID. */
             id: string | null;
             /** @description The function name the LLM calls; unique in the organization. */
             name: string | null;
+            /** @description A human-readable name for the dashboard. */
             displayName: string | null;
+            /** @description What the tool does, as the model reads it. */
             description: string | null;
-            /** @enum {string|null} */
+            /**
+             * @description ENDPOINT, CODE or LAMBDA.
+             * @enum {string|null}
+             */
             type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            /** @description Bumped by every change to what the tool does. */
             version: number | null;
+            /** @description Off: every call is refused with TOOL_INACTIVE. */
             isActive: boolean | null;
+            /** @description Published to the marketplace (ADMIN). */
             isPublic: boolean | null;
+            /** @description Listed among the organization's templates. */
             isTemplate: boolean | null;
+            /** @description Where it may be called from (CALL, SMS, TEST, WEBHOOK); others are refused with CONTEXT_NOT_ALLOWED. */
             allowedContexts: string[] | null;
             /** @description Type-specific; secret values are never stored here, only secret names. */
             configuration: unknown;
@@ -503,17 +547,30 @@ export interface operations {
             functionDefinition: unknown;
             /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
             messages: unknown;
+            /** @description How long a run may take, in seconds (1–300). */
             timeoutSeconds: number | null;
+            /** @description Retries after a transient failure (0–5). */
             retryAttempts: number | null;
+            /** @description Each run waits for a person to approve it (approver_role in the configuration). */
             requireConfirmation: boolean | null;
+            /** @description How many times it ran. */
             executionCount: number | null;
             /** @description Share of finished executions that succeeded (null before the first one). */
             successRate: number | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last ran; null before the first run.
+             */
             lastExecutedAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
             createdAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
             updatedAt: string | null;
           };
         };
@@ -545,17 +602,28 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description A UUID. */
             id: string | null;
             /** @description The function name the LLM calls; unique in the organization. */
             name: string | null;
+            /** @description A human-readable name for the dashboard. */
             displayName: string | null;
+            /** @description What the tool does, as the model reads it. */
             description: string | null;
-            /** @enum {string|null} */
+            /**
+             * @description ENDPOINT, CODE or LAMBDA.
+             * @enum {string|null}
+             */
             type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            /** @description Bumped by every change to what the tool does. */
             version: number | null;
+            /** @description Off: every call is refused with TOOL_INACTIVE. */
             isActive: boolean | null;
+            /** @description Published to the marketplace (ADMIN). */
             isPublic: boolean | null;
+            /** @description Listed among the organization's templates. */
             isTemplate: boolean | null;
+            /** @description Where it may be called from (CALL, SMS, TEST, WEBHOOK); others are refused with CONTEXT_NOT_ALLOWED. */
             allowedContexts: string[] | null;
             /** @description Type-specific; secret values are never stored here, only secret names. */
             configuration: unknown;
@@ -563,17 +631,30 @@ export interface operations {
             functionDefinition: unknown;
             /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
             messages: unknown;
+            /** @description How long a run may take, in seconds (1–300). */
             timeoutSeconds: number | null;
+            /** @description Retries after a transient failure (0–5). */
             retryAttempts: number | null;
+            /** @description Each run waits for a person to approve it (approver_role in the configuration). */
             requireConfirmation: boolean | null;
+            /** @description How many times it ran. */
             executionCount: number | null;
             /** @description Share of finished executions that succeeded (null before the first one). */
             successRate: number | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last ran; null before the first run.
+             */
             lastExecutedAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
             createdAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
             updatedAt: string | null;
           };
         };
@@ -599,9 +680,11 @@ export interface operations {
     requestBody?: {
       content: {
         'application/json': {
+          /** @description Subset of call, sms, webhook, test (ADMIN to change). */
           allowedContexts?: string[] | null;
           /** @description Type-specific configuration (see the README for each type). */
           configuration?: unknown;
+          /** @description What the tool does, written for the model: it decides when to call the tool from this. */
           description?: string | null;
           /** @description Shown in the dashboard; defaults to the name. */
           displayName?: string | null;
@@ -609,16 +692,26 @@ export interface operations {
           expectedVersion?: number | null;
           /** @description OpenAI function definition; `parameters` must be a JSON Schema object. */
           functionDefinition?: unknown;
+          /** @description Off: every call is refused with TOOL_INACTIVE (default on). */
           isActive?: boolean | null;
+          /** @description Publish (true) or unpublish (false) in the marketplace (ADMIN). */
           isPublic?: boolean | null;
+          /** @description List it among the organization's templates. */
           isTemplate?: boolean | null;
           /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. Null clears them. */
           messages?: unknown;
+          /** @description A new function name: ^[a-zA-Z0-9_-]{1,64}$. */
           name?: string | null;
+          /** @description Each run waits for approval (ADMIN to change). */
           requireConfirmation?: boolean | null;
+          /** @description Retries after a transient failure (0–5). */
           retryAttempts?: number | null;
+          /** @description How long a run may take, in seconds (1–300). */
           timeoutSeconds?: number | null;
-          /** @enum {string|null} */
+          /**
+           * @description A new type (give a configuration for it too).
+           * @enum {string|null}
+           */
           type?: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
         };
       };
@@ -631,17 +724,28 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description A UUID. */
             id: string | null;
             /** @description The function name the LLM calls; unique in the organization. */
             name: string | null;
+            /** @description A human-readable name for the dashboard. */
             displayName: string | null;
+            /** @description What the tool does, as the model reads it. */
             description: string | null;
-            /** @enum {string|null} */
+            /**
+             * @description ENDPOINT, CODE or LAMBDA.
+             * @enum {string|null}
+             */
             type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            /** @description Bumped by every change to what the tool does. */
             version: number | null;
+            /** @description Off: every call is refused with TOOL_INACTIVE. */
             isActive: boolean | null;
+            /** @description Published to the marketplace (ADMIN). */
             isPublic: boolean | null;
+            /** @description Listed among the organization's templates. */
             isTemplate: boolean | null;
+            /** @description Where it may be called from (CALL, SMS, TEST, WEBHOOK); others are refused with CONTEXT_NOT_ALLOWED. */
             allowedContexts: string[] | null;
             /** @description Type-specific; secret values are never stored here, only secret names. */
             configuration: unknown;
@@ -649,17 +753,30 @@ export interface operations {
             functionDefinition: unknown;
             /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
             messages: unknown;
+            /** @description How long a run may take, in seconds (1–300). */
             timeoutSeconds: number | null;
+            /** @description Retries after a transient failure (0–5). */
             retryAttempts: number | null;
+            /** @description Each run waits for a person to approve it (approver_role in the configuration). */
             requireConfirmation: boolean | null;
+            /** @description How many times it ran. */
             executionCount: number | null;
             /** @description Share of finished executions that succeeded (null before the first one). */
             successRate: number | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last ran; null before the first run.
+             */
             lastExecutedAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
             createdAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
             updatedAt: string | null;
           };
         };
@@ -691,6 +808,7 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description Its id. */
             id: string | null;
           };
         };
@@ -774,15 +892,19 @@ export interface operations {
             completedAt: string | null;
             /** @description Null for built-ins and deleted tools. */
             tool: {
+              /** @description A UUID. */
               id: string | null;
               /** @description The function name the LLM calls; unique in the organization. */
               name: string | null;
             } | null;
             assistant: {
+              /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
               id: string | null;
+              /** @description The display name. */
               name: string | null;
             } | null;
             call: {
+              /** @description A UUID. */
               id: string | null;
             } | null;
           };
@@ -855,15 +977,19 @@ export interface operations {
               completedAt: string | null;
               /** @description Null for built-ins and deleted tools. */
               tool: {
+                /** @description A UUID. */
                 id: string | null;
                 /** @description The function name the LLM calls; unique in the organization. */
                 name: string | null;
               } | null;
               assistant: {
+                /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
                 id: string | null;
+                /** @description The display name. */
                 name: string | null;
               } | null;
               call: {
+                /** @description A UUID. */
                 id: string | null;
               } | null;
             }[];
@@ -908,17 +1034,28 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description A UUID. */
             id: string | null;
             /** @description The function name the LLM calls; unique in the organization. */
             name: string | null;
+            /** @description A human-readable name for the dashboard. */
             displayName: string | null;
+            /** @description What the tool does, as the model reads it. */
             description: string | null;
-            /** @enum {string|null} */
+            /**
+             * @description ENDPOINT, CODE or LAMBDA.
+             * @enum {string|null}
+             */
             type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            /** @description Bumped by every change to what the tool does. */
             version: number | null;
+            /** @description Off: every call is refused with TOOL_INACTIVE. */
             isActive: boolean | null;
+            /** @description Published to the marketplace (ADMIN). */
             isPublic: boolean | null;
+            /** @description Listed among the organization's templates. */
             isTemplate: boolean | null;
+            /** @description Where it may be called from (CALL, SMS, TEST, WEBHOOK); others are refused with CONTEXT_NOT_ALLOWED. */
             allowedContexts: string[] | null;
             /** @description Type-specific; secret values are never stored here, only secret names. */
             configuration: unknown;
@@ -926,17 +1063,30 @@ export interface operations {
             functionDefinition: unknown;
             /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
             messages: unknown;
+            /** @description How long a run may take, in seconds (1–300). */
             timeoutSeconds: number | null;
+            /** @description Retries after a transient failure (0–5). */
             retryAttempts: number | null;
+            /** @description Each run waits for a person to approve it (approver_role in the configuration). */
             requireConfirmation: boolean | null;
+            /** @description How many times it ran. */
             executionCount: number | null;
             /** @description Share of finished executions that succeeded (null before the first one). */
             successRate: number | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last ran; null before the first run.
+             */
             lastExecutedAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
             createdAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
             updatedAt: string | null;
           };
         };
@@ -968,28 +1118,47 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description A UUID. */
             id: string | null;
+            /** @description Off: calls from this assistant are refused with ASSIGNMENT_DISABLED. */
             enabled: boolean | null;
+            /** @description Position in the list the model sees, from 0. */
             executionOrder: number | null;
             /** @description Deep-merged over the tool's configuration when this assistant runs it. */
             customConfiguration: unknown;
             /** @description Spoken messages for this assistant, merged key by key over the tool's. */
             messages: unknown;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the tool was assigned.
+             */
             createdAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the assignment last changed.
+             */
             updatedAt: string | null;
+            /** @description The assistant. */
             assistant: {
+              /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
               id: string | null;
+              /** @description The display name. */
               name: string | null;
             } | null;
+            /** @description The tool. */
             tool: {
+              /** @description A UUID. */
               id: string | null;
               /** @description The function name the LLM calls; unique in the organization. */
               name: string | null;
+              /** @description A human-readable name for the dashboard. */
               displayName: string | null;
-              /** @enum {string|null} */
+              /**
+               * @description ENDPOINT, CODE or LAMBDA.
+               * @enum {string|null}
+               */
               type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              /** @description Off: every call is refused with TOOL_INACTIVE. */
               isActive: boolean | null;
             } | null;
           }[];
@@ -1019,6 +1188,7 @@ export interface operations {
         'application/json': {
           /** @description Deep-merged over the tool's configuration; `function_description` also replaces the description the LLM sees. */
           customConfiguration?: unknown;
+          /** @description Default true. */
           enabled?: boolean | null;
           /** @description Spoken messages for this assistant, merged key by key over the tool's. */
           messages?: unknown;
@@ -1033,28 +1203,47 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description A UUID. */
             id: string | null;
+            /** @description Off: calls from this assistant are refused with ASSIGNMENT_DISABLED. */
             enabled: boolean | null;
+            /** @description Position in the list the model sees, from 0. */
             executionOrder: number | null;
             /** @description Deep-merged over the tool's configuration when this assistant runs it. */
             customConfiguration: unknown;
             /** @description Spoken messages for this assistant, merged key by key over the tool's. */
             messages: unknown;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the tool was assigned.
+             */
             createdAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the assignment last changed.
+             */
             updatedAt: string | null;
+            /** @description The assistant. */
             assistant: {
+              /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
               id: string | null;
+              /** @description The display name. */
               name: string | null;
             } | null;
+            /** @description The tool. */
             tool: {
+              /** @description A UUID. */
               id: string | null;
               /** @description The function name the LLM calls; unique in the organization. */
               name: string | null;
+              /** @description A human-readable name for the dashboard. */
               displayName: string | null;
-              /** @enum {string|null} */
+              /**
+               * @description ENDPOINT, CODE or LAMBDA.
+               * @enum {string|null}
+               */
               type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              /** @description Off: every call is refused with TOOL_INACTIVE. */
               isActive: boolean | null;
             } | null;
           };
@@ -1082,9 +1271,11 @@ export interface operations {
     requestBody?: {
       content: {
         'application/json': {
+          /** @description Remove the configuration override. */
           clearCustomConfiguration?: boolean | null;
           /** @description Replaces the override; use clearCustomConfiguration to remove it. */
           customConfiguration?: unknown;
+          /** @description Turn the tool on or off for this assistant. */
           enabled?: boolean | null;
           /** @description Replaces the spoken messages; null clears them. */
           messages?: unknown;
@@ -1099,28 +1290,47 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description A UUID. */
             id: string | null;
+            /** @description Off: calls from this assistant are refused with ASSIGNMENT_DISABLED. */
             enabled: boolean | null;
+            /** @description Position in the list the model sees, from 0. */
             executionOrder: number | null;
             /** @description Deep-merged over the tool's configuration when this assistant runs it. */
             customConfiguration: unknown;
             /** @description Spoken messages for this assistant, merged key by key over the tool's. */
             messages: unknown;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the tool was assigned.
+             */
             createdAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the assignment last changed.
+             */
             updatedAt: string | null;
+            /** @description The assistant. */
             assistant: {
+              /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
               id: string | null;
+              /** @description The display name. */
               name: string | null;
             } | null;
+            /** @description The tool. */
             tool: {
+              /** @description A UUID. */
               id: string | null;
               /** @description The function name the LLM calls; unique in the organization. */
               name: string | null;
+              /** @description A human-readable name for the dashboard. */
               displayName: string | null;
-              /** @enum {string|null} */
+              /**
+               * @description ENDPOINT, CODE or LAMBDA.
+               * @enum {string|null}
+               */
               type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              /** @description Off: every call is refused with TOOL_INACTIVE. */
               isActive: boolean | null;
             } | null;
           };
@@ -1154,8 +1364,11 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description The removed assignment. */
             assignmentId: string | null;
+            /** @description The assistant. */
             assistantId: string | null;
+            /** @description The tool, which still exists. */
             toolId: string | null;
           };
         };
@@ -1195,28 +1408,47 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description A UUID. */
             id: string | null;
+            /** @description Off: calls from this assistant are refused with ASSIGNMENT_DISABLED. */
             enabled: boolean | null;
+            /** @description Position in the list the model sees, from 0. */
             executionOrder: number | null;
             /** @description Deep-merged over the tool's configuration when this assistant runs it. */
             customConfiguration: unknown;
             /** @description Spoken messages for this assistant, merged key by key over the tool's. */
             messages: unknown;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the tool was assigned.
+             */
             createdAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the assignment last changed.
+             */
             updatedAt: string | null;
+            /** @description The assistant. */
             assistant: {
+              /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
               id: string | null;
+              /** @description The display name. */
               name: string | null;
             } | null;
+            /** @description The tool. */
             tool: {
+              /** @description A UUID. */
               id: string | null;
               /** @description The function name the LLM calls; unique in the organization. */
               name: string | null;
+              /** @description A human-readable name for the dashboard. */
               displayName: string | null;
-              /** @enum {string|null} */
+              /**
+               * @description ENDPOINT, CODE or LAMBDA.
+               * @enum {string|null}
+               */
               type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+              /** @description Off: every call is refused with TOOL_INACTIVE. */
               isActive: boolean | null;
             } | null;
           };
@@ -1289,15 +1521,19 @@ export interface operations {
               completedAt: string | null;
               /** @description Null for built-ins and deleted tools. */
               tool: {
+                /** @description A UUID. */
                 id: string | null;
                 /** @description The function name the LLM calls; unique in the organization. */
                 name: string | null;
               } | null;
               assistant: {
+                /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
                 id: string | null;
+                /** @description The display name. */
                 name: string | null;
               } | null;
               call: {
+                /** @description A UUID. */
                 id: string | null;
               } | null;
             }[];
@@ -1375,15 +1611,19 @@ export interface operations {
               completedAt: string | null;
               /** @description Null for built-ins and deleted tools. */
               tool: {
+                /** @description A UUID. */
                 id: string | null;
                 /** @description The function name the LLM calls; unique in the organization. */
                 name: string | null;
               } | null;
               assistant: {
+                /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
                 id: string | null;
+                /** @description The display name. */
                 name: string | null;
               } | null;
               call: {
+                /** @description A UUID. */
                 id: string | null;
               } | null;
             }[];
@@ -1424,22 +1664,37 @@ export interface operations {
         };
         content: {
           'application/json': {
+            /** @description The published tool; pass it to installPublicTool. */
             id: string | null;
+            /** @description Its function name. */
             name: string | null;
+            /** @description A human-readable name. */
             displayName: string | null;
+            /** @description What it does, as the model reads it. */
             description: string | null;
-            /** @enum {string|null} */
+            /**
+             * @description ENDPOINT, CODE or LAMBDA.
+             * @enum {string|null}
+             */
             type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            /** @description The published version. */
             version: number | null;
             /** @description Holds secret names only, never values. */
             configuration: unknown;
+            /** @description The function definition the model sees. */
             functionDefinition: unknown;
+            /** @description Spoken messages, if any. */
             messages: unknown;
+            /** @description Secret names to set before the installed copy works. */
             requiredSecrets: string[] | null;
+            /** @description How many times it was installed. */
             installCount: number | null;
             /** @description The publishing organization's name. */
             authorOrganization: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the published tool last changed.
+             */
             updatedAt: string | null;
           }[];
         };
@@ -1471,18 +1726,31 @@ export interface operations {
           'application/json': {
             /** @description `builtin:<slug>` or the organization tool id. */
             id: string | null;
+            /** @description The function name the tool gets. */
             name: string | null;
+            /** @description A human-readable name. */
             displayName: string | null;
+            /** @description What the tool does, as the model reads it. */
             description: string | null;
+            /** @description A grouping for the catalog, e.g. scheduling. */
             category: string | null;
-            /** @enum {string|null} */
+            /**
+             * @description ENDPOINT, CODE or LAMBDA.
+             * @enum {string|null}
+             */
             type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            /** @description The configuration the new tool starts with. */
             configuration: unknown;
+            /** @description The function definition (name, description, parameters) the model sees. */
             functionDefinition: unknown;
+            /** @description Spoken messages (requestStart …), if any. */
             messages: unknown;
             /** @description Secret names to set before the tool works. */
             requiredSecrets: string[] | null;
-            /** @enum {string|null} */
+            /**
+             * @description Built-in or the organization's.
+             * @enum {string|null}
+             */
             source: 'BUILTIN' | 'ORGANIZATION' | null;
           }[];
         };
@@ -1514,18 +1782,31 @@ export interface operations {
           'application/json': {
             /** @description `builtin:<slug>` or the organization tool id. */
             id: string | null;
+            /** @description The function name the tool gets. */
             name: string | null;
+            /** @description A human-readable name. */
             displayName: string | null;
+            /** @description What the tool does, as the model reads it. */
             description: string | null;
+            /** @description A grouping for the catalog, e.g. scheduling. */
             category: string | null;
-            /** @enum {string|null} */
+            /**
+             * @description ENDPOINT, CODE or LAMBDA.
+             * @enum {string|null}
+             */
             type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            /** @description The configuration the new tool starts with. */
             configuration: unknown;
+            /** @description The function definition (name, description, parameters) the model sees. */
             functionDefinition: unknown;
+            /** @description Spoken messages (requestStart …), if any. */
             messages: unknown;
             /** @description Secret names to set before the tool works. */
             requiredSecrets: string[] | null;
-            /** @enum {string|null} */
+            /**
+             * @description Built-in or the organization's.
+             * @enum {string|null}
+             */
             source: 'BUILTIN' | 'ORGANIZATION' | null;
           }[];
         };
@@ -1559,18 +1840,31 @@ export interface operations {
           'application/json': {
             /** @description `builtin:<slug>` or the organization tool id. */
             id: string | null;
+            /** @description The function name the tool gets. */
             name: string | null;
+            /** @description A human-readable name. */
             displayName: string | null;
+            /** @description What the tool does, as the model reads it. */
             description: string | null;
+            /** @description A grouping for the catalog, e.g. scheduling. */
             category: string | null;
-            /** @enum {string|null} */
+            /**
+             * @description ENDPOINT, CODE or LAMBDA.
+             * @enum {string|null}
+             */
             type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            /** @description The configuration the new tool starts with. */
             configuration: unknown;
+            /** @description The function definition (name, description, parameters) the model sees. */
             functionDefinition: unknown;
+            /** @description Spoken messages (requestStart …), if any. */
             messages: unknown;
             /** @description Secret names to set before the tool works. */
             requiredSecrets: string[] | null;
-            /** @enum {string|null} */
+            /**
+             * @description Built-in or the organization's.
+             * @enum {string|null}
+             */
             source: 'BUILTIN' | 'ORGANIZATION' | null;
           };
         };
