@@ -9,12 +9,10 @@
  * BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres) is
  * where a scratch database is created and dropped; BENCH_ROLLUP_ROWS changes the row count.
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { openDatabase } from '../server/db/database.ts';
 import { queryExecutionStats, type StatsQuery } from '../server/metrics/execution-stats.ts';
 import { queryWindowStats } from '../server/metrics/rollup-stats.ts';
-import { postgresAdmin } from './postgres-admin.ts';
+import { createBenchTools, withBenchDatabase } from './postgres-admin.ts';
 import { machineLine } from './report.ts';
 
 const ROWS = Number(process.env.BENCH_ROLLUP_ROWS ?? 10_000_000);
@@ -22,10 +20,6 @@ const TOOLS = 20;
 const DAYS = 30;
 const REPEATS = 5;
 const DAY_MS = 86_400_000;
-const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-const admin = (sql: string): Promise<void> => postgresAdmin(ADMIN_URL, sql);
-
 async function best(repeats: number, run: () => Promise<unknown>): Promise<number> {
   let fastest = Number.POSITIVE_INFINITY;
   for (let i = 0; i < repeats; i += 1) {
@@ -37,30 +31,9 @@ async function best(repeats: number, run: () => Promise<unknown>): Promise<numbe
 }
 
 export async function runMetricsRollups(): Promise<void> {
-  const name = `sb_bench_${randomBytes(5).toString('hex')}`;
-  await admin(`CREATE DATABASE "${name}"`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), dataDir: 'memory://', poolSize: 4 });
-  const { sql, prisma } = database;
-  try {
-    const org = await prisma.organization.create({
-      data: { name: 'Bench', slug: `bench-${randomBytes(4).toString('hex')}` },
-    });
-    const types = ['ENDPOINT', 'CODE', 'LAMBDA'] as const;
-    const tools = await Promise.all(
-      Array.from({ length: TOOLS }, (_, i) =>
-        prisma.tool.create({
-          data: {
-            organizationId: org.id,
-            name: `tool_${i}`,
-            displayName: `tool ${i}`,
-            type: types[i % types.length]!,
-            functionDefinition: { name: `tool_${i}`, parameters: { type: 'object', properties: {} } },
-          },
-        }),
-      ),
-    );
+  await withBenchDatabase(4, async (database) => {
+    const { sql, prisma } = database;
+    const { org, tools } = await createBenchTools(prisma, TOOLS);
     const end = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);
     const perDay = Math.ceil(ROWS / DAYS);
     const seeded = performance.now();
@@ -140,10 +113,7 @@ export async function runMetricsRollups(): Promise<void> {
       );
     }
     console.log('');
-  } finally {
-    await database.close();
-    await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  }
+  });
 }
 
 if (import.meta.main) await runMetricsRollups();
