@@ -78,6 +78,7 @@ const AlertRuleRef = builder.prismaObject('AlertRule', {
     }),
     channels: t.field({
       type: [AlertChannelRef],
+      description: 'Where its notifications go.',
       select: { channels: { select: { channel: true } } },
       resolve: (rule) => rule.channels.map((link) => link.channel),
     }),
