@@ -4,6 +4,7 @@
  * to the engine to run in place of the stored tool. Nothing is written to the
  * tool and no version is made; the execution records the stored version number.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Actor } from '../actor.ts';
 import { ValidationError } from '../errors.ts';
 import { executionMode } from '../executions/tool-settings.ts';
@@ -15,8 +16,9 @@ import {
   mergedState,
   stateOf,
   validateState,
-  versionedChange,
+  VERSIONED_FIELDS,
   type ToolDeps,
+  type ToolState,
   type UpdateToolInput,
 } from './tool-service.ts';
 
@@ -35,6 +37,13 @@ export type DraftInput = Pick<
   | 'retryAttempts'
 >;
 
+/** Order aside: a builder rebuilds the configuration and contexts in its own order, and jsonb keeps none. */
+function sameVersionedState(before: ToolState, after: ToolState): boolean {
+  const normal = (state: ToolState, field: (typeof VERSIONED_FIELDS)[number]) =>
+    field === 'allowedContexts' ? [...state.allowedContexts].sort() : state[field];
+  return VERSIONED_FIELDS.every((field) => isDeepStrictEqual(normal(before, field), normal(after, field)));
+}
+
 /**
  * The draft to run, or null when it changes nothing versioned (the stored tool
  * runs). A draft that waits for approval or runs asynchronously is refused:
@@ -51,7 +60,7 @@ export async function prepareDraft(
   const base = stateOf(current);
   // Issues name the same fields a save would, so the builder shows them where they are.
   const next = await validateState(deps, mergedState(actor, base, input), actor.organizationId);
-  if (!versionedChange(base, next)) return null;
+  if (sameVersionedState(base, next)) return null;
   assertMayChangeTool(actor, base, next);
   if (next.type !== base.type) await assertToolTypeEnabled(deps.prisma, actor.organizationId, next.type);
   if (next.requireConfirmation || executionMode(next.configuration) === 'async') {

@@ -65,7 +65,7 @@ export type UpdateToolInput = { [K in keyof Omit<CreateToolInput, 'type'>]?: Cre
 };
 
 /** Fields whose change makes a new version. */
-const VERSIONED_FIELDS = [
+export const VERSIONED_FIELDS = [
   'name',
   'displayName',
   'description',

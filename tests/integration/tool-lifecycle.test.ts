@@ -367,9 +367,16 @@ describe('testing a draft', () => {
     expect(changed.__typename).toBe('ValidationError');
     expect(changed.issues!.map((issue) => issue.field)).toEqual(['draft']);
 
+    // The same definition sent back in another key and context order, as a form rebuilds it: not a change.
+    const stored = codeTool('gated_greeter') as { configuration: Record<string, string> };
+    const reordered = {
+      configuration: { runtime: 'javascript', code: stored.configuration.code },
+      allowedContexts: ['test', 'webhook', 'sms', 'call'],
+      timeoutSeconds: 20,
+    };
     const pending = await mutate<Execution>(
       TEST_TOOL,
-      { toolId: gated.id, parameters: { name: 'Ada' }, draft: { timeoutSeconds: 20 } },
+      { toolId: gated.id, parameters: { name: 'Ada' }, draft: reordered },
       org.keys.ADMIN,
     );
     expect(pending.status).toBe('PENDING_APPROVAL');
