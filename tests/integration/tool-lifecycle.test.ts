@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type GraphQLResponse, type TestApp } from '../helpers/app.ts';
 import { addTool, createAssistant } from '../helpers/assistant-tools.ts';
+import { GREETING_CODE, greetingTool } from '../helpers/code-tools.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 
 const TOOL = `id name displayName version isPublic isTemplate archivedAt errorCount`;
@@ -64,26 +65,8 @@ let other: TestOrganization;
 let assistantId: string;
 let sequence = 0;
 
-const GREET = `export default async function execute(parameters) {
-  return { success: true, message: 'Hello, ' + parameters.name };
-}`;
+const GREET = GREETING_CODE;
 const FAIL = `export default async function execute() { throw new Error('upstream said no'); }`;
-
-function codeTool(name: string, code = GREET, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    name,
-    type: 'CODE',
-    description: 'Greets a caller',
-    configuration: { runtime: 'javascript', code },
-    timeoutSeconds: 20,
-    functionDefinition: {
-      name,
-      description: 'Greet a caller by name',
-      parameters: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
-    },
-    ...extra,
-  };
-}
 
 async function mutate<T>(query: string, input: Record<string, unknown>, apiKey = org.keys.MEMBER): Promise<T> {
   const response = await t.gql<Record<string, T>>(query, { input }, { apiKey });
@@ -139,7 +122,7 @@ describe('archive', () => {
   let toolId = '';
 
   it('hides an archived tool from the list, refuses its runs with TOOL_ARCHIVED and keeps its assignment', async () => {
-    toolId = await addTool(t, org, assistantId, codeTool('archived_greeter'));
+    toolId = await addTool(t, org, assistantId, greetingTool('archived_greeter'));
     expect((await execute('archived_greeter')).status).toBe('SUCCESS');
 
     const archived = await mutate<ToolResult>(ARCHIVE, { id: toolId });
@@ -162,7 +145,7 @@ describe('archive', () => {
 
   it('takes ADMIN for a published tool, MEMBER at least for any tool, and treats other organizations as not found', async () => {
     expect(await refusedCode(ARCHIVE, { id: toolId }, org.keys.VIEWER)).toBe('FORBIDDEN');
-    const published = await create(codeTool('published_greeter'), org.keys.ADMIN);
+    const published = await create(greetingTool('published_greeter'), org.keys.ADMIN);
     await mutate(UPDATE, { id: published.id, isPublic: true }, org.keys.ADMIN);
     expect(await refusedCode(ARCHIVE, { id: published.id }, org.keys.MEMBER)).toBe('FORBIDDEN');
     expect((await mutate<ToolResult>(ARCHIVE, { id: published.id }, org.keys.ADMIN)).archivedAt).not.toBeNull();
@@ -180,7 +163,7 @@ describe('archive', () => {
 
 describe('delete confirmation', () => {
   it('lists the assistants that use the tool', async () => {
-    const toolId = await addTool(t, org, assistantId, codeTool('assigned_greeter'));
+    const toolId = await addTool(t, org, assistantId, greetingTool('assigned_greeter'));
     const response = await t.gql<{ tool: { assignments: Array<{ assistant: { id: string; name: string } }> } }>(
       `query ($id: ID!) { tool(id: $id) { assignments { assistant { id name } } } }`,
       { id: toolId },
@@ -192,7 +175,7 @@ describe('delete confirmation', () => {
 
 describe('duplicate', () => {
   it('copies as <name>_copy at version 1, unpublished and not a template, then _copy_2', async () => {
-    const source = await create(codeTool('copied_greeter'), org.keys.ADMIN);
+    const source = await create(greetingTool('copied_greeter'), org.keys.ADMIN);
     await mutate(UPDATE, { id: source.id, description: 'Greets, changed', isTemplate: true }, org.keys.ADMIN);
     await mutate(UPDATE, { id: source.id, isPublic: true }, org.keys.ADMIN);
 
@@ -215,7 +198,7 @@ describe('duplicate', () => {
   });
 
   it('is refused to a VIEWER and treats other organizations as not found', async () => {
-    const source = await create(codeTool('guarded_greeter'));
+    const source = await create(greetingTool('guarded_greeter'));
     expect(await refusedCode(DUPLICATE, { id: source.id }, org.keys.VIEWER)).toBe('FORBIDDEN');
     expect((await mutate<ToolResult>(DUPLICATE, { id: source.id }, other.keys.ADMIN)).__typename).toBe('NotFoundError');
   });
@@ -223,7 +206,7 @@ describe('duplicate', () => {
 
 describe('publish and save as template', () => {
   it('publishing takes ADMIN; saving as a template lists the tool among the organization templates', async () => {
-    const tool = await create(codeTool('shared_greeter'));
+    const tool = await create(greetingTool('shared_greeter'));
     expect(await refusedCode(UPDATE, { id: tool.id, isPublic: true }, org.keys.MEMBER)).toBe('FORBIDDEN');
     expect((await mutate<ToolResult>(UPDATE, { id: tool.id, isPublic: true }, org.keys.ADMIN)).isPublic).toBe(true);
     expect((await mutate<ToolResult>(UPDATE, { id: tool.id, isPublic: false }, org.keys.ADMIN)).isPublic).toBe(false);
@@ -241,10 +224,10 @@ describe('publish and save as template', () => {
 
 describe('sorting', () => {
   it('counts failed runs in errorCount', async () => {
-    const failing = await create(codeTool('failing_greeter', FAIL));
+    const failing = await create(greetingTool('failing_greeter', FAIL));
     const run = await mutate<Execution>(TEST_TOOL, { toolId: failing.id, parameters: { name: 'Ada' } });
     expect(run.status).toBe('ERROR');
-    const ok = await create(codeTool('working_greeter'));
+    const ok = await create(greetingTool('working_greeter'));
     expect((await mutate<Execution>(TEST_TOOL, { toolId: ok.id, parameters: { name: 'Ada' } })).status).toBe('SUCCESS');
     const counts = await t.app.services.prisma.tool.findMany({
       where: { id: { in: [failing.id, ok.id] } },
@@ -269,7 +252,7 @@ describe('sorting', () => {
     ];
     const ids = new Map<string, string>();
     for (const [name, lastExecutedAt, errorCount] of rows) {
-      const tool = await create(codeTool(name), sorter.keys.MEMBER);
+      const tool = await create(greetingTool(name), sorter.keys.MEMBER);
       ids.set(name, tool.id);
       await prisma.tool.update({ where: { id: tool.id }, data: { lastExecutedAt, errorCount } });
     }
@@ -305,7 +288,7 @@ describe('testing a draft', () => {
   let toolId = '';
 
   beforeAll(async () => {
-    toolId = (await create(codeTool('draft_greeter'))).id;
+    toolId = (await create(greetingTool('draft_greeter'))).id;
   });
 
   it('runs the tool as edited without saving it or making a version', async () => {
@@ -358,7 +341,7 @@ describe('testing a draft', () => {
   });
 
   it('refuses a changed draft that would wait for approval, and runs an unchanged one as saved', async () => {
-    const gated = await create(codeTool('gated_greeter', GREET, { requireConfirmation: true }), org.keys.ADMIN);
+    const gated = await create(greetingTool('gated_greeter', GREET, { requireConfirmation: true }), org.keys.ADMIN);
     const changed = await mutate<Execution>(
       TEST_TOOL,
       { toolId: gated.id, parameters: { name: 'Ada' }, draft: { timeoutSeconds: 15 } },
@@ -368,7 +351,7 @@ describe('testing a draft', () => {
     expect(changed.issues!.map((issue) => issue.field)).toEqual(['draft']);
 
     // The same definition sent back in another key and context order, as a form rebuilds it: not a change.
-    const stored = codeTool('gated_greeter') as { configuration: Record<string, string> };
+    const stored = greetingTool('gated_greeter') as { configuration: Record<string, string> };
     const reordered = {
       configuration: { runtime: 'javascript', code: stored.configuration.code },
       allowedContexts: ['test', 'webhook', 'sms', 'call'],
@@ -392,7 +375,7 @@ describe('REST', () => {
   }
 
   it('archives, unarchives and duplicates through /api/organization/tools/{tool_id}/…', async () => {
-    const tool = await create(codeTool('rest_greeter'));
+    const tool = await create(greetingTool('rest_greeter'));
     const archived = await post(`/api/organization/tools/${tool.id}/archive`, org.keys.MEMBER);
     expect(archived.status).toBe(200);
     expect(archived.body.archivedAt).not.toBeNull();
