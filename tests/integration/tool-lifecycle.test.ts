@@ -110,6 +110,16 @@ function execute(toolName: string): Promise<Execution> {
   });
 }
 
+/** The function names the assistant's LLM is given (the OpenAI-format tools route). */
+async function offeredTools(): Promise<string[]> {
+  const response = await fetch(`${t.url}/v1/assistants/${assistantId}/tools`, {
+    headers: { authorization: `Bearer ${org.keys.VIEWER}` },
+  });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { tools: Array<{ function: { name: string } }> };
+  return body.tools.map((tool) => tool.function.name);
+}
+
 beforeAll(async () => {
   t = await startTestApp({ SWITCHBOARD_JS_POOL_SIZE: '1' });
   org = await createOrganization(t.app.services.prisma, 'Lifecycle');
@@ -132,6 +142,7 @@ describe('archive', () => {
     expect(await listedNames({ filter: { search: 'archived_greeter' } })).toEqual([]);
     expect(await listedNames({ filter: { search: 'archived_greeter', archived: true } })).toEqual(['archived_greeter']);
 
+    expect(await offeredTools()).not.toContain('archived_greeter');
     const live = await execute('archived_greeter');
     expect(live).toMatchObject({ status: 'ERROR', errorCode: 'TOOL_ARCHIVED' });
     const test = await mutate<Execution>(TEST_TOOL, { toolId, parameters: { name: 'Ada' } });
@@ -141,6 +152,7 @@ describe('archive', () => {
     const restored = await mutate<ToolResult>(UNARCHIVE, { id: toolId });
     expect(restored.archivedAt).toBeNull();
     expect((await execute('archived_greeter')).status).toBe('SUCCESS');
+    expect(await offeredTools()).toContain('archived_greeter');
   });
 
   it('takes ADMIN for a published tool, MEMBER at least for any tool, and treats other organizations as not found', async () => {
