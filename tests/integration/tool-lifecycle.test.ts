@@ -386,7 +386,7 @@ describe('REST', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
-  it('archives, unarchives and duplicates through /api/organization/tools/{tool_id}/…', async () => {
+  it('archives, unarchives, duplicates and tests a draft through /api/organization/tools/{tool_id}/…', async () => {
     const tool = await create(greetingTool('rest_greeter'));
     const archived = await post(`/api/organization/tools/${tool.id}/archive`, org.keys.MEMBER);
     expect(archived.status).toBe(200);
@@ -395,6 +395,17 @@ describe('REST', () => {
     expect(restored.body.archivedAt).toBeNull();
     const copy = await post(`/api/organization/tools/${tool.id}/duplicate`, org.keys.MEMBER);
     expect(copy).toMatchObject({ status: 201, body: { name: 'rest_greeter_copy', version: 1 } });
+    const draftTest = await fetch(`${t.url}/api/organization/tools/${tool.id}/test`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${org.keys.MEMBER}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        parameters: { name: 'Ada' },
+        draft: { configuration: { runtime: 'javascript', code: GREET.replace('Hello, ', 'Hi, ') } },
+      }),
+    });
+    expect(draftTest.status).toBe(200);
+    expect(await draftTest.json()).toMatchObject({ status: 'SUCCESS', outputResult: { message: 'Hi, Ada' } });
+    expect(await versionCount(tool.id)).toBe(1);
     expect((await post(`/api/organization/tools/${tool.id}/archive`, org.keys.VIEWER)).status).toBe(403);
     expect((await post(`/api/organization/tools/${tool.id}/duplicate`, other.keys.MEMBER)).status).toBe(404);
   });
