@@ -68,6 +68,9 @@ const DELETED_BEFORE_APPROVAL: Refusal = {
 /** Why an approved execution does not run: the tool was deleted or turned off, or is no longer what the approver was shown. */
 function approvalRefusal(row: ToolExecution, resolved: Resolved | null): Refusal | null {
   if (!resolved) return DELETED_BEFORE_APPROVAL;
+  if (resolved.isArchived) {
+    return { code: 'TOOL_ARCHIVED', message: `The tool "${resolved.tool.name}" was archived before it was approved` };
+  }
   if (!resolved.isActive) {
     return { code: 'TOOL_INACTIVE', message: `The tool "${resolved.tool.name}" was turned off before it was approved` };
   }

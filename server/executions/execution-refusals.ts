@@ -1,5 +1,5 @@
 /**
- * Why a resolved request must not run: an inactive tool, a disabled
+ * Why a resolved request must not run: an archived or inactive tool, a disabled
  * assignment, a trigger context the tool does not allow, invalid parameters,
  * or an exhausted rate limit. Refusals are recorded as executions.
  */
@@ -25,6 +25,13 @@ export function refusalOf(
 ): Refusal | null {
   const { tool } = resolved;
   const trigger = request.context.triggerContext;
+  if (resolved.isArchived) {
+    return {
+      status: 'ERROR',
+      code: 'TOOL_ARCHIVED',
+      message: `The tool "${tool.name}" is archived and cannot be used.`,
+    };
+  }
   if (!resolved.isActive) {
     return {
       status: 'ERROR',
@@ -46,7 +53,11 @@ export function refusalOf(
       message: `The tool "${tool.name}" cannot be used from a ${trigger} (allowed: ${resolved.allowedContexts.join(', ') || 'none'}).`,
     };
   }
-  const check = validator.check(`${tool.id}@${tool.version}`, resolved.parametersSchema, request.parameters);
+  const check = validator.check(
+    resolved.schemaKey ?? `${tool.id}@${tool.version}`,
+    resolved.parametersSchema,
+    request.parameters,
+  );
   if (!check.ok) {
     return {
       status: 'ERROR',

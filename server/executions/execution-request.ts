@@ -14,6 +14,18 @@ export interface ExecutionRequestContext {
   platform?: 'VAPI' | 'RETELL' | 'API' | 'ELEVENLABS' | null;
 }
 
+/** A tool as edited but not saved (tool-draft.ts): run in place of the stored tool's definition, at its version. */
+export interface ToolDraft {
+  name: string;
+  type: 'ENDPOINT' | 'CODE' | 'LAMBDA';
+  configuration: JsonObject;
+  functionDefinition: JsonObject;
+  requireConfirmation: boolean;
+  allowedContexts: string[];
+  timeoutSeconds: number;
+  retryAttempts: number;
+}
+
 export interface ExecutionRequest {
   organizationId: string;
   /** Either a tool id (tests, direct runs) or an assistant and the function name its LLM called. */
@@ -27,6 +39,8 @@ export interface ExecutionRequest {
   idempotencyKey?: string | null;
   /** With toolId: run this stored version's snapshot instead of the current one (replays). */
   toolVersion?: number | null;
+  /** With toolId: run this unsaved draft instead of the stored definition (validated by the caller). */
+  draft?: ToolDraft | null;
 }
 
 export interface Decider {

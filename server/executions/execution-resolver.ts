@@ -4,6 +4,8 @@
  * Naming something that does not exist in the organization is a NotFoundError;
  * a tool type the organization switched off is a FeatureDisabledError.
  */
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
 import type { Prisma } from '../db/database.ts';
 import { FeatureDisabledError, NotFoundError } from '../errors.ts';
 import type { ExecutableTool, JsonObject, JsonValue } from '../executors/types.ts';
@@ -24,6 +26,7 @@ export interface Resolved {
   toolRowId: string | null;
   assistantId: string | null;
   isActive: boolean;
+  isArchived: boolean;
   assignmentEnabled: boolean;
   allowedContexts: string[];
   requireConfirmation: boolean;
@@ -34,6 +37,16 @@ export interface Resolved {
   configVersion: number;
   /** Whether it came from the lookup cache (a refused write then means it went stale). */
   cached: boolean;
+  /** What the parameter validator caches the compiled schema under; default `<tool id>@<version>`. */
+  schemaKey?: string;
+}
+
+/** A draft's schema is not its version's: it is cached under its own digest. */
+function draftSchemaKey(toolId: string, schema: JsonValue | undefined): string {
+  const digest = createHash('sha256')
+    .update(stringify(schema ?? null) ?? '')
+    .digest('base64url');
+  return `${toolId}@draft:${digest}`;
 }
 
 const BUILTIN_CONTEXTS = ['call', 'sms', 'webhook', 'test'];
@@ -59,6 +72,7 @@ export function fromToolRow(
     toolRowId: tool.id,
     assistantId,
     isActive: tool.isActive,
+    isArchived: tool.isArchived,
     assignmentEnabled: assignment?.enabled ?? true,
     allowedContexts: tool.allowedContexts,
     requireConfirmation: tool.requireConfirmation,
@@ -146,14 +160,16 @@ async function resolveOnce(
     const found = lookup.value;
     assertTypeEnabled(found.featureFlags, found.tool.type, lookup.cached);
     if (assistantId && !found.assignment) refuse(new NotFoundError('Assistant'), lookup.cached);
-    const tool =
-      request.toolVersion != null && request.toolVersion !== found.tool.version
+    const tool = request.draft
+      ? { ...found.tool, ...request.draft }
+      : request.toolVersion != null && request.toolVersion !== found.tool.version
         ? await atVersion(prisma, found.tool, request.toolVersion)
         : found.tool;
-    return fromToolRow(tool, found.assignment ? assistantId : null, found.assignment, {
+    const resolved = fromToolRow(tool, found.assignment ? assistantId : null, found.assignment, {
       configVersion: found.configVersion,
       cached: lookup.cached,
     });
+    return request.draft ? { ...resolved, schemaKey: draftSchemaKey(tool.id, resolved.parametersSchema) } : resolved;
   }
   if (!request.assistantId || !request.toolName) throw new NotFoundError('Tool');
   const toolName = request.toolName;
@@ -174,6 +190,7 @@ async function resolveOnce(
     toolRowId: null,
     assistantId: assistant.assistantId,
     isActive: true,
+    isArchived: false,
     assignmentEnabled: builtinEnabled(settings, builtin),
     allowedContexts: BUILTIN_CONTEXTS,
     requireConfirmation: false,

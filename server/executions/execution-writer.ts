@@ -173,6 +173,9 @@ const FINISHED_COLUMNS = [
  * counted: the tool did run. Counters are raw on purpose: `updated_at` is a
  * tool's edit time and must not move when it runs.
  */
+/** Counted runs that are not failures for the tool's `error_count` (a cancel is the caller's decision). */
+const NOT_FAILED = `('SUCCESS', 'CANCELLED')`;
+
 function finishSql(batch: boolean, asyncCommit: boolean): string {
   const names = INSERT_COLUMNS.map(([name]) => name);
   const source = batch
@@ -187,6 +190,7 @@ function finishSql(batch: boolean, asyncCommit: boolean): string {
     return `WITH "moved" AS (${moved}),
       "counted" AS (
         UPDATE "tools" SET "execution_count" = "execution_count" + 1,
+          "error_count" = "error_count" + (CASE WHEN ${param('status')} IN ${NOT_FAILED} THEN 0 ELSE 1 END),
           "last_executed_at" = GREATEST(COALESCE("last_executed_at", ${param('counted_at')}), ${param('counted_at')})
         WHERE "id" = ${param('counted_tool_id')}
       )
@@ -196,8 +200,10 @@ function finishSql(batch: boolean, asyncCommit: boolean): string {
     "moved" AS (${moved}),
     "counted" AS (
       UPDATE "tools" AS t SET "execution_count" = t."execution_count" + c."runs",
+        "error_count" = t."error_count" + c."failures",
         "last_executed_at" = GREATEST(COALESCE(t."last_executed_at", c."last_at"), c."last_at")
-      FROM (SELECT "counted_tool_id", count(*)::int AS "runs", max("counted_at") AS "last_at"
+      FROM (SELECT "counted_tool_id", count(*)::int AS "runs", max("counted_at") AS "last_at",
+              (count(*) FILTER (WHERE "status" NOT IN ${NOT_FAILED}))::int AS "failures"
             FROM "input" WHERE "counted_tool_id" IS NOT NULL GROUP BY "counted_tool_id") AS c
       WHERE t."id" = c."counted_tool_id"
     )

@@ -16,6 +16,8 @@ export interface ToolRow {
   configuration: unknown;
   functionDefinition: unknown;
   isActive: boolean;
+  /** Archived tools stay resolvable (so refusals are recorded) but never run. */
+  isArchived: boolean;
   requireConfirmation: boolean;
   allowedContexts: string[];
   timeoutSeconds: number;
@@ -57,7 +59,7 @@ export async function findToolById(
 ): Promise<ToolLookup | null> {
   const rows = await sql.query<Joined & { featureFlags: unknown; configVersion: number }>(
     `SELECT t."id", t."name", t."type"::text AS "type", t."version", t."configuration",
-      t."function_definition" AS "functionDefinition", t."is_active" AS "isActive",
+      t."function_definition" AS "functionDefinition", t."is_active" AS "isActive", t."archived_at" IS NOT NULL AS "isArchived",
       t."require_confirmation" AS "requireConfirmation", t."allowed_contexts" AS "allowedContexts",
       t."timeout_seconds" AS "timeoutSeconds", t."retry_attempts" AS "retryAttempts",
       at."id" AS "assignmentId", at."enabled" AS "assignmentEnabled", at."custom_configuration" AS "customConfiguration",
@@ -105,7 +107,7 @@ export async function findAssistantTool(
     `SELECT a."id" AS "assistantId", a."tools_settings" AS "toolsSettings", o."feature_flags" AS "featureFlags",
       o."config_version" AS "configVersion",
       t."id", t."name", t."type"::text AS "type", t."version", t."configuration",
-      t."function_definition" AS "functionDefinition", t."is_active" AS "isActive",
+      t."function_definition" AS "functionDefinition", t."is_active" AS "isActive", t."archived_at" IS NOT NULL AS "isArchived",
       t."require_confirmation" AS "requireConfirmation", t."allowed_contexts" AS "allowedContexts",
       t."timeout_seconds" AS "timeoutSeconds", t."retry_attempts" AS "retryAttempts",
       at."id" AS "assignmentId", at."enabled" AS "assignmentEnabled", at."custom_configuration" AS "customConfiguration"

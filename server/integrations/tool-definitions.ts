@@ -96,7 +96,7 @@ export async function assistantToolDefinitions(
       toolsSettings: true,
       organization: { select: { featureFlags: true } },
       toolAssignments: {
-        where: { enabled: true, tool: { isActive: true, allowedContexts: { has: context } } },
+        where: { enabled: true, tool: { isActive: true, archivedAt: null, allowedContexts: { has: context } } },
         orderBy: [{ executionOrder: 'asc' }, { createdAt: 'asc' }],
         include: { tool: true },
       },

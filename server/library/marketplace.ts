@@ -30,6 +30,7 @@ export async function publicTools(
   const where: P.ToolWhereInput = {
     isPublic: true,
     isActive: true,
+    archivedAt: null,
     ...(filter.type ? { type: filter.type } : {}),
     ...(search
       ? {
@@ -60,7 +61,9 @@ export async function installPublicTool(
   toolId: string,
   name: string | null | undefined,
 ): Promise<Tool> {
-  const source = await deps.prisma.tool.findFirst({ where: { id: uuidOrNil(toolId), isPublic: true, isActive: true } });
+  const source = await deps.prisma.tool.findFirst({
+    where: { id: uuidOrNil(toolId), isPublic: true, isActive: true, archivedAt: null },
+  });
   if (!source) throw new NotFoundError('PublicTool');
   const installed = await createTool(
     deps,

@@ -43,7 +43,7 @@ function organizationView(tool: Tool): TemplateView {
 
 export async function listTemplates(deps: ToolDeps, actor: Actor): Promise<TemplateView[]> {
   const own = await deps.prisma.tool.findMany({
-    where: { organizationId: actor.organizationId, isTemplate: true },
+    where: { organizationId: actor.organizationId, isTemplate: true, archivedAt: null },
     orderBy: [{ name: 'asc' }],
   });
   return [...BUILTIN_TEMPLATES.map(builtinView), ...own.map(organizationView)];
@@ -61,7 +61,7 @@ export async function createToolFromTemplate(
     source = builtinView(builtin).tool;
   } else {
     const tool = await deps.prisma.tool.findFirst({
-      where: { id: uuidOrNil(templateId), organizationId: actor.organizationId, isTemplate: true },
+      where: { id: uuidOrNil(templateId), organizationId: actor.organizationId, isTemplate: true, archivedAt: null },
     });
     if (!tool) throw new NotFoundError('ToolTemplate');
     source = inputOf(tool);

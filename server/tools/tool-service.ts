@@ -65,7 +65,7 @@ export type UpdateToolInput = { [K in keyof Omit<CreateToolInput, 'type'>]?: Cre
 };
 
 /** Fields whose change makes a new version. */
-const VERSIONED_FIELDS = [
+export const VERSIONED_FIELDS = [
   'name',
   'displayName',
   'description',
@@ -78,7 +78,7 @@ const VERSIONED_FIELDS = [
   'retryAttempts',
 ] as const;
 
-type ToolState = {
+export type ToolState = {
   name: string;
   displayName: string;
   description: string;
@@ -95,7 +95,7 @@ type ToolState = {
   messages: ToolMessages | null;
 };
 
-function stateOf(tool: Tool): ToolState {
+export function stateOf(tool: Tool): ToolState {
   return {
     name: tool.name,
     displayName: tool.displayName,
@@ -121,7 +121,7 @@ function range(issues: FieldIssue[], field: string, value: number, limits: { min
 }
 
 /** Checks a complete tool state; returns it normalised (function definition name filled in). */
-async function validateState(deps: ToolDeps, state: ToolState, organizationId: string): Promise<ToolState> {
+export async function validateState(deps: ToolDeps, state: ToolState, organizationId: string): Promise<ToolState> {
   const issues: FieldIssue[] = [];
   if (!TOOL_NAME_PATTERN.test(state.name)) {
     issues.push({
@@ -339,7 +339,7 @@ async function applyStateIn(
 ): Promise<Tool> {
   const before = stateOf(current);
   assertMayChangeTool(actor, before, next);
-  const versioned = VERSIONED_FIELDS.some((field) => JSON.stringify(before[field]) !== JSON.stringify(next[field]));
+  const versioned = versionedChange(before, next);
   const version = versioned ? current.version + 1 : current.version;
   // The version in the WHERE makes concurrent saves of one tool serialise: the loser changes nothing.
   // isPublic too (it is not versioned): a save checked against an unpublished tool must not land on a published one.
@@ -366,6 +366,13 @@ export async function updateTool(deps: ToolDeps, actor: Actor, id: string, input
   const current = await findTool(deps.prisma, actor, id);
   assertCanPublish(actor, input.isPublic);
   const base = stateOf(current);
+  const next = await validateState(deps, mergedState(actor, base, input), actor.organizationId);
+  if (next.type !== base.type) await assertToolTypeEnabled(deps.prisma, actor.organizationId, next.type);
+  return applyState(deps, actor, current, next, 'tool.update', input.expectedVersion);
+}
+
+/** A tool's state with an update's fields applied (not yet validated). */
+export function mergedState(actor: Actor, base: ToolState, input: UpdateToolInput): ToolState {
   const merged: ToolState = {
     name: input.name ?? base.name,
     displayName: input.displayName ?? base.displayName,
@@ -388,9 +395,12 @@ export async function updateTool(deps: ToolDeps, actor: Actor, id: string, input
   if (input.name && !input.functionDefinition && isJsonObject(merged.functionDefinition)) {
     merged.functionDefinition = { ...merged.functionDefinition, name: input.name };
   }
-  const next = await validateState(deps, merged, actor.organizationId);
-  if (next.type !== base.type) await assertToolTypeEnabled(deps.prisma, actor.organizationId, next.type);
-  return applyState(deps, actor, current, next, 'tool.update', input.expectedVersion);
+  return merged;
+}
+
+/** Whether two states differ in anything that makes a new version. */
+export function versionedChange(before: ToolState, after: ToolState): boolean {
+  return VERSIONED_FIELDS.some((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
 }
 
 export async function rollbackTool(deps: ToolDeps, actor: Actor, id: string, version: number): Promise<Tool> {

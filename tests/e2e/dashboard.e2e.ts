@@ -14,6 +14,7 @@ import {
   launchChromium,
   openPage,
   screenshot,
+  setCode,
   signIn,
   type WatchedPage,
 } from '../helpers/browser.ts';
@@ -30,14 +31,6 @@ let assistantUrl = '';
 
 function login(page: Page, user: { email: string; password: string }): Promise<void> {
   return signIn(page, app.url, user, { path: '/tools', heading: 'Tools' });
-}
-
-/** Replaces the CodeMirror document (insertText skips auto-closing brackets). */
-async function setCode(page: Page, code: string) {
-  await page.locator('.cm-content').click();
-  await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(code);
 }
 
 beforeAll(async () => {

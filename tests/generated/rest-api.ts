@@ -39,6 +39,57 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/organization/tools/{tool_id}/archive': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Archives a tool: hidden from lists, runs refused with TOOL_ARCHIVED, assignments kept (MEMBER; ADMIN if published). */
+    post: operations['archiveOrganizationTool'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/organization/tools/{tool_id}/unarchive': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Brings an archived tool back (MEMBER; ADMIN if published). */
+    post: operations['unarchiveOrganizationTool'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/organization/tools/{tool_id}/duplicate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Copies a tool as <name>_copy at version 1, unpublished (MEMBER). */
+    post: operations['duplicateOrganizationTool'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/organization/tools/{tool_id}/test': {
     parameters: {
       query?: never;
@@ -432,6 +483,8 @@ export interface operations {
               requireConfirmation: boolean | null;
               /** @description How many times it ran. */
               executionCount: number | null;
+              /** @description Runs that reached the tool and did not succeed (refusals are not counted); `tools(orderBy: ERRORS)` sorts by it. */
+              errorCount: number | null;
               /** @description Share of finished executions that succeeded (null before the first one). */
               successRate: number | null;
               /**
@@ -439,6 +492,11 @@ export interface operations {
                * @description When it last ran; null before the first run.
                */
               lastExecutedAt: string | null;
+              /**
+               * Format: date-time
+               * @description When it was archived; null while it is not. Archived tools never run (TOOL_ARCHIVED).
+               */
+              archivedAt: string | null;
               /**
                * Format: date-time
                * @description When it was created.
@@ -555,6 +613,8 @@ export interface operations {
             requireConfirmation: boolean | null;
             /** @description How many times it ran. */
             executionCount: number | null;
+            /** @description Runs that reached the tool and did not succeed (refusals are not counted); `tools(orderBy: ERRORS)` sorts by it. */
+            errorCount: number | null;
             /** @description Share of finished executions that succeeded (null before the first one). */
             successRate: number | null;
             /**
@@ -562,6 +622,11 @@ export interface operations {
              * @description When it last ran; null before the first run.
              */
             lastExecutedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was archived; null while it is not. Archived tools never run (TOOL_ARCHIVED).
+             */
+            archivedAt: string | null;
             /**
              * Format: date-time
              * @description When it was created.
@@ -639,6 +704,8 @@ export interface operations {
             requireConfirmation: boolean | null;
             /** @description How many times it ran. */
             executionCount: number | null;
+            /** @description Runs that reached the tool and did not succeed (refusals are not counted); `tools(orderBy: ERRORS)` sorts by it. */
+            errorCount: number | null;
             /** @description Share of finished executions that succeeded (null before the first one). */
             successRate: number | null;
             /**
@@ -646,6 +713,11 @@ export interface operations {
              * @description When it last ran; null before the first run.
              */
             lastExecutedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was archived; null while it is not. Archived tools never run (TOOL_ARCHIVED).
+             */
+            archivedAt: string | null;
             /**
              * Format: date-time
              * @description When it was created.
@@ -761,6 +833,8 @@ export interface operations {
             requireConfirmation: boolean | null;
             /** @description How many times it ran. */
             executionCount: number | null;
+            /** @description Runs that reached the tool and did not succeed (refusals are not counted); `tools(orderBy: ERRORS)` sorts by it. */
+            errorCount: number | null;
             /** @description Share of finished executions that succeeded (null before the first one). */
             successRate: number | null;
             /**
@@ -768,6 +842,11 @@ export interface operations {
              * @description When it last ran; null before the first run.
              */
             lastExecutedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was archived; null while it is not. Archived tools never run (TOOL_ARCHIVED).
+             */
+            archivedAt: string | null;
             /**
              * Format: date-time
              * @description When it was created.
@@ -822,6 +901,279 @@ export interface operations {
       429: components['responses']['Problem429'];
     };
   };
+  archiveOrganizationTool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        tool_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description A UUID. */
+            id: string | null;
+            /** @description The function name the LLM calls; unique in the organization. */
+            name: string | null;
+            /** @description A human-readable name for the dashboard. */
+            displayName: string | null;
+            /** @description What the tool does, as the model reads it. */
+            description: string | null;
+            /**
+             * @description ENDPOINT, CODE or LAMBDA.
+             * @enum {string|null}
+             */
+            type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            /** @description Bumped by every change to what the tool does. */
+            version: number | null;
+            /** @description Off: every call is refused with TOOL_INACTIVE. */
+            isActive: boolean | null;
+            /** @description Published to the marketplace (ADMIN). */
+            isPublic: boolean | null;
+            /** @description Listed among the organization's templates. */
+            isTemplate: boolean | null;
+            /** @description Where it may be called from (CALL, SMS, TEST, WEBHOOK); others are refused with CONTEXT_NOT_ALLOWED. */
+            allowedContexts: string[] | null;
+            /** @description Type-specific; secret values are never stored here, only secret names. */
+            configuration: unknown;
+            /** @description OpenAI function definition. */
+            functionDefinition: unknown;
+            /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
+            messages: unknown;
+            /** @description How long a run may take, in seconds (1–300). */
+            timeoutSeconds: number | null;
+            /** @description Retries after a transient failure (0–5). */
+            retryAttempts: number | null;
+            /** @description Each run waits for a person to approve it (approver_role in the configuration). */
+            requireConfirmation: boolean | null;
+            /** @description How many times it ran. */
+            executionCount: number | null;
+            /** @description Runs that reached the tool and did not succeed (refusals are not counted); `tools(orderBy: ERRORS)` sorts by it. */
+            errorCount: number | null;
+            /** @description Share of finished executions that succeeded (null before the first one). */
+            successRate: number | null;
+            /**
+             * Format: date-time
+             * @description When it last ran; null before the first run.
+             */
+            lastExecutedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was archived; null while it is not. Archived tools never run (TOOL_ARCHIVED).
+             */
+            archivedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            createdAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updatedAt: string | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  unarchiveOrganizationTool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        tool_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description A UUID. */
+            id: string | null;
+            /** @description The function name the LLM calls; unique in the organization. */
+            name: string | null;
+            /** @description A human-readable name for the dashboard. */
+            displayName: string | null;
+            /** @description What the tool does, as the model reads it. */
+            description: string | null;
+            /**
+             * @description ENDPOINT, CODE or LAMBDA.
+             * @enum {string|null}
+             */
+            type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            /** @description Bumped by every change to what the tool does. */
+            version: number | null;
+            /** @description Off: every call is refused with TOOL_INACTIVE. */
+            isActive: boolean | null;
+            /** @description Published to the marketplace (ADMIN). */
+            isPublic: boolean | null;
+            /** @description Listed among the organization's templates. */
+            isTemplate: boolean | null;
+            /** @description Where it may be called from (CALL, SMS, TEST, WEBHOOK); others are refused with CONTEXT_NOT_ALLOWED. */
+            allowedContexts: string[] | null;
+            /** @description Type-specific; secret values are never stored here, only secret names. */
+            configuration: unknown;
+            /** @description OpenAI function definition. */
+            functionDefinition: unknown;
+            /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
+            messages: unknown;
+            /** @description How long a run may take, in seconds (1–300). */
+            timeoutSeconds: number | null;
+            /** @description Retries after a transient failure (0–5). */
+            retryAttempts: number | null;
+            /** @description Each run waits for a person to approve it (approver_role in the configuration). */
+            requireConfirmation: boolean | null;
+            /** @description How many times it ran. */
+            executionCount: number | null;
+            /** @description Runs that reached the tool and did not succeed (refusals are not counted); `tools(orderBy: ERRORS)` sorts by it. */
+            errorCount: number | null;
+            /** @description Share of finished executions that succeeded (null before the first one). */
+            successRate: number | null;
+            /**
+             * Format: date-time
+             * @description When it last ran; null before the first run.
+             */
+            lastExecutedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was archived; null while it is not. Archived tools never run (TOOL_ARCHIVED).
+             */
+            archivedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            createdAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updatedAt: string | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
+  duplicateOrganizationTool: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        tool_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description A UUID. */
+            id: string | null;
+            /** @description The function name the LLM calls; unique in the organization. */
+            name: string | null;
+            /** @description A human-readable name for the dashboard. */
+            displayName: string | null;
+            /** @description What the tool does, as the model reads it. */
+            description: string | null;
+            /**
+             * @description ENDPOINT, CODE or LAMBDA.
+             * @enum {string|null}
+             */
+            type: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
+            /** @description Bumped by every change to what the tool does. */
+            version: number | null;
+            /** @description Off: every call is refused with TOOL_INACTIVE. */
+            isActive: boolean | null;
+            /** @description Published to the marketplace (ADMIN). */
+            isPublic: boolean | null;
+            /** @description Listed among the organization's templates. */
+            isTemplate: boolean | null;
+            /** @description Where it may be called from (CALL, SMS, TEST, WEBHOOK); others are refused with CONTEXT_NOT_ALLOWED. */
+            allowedContexts: string[] | null;
+            /** @description Type-specific; secret values are never stored here, only secret names. */
+            configuration: unknown;
+            /** @description OpenAI function definition. */
+            functionDefinition: unknown;
+            /** @description Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }. */
+            messages: unknown;
+            /** @description How long a run may take, in seconds (1–300). */
+            timeoutSeconds: number | null;
+            /** @description Retries after a transient failure (0–5). */
+            retryAttempts: number | null;
+            /** @description Each run waits for a person to approve it (approver_role in the configuration). */
+            requireConfirmation: boolean | null;
+            /** @description How many times it ran. */
+            executionCount: number | null;
+            /** @description Runs that reached the tool and did not succeed (refusals are not counted); `tools(orderBy: ERRORS)` sorts by it. */
+            errorCount: number | null;
+            /** @description Share of finished executions that succeeded (null before the first one). */
+            successRate: number | null;
+            /**
+             * Format: date-time
+             * @description When it last ran; null before the first run.
+             */
+            lastExecutedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was archived; null while it is not. Archived tools never run (TOOL_ARCHIVED).
+             */
+            archivedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            createdAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updatedAt: string | null;
+          };
+        };
+      };
+      400: components['responses']['Problem400'];
+      401: components['responses']['Problem401'];
+      403: components['responses']['Problem403'];
+      404: components['responses']['Problem404'];
+      409: components['responses']['Problem409'];
+      413: components['responses']['Problem413'];
+      429: components['responses']['Problem429'];
+    };
+  };
   testOrganizationTool: {
     parameters: {
       query?: never;
@@ -844,6 +1196,32 @@ export interface operations {
              * @enum {string|null}
              */
             triggerContext?: 'CALL' | 'SMS' | 'WEBHOOK' | null;
+          } | null;
+          /** @description Run the tool as edited instead of as saved; the execution records the saved version's number. Left out: the saved tool runs. */
+          draft?: {
+            /** @description Subset of call, sms, webhook, test. */
+            allowedContexts?: string[] | null;
+            /** @description The type-specific configuration. */
+            configuration?: unknown;
+            /** @description The description the model reads. */
+            description?: string | null;
+            /** @description The display name. */
+            displayName?: string | null;
+            /** @description The OpenAI function definition. */
+            functionDefinition?: unknown;
+            /** @description The function name. */
+            name?: string | null;
+            /** @description A draft that waits for approval cannot be tested unsaved (ValidationError at `draft`). */
+            requireConfirmation?: boolean | null;
+            /** @description Retries after a transient failure (0–5). */
+            retryAttempts?: number | null;
+            /** @description Seconds a run may take (1–300). */
+            timeoutSeconds?: number | null;
+            /**
+             * @description The tool type.
+             * @enum {string|null}
+             */
+            type?: 'CODE' | 'ENDPOINT' | 'LAMBDA' | null;
           } | null;
           /** @description The arguments object, as the LLM would send it. */
           parameters?: unknown;
@@ -1071,6 +1449,8 @@ export interface operations {
             requireConfirmation: boolean | null;
             /** @description How many times it ran. */
             executionCount: number | null;
+            /** @description Runs that reached the tool and did not succeed (refusals are not counted); `tools(orderBy: ERRORS)` sorts by it. */
+            errorCount: number | null;
             /** @description Share of finished executions that succeeded (null before the first one). */
             successRate: number | null;
             /**
@@ -1078,6 +1458,11 @@ export interface operations {
              * @description When it last ran; null before the first run.
              */
             lastExecutedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was archived; null while it is not. Archived tools never run (TOOL_ARCHIVED).
+             */
+            archivedAt: string | null;
             /**
              * Format: date-time
              * @description When it was created.

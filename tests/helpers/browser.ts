@@ -82,3 +82,11 @@ export async function signIn(
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: landing.heading, exact: true }).waitFor();
 }
+
+/** Replaces the CodeMirror document (insertText skips auto-closing brackets). */
+export async function setCode(page: Page, code: string): Promise<void> {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(code);
+}

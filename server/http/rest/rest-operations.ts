@@ -72,7 +72,7 @@ export interface RestOperation {
 
 const TOOL = `id name displayName description type version isActive isPublic isTemplate allowedContexts
   configuration functionDefinition messages timeoutSeconds retryAttempts requireConfirmation
-  executionCount successRate lastExecutedAt createdAt updatedAt`;
+  executionCount errorCount successRate lastExecutedAt archivedAt createdAt updatedAt`;
 const ASSIGNMENT = `id enabled executionOrder customConfiguration messages createdAt updatedAt
   assistant { id name } tool { id name displayName type isActive }`;
 const EXECUTION = `id status toolName toolVersion toolCallId triggerContext inputParameters outputResult
@@ -203,6 +203,32 @@ export const REST_OPERATIONS: RestOperation[] = [
     field: 'deleteTool',
     variables: ({ params }) => ({ input: { id: params.tool_id } }),
     result: { kind: 'union', success: 'DeletedTool' },
+  },
+  ...(['archive', 'unarchive'] as const).map((action): RestOperation => ({
+    operationId: `${action}OrganizationTool`,
+    method: 'POST',
+    path: `/api/organization/tools/{tool_id}/${action}`,
+    summary:
+      action === 'archive'
+        ? 'Archives a tool: hidden from lists, runs refused with TOOL_ARCHIVED, assignments kept (MEMBER; ADMIN if published).'
+        : 'Brings an archived tool back (MEMBER; ADMIN if published).',
+    tag: 'Tools',
+    document: `mutation ($input: ToolIdInput!) { ${action}Tool(input: $input) { ${ERRORS} ... on Tool { ${TOOL} } } }`,
+    field: `${action}Tool`,
+    variables: ({ params }) => ({ input: { id: params.tool_id } }),
+    result: { kind: 'union', success: 'Tool' },
+  })),
+  {
+    operationId: 'duplicateOrganizationTool',
+    method: 'POST',
+    path: '/api/organization/tools/{tool_id}/duplicate',
+    summary: 'Copies a tool as <name>_copy at version 1, unpublished (MEMBER).',
+    tag: 'Tools',
+    document: `mutation ($input: ToolIdInput!) { duplicateTool(input: $input) { ${ERRORS} ... on Tool { ${TOOL} } } }`,
+    field: 'duplicateTool',
+    variables: ({ params }) => ({ input: { id: params.tool_id } }),
+    result: { kind: 'union', success: 'Tool' },
+    successStatus: 201,
   },
   {
     operationId: 'testOrganizationTool',

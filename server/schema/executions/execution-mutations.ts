@@ -2,9 +2,11 @@ import { ValidationError } from '../../errors.ts';
 import type { ExecutionRequestContext } from '../../executions/engine.ts';
 import type { JsonObject, JsonValue, TriggerContext } from '../../executors/types.ts';
 import { isJsonObject } from '../../tools/function-definition.ts';
+import { prepareDraft } from '../../tools/tool-draft.ts';
 import { builder } from '../builder.ts';
 import { MUTATION_ERRORS, TOOL_MUTATION_ERRORS } from '../errors.ts';
 import { actorOf } from '../viewer-actor.ts';
+import { ToolTypeEnum } from '../tools/tool.ts';
 import { ToolExecutionRef } from './execution.ts';
 
 const LiveTriggerContextEnum = builder.enumType('LiveTriggerContext', {
@@ -24,11 +26,35 @@ const ExecutionContextInput = builder.inputType('ExecutionContextInput', {
   }),
 });
 
+const ToolDraftInput = builder.inputType('ToolDraftInput', {
+  description:
+    'The tool as edited but not saved; fields left out are the stored ones. Checked like a save (ValidationError at the field, FORBIDDEN for governance changes below ADMIN); nothing is saved and no version is made.',
+  fields: (t) => ({
+    name: t.string({ description: 'The function name.' }),
+    displayName: t.string({ description: 'The display name.' }),
+    description: t.string({ description: 'The description the model reads.' }),
+    type: t.field({ type: ToolTypeEnum, description: 'The tool type.' }),
+    configuration: t.field({ type: 'JSON', description: 'The type-specific configuration.' }),
+    functionDefinition: t.field({ type: 'JSON', description: 'The OpenAI function definition.' }),
+    requireConfirmation: t.boolean({
+      description: 'A draft that waits for approval cannot be tested unsaved (ValidationError at `draft`).',
+    }),
+    allowedContexts: t.stringList({ description: 'Subset of call, sms, webhook, test.' }),
+    timeoutSeconds: t.int({ description: 'Seconds a run may take (1–300).' }),
+    retryAttempts: t.int({ description: 'Retries after a transient failure (0–5).' }),
+  }),
+});
+
 const TestToolInput = builder.inputType('TestToolInput', {
   fields: (t) => ({
     toolId: t.id({ required: true }),
     parameters: t.field({ type: 'JSON', description: 'The arguments object, as the LLM would send it.' }),
     context: t.field({ type: ExecutionContextInput }),
+    draft: t.field({
+      type: ToolDraftInput,
+      description:
+        "Run the tool as edited instead of as saved; the execution records the saved version's number. Left out: the saved tool runs.",
+    }),
   }),
 });
 
@@ -98,14 +124,24 @@ builder.mutationFields((t) => ({
       'Runs a tool now in the `test` context. A run that fails is still an execution (status ERROR, TIMEOUT, ...).',
     errors: { types: TOOL_MUTATION_ERRORS, directResult: true, union: { name: 'TestToolResult' } },
     args: { input: t.arg({ type: TestToolInput, required: true }) },
-    resolve: (_root, { input }, context) => {
+    resolve: async (_root, { input }, context) => {
       const actor = actorOf(context);
+      const parameters = parametersOf(input.parameters);
+      const requestContext = contextOf(input.context, 'test');
+      const draft = input.draft
+        ? await prepareDraft(context.services, actor, String(input.toolId), {
+            ...input.draft,
+            configuration: input.draft.configuration ?? undefined,
+            functionDefinition: input.draft.functionDefinition ?? undefined,
+          })
+        : null;
       return context.services.engine.run({
         organizationId: actor.organizationId,
         toolId: String(input.toolId),
-        parameters: parametersOf(input.parameters),
-        context: contextOf(input.context, 'test'),
+        parameters,
+        context: requestContext,
         actor: { userId: actor.userId, apiKeyId: actor.apiKeyId },
+        draft,
       });
     },
   }),

@@ -1,3 +1,4 @@
+import { archiveTool, duplicateTool, unarchiveTool } from '../../tools/tool-lifecycle.ts';
 import { createTool, deleteTool, rollbackTool, updateTool } from '../../tools/tool-service.ts';
 import { builder } from '../builder.ts';
 import { MUTATION_ERRORS, TOOL_MUTATION_ERRORS } from '../errors.ts';
@@ -74,6 +75,11 @@ const RollbackToolInput = builder.inputType('RollbackToolInput', {
   }),
 });
 
+const ToolIdInput = builder.inputType('ToolIdInput', {
+  description: 'The tool to archive, unarchive or duplicate.',
+  fields: (t) => ({ id: t.id({ required: true, description: 'The tool.' }) }),
+});
+
 const DeletedTool = builder.objectRef<{ id: string }>('DeletedTool').implement({
   description: 'A tool that was deleted.',
   fields: (t) => ({ id: t.exposeID('id', { description: 'Its id.' }) }),
@@ -130,6 +136,44 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, context) => ({
       id: await deleteTool(context.services, actorOf(context), String(input.id)),
     }),
+  }),
+  archiveTool: t.field({
+    type: ToolRef,
+    authScopes: { role: 'MEMBER' },
+    description:
+      'Archives a tool: hidden from lists, templates and the marketplace, every run refused with TOOL_ARCHIVED; its assignments, versions and executions stay. A published tool needs ADMIN.',
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'ArchiveToolResult', description: 'The archived tool, or why it was not archived.' },
+    },
+    args: { input: t.arg({ type: ToolIdInput, required: true, description: 'The tool.' }) },
+    resolve: (_root, { input }, context) => archiveTool(context.services, actorOf(context), String(input.id)),
+  }),
+  unarchiveTool: t.field({
+    type: ToolRef,
+    authScopes: { role: 'MEMBER' },
+    description: 'Brings an archived tool back, as it was (assignments included). A published tool needs ADMIN.',
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'UnarchiveToolResult', description: 'The tool, or why it was not unarchived.' },
+    },
+    args: { input: t.arg({ type: ToolIdInput, required: true, description: 'The tool.' }) },
+    resolve: (_root, { input }, context) => unarchiveTool(context.services, actorOf(context), String(input.id)),
+  }),
+  duplicateTool: t.field({
+    type: ToolRef,
+    authScopes: { role: 'MEMBER' },
+    description:
+      'Copies a tool as "<name>_copy" (then _copy_2, ...) at version 1: not public, not a template, not assigned, no secret grants unless an ADMIN copies it.',
+    errors: {
+      types: TOOL_MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'DuplicateToolResult', description: 'The copy, or why it was not made.' },
+    },
+    args: { input: t.arg({ type: ToolIdInput, required: true, description: 'The tool to copy.' }) },
+    resolve: (_root, { input }, context) => duplicateTool(context.services, actorOf(context), String(input.id)),
   }),
   rollbackTool: t.field({
     type: ToolRef,

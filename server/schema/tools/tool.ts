@@ -54,6 +54,15 @@ export const ToolRef = builder.prismaObject('Tool', {
       description:
         'Spoken while the tool runs: { requestStart, requestDelayed: { message, afterMs (ms, or "auto": resolved from observed latency) }, requestComplete, requestFailed }.',
     }),
+    errorCount: t.exposeInt('errorCount', {
+      description:
+        'Runs that reached the tool and did not succeed (refusals are not counted); `tools(orderBy: ERRORS)` sorts by it.',
+    }),
+    archivedAt: t.expose('archivedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it was archived; null while it is not. Archived tools never run (TOOL_ARCHIVED).',
+    }),
     installCount: t.exposeInt('installCount', { description: 'How many times it was installed from the marketplace.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it last changed.' }),
@@ -155,8 +164,34 @@ const ToolFilter = builder.inputType('ToolFilter', {
     search: t.string({ description: 'Matches name, display name or description (case-insensitive).' }),
     isActive: t.boolean({ description: 'Only active (true) or inactive (false) tools.' }),
     isTemplate: t.boolean({ description: 'Only templates (true) or non-templates (false).' }),
+    archived: t.boolean({
+      description: 'Only archived (true) or only unarchived (false) tools; left out, archived tools are hidden.',
+    }),
   }),
 });
+
+const ToolOrderEnum = builder.enumType('ToolOrder', {
+  description: 'How the tools list is sorted; ties are broken by id so cursors stay stable.',
+  values: {
+    UPDATED: { description: 'Most recently changed first (the default).' },
+    NAME: { description: 'By function name, A to Z.' },
+    LAST_USED: { description: 'Most recently run first; tools never run last.' },
+    ERRORS: { description: 'Most failed runs first (errorCount).' },
+  } as const,
+});
+
+function orderByOf(order: 'UPDATED' | 'NAME' | 'LAST_USED' | 'ERRORS'): P.ToolOrderByWithRelationInput[] {
+  switch (order) {
+    case 'NAME':
+      return [{ name: 'asc' }, { id: 'asc' }];
+    case 'LAST_USED':
+      return [{ lastExecutedAt: { sort: 'desc', nulls: 'last' } }, { id: 'asc' }];
+    case 'ERRORS':
+      return [{ errorCount: 'desc' }, { id: 'asc' }];
+    case 'UPDATED':
+      return [{ updatedAt: 'desc' }, { id: 'asc' }];
+  }
+}
 
 const MAX_SEARCH_LENGTH = 200;
 
@@ -164,11 +199,15 @@ builder.queryFields((t) => ({
   tools: t.prismaConnection({
     type: 'Tool',
     cursor: 'id',
-    description: "The organization's tools, most recently changed first.",
+    description:
+      "The organization's tools (archived ones only when the filter asks), most recently changed first unless `orderBy` says otherwise.",
     authScopes: { authenticated: true },
     maxSize: 100,
     defaultSize: 50,
-    args: { filter: t.arg({ type: ToolFilter }) },
+    args: {
+      filter: t.arg({ type: ToolFilter, description: 'Which tools; every field given must match.' }),
+      orderBy: t.arg({ type: ToolOrderEnum, description: 'The sort order (default UPDATED).' }),
+    },
     resolve: (query, _root, args, context) => {
       const filter = args.filter ?? {};
       const search = filter.search?.slice(0, MAX_SEARCH_LENGTH);
@@ -177,6 +216,7 @@ builder.queryFields((t) => ({
         ...(filter.type ? { type: filter.type } : {}),
         ...(filter.isActive != null ? { isActive: filter.isActive } : {}),
         ...(filter.isTemplate != null ? { isTemplate: filter.isTemplate } : {}),
+        archivedAt: filter.archived ? { not: null } : null,
         ...(search
           ? {
               OR: [
@@ -190,7 +230,7 @@ builder.queryFields((t) => ({
       return context.services.prisma.tool.findMany({
         ...query,
         where,
-        orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }],
+        orderBy: orderByOf(args.orderBy ?? 'UPDATED'),
       });
     },
   }),

@@ -27,11 +27,13 @@ export interface ToolSummary {
   lastExecutedAt: string | null;
   updatedAt: string | null;
   version: number;
+  errorCount: number | null;
+  archivedAt: string | null;
 }
 
 export const TOOL_SUMMARY_FIELDS = `
   id name displayName description type isActive isPublic isTemplate
-  executionCount successRate assistantCount lastExecutedAt updatedAt version
+  executionCount successRate assistantCount lastExecutedAt updatedAt version errorCount archivedAt
 `;
 
 export interface ToolDefinition extends ToolSummary {

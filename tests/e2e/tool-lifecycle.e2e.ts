@@ -1,0 +1,192 @@
+/**
+ * A tool's lifecycle in the dashboard, in Chromium against a real Switchboard:
+ * sorting, the ⋮ menu by keyboard, duplicate, archive, the delete confirmation
+ * that names the assistants using the tool, testing an unsaved draft (no new
+ * version), and approving a test run inline.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { addTool, createAssistant } from '../helpers/assistant-tools.ts';
+import {
+  ensureDashboardBuilt,
+  launchChromium,
+  openPage,
+  screenshot,
+  setCode,
+  signIn,
+  type WatchedPage,
+} from '../helpers/browser.ts';
+import { GREETING_CODE, greetingTool } from '../helpers/code-tools.ts';
+import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import { createToolVia } from '../helpers/integrations.ts';
+
+const TIMEOUT = 120_000;
+const GREET = GREETING_CODE;
+
+let app: TestApp;
+let org: TestOrganization;
+let browser: Browser;
+let owner: WatchedPage;
+let greeterId = '';
+let gatedId = '';
+
+function card(page: Page, name: string) {
+  return page.getByTestId('tool-card').filter({ has: page.locator('code', { hasText: new RegExp(`^${name}$`) }) });
+}
+
+async function cardNames(page: Page): Promise<string[]> {
+  return page.getByTestId('tool-card').locator('.title code').allTextContents();
+}
+
+beforeAll(async () => {
+  ensureDashboardBuilt();
+  app = await startTestApp({ SWITCHBOARD_JS_POOL_SIZE: '1' });
+  org = await createOrganization(app.app.services.prisma, 'Lifecycle E2E');
+  const assistantId = await createAssistant(app, org, 'Front desk');
+  greeterId = await addTool(app, org, assistantId, greetingTool('greeter'));
+  await createToolVia(app, org.keys.MEMBER, greetingTool('alpha_lookup'));
+  const flaky = await createToolVia(app, org.keys.MEMBER, greetingTool('flaky_sender'));
+  await app.app.services.prisma.tool.update({ where: { id: flaky }, data: { errorCount: 7 } });
+  gatedId = await createToolVia(
+    app,
+    org.keys.ADMIN,
+    greetingTool('gated_refund', GREET, { requireConfirmation: true }),
+  );
+  browser = await launchChromium();
+  owner = await openPage(browser);
+  await signIn(owner.page, app.url, org.users.OWNER, { path: '/tools', heading: 'Tools' });
+}, TIMEOUT);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+afterEach(() => {
+  expect(owner.errors, 'console errors').toEqual([]);
+});
+
+describe('tool lifecycle', () => {
+  it(
+    'sorts the tools by name and by errors',
+    async () => {
+      const { page } = owner;
+      await page.getByLabel('Sort tools').selectOption('NAME');
+      await expect.poll(() => cardNames(page)).toEqual(['alpha_lookup', 'flaky_sender', 'gated_refund', 'greeter']);
+      await page.getByLabel('Sort tools').selectOption('ERRORS');
+      await expect.poll(async () => (await cardNames(page))[0]).toBe('flaky_sender');
+      await page.getByLabel('Sort tools').selectOption('NAME');
+      await expect.poll(async () => (await cardNames(page))[0]).toBe('alpha_lookup');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'opens the ⋮ menu from the keyboard, closes it with Escape and duplicates a tool',
+    async () => {
+      const { page } = owner;
+      const menuButton = card(page, 'greeter').getByRole('button', { name: 'Actions for greeter' });
+      await expect(menuButton.getAttribute('aria-haspopup')).resolves.toBe('menu');
+      await menuButton.focus();
+      await page.keyboard.press('Enter');
+      const menu = page.getByRole('menu', { name: 'Actions for greeter' });
+      await menu.waitFor();
+      await expect(menuButton.getAttribute('aria-expanded')).resolves.toBe('true');
+      await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Duplicate');
+      await page.keyboard.press('ArrowDown');
+      await expect(page.evaluate(() => document.activeElement?.getAttribute('role'))).resolves.toBe('menuitem');
+      await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.not.toBe('Duplicate');
+      await screenshot(page, 'tool-card-menu');
+      await page.keyboard.press('Escape');
+      await menu.waitFor({ state: 'detached' });
+      await expect(page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).resolves.toBe(
+        'Actions for greeter',
+      );
+
+      await page.keyboard.press('ArrowDown');
+      await menu.waitFor();
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Enter');
+      await page.getByText('Duplicated greeter as greeter_copy.').waitFor();
+      await card(page, 'greeter_copy').waitFor();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'archives a tool out of the list and shows it under Archived',
+    async () => {
+      const { page } = owner;
+      await card(page, 'greeter_copy').getByRole('button', { name: 'Actions for greeter (copy)' }).click();
+      await page.getByRole('menuitem', { name: 'Archive' }).click();
+      await page.getByText('Archived greeter (copy).').waitFor();
+      await expect.poll(() => card(page, 'greeter_copy').count()).toBe(0);
+      await page.getByLabel('Archived').check();
+      await card(page, 'greeter_copy').getByText('Archived', { exact: true }).waitFor();
+      await expect.poll(() => cardNames(page)).toEqual(['greeter_copy']);
+      await page.getByLabel('Archived').uncheck();
+      await card(page, 'greeter').waitFor();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'asks before deleting and lists the assistants that use the tool',
+    async () => {
+      const { page } = owner;
+      await card(page, 'greeter').getByRole('button', { name: 'Actions for greeter' }).click();
+      await page.getByRole('menuitem', { name: 'Delete…' }).click();
+      const dialog = page.getByTestId('delete-dialog');
+      await dialog.getByRole('heading', { name: 'Delete greeter?' }).waitFor();
+      await expect(dialog.getByRole('list', { name: 'Assistants using this tool' }).textContent()).resolves.toContain(
+        'Front desk',
+      );
+      await screenshot(page, 'tool-delete-confirm');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.getByRole('heading').waitFor({ state: 'detached' });
+      await expect(app.app.services.prisma.tool.count({ where: { id: greeterId } })).resolves.toBe(1);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'tests the draft in the builder without making a version; saving makes it',
+    async () => {
+      const { page } = owner;
+      await page.goto(`${app.url}/tools/${greeterId}/edit`);
+      await page.getByRole('button', { name: 'Next: Configuration' }).click();
+      await setCode(page, GREET.replace('Hello, ', 'Draft hello, '));
+      await page.getByRole('button', { name: '3 Testing' }).click();
+      await page.getByRole('heading', { name: 'Test the draft' }).waitFor();
+      await page.getByLabel('name').fill('Ada');
+      await page.getByRole('button', { name: 'Run test' }).click();
+      await expect.poll(() => page.getByTestId('execution-output').textContent()).toContain('Draft hello, Ada');
+      const versions = () => app.app.services.prisma.toolVersion.count({ where: { toolId: greeterId } });
+      await expect(versions()).resolves.toBe(1);
+      await screenshot(page, 'tool-builder-draft-test');
+      await page.getByRole('button', { name: 'Save new version' }).click();
+      await page.getByText('Saved version 2.').waitFor();
+      await expect(versions()).resolves.toBe(2);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'shows a test run that needs approval as waiting, and approves it inline',
+    async () => {
+      const { page } = owner;
+      await page.goto(`${app.url}/tools/${gatedId}`);
+      await page.getByRole('heading', { name: 'Test', exact: true }).waitFor();
+      await page.getByLabel('name').fill('Bo');
+      await page.getByRole('button', { name: 'Run test' }).click();
+      const waiting = page.getByRole('status', { name: 'Waiting for approval' });
+      await waiting.getByText('Waiting for approval').waitFor();
+      await screenshot(page, 'tool-test-approval');
+      await waiting.getByRole('button', { name: 'Approve' }).click();
+      await expect.poll(() => page.getByTestId('execution-status').textContent()).toBe('SUCCESS');
+      await expect(page.getByTestId('execution-output').textContent()).resolves.toContain('Hello, Bo');
+    },
+    TIMEOUT,
+  );
+});
