@@ -200,9 +200,24 @@ interface Finding {
   help: string;
 }
 
-/** Serious and critical axe-core violations on the page as it is now. */
+/** Ids used by more than one element: axe-core only reports those that ARIA references point at. */
+async function duplicateIds(page: Page, viewport: string): Promise<Finding[]> {
+  const ids = await page.evaluate(() => [...document.querySelectorAll('[id]')].map((element) => element.id));
+  const seen = new Set<string>();
+  const repeated = new Set(ids.filter((id) => seen.has(id) || !seen.add(id)));
+  return [...repeated].map((id) => ({
+    viewport,
+    rule: 'duplicate-id',
+    impact: 'serious',
+    target: `#${id}`,
+    help: 'An id must be unique in the document',
+  }));
+}
+
+/** Serious and critical axe-core violations on the page as it is now, and repeated ids. */
 async function seriousViolations(page: Page, viewport: string): Promise<Finding[]> {
   const results = await new AxeBuilder({ page }).analyze();
+  const repeated = await duplicateIds(page, viewport);
   return results.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .flatMap((violation) =>
@@ -213,7 +228,8 @@ async function seriousViolations(page: Page, viewport: string): Promise<Finding[
         target: node.target.join(' '),
         help: `${violation.help} (${violation.helpUrl})`,
       })),
-    );
+    )
+    .concat(repeated);
 }
 
 function format(findings: Finding[]): string {
