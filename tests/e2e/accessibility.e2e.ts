@@ -538,6 +538,13 @@ describe('the layout', () => {
         await expect(menu.getAttribute('aria-expanded')).resolves.toBe('false');
         await menu.click();
         await expect(menu.getAttribute('aria-expanded')).resolves.toBe('true');
+        // Escape closes it and gives focus back to the button.
+        await page.keyboard.press('Escape');
+        await expect(menu.getAttribute('aria-expanded')).resolves.toBe('false');
+        await expect(nav.isVisible()).resolves.toBe(false);
+        await expect(focused(page)).resolves.toMatchObject({ tag: 'button', text: 'Menu' });
+        await page.keyboard.press('Enter');
+        await expect(menu.getAttribute('aria-expanded')).resolves.toBe('true');
         for (const label of ['Tools', 'Assistants', 'Calls', 'Executions', 'Marketplace', 'Settings']) {
           const link = nav.getByRole('link', { name: label, exact: true });
           await expect(link.isVisible(), label).resolves.toBe(true);
