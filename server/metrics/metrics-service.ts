@@ -6,12 +6,12 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
-import type { SwitchboardPubSub, ToolHealth } from '../realtime/pubsub.ts';
+import type { SwitchboardPubSub } from '../realtime/pubsub.ts';
 import type { Granularity, StatsReport } from './execution-stats.ts';
 import { createHealthMonitor, type HealthMonitor } from './health-monitor.ts';
 import { createPrometheusMetrics, type PrometheusMetrics } from './prometheus.ts';
 import { queryWindowStats } from './rollup-stats.ts';
-import { healthOf, queryHealthSamples } from './tool-health.ts';
+import { healthReadingOf, queryHealthSamples, type ToolHealthReading } from './tool-health.ts';
 import { createTtlCache } from './ttl-cache.ts';
 
 export interface MetricsService {
@@ -23,8 +23,8 @@ export interface MetricsService {
   ): Promise<StatsReport>;
   /** The last `seconds` up to now, for the live push. */
   rolling(organizationId: string, seconds: number, granularity: Granularity): Promise<StatsReport>;
-  /** Current health of several tools of one organization (one query). */
-  health(organizationId: string, toolIds: readonly string[]): Promise<ToolHealth[]>;
+  /** Current health of several tools of one organization (one query); NO_DATA for tools without a recent run. */
+  health(organizationId: string, toolIds: readonly string[]): Promise<ToolHealthReading[]>;
   monitor: HealthMonitor;
   prometheus: PrometheusMetrics;
   close(): Promise<void>;
@@ -74,7 +74,7 @@ export function createMetricsService(deps: {
     },
     async health(organizationId, toolIds) {
       const samples = await queryHealthSamples(sql, organizationId, toolIds, new Date());
-      return toolIds.map((id) => healthOf(samples.get(id)));
+      return toolIds.map((id) => healthReadingOf(samples.get(id)));
     },
     monitor,
     prometheus,

@@ -5,6 +5,9 @@
  *   DEGRADED  success rate below 95 %, or average duration above 2 s;
  *   OK        otherwise, and whenever fewer than MIN_SAMPLES executions ran
  *             (two failures out of three calls are not a trend).
+ * What the API and the dashboard show adds NO_DATA for a tool with no finished
+ * execution in the window: an "OK" nobody measured would be a guess. Alerting
+ * and the health monitor keep the three levels (an idle tool is not failing).
  * Approvers' rejections and cancellations say nothing about the tool itself,
  * so they are left out of the rate.
  */
@@ -22,6 +25,13 @@ export interface HealthSample {
   executions: number;
   successes: number;
   averageDurationMs: number | null;
+}
+
+/** A tool's health as shown to people: a level, or NO_DATA when nothing finished in the window. */
+export type ToolHealthReading = ToolHealth | 'NO_DATA';
+
+export function healthReadingOf(sample: HealthSample | undefined): ToolHealthReading {
+  return !sample || sample.executions === 0 ? 'NO_DATA' : healthOf(sample);
 }
 
 export function healthOf(sample: HealthSample | undefined): ToolHealth {

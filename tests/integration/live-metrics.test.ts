@@ -320,7 +320,8 @@ describe('tool health', () => {
     );
     const health = Object.fromEntries(tools.data!.tools.edges.map((edge) => [edge.node.id, edge.node.health]));
     expect(health[failingToolId]).toBe('FAILING');
-    expect(health[endpointToolId]).toBe('OK');
+    // Its seeded executions are days old: nothing in the 15-minute window to judge by.
+    expect(health[endpointToolId]).toBe('NO_DATA');
   });
 });
 

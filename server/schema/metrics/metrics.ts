@@ -9,8 +9,9 @@ import type {
 import { uuidOrNil } from '../../db/json.ts';
 import { ValidationError } from '../../errors.ts';
 import { validateWindow } from '../../metrics/execution-stats.ts';
+import type { ToolHealthReading } from '../../metrics/tool-health.ts';
 import { createBoundedStream } from '../../realtime/bounded-stream.ts';
-import { toolHealthTopic, type ToolHealth, type ToolHealthEvent } from '../../realtime/pubsub.ts';
+import { toolHealthTopic, type ToolHealthEvent } from '../../realtime/pubsub.ts';
 import type { Context } from '../../context.ts';
 import { builder } from '../builder.ts';
 import { liveStream, watchAccess } from '../live-stream.ts';
@@ -20,8 +21,14 @@ import { actorOf } from '../viewer-actor.ts';
 const ToolHealthEnum = builder.enumType('ToolHealth', {
   description:
     "Over the last 15 minutes (at least 5 finished executions, approvers' rejections and cancellations left out): " +
-    'FAILING below 50 % success; DEGRADED below 95 % success or above 2 s average duration; else OK.',
-  values: ['OK', 'DEGRADED', 'FAILING'] as const,
+    'FAILING below 50 % success; DEGRADED below 95 % success or above 2 s average duration; else OK. ' +
+    'NO_DATA when no execution finished in those 15 minutes (never in toolHealthChanged events).',
+  values: {
+    OK: { description: 'Meeting the targets, or fewer than 5 finished executions to judge by.' },
+    DEGRADED: { description: 'Below 95 % success, or above 2 s average duration.' },
+    FAILING: { description: 'Below 50 % success.' },
+    NO_DATA: { description: 'No execution finished in the last 15 minutes: nothing to judge.' },
+  } as const,
 });
 
 const GranularityEnum = builder.enumType('MetricsGranularity', {
@@ -95,7 +102,7 @@ async function loadTools(ids: readonly string[], context: Context) {
   return ids.map((id) => byId.get(id) ?? null);
 }
 
-function loadHealth(ids: readonly string[], context: Context): Promise<ToolHealth[]> {
+function loadHealth(ids: readonly string[], context: Context): Promise<ToolHealthReading[]> {
   return context.services.metrics.health(actorOf(context).organizationId, ids);
 }
 
