@@ -126,8 +126,8 @@ describe('form bodies', () => {
     expect(JSON.stringify(outcome.request)).not.toContain('tw-auth-token-secret');
   });
 
-  it('refuses nested values at save, naming the field', () => {
-    const issues = executor.validateConfiguration({
+  it('refuses nested values at save, naming the field', async () => {
+    const issues = await executor.validateConfiguration({
       url: `${base}/form`,
       method: 'POST',
       body_format: 'form',
@@ -137,11 +137,15 @@ describe('form bodies', () => {
       { field: 'body_template.Nested', message: 'A form field must be a string, number or boolean' },
       { field: 'body_template.List', message: 'A form field must be a string, number or boolean' },
     ]);
+    const format = await executor.validateConfiguration({ url: `${base}/form`, method: 'POST', body_format: 'xml' });
+    expect(format.map((issue) => issue.field)).toEqual(['body_format']);
     expect(
-      executor.validateConfiguration({ url: `${base}/form`, method: 'POST', body_format: 'xml' }).map((i) => i.field),
-    ).toEqual(['body_format']);
-    expect(
-      executor.validateConfiguration({ url: `${base}/form`, method: 'POST', body_format: 'form', body_template: 'x' }),
+      await executor.validateConfiguration({
+        url: `${base}/form`,
+        method: 'POST',
+        body_format: 'form',
+        body_template: 'x',
+      }),
     ).toEqual([{ field: 'body_template', message: 'A form body is an object of field names to values' }]);
   });
 
@@ -164,6 +168,7 @@ describe('form bodies', () => {
       parameters: { to: '+1555', message: 'Hi', segments: 1 },
       context: input({}, {}).context,
       idempotencyKey: 'idem',
+      attempt: 1,
     });
     expect(preview).toMatchObject({ body: 'To=%2B1555&From=[secret:FROM]&Body=Hi&Segments=1' });
   });
@@ -177,17 +182,21 @@ describe('a URL held whole in a secret', () => {
   });
 
   it('is accepted at save and sent unencoded, recorded redacted', async () => {
-    expect(executor.validateConfiguration(hook('${secrets.HOOK_URL}'))).toEqual([]);
+    expect(await executor.validateConfiguration(hook('${secrets.HOOK_URL}'))).toEqual([]);
     seen.length = 0;
     const outcome = await executor.execute(input(hook('${secrets.HOOK_URL}'), { text: 'New lead: Ada' }));
     expect(outcome.ok).toBe(true);
-    expect(seen[0]).toMatchObject({ method: 'POST', url: '/services/T000/B000/XXXX', body: '{"text":"New lead: Ada"}' });
+    expect(seen[0]).toMatchObject({
+      method: 'POST',
+      url: '/services/T000/B000/XXXX',
+      body: '{"text":"New lead: Ada"}',
+    });
     expect(outcome.request?.url).toBe('[REDACTED]');
   });
 
-  it('may be followed by a path, never by a parameter that could change the host', () => {
-    expect(executor.validateConfiguration(hook('${secrets.HOOK_URL}/orders/${parameters.id}'))).toEqual([]);
-    expect(executor.validateConfiguration(hook('${secrets.HOOK_URL}${parameters.host}'))).toEqual([
+  it('may be followed by a path, never by a parameter that could change the host', async () => {
+    expect(await executor.validateConfiguration(hook('${secrets.HOOK_URL}/orders/${parameters.id}'))).toEqual([]);
+    expect(await executor.validateConfiguration(hook('${secrets.HOOK_URL}${parameters.host}'))).toEqual([
       {
         field: 'url',
         message: 'After a secret that holds the base URL, the URL continues with "/" or "?"',

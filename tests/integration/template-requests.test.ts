@@ -30,7 +30,12 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
+      seen.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
       res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
     });
   });
@@ -108,7 +113,11 @@ describe('built-in templates', () => {
 
   it('Twilio SMS: form-encoded To/From/Body to Messages.json with Basic auth SID:token', async () => {
     reply = { status: 201, body: { sid: 'SM123', status: 'queued', to: '+15550001111' } };
-    const secrets = { TWILIO_ACCOUNT_SID: 'AC00aa', TWILIO_AUTH_TOKEN: 'tok-secret', TWILIO_FROM_NUMBER: '+15557770000' };
+    const secrets = {
+      TWILIO_ACCOUNT_SID: 'AC00aa',
+      TWILIO_AUTH_TOKEN: 'tok-secret',
+      TWILIO_FROM_NUMBER: '+15557770000',
+    };
     const { request, outcome } = await send(
       configurationOf('builtin:sms-send', 'https://api.twilio.com'),
       { message: 'Your table is booked for 7pm.' },
@@ -154,7 +163,10 @@ describe('built-in templates', () => {
   });
 
   it('Cal.com slots: GET /v2/slots with the event type, the day and the time zone', async () => {
-    reply = { status: 200, body: { status: 'success', data: { '2026-12-10': [{ start: '2026-12-10T09:00:00.000Z' }] } } };
+    reply = {
+      status: 200,
+      body: { status: 'success', data: { '2026-12-10': [{ start: '2026-12-10T09:00:00.000Z' }] } },
+    };
     const { request } = await send(
       configurationOf('builtin:cal-com-slots', 'https://api.cal.com'),
       { date: '2026-12-10', time_zone: 'Europe/London' },
