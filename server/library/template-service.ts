@@ -10,6 +10,7 @@ import { NotFoundError } from '../errors.ts';
 import type { JsonValue } from '../executors/types.ts';
 import { createTool, type CreateToolInput, type ToolDeps } from '../tools/tool-service.ts';
 import { BUILTIN_TEMPLATES, findBuiltinTemplate, templateTool, type TemplateSecret } from './templates.ts';
+import { secretNamesByOrganization } from './missing-secrets.ts';
 import { copyInput, inputOf, requiredSecrets } from './tool-copy.ts';
 
 export interface TemplateView {
@@ -18,8 +19,8 @@ export interface TemplateView {
   category: string;
   tool: CreateToolInput;
   requiredSecrets: string[];
-  /** What each required secret is and where to get it; names alone for organization templates. */
-  secrets: TemplateSecret[];
+  /** What each required secret is and where to get it (names alone for organization templates), and whether set. */
+  secrets: Array<TemplateSecret & { isSet: boolean }>;
 }
 
 function builtinView(template: (typeof BUILTIN_TEMPLATES)[number]): TemplateView {
@@ -31,9 +32,10 @@ function builtinView(template: (typeof BUILTIN_TEMPLATES)[number]): TemplateView
     category: template.category,
     tool,
     requiredSecrets: names,
-    secrets: names.map(
-      (name) => template.secrets?.find((secret) => secret.name === name) ?? { name, description: '', helpUrl: '' },
-    ),
+    secrets: names.map((name) => ({
+      ...(template.secrets?.find((secret) => secret.name === name) ?? { name, description: '', helpUrl: '' }),
+      isSet: false,
+    })),
   };
 }
 
@@ -45,7 +47,7 @@ function organizationView(tool: Tool): TemplateView {
     category: 'Organization',
     tool: inputOf(tool),
     requiredSecrets: names,
-    secrets: names.map((name) => ({ name, description: '', helpUrl: '' })),
+    secrets: names.map((name) => ({ name, description: '', helpUrl: '', isSet: false })),
   };
 }
 
@@ -54,7 +56,11 @@ export async function listTemplates(deps: ToolDeps, actor: Actor): Promise<Templ
     where: { organizationId: actor.organizationId, isTemplate: true },
     orderBy: [{ name: 'asc' }],
   });
-  return [...BUILTIN_TEMPLATES.map(builtinView), ...own.map(organizationView)];
+  const set = (await secretNamesByOrganization(deps.prisma, [actor.organizationId])).get(actor.organizationId);
+  return [...BUILTIN_TEMPLATES.map(builtinView), ...own.map(organizationView)].map((view) => ({
+    ...view,
+    secrets: view.secrets.map((secret) => ({ ...secret, isSet: set?.has(secret.name) ?? false })),
+  }));
 }
 
 export async function createToolFromTemplate(
