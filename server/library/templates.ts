@@ -30,6 +30,20 @@ export function templateTool(template: ToolTemplate): CreateToolInput {
 
 const lines = (...code: string[]): string => code.join('\n');
 
+/** Cal.com names an event type by its booking link, cal.com/<username>/<slug>: two strings, no id to look up. */
+const CAL_COM_EVENT_TYPE: TemplateSecret[] = [
+  {
+    name: 'CAL_COM_USERNAME',
+    description: 'Your Cal.com username: the first part of your booking link cal.com/<username>/<event>.',
+    helpUrl: 'https://cal.com/docs/api-reference/v2/bookings/create-a-booking',
+  },
+  {
+    name: 'CAL_COM_EVENT_TYPE_SLUG',
+    description: 'The event type to book: the last part of its booking link, e.g. 30min.',
+    helpUrl: 'https://cal.com/docs/api-reference/v2/bookings/create-a-booking',
+  },
+];
+
 const AWS_SECRETS: TemplateSecret[] = [
   {
     name: 'AWS_ACCESS_KEY_ID',
@@ -126,16 +140,7 @@ export const BUILTIN_TEMPLATES: ToolTemplate[] = [
         description: 'A Cal.com API key (cal_live_…), from Settings → Developer → API keys.',
         helpUrl: 'https://cal.com/docs/api-reference/v2/introduction',
       },
-      {
-        name: 'CAL_COM_USERNAME',
-        description: 'Your Cal.com username: the first part of your booking link cal.com/<username>/<event>.',
-        helpUrl: 'https://cal.com/docs/api-reference/v2/bookings/create-a-booking',
-      },
-      {
-        name: 'CAL_COM_EVENT_TYPE_SLUG',
-        description: 'The event type to book: the last part of its booking link, e.g. 30min.',
-        helpUrl: 'https://cal.com/docs/api-reference/v2/bookings/create-a-booking',
-      },
+      ...CAL_COM_EVENT_TYPE,
     ],
     functionDefinition: {
       name: 'book_appointment',
@@ -179,18 +184,7 @@ export const BUILTIN_TEMPLATES: ToolTemplate[] = [
       },
       response_handling: { data_field: 'data' },
     },
-    secrets: [
-      {
-        name: 'CAL_COM_USERNAME',
-        description: 'Your Cal.com username: the first part of your booking link cal.com/<username>/<event>.',
-        helpUrl: 'https://cal.com/docs/api-reference/v2/slots/get-available-time-slots-for-an-event-type',
-      },
-      {
-        name: 'CAL_COM_EVENT_TYPE_SLUG',
-        description: 'The event type to book: the last part of its booking link, e.g. 30min.',
-        helpUrl: 'https://cal.com/docs/api-reference/v2/slots/get-available-time-slots-for-an-event-type',
-      },
-    ],
+    secrets: CAL_COM_EVENT_TYPE,
     functionDefinition: {
       name: 'cal_com_availability',
       description: 'List the free appointment start times on a day, in the caller’s time zone.',

@@ -3,8 +3,6 @@
  * they are set from that step, and the tool then sends Twilio's form-encoded request (to a receiver on 127.0.0.1
  * standing in for api.twilio.com). A template installed without its secrets warns on the tool page.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -17,6 +15,7 @@ import {
   type WatchedPage,
 } from '../helpers/browser.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import { startServiceStandIn, type ServiceStandIn } from '../helpers/service-stand-in.ts';
 
 const TIMEOUT = 120_000;
 const TWILIO = {
@@ -25,38 +24,16 @@ const TWILIO = {
   TWILIO_FROM_NUMBER: '+15557770000',
 };
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
 let app: TestApp;
 let org: TestOrganization;
-let twilio: Server;
-let twilioUrl: string;
-const seen: Seen[] = [];
+let twilio: ServiceStandIn;
 let browser: Browser;
 let owner: WatchedPage;
 
 beforeAll(async () => {
   ensureDashboardBuilt();
-  twilio = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      seen.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString(),
-      });
-      res.writeHead(201, { 'content-type': 'application/json' }).end('{"sid":"SM0001","status":"queued"}');
-    });
-  });
-  await new Promise<void>((resolve) => twilio.listen(0, '127.0.0.1', resolve));
-  twilioUrl = `http://127.0.0.1:${(twilio.address() as AddressInfo).port}`;
+  twilio = await startServiceStandIn();
+  twilio.reply(201, { sid: 'SM0001', status: 'queued' });
   app = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
   org = await createOrganization(app.db.database.prisma, 'Templates E2E');
   browser = await launchChromium();
@@ -66,8 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await app?.close();
-  twilio?.closeAllConnections();
-  await new Promise((resolve) => twilio?.close(resolve));
+  await twilio?.close();
 });
 
 afterEach(() => {
@@ -115,7 +91,7 @@ describe('templates', () => {
         {
           input: {
             id: tool.id,
-            configuration: { ...configuration, url: configuration.url.replace('https://api.twilio.com', twilioUrl) },
+            configuration: { ...configuration, url: configuration.url.replace('https://api.twilio.com', twilio.url) },
           },
         },
         { apiKey: org.keys.OWNER },
@@ -139,10 +115,10 @@ describe('templates', () => {
       expect(recorded).not.toContain(TWILIO.TWILIO_AUTH_TOKEN);
       await screenshot(page, 'template-twilio-test');
 
-      expect(seen).toHaveLength(1);
-      const [request] = seen;
+      expect(twilio.seen).toHaveLength(1);
+      const [request] = twilio.seen;
       expect(request!.method).toBe('POST');
-      expect(request!.url).toBe(`/2010-04-01/Accounts/${TWILIO.TWILIO_ACCOUNT_SID}/Messages.json`);
+      expect(request!.path).toBe(`/2010-04-01/Accounts/${TWILIO.TWILIO_ACCOUNT_SID}/Messages.json`);
       expect(request!.headers['content-type']).toBe('application/x-www-form-urlencoded');
       expect(request!.headers.authorization).toBe(
         `Basic ${Buffer.from(`${TWILIO.TWILIO_ACCOUNT_SID}:${TWILIO.TWILIO_AUTH_TOKEN}`).toString('base64')}`,

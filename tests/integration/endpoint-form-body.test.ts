@@ -2,44 +2,22 @@
  * Form-encoded bodies, Basic auth built from two secrets and a URL held whole in a secret, through the real
  * ENDPOINT executor against a receiver on 127.0.0.1.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEndpointExecutor } from '../../server/executors/endpoint.ts';
 import type { Executor, ExecutorInput, JsonObject } from '../../server/executors/types.ts';
 import { createSsrfPolicy } from '../../server/security/ssrf.ts';
+import { startServiceStandIn, type ServiceStandIn } from '../helpers/service-stand-in.ts';
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-const leftovers: Server[] = [];
-const seen: Seen[] = [];
+let receiver: ServiceStandIn;
 let base: string;
 let executor: Executor;
 let secrets: Record<string, string>;
+const seen = (): ServiceStandIn['seen'] => receiver.seen;
 
 beforeAll(async () => {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      seen.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString(),
-      });
-      res.writeHead(201, { 'content-type': 'application/json' }).end('{"sid":"SM1","status":"queued"}');
-    });
-  });
-  leftovers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  base = `http://127.0.0.1:${port}`;
+  receiver = await startServiceStandIn();
+  receiver.reply(201, { sid: 'SM1', status: 'queued' });
+  base = receiver.url;
   secrets = {
     SID: 'AC0123456789abcdef',
     TOKEN: 'tw-auth-token-secret',
@@ -48,14 +26,13 @@ beforeAll(async () => {
     OUTSIDE_URL: 'http://169.254.169.254/latest/meta-data',
     NOT_A_URL: 'hooks.slack.com/services/T000',
   };
-  executor = createEndpointExecutor({ policy: createSsrfPolicy({ allowedPrivateHosts: [`127.0.0.1:${port}`] }) });
+  executor = createEndpointExecutor({
+    policy: createSsrfPolicy({ allowedPrivateHosts: [`127.0.0.1:${receiver.port}`] }),
+  });
 });
 
 afterAll(async () => {
-  for (const server of leftovers) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  await receiver?.close();
 });
 
 function input(configuration: JsonObject, parameters: JsonObject): ExecutorInput {
@@ -98,7 +75,7 @@ const twilioLike = (url: string): JsonObject => ({
 
 describe('form bodies', () => {
   it('sends a flat object as application/x-www-form-urlencoded with Basic auth from two secrets', async () => {
-    seen.length = 0;
+    seen().length = 0;
     const outcome = await executor.execute(
       input(twilioLike(`${base}/2010-04-01/Accounts/\${secrets.SID}/Messages.json`), {
         to: '+15550001111',
@@ -107,10 +84,10 @@ describe('form bodies', () => {
       }),
     );
     expect(outcome.ok).toBe(true);
-    expect(seen).toHaveLength(1);
-    const [request] = seen;
+    expect(seen()).toHaveLength(1);
+    const [request] = seen();
     expect(request!.method).toBe('POST');
-    expect(request!.url).toBe('/2010-04-01/Accounts/AC0123456789abcdef/Messages.json');
+    expect(request!.path).toBe('/2010-04-01/Accounts/AC0123456789abcdef/Messages.json');
     expect(request!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(request!.headers.authorization).toBe(
       `Basic ${Buffer.from('AC0123456789abcdef:tw-auth-token-secret').toString('base64')}`,
@@ -183,12 +160,12 @@ describe('a URL held whole in a secret', () => {
 
   it('is accepted at save and sent unencoded, recorded redacted', async () => {
     expect(await executor.validateConfiguration(hook('${secrets.HOOK_URL}'))).toEqual([]);
-    seen.length = 0;
+    seen().length = 0;
     const outcome = await executor.execute(input(hook('${secrets.HOOK_URL}'), { text: 'New lead: Ada' }));
     expect(outcome.ok).toBe(true);
-    expect(seen[0]).toMatchObject({
+    expect(seen()[0]).toMatchObject({
       method: 'POST',
-      url: '/services/T000/B000/XXXX',
+      path: '/services/T000/B000/XXXX',
       body: '{"text":"New lead: Ada"}',
     });
     expect(outcome.request?.url).toBe('[REDACTED]');

@@ -3,54 +3,29 @@
  * for the service, checked against the shape the service documents. Only the test points the service's origin
  * at the receiver (by rewriting the copied configuration's URL, or through the secret that holds the whole URL).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEndpointExecutor } from '../../server/executors/endpoint.ts';
 import type { Executor, ExecutorInput, JsonObject, JsonValue } from '../../server/executors/types.ts';
 import { requiredSecrets } from '../../server/library/tool-copy.ts';
 import { BUILTIN_TEMPLATES, findBuiltinTemplate } from '../../server/library/templates.ts';
 import { createSsrfPolicy } from '../../server/security/ssrf.ts';
+import { startServiceStandIn, type SeenRequest, type ServiceStandIn } from '../helpers/service-stand-in.ts';
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-const leftovers: Server[] = [];
-const seen: Seen[] = [];
+let service: ServiceStandIn;
 let base: string;
 let executor: Executor;
-let reply: { status: number; body: JsonValue } = { status: 200, body: {} };
+const reply = (status: number, body: JsonValue): void => service.reply(status, body);
 
 beforeAll(async () => {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      seen.push({
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString(),
-      });
-      res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
-    });
+  service = await startServiceStandIn();
+  base = service.url;
+  executor = createEndpointExecutor({
+    policy: createSsrfPolicy({ allowedPrivateHosts: [`127.0.0.1:${service.port}`] }),
   });
-  leftovers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  base = `http://127.0.0.1:${port}`;
-  executor = createEndpointExecutor({ policy: createSsrfPolicy({ allowedPrivateHosts: [`127.0.0.1:${port}`] }) });
 });
 
 afterAll(async () => {
-  for (const server of leftovers) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  await service?.close();
 });
 
 function configurationOf(templateId: string, origin?: string): JsonObject {
@@ -69,8 +44,8 @@ async function send(
   parameters: JsonObject,
   secrets: Record<string, string>,
   phoneNumber: string | null = '+15550001111',
-): Promise<{ request: Seen; outcome: Awaited<ReturnType<Executor['execute']>> }> {
-  seen.length = 0;
+): Promise<{ request: SeenRequest; outcome: Awaited<ReturnType<Executor['execute']>> }> {
+  service.seen.length = 0;
   const input: ExecutorInput = {
     tool: { id: 'tool_1', name: 'template_tool', type: 'ENDPOINT', version: 1, configuration },
     parameters,
@@ -94,8 +69,8 @@ async function send(
   };
   const outcome = await executor.execute(input);
   if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
-  expect(seen).toHaveLength(1);
-  return { request: seen[0]!, outcome };
+  expect(service.seen).toHaveLength(1);
+  return { request: service.seen[0]!, outcome };
 }
 
 describe('built-in templates', () => {
@@ -112,7 +87,7 @@ describe('built-in templates', () => {
   });
 
   it('Twilio SMS: form-encoded To/From/Body to Messages.json with Basic auth SID:token', async () => {
-    reply = { status: 201, body: { sid: 'SM123', status: 'queued', to: '+15550001111' } };
+    reply(201, { sid: 'SM123', status: 'queued', to: '+15550001111' });
     const secrets = {
       TWILIO_ACCOUNT_SID: 'AC00aa',
       TWILIO_AUTH_TOKEN: 'tok-secret',
@@ -136,7 +111,7 @@ describe('built-in templates', () => {
   });
 
   it('Cal.com booking: POST /v2/bookings with cal-api-version, Bearer key and the attendee', async () => {
-    reply = { status: 201, body: { status: 'success', data: { uid: 'bk_1', start: '2026-12-10T15:00:00.000Z' } } };
+    reply(201, { status: 'success', data: { uid: 'bk_1', start: '2026-12-10T15:00:00.000Z' } });
     const { request, outcome } = await send(
       configurationOf('builtin:appointment-booking', 'https://api.cal.com'),
       { name: 'Ada Lovelace', email: 'ada@lovelace.dev', start: '2026-12-10T15:00:00Z', time_zone: 'Europe/London' },
@@ -163,10 +138,7 @@ describe('built-in templates', () => {
   });
 
   it('Cal.com slots: GET /v2/slots with the event type, the day and the time zone', async () => {
-    reply = {
-      status: 200,
-      body: { status: 'success', data: { '2026-12-10': [{ start: '2026-12-10T09:00:00.000Z' }] } },
-    };
+    reply(200, { status: 'success', data: { '2026-12-10': [{ start: '2026-12-10T09:00:00.000Z' }] } });
     const { request } = await send(
       configurationOf('builtin:cal-com-slots', 'https://api.cal.com'),
       { date: '2026-12-10', time_zone: 'Europe/London' },
@@ -186,7 +158,7 @@ describe('built-in templates', () => {
   });
 
   it('HubSpot contact lookup: POST /crm/v3/objects/contacts/search with filterGroups on the phone', async () => {
-    reply = { status: 200, body: { total: 1, results: [{ id: '51', properties: { firstname: 'Ada' } }] } };
+    reply(200, { total: 1, results: [{ id: '51', properties: { firstname: 'Ada' } }] });
     const { request, outcome } = await send(
       configurationOf('builtin:crm-contact-lookup', 'https://api.hubapi.com'),
       { phone: '+15550001111' },
@@ -208,7 +180,7 @@ describe('built-in templates', () => {
   });
 
   it('Slack incoming webhook: POST {"text"} to the URL held in the secret', async () => {
-    reply = { status: 200, body: 'ok' };
+    reply(200, 'ok');
     const { request } = await send(
       configurationOf('builtin:slack-notify'),
       { message: 'Caller wants a callback about invoice 1042' },
@@ -223,7 +195,7 @@ describe('built-in templates', () => {
   });
 
   it('Zapier / Make catch hook: POST the call details as JSON to the URL held in the secret', async () => {
-    reply = { status: 200, body: { status: 'success', id: 'zap-1' } };
+    reply(200, { status: 'success', id: 'zap-1' });
     const { request } = await send(
       configurationOf('builtin:catch-hook'),
       { event: 'lead', summary: 'Wants a quote for 3 rooms' },
@@ -241,7 +213,7 @@ describe('built-in templates', () => {
   });
 
   it('Order status: GET your order API (its base URL a secret) with a Bearer token', async () => {
-    reply = { status: 200, body: { found: true, status_text: 'Shipped', order: { id: 'A-1042' } } };
+    reply(200, { found: true, status_text: 'Shipped', order: { id: 'A-1042' } });
     const { request, outcome } = await send(
       configurationOf('builtin:order-status'),
       { order_number: 'A-1042' },
