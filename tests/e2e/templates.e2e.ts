@@ -115,6 +115,14 @@ describe('templates', () => {
       expect(recorded).not.toContain(TWILIO.TWILIO_AUTH_TOKEN);
       await screenshot(page, 'template-twilio-test');
 
+      // The tool builder shows (and keeps on save) the form encoding.
+      await page.goto(`${app.url}/tools/${tool.id}/edit`);
+      await page
+        .getByRole('list', { name: 'Steps' })
+        .getByRole('button', { name: /Configuration/ })
+        .click();
+      await expect(page.getByLabel('Body encoding').inputValue()).resolves.toBe('form');
+
       expect(twilio.seen).toHaveLength(1);
       const [request] = twilio.seen;
       expect(request!.method).toBe('POST');
