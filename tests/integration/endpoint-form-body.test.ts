@@ -169,6 +169,11 @@ describe('a URL held whole in a secret', () => {
       body: '{"text":"New lead: Ada"}',
     });
     expect(outcome.request?.url).toBe('[REDACTED]');
+    const preview = executor.preview?.({
+      ...input(hook('${secrets.HOOK_URL}/x'), { text: 'hi' }),
+      idempotencyKey: 'idem',
+    });
+    expect(preview).toMatchObject({ url: '[secret:HOOK_URL]/x' });
   });
 
   it('may be followed by a path, never by a parameter that could change the host', async () => {
