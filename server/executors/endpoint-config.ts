@@ -11,6 +11,9 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 export const AUTH_TYPES = ['none', 'bearer', 'api_key', 'basic'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
+/** `form`: a flat object sent as application/x-www-form-urlencoded (Twilio and other older APIs). */
+export const BODY_FORMATS = ['json', 'form'] as const;
+export type BodyFormat = (typeof BODY_FORMATS)[number];
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const MAX_TIMEOUT_MS = 60_000;
@@ -40,6 +43,7 @@ export interface EndpointConfiguration {
   query_parameters: Record<string, string>;
   /** Undefined: no body (GET/DELETE) or `${parameters}` (POST/PUT/PATCH). */
   body_template?: JsonValue;
+  body_format: BodyFormat;
   auth: EndpointAuth;
   response_handling: ResponseHandling;
   timeout_ms: number;
@@ -48,6 +52,8 @@ export interface EndpointConfiguration {
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const SECRET_NAME = /^[A-Za-z0-9_.-]+$/;
 const FIELD_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+/** A URL that starts with a secret holding its base (a Slack or Zapier hook URL is itself the credential). */
+const SECRET_BASE_URL = /^\$\{\s*secrets\.([A-Za-z0-9_.-]+)\s*\}/;
 /** The client sets these itself; letting a tool set them would desynchronise the request. */
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'idempotency-key']);
 
@@ -85,7 +91,22 @@ function stringMap(value: JsonValue | undefined, field: string, issues: IssueLis
   return map;
 }
 
+/** The secret whose value is the URL's base, when the URL starts with one (`${secrets.SLACK_WEBHOOK_URL}`). */
+export function secretBaseUrl(url: string): { secret: string; rest: string } | null {
+  const match = SECRET_BASE_URL.exec(url);
+  return match ? { secret: match[1] ?? '', rest: url.slice(match[0].length) } : null;
+}
+
 function checkUrl(url: string, issues: IssueList, policy: SsrfPolicy | undefined): void {
+  const secretBase = secretBaseUrl(url);
+  if (secretBase) {
+    // The host is only known at run time; the guarded client checks the destination then.
+    issues.template('url', url);
+    if (secretBase.rest !== '' && !/^[/?]/.test(secretBase.rest)) {
+      issues.add('url', 'After a secret that holds the base URL, the URL continues with "/" or "?"');
+    }
+    return;
+  }
   const scheme = /^(https?):\/\//i.exec(url);
   if (!scheme) return issues.add('url', 'The URL must start with http:// or https://');
   issues.template('url', url);
@@ -173,6 +194,25 @@ function parseResponseHandling(value: JsonValue | undefined, issues: IssueList):
   return handling;
 }
 
+function parseBodyFormat(value: JsonValue | undefined, body: JsonValue | undefined, issues: IssueList): BodyFormat {
+  if (value === undefined || value === null) return 'json';
+  if (typeof value !== 'string' || !(BODY_FORMATS as readonly string[]).includes(value)) {
+    issues.add('body_format', `body_format must be one of ${BODY_FORMATS.join(', ')}`);
+    return 'json';
+  }
+  if (value === 'form' && body !== undefined && body !== null) {
+    if (!isObject(body)) issues.add('body_template', 'A form body is an object of field names to values');
+    else {
+      for (const [name, item] of Object.entries(body)) {
+        if (item !== null && typeof item === 'object') {
+          issues.add(`body_template.${name}`, 'A form field must be a string, number or boolean');
+        }
+      }
+    }
+  }
+  return value as BodyFormat;
+}
+
 /** Reads a stored configuration; `issues` is empty when it is usable. */
 export function parseEndpointConfiguration(
   configuration: JsonObject,
@@ -203,6 +243,7 @@ export function parseEndpointConfiguration(
     if (method === 'GET') issues.add('body_template', 'GET requests cannot have a body; use query_parameters');
     issues.template('body_template', body);
   }
+  const bodyFormat = parseBodyFormat(configuration.body_format, body, issues);
 
   const auth = parseAuth(configuration.auth, issues);
   const responseHandling = parseResponseHandling(configuration.response_handling, issues);
@@ -229,6 +270,7 @@ export function parseEndpointConfiguration(
       headers,
       query_parameters: query,
       ...(body === undefined || body === null ? {} : { body_template: body }),
+      body_format: bodyFormat,
       auth,
       response_handling: responseHandling,
       timeout_ms: timeout,

@@ -9,6 +9,7 @@ import {
   DEFAULT_BODY_TEMPLATE,
   hasBody,
   parseEndpointConfiguration,
+  secretBaseUrl,
   type EndpointConfiguration,
 } from './endpoint-config.ts';
 import { decodeBody, mapResult, statusFailure } from './endpoint-response.ts';
@@ -46,6 +47,7 @@ interface BuiltRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
+  /** The JSON value sent, or the form-encoded string. */
   body?: JsonValue;
   /** Lowercase names whose whole value is a credential. */
   credentialHeaders: string[];
@@ -82,13 +84,50 @@ function withQuery(url: string, query: Record<string, string>, scope: TemplateSc
   return fragment === undefined ? joined : `${joined}#${fragment}`;
 }
 
+/** A secret that holds the base URL is used as it is (not percent-encoded), and must be an http(s) URL. */
+function renderUrl(template: string, scope: TemplateScope): string {
+  const secretBase = secretBaseUrl(template);
+  if (!secretBase) return renderString(template, scope, 'url');
+  const base = scope.secrets[secretBase.secret] ?? '';
+  const parsed = URL.canParse(base) ? new URL(base) : null;
+  // The preview's `[secret:NAME]` marker stands in for the URL.
+  const isMarker = base === secretPlaceholder(secretBase.secret);
+  if (!isMarker && (parsed === null || !/^https?:$/.test(parsed.protocol))) {
+    throw new TemplateError(
+      `secrets.${secretBase.secret}`,
+      `Secret "${secretBase.secret}" must hold an http:// or https:// URL`,
+    );
+  }
+  if (!isMarker && (parsed?.username !== '' || parsed.password !== '')) {
+    throw new TemplateError(
+      `secrets.${secretBase.secret}`,
+      `Secret "${secretBase.secret}" must not hold credentials in the URL; use auth instead`,
+    );
+  }
+  return `${base}${renderString(secretBase.rest, scope, 'url')}`;
+}
+
+/** A flat object of scalars as `application/x-www-form-urlencoded`; null fields (left-out parameters) are omitted. */
+function formEncode(value: JsonValue): string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TemplateError('', 'A form body renders to an object of field names to values');
+  }
+  const form = new URLSearchParams();
+  for (const [name, item] of Object.entries(value)) {
+    if (item === null) continue;
+    if (typeof item === 'object') throw new TemplateError(name, `Form field ${name} would be an object or array`);
+    form.append(name, String(item));
+  }
+  return form.toString();
+}
+
 function buildRequest(
   config: EndpointConfiguration,
   scope: TemplateScope,
   idempotencyKey: string,
   links?: ReportingLinks,
 ): BuiltRequest {
-  const url = withQuery(renderString(config.url, scope, 'url'), config.query_parameters, scope);
+  const url = withQuery(renderUrl(config.url, scope), config.query_parameters, scope);
   const headers = new Map<string, [string, string]>();
   const set = (name: string, value: string): void => void headers.set(name.toLowerCase(), [name, value]);
   set('Accept', 'application/json, text/*;q=0.9');
@@ -96,8 +135,12 @@ function buildRequest(
   for (const [name, template] of Object.entries(config.headers)) set(name, renderHeader(name, template, scope));
 
   const bodyTemplate = config.body_template ?? (hasBody(config.method) ? DEFAULT_BODY_TEMPLATE : undefined);
-  const body = bodyTemplate === undefined ? undefined : renderTemplate(bodyTemplate, scope, 'json');
-  if (body !== undefined && !headers.has('content-type')) set('Content-Type', 'application/json');
+  const rendered = bodyTemplate === undefined ? undefined : renderTemplate(bodyTemplate, scope, 'json');
+  const form = config.body_format === 'form';
+  const body = rendered === undefined || !form ? rendered : formEncode(rendered);
+  if (body !== undefined && !headers.has('content-type')) {
+    set('Content-Type', form ? 'application/x-www-form-urlencoded' : 'application/json');
+  }
 
   const credentialHeaders: string[] = [];
   const derivedSecrets: string[] = [];
@@ -133,6 +176,10 @@ function buildRequest(
     credentialHeaders,
     derivedSecrets,
   };
+}
+
+function encodedBody(built: BuiltRequest, config: EndpointConfiguration): string {
+  return config.body_format === 'form' && typeof built.body === 'string' ? built.body : JSON.stringify(built.body);
 }
 
 function recordRequest(request: BuiltRequest, redactor: Redactor): RecordedRequest {
@@ -228,7 +275,7 @@ async function execute(input: ExecutorInput, options: EndpointExecutorOptions): 
         url: built.url,
         method: built.method,
         headers: input.trace ? withTraceHeaders(built.headers, input.trace) : built.headers,
-        ...(built.body === undefined ? {} : { body: JSON.stringify(built.body) }),
+        ...(built.body === undefined ? {} : { body: encodedBody(built, config) }),
       },
       {
         policy: options.policy,
@@ -283,11 +330,12 @@ function preview(input: PreviewInput): JsonValue {
   const headers = Object.fromEntries(Object.entries(built.headers).map(([name, value]) => [name, readable(value)]));
   const [credential] = built.derivedSecrets;
   if (credential !== undefined) headers.Authorization = `Basic base64(${credential})`;
+  const body = typeof built.body === 'string' && config.body_format === 'form' ? readable(built.body) : built.body;
   return {
     method: built.method,
     url: readable(built.url),
     headers,
-    ...(built.body === undefined ? {} : { body: built.body }),
+    ...(body === undefined ? {} : { body }),
   };
 }
 

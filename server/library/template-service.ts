@@ -9,7 +9,8 @@ import { uuidOrNil } from '../db/json.ts';
 import { NotFoundError } from '../errors.ts';
 import type { JsonValue } from '../executors/types.ts';
 import { createTool, type CreateToolInput, type ToolDeps } from '../tools/tool-service.ts';
-import { BUILTIN_TEMPLATES, findBuiltinTemplate } from './templates.ts';
+import { BUILTIN_TEMPLATES, findBuiltinTemplate, templateTool, type TemplateSecret } from './templates.ts';
+import { secretNamesByOrganization } from './missing-secrets.ts';
 import { copyInput, inputOf, requiredSecrets } from './tool-copy.ts';
 
 export interface TemplateView {
@@ -18,26 +19,35 @@ export interface TemplateView {
   category: string;
   tool: CreateToolInput;
   requiredSecrets: string[];
+  /** What each required secret is and where to get it (names alone for organization templates), and whether set. */
+  secrets: Array<TemplateSecret & { isSet: boolean }>;
 }
 
 function builtinView(template: (typeof BUILTIN_TEMPLATES)[number]): TemplateView {
-  const { id, category, ...tool } = template;
+  const tool = templateTool(template);
+  const names = requiredSecrets(tool.type, (tool.configuration ?? {}) as JsonValue);
   return {
-    id,
+    id: template.id,
     source: 'BUILTIN',
-    category,
+    category: template.category,
     tool,
-    requiredSecrets: requiredSecrets(tool.type, (tool.configuration ?? {}) as JsonValue),
+    requiredSecrets: names,
+    secrets: names.map((name) => ({
+      ...(template.secrets?.find((secret) => secret.name === name) ?? { name, description: '', helpUrl: '' }),
+      isSet: false,
+    })),
   };
 }
 
 function organizationView(tool: Tool): TemplateView {
+  const names = requiredSecrets(tool.type, tool.configuration as JsonValue);
   return {
     id: tool.id,
     source: 'ORGANIZATION',
     category: 'Organization',
     tool: inputOf(tool),
-    requiredSecrets: requiredSecrets(tool.type, tool.configuration as JsonValue),
+    requiredSecrets: names,
+    secrets: names.map((name) => ({ name, description: '', helpUrl: '', isSet: false })),
   };
 }
 
@@ -46,7 +56,11 @@ export async function listTemplates(deps: ToolDeps, actor: Actor): Promise<Templ
     where: { organizationId: actor.organizationId, isTemplate: true, archivedAt: null },
     orderBy: [{ name: 'asc' }],
   });
-  return [...BUILTIN_TEMPLATES.map(builtinView), ...own.map(organizationView)];
+  const set = (await secretNamesByOrganization(deps.prisma, [actor.organizationId])).get(actor.organizationId);
+  return [...BUILTIN_TEMPLATES.map(builtinView), ...own.map(organizationView)].map((view) => ({
+    ...view,
+    secrets: view.secrets.map((secret) => ({ ...secret, isSet: set?.has(secret.name) ?? false })),
+  }));
 }
 
 export async function createToolFromTemplate(

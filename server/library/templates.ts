@@ -1,18 +1,61 @@
 /**
  * The built-in template catalog shipped with Switchboard: working tools of all
- * three types that organizations clone and adapt. Endpoint and Lambda
- * templates point at placeholder hosts and functions (edit the URL or the
- * function name); code templates run as they are.
+ * three types that organizations clone and adapt. Endpoint templates send the
+ * requests the services document (each cites its page); they need only the
+ * secrets they declare. Lambda templates name example functions; code
+ * templates run as they are.
  */
 import type { CreateToolInput } from '../tools/tool-service.ts';
 
+/** A secret a template needs, with what to put in it and where to find it. */
+export interface TemplateSecret {
+  name: string;
+  description: string;
+  helpUrl: string;
+}
+
 export interface ToolTemplate extends CreateToolInput {
-  /** Stable id: `builtin:<slug>`. */
+  /** Stable id: `builtin:<slug>`; installed tools and the demo seed refer to it. */
   id: string;
   category: string;
+  /** Every secret the configuration refers to (a test keeps the two in step). */
+  secrets?: TemplateSecret[];
+}
+
+/** The tool a template creates: the template without its catalog fields. */
+export function templateTool(template: ToolTemplate): CreateToolInput {
+  const { id: _id, category: _category, secrets: _secrets, ...tool } = template;
+  return tool;
 }
 
 const lines = (...code: string[]): string => code.join('\n');
+
+/** Cal.com names an event type by its booking link, cal.com/<username>/<slug>: two strings, no id to look up. */
+const CAL_COM_EVENT_TYPE: TemplateSecret[] = [
+  {
+    name: 'CAL_COM_USERNAME',
+    description: 'Your Cal.com username: the first part of your booking link cal.com/<username>/<event>.',
+    helpUrl: 'https://cal.com/docs/api-reference/v2/bookings/create-a-booking',
+  },
+  {
+    name: 'CAL_COM_EVENT_TYPE_SLUG',
+    description: 'The event type to book: the last part of its booking link, e.g. 30min.',
+    helpUrl: 'https://cal.com/docs/api-reference/v2/bookings/create-a-booking',
+  },
+];
+
+const AWS_SECRETS: TemplateSecret[] = [
+  {
+    name: 'AWS_ACCESS_KEY_ID',
+    description: 'The access key id of an IAM user or role allowed lambda:InvokeFunction on the function.',
+    helpUrl: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html',
+  },
+  {
+    name: 'AWS_SECRET_ACCESS_KEY',
+    description: 'The secret access key that belongs to AWS_ACCESS_KEY_ID.',
+    helpUrl: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html',
+  },
+];
 
 export const BUILTIN_TEMPLATES: ToolTemplate[] = [
   {
@@ -20,15 +63,28 @@ export const BUILTIN_TEMPLATES: ToolTemplate[] = [
     category: 'Commerce',
     name: 'order_status',
     displayName: 'Order status lookup',
-    description: "Looks up an order's shipping status in your order API by order number.",
+    description: "Looks up an order's shipping status in your own order API by order number.",
     type: 'ENDPOINT',
+    // Your API's shape: GET <ORDERS_API_URL>/orders/<number> answering { found, status_text, order }.
     configuration: {
-      url: 'https://api.example.com/orders/${parameters.order_number}',
+      url: '${secrets.ORDERS_API_URL}/orders/${parameters.order_number}',
       method: 'GET',
       headers: { Accept: 'application/json' },
       auth: { type: 'bearer', secret_name: 'ORDERS_API_TOKEN' },
       response_handling: { success_field: 'found', message_field: 'status_text', data_field: 'order' },
     },
+    secrets: [
+      {
+        name: 'ORDERS_API_URL',
+        description: 'The base URL of your order API, e.g. https://shop.yourcompany.com/api (no trailing slash).',
+        helpUrl: 'https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/Overview',
+      },
+      {
+        name: 'ORDERS_API_TOKEN',
+        description: 'A token your order API accepts as "Authorization: Bearer <token>".',
+        helpUrl: 'https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Authorization',
+      },
+    ],
     functionDefinition: {
       name: 'order_status',
       description: "Look up an order's shipping status. Ask the caller for their order number first.",
@@ -54,41 +110,98 @@ export const BUILTIN_TEMPLATES: ToolTemplate[] = [
     id: 'builtin:appointment-booking',
     category: 'Scheduling',
     name: 'book_appointment',
-    displayName: 'Appointment booking',
-    description: 'Books an appointment through your scheduling API, with the caller as the contact.',
+    displayName: 'Book on Cal.com',
+    description: 'Books a Cal.com appointment for the caller on one of your event types.',
     type: 'ENDPOINT',
+    // https://cal.com/docs/api-reference/v2/bookings/create-a-booking — `start` in UTC; the event type is named by
+    // username + slug (the two parts of its booking link), so no numeric id has to be edited into the body.
     configuration: {
-      url: 'https://api.example.com/appointments',
+      url: 'https://api.cal.com/v2/bookings',
       method: 'POST',
-      headers: { Accept: 'application/json' },
+      headers: { 'cal-api-version': '2026-02-25' },
       body_template: {
-        name: '${parameters.name}',
-        start_time: '${parameters.start_time}',
-        duration_minutes: '${parameters.duration_minutes}',
-        reason: '${parameters.reason}',
-        caller: '${context}',
+        start: '${parameters.start}',
+        eventTypeSlug: '${secrets.CAL_COM_EVENT_TYPE_SLUG}',
+        username: '${secrets.CAL_COM_USERNAME}',
+        attendee: {
+          name: '${parameters.name}',
+          email: '${parameters.email}',
+          phoneNumber: '${phone_number}',
+          timeZone: '${parameters.time_zone}',
+        },
+        bookingFieldsResponses: { notes: '${parameters.notes}' },
       },
-      auth: { type: 'api_key', secret_name: 'BOOKING_API_KEY', header_name: 'X-API-Key' },
-      response_handling: { success_field: 'booked', message_field: 'confirmation', data_field: 'appointment' },
+      auth: { type: 'bearer', secret_name: 'CAL_COM_API_KEY' },
+      response_handling: { data_field: 'data' },
     },
+    secrets: [
+      {
+        name: 'CAL_COM_API_KEY',
+        description: 'A Cal.com API key (cal_live_…), from Settings → Developer → API keys.',
+        helpUrl: 'https://cal.com/docs/api-reference/v2/introduction',
+      },
+      ...CAL_COM_EVENT_TYPE,
+    ],
     functionDefinition: {
       name: 'book_appointment',
-      description: 'Book an appointment once the caller has confirmed the name, time and reason.',
+      description:
+        'Book an appointment once the caller has confirmed their name, email and a free time (check availability first).',
       parameters: {
         type: 'object',
         properties: {
-          name: { type: 'string', description: "The caller's full name" },
-          start_time: { type: 'string', description: 'ISO-8601 start time, e.g. 2025-03-14T15:30:00-05:00' },
-          duration_minutes: { type: 'integer', minimum: 15, maximum: 240, default: 30 },
-          reason: { type: 'string', description: 'Why they are coming in' },
+          name: { type: 'string', description: "The caller's full name", minLength: 1, maxLength: 200 },
+          email: { type: 'string', description: 'Where the confirmation goes', format: 'email', maxLength: 254 },
+          start: { type: 'string', description: 'Start time in UTC, ISO-8601, e.g. 2026-03-14T15:30:00Z' },
+          time_zone: { type: 'string', description: "The caller's IANA time zone, e.g. America/New_York" },
+          notes: { type: 'string', description: 'Why they are coming in', maxLength: 1000 },
         },
-        required: ['name', 'start_time', 'reason'],
+        required: ['name', 'email', 'start', 'time_zone'],
         additionalProperties: false,
       },
     },
     messages: { requestStart: "I'm booking that for you now.", requestComplete: "You're all set." },
     allowedContexts: ['call', 'sms', 'test'],
     timeoutSeconds: 15,
+  },
+  {
+    id: 'builtin:cal-com-slots',
+    category: 'Scheduling',
+    name: 'cal_com_availability',
+    displayName: 'Cal.com availability',
+    description: 'Lists the free Cal.com slots of one of your event types on a day.',
+    type: 'ENDPOINT',
+    // https://cal.com/docs/api-reference/v2/slots/get-available-time-slots-for-an-event-type (no API key needed).
+    configuration: {
+      url: 'https://api.cal.com/v2/slots',
+      method: 'GET',
+      headers: { 'cal-api-version': '2024-09-04' },
+      query_parameters: {
+        eventTypeSlug: '${secrets.CAL_COM_EVENT_TYPE_SLUG}',
+        username: '${secrets.CAL_COM_USERNAME}',
+        start: '${parameters.date}',
+        end: '${parameters.date}',
+        timeZone: '${parameters.time_zone}',
+      },
+      response_handling: { data_field: 'data' },
+    },
+    secrets: CAL_COM_EVENT_TYPE,
+    functionDefinition: {
+      name: 'cal_com_availability',
+      description: 'List the free appointment start times on a day, in the caller’s time zone.',
+      parameters: {
+        type: 'object',
+        properties: {
+          date: { type: 'string', description: 'YYYY-MM-DD', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+          time_zone: { type: 'string', description: "The caller's IANA time zone, e.g. America/New_York" },
+        },
+        required: ['date', 'time_zone'],
+        additionalProperties: false,
+      },
+    },
+    messages: { requestStart: 'Let me check the calendar.' },
+    allowedContexts: ['call', 'sms', 'test'],
+    timeoutSeconds: 10,
+    retryAttempts: 1,
   },
   {
     id: 'builtin:business-hours',
@@ -192,17 +305,31 @@ export const BUILTIN_TEMPLATES: ToolTemplate[] = [
     id: 'builtin:crm-contact-lookup',
     category: 'CRM',
     name: 'crm_contact_lookup',
-    displayName: 'CRM contact lookup',
-    description: 'Finds the caller in your CRM by phone number so the assistant can greet them by name.',
+    displayName: 'HubSpot contact lookup',
+    description: 'Finds the caller in HubSpot by phone number so the assistant can greet them by name.',
     type: 'ENDPOINT',
+    // https://developers.hubspot.com/docs-beta/crm/search — filter groups are ORed: phone or mobile phone.
     configuration: {
-      url: 'https://crm.example.com/api/v1/contacts/search',
-      method: 'GET',
-      query_parameters: { phone: '${parameters.phone}' },
-      headers: { Accept: 'application/json' },
-      auth: { type: 'bearer', secret_name: 'CRM_API_TOKEN' },
-      response_handling: { data_field: 'contact' },
+      url: 'https://api.hubapi.com/crm/v3/objects/contacts/search',
+      method: 'POST',
+      body_template: {
+        filterGroups: [
+          { filters: [{ propertyName: 'phone', operator: 'EQ', value: '${parameters.phone}' }] },
+          { filters: [{ propertyName: 'mobilephone', operator: 'EQ', value: '${parameters.phone}' }] },
+        ],
+        properties: ['firstname', 'lastname', 'email', 'phone', 'company'],
+        limit: 1,
+      },
+      auth: { type: 'bearer', secret_name: 'HUBSPOT_ACCESS_TOKEN' },
+      response_handling: { data_field: 'results' },
     },
+    secrets: [
+      {
+        name: 'HUBSPOT_ACCESS_TOKEN',
+        description: 'A HubSpot private app access token (pat-…) with the crm.objects.contacts.read scope.',
+        helpUrl: 'https://developers.hubspot.com/docs/api/private-apps',
+      },
+    ],
     functionDefinition: {
       name: 'crm_contact_lookup',
       description: "Find a contact in the CRM by phone number (use the caller's number unless they give another).",
@@ -211,7 +338,7 @@ export const BUILTIN_TEMPLATES: ToolTemplate[] = [
         properties: {
           phone: {
             type: 'string',
-            description: 'E.164 phone number, e.g. +15551234567',
+            description: 'The number as stored in HubSpot, usually E.164, e.g. +15551234567',
             pattern: '^\\+?[0-9 ()-]{6,20}$',
           },
         },
@@ -276,57 +403,125 @@ export const BUILTIN_TEMPLATES: ToolTemplate[] = [
     category: 'Messaging',
     name: 'send_sms',
     displayName: 'Send SMS (Twilio)',
-    description:
-      'Texts the caller (or another number) through Twilio. Needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER secrets.',
-    type: 'CODE',
+    description: "Texts the caller through Twilio's Messages API.",
+    type: 'ENDPOINT',
+    // https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource — form-encoded To/From/Body,
+    // Basic auth AccountSid:AuthToken. The text always goes to the caller's own number, so a conversation cannot
+    // talk the assistant into texting someone else.
     configuration: {
-      runtime: 'javascript',
-      environment_variables: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'],
-      code: lines(
-        "const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';",
-        'function base64(text) {',
-        "  let out = '';",
-        '  for (let i = 0; i < text.length; i += 3) {',
-        '    const n = (text.charCodeAt(i) << 16) | ((text.charCodeAt(i + 1) || 0) << 8) | (text.charCodeAt(i + 2) || 0);',
-        "    out += ALPHABET[(n >> 18) & 63] + ALPHABET[(n >> 12) & 63] + (i + 1 < text.length ? ALPHABET[(n >> 6) & 63] : '=') + (i + 2 < text.length ? ALPHABET[n & 63] : '=');",
-        '  }',
-        '  return out;',
-        '}',
-        '',
-        'export default async function execute(parameters, context) {',
-        '  const { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: token, TWILIO_FROM_NUMBER: from } = secrets;',
-        "  if (!sid || !token || !from) return { success: false, message: 'Text messaging is not set up yet.', data: null };",
-        '  const to = parameters.to || context.phoneNumber || context.from;',
-        "  if (!to) return { success: false, message: 'Which number should I text?', data: null };",
-        "  const body = [['To', to], ['From', from], ['Body', String(parameters.message)]].map(([k, v]) => k + '=' + encodeURIComponent(v)).join('&');",
-        '  const response = await fetch(`https://api.twilio.com/2010-04-01/Accounts/${sid}/Messages.json`, {',
-        "    method: 'POST',",
-        "    headers: { Authorization: 'Basic ' + base64(sid + ':' + token), 'Content-Type': 'application/x-www-form-urlencoded' },",
-        '    body,',
-        '  });',
-        '  const result = await response.json();',
-        "  if (!response.ok) return { success: false, message: 'The text could not be sent.', data: { status: response.status, error: result.message ?? null } };",
-        "  return { success: true, message: 'I just sent you a text.', data: { sid: result.sid, to } };",
-        '}',
-      ),
-      execution_timeout: 10,
+      url: 'https://api.twilio.com/2010-04-01/Accounts/${secrets.TWILIO_ACCOUNT_SID}/Messages.json',
+      method: 'POST',
+      body_format: 'form',
+      body_template: { To: '${phone_number}', From: '${secrets.TWILIO_FROM_NUMBER}', Body: '${parameters.message}' },
+      auth: { type: 'basic', username: '${secrets.TWILIO_ACCOUNT_SID}', password_secret: 'TWILIO_AUTH_TOKEN' },
     },
+    secrets: [
+      {
+        name: 'TWILIO_ACCOUNT_SID',
+        description: 'Your Twilio Account SID (AC…), on the Twilio Console home page.',
+        helpUrl: 'https://www.twilio.com/docs/iam/api/account',
+      },
+      {
+        name: 'TWILIO_AUTH_TOKEN',
+        description: 'The Auth Token shown next to the Account SID in the Twilio Console.',
+        helpUrl: 'https://www.twilio.com/docs/usage/requests-to-twilio',
+      },
+      {
+        name: 'TWILIO_FROM_NUMBER',
+        description: 'A Twilio phone number that can send SMS, in E.164 form, e.g. +15551234567.',
+        helpUrl: 'https://www.twilio.com/docs/messaging/api/message-resource',
+      },
+    ],
     functionDefinition: {
       name: 'send_sms',
-      description: "Send a text message, by default to the caller's number. Confirm the content with the caller first.",
+      description: "Send a text message to the caller's number. Confirm the content with the caller first.",
       parameters: {
         type: 'object',
-        properties: {
-          message: { type: 'string', minLength: 1, maxLength: 1000 },
-          to: { type: 'string', description: "E.164 number; defaults to the caller's number" },
-        },
+        properties: { message: { type: 'string', minLength: 1, maxLength: 1600 } },
         required: ['message'],
         additionalProperties: false,
       },
     },
-    messages: { requestStart: 'Sending that text now.' },
-    allowedContexts: ['call', 'webhook', 'test'],
+    messages: { requestStart: 'Sending that text now.', requestComplete: 'I just sent you a text.' },
+    allowedContexts: ['call', 'test'],
     timeoutSeconds: 15,
+  },
+  {
+    id: 'builtin:slack-notify',
+    category: 'Messaging',
+    name: 'notify_slack',
+    displayName: 'Post to Slack',
+    description: 'Posts a message to a Slack channel through an incoming webhook, e.g. a callback request.',
+    type: 'ENDPOINT',
+    // https://api.slack.com/messaging/webhooks — the webhook URL is the credential, so it is kept as a secret.
+    configuration: {
+      url: '${secrets.SLACK_WEBHOOK_URL}',
+      method: 'POST',
+      body_template: { text: '${parameters.message} (caller ${phone_number})' },
+    },
+    secrets: [
+      {
+        name: 'SLACK_WEBHOOK_URL',
+        description: 'The incoming webhook URL (https://hooks.slack.com/services/…) of the channel to post to.',
+        helpUrl: 'https://api.slack.com/messaging/webhooks',
+      },
+    ],
+    functionDefinition: {
+      name: 'notify_slack',
+      description: 'Tell the team something in Slack, e.g. that the caller wants a callback and why.',
+      parameters: {
+        type: 'object',
+        properties: { message: { type: 'string', minLength: 1, maxLength: 2000 } },
+        required: ['message'],
+        additionalProperties: false,
+      },
+    },
+    messages: { requestComplete: "I've passed that on to the team." },
+    timeoutSeconds: 10,
+    retryAttempts: 1,
+  },
+  {
+    id: 'builtin:catch-hook',
+    category: 'Automation',
+    name: 'send_to_automation',
+    displayName: 'Zapier or Make catch hook',
+    description: 'Sends the call details to a Zapier "Catch Hook" or a Make custom webhook to start your automation.',
+    type: 'ENDPOINT',
+    // https://zapier.com/apps/webhook/integrations (Webhooks by Zapier, Catch Hook) and
+    // https://www.make.com/en/help/tools/webhooks — both take any JSON POSTed to a URL that is itself the credential.
+    configuration: {
+      url: '${secrets.CATCH_HOOK_URL}',
+      method: 'POST',
+      body_template: {
+        event: '${parameters.event}',
+        summary: '${parameters.summary}',
+        caller: '${phone_number}',
+        call_sid: '${call_sid}',
+      },
+    },
+    secrets: [
+      {
+        name: 'CATCH_HOOK_URL',
+        description:
+          'The hook URL: https://hooks.zapier.com/hooks/catch/… from a Zapier Catch Hook trigger, or https://hook.<region>.make.com/… from Make.',
+        helpUrl: 'https://zapier.com/apps/webhook/integrations',
+      },
+    ],
+    functionDefinition: {
+      name: 'send_to_automation',
+      description: 'Hand the call over to the back office automation, e.g. a new lead or a quote request.',
+      parameters: {
+        type: 'object',
+        properties: {
+          event: { type: 'string', enum: ['lead', 'quote_request', 'callback', 'complaint'] },
+          summary: { type: 'string', minLength: 1, maxLength: 2000 },
+        },
+        required: ['event', 'summary'],
+        additionalProperties: false,
+      },
+    },
+    timeoutSeconds: 10,
+    retryAttempts: 1,
   },
   {
     id: 'builtin:lambda-invoke',
@@ -345,6 +540,7 @@ export const BUILTIN_TEMPLATES: ToolTemplate[] = [
       secret_key_field: 'AWS_SECRET_ACCESS_KEY',
       response_handling: { success_field: 'success', message_field: 'message', data_field: 'data' },
     },
+    secrets: AWS_SECRETS,
     functionDefinition: {
       name: 'lambda_lookup',
       description: 'Look something up in the back office (runs an AWS Lambda function).',
@@ -379,6 +575,7 @@ export const BUILTIN_TEMPLATES: ToolTemplate[] = [
       access_key_field: 'AWS_ACCESS_KEY_ID',
       secret_key_field: 'AWS_SECRET_ACCESS_KEY',
     },
+    secrets: AWS_SECRETS,
     functionDefinition: {
       name: 'create_support_ticket',
       description: "File a support ticket with a one-sentence summary of the caller's problem.",

@@ -11,7 +11,7 @@ import { hashPassword } from '../security/passwords.ts';
 import { API_KEY_PREFIX, apiKeyParts, generateApiKey, randomToken } from '../security/tokens.ts';
 import { createTool, type ConfigurationValidator } from '../tools/tool-service.ts';
 import { assignTool } from '../assistants/assistant-service.ts';
-import { findBuiltinTemplate } from '../library/templates.ts';
+import { findBuiltinTemplate, templateTool } from '../library/templates.ts';
 
 export const DEMO_EMAIL = 'demo@switchboard.local';
 /** Catalog templates the demo organization starts with, assigned to its assistant. */
@@ -75,7 +75,7 @@ export async function seedDemo(
     for (const templateId of DEMO_TEMPLATES) {
       const template = findBuiltinTemplate(templateId);
       if (!template) continue;
-      const { id: _id, category: _category, ...tool } = template;
+      const tool = templateTool(template);
       // A tool type this server cannot validate (e.g. a runtime switched off) is skipped, not fatal.
       if ((await validateConfiguration(tool.type, (tool.configuration ?? {}) as never)).length > 0) continue;
       const created = await createTool({ prisma, validateConfiguration }, actor, tool);

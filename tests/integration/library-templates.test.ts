@@ -64,12 +64,66 @@ describe('templates', () => {
     expect(new Set(builtins.map((template) => template.type))).toEqual(new Set(['ENDPOINT', 'CODE', 'LAMBDA']));
     expect(builtins.find((template) => template.id === 'builtin:order-status')!.requiredSecrets).toEqual([
       'ORDERS_API_TOKEN',
+      'ORDERS_API_URL',
     ]);
     expect(builtins.find((template) => template.id === 'builtin:sms-send')!.requiredSecrets).toEqual([
       'TWILIO_ACCOUNT_SID',
       'TWILIO_AUTH_TOKEN',
       'TWILIO_FROM_NUMBER',
     ]);
+  });
+
+  test('installing a template tells which of its secrets are missing, until they are set', async () => {
+    const own = await createOrganization(t.app.services.prisma, 'Secret Step Co');
+    const listed = await t.gql<{
+      toolTemplates: Array<{
+        id: string;
+        secrets: Array<{ name: string; description: string; helpUrl: string; isSet: boolean }>;
+      }>;
+    }>(`{ toolTemplates { id secrets { name description helpUrl isSet } } }`, {}, { apiKey: own.keys.VIEWER });
+    const twilio = listed.data!.toolTemplates.find((template) => template.id === 'builtin:sms-send')!;
+    expect(twilio.secrets.map((secret) => [secret.name, secret.isSet])).toEqual([
+      ['TWILIO_ACCOUNT_SID', false],
+      ['TWILIO_AUTH_TOKEN', false],
+      ['TWILIO_FROM_NUMBER', false],
+    ]);
+    expect(twilio.secrets[0]).toMatchObject({
+      description: expect.stringContaining('Account SID'),
+      helpUrl: expect.stringMatching(/^https:\/\/www\.twilio\.com\//),
+    });
+
+    const installed = await t.gql<{
+      createToolFromTemplate: { __typename: string; id: string; missingSecrets: string[] };
+    }>(
+      `mutation ($input: CreateToolFromTemplateInput!) { createToolFromTemplate(input: $input) { __typename ... on Tool { id missingSecrets } } }`,
+      { input: { templateId: 'builtin:sms-send' } },
+      { apiKey: own.keys.MEMBER },
+    );
+    expect(installed.data!.createToolFromTemplate).toMatchObject({
+      __typename: 'Tool',
+      missingSecrets: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'],
+    });
+    const set = await t.gql(
+      `mutation ($input: SetSecretInput!) { setSecret(input: $input) { __typename } }`,
+      { input: { name: 'TWILIO_AUTH_TOKEN', value: 'tok' } },
+      { apiKey: own.keys.ADMIN },
+    );
+    expect(set.errors).toBeUndefined();
+    const after = await t.gql<{ tool: { missingSecrets: string[] } }>(
+      `query ($id: ID!) { tool(id: $id) { missingSecrets } }`,
+      { id: installed.data!.createToolFromTemplate.id },
+      { apiKey: own.keys.VIEWER },
+    );
+    expect(after.data!.tool.missingSecrets).toEqual(['TWILIO_ACCOUNT_SID', 'TWILIO_FROM_NUMBER']);
+    const relisted = await t.gql<{
+      toolTemplates: Array<{ id: string; secrets: Array<{ name: string; isSet: boolean }> }>;
+    }>(`{ toolTemplates { id secrets { name isSet } } }`, {}, { apiKey: own.keys.VIEWER });
+    expect(relisted.data!.toolTemplates.find((template) => template.id === 'builtin:sms-send')!.secrets).toContainEqual(
+      {
+        name: 'TWILIO_AUTH_TOKEN',
+        isSet: true,
+      },
+    );
   });
 
   test('every built-in template clones into a valid tool', async () => {

@@ -18,6 +18,24 @@ const TemplateSourceEnum = builder.enumType('ToolTemplateSource', {
   } as const,
 });
 
+const TemplateSecretRef = builder.objectRef<TemplateView['secrets'][number]>('TemplateSecret').implement({
+  description: 'A secret a template needs before its tool works.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'The secret name the configuration refers to.' }),
+    description: t.string({
+      nullable: true,
+      description: 'What to put in it; null for organization templates.',
+      resolve: (secret) => secret.description || null,
+    }),
+    helpUrl: t.string({
+      nullable: true,
+      description: 'Where the service explains how to get it; null for organization templates.',
+      resolve: (secret) => secret.helpUrl || null,
+    }),
+    isSet: t.exposeBoolean('isSet', { description: "Whether the viewer's organization has set it." }),
+  }),
+});
+
 const ToolTemplateRef = builder.objectRef<TemplateView>('ToolTemplate').implement({
   description: 'A tool to start from: the built-in catalog, or an organization tool marked isTemplate.',
   fields: (t) => ({
@@ -60,6 +78,11 @@ const ToolTemplateRef = builder.objectRef<TemplateView>('ToolTemplate').implemen
     requiredSecrets: t.stringList({
       description: 'Secret names to set before the tool works.',
       resolve: (view) => view.requiredSecrets,
+    }),
+    secrets: t.field({
+      type: [TemplateSecretRef],
+      description: 'The required secrets with what each is, where to get it and whether it is set.',
+      resolve: (view) => view.secrets,
     }),
   }),
 });

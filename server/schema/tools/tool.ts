@@ -4,6 +4,7 @@ import { builder } from '../builder.ts';
 import { ToolExecutionRef } from '../executions/execution.ts';
 import { actorOf } from '../viewer-actor.ts';
 import { containsText } from '../../db/contains-text.ts';
+import { missingSecretsOfTools } from '../../library/missing-secrets.ts';
 
 export const ToolTypeEnum = builder.enumType('ToolType', {
   description: 'How a tool runs.',
@@ -75,6 +76,13 @@ export const ToolRef = builder.prismaObject('Tool', {
     assignments: t.relation('assignments', {
       description: "This tool's assignments to assistants.",
       query: { orderBy: { createdAt: 'asc' } },
+    }),
+    missingSecrets: t.loadableList({
+      type: 'String',
+      description:
+        'Secrets the configuration names that the organization has not set; the tool fails with SECRET_NOT_FOUND until they are.',
+      load: (ids: string[], context) => missingSecretsOfTools(context.services.prisma, ids),
+      resolve: (tool) => tool.id,
     }),
     assistantCount: t.loadable({
       type: 'Int',

@@ -2,6 +2,13 @@
 import type { FieldIssue } from './graphql/client.ts';
 import { isObject, type JsonObject, type JsonValue, type ToolType } from './tools.ts';
 
+/** A secret a catalog item needs; description and helpUrl come with built-in templates only. */
+export interface SecretInfo {
+  name: string;
+  description: string | null;
+  helpUrl: string | null;
+}
+
 /** A template or a public tool, shown the same way in the catalog. */
 export interface CatalogItem {
   /** Unique across both kinds (a template id and a public tool id never collide once prefixed). */
@@ -17,6 +24,8 @@ export interface CatalogItem {
   functionDefinition: JsonValue;
   messages: JsonValue;
   requiredSecrets: string[];
+  /** The required secrets with what each is and where to get it, when the catalog knows. */
+  secrets: SecretInfo[];
   /** Templates: the catalog category; public tools: none. */
   category: string | null;
   source: 'BUILTIN' | 'ORGANIZATION' | null;
@@ -38,6 +47,7 @@ interface TemplateNode {
   functionDefinition: JsonValue;
   messages: JsonValue;
   requiredSecrets: string[] | null;
+  secrets: SecretInfo[] | null;
 }
 
 interface PublicToolNode {
@@ -57,7 +67,10 @@ interface PublicToolNode {
 }
 
 export const TEMPLATES_QUERY = `query Templates {
-  toolTemplates { id source category name displayName description type configuration functionDefinition messages requiredSecrets }
+  toolTemplates {
+    id source category name displayName description type configuration functionDefinition messages requiredSecrets
+    secrets { name description helpUrl }
+  }
 }`;
 
 export const PUBLIC_TOOLS_QUERY = `query PublicTools($search: String, $type: ToolType) {
@@ -83,6 +96,7 @@ export function fromTemplate(node: TemplateNode): CatalogItem {
     functionDefinition: node.functionDefinition,
     messages: node.messages,
     requiredSecrets: node.requiredSecrets ?? [],
+    secrets: node.secrets ?? (node.requiredSecrets ?? []).map((name) => ({ name, description: null, helpUrl: null })),
     category: node.category,
     source: node.source,
     authorOrganization: null,
@@ -105,6 +119,7 @@ export function fromPublicTool(node: PublicToolNode): CatalogItem {
     functionDefinition: node.functionDefinition,
     messages: node.messages,
     requiredSecrets: node.requiredSecrets ?? [],
+    secrets: (node.requiredSecrets ?? []).map((name) => ({ name, description: null, helpUrl: null })),
     category: null,
     source: null,
     authorOrganization: node.authorOrganization,
@@ -171,3 +186,10 @@ export const IMPORT_POLICIES: Array<{ value: ImportPolicy; label: string }> = [
   { value: 'RENAME', label: 'Import under a free name (name_2…)' },
   { value: 'OVERWRITE', label: 'Overwrite the existing tool (new version)' },
 ];
+
+/** What the catalog says about each of `missing`, in that order. */
+export function describeSecrets(item: CatalogItem, missing: string[]): SecretInfo[] {
+  return missing.map(
+    (name) => item.secrets.find((secret) => secret.name === name) ?? { name, description: null, helpUrl: null },
+  );
+}
