@@ -11,7 +11,7 @@ import type { Prisma as P, Tool, ToolVersion } from '../db/generated/prisma/clie
 import { isUniqueViolation, isUuid, toDbJson, toJson } from '../db/json.ts';
 import { AccessError, ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.ts';
 import { checkToolSettings } from '../executions/tool-settings.ts';
-import type { JsonObject, JsonValue } from '../executors/types.ts';
+import type { ConfigurationIssue, JsonObject, JsonValue } from '../executors/types.ts';
 import { assertToolTypeEnabled } from '../organizations/feature-flags.ts';
 import { grantOnSave } from '../secrets/secret-grants.ts';
 import { hasRole } from '../security/roles.ts';
@@ -33,7 +33,7 @@ export type ConfigurationValidator = (
   type: ToolTypeName,
   configuration: JsonObject,
   context?: ConfigurationContext,
-) => Promise<FieldIssue[]>;
+) => Promise<ConfigurationIssue[]>;
 
 export interface ToolDeps {
   prisma: Prisma;
@@ -157,14 +157,18 @@ async function validateState(deps: ToolDeps, state: ToolState, organizationId: s
   } else if (byteLength(state.configuration) > TOOL_LIMITS.configurationMaxBytes) {
     issues.push({ field: 'configuration', message: `must be at most ${TOOL_LIMITS.configurationMaxBytes / 1024} KB` });
   } else {
-    const configIssues = [
+    const configIssues: ConfigurationIssue[] = [
       ...checkToolSettings(state.configuration),
       ...(await deps.validateConfiguration(state.type, state.configuration, {
         timeoutSeconds: state.timeoutSeconds,
         organizationId,
       })),
     ];
-    issues.push(...configIssues.map((issue) => ({ ...issue, field: `configuration.${issue.field}` })));
+    for (const { reason, ...issue } of configIssues) {
+      // An inactive tool never runs, so it may point at a host the operator has yet to allow.
+      if (reason === 'PRIVATE_HOST' && !state.isActive) continue;
+      issues.push({ ...issue, field: `configuration.${issue.field}` });
+    }
   }
   let messages: ToolMessages | null = null;
   try {

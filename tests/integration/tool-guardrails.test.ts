@@ -68,7 +68,10 @@ describe.each(['postgresql', 'pglite'] as const)('parameter order on %s', (engin
     expect(updated.version).toBe(2);
 
     const read = await t.gql<{
-      tool: { functionDefinition: Definition; versions: { edges: Array<{ node: { functionDefinition: Definition } }> } };
+      tool: {
+        functionDefinition: Definition;
+        versions: { edges: Array<{ node: { functionDefinition: Definition } }> };
+      };
     }>(
       `query ($id: ID!) { tool(id: $id) { functionDefinition versions { edges { node { version functionDefinition } } } } }`,
       { id: created.id },
