@@ -63,3 +63,34 @@ export function parameterListIssues(parameters: JsonObject): FieldIssue[] {
   }
   return issues;
 }
+
+/**
+ * Reorders `parameters.properties` as `order` lists them. Clients whose JSON
+ * encoding sorts object keys (urql's does) send the order this way; it must
+ * name each parameter exactly once.
+ */
+export function orderParameters(
+  definition: JsonObject,
+  order: readonly string[],
+): { definition: JsonObject; issues: FieldIssue[] } {
+  const parameters = isObject(definition.parameters) ? definition.parameters : {};
+  const properties = isObject(parameters.properties) ? parameters.properties : {};
+  const names = Object.keys(properties);
+  const listed = new Set(order);
+  const missing = names.filter((name) => !listed.has(name));
+  const unknown = [...listed].filter((name) => !Object.hasOwn(properties, name));
+  if (listed.size !== order.length || missing.length > 0 || unknown.length > 0) {
+    const details = [
+      ...(listed.size !== order.length ? ['a name is listed twice'] : []),
+      ...(missing.length ? [`missing ${missing.map((name) => `"${name}"`).join(', ')}`] : []),
+      ...(unknown.length ? [`${unknown.map((name) => `"${name}"`).join(', ')} is not a parameter`] : []),
+    ];
+    return {
+      definition,
+      issues: [{ field: 'parameterOrder', message: `must list each parameter once (${details.join('; ')})` }],
+    };
+  }
+  const ordered: JsonObject = {};
+  for (const name of order) ordered[name] = properties[name]!;
+  return { definition: { ...definition, parameters: { ...parameters, properties: ordered } }, issues: [] };
+}

@@ -16,6 +16,7 @@ import { assertToolTypeEnabled } from '../organizations/feature-flags.ts';
 import { grantOnSave } from '../secrets/secret-grants.ts';
 import { hasRole } from '../security/roles.ts';
 import { byteLength, checkFunctionDefinition, isJsonObject } from './function-definition.ts';
+import { orderParameters } from './parameter-checks.ts';
 import { assertMayChangeTool, assertMayDeleteTool, assertMayGovernNewTool, keepGoverningKeys } from './governance.ts';
 import { TOOL_LIMITS, TOOL_NAME_PATTERN, TRIGGER_CONTEXTS } from './limits.ts';
 import { checkToolMessages, type ToolMessages } from './tool-messages.ts';
@@ -56,6 +57,8 @@ export interface CreateToolInput {
   isTemplate?: boolean | null;
   /** Spoken while the tool runs (see tool-messages.ts); not versioned, like isActive. */
   messages?: JsonValue | null;
+  /** The order of the function definition's parameters, for clients whose JSON encoding sorts keys. */
+  parameterOrder?: string[] | null;
 }
 
 export type UpdateToolInput = { [K in keyof Omit<CreateToolInput, 'type'>]?: CreateToolInput[K] | null } & {
@@ -121,8 +124,19 @@ function range(issues: FieldIssue[], field: string, value: number, limits: { min
 }
 
 /** Checks a complete tool state; returns it normalised (function definition name filled in). */
-async function validateState(deps: ToolDeps, state: ToolState, organizationId: string): Promise<ToolState> {
+async function validateState(
+  deps: ToolDeps,
+  given: ToolState,
+  organizationId: string,
+  parameterOrder?: string[] | null,
+): Promise<ToolState> {
   const issues: FieldIssue[] = [];
+  let state = given;
+  if (parameterOrder && isJsonObject(state.functionDefinition)) {
+    const ordered = orderParameters(state.functionDefinition, parameterOrder);
+    issues.push(...ordered.issues);
+    state = { ...state, functionDefinition: ordered.definition };
+  }
   if (!TOOL_NAME_PATTERN.test(state.name)) {
     issues.push({
       field: 'name',
@@ -251,6 +265,7 @@ export async function prepareTool(deps: ToolDeps, actor: Actor, input: CreateToo
       messages: (input.messages ?? null) as ToolMessages | null,
     },
     actor.organizationId,
+    input.parameterOrder,
   );
   await assertToolTypeEnabled(deps.prisma, actor.organizationId, state.type);
   return state;
@@ -392,7 +407,7 @@ export async function updateTool(deps: ToolDeps, actor: Actor, id: string, input
   if (input.name && !input.functionDefinition && isJsonObject(merged.functionDefinition)) {
     merged.functionDefinition = { ...merged.functionDefinition, name: input.name };
   }
-  const next = await validateState(deps, merged, actor.organizationId);
+  const next = await validateState(deps, merged, actor.organizationId, input.parameterOrder);
   if (next.type !== base.type) await assertToolTypeEnabled(deps.prisma, actor.organizationId, next.type);
   return applyState(deps, actor, current, next, 'tool.update', input.expectedVersion);
 }

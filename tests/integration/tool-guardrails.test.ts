@@ -109,6 +109,43 @@ describe.each(['postgresql', 'pglite'] as const)('parameter order on %s', (engin
   });
 });
 
+describe('parameterOrder, for clients whose JSON encoding sorts keys (urql does)', () => {
+  let t: TestApp;
+  let org: TestOrganization;
+  beforeAll(async () => {
+    t = await startTestApp({}, { engine: 'pglite' });
+    org = await createOrganization(t.app.services.prisma, 'Sorted');
+  });
+  afterAll(() => t?.close());
+
+  const sorted = { a: ORDERED.a, m: ORDERED.m, z: ORDERED.z };
+
+  test('orders the properties as listed, on create and on update', async () => {
+    const created = await create(t, org, {
+      ...withParameters('sorted_client', { properties: sorted }),
+      parameterOrder: ['z', 'a', 'm'],
+    });
+    expect(Object.keys(created.functionDefinition.parameters.properties)).toEqual(['z', 'a', 'm']);
+    const updated = await update(t, org, { id: created.id, parameterOrder: ['m', 'z', 'a'] });
+    expect(Object.keys(updated.functionDefinition.parameters.properties)).toEqual(['m', 'z', 'a']);
+  });
+
+  test('must name each parameter exactly once', async () => {
+    for (const parameterOrder of [
+      ['z', 'a'],
+      ['z', 'a', 'm', 'm'],
+      ['z', 'a', 'q'],
+    ]) {
+      const result = await create(t, org, {
+        ...withParameters('sorted_bad', { properties: sorted }),
+        parameterOrder,
+      });
+      expect(result.__typename).toBe('ValidationError');
+      expect(result.issues!.map((issue) => issue.field)).toEqual(['parameterOrder']);
+    }
+  });
+});
+
 describe('parameter lists the LLM cannot use', () => {
   let t: TestApp;
   let org: TestOrganization;
