@@ -221,6 +221,14 @@ describe('tool builder guardrails', () => {
       await expect(diff.textContent()).resolves.toContain('const unchanged = 1;');
       await expect(diff.getByRole('heading', { name: 'Code' }).count()).resolves.toBe(1);
       await screenshot(page, 'tool-version-diff');
+
+      // An untouched form is not "unsaved": opening the editor and leaving asks nothing.
+      await page.getByRole('link', { name: 'Edit' }).click();
+      await page.getByRole('button', { name: 'Next: Configuration' }).click();
+      await page.locator('.cm-content').waitFor();
+      await page.getByRole('link', { name: 'Tools', exact: true }).first().click();
+      await page.getByRole('heading', { name: 'Tools', exact: true }).waitFor();
+      expect(await page.getByRole('dialog').count()).toBe(0);
     },
     TIMEOUT,
   );
