@@ -5,7 +5,12 @@
  * issue once, at the input it is about, and names inputs in the words of their
  * labels, never by path.
  */
-import type { FieldIssue } from './graphql/client.ts';
+
+/** The part of a save-time issue placement needs (structurally the GraphQL client's FieldIssue). */
+export interface Issue {
+  field: string | null;
+  message: string | null;
+}
 
 export interface Place {
   /** The builder's step (0 Basic info, 1 Configuration). */
@@ -65,6 +70,6 @@ export function summaryOf(labels: string[]): string {
 }
 
 /** Issues with no input in the builder, shown (message only, with a plain label) in the summary. */
-export function unplaced(issues: FieldIssue[]): FieldIssue[] {
+export function unplaced<T extends Issue>(issues: T[]): T[] {
   return issues.filter((issue) => placeOf(issue.field) === null);
 }
