@@ -16,6 +16,7 @@ describe('rowProblems', () => {
     ['integer', '1, 2.5', 'Allowed values of an integer parameter must be whole numbers: "2.5" is not'],
     ['number', '1, 1.0', '"1.0" is listed twice'],
     ['string', 'S, M, S', '"S" is listed twice'],
+    ['boolean', 'yes, no', 'A boolean parameter cannot have allowed values: clear them, or make it text or a number'],
   ] as const)('a %s parameter with allowed values %j', (type, enumText, message) => {
     const row = newRow({ name: 'p', type, enumText });
     expect(rowProblems([row]).get(row.key)).toEqual({ enum: message });

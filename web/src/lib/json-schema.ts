@@ -51,6 +51,9 @@ const NUMERIC: Record<string, { article: string; words: string; fits: (value: nu
 
 function enumProblem(row: ParameterRow): string | undefined {
   const values = enumValues(row);
+  if (values.length > 0 && row.type !== 'string' && row.type !== 'number' && row.type !== 'integer') {
+    return `A ${row.type} parameter cannot have allowed values: clear them, or make it text or a number`;
+  }
   const numeric = NUMERIC[row.type];
   // Number('') is 0 and Number(' ') too: only text that reads as a number counts.
   const misfit = numeric && values.find((value) => !/^-?\d/.test(value) || !numeric.fits(Number(value)));
