@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createAssistant } from '../helpers/assistant-tools.ts';
-import { createOrganization, endpointToolInput, type TestOrganization } from '../helpers/fixtures.ts';
+import { createOrganization, createToolRow, endpointToolInput, type TestOrganization } from '../helpers/fixtures.ts';
 import { requirePostgres } from '../helpers/required-services.ts';
 
 const RESULT = `
@@ -254,6 +254,20 @@ describe('a private endpoint host', () => {
     );
     expect(run.data!.testTool).toMatchObject({ __typename: 'ToolExecution', status: 'ERROR' });
     expect(run.data!.testTool.errorCode).toBe('TOOL_INACTIVE');
+  });
+
+  test('an active tool that reaches a private host anyway (saved before the check) is refused naming the setting', async () => {
+    const row = await createToolRow(t.app.services.prisma, org.id, 'ENDPOINT', {
+      url: 'http://10.1.2.3/orders',
+      method: 'GET',
+    });
+    const run = await t.gql<{ testTool: { status: string; errorCode: string | null; errorMessage: string | null } }>(
+      `mutation ($input: TestToolInput!) { testTool(input: $input) { ... on ToolExecution { status errorCode errorMessage } } }`,
+      { input: { toolId: row.id, parameters: {} } },
+      { apiKey: org.keys.MEMBER },
+    );
+    expect(run.data!.testTool).toMatchObject({ status: 'ERROR', errorCode: 'SSRF_BLOCKED' });
+    expect(run.data!.testTool.errorMessage).toContain(SETTING);
   });
 
   test('with the host allow-listed, an active tool saves', async () => {
