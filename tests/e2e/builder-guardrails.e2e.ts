@@ -106,6 +106,14 @@ describe('tool builder guardrails', () => {
       await page.goto(`${app.url}/tools/${saved.id}/edit`);
       await page.getByLabel('Parameter 1 name').waitFor();
       expect(await parameterNames(page)).toEqual(['z', 'a', 'm']);
+
+      // Raw JSON naming a parameter twice is refused, not collapsed into one.
+      await page.getByRole('button', { name: 'Raw JSON' }).click();
+      await page
+        .getByLabel('JSON Schema')
+        .fill('{ "type": "object", "properties": { "z": { "type": "string" }, "z": { "type": "number" } } }');
+      await page.getByRole('button', { name: 'Apply JSON' }).click();
+      await page.getByText('"z" appears twice in properties: only one of them would be kept').waitFor();
     },
     TIMEOUT,
   );

@@ -1,6 +1,6 @@
 /** The tool builder's own checks (web/src/lib): parameter rows and where save-time issues are shown. */
 import { describe, expect, test } from 'vitest';
-import { newRow, rowProblems, toSchema } from '../../web/src/lib/json-schema.ts';
+import { newRow, repeatedKey, rowProblems, toSchema } from '../../web/src/lib/json-schema.ts';
 import { labelOf, parameterOf, placeOf, summaryOf, unplaced } from '../../web/src/lib/tool-issues.ts';
 
 describe('rowProblems', () => {
@@ -32,6 +32,18 @@ describe('rowProblems', () => {
     const schema = toSchema(rows) as { properties: Record<string, { enum?: number[] }> };
     expect(Object.keys(schema.properties)).toEqual(['z', 'a', 'm']);
     expect(schema.properties.a!.enum).toEqual([-1.5, 3]);
+  });
+});
+
+describe('repeatedKey (raw JSON, where JSON.parse would keep one of two equal keys)', () => {
+  test('finds a parameter named twice, with the path to it', () => {
+    const text = '{"type":"object","properties":{"z":{"type":"string"},"a":{},"z":{"type":"number"}}}';
+    expect(repeatedKey(text)).toEqual({ path: ['properties'], key: 'z' });
+  });
+
+  test('equal keys in different objects, keys inside strings and escaped quotes are not repeats', () => {
+    const text = String.raw`{"properties":{"a":{"description":"say "a": yes","type":"string"},"b":{"type":"string","enum":[{"a":1},{"a":2}]}}}`;
+    expect(repeatedKey(text)).toBeNull();
   });
 });
 

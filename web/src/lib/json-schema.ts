@@ -125,3 +125,39 @@ export function fromSchema(schema: JsonValue | undefined): ParameterRow[] {
     });
   });
 }
+
+/**
+ * The first key that appears twice in one object of `text` (already valid
+ * JSON), with the keys leading to that object; null when there is none.
+ * JSON.parse keeps the last of two equal keys, which silently drops a parameter.
+ */
+export function repeatedKey(text: string): { path: string[]; key: string } | null {
+  type Frame = { keys: Set<string>; path: string[]; isObject: boolean };
+  const stack: Frame[] = [];
+  let lastKey: string | null = null;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index];
+    if (char === '"') {
+      let end = index + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const value = JSON.parse(text.slice(index, end + 1)) as string;
+      let next = end + 1;
+      while (/\s/.test(text[next] ?? '')) next += 1;
+      const frame = stack.at(-1);
+      if (text[next] === ':' && frame?.isObject) {
+        if (frame.keys.has(value)) return { path: frame.path, key: value };
+        frame.keys.add(value);
+        lastKey = value;
+      }
+      index = end;
+    } else if (char === '{' || char === '[') {
+      const parent = stack.at(-1);
+      const path = parent ? [...parent.path, ...(parent.isObject && lastKey !== null ? [lastKey] : [])] : [];
+      stack.push({ keys: new Set(), path, isObject: char === '{' });
+      lastKey = null;
+    } else if (char === '}' || char === ']') {
+      stack.pop();
+    }
+  }
+  return null;
+}
