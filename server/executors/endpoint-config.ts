@@ -3,7 +3,13 @@
  * Field names are snake_case like the rest of a tool's stored configuration.
  */
 import { isIP } from 'node:net';
-import { isForbiddenAddress, isForbiddenHostname, normalizeHostname, type SsrfPolicy } from '../security/ssrf.ts';
+import {
+  isForbiddenAddress,
+  isForbiddenHostname,
+  normalizeHostname,
+  privateHostMessage,
+  type SsrfPolicy,
+} from '../security/ssrf.ts';
 import { validatePlaceholders } from './template.ts';
 import type { ConfigurationIssue, JsonObject, JsonValue } from './types.ts';
 
@@ -68,8 +74,8 @@ export function hasBody(method: HttpMethod): boolean {
 class IssueList {
   readonly issues: ConfigurationIssue[] = [];
 
-  add(field: string, message: string): void {
-    this.issues.push({ field, message });
+  add(field: string, message: string, reason?: ConfigurationIssue['reason']): void {
+    this.issues.push(reason ? { field, message, reason } : { field, message });
   }
 
   template(field: string, template: JsonValue): void {
@@ -128,7 +134,7 @@ function checkUrl(url: string, issues: IssueList, policy: SsrfPolicy | undefined
   const port = parsed.port === '' ? (parsed.protocol === 'https:' ? 443 : 80) : Number(parsed.port);
   const literalForbidden = isIP(host) !== 0 ? isForbiddenAddress(host) : isForbiddenHostname(host);
   if (literalForbidden && !policy.isAllowListedHost(host, port)) {
-    issues.add('url', `${host} is a private or reserved destination; ask the operator to allow-list it`);
+    issues.add('url', privateHostMessage(host), 'PRIVATE_HOST');
   }
 }
 

@@ -168,6 +168,11 @@ export interface ConfigurationIssue {
   message: string;
   line?: number;
   column?: number;
+  /**
+   * PRIVATE_HOST: the destination is private and not allow-listed. Only an active tool is refused for it:
+   * an inactive one may be saved while the operator is asked to allow the host.
+   */
+  reason?: 'PRIVATE_HOST';
 }
 
 /** What an executor needs to show the request it would send, without reading any secret. */

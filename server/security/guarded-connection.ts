@@ -9,7 +9,7 @@ import { isIP, connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { ExecutionErrorCode } from '../executors/types.ts';
 import { canonicalIp } from './ip-address.ts';
-import { isForbiddenHostname, normalizeHostname, type SsrfPolicy } from './ssrf.ts';
+import { isForbiddenHostname, normalizeHostname, PRIVATE_HOSTS_SETTING, type SsrfPolicy } from './ssrf.ts';
 
 export class GuardedFetchError extends Error {
   readonly code: ExecutionErrorCode;
@@ -95,7 +95,7 @@ export async function vetDestination(
     if (!options.policy.isAllowedDestination(hostname, address, port)) {
       throw new GuardedFetchError(
         'SSRF_BLOCKED',
-        `Requests to ${hostname} are not allowed: it resolves to a private or reserved address`,
+        `Requests to ${hostname} are not allowed: it resolves to a private or reserved address (the operator can allow it in ${PRIVATE_HOSTS_SETTING})`,
       );
     }
   }

@@ -9,6 +9,17 @@ import { canonicalIp, parseIPv4, parseIPv6 } from './ip-address.ts';
 
 type Cidr4 = readonly [base: string, prefix: number];
 
+/** The operator setting that allows private hosts, named in refusals so users know whom to ask for what. */
+export const PRIVATE_HOSTS_SETTING = 'SWITCHBOARD_ALLOWED_PRIVATE_HOSTS';
+
+/** Why a tool may not call `host`, in words for the person building the tool. */
+export function privateHostMessage(host: string): string {
+  return (
+    `${host} is a private network address. Switchboard only calls private hosts the operator lists in the ` +
+    `${PRIVATE_HOSTS_SETTING} setting: ask them to add it, or save the tool as inactive until they do.`
+  );
+}
+
 const FORBIDDEN_IPV4: readonly Cidr4[] = [
   ['0.0.0.0', 8], // "this network", 0.0.0.0 reaches loopback on Linux
   ['10.0.0.0', 8],

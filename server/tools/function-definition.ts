@@ -5,6 +5,7 @@
 import type { FieldIssue } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
 import { createSchemaCompiler } from '../security/schema-compiler.ts';
+import { parameterListIssues } from './parameter-checks.ts';
 
 const schemaCompiler = createSchemaCompiler({ validateSchema: true });
 
@@ -40,13 +41,22 @@ export function checkFunctionDefinition(
   } else if (parameters.type !== 'object') {
     issues.push({ field: field('parameters.type'), message: 'must be "object" (tool arguments are an object)' });
   } else {
-    try {
-      schemaCompiler.compile(parameters);
-    } catch (error) {
-      issues.push({ field: field('parameters'), message: `is not a valid JSON Schema: ${(error as Error).message}` });
-    }
+    // Checked first: the compiler would refuse a repeated `required` too, in words meant for schema authors.
+    const listIssues = parameterListIssues(parameters);
+    issues.push(...(listIssues.length > 0 ? listIssues : compileIssues(parameters)));
   }
   return { definition: normalised, issues };
+}
+
+function compileIssues(parameters: JsonObject): FieldIssue[] {
+  try {
+    schemaCompiler.compile(parameters);
+    return [];
+  } catch (error) {
+    return [
+      { field: 'functionDefinition.parameters', message: `is not a valid JSON Schema: ${(error as Error).message}` },
+    ];
+  }
 }
 
 export function parameterNames(definition: JsonObject): string[] {

@@ -11,11 +11,12 @@ import type { Prisma as P, Tool, ToolVersion } from '../db/generated/prisma/clie
 import { isUniqueViolation, isUuid, toDbJson, toJson } from '../db/json.ts';
 import { AccessError, ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.ts';
 import { checkToolSettings } from '../executions/tool-settings.ts';
-import type { JsonObject, JsonValue } from '../executors/types.ts';
+import type { ConfigurationIssue, JsonObject, JsonValue } from '../executors/types.ts';
 import { assertToolTypeEnabled } from '../organizations/feature-flags.ts';
 import { grantOnSave } from '../secrets/secret-grants.ts';
 import { hasRole } from '../security/roles.ts';
 import { byteLength, checkFunctionDefinition, isJsonObject } from './function-definition.ts';
+import { orderParameters } from './parameter-checks.ts';
 import { assertMayChangeTool, assertMayDeleteTool, assertMayGovernNewTool, keepGoverningKeys } from './governance.ts';
 import { TOOL_LIMITS, TOOL_NAME_PATTERN, TRIGGER_CONTEXTS } from './limits.ts';
 import { checkToolMessages, type ToolMessages } from './tool-messages.ts';
@@ -33,7 +34,7 @@ export type ConfigurationValidator = (
   type: ToolTypeName,
   configuration: JsonObject,
   context?: ConfigurationContext,
-) => Promise<FieldIssue[]>;
+) => Promise<ConfigurationIssue[]>;
 
 export interface ToolDeps {
   prisma: Prisma;
@@ -56,6 +57,8 @@ export interface CreateToolInput {
   isTemplate?: boolean | null;
   /** Spoken while the tool runs (see tool-messages.ts); not versioned, like isActive. */
   messages?: JsonValue | null;
+  /** The order of the function definition's parameters, for clients whose JSON encoding sorts keys. */
+  parameterOrder?: string[] | null;
 }
 
 export type UpdateToolInput = { [K in keyof Omit<CreateToolInput, 'type'>]?: CreateToolInput[K] | null } & {
@@ -121,8 +124,19 @@ function range(issues: FieldIssue[], field: string, value: number, limits: { min
 }
 
 /** Checks a complete tool state; returns it normalised (function definition name filled in). */
-export async function validateState(deps: ToolDeps, state: ToolState, organizationId: string): Promise<ToolState> {
+export async function validateState(
+  deps: ToolDeps,
+  given: ToolState,
+  organizationId: string,
+  parameterOrder?: string[] | null,
+): Promise<ToolState> {
   const issues: FieldIssue[] = [];
+  let state = given;
+  if (parameterOrder && isJsonObject(state.functionDefinition)) {
+    const ordered = orderParameters(state.functionDefinition, parameterOrder);
+    issues.push(...ordered.issues);
+    state = { ...state, functionDefinition: ordered.definition };
+  }
   if (!TOOL_NAME_PATTERN.test(state.name)) {
     issues.push({
       field: 'name',
@@ -157,14 +171,18 @@ export async function validateState(deps: ToolDeps, state: ToolState, organizati
   } else if (byteLength(state.configuration) > TOOL_LIMITS.configurationMaxBytes) {
     issues.push({ field: 'configuration', message: `must be at most ${TOOL_LIMITS.configurationMaxBytes / 1024} KB` });
   } else {
-    const configIssues = [
+    const configIssues: ConfigurationIssue[] = [
       ...checkToolSettings(state.configuration),
       ...(await deps.validateConfiguration(state.type, state.configuration, {
         timeoutSeconds: state.timeoutSeconds,
         organizationId,
       })),
     ];
-    issues.push(...configIssues.map((issue) => ({ ...issue, field: `configuration.${issue.field}` })));
+    for (const { reason, ...issue } of configIssues) {
+      // An inactive tool never runs, so it may point at a host the operator has yet to allow.
+      if (reason === 'PRIVATE_HOST' && !state.isActive) continue;
+      issues.push({ ...issue, field: `configuration.${issue.field}` });
+    }
   }
   let messages: ToolMessages | null = null;
   try {
@@ -247,6 +265,7 @@ export async function prepareTool(deps: ToolDeps, actor: Actor, input: CreateToo
       messages: (input.messages ?? null) as ToolMessages | null,
     },
     actor.organizationId,
+    input.parameterOrder,
   );
   await assertToolTypeEnabled(deps.prisma, actor.organizationId, state.type);
   return state;
@@ -366,7 +385,7 @@ export async function updateTool(deps: ToolDeps, actor: Actor, id: string, input
   const current = await findTool(deps.prisma, actor, id);
   assertCanPublish(actor, input.isPublic);
   const base = stateOf(current);
-  const next = await validateState(deps, mergedState(actor, base, input), actor.organizationId);
+  const next = await validateState(deps, mergedState(actor, base, input), actor.organizationId, input.parameterOrder);
   if (next.type !== base.type) await assertToolTypeEnabled(deps.prisma, actor.organizationId, next.type);
   return applyState(deps, actor, current, next, 'tool.update', input.expectedVersion);
 }

@@ -554,6 +554,8 @@ export interface operations {
           messages?: unknown;
           /** @description Function name the LLM calls: ^[a-zA-Z0-9_-]{1,64}$. */
           name: string;
+          /** @description The order of the parameters (every key of functionDefinition.parameters.properties, once each), for clients whose JSON encoding sorts object keys; the definition is stored in this order. Clients that keep key order (JSON.stringify) need not send it. */
+          parameterOrder?: string[] | null;
           /** @description Each run waits for approval (ADMIN to change). */
           requireConfirmation?: boolean | null;
           /** @description Retries after a transient failure (0–5). */
@@ -774,6 +776,8 @@ export interface operations {
           messages?: unknown;
           /** @description A new function name: ^[a-zA-Z0-9_-]{1,64}$. */
           name?: string | null;
+          /** @description The order of the parameters (every key of functionDefinition.parameters.properties, once each), for clients whose JSON encoding sorts object keys; the definition is stored in this order. Clients that keep key order (JSON.stringify) need not send it. */
+          parameterOrder?: string[] | null;
           /** @description Each run waits for approval (ADMIN to change). */
           requireConfirmation?: boolean | null;
           /** @description Retries after a transient failure (0–5). */

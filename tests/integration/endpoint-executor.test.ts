@@ -479,7 +479,7 @@ describe('validateConfiguration', () => {
       'url: The URL must not contain credentials; use auth instead',
     ]);
     expect(await fields({ url: 'http://169.254.169.254/latest', method: 'GET' })).toEqual([
-      'url: 169.254.169.254 is a private or reserved destination; ask the operator to allow-list it',
+      'url: 169.254.169.254 is a private network address. Switchboard only calls private hosts the operator lists in the SWITCHBOARD_ALLOWED_PRIVATE_HOSTS setting: ask them to add it, or save the tool as inactive until they do.',
     ]);
     expect(await fields({ url: `${base}/ok`, method: 'GET' })).toEqual([]);
     expect(await fields({ method: 'GET' })).toEqual(['url: url is required']);

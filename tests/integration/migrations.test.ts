@@ -30,19 +30,28 @@ const EXPECTED_TYPE: Record<string, string> = {
 };
 
 /** Table and column names from @@map / @map in schema.prisma (the generated datamodel does not carry them). */
-async function mappedNames(): Promise<Map<string, { table: string; columns: Map<string, string> }>> {
+interface MappedModel {
+  table: string;
+  columns: Map<string, string>;
+  /** Json fields declared `@db.Json` (text json, key order kept) rather than the default jsonb. */
+  textJson: Set<string>;
+}
+
+async function mappedNames(): Promise<Map<string, MappedModel>> {
   const schema = await readFile(new URL('../../prisma/schema.prisma', import.meta.url), 'utf8');
-  const models = new Map<string, { table: string; columns: Map<string, string> }>();
+  const models = new Map<string, MappedModel>();
   for (const match of schema.matchAll(/^model (\w+) \{([\s\S]*?)^\}/gm)) {
     const [, name = '', body = ''] = match;
     const columns = new Map<string, string>();
+    const textJson = new Set<string>();
     for (const line of body.split('\n')) {
       const field = /^\s+(\w+)\s+\S+.*?(?:@map\("([^"]+)"\))?\s*$/.exec(line);
       if (field?.[1] && !line.trim().startsWith('@@') && !line.trim().startsWith('///')) {
         columns.set(field[1], /@map\("([^"]+)"\)/.exec(line)?.[1] ?? field[1]);
+        if (/@db\.Json\b/.test(line)) textJson.add(field[1]);
       }
     }
-    models.set(name, { table: /@@map\("([^"]+)"\)/.exec(body)?.[1] ?? name, columns });
+    models.set(name, { table: /@@map\("([^"]+)"\)/.exec(body)?.[1] ?? name, columns, textJson });
   }
   return models;
 }
@@ -111,7 +120,9 @@ describe.each(engines)('migrations on %s', (engine) => {
           ? column.data_type === 'ARRAY'
           : field.kind === 'enum'
             ? column.data_type === 'USER-DEFINED' && column.udt_name === field.type
-            : (EXPECTED_TYPE[field.type] ?? '?').split('|').includes(column.data_type);
+            : mapping!.textJson.has(field.name)
+              ? column.data_type === 'json'
+              : (EXPECTED_TYPE[field.type] ?? '?').split('|').includes(column.data_type);
         if (!typeOk)
           problems.push(`${mapping!.table}.${columnName}: ${field.type} vs ${column.data_type}/${column.udt_name}`);
         // Prisma creates scalar-list columns without NOT NULL.
