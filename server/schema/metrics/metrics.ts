@@ -12,9 +12,7 @@ import { validateWindow } from '../../metrics/execution-stats.ts';
 import { createBoundedStream } from '../../realtime/bounded-stream.ts';
 import { toolHealthTopic, type ToolHealth, type ToolHealthEvent } from '../../realtime/pubsub.ts';
 import type { Context } from '../../context.ts';
-import { builder } from '../builder.ts';
-
-type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
+import { builder, type BuilderTypes } from '../builder.ts';
 import { liveStream, watchAccess } from '../live-stream.ts';
 import { ToolRef } from '../tools/tool.ts';
 import { actorOf } from '../viewer-actor.ts';
