@@ -57,6 +57,8 @@ export interface App {
 }
 
 /** How long in-flight requests get to finish on shutdown before sockets are cut. */
+/** How long past the send timeout a claimed alert notification stays taken before another instance may retry it. */
+const ALERT_CLAIM_SLACK_MS = 30_000;
 const SHUTDOWN_GRACE_MS = 5_000;
 
 /** Heartbeats per lease: a few lost heartbeats (a slow query, a GC pause) never lapse a live instance. */
@@ -131,13 +133,22 @@ export async function buildApp(
     pubsub,
     logger,
     intervalMs: config.alerting.evaluationIntervalMs,
+    // One try per send: a receiver that fails is retried from the outbox, on the result deliveries' schedule.
     notifier: createAlertNotifier({
       policy,
       cipher,
       timeoutMs: config.alerting.timeoutMs,
       smtpUrl: config.alerting.smtpUrl,
       emailFrom: config.alerting.emailFrom,
+      attempts: 1,
     }),
+    retry: {
+      maxAttempts: config.deliveries.maxAttempts,
+      baseDelayMs: config.deliveries.baseDelayMs,
+      maxDelayMs: config.deliveries.maxDelayMs,
+      pollIntervalMs: config.deliveries.pollIntervalMs,
+      leaseMs: ALERT_CLAIM_SLACK_MS + config.alerting.timeoutMs,
+    },
   });
   // Security events are a source for alert rules (SECURITY_EVENT); a failing lookup never touches the recorder.
   securityEvents.onEvent((event) => {
