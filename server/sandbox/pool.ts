@@ -263,6 +263,12 @@ const SECURITY_KINDS: Partial<Record<string, ToolSecurityKind>> = {
   TIMEOUT: 'SANDBOX_TIME_KILL',
 };
 
+/** Whether `signal` was aborted by a deadline (AbortSignal.timeout, the engine's TimeoutError) rather than a cancel. */
+function isDeadline(signal: AbortSignal | undefined): boolean {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error && reason.name === 'TimeoutError';
+}
+
 function failure(code: PoolFailureCode, message: string): PoolFailure {
   return { code, message };
 }
@@ -594,6 +600,10 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       memoryCeiling,
     };
     active.detachAbort = onAbort(signal, () => {
+      // The execution's deadline passed while the code ran: its process is killed for time, as by our own timer.
+      if (task.kind === 'run' && task.hooks.origin && isDeadline(signal)) {
+        recordToolSecurityEvent(securityEvents, task.hooks.origin, 'SANDBOX_TIME_KILL', 'TIMEOUT');
+      }
       settle(active, failure('CANCELLED', 'the execution was cancelled'));
       retire(slot);
     });

@@ -203,6 +203,20 @@ describe('events recorded through their real triggers', () => {
     });
   });
 
+  it("code stopped by its tool's deadline (timeoutSeconds) is a time kill too, recorded once", async () => {
+    const prisma = t.app.services.prisma;
+    // Saved before the limits were checked against each other: the tool's deadline ends the run, not the sandbox's.
+    const tool = await createToolRow(prisma, org.id, 'CODE', {
+      runtime: 'javascript',
+      execution_timeout: 10,
+      code: 'export default function execute() { while (true) {} }',
+    });
+    await prisma.tool.update({ where: { id: tool.id }, data: { timeoutSeconds: 1 } });
+    const run = await mutate(TEST_TOOL, { input: { toolId: tool.id, parameters: {} } }, org.keys.ADMIN);
+    expect(run).toMatchObject({ status: 'TIMEOUT', errorCode: 'TIMEOUT' });
+    expect(recordedFor('SANDBOX_TIME_KILL', run.id)).toHaveLength(1);
+  });
+
   it("a code tool's fetch of a private address is refused at the sandbox's bridge, once however often it tries", async () => {
     const tool = await createToolRow(t.app.services.prisma, org.id, 'CODE', {
       runtime: 'javascript',
