@@ -45,3 +45,7 @@ if [ -f web/package.json ] && { [ ! -f web/build/handler.js ] ||
   echo "switchboard: building the dashboard" >&2
   npm run build --silent >&2
 fi
+# Unit tests import web/src/lib, whose tsconfig extends the one `svelte-kit sync` writes (npm ci removes it).
+if [ -f web/package.json ] && [ ! -f 'web/node_modules/$app/tsconfig.json' ]; then
+  (cd web && npx svelte-kit sync >&2)
+fi

@@ -42,7 +42,6 @@ import { createSecretCipher, loadOrCreateMasterKey, parseMasterKey } from './sec
 import { createExecutionTokens, executionLinks } from './executions/execution-tokens.ts';
 import { createSsrfPolicy } from './security/ssrf.ts';
 import { createSecurityEventRecorder } from './security/security-events.ts';
-import { watchExecutionSecurityEvents } from './security/execution-security-events.ts';
 import type { Services } from './services.ts';
 import { startTracing } from './tracing/tracing.ts';
 import { tracedRoute } from './tracing/traced-route.ts';
@@ -58,6 +57,8 @@ export interface App {
 }
 
 /** How long in-flight requests get to finish on shutdown before sockets are cut. */
+/** How long past the send timeout a claimed alert notification stays taken before another instance may retry it. */
+const ALERT_CLAIM_SLACK_MS = 30_000;
 const SHUTDOWN_GRACE_MS = 5_000;
 
 /** Heartbeats per lease: a few lost heartbeats (a slow query, a GC pause) never lapse a live instance. */
@@ -87,15 +88,6 @@ export async function buildApp(
     }));
   const masterKey = config.masterKey ? parseMasterKey(config.masterKey) : await loadOrCreateMasterKey(config.dataDir);
   const policy = createSsrfPolicy({ allowedPrivateHosts: config.allowedPrivateHosts });
-  const lambda = createLambdaExecutor({
-    endpoint: config.lambdaEndpoint ?? undefined,
-    serverCredentials: config.lambdaServerCredentials,
-    ...ssrfToolEndpointPolicy(policy),
-  });
-  const pools = await startSandboxPools(config.sandbox, logger);
-  const code = createCodeExecutor({ pools: pools.byRuntime, bridgeFetch: createBridgeFetch(policy) });
-  const executors = createExecutorRegistry([createEndpointExecutor({ policy }), lambda, code]);
-
   const cipher = createSecretCipher(masterKey);
   const tokens = createExecutionTokens(masterKey);
   // Without SWITCHBOARD_PUBLIC_URL, tools reach the address this server listens on (known once it does).
@@ -109,7 +101,23 @@ export async function buildApp(
     registry: metrics.prometheus.registry,
     retentionDays: config.securityEvents.retentionDays,
   });
-  const executionSecurity = watchExecutionSecurityEvents({ sql: database.sql, pubsub, events: securityEvents, logger });
+  // The executors and the sandbox record SSRF refusals and sandbox kills where they happen.
+  const lambda = createLambdaExecutor({
+    endpoint: config.lambdaEndpoint ?? undefined,
+    serverCredentials: config.lambdaServerCredentials,
+    securityEvents,
+    ...ssrfToolEndpointPolicy(policy),
+  });
+  const pools = await startSandboxPools(config.sandbox, logger, securityEvents).catch(async (error: unknown) => {
+    // Started above for the pools' sake: a server that cannot start must not leave them running.
+    lambda.close();
+    await securityEvents.close();
+    await metrics.close();
+    await pubsub.close();
+    throw error;
+  });
+  const code = createCodeExecutor({ pools: pools.byRuntime, bridgeFetch: createBridgeFetch(policy, securityEvents) });
+  const executors = createExecutorRegistry([createEndpointExecutor({ policy, securityEvents }), lambda, code]);
   // Before the engine, so its settle hooks (async results, progress) can enqueue into it.
   const deliveries = createResultDeliveries({
     prisma: database.prisma,
@@ -125,13 +133,22 @@ export async function buildApp(
     pubsub,
     logger,
     intervalMs: config.alerting.evaluationIntervalMs,
+    // One try per send: a receiver that fails is retried from the outbox, on the result deliveries' schedule.
     notifier: createAlertNotifier({
       policy,
       cipher,
       timeoutMs: config.alerting.timeoutMs,
       smtpUrl: config.alerting.smtpUrl,
       emailFrom: config.alerting.emailFrom,
+      attempts: 1,
     }),
+    retry: {
+      maxAttempts: config.deliveries.maxAttempts,
+      baseDelayMs: config.deliveries.baseDelayMs,
+      maxDelayMs: config.deliveries.maxDelayMs,
+      pollIntervalMs: config.deliveries.pollIntervalMs,
+      leaseMs: ALERT_CLAIM_SLACK_MS + config.alerting.timeoutMs,
+    },
   });
   // Security events are a source for alert rules (SECURITY_EVENT); a failing lookup never touches the recorder.
   securityEvents.onEvent((event) => {
@@ -264,7 +281,6 @@ export async function buildApp(
         await deliveries.close();
         await alerting.close();
         await metrics.close();
-        await executionSecurity.close();
         await securityEvents.close();
         await pubsub.close();
         lambda.close();

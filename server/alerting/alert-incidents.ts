@@ -2,18 +2,18 @@
  * Firing and resolving incidents, and telling the rule's channels. Firing is
  * an insert that conflicts while an incident for the same rule and key is
  * open, and resolving is an update of the open one: whichever instance (or
- * evaluator round) wins sends the notification, every other does nothing.
+ * evaluator round) wins sends the notification (through the outbox, which
+ * retries it while a receiver fails), every other does nothing.
  */
-import type { Logger } from 'pino';
 import type { Prisma } from '../db/database.ts';
 import type { SqlDriver } from '../db/sql-driver.ts';
-import type { AlertMessage, AlertNotifier, NotifyOutcome } from './alert-notifier.ts';
+import type { AlertMessage } from './alert-notifier.ts';
+import type { AlertOutbox } from './alert-outbox.ts';
 
 export interface IncidentDeps {
   prisma: Prisma;
   sql: SqlDriver;
-  notifier: AlertNotifier;
-  logger: Logger;
+  outbox: AlertOutbox;
 }
 
 export interface RuleRef {
@@ -99,18 +99,5 @@ async function notify(
     firedAt: new Date(incident.fired_at).toISOString(),
     resolvedAt: incident.resolved_at ? new Date(incident.resolved_at).toISOString() : null,
   };
-  const outcomes: NotifyOutcome[] = await Promise.all(channels.map((channel) => deps.notifier.send(channel, message)));
-  const failures = outcomes.flatMap((outcome) => (outcome.delivered ? [] : [`${outcome.channelId}: ${outcome.error}`]));
-  const delivered = outcomes.length - failures.length;
-  if (failures.length > 0) {
-    deps.logger.warn({ incidentId: incident.id, ruleId: rule.id, failures }, 'alert notification failed');
-  }
-  await deps.sql.query(
-    `UPDATE "alert_incidents"
-     SET "notifications" = "notifications" + $2,
-         "last_notified_at" = CASE WHEN $2 > 0 THEN now() ELSE "last_notified_at" END,
-         "last_error" = $3
-     WHERE "id" = $1::uuid`,
-    [incident.id, delivered, failures.length > 0 ? failures.join('; ').slice(0, 2000) : null],
-  );
+  await deps.outbox.send(incident.id, channels, message);
 }

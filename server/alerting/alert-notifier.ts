@@ -39,7 +39,9 @@ export interface NotifierDeps {
 }
 
 export type NotifyOutcome =
-  { channelId: string; delivered: true } | { channelId: string; delivered: false; error: string };
+  | { channelId: string; delivered: true }
+  /** `retryable`: the receiver or the network may answer otherwise later (timeouts, 408, 429, 5xx, SMTP 4xx). */
+  | { channelId: string; delivered: false; error: string; retryable: boolean };
 
 export interface AlertNotifier {
   send(channel: AlertChannel, message: AlertMessage): Promise<NotifyOutcome>;
@@ -84,6 +86,26 @@ function emailText(message: AlertMessage): string {
   ].join('\n');
 }
 
+/**
+ * The webhook body, its keys in a fixed order: a retry sends the message read back from the
+ * outbox (jsonb orders keys its own way), and a receiver sees the same bytes each time.
+ */
+function webhookBody(message: AlertMessage): string {
+  const { rule } = message;
+  return JSON.stringify({
+    type: `alert.${message.event}`,
+    event: message.event,
+    organizationId: message.organizationId,
+    incidentId: message.incidentId,
+    rule: rule && { id: rule.id, name: rule.name, kind: rule.kind },
+    key: message.key,
+    summary: message.summary,
+    value: message.value,
+    firedAt: message.firedAt,
+    resolvedAt: message.resolvedAt,
+  });
+}
+
 function bounded(error: string): string {
   return error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH - 1)}…` : error;
 }
@@ -98,7 +120,7 @@ export function createAlertNotifier(deps: NotifierDeps): AlertNotifier {
     if (!channel.url) return Promise.resolve({ kind: 'failed', error: 'The channel has no URL' });
     const senderDeps = { policy: deps.policy, cipher: deps.cipher, timeoutMs: deps.timeoutMs };
     if (channel.kind === 'SLACK') return postDelivery(senderDeps, channel.url, {}, slackBody(message), closing.signal);
-    const body = JSON.stringify({ type: `alert.${message.event}`, ...message });
+    const body = webhookBody(message);
     const headers: Record<string, string> = { 'Switchboard-Event': `alert.${message.event}` };
     if (channel.signingSecret) {
       const secret = deps.cipher.decrypt(channel.organizationId, channel.signingSecret);
@@ -150,7 +172,12 @@ export function createAlertNotifier(deps: NotifierDeps): AlertNotifier {
       }
       if (outcome.kind === 'delivered') return { channelId: channel.id, delivered: true };
       const error = 'error' in outcome ? outcome.error : 'The server was closing';
-      return { channelId: channel.id, delivered: false, error };
+      return {
+        channelId: channel.id,
+        delivered: false,
+        error,
+        retryable: outcome.kind === 'retry' || outcome.kind === 'released',
+      };
     },
     close() {
       closing.abort();

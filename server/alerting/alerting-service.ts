@@ -14,6 +14,8 @@ import type { SwitchboardPubSub, ToolHealthEvent } from '../realtime/pubsub.ts';
 import { findAlertChannel } from './alert-channels.ts';
 import { fireIncident, openKeys, resolveIncident, type IncidentDeps } from './alert-incidents.ts';
 import type { AlertNotifier, NotifyOutcome } from './alert-notifier.ts';
+import { createAlertOutbox } from './alert-outbox.ts';
+import type { RetryPolicy } from '../deliveries/retry-policy.ts';
 import { DEFAULT_WINDOW_SECONDS } from './alert-rules.ts';
 import { windowStats, type WindowStats } from './window-stats.ts';
 
@@ -48,6 +50,8 @@ export interface AlertingDeps {
   notifier: AlertNotifier;
   logger: Logger;
   intervalMs: number;
+  /** How notifications to a failing receiver are retried (the result deliveries' schedule). */
+  retry: RetryPolicy & { pollIntervalMs: number; leaseMs: number };
 }
 
 interface Breach {
@@ -88,7 +92,16 @@ function breachOf(rule: AlertRule, stats: WindowStats): Breach | null {
 }
 
 export function createAlerting(deps: AlertingDeps): Alerting {
-  const incidents: IncidentDeps = deps;
+  const outbox = createAlertOutbox({
+    prisma: deps.prisma,
+    sql: deps.sql,
+    notifier: deps.notifier,
+    logger: deps.logger,
+    retry: deps.retry,
+    pollIntervalMs: deps.retry.pollIntervalMs,
+    leaseMs: deps.retry.leaseMs,
+  });
+  const incidents: IncidentDeps = { prisma: deps.prisma, sql: deps.sql, outbox };
   const inFlight = new Set<Promise<void>>();
   let running: Promise<void> | null = null;
   let closed = false;
@@ -262,6 +275,7 @@ export function createAlerting(deps: AlertingDeps): Alerting {
       clearInterval(timer);
       await running;
       await Promise.all(inFlight);
+      await outbox.close();
       deps.notifier.close();
     },
   };

@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { Prisma } from '../db/database.ts';
 import type { ExecutionStatus, ToolExecution } from '../db/generated/prisma/client.ts';
 import { recordingSecretUses } from '../security/secret-use-events.ts';
+import { securityEventsOf } from '../security/security-events.ts';
+import { recordToolSecurityEvent } from '../security/tool-security-events.ts';
 import type {
   ExecutableTool,
   ExecutionContext,
@@ -161,6 +163,7 @@ export function executionContextOf(row: ToolExecution): ExecutionContext {
     from: text(context.from),
     to: text(context.to),
     userId: row.userId,
+    apiKeyId: row.apiKeyId,
     triggerContext: row.triggerContext as TriggerContext,
     toolCallId: row.toolCallId,
   };
@@ -330,7 +333,20 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
         ownConfiguration: resolved.ownConfiguration,
         configuration: resolved.tool.configuration,
       });
-      return check.ok ? check : { ok: false, code: 'SECRET_NOT_GRANTED', message: check.message };
+      if (check.ok) return check;
+      recordToolSecurityEvent(
+        securityEventsOf(prisma),
+        {
+          organizationId: row.organizationId,
+          executionId: row.id,
+          userId: row.userId,
+          apiKeyId: row.apiKeyId,
+          tool: { id: resolved.toolRowId, name: resolved.tool.name, type: resolved.tool.type },
+        },
+        'SECRET_USE_DENIED',
+        'SECRET_NOT_GRANTED',
+      );
+      return { ok: false, code: 'SECRET_NOT_GRANTED', message: check.message };
     } catch (error) {
       logger.error({ err: error, executionId: row.id }, 'secret grants could not be checked');
       return { ok: false, code: 'INTERNAL_ERROR', message: 'The secret grants could not be checked; try again' };

@@ -7,7 +7,9 @@
  * boolean `success` is taken as `{ success, message, data }`; any other value is
  * wrapped as `{ success: true, message: '', data: value }`.
  */
+import type { BridgeFetch } from '../sandbox/bridge-fetch.ts';
 import type { BridgeRequest, BridgeResponse, Runtime } from '../sandbox/protocol.ts';
+import { toolSecurityOrigin } from '../security/tool-security-events.ts';
 import type { SandboxPool, SandboxRunResult } from '../sandbox/pool.ts';
 import type {
   ConfigurationIssue,
@@ -36,7 +38,7 @@ export interface CodeExecutorLimits {
 export interface CodeExecutorOptions {
   pools: Partial<Record<Runtime, SandboxPool>>;
   /** The only network path for user code; the real one applies the SSRF guard. */
-  bridgeFetch: (request: BridgeRequest, signal: AbortSignal) => Promise<BridgeResponse>;
+  bridgeFetch: BridgeFetch;
   limits?: Partial<CodeExecutorLimits>;
 }
 
@@ -257,9 +259,11 @@ export function createCodeExecutor(options: CodeExecutorOptions): Executor {
       const timeoutMs = Math.max(1, Math.min(config.timeoutMs, timeLeft));
       const startedAt = Date.now();
       let ssrfRefused = false;
+      // One object per run: the bridge and the pool record this run's security events against it.
+      const origin = toolSecurityOrigin(input);
       const guardedBridge = async (request: BridgeRequest, signal: AbortSignal): Promise<BridgeResponse> => {
         try {
-          return await bridgeFetch(request, signal);
+          return await bridgeFetch(request, signal, origin);
         } catch (error) {
           if (isSsrfRefusal(error)) ssrfRefused = true;
           throw error;
@@ -279,7 +283,12 @@ export function createCodeExecutor(options: CodeExecutorOptions): Executor {
             maxResultBytes: limits.maxResultBytes,
           },
         },
-        { signal: input.signal, onFetch: guardedBridge, ...(input.progress && { onProgress: input.progress }) },
+        {
+          signal: input.signal,
+          onFetch: guardedBridge,
+          origin,
+          ...(input.progress && { onProgress: input.progress }),
+        },
       );
       return toOutcome(result, input, { runtime: config.runtime, durationMs: Date.now() - startedAt }, ssrfRefused);
     },

@@ -3,6 +3,8 @@
  * sends it through the SSRF-guarded client and normalises the response.
  */
 import { guardedFetch, GuardedFetchError, type GuardedResponse } from '../security/guarded-fetch.ts';
+import type { SecurityEventSink } from '../security/security-events.ts';
+import { recordToolSecurityEvent, toolSecurityOrigin } from '../security/tool-security-events.ts';
 import type { SsrfPolicy } from '../security/ssrf.ts';
 import {
   DEFAULT_API_KEY_HEADER,
@@ -41,6 +43,8 @@ export interface EndpointExecutorOptions {
   policy: SsrfPolicy;
   maxResponseBytes?: number;
   maxRedirects?: number;
+  /** Where the SSRF guard's refusals are recorded as security events (default: nowhere). */
+  securityEvents?: SecurityEventSink;
 }
 
 interface BuiltRequest {
@@ -288,6 +292,9 @@ async function execute(input: ExecutorInput, options: EndpointExecutorOptions): 
   } catch (error) {
     if (!(error instanceof GuardedFetchError)) throw error;
     const code = error.code === 'CANCELLED' && Date.now() >= input.deadline ? 'TIMEOUT' : error.code;
+    if (code === 'SSRF_BLOCKED' && options.securityEvents) {
+      recordToolSecurityEvent(options.securityEvents, toolSecurityOrigin(input), 'SSRF_REFUSED', code);
+    }
     return { ok: false, error: failure(code, redactor.text(error.message), code === 'CONNECT_ERROR'), request };
   }
 

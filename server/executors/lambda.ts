@@ -33,6 +33,8 @@ import type {
 } from './types.ts';
 import { secretPlaceholder } from './types.ts';
 import { traceHeaders } from '../tracing/trace-context.ts';
+import type { SecurityEventSink } from '../security/security-events.ts';
+import { recordToolSecurityEvent, toolSecurityOrigin } from '../security/tool-security-events.ts';
 
 /** Lambda's documented request payload limits per invocation type. */
 export const MAX_PAYLOAD_BYTES: Record<InvocationType, number> = {
@@ -72,6 +74,8 @@ export interface LambdaExecutorOptions {
   /** Whether tools without credential fields may run on the server's own AWS identity (default: never). */
   serverCredentials?: ServerCredentialsPolicy;
   maxClients?: number;
+  /** Where refused per-tool endpoints (SSRF) are recorded as security events (default: nowhere). */
+  securityEvents?: SecurityEventSink;
 }
 
 export interface LambdaExecutor extends Executor {
@@ -81,6 +85,12 @@ export interface LambdaExecutor extends Executor {
 
 export function createLambdaExecutor(options: LambdaExecutorOptions = {}): LambdaExecutor {
   const clients = new LambdaClientCache(options.clientFactory, options.maxClients);
+
+  /** A per-tool endpoint the SSRF policy refused, before the request or when its connection resolved. */
+  function refused(input: ExecutorInput, failure: ExecutionFailure): void {
+    if (failure.code !== 'SSRF_BLOCKED' || !options.securityEvents) return;
+    recordToolSecurityEvent(options.securityEvents, toolSecurityOrigin(input), 'SSRF_REFUSED', failure.code);
+  }
 
   async function execute(input: ExecutorInput): Promise<ExecutorOutcome> {
     const parsed = parseLambdaConfiguration(input.tool.configuration);
@@ -99,7 +109,10 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
     }
 
     const endpoint = await resolveEndpoint(config, options);
-    if (!endpoint.ok) return fail(endpoint.error);
+    if (!endpoint.ok) {
+      refused(input, endpoint.error);
+      return fail(endpoint.error);
+    }
 
     const secretValues: string[] = [];
     const readSecret = async (name: string, field: string): Promise<string | ExecutionFailure> => {
@@ -193,6 +206,7 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
     } catch (error) {
       const statusCode = httpStatusOf(error);
       const failure = mapInvokeError(error, input.signal, input.deadline);
+      refused(input, failure);
       return redactOutcome(fail(failure, request, statusCode === undefined ? undefined : { statusCode }), secretValues);
     }
     return redactOutcome(interpret(output, config, request, tracked), secretValues);

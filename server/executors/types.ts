@@ -62,6 +62,8 @@ export interface ExecutionContext {
   from: string | null;
   to: string | null;
   userId: string | null;
+  /** The API key that asked for the run, when one did (named by security events, never shown to the tool). */
+  apiKeyId?: string | null;
   triggerContext: TriggerContext;
   toolCallId: string | null;
 }

@@ -10,6 +10,7 @@ import type { Prisma } from '../db/database.ts';
 import { isUniqueViolation, isUuid } from '../db/json.ts';
 import { ConflictError, FeatureDisabledError, NotFoundError, ValidationError, type FieldIssue } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../executors/types.ts';
+import { recordImplicitGrants, type ImplicitGrant } from '../secrets/secret-grants.ts';
 import { byteLength, isJsonObject } from '../tools/function-definition.ts';
 import {
   assertToolCapacity,
@@ -284,6 +285,7 @@ export async function importTools(
 
   const creating = plans.filter((plan) => plan.prepared && !plan.overwriteId).length;
   await assertToolCapacity(deps.prisma, actor, creating);
+  const granted: ImplicitGrant[] = [];
   try {
     await deps.prisma.$transaction(
       async (tx) => {
@@ -298,9 +300,9 @@ export async function importTools(
                 `"${plan.report.name}" was deleted during the import; nothing was imported`,
                 'bundle',
               );
-            await overwriteWithPrepared(tx, actor, current, plan.prepared, 'tool.import');
+            await overwriteWithPrepared(tx, actor, current, plan.prepared, 'tool.import', granted);
           } else {
-            plan.report.toolId = (await insertPreparedTool(tx, actor, plan.prepared, 'tool.import')).id;
+            plan.report.toolId = (await insertPreparedTool(tx, actor, plan.prepared, 'tool.import', granted)).id;
           }
         }
       },
@@ -314,6 +316,7 @@ export async function importTools(
       );
     throw error;
   }
+  recordImplicitGrants(deps.prisma, actor, granted);
   return result(true);
 }
 

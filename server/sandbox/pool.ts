@@ -19,6 +19,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { JsonValue } from '../executors/types.ts';
+import { NO_SECURITY_EVENTS, type SecurityEventSink } from '../security/security-events.ts';
+import {
+  recordToolSecurityEvent,
+  type ToolSecurityKind,
+  type ToolSecurityOrigin,
+} from '../security/tool-security-events.ts';
 import { FairQueue } from './fair-queue.ts';
 import {
   MAX_CONCURRENT_FETCHES,
@@ -65,6 +71,8 @@ export interface RunHooks {
   onFetch(request: BridgeRequest, signal: AbortSignal): Promise<BridgeResponse>;
   /** `context.progress(message)` from the job (already bounded); must not throw. */
   onProgress?(message: string): void;
+  /** The execution the job serves: a permission denial or a memory or time kill is recorded against it. */
+  origin?: ToolSecurityOrigin;
 }
 
 /** Thrown by `start` and `validate` when no sandbox could answer. */
@@ -116,6 +124,8 @@ export interface SandboxPoolOptions {
    */
   memoryWatch?: { slackMb: number; intervalMs: number } | null;
   logger?: { warn(obj: object, msg: string): void };
+  /** Where permission denials and memory and time kills are recorded as security events (default: nowhere). */
+  securityEvents?: SecurityEventSink;
 }
 
 export interface SandboxPoolStats {
@@ -246,6 +256,19 @@ function affinityKey(job: RunJob, affinity: Affinity): string {
     .digest('base64');
 }
 
+/** Job failures that are the sandbox enforcing a limit, as the security events they are. */
+const SECURITY_KINDS: Partial<Record<string, ToolSecurityKind>> = {
+  IMPORT_NOT_ALLOWED: 'SANDBOX_PERMISSION_DENIED',
+  MEMORY_LIMIT: 'SANDBOX_MEMORY_KILL',
+  TIMEOUT: 'SANDBOX_TIME_KILL',
+};
+
+/** Whether `signal` was aborted by a deadline (AbortSignal.timeout, the engine's TimeoutError) rather than a cancel. */
+function isDeadline(signal: AbortSignal | undefined): boolean {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error && reason.name === 'TimeoutError';
+}
+
 function failure(code: PoolFailureCode, message: string): PoolFailure {
   return { code, message };
 }
@@ -306,6 +329,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const memoryWatch = options.memoryWatch === undefined ? DEFAULT_MEMORY_WATCH : options.memoryWatch;
   const logger = options.logger;
+  const securityEvents = options.securityEvents ?? NO_SECURITY_EVENTS;
 
   const slots = new Set<Slot>();
   const runQueue = new FairQueue<Waiting>();
@@ -576,6 +600,10 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       memoryCeiling,
     };
     active.detachAbort = onAbort(signal, () => {
+      // The execution's deadline passed while the code ran: its process is killed for time, as by our own timer.
+      if (task.kind === 'run' && task.hooks.origin && isDeadline(signal)) {
+        recordToolSecurityEvent(securityEvents, task.hooks.origin, 'SANDBOX_TIME_KILL', 'TIMEOUT');
+      }
       settle(active, failure('CANCELLED', 'the execution was cancelled'));
       retire(slot);
     });
@@ -771,7 +799,14 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
           key: affinityKey(job, affinity),
           hooks,
           enqueuedAt: Date.now(),
-          settle: resolve,
+          settle(result) {
+            // Every way a job ends passes here once: the sandbox's own verdicts and the host's kills alike.
+            if (!result.ok && hooks.origin) {
+              const kind = SECURITY_KINDS[result.error.code];
+              if (kind) recordToolSecurityEvent(securityEvents, hooks.origin, kind, result.error.code);
+            }
+            resolve(result);
+          },
         };
         submit(task, runQueue, hooks.signal, waitLimitMs);
       });

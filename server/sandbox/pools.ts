@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { SecurityEventSink } from '../security/security-events.ts';
 import { javascriptWorkerLaunch } from './javascript/launch.ts';
 import { createSandboxPool, type SandboxPool } from './pool.ts';
 import type { Runtime } from './protocol.ts';
@@ -22,7 +23,11 @@ function perOrganization(maxProcesses: number, sharePercent: number): number {
  * server listens. JavaScript processes serve one organization each (every job gets
  * a fresh isolate); Python processes serve one tool each (the interpreter outlives the job).
  */
-export async function startSandboxPools(limits: Config['sandbox'], logger: Logger): Promise<SandboxPools> {
+export async function startSandboxPools(
+  limits: Config['sandbox'],
+  logger: Logger,
+  securityEvents?: SecurityEventSink,
+): Promise<SandboxPools> {
   const byRuntime: Partial<Record<Runtime, SandboxPool>> = {};
   if (limits.javascriptPoolSize > 0) {
     byRuntime.javascript = createSandboxPool({
@@ -33,6 +38,7 @@ export async function startSandboxPools(limits: Config['sandbox'], logger: Logge
       affinity: 'organization',
       launch: javascriptWorkerLaunch,
       logger,
+      ...(securityEvents && { securityEvents }),
     });
   }
   if (limits.pythonPoolSize > 0) {
@@ -45,6 +51,7 @@ export async function startSandboxPools(limits: Config['sandbox'], logger: Logge
       launch: pythonWorkerLaunch,
       startTimeoutMs: PYTHON_START_TIMEOUT_MS,
       logger,
+      ...(securityEvents && { securityEvents }),
     });
   }
   const pools = Object.values(byRuntime);

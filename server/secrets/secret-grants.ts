@@ -101,14 +101,26 @@ function recordGrantEvent(
   kind: 'SECRET_GRANTED' | 'SECRET_GRANT_REVOKED',
   actor: Actor,
   input: GrantInput,
+  implicit = false,
 ): void {
   securityEventsOf(prisma).record({
     kind,
     organizationId: actor.organizationId,
     actor: securityActor(actor),
     subject: { type: 'secret', id: input.secretName },
-    details: { toolId: input.toolId },
+    details: { toolId: input.toolId, ...(implicit && { implicit: true }) },
   });
+}
+
+/** A grant an ADMIN's save of a tool made (grantOnSave), to be recorded once the save committed. */
+export interface ImplicitGrant {
+  secretName: string;
+  toolId: string;
+}
+
+/** Records the grants a committed save made, as SECRET_GRANTED events with `implicit: true`. */
+export function recordImplicitGrants(prisma: Prisma, actor: Actor, granted: readonly ImplicitGrant[]): void {
+  for (const grant of granted) recordGrantEvent(prisma, 'SECRET_GRANTED', actor, grant, true);
 }
 
 async function decide(prisma: Prisma, actor: Actor, input: GrantInput, requireExisting: boolean): Promise<GrantView> {
@@ -178,18 +190,22 @@ export async function revokeSecretGrant(prisma: Prisma, actor: Actor, input: Gra
  * After a tool is saved: an ADMIN who creates a tool, or changes its surface,
  * grants what it reads (they submitted the whole configuration). Anyone else's
  * save grants nothing; a surface it changed leaves existing grants suspended.
+ * What it grants is added to `granted`, for recordImplicitGrants after the commit.
  */
 export async function grantOnSave(
   tx: Tx,
   actor: Actor,
   tool: Tool,
   before: { type: string; configuration: JsonObject } | null,
+  granted: ImplicitGrant[] = [],
 ): Promise<void> {
   if (!hasRole(actor.role, 'ADMIN')) return;
   const surface = secretSurface(tool.type, tool.configuration as JsonValue);
   if (before && sameSurface(secretSurface(before.type, before.configuration), surface)) return;
   for (const name of referencedSecretNames(tool.type, tool.configuration as JsonValue)) {
-    if (SECRET_NAME_PATTERN.test(name)) await upsertGrant(tx, actor, tool, name, 'secret.grant.onSave');
+    if (!SECRET_NAME_PATTERN.test(name)) continue;
+    await upsertGrant(tx, actor, tool, name, 'secret.grant.onSave');
+    granted.push({ secretName: name, toolId: tool.id });
   }
 }
 

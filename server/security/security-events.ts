@@ -97,7 +97,8 @@ export function securityActor(actor: Pick<Actor, 'userId' | 'apiKeyId'>): Securi
 }
 
 const recorders = new WeakMap<Prisma, SecurityEventSink>();
-const NO_SINK: SecurityEventSink = { record() {} };
+/** Records nothing: for code created without a recorder (tests, scripts). */
+export const NO_SECURITY_EVENTS: SecurityEventSink = { record() {} };
 
 /**
  * The recorder buildApp() attached to this database client (a no-op before or
@@ -105,7 +106,7 @@ const NO_SINK: SecurityEventSink = { record() {} };
  * without every caller threading one more dependency (as api-key-cache.ts memoizes).
  */
 export function securityEventsOf(prisma: Prisma): SecurityEventSink {
-  return recorders.get(prisma) ?? NO_SINK;
+  return recorders.get(prisma) ?? NO_SECURITY_EVENTS;
 }
 
 export function createSecurityEventRecorder(deps: {

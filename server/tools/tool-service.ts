@@ -13,7 +13,7 @@ import { AccessError, ConflictError, NotFoundError, ValidationError, type FieldI
 import { checkToolSettings } from '../executions/tool-settings.ts';
 import type { ConfigurationIssue, JsonObject, JsonValue } from '../executors/types.ts';
 import { assertToolTypeEnabled } from '../organizations/feature-flags.ts';
-import { grantOnSave } from '../secrets/secret-grants.ts';
+import { grantOnSave, recordImplicitGrants, type ImplicitGrant } from '../secrets/secret-grants.ts';
 import { hasRole } from '../security/roles.ts';
 import { byteLength, checkFunctionDefinition, isJsonObject } from './function-definition.ts';
 import { orderParameters } from './parameter-checks.ts';
@@ -280,12 +280,16 @@ export async function assertToolCapacity(prisma: Prisma, actor: Actor, adding: n
   }
 }
 
-/** Writes a prepared tool inside the caller's transaction (version 1, snapshot, audit entry). */
+/**
+ * Writes a prepared tool inside the caller's transaction (version 1, snapshot, audit entry);
+ * the secrets an ADMIN's save granted are added to `granted` (recordImplicitGrants after the commit).
+ */
 export async function insertPreparedTool(
   tx: P.TransactionClient,
   actor: Actor,
   state: PreparedTool,
   action = 'tool.create',
+  granted: ImplicitGrant[] = [],
 ): Promise<Tool> {
   assertMayGovernNewTool(actor, state);
   const tool = await tx.tool.create({
@@ -298,7 +302,7 @@ export async function insertPreparedTool(
     },
   });
   await recordAudit(tx, actor, { action, entityType: 'Tool', entityId: tool.id, after: state });
-  await grantOnSave(tx, actor, tool, null);
+  await grantOnSave(tx, actor, tool, null, granted);
   return tool;
 }
 
@@ -310,12 +314,16 @@ export async function createTool(
 ): Promise<Tool> {
   const state = await prepareTool(deps, actor, input);
   await assertToolCapacity(deps.prisma, actor, 1);
+  const granted: ImplicitGrant[] = [];
+  let tool: Tool;
   try {
-    return await deps.prisma.$transaction((tx) => insertPreparedTool(tx, actor, state, action));
+    tool = await deps.prisma.$transaction((tx) => insertPreparedTool(tx, actor, state, action, granted));
   } catch (error) {
     if (isUniqueViolation(error)) throw nameConflict(state.name);
     throw error;
   }
+  recordImplicitGrants(deps.prisma, actor, granted);
+  return tool;
 }
 
 /**
@@ -328,8 +336,9 @@ export async function overwriteWithPrepared(
   current: Tool,
   next: PreparedTool,
   action: string,
+  granted: ImplicitGrant[] = [],
 ): Promise<Tool> {
-  return applyStateIn(tx, actor, current, { ...next, isPublic: current.isPublic }, action, null);
+  return applyStateIn(tx, actor, current, { ...next, isPublic: current.isPublic }, action, null, granted);
 }
 
 async function applyState(
@@ -340,12 +349,18 @@ async function applyState(
   action: string,
   expectedVersion?: number | null,
 ): Promise<Tool> {
+  const granted: ImplicitGrant[] = [];
+  let saved: Tool;
   try {
-    return await deps.prisma.$transaction((tx) => applyStateIn(tx, actor, current, next, action, expectedVersion));
+    saved = await deps.prisma.$transaction((tx) =>
+      applyStateIn(tx, actor, current, next, action, expectedVersion, granted),
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw nameConflict(next.name);
     throw error;
   }
+  recordImplicitGrants(deps.prisma, actor, granted);
+  return saved;
 }
 
 async function applyStateIn(
@@ -355,6 +370,7 @@ async function applyStateIn(
   next: ToolState,
   action: string,
   expectedVersion: number | null | undefined,
+  granted: ImplicitGrant[],
 ): Promise<Tool> {
   const before = stateOf(current);
   assertMayChangeTool(actor, before, next);
@@ -377,7 +393,7 @@ async function applyStateIn(
   if (versioned) await tx.toolVersion.create({ data: { ...snapshotData(next, version, actor), toolId: current.id } });
   await recordAudit(tx, actor, { action, entityType: 'Tool', entityId: current.id, before, after: next });
   const saved = await tx.tool.findUniqueOrThrow({ where: { id: current.id } });
-  await grantOnSave(tx, actor, saved, before);
+  await grantOnSave(tx, actor, saved, before, granted);
   return saved;
 }
 

@@ -1190,10 +1190,15 @@ export interface operations {
     requestBody?: {
       content: {
         'application/json': {
+          /** @description Call details to pretend; all unknown when omitted. */
           context?: {
+            /** @description The telephony provider's call id (e.g. a Twilio CallSid). */
             callSid?: string | null;
+            /** @description The calling number, E.164 where known. */
             from?: string | null;
+            /** @description The assistant's phone number the call came in on or went out from. */
             phoneNumber?: string | null;
+            /** @description The called number, E.164 where known. */
             to?: string | null;
             /**
              * @description executeTool only (default CALL); testTool always runs in the `test` context.
@@ -1242,7 +1247,10 @@ export interface operations {
           'application/json': {
             /** @description The execution id (UUID). */
             id: string | null;
-            /** @enum {string|null} */
+            /**
+             * @description Where the execution stands now.
+             * @enum {string|null}
+             */
             status:
               | 'CANCELLED'
               | 'ERROR'
@@ -1254,23 +1262,35 @@ export interface operations {
               | 'SUCCESS'
               | 'TIMEOUT'
               | null;
+            /** @description The tool's name when it ran (kept when the tool is renamed or deleted). */
             toolName: string | null;
+            /** @description The tool version that ran (see Tool.versions); built-ins have a fixed version of their own. */
             toolVersion: number | null;
+            /** @description The voice platform's id for this tool call (Vapi / OpenAI tool_call_id); null when none was sent. */
             toolCallId: string | null;
+            /** @description What triggered the run: call, sms, webhook or test (testTool). */
             triggerContext: string | null;
+            /** @description The parameters the tool was called with, as received (after validation against its schema). */
             inputParameters: unknown;
             /** @description { success, message, data } */
             outputResult: unknown;
+            /** @description Why it failed, for programs (e.g. SSRF_BLOCKED, TIMEOUT, SECRET_NOT_GRANTED; see docs/troubleshooting.md); null on success. */
             errorCode: string | null;
+            /** @description What went wrong, for people (secrets redacted); null when the execution succeeded. */
             errorMessage: string | null;
+            /** @description Milliseconds from startedAt to completedAt, retries included; null until the execution finishes. */
             durationMs: number | null;
+            /** @description Attempts made after the first (0 when the first attempt settled it); bounded by Tool.retryAttempts. */
             retryCount: number | null;
             /**
              * Format: date-time
              * @description For async executions: when a worker took it.
              */
             startedAt: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the execution reached a final status; null while it is QUEUED, PENDING_APPROVAL or RUNNING.
+             */
             completedAt: string | null;
             /** @description Null for built-ins and deleted tools. */
             tool: {
@@ -1279,12 +1299,14 @@ export interface operations {
               /** @description The function name the LLM calls; unique in the organization. */
               name: string | null;
             } | null;
+            /** @description The assistant that called the tool; null for testTool runs and deleted assistants. */
             assistant: {
               /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
               id: string | null;
               /** @description The display name. */
               name: string | null;
             } | null;
+            /** @description The phone call the execution belonged to; null outside a call or when the call is unknown. */
             call: {
               /** @description A UUID. */
               id: string | null;
@@ -1327,7 +1349,10 @@ export interface operations {
             items: {
               /** @description The execution id (UUID). */
               id: string | null;
-              /** @enum {string|null} */
+              /**
+               * @description Where the execution stands now.
+               * @enum {string|null}
+               */
               status:
                 | 'CANCELLED'
                 | 'ERROR'
@@ -1339,23 +1364,35 @@ export interface operations {
                 | 'SUCCESS'
                 | 'TIMEOUT'
                 | null;
+              /** @description The tool's name when it ran (kept when the tool is renamed or deleted). */
               toolName: string | null;
+              /** @description The tool version that ran (see Tool.versions); built-ins have a fixed version of their own. */
               toolVersion: number | null;
+              /** @description The voice platform's id for this tool call (Vapi / OpenAI tool_call_id); null when none was sent. */
               toolCallId: string | null;
+              /** @description What triggered the run: call, sms, webhook or test (testTool). */
               triggerContext: string | null;
+              /** @description The parameters the tool was called with, as received (after validation against its schema). */
               inputParameters: unknown;
               /** @description { success, message, data } */
               outputResult: unknown;
+              /** @description Why it failed, for programs (e.g. SSRF_BLOCKED, TIMEOUT, SECRET_NOT_GRANTED; see docs/troubleshooting.md); null on success. */
               errorCode: string | null;
+              /** @description What went wrong, for people (secrets redacted); null when the execution succeeded. */
               errorMessage: string | null;
+              /** @description Milliseconds from startedAt to completedAt, retries included; null until the execution finishes. */
               durationMs: number | null;
+              /** @description Attempts made after the first (0 when the first attempt settled it); bounded by Tool.retryAttempts. */
               retryCount: number | null;
               /**
                * Format: date-time
                * @description For async executions: when a worker took it.
                */
               startedAt: string | null;
-              /** Format: date-time */
+              /**
+               * Format: date-time
+               * @description When the execution reached a final status; null while it is QUEUED, PENDING_APPROVAL or RUNNING.
+               */
               completedAt: string | null;
               /** @description Null for built-ins and deleted tools. */
               tool: {
@@ -1364,12 +1401,14 @@ export interface operations {
                 /** @description The function name the LLM calls; unique in the organization. */
                 name: string | null;
               } | null;
+              /** @description The assistant that called the tool; null for testTool runs and deleted assistants. */
               assistant: {
                 /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
                 id: string | null;
                 /** @description The display name. */
                 name: string | null;
               } | null;
+              /** @description The phone call the execution belonged to; null outside a call or when the call is unknown. */
               call: {
                 /** @description A UUID. */
                 id: string | null;
@@ -1878,7 +1917,10 @@ export interface operations {
             items: {
               /** @description The execution id (UUID). */
               id: string | null;
-              /** @enum {string|null} */
+              /**
+               * @description Where the execution stands now.
+               * @enum {string|null}
+               */
               status:
                 | 'CANCELLED'
                 | 'ERROR'
@@ -1890,23 +1932,35 @@ export interface operations {
                 | 'SUCCESS'
                 | 'TIMEOUT'
                 | null;
+              /** @description The tool's name when it ran (kept when the tool is renamed or deleted). */
               toolName: string | null;
+              /** @description The tool version that ran (see Tool.versions); built-ins have a fixed version of their own. */
               toolVersion: number | null;
+              /** @description The voice platform's id for this tool call (Vapi / OpenAI tool_call_id); null when none was sent. */
               toolCallId: string | null;
+              /** @description What triggered the run: call, sms, webhook or test (testTool). */
               triggerContext: string | null;
+              /** @description The parameters the tool was called with, as received (after validation against its schema). */
               inputParameters: unknown;
               /** @description { success, message, data } */
               outputResult: unknown;
+              /** @description Why it failed, for programs (e.g. SSRF_BLOCKED, TIMEOUT, SECRET_NOT_GRANTED; see docs/troubleshooting.md); null on success. */
               errorCode: string | null;
+              /** @description What went wrong, for people (secrets redacted); null when the execution succeeded. */
               errorMessage: string | null;
+              /** @description Milliseconds from startedAt to completedAt, retries included; null until the execution finishes. */
               durationMs: number | null;
+              /** @description Attempts made after the first (0 when the first attempt settled it); bounded by Tool.retryAttempts. */
               retryCount: number | null;
               /**
                * Format: date-time
                * @description For async executions: when a worker took it.
                */
               startedAt: string | null;
-              /** Format: date-time */
+              /**
+               * Format: date-time
+               * @description When the execution reached a final status; null while it is QUEUED, PENDING_APPROVAL or RUNNING.
+               */
               completedAt: string | null;
               /** @description Null for built-ins and deleted tools. */
               tool: {
@@ -1915,12 +1969,14 @@ export interface operations {
                 /** @description The function name the LLM calls; unique in the organization. */
                 name: string | null;
               } | null;
+              /** @description The assistant that called the tool; null for testTool runs and deleted assistants. */
               assistant: {
                 /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
                 id: string | null;
                 /** @description The display name. */
                 name: string | null;
               } | null;
+              /** @description The phone call the execution belonged to; null outside a call or when the call is unknown. */
               call: {
                 /** @description A UUID. */
                 id: string | null;
@@ -1968,7 +2024,10 @@ export interface operations {
             items: {
               /** @description The execution id (UUID). */
               id: string | null;
-              /** @enum {string|null} */
+              /**
+               * @description Where the execution stands now.
+               * @enum {string|null}
+               */
               status:
                 | 'CANCELLED'
                 | 'ERROR'
@@ -1980,23 +2039,35 @@ export interface operations {
                 | 'SUCCESS'
                 | 'TIMEOUT'
                 | null;
+              /** @description The tool's name when it ran (kept when the tool is renamed or deleted). */
               toolName: string | null;
+              /** @description The tool version that ran (see Tool.versions); built-ins have a fixed version of their own. */
               toolVersion: number | null;
+              /** @description The voice platform's id for this tool call (Vapi / OpenAI tool_call_id); null when none was sent. */
               toolCallId: string | null;
+              /** @description What triggered the run: call, sms, webhook or test (testTool). */
               triggerContext: string | null;
+              /** @description The parameters the tool was called with, as received (after validation against its schema). */
               inputParameters: unknown;
               /** @description { success, message, data } */
               outputResult: unknown;
+              /** @description Why it failed, for programs (e.g. SSRF_BLOCKED, TIMEOUT, SECRET_NOT_GRANTED; see docs/troubleshooting.md); null on success. */
               errorCode: string | null;
+              /** @description What went wrong, for people (secrets redacted); null when the execution succeeded. */
               errorMessage: string | null;
+              /** @description Milliseconds from startedAt to completedAt, retries included; null until the execution finishes. */
               durationMs: number | null;
+              /** @description Attempts made after the first (0 when the first attempt settled it); bounded by Tool.retryAttempts. */
               retryCount: number | null;
               /**
                * Format: date-time
                * @description For async executions: when a worker took it.
                */
               startedAt: string | null;
-              /** Format: date-time */
+              /**
+               * Format: date-time
+               * @description When the execution reached a final status; null while it is QUEUED, PENDING_APPROVAL or RUNNING.
+               */
               completedAt: string | null;
               /** @description Null for built-ins and deleted tools. */
               tool: {
@@ -2005,12 +2076,14 @@ export interface operations {
                 /** @description The function name the LLM calls; unique in the organization. */
                 name: string | null;
               } | null;
+              /** @description The assistant that called the tool; null for testTool runs and deleted assistants. */
               assistant: {
                 /** @description A UUID; also the id in the Vapi, Retell, ElevenLabs and MCP URLs. */
                 id: string | null;
                 /** @description The display name. */
                 name: string | null;
               } | null;
+              /** @description The phone call the execution belonged to; null outside a call or when the call is unknown. */
               call: {
                 /** @description A UUID. */
                 id: string | null;

@@ -6,8 +6,8 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TestApp } from './app.ts';
-import type { TestOrganization } from './fixtures.ts';
+import { startTestApp, type TestApp } from './app.ts';
+import { createOrganization, type TestOrganization } from './fixtures.ts';
 
 export interface Upstream {
   url: string;
@@ -161,4 +161,45 @@ let counter = 0;
 export function callId(prefix = 'call'): string {
   counter += 1;
   return `${prefix}_${Date.now().toString(36)}_${counter}`;
+}
+
+export interface WiredApp {
+  t: TestApp;
+  upstream: Upstream;
+  org: TestOrganization;
+  wired: WiredAssistant;
+  /** The wired assistant's server secret (Vapi's Bearer / X-Vapi-Secret). */
+  secret: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A test app with loopback allowed, the upstream, an organization named `name`, its wired assistant
+ * (wireAssistant) and that assistant's server secret: the setup the voice adapter tests share.
+ */
+export async function startWiredApp(name: string, env: Record<string, string> = {}): Promise<WiredApp> {
+  const upstream = await startUpstream();
+  let t: TestApp | undefined;
+  try {
+    t = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1', ...env });
+    const org = await createOrganization(t.app.services.prisma, name);
+    const wired = await wireAssistant(t, org, upstream.url);
+    const secret = await serverSecret(t, org, wired.assistantId);
+    const app = t;
+    return {
+      t: app,
+      upstream,
+      org,
+      wired,
+      secret,
+      async close() {
+        await app.close();
+        await upstream.close();
+      },
+    };
+  } catch (error) {
+    await t?.close();
+    await upstream.close();
+    throw error;
+  }
 }

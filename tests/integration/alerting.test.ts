@@ -170,6 +170,11 @@ beforeAll(async () => {
     SWITCHBOARD_ALERT_EMAIL_FROM: 'alerts@switchboard.test',
     // The evaluator is driven by evaluate() here, never by its timer.
     SWITCHBOARD_ALERT_EVALUATION_INTERVAL_MS: '86400000',
+    // Alert notifications are retried on the deliveries' schedule: quick here.
+    SWITCHBOARD_DELIVERY_RETRY_BASE_MS: '20',
+    SWITCHBOARD_DELIVERY_RETRY_MAX_MS: '100',
+    SWITCHBOARD_DELIVERY_POLL_MS: '20',
+    SWITCHBOARD_DELIVERY_MAX_ATTEMPTS: '4',
   };
   t = await startTestApp(appEnv);
   org = await createOrganization(t.app.services.prisma, 'Alerts');
@@ -401,11 +406,55 @@ describe('windowed rules through the evaluator', () => {
     const events = webhookEvents('/hook').filter((event) => event.rule?.id === ruleId);
     expect(events.map((event) => event.type)).toEqual(['alert.firing']);
     expect(events[0]!.summary).toContain('40 executions in 1 min against a baseline of 2.0');
-    // Retried (503 may pass), then given up and recorded.
-    expect(receiver.to('/down').length).toBe(3);
+    // Tried at once; the failure is recorded on the incident while the outbox retries it.
+    expect(receiver.to('/down').length).toBeGreaterThanOrEqual(1);
     const incident = await t.app.services.prisma.alertIncident.findFirstOrThrow({ where: { ruleId } });
     expect(incident.notifications).toBe(1);
     expect(incident.lastError).toContain('The receiver answered HTTP 503');
+    // A receiver that stays down is given up after the last attempt (SWITCHBOARD_DELIVERY_MAX_ATTEMPTS).
+    const given = await until('the notification given up', async () => {
+      const row = await t.app.services.prisma.alertNotification.findFirst({
+        where: { incidentId: incident.id, channelId: down.channel.id, status: 'FAILED' },
+      });
+      return row ?? undefined;
+    });
+    expect(given).toMatchObject({ attempts: 4, event: 'firing' });
+    expect(given.lastError).toContain('The receiver answered HTTP 503');
+    expect(receiver.to('/down')).toHaveLength(4);
+  });
+
+  test('a receiver down when the incident fires gets it once it is back: retried with backoff, not at the next event', async () => {
+    const tool = await newTool();
+    receiver.script('/flaky', [503, 503, 200]);
+    const flaky = await createChannel({ name: 'flaky', kind: 'WEBHOOK', url: `${receiver.url}/flaky` });
+    const ruleId = await createRule({
+      name: 'flaky receiver',
+      kind: 'TOOL_HEALTH',
+      toolId: tool.id,
+      healthLevels: ['FAILING'],
+      channelIds: [flaky.channel.id],
+    });
+    publishHealth(tool.id, 'FAILING', 'OK');
+    await t.app.services.alerting.settled();
+    const incident = await t.app.services.prisma.alertIncident.findFirstOrThrow({ where: { ruleId } });
+    expect(incident.notifications).toBe(0);
+    expect(incident.lastError).toContain('The receiver answered HTTP 503');
+
+    // No further event: the outbox alone brings it through, once.
+    const delivered = await until('the notification delivered', async () => {
+      const row = await t.app.services.prisma.alertNotification.findFirst({
+        where: { incidentId: incident.id, status: 'DELIVERED' },
+      });
+      return row ?? undefined;
+    });
+    expect(delivered).toMatchObject({ attempts: 3, channelId: flaky.channel.id, lastError: null });
+    const requests = receiver.to('/flaky');
+    expect(requests).toHaveLength(3);
+    // The same notification each time: the receiver can tell a retry by its incident id.
+    expect(new Set(requests.map((request) => request.body)).size).toBe(1);
+    expect(JSON.parse(requests[0]!.body)).toMatchObject({ type: 'alert.firing', incidentId: incident.id });
+    const after = await t.app.services.prisma.alertIncident.findUniqueOrThrow({ where: { id: incident.id } });
+    expect(after).toMatchObject({ notifications: 1, lastError: null });
   });
 
   test('security events from the security event log fire the rules listing their kind, once while firing', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,19 +8,35 @@ import { docsRoute } from '../../server/http/docs-route.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 
 /** A raw GET: fetch would normalise `..` and percent-escapes in the path before sending it. */
-function rawGet(base: string, pathname: string): Promise<{ status: number; body: string; type: string }> {
+function rawGetBytes(base: string, pathname: string): Promise<{ status: number; body: Buffer; type: string }> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const req = request({ host: hostname, port, path: pathname, method: 'GET' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks),
+          type: String(res.headers['content-type']),
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
   });
 }
+
+async function rawGet(base: string, pathname: string): Promise<{ status: number; body: string; type: string }> {
+  const response = await rawGetBytes(base, pathname);
+  return { ...response, body: response.body.toString('utf8') };
+}
+
+/** The smallest valid PNG: one transparent pixel. */
+const PIXEL_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 describe('/docs on the server', () => {
   let t: TestApp;
@@ -46,8 +62,26 @@ describe('/docs on the server', () => {
     expect(security.body).toContain('<h3 id="what-code-may-use">');
   });
 
+  test('the screenshots in the pages are served from docs/images', async () => {
+    const { body } = await rawGet(t.url, '/docs/getting-started');
+    const sources = [...body.matchAll(/<img src="([^"]+)"/g)].map((match) => match[1]!);
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) {
+      expect(source).toMatch(/^\/docs\/images\/[a-z0-9-]+\.png$/);
+      const image = await rawGetBytes(t.url, source);
+      expect(image.status).toBe(200);
+      expect(image.type).toBe('image/png');
+      const file = await readFile(new URL(`../../docs/${source.slice('/docs/'.length)}`, import.meta.url));
+      expect(image.body.equals(file)).toBe(true);
+    }
+  });
+
   test.each([
     '/docs/no-such-page',
+    '/docs/images/no-such-image.png',
+    '/docs/images/../README',
+    '/docs/images/%2e%2e%2fREADME.md',
+    '/docs/images',
     '/docs/..%2fpackage.json',
     '/docs/../package.json',
     '/docs/%2e%2e/README',
@@ -69,6 +103,10 @@ describe('docs rendering', () => {
       path.join(dir, 'README.md'),
       '# Index\n\n<script>alert(1)</script>\n\nInline <img src=x onerror=alert(1)> and [tools](tools.md#keys).\n',
     );
+    await mkdir(path.join(dir, 'images'));
+    await writeFile(path.join(dir, 'images', 'shot.png'), PIXEL_PNG);
+    await writeFile(path.join(dir, 'images', 'notes.txt'), 'not an image');
+    await writeFile(path.join(dir, 'shots.md'), '# Shots\n\n![The tools page](images/shot.png)\n');
     const route = await docsRoute(dir);
     server = createServer((req, res) => void route.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -85,6 +123,17 @@ describe('docs rendering', () => {
     expect(body).not.toContain('<img');
     expect(body).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
     expect(body).toContain('<a href="/docs/tools#keys">tools</a>');
+  });
+
+  test('Markdown images point at /docs/images, which serves only the PNGs there when the route was built', async () => {
+    const { body } = await rawGet(base, '/docs/shots');
+    expect(body).toContain('<img src="/docs/images/shot.png" alt="The tools page">');
+    const image = await rawGetBytes(base, '/docs/images/shot.png');
+    expect(image).toMatchObject({ status: 200, type: 'image/png' });
+    expect(image.body.equals(PIXEL_PNG)).toBe(true);
+    expect((await rawGet(base, '/docs/images/notes.txt')).status).toBe(404);
+    await writeFile(path.join(dir, 'images', 'late.png'), PIXEL_PNG);
+    expect((await rawGet(base, '/docs/images/late.png')).status).toBe(404);
   });
 
   test('a page added after the route was built is not served', async () => {

@@ -5,17 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { retellSignature } from '../../server/integrations/assistant-secrets.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import type { TestApp } from '../helpers/app.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 import {
   callId,
   serverSecret,
-  startUpstream,
+  startWiredApp,
   wireAssistant,
   type Upstream,
+  type WiredApp,
   type WiredAssistant,
 } from '../helpers/integrations.ts';
 
+let wiredApp: WiredApp;
 let t: TestApp;
 let upstream: Upstream;
 let org: TestOrganization;
@@ -26,19 +28,13 @@ let secret: string;
 let otherSecret: string;
 
 beforeAll(async () => {
-  upstream = await startUpstream();
-  t = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
-  org = await createOrganization(t.app.services.prisma, 'Voice');
+  wiredApp = await startWiredApp('Voice');
+  ({ t, upstream, org, wired, secret } = wiredApp);
   other = await createOrganization(t.app.services.prisma, 'Elsewhere');
-  wired = await wireAssistant(t, org, upstream.url);
   otherWired = await wireAssistant(t, other, upstream.url);
-  secret = await serverSecret(t, org, wired.assistantId);
   otherSecret = await serverSecret(t, other, otherWired.assistantId);
 });
-afterAll(async () => {
-  await t?.close();
-  await upstream?.close();
-});
+afterAll(() => wiredApp?.close());
 
 /** Vapi's documented tool-calls message (trimmed to the fields Switchboard reads, plus some it ignores). */
 function vapiMessage(calls: Array<{ id: string; name: string; arguments: unknown }>, callSid = 'vapi-call-1') {

@@ -16,17 +16,10 @@ import { revealControlUrl } from '../../server/deliveries/control-url.ts';
 import { createResultDeliveries } from '../../server/deliveries/result-deliveries.ts';
 import { createSsrfPolicy } from '../../server/security/ssrf.ts';
 import type { ToolExecution } from '../../server/db/generated/prisma/client.ts';
-import { startTestApp, testConfig, type TestApp } from '../helpers/app.ts';
+import { testConfig, type TestApp } from '../helpers/app.ts';
 import { startDeliveryReceiver, type DeliveryReceiver } from '../helpers/delivery-receiver.ts';
 import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
-import {
-  callId,
-  createToolVia,
-  lookupOrderInput,
-  serverSecret,
-  startUpstream,
-  type Upstream,
-} from '../helpers/integrations.ts';
+import { callId, startWiredApp, type WiredApp } from '../helpers/integrations.ts';
 
 const DELIVERY_ENV = {
   SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1',
@@ -38,8 +31,8 @@ const DELIVERY_ENV = {
 };
 const WAIT = { timeout: 10_000, interval: 10 };
 
+let wiredApp: WiredApp;
 let t: TestApp;
-let upstream: Upstream;
 let vapi: DeliveryReceiver;
 let consumer: DeliveryReceiver;
 let org: TestOrganization;
@@ -47,8 +40,6 @@ let assistantId: string;
 let vapiSecret: string;
 let callbackSecret: string;
 
-const CREATE_ASSISTANT = `mutation ($input: CreateAssistantInput!) { createAssistant(input: $input) { __typename ... on Assistant { id } } }`;
-const ASSIGN = `mutation ($input: AssignToolInput!) { assignTool(input: $input) { __typename } }`;
 const SET_CALLBACK = `mutation ($input: SetAssistantCallbackInput!) {
   setAssistantCallback(input: $input) {
     __typename
@@ -65,28 +56,19 @@ async function setCallback(url: string | null) {
 }
 
 beforeAll(async () => {
-  upstream = await startUpstream();
   vapi = await startDeliveryReceiver();
   consumer = await startDeliveryReceiver();
-  t = await startTestApp(DELIVERY_ENV);
-  org = await createOrganization(t.app.services.prisma, 'Deliveries');
-  const created = await t.gql<{ createAssistant: { id: string } }>(
-    CREATE_ASSISTANT,
-    { input: { name: 'Bookings' } },
-    { apiKey: org.keys.ADMIN },
-  );
-  assistantId = created.data!.createAssistant.id;
-  const toolId = await createToolVia(t, org.keys.MEMBER, lookupOrderInput(upstream.url));
-  await t.gql(ASSIGN, { input: { assistantId, toolId } }, { apiKey: org.keys.ADMIN });
-  vapiSecret = await serverSecret(t, org, assistantId);
+  wiredApp = await startWiredApp('Deliveries', DELIVERY_ENV);
+  ({ t, org, secret: vapiSecret } = wiredApp);
+  assistantId = wiredApp.wired.assistantId;
   const callback = await setCallback(`${consumer.url}/hooks`);
   expect(callback.secret).toMatch(/^whsec_/);
   callbackSecret = callback.secret!;
 });
 
 afterAll(async () => {
-  await t?.close();
-  await Promise.all([upstream?.close(), vapi?.close(), consumer?.close()]);
+  await wiredApp?.close();
+  await Promise.all([vapi?.close(), consumer?.close()]);
 });
 
 function vapiMessage(callSid: string, message: Record<string, unknown>, controlUrl: unknown) {

@@ -1,6 +1,6 @@
 /**
  * The security event log end to end: each kind caused by its real trigger
- * (the SSRF guard, the JavaScript sandbox, the login mutation, the CSRF check,
+ * (the SSRF guard in the endpoint and Lambda executors and the sandbox bridge, the JavaScript sandbox, the login mutation, the CSRF check,
  * API keys, approvals, secret grants), read back through `securityEvents`
  * (ADMIN only, one organization's events, filters, pagination) and counted on /metrics.
  */
@@ -48,6 +48,7 @@ const SET_SECRET = `mutation ($input: SetSecretInput!) { setSecret(input: $input
 const GRANT = `mutation ($input: SecretGrantInput!) { grantSecret(input: $input) { __typename ... on Error { message } } }`;
 const CREATE_ASSISTANT = `mutation ($input: CreateAssistantInput!) { createAssistant(input: $input) { __typename ... on Assistant { id } ... on Error { message } } }`;
 const ME = `query { viewer { __typename } }`;
+const CREATE_TOOL = `mutation ($input: CreateToolInput!) { createTool(input: $input) { __typename ... on Tool { id } ... on Error { message } } }`;
 const SET_CALLBACK = `mutation ($input: SetAssistantCallbackInput!) {
   setAssistantCallback(input: $input) { __typename ... on Error { message } } }`;
 
@@ -59,6 +60,14 @@ let t: TestApp;
 let org: TestOrganization;
 let other: TestOrganization;
 let assistantId: string;
+/** Every event this app recorded while the file ran, in order, as onEvent subscribers see them. */
+const recorded: SecurityEvent[] = [];
+let stopRecording: () => void = () => undefined;
+
+/** The events of `kind` naming `executionId` that were recorded by the time the caller got its answer. */
+function recordedFor(kind: string, executionId: unknown): SecurityEvent[] {
+  return recorded.filter((event) => event.kind === kind && event.details.executionId === executionId);
+}
 
 async function events(
   filter: Record<string, unknown> = {},
@@ -110,6 +119,7 @@ async function login(email: string, password: string) {
 
 beforeAll(async () => {
   t = await startTestApp({ SWITCHBOARD_DELIVERY_POLL_MS: '50' });
+  stopRecording = t.app.services.securityEvents.onEvent((event) => recorded.push(event));
   org = await createOrganization(t.app.services.prisma, 'Sec');
   other = await createOrganization(t.app.services.prisma, 'Elsewhere');
   const assistant = await mutate(CREATE_ASSISTANT, { input: { name: 'Front desk' } }, org.keys.ADMIN);
@@ -117,6 +127,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  stopRecording();
   await disposeLive();
   await t?.close();
 });
@@ -129,6 +140,8 @@ describe('events recorded through their real triggers', () => {
     });
     const run = await mutate(TEST_TOOL, { input: { toolId: tool.id, parameters: {} } }, org.keys.ADMIN);
     expect(run).toMatchObject({ errorCode: 'SSRF_BLOCKED' });
+    // Recorded by the executor as the guard refused, before the mutation answered: once.
+    expect(recordedFor('SSRF_REFUSED', run.id)).toHaveLength(1);
     const event = await eventually('SSRF_REFUSED', { subjectId: tool.id });
     expect(event).toMatchObject({ severity: 'HIGH', subjectType: 'tool', actorType: 'apiKey' });
     expect(event.details).toMatchObject({ executionId: run.id, errorCode: 'SSRF_BLOCKED', toolType: 'ENDPOINT' });
@@ -181,11 +194,135 @@ describe('events recorded through their real triggers', () => {
     expect(memory).toMatchObject({ errorCode: 'MEMORY_LIMIT' });
     const time = await mutate(TEST_TOOL, { input: { toolId: spinner.id, parameters: {} } }, org.keys.ADMIN);
     expect(time).toMatchObject({ errorCode: 'TIMEOUT' });
+    expect(recordedFor('SANDBOX_MEMORY_KILL', memory.id)).toHaveLength(1);
+    expect(recordedFor('SANDBOX_TIME_KILL', time.id)).toHaveLength(1);
     expect(await eventually('SANDBOX_MEMORY_KILL', { subjectId: hog.id })).toMatchObject({ severity: 'WARNING' });
     expect((await eventually('SANDBOX_TIME_KILL', { subjectId: spinner.id })).details).toMatchObject({
       executionId: time.id,
       toolType: 'CODE',
     });
+  });
+
+  it("code stopped by its tool's deadline (timeoutSeconds) is a time kill too, recorded once", async () => {
+    const prisma = t.app.services.prisma;
+    // Saved before the limits were checked against each other: the tool's deadline ends the run, not the sandbox's.
+    const tool = await createToolRow(prisma, org.id, 'CODE', {
+      runtime: 'javascript',
+      execution_timeout: 10,
+      code: 'export default function execute() { while (true) {} }',
+    });
+    await prisma.tool.update({ where: { id: tool.id }, data: { timeoutSeconds: 1 } });
+    const run = await mutate(TEST_TOOL, { input: { toolId: tool.id, parameters: {} } }, org.keys.ADMIN);
+    expect(run).toMatchObject({ status: 'TIMEOUT', errorCode: 'TIMEOUT' });
+    expect(recordedFor('SANDBOX_TIME_KILL', run.id)).toHaveLength(1);
+  });
+
+  it("a code tool's fetch of a private address is refused at the sandbox's bridge, once however often it tries", async () => {
+    const tool = await createToolRow(t.app.services.prisma, org.id, 'CODE', {
+      runtime: 'javascript',
+      code: 'export default async function execute() { for (let i = 0; i < 3; i++) { try { await fetch("http://127.0.0.1:9/admin"); } catch {} } return { tried: 3 }; }',
+    });
+    const run = await mutate(TEST_TOOL, { input: { toolId: tool.id, parameters: {} } }, org.keys.ADMIN);
+    // The code caught the refusals and succeeded: the guard still refused, and that is what is recorded.
+    expect(run).toMatchObject({ status: 'SUCCESS' });
+    expect(recordedFor('SSRF_REFUSED', run.id)).toHaveLength(1);
+    const event = await eventually('SSRF_REFUSED', { subjectId: tool.id });
+    expect(event).toMatchObject({ severity: 'HIGH', actorType: 'apiKey' });
+    expect(event.details).toMatchObject({ executionId: run.id, toolType: 'CODE', errorCode: 'SSRF_BLOCKED' });
+  });
+
+  it("a Lambda tool's own endpoint at a private address is refused by the SSRF policy", async () => {
+    for (const name of ['AWS_KEY', 'AWS_SECRET']) {
+      await mutate(SET_SECRET, { input: { name, value: `value-of-${name}` } }, org.keys.ADMIN);
+    }
+    const created = await mutate(
+      CREATE_TOOL,
+      {
+        input: {
+          name: 'private_lambda',
+          type: 'LAMBDA',
+          configuration: {
+            function_name: 'echo',
+            region: 'us-east-1',
+            access_key_field: 'AWS_KEY',
+            secret_key_field: 'AWS_SECRET',
+          },
+        },
+      },
+      org.keys.ADMIN,
+    );
+    expect(created.__typename).toBe('Tool');
+    const toolId = String(created.id);
+    // Aimed at a private address after it was saved (the save-time check refuses such endpoints).
+    const prisma = t.app.services.prisma;
+    const saved = await prisma.tool.findUniqueOrThrow({ where: { id: toolId } });
+    await prisma.tool.update({
+      where: { id: toolId },
+      data: { configuration: { ...(saved.configuration as object), endpoint: 'http://127.0.0.1:9' } },
+    });
+    // A new Lambda target suspends the grants the save made; approved again, the run reaches the executor.
+    for (const secretName of ['AWS_KEY', 'AWS_SECRET']) {
+      const grant = await mutate(GRANT, { input: { toolId, secretName } }, org.keys.ADMIN);
+      expect(grant.__typename).not.toMatch(/Error$/);
+    }
+    const run = await mutate(TEST_TOOL, { input: { toolId, parameters: {} } }, org.keys.ADMIN);
+    expect(run).toMatchObject({ errorCode: 'SSRF_BLOCKED' });
+    expect(recordedFor('SSRF_REFUSED', run.id)).toHaveLength(1);
+    expect((await eventually('SSRF_REFUSED', { subjectId: toolId })).details).toMatchObject({ toolType: 'LAMBDA' });
+  });
+
+  it('JavaScript code importing a module is denied by the sandbox', async () => {
+    const tool = await createToolRow(t.app.services.prisma, org.id, 'CODE', {
+      runtime: 'javascript',
+      code: 'import { readFileSync } from "node:fs";\nexport default function execute() { return readFileSync("/etc/passwd", "utf8"); }',
+    });
+    const run = await mutate(TEST_TOOL, { input: { toolId: tool.id, parameters: {} } }, org.keys.ADMIN);
+    expect(run).toMatchObject({ errorCode: 'IMPORT_NOT_ALLOWED' });
+    expect(recordedFor('SANDBOX_PERMISSION_DENIED', run.id)).toHaveLength(1);
+    expect(await eventually('SANDBOX_PERMISSION_DENIED', { subjectId: tool.id })).toMatchObject({ severity: 'HIGH' });
+  });
+
+  it('an ADMIN saving a tool that reads a secret grants it implicitly, and that grant is an event too', async () => {
+    await mutate(SET_SECRET, { input: { name: 'CRM_TOKEN', value: 'crm-value' } }, org.keys.ADMIN);
+    const created = await mutate(
+      CREATE_TOOL,
+      {
+        input: {
+          name: 'crm_lookup',
+          type: 'CODE',
+          configuration: {
+            runtime: 'javascript',
+            environment_variables: ['CRM_TOKEN'],
+            code: 'export default function execute() { return { ok: secrets.CRM_TOKEN.length > 0 }; }',
+          },
+        },
+      },
+      org.keys.ADMIN,
+    );
+    expect(created.__typename).toBe('Tool');
+    const event = await eventually('SECRET_GRANTED', { subjectId: 'CRM_TOKEN' });
+    expect(event).toMatchObject({ subjectType: 'secret', actorType: 'apiKey', severity: 'INFO' });
+    expect(event.details).toEqual({ toolId: created.id, implicit: true });
+    // A MEMBER's save grants nothing, so it records nothing either.
+    const byMember = await mutate(
+      CREATE_TOOL,
+      {
+        input: {
+          name: 'crm_member',
+          type: 'CODE',
+          configuration: {
+            runtime: 'javascript',
+            environment_variables: ['CRM_TOKEN'],
+            code: 'export default function execute() { return 1; }',
+          },
+        },
+      },
+      org.keys.MEMBER,
+    );
+    expect(byMember.__typename).toBe('Tool');
+    await t.app.services.securityEvents.flush();
+    const grants = (await events({ kinds: ['SECRET_GRANTED'], subjectId: 'CRM_TOKEN' })).edges;
+    expect(grants.map((edge) => edge.node.details.toolId)).toEqual([created.id]);
   });
 
   it('a wrong password is a failed login of the targeted member; repeated failures are throttled', async () => {
@@ -306,6 +443,7 @@ describe('events recorded through their real triggers', () => {
     });
     const refused = await mutate(TEST_TOOL, { input: { toolId: tool.id, parameters: {} } }, org.keys.ADMIN);
     expect(refused).toMatchObject({ errorCode: 'SECRET_NOT_GRANTED' });
+    expect(recordedFor('SECRET_USE_DENIED', refused.id)).toHaveLength(1);
     await eventually('SECRET_USE_DENIED', { subjectId: tool.id });
 
     const granted = await mutate(GRANT, { input: { toolId: tool.id, secretName: 'BILLING_TOKEN' } }, org.keys.ADMIN);
@@ -322,6 +460,30 @@ describe('events recorded through their real triggers', () => {
     });
     const rows = await t.app.services.prisma.securityEvent.findMany({ where: { organizationId: org.id } });
     expect(JSON.stringify(rows)).not.toContain(SECRET_VALUE);
+  });
+});
+
+describe('tool security events are recorded once each', () => {
+  it('no execution has two events of one kind, though every earlier test has finished by now', async () => {
+    const kinds = [
+      'SSRF_REFUSED',
+      'SANDBOX_PERMISSION_DENIED',
+      'SANDBOX_MEMORY_KILL',
+      'SANDBOX_TIME_KILL',
+      'SECRET_USE_DENIED',
+    ];
+    const perExecution = recorded
+      .filter((event) => kinds.includes(event.kind) && event.details.executionId)
+      .map((event) => `${event.kind} ${String(event.details.executionId)}`);
+    expect(perExecution.length).toBeGreaterThanOrEqual(7);
+    expect(new Set(perExecution).size).toBe(perExecution.length);
+    // The log shows what subscribers saw (deliveries' refusals name no execution): each event written once.
+    await t.app.services.securityEvents.flush();
+    const rows = await t.app.services.prisma.securityEvent.findMany({
+      where: { organizationId: org.id, kind: { in: kinds as never[] } },
+    });
+    const ofExecutions = rows.filter((row) => (row.details as { executionId?: string }).executionId !== undefined);
+    expect(ofExecutions).toHaveLength(perExecution.length);
   });
 });
 

@@ -5,33 +5,21 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { issueAccessToken, vapiHmacSignature } from '../../server/integrations/vapi-credentials.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
-import {
-  serverSecret,
-  startUpstream,
-  wireAssistant,
-  type Upstream,
-  type WiredAssistant,
-} from '../helpers/integrations.ts';
+import type { TestApp } from '../helpers/app.ts';
+import type { TestOrganization } from '../helpers/fixtures.ts';
+import { serverSecret, startWiredApp, type WiredApp, type WiredAssistant } from '../helpers/integrations.ts';
 
+let wiredApp: WiredApp;
 let t: TestApp;
-let upstream: Upstream;
 let org: TestOrganization;
 let wired: WiredAssistant;
 let secret: string;
 
 beforeAll(async () => {
-  upstream = await startUpstream();
-  t = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
-  org = await createOrganization(t.app.services.prisma, 'Vapi credentials');
-  wired = await wireAssistant(t, org, upstream.url);
-  secret = await serverSecret(t, org, wired.assistantId);
+  wiredApp = await startWiredApp('Vapi credentials');
+  ({ t, org, wired, secret } = wiredApp);
 });
-afterAll(async () => {
-  await t?.close();
-  await upstream?.close();
-});
+afterAll(() => wiredApp?.close());
 
 const body = (orderId: string) =>
   JSON.stringify({

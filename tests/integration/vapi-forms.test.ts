@@ -6,33 +6,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
-import {
-  serverSecret,
-  startUpstream,
-  wireAssistant,
-  type Upstream,
-  type WiredAssistant,
-} from '../helpers/integrations.ts';
+import type { TestApp } from '../helpers/app.ts';
+import type { TestOrganization } from '../helpers/fixtures.ts';
+import { startWiredApp, type WiredApp, type WiredAssistant } from '../helpers/integrations.ts';
 
+let wiredApp: WiredApp;
 let t: TestApp;
-let upstream: Upstream;
 let org: TestOrganization;
 let wired: WiredAssistant;
 let secret: string;
 
 beforeAll(async () => {
-  upstream = await startUpstream();
-  t = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
-  org = await createOrganization(t.app.services.prisma, 'Vapi forms');
-  wired = await wireAssistant(t, org, upstream.url);
-  secret = await serverSecret(t, org, wired.assistantId);
+  wiredApp = await startWiredApp('Vapi forms');
+  ({ t, org, wired, secret } = wiredApp);
 });
-afterAll(async () => {
-  await t?.close();
-  await upstream?.close();
-});
+afterAll(() => wiredApp?.close());
 
 function fixture(name: string): { message: Record<string, unknown> } {
   return JSON.parse(readFileSync(new URL(`../fixtures/vapi/${name}.json`, import.meta.url), 'utf8')) as {

@@ -1,4 +1,5 @@
 import { rotateAssistantCallbackSecret, setAssistantCallback } from '../../deliveries/callback-settings.ts';
+import { payloadAssistantField } from '../assistants/assistant-payload.ts';
 import { builder } from '../builder.ts';
 import { MUTATION_ERRORS } from '../errors.ts';
 import { actorOf } from '../viewer-actor.ts';
@@ -98,12 +99,7 @@ const AssistantCallbackRef = builder
   .implement({
     description: "An assistant's callback settings.",
     fields: (t) => ({
-      assistant: t.prismaField({
-        description: 'The assistant.',
-        type: 'Assistant',
-        resolve: (query, payload, _args, context) =>
-          context.services.prisma.assistant.findUniqueOrThrow({ ...query, where: { id: payload.assistant.id } }),
-      }),
+      assistant: payloadAssistantField(t),
       secret: t.exposeString('secret', {
         nullable: true,
         description:

@@ -10,15 +10,22 @@ import { ToolTypeEnum } from '../tools/tool.ts';
 import { ToolExecutionRef } from './execution.ts';
 
 const LiveTriggerContextEnum = builder.enumType('LiveTriggerContext', {
-  values: { CALL: { value: 'call' }, SMS: { value: 'sms' }, WEBHOOK: { value: 'webhook' } } as const,
+  description: 'What a live run (executeTool) serves; a tool runs only in the contexts its allowedContexts lists.',
+  values: {
+    CALL: { value: 'call', description: 'A phone call in progress.' },
+    SMS: { value: 'sms', description: 'An SMS conversation.' },
+    WEBHOOK: { value: 'webhook', description: 'A server-to-server request outside a call.' },
+  } as const,
 });
 
 const ExecutionContextInput = builder.inputType('ExecutionContextInput', {
+  description:
+    'The call a run belongs to, handed to the tool as `context` (each field at most 256 characters; empty means unknown).',
   fields: (t) => ({
-    callSid: t.string(),
-    phoneNumber: t.string(),
-    from: t.string(),
-    to: t.string(),
+    callSid: t.string({ description: "The telephony provider's call id (e.g. a Twilio CallSid)." }),
+    phoneNumber: t.string({ description: "The assistant's phone number the call came in on or went out from." }),
+    from: t.string({ description: 'The calling number, E.164 where known.' }),
+    to: t.string({ description: 'The called number, E.164 where known.' }),
     triggerContext: t.field({
       type: LiveTriggerContextEnum,
       description: 'executeTool only (default CALL); testTool always runs in the `test` context.',
@@ -46,10 +53,14 @@ const ToolDraftInput = builder.inputType('ToolDraftInput', {
 });
 
 const TestToolInput = builder.inputType('TestToolInput', {
+  description: 'A tool to run now, outside any assistant (testTool).',
   fields: (t) => ({
-    toolId: t.id({ required: true }),
+    toolId: t.id({ required: true, description: "The tool to run, of the viewer's organization." }),
     parameters: t.field({ type: 'JSON', description: 'The arguments object, as the LLM would send it.' }),
-    context: t.field({ type: ExecutionContextInput }),
+    context: t.field({
+      type: ExecutionContextInput,
+      description: 'Call details to pretend; all unknown when omitted.',
+    }),
     draft: t.field({
       type: ToolDraftInput,
       description:
@@ -59,22 +70,35 @@ const TestToolInput = builder.inputType('TestToolInput', {
 });
 
 const ExecuteToolInput = builder.inputType('ExecuteToolInput', {
+  description: "A call of one of an assistant's tools by name, as the voice platform makes it (executeTool).",
   fields: (t) => ({
-    assistantId: t.id({ required: true }),
+    assistantId: t.id({ required: true, description: 'The assistant whose assigned tool (or built-in) is called.' }),
     toolName: t.string({
       required: true,
       description: 'The function name the LLM called (built-ins: endCall, transferCall).',
     }),
-    parameters: t.field({ type: 'JSON' }),
-    context: t.field({ type: ExecutionContextInput }),
+    parameters: t.field({
+      type: 'JSON',
+      description: "The arguments object the LLM sent; checked against the tool's parameter schema. Omitted means {}.",
+    }),
+    context: t.field({ type: ExecutionContextInput, description: 'The call this run belongs to.' }),
     toolCallId: t.string({ description: 'The LLM tool call id: the same (call, tool call id) executes once.' }),
     idempotencyKey: t.string({ description: 'Overrides the (call, tool call id) key.' }),
   }),
 });
 
-const ExecutionIdInput = builder.inputType('ExecutionIdInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
+const ExecutionIdInput = builder.inputType('ExecutionIdInput', {
+  description: "Names one execution of the viewer's organization.",
+  fields: (t) => ({ id: t.id({ required: true, description: 'The execution id.' }) }),
+});
 const RejectExecutionInput = builder.inputType('RejectExecutionInput', {
-  fields: (t) => ({ id: t.id({ required: true }), reason: t.string() }),
+  description: 'An execution waiting for approval to refuse, and why.',
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The PENDING_APPROVAL execution.' }),
+    reason: t.string({
+      description: "Why, shown in the execution's errorMessage (first 500 characters); optional.",
+    }),
+  }),
 });
 
 const MAX_CONTEXT_FIELD_LENGTH = 256;
@@ -122,7 +146,11 @@ builder.mutationFields((t) => ({
     authScopes: { role: 'MEMBER' },
     description:
       'Runs a tool now in the `test` context. A run that fails is still an execution (status ERROR, TIMEOUT, ...).',
-    errors: { types: TOOL_MUTATION_ERRORS, directResult: true, union: { name: 'TestToolResult' } },
+    errors: {
+      types: TOOL_MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'TestToolResult', description: 'The execution (whatever its status), or why it could not start.' },
+    },
     args: { input: t.arg({ type: TestToolInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       const actor = actorOf(context);
@@ -149,7 +177,14 @@ builder.mutationFields((t) => ({
     type: ToolExecutionRef,
     authScopes: { role: 'MEMBER' },
     description: "Runs one of an assistant's tools for a live call, SMS or webhook.",
-    errors: { types: TOOL_MUTATION_ERRORS, directResult: true, union: { name: 'ExecuteToolResult' } },
+    errors: {
+      types: TOOL_MUTATION_ERRORS,
+      directResult: true,
+      union: {
+        name: 'ExecuteToolResult',
+        description: 'The execution (whatever its status), or why it could not start.',
+      },
+    },
     args: { input: t.arg({ type: ExecuteToolInput, required: true }) },
     resolve: (_root, { input }, context) => {
       const actor = actorOf(context);
@@ -169,14 +204,27 @@ builder.mutationFields((t) => ({
     type: ToolExecutionRef,
     authScopes: { role: 'MEMBER' },
     description: 'Runs an execution waiting for approval and returns it finished.',
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'ApproveExecutionResult' } },
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: {
+        name: 'ApproveExecutionResult',
+        description: 'The execution after it ran, or why it could not be approved.',
+      },
+    },
     args: { input: t.arg({ type: ExecutionIdInput, required: true }) },
     resolve: (_root, { input }, context) => context.services.engine.approve(actorOf(context), String(input.id)),
   }),
   rejectExecution: t.field({
     type: ToolExecutionRef,
     authScopes: { role: 'MEMBER' },
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'RejectExecutionResult' } },
+    description:
+      "Refuses an execution waiting for approval (the tool's approver role): it ends REJECTED without running.",
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: { name: 'RejectExecutionResult', description: 'The rejected execution, or why it could not be rejected.' },
+    },
     args: { input: t.arg({ type: RejectExecutionInput, required: true }) },
     resolve: (_root, { input }, context) =>
       context.services.engine.reject(actorOf(context), String(input.id), input.reason ?? null),
@@ -185,7 +233,14 @@ builder.mutationFields((t) => ({
     type: ToolExecutionRef,
     authScopes: { role: 'MEMBER' },
     description: 'Cancels a running or pending execution; a finished one is a ConflictError.',
-    errors: { types: MUTATION_ERRORS, directResult: true, union: { name: 'CancelExecutionResult' } },
+    errors: {
+      types: MUTATION_ERRORS,
+      directResult: true,
+      union: {
+        name: 'CancelExecutionResult',
+        description: 'The cancelled execution, or why it could not be cancelled.',
+      },
+    },
     args: { input: t.arg({ type: ExecutionIdInput, required: true }) },
     resolve: (_root, { input }, context) => context.services.engine.cancel(actorOf(context), String(input.id)),
   }),

@@ -11,27 +11,32 @@ import { actorOf } from '../viewer-actor.ts';
 import { ExecutionStatusEnum } from './execution.ts';
 
 const ExecutionEventKindEnum = builder.enumType('ExecutionEventKind', {
+  description: 'What happened to an execution.',
   values: {
-    CREATED: { value: 'created' },
-    PENDING_APPROVAL: { value: 'pending_approval' },
-    RUNNING: { value: 'running' },
-    RETRYING: { value: 'retrying' },
+    CREATED: { value: 'created', description: 'The execution was recorded (QUEUED for async runs).' },
+    PENDING_APPROVAL: { value: 'pending_approval', description: 'It is held until an approver decides.' },
+    RUNNING: { value: 'running', description: 'The tool started (or an async worker took it).' },
+    RETRYING: { value: 'retrying', description: 'An attempt failed transiently; another follows after a backoff.' },
     PROGRESS: { value: 'progress', description: 'The running tool reported progress (`message`, `sequence`).' },
-    FINISHED: { value: 'finished' },
+    FINISHED: { value: 'finished', description: 'It reached its final status (`status`).' },
   } as const,
 });
 
 const ToolExecutionEventRef = builder.objectRef<ExecutionEvent>('ToolExecutionEvent').implement({
   description: 'One state change of an execution.',
   fields: (t) => ({
-    kind: t.field({ type: ExecutionEventKindEnum, resolve: (event) => event.kind }),
+    kind: t.field({ type: ExecutionEventKindEnum, description: 'What happened.', resolve: (event) => event.kind }),
     status: t.field({
       type: ExecutionStatusEnum,
       description: 'The status the execution had at this change (FINISHED carries the final one).',
       resolve: (event) => event.status as ExecutionStatus,
     }),
-    at: t.field({ type: 'DateTime', resolve: (event) => new Date(event.at) }),
-    executionId: t.exposeID('executionId'),
+    at: t.field({
+      type: 'DateTime',
+      description: 'When it happened, by the clock of the server that ran the execution.',
+      resolve: (event) => new Date(event.at),
+    }),
+    executionId: t.exposeID('executionId', { description: 'The execution that changed (see `execution`).' }),
     message: t.string({
       nullable: true,
       description: 'For PROGRESS: what the tool reported (one line, at most 500 characters).',
@@ -79,10 +84,11 @@ export function executionQueryOf(context: object, info: GraphQLResolveInfo): Sel
 }
 
 const ToolExecutionEventFilter = builder.inputType('ToolExecutionEventFilter', {
+  description: 'Narrows toolExecutionEvents; every field given must match (omitted fields match everything).',
   fields: (t) => ({
-    toolId: t.id(),
-    assistantId: t.id(),
-    callId: t.id(),
+    toolId: t.id({ description: "Only this tool's executions." }),
+    assistantId: t.id({ description: "Only executions this assistant's calls made." }),
+    callId: t.id({ description: 'Only executions of this call.' }),
     statuses: t.field({ type: [ExecutionStatusEnum], description: 'Matches the status at each change.' }),
   }),
 });

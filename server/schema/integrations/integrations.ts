@@ -10,6 +10,7 @@ import type { ToolCallOutcome } from '../../integrations/tool-call-runner.ts';
 import { NotFoundError } from '../../errors.ts';
 import { setFeatureFlag } from '../../organizations/feature-flags.ts';
 import { AssistantRef } from '../assistants/assistant.ts';
+import { payloadAssistantField } from '../assistants/assistant-payload.ts';
 import { builder } from '../builder.ts';
 import { MUTATION_ERRORS } from '../errors.ts';
 import { ToolTypeEnum } from '../tools/tool.ts';
@@ -231,12 +232,7 @@ const ServerSecretPayload = builder
   .implement({
     description: 'A new server secret, shown once.',
     fields: (t) => ({
-      assistant: t.prismaField({
-        description: 'The assistant.',
-        type: 'Assistant',
-        resolve: (query, payload, _args, context) =>
-          context.services.prisma.assistant.findUniqueOrThrow({ ...query, where: { id: payload.assistant.id } }),
-      }),
+      assistant: payloadAssistantField(t),
       secret: t.exposeString('secret', {
         description:
           'Shown once. Configure it in Vapi as the server credential (Bearer) or X-Vapi-Secret, or send it from Retell as Authorization: Bearer.',

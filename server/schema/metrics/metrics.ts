@@ -13,7 +13,7 @@ import type { ToolHealthReading } from '../../metrics/tool-health.ts';
 import { createBoundedStream } from '../../realtime/bounded-stream.ts';
 import { toolHealthTopic, type ToolHealthEvent } from '../../realtime/pubsub.ts';
 import type { Context } from '../../context.ts';
-import { builder } from '../builder.ts';
+import { builder, type BuilderTypes } from '../builder.ts';
 import { liveStream, watchAccess } from '../live-stream.ts';
 import { ToolRef } from '../tools/tool.ts';
 import { actorOf } from '../viewer-actor.ts';
@@ -32,31 +32,38 @@ const ToolHealthEnum = builder.enumType('ToolHealth', {
 });
 
 const GranularityEnum = builder.enumType('MetricsGranularity', {
-  values: { MINUTE: { value: 'minute' }, HOUR: { value: 'hour' }, DAY: { value: 'day' } } as const,
+  description: 'The width of one point of a series; a window may span at most 1500 of them.',
+  values: {
+    MINUTE: { value: 'minute', description: 'One point per minute (UTC).' },
+    HOUR: { value: 'hour', description: 'One point per hour (UTC).' },
+    DAY: { value: 'day', description: 'One point per day (UTC).' },
+  } as const,
 });
 
 const MetricsWindowInput = builder.inputType('MetricsWindowInput', {
   description: 'From (inclusive) to (exclusive); executions count in the window they started in.',
   fields: (t) => ({
-    from: t.field({ type: 'DateTime', required: true }),
-    to: t.field({ type: 'DateTime', required: true }),
+    from: t.field({ type: 'DateTime', required: true, description: 'Start of the window, inclusive; before `to`.' }),
+    to: t.field({ type: 'DateTime', required: true, description: 'End of the window, exclusive.' }),
   }),
 });
 
 const RollingWindowInput = builder.inputType('RollingWindowInput', {
+  description: 'A window that ends now and moves with time (toolMetricsUpdated).',
   fields: (t) => ({
     lastSeconds: t.int({
       required: true,
       description: 'The window ends now and reaches this far back (60 to 604800).',
     }),
-    granularity: t.field({ type: GranularityEnum }),
+    granularity: t.field({ type: GranularityEnum, description: 'The width of one point (default MINUTE).' }),
   }),
 });
 
 const ErrorCodeCountRef = builder.objectRef<ExecutionStats['errorsByCode'][number]>('ErrorCodeCount').implement({
+  description: 'How often one error code ended executions of a group.',
   fields: (t) => ({
-    code: t.exposeString('code'),
-    count: t.exposeInt('count'),
+    code: t.exposeString('code', { description: 'The execution error code (ToolExecution.errorCode).' }),
+    count: t.exposeInt('count', { description: 'Finished executions that ended with this code.' }),
     rate: t.exposeFloat('rate', { description: 'Share of all executions of the group.' }),
   }),
 });
@@ -64,33 +71,81 @@ const ErrorCodeCountRef = builder.objectRef<ExecutionStats['errorsByCode'][numbe
 const ExecutionStatsRef = builder.objectRef<ExecutionStats>('ExecutionStats').implement({
   description: 'Finished executions only; rates are null without executions.',
   fields: (t) => ({
-    executions: t.exposeInt('executions'),
-    successes: t.exposeInt('successes'),
-    failures: t.exposeInt('failures'),
-    successRate: t.exposeFloat('successRate', { nullable: true }),
-    errorRate: t.exposeFloat('errorRate', { nullable: true }),
-    timeouts: t.exposeInt('timeouts'),
+    executions: t.exposeInt('executions', { description: 'Finished executions that started in the window or bucket.' }),
+    successes: t.exposeInt('successes', { description: 'Of those, the ones that ended SUCCESS.' }),
+    failures: t.exposeInt('failures', {
+      description:
+        'Of those, every other final status (ERROR, TIMEOUT, CANCELLED, REJECTED, ...): executions − successes.',
+    }),
+    successRate: t.exposeFloat('successRate', {
+      nullable: true,
+      description: 'successes / executions, from 0 to 1; null without executions.',
+    }),
+    errorRate: t.exposeFloat('errorRate', {
+      nullable: true,
+      description: 'failures / executions, from 0 to 1; null without executions.',
+    }),
+    timeouts: t.exposeInt('timeouts', { description: 'Executions that ended TIMEOUT (also counted in failures).' }),
     retries: t.exposeInt('retries', { description: 'Extra attempts, summed.' }),
-    averageDurationMs: t.exposeFloat('averageDurationMs', { nullable: true }),
-    p50DurationMs: t.exposeFloat('p50DurationMs', { nullable: true }),
-    p95DurationMs: t.exposeFloat('p95DurationMs', { nullable: true }),
-    p99DurationMs: t.exposeFloat('p99DurationMs', { nullable: true }),
-    errorsByCode: t.field({ type: [ErrorCodeCountRef], resolve: (stats) => stats.errorsByCode }),
+    averageDurationMs: t.exposeFloat('averageDurationMs', {
+      nullable: true,
+      description: 'Mean ToolExecution.durationMs in milliseconds; null without executions.',
+    }),
+    p50DurationMs: t.exposeFloat('p50DurationMs', {
+      nullable: true,
+      description: 'Median duration in milliseconds (interpolated); null without executions.',
+    }),
+    p95DurationMs: t.exposeFloat('p95DurationMs', {
+      nullable: true,
+      description: '95th percentile duration in milliseconds (interpolated); null without executions.',
+    }),
+    p99DurationMs: t.exposeFloat('p99DurationMs', {
+      nullable: true,
+      description: '99th percentile duration in milliseconds (interpolated); null without executions.',
+    }),
+    errorsByCode: t.field({
+      type: [ErrorCodeCountRef],
+      description: 'Failures by error code, most frequent first; empty without failures.',
+      resolve: (stats) => stats.errorsByCode,
+    }),
   }),
 });
 
 const StatsPointRef = builder.objectRef<StatsPoint>('ExecutionStatsPoint').implement({
+  description: 'The stats of one bucket of a series.',
   fields: (t) => ({
     bucket: t.field({ type: 'DateTime', description: 'Start of the bucket (UTC).', resolve: (point) => point.bucket }),
-    stats: t.field({ type: ExecutionStatsRef, resolve: (point) => point.stats }),
+    stats: t.field({
+      type: ExecutionStatsRef,
+      description: 'Executions that started in the bucket.',
+      resolve: (point) => point.stats,
+    }),
   }),
 });
 
+type StatsGroup = Pick<StatsReport, 'totals' | 'series'>;
+
+/** The fields every stats group (organization, tool type, tool) shares. */
+function totalsAndSeries<Group extends StatsGroup>(t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, Group>) {
+  return {
+    totals: t.field({
+      type: ExecutionStatsRef,
+      description: 'Over the whole window.',
+      resolve: (group) => group.totals,
+    }),
+    series: t.field({
+      type: [StatsPointRef],
+      description: 'One point per bucket with executions, oldest first.',
+      resolve: (group) => group.series,
+    }),
+  };
+}
+
 const ToolTypeMetricsRef = builder.objectRef<ToolTypeStats>('ToolTypeMetrics').implement({
+  description: 'The stats of all tools of one type.',
   fields: (t) => ({
     toolType: t.exposeString('toolType', { description: 'ENDPOINT, CODE, LAMBDA, or BUILTIN.' }),
-    totals: t.field({ type: ExecutionStatsRef, resolve: (group) => group.totals }),
-    series: t.field({ type: [StatsPointRef], resolve: (group) => group.series }),
+    ...totalsAndSeries(t),
   }),
 });
 
@@ -107,13 +162,15 @@ function loadHealth(ids: readonly string[], context: Context): Promise<ToolHealt
 }
 
 const ToolMetricsRef = builder.objectRef<ToolStats>('ToolMetrics').implement({
+  description: 'The stats of one tool (or built-in).',
   fields: (t) => ({
     toolId: t.exposeID('toolId', { nullable: true, description: 'Null for built-ins and deleted tools.' }),
-    toolName: t.exposeString('toolName'),
-    toolType: t.exposeString('toolType'),
+    toolName: t.exposeString('toolName', { description: 'The name its executions recorded (the latest one seen).' }),
+    toolType: t.exposeString('toolType', { description: 'ENDPOINT, CODE, LAMBDA, or BUILTIN.' }),
     tool: t.loadable({
       type: ToolRef,
       nullable: true,
+      description: 'The tool now; null for built-ins and deleted tools.',
       load: loadTools,
       resolve: (stats) => stats.toolId,
     }),
@@ -124,30 +181,56 @@ const ToolMetricsRef = builder.objectRef<ToolStats>('ToolMetrics').implement({
       load: loadHealth,
       resolve: (stats) => stats.toolId,
     }),
-    totals: t.field({ type: ExecutionStatsRef, resolve: (group) => group.totals }),
-    series: t.field({ type: [StatsPointRef], resolve: (group) => group.series }),
+    ...totalsAndSeries(t),
   }),
 });
 
 const OrganizationMetricsRef = builder.objectRef<StatsReport>('OrganizationMetrics').implement({
+  description: "An organization's execution stats over a window: in total, per bucket, per tool type and per tool.",
   fields: (t) => ({
-    from: t.field({ type: 'DateTime', resolve: (report) => report.from }),
-    to: t.field({ type: 'DateTime', resolve: (report) => report.to }),
-    granularity: t.field({ type: GranularityEnum, resolve: (report) => report.granularity }),
-    totals: t.field({ type: ExecutionStatsRef, resolve: (report) => report.totals }),
-    series: t.field({ type: [StatsPointRef], resolve: (report) => report.series }),
-    byToolType: t.field({ type: [ToolTypeMetricsRef], resolve: (report) => report.byToolType }),
-    byTool: t.field({ type: [ToolMetricsRef], resolve: (report) => report.byTool }),
+    from: t.field({
+      type: 'DateTime',
+      description: 'Start of the window (inclusive).',
+      resolve: (report) => report.from,
+    }),
+    to: t.field({ type: 'DateTime', description: 'End of the window (exclusive).', resolve: (report) => report.to }),
+    granularity: t.field({
+      type: GranularityEnum,
+      description: 'The width of the series points.',
+      resolve: (report) => report.granularity,
+    }),
+    ...totalsAndSeries(t),
+    byToolType: t.field({
+      type: [ToolTypeMetricsRef],
+      description: 'One entry per tool type that ran in the window.',
+      resolve: (report) => report.byToolType,
+    }),
+    byTool: t.field({
+      type: [ToolMetricsRef],
+      description: 'One entry per tool (and built-in) that ran in the window.',
+      resolve: (report) => report.byTool,
+    }),
   }),
 });
 
 const ToolHealthEventRef = builder.objectRef<ToolHealthEvent>('ToolHealthEvent').implement({
+  description: "A change of one tool's health (see ToolHealth).",
   fields: (t) => ({
-    toolId: t.exposeID('toolId'),
-    health: t.field({ type: ToolHealthEnum, resolve: (event) => event.health }),
-    previous: t.field({ type: ToolHealthEnum, resolve: (event) => event.previous }),
-    at: t.field({ type: 'DateTime', resolve: (event) => new Date(event.at) }),
-    tool: t.loadable({ type: ToolRef, nullable: true, load: loadTools, resolve: (event) => event.toolId }),
+    toolId: t.exposeID('toolId', { description: 'The tool whose health changed.' }),
+    health: t.field({ type: ToolHealthEnum, description: 'Its health now.', resolve: (event) => event.health }),
+    previous: t.field({ type: ToolHealthEnum, description: 'Its health before.', resolve: (event) => event.previous }),
+    at: t.field({
+      type: 'DateTime',
+      description: 'When the change was noticed.',
+      resolve: (event) => new Date(event.at),
+    }),
+    tool: t.loadable({
+      type: ToolRef,
+      nullable: true,
+      description: 'The tool now; null when it was deleted since.',
+      load: loadTools,
+      resolve: (event) => event.toolId,
+    }),
   }),
 });
 
@@ -167,6 +250,8 @@ builder.queryFields((t) => ({
   organizationMetrics: t.field({
     type: OrganizationMetricsRef,
     authScopes: { authenticated: true },
+    description:
+      "The viewer's organization's execution stats over a window (at most 1500 points of `granularity`, default HOUR).",
     args: {
       window: t.arg({ type: MetricsWindowInput, required: true }),
       granularity: t.arg({ type: GranularityEnum, defaultValue: 'hour' }),
