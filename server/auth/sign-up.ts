@@ -45,6 +45,15 @@ function checkName(name: string | null | undefined): string {
   return trimmed;
 }
 
+function refuse(policy: SignUpPolicy): never {
+  throw new AccessError(
+    'FORBIDDEN',
+    policy === 'closed'
+      ? 'this instance does not accept new accounts'
+      : 'new accounts need an invitation on this instance: ask an admin for a link',
+  );
+}
+
 /** What the sign-up screen offers: whether a new account needs an invitation, or is possible at all. */
 export async function effectiveSignUpPolicy(prisma: Prisma, policy: SignUpPolicy): Promise<SignUpPolicy> {
   if (policy === 'open') return policy;
@@ -73,16 +82,14 @@ export async function signUp(
     return { userId: user.id, organizationId: answer.invitation.organizationId, first: false };
   }
   const organizationName = checkOrganizationName(input.organizationName ?? '', 'organizationName');
+  // Refused before the slow hash, so refused sign-ups cost no scrypt; the transaction checks again under the lock.
+  if (policy !== 'open' && (await prisma.user.findFirst({ select: { id: true } }))) refuse(policy);
   const passwordHash = await hashPassword(input.password);
   try {
     return await prisma.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${FIRST_USER_LOCK})`;
       const first = (await tx.user.findFirst({ select: { id: true } })) === null;
-      if (!first && policy === 'invite') {
-        throw new AccessError('FORBIDDEN', 'new accounts need an invitation on this instance: ask an admin for a link');
-      }
-      if (!first && policy === 'closed')
-        throw new AccessError('FORBIDDEN', 'this instance does not accept new accounts');
+      if (!first && policy !== 'open') refuse(policy);
       const user = await tx.user.create({ data: { email, name, passwordHash } });
       const organization = await createOwnedOrganization(tx, user.id, organizationName);
       return { userId: user.id, organizationId: organization.id, first };

@@ -44,13 +44,11 @@ export async function createOwnedOrganization(
   name: string,
 ): Promise<Organization> {
   const organization = await tx.organization.create({ data: { name, slug: slugFor(name) } });
-  const membership = await tx.membership.create({
-    data: { userId, organizationId: organization.id, role: 'OWNER' },
-  });
+  await tx.membership.create({ data: { userId, organizationId: organization.id, role: 'OWNER' } });
   await recordAudit(
     tx,
     { organizationId: organization.id, role: 'OWNER', userId, apiKeyId: null },
-    { action: 'organization.create', entityType: 'Membership', entityId: membership.id, after: { name } },
+    { action: 'organization.create', entityType: 'Organization', entityId: organization.id, after: { name } },
   );
   return organization;
 }
