@@ -207,4 +207,45 @@ describe('accounts', () => {
     },
     TIMEOUT,
   );
+
+  it(
+    'an existing account joins a second organization only by accepting, and can leave it',
+    async () => {
+      const { page } = owner;
+      await page.goto(`${app.url}/settings`);
+      await page.getByLabel('New organization').fill('Second Line');
+      await page.getByRole('button', { name: 'Create organization' }).click();
+      await page.getByRole('heading', { name: 'Tools', exact: true }).waitFor();
+      await expect
+        .poll(() => page.locator('select[aria-label="Organization"] option').allTextContents())
+        .toEqual(['Acme Voice', 'Second Line']);
+      await page.goto(`${app.url}/settings`);
+      await page.getByRole('textbox', { name: 'Email', exact: true }).fill(TEAMMATE.email);
+      await page
+        .locator('form', { has: page.getByRole('button', { name: 'Invite member' }) })
+        .locator('select')
+        .selectOption('VIEWER');
+      await page.getByRole('button', { name: 'Invite member' }).click();
+      const link = (await page.getByTestId('invitation-link').textContent()) ?? '';
+
+      const member = teammate.page;
+      await member.goto(link);
+      await member.getByRole('button', { name: 'Accept and join' }).waitFor();
+      await screenshot(member, 'invite-signed-in');
+      await member.getByRole('button', { name: 'Accept and join' }).click();
+      await member.getByRole('heading', { name: 'Tools', exact: true }).waitFor();
+      await expect(member.getByTestId('role').textContent()).resolves.toBe('VIEWER');
+      await expect(member.getByLabel('Organization').locator('option:checked').textContent()).resolves.toBe(
+        'Second Line',
+      );
+
+      await member.goto(`${app.url}/settings`);
+      await member.getByRole('button', { name: 'Leave this organization' }).click();
+      await member.getByRole('heading', { name: 'Tools', exact: true }).waitFor();
+      await expect
+        .poll(() => member.locator('select[aria-label="Organization"] option').allTextContents())
+        .toEqual(['Acme Voice']);
+    },
+    TIMEOUT,
+  );
 });

@@ -165,6 +165,21 @@ describe('sign-up with the default policy (invite)', () => {
   });
 });
 
+describe('sign-up on the embedded database', () => {
+  let embedded: TestApp;
+  beforeAll(async () => {
+    embedded = await startTestApp({}, { engine: 'pglite' });
+  });
+  afterAll(() => embedded?.close());
+
+  test('the first user signs up on PGlite too, and the next one needs an invitation', async () => {
+    const first = await signUp(embedded, { email: 'solo@example.test', password: PASSWORD, organizationName: 'Solo' });
+    expect(first.result).toMatchObject({ __typename: 'SignUpPayload', role: 'OWNER' });
+    const second = await signUp(embedded, { email: 'duo@example.test', password: PASSWORD, organizationName: 'Duo' });
+    expect(second.response.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
 describe('sign-up policies open and closed', () => {
   let open: TestApp;
   let closed: TestApp;
