@@ -3,6 +3,7 @@ import type { Prisma } from '../db/database.ts';
 import type { Session } from '../db/generated/prisma/client.ts';
 import { isUuid } from '../db/json.ts';
 import { NotFoundError } from '../errors.ts';
+import { recordAccountEvent } from './account-events.ts';
 
 /** More than anyone has open; the oldest beyond it are not listed (they still expire). */
 export const LISTED_SESSIONS_MAX = 100;
@@ -20,5 +21,6 @@ export async function revokeSession(prisma: Prisma, userId: string, id: string):
   const session = isUuid(id) ? await prisma.session.findFirst({ where: { id, userId } }) : null;
   if (!session) throw new NotFoundError('Session');
   await prisma.session.deleteMany({ where: { id, userId } });
+  await recordAccountEvent(prisma, 'SESSION_REVOKED', userId, { type: 'user', id: userId });
   return session;
 }

@@ -6,6 +6,7 @@
 import type { Prisma } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
 import { checkNewPassword, hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from '../security/passwords.ts';
+import { recordAccountEvent } from './account-events.ts';
 import { createAttemptLimit } from './attempt-limit.ts';
 
 /** Wrong current passwords per user per 15 minutes: a stolen session cannot brute-force the password. */
@@ -31,4 +32,5 @@ export async function changePassword(
     prisma.session.deleteMany({ where: { userId, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } }),
     prisma.passwordReset.updateMany({ where: { userId, usedAt: null }, data: { usedAt: new Date() } }),
   ]);
+  await recordAccountEvent(prisma, 'PASSWORD_CHANGED', userId, { type: 'user', id: userId });
 }

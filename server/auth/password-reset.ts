@@ -15,6 +15,7 @@ import { normalizeEmail } from '../organizations/member-service.ts';
 import { checkNewPassword, hashPassword } from '../security/passwords.ts';
 import { hasRole, type RoleName } from '../security/roles.ts';
 import { randomToken, sha256 } from '../security/tokens.ts';
+import { recordAccountEvent } from './account-events.ts';
 import { createAttemptLimit } from './attempt-limit.ts';
 
 export const RESET_TTL_MS = 3_600_000;
@@ -107,11 +108,13 @@ export async function createPasswordResetLink(prisma: Prisma, actor: Actor, user
   if (!actor.userId) throw new AccessError('FORBIDDEN', 'only a signed-in admin can make a reset link');
   if (!isUuid(userId)) throw new NotFoundError('User');
   await assertMayReset(prisma, actor, userId);
-  return prisma.$transaction(async (tx) => {
-    const link = await issue(tx, userId, actor.userId);
+  const link = await prisma.$transaction(async (tx) => {
+    const issued = await issue(tx, userId, actor.userId);
     await recordAudit(tx, actor, { action: 'user.passwordResetLink', entityType: 'User', entityId: userId });
-    return link;
+    return issued;
   });
+  await recordAccountEvent(prisma, 'PASSWORD_RESET_LINK_CREATED', userId, { type: 'user', id: actor.userId });
+  return link;
 }
 
 /** Whom an unused link resets, for the reset screen; NotFoundError when it is unknown, used or expired. */
@@ -129,11 +132,12 @@ export async function findPasswordReset(prisma: Prisma | P.TransactionClient, to
 export async function resetPassword(
   prisma: Prisma,
   input: { token: string; newPassword: string },
+  clientAddress = 'unknown',
 ): Promise<{ email: string }> {
   const reset = await findPasswordReset(prisma, input.token);
   checkNewPassword(input.newPassword, 'newPassword');
   const passwordHash = await hashPassword(input.newPassword);
-  return prisma.$transaction(async (tx) => {
+  const result = await prisma.$transaction(async (tx) => {
     const used = await tx.passwordReset.updateMany({
       where: { id: reset.id, usedAt: null, expiresAt: { gt: new Date() } },
       data: { usedAt: new Date() },
@@ -145,4 +149,12 @@ export async function resetPassword(
     await tx.passwordReset.updateMany({ where: { userId: reset.userId, usedAt: null }, data: { usedAt: new Date() } });
     return { email: reset.user.email };
   });
+  await recordAccountEvent(
+    prisma,
+    'PASSWORD_RESET',
+    reset.userId,
+    { type: 'address', id: clientAddress },
+    { link: reset.createdById ? 'admin' : 'email' },
+  );
+  return result;
 }

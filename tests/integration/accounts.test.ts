@@ -243,6 +243,22 @@ describe('organizations, passwords and sessions', () => {
     await smtp?.close();
   });
 
+  /** The organization's security events of one kind, as its ADMIN reads them. */
+  async function accountEvents(apiKey: string, kind: string) {
+    await t.app.services.securityEvents.flush();
+    const response = await t.gql<{
+      securityEvents: { edges: Array<{ node: { subjectId: string; actorType: string; details: unknown } }> };
+    }>(
+      `query ($filter: SecurityEventFilter) {
+        securityEvents(filter: $filter, first: 50) { edges { node { subjectId actorType details } } }
+      }`,
+      { filter: { kinds: [kind] } },
+      { apiKey },
+    );
+    expect(response.errors).toBeUndefined();
+    return response.data!.securityEvents.edges.map((edge) => edge.node);
+  }
+
   test('a signed-in user creates an organization, becomes its OWNER and is switched to it', async () => {
     const session = await signIn(t, a.users.MEMBER.email, a.users.MEMBER.password);
     const created = await t.gql<{ createOrganization: { __typename: string; id: string; name: string } }>(
@@ -372,6 +388,9 @@ describe('organizations, passwords and sessions', () => {
     const old = await t.gql(LOGIN, { input: { email: user.email, password: user.password } });
     expect(old.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     await signIn(t, user.email, 'a brand new password');
+    expect(await accountEvents(a.keys.ADMIN, 'PASSWORD_CHANGED')).toEqual([
+      { subjectId: user.id, actorType: 'user', details: {} },
+    ]);
   });
 
   test('the session list marks the current one; revoking another signs that browser out', async () => {
@@ -399,6 +418,8 @@ describe('organizations, passwords and sessions', () => {
     expect(revoked.data).toEqual({ revokeSession: { __typename: 'Session' } });
     expect(await viewerOf(t, other)).toBeNull();
     expect(await viewerOf(t, here)).not.toBeNull();
+    const events = await accountEvents(a.keys.ADMIN, 'SESSION_REVOKED');
+    expect(events.map((event) => event.subjectId)).toEqual([user.id]);
   });
 
   test('an ADMIN makes a single-use reset link for a MEMBER, not for an OWNER nor for members of others', async () => {
@@ -440,6 +461,12 @@ describe('organizations, passwords and sessions', () => {
     await signIn(t, b.users.MEMBER.email, 'reset to something long');
     const twice = await t.gql(RESET, { input: { token, newPassword: 'and once more please' } });
     expect(twice.data).toEqual({ resetPassword: { __typename: 'NotFoundError', entity: 'PasswordReset' } });
+    expect(await accountEvents(b.keys.ADMIN, 'PASSWORD_RESET_LINK_CREATED')).toEqual([
+      { subjectId: b.users.MEMBER.id, actorType: 'user', details: {} },
+    ]);
+    expect(await accountEvents(b.keys.ADMIN, 'PASSWORD_RESET')).toEqual([
+      { subjectId: b.users.MEMBER.id, actorType: 'address', details: { link: 'admin' } },
+    ]);
   });
 
   test('an expired reset link is refused', async () => {

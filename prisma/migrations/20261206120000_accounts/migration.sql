@@ -28,3 +28,9 @@ ALTER TABLE "password_resets" ADD CONSTRAINT "password_resets_user_id_fkey" FORE
 
 -- AddForeignKey
 ALTER TABLE "password_resets" ADD CONSTRAINT "password_resets_created_by_id_fkey" FOREIGN KEY ("created_by_id") REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+
+-- AlterEnum: account events for the security event log (server/auth/account-events.ts).
+ALTER TYPE "SecurityEventKind" ADD VALUE 'PASSWORD_CHANGED';
+ALTER TYPE "SecurityEventKind" ADD VALUE 'PASSWORD_RESET_LINK_CREATED';
+ALTER TYPE "SecurityEventKind" ADD VALUE 'PASSWORD_RESET';
+ALTER TYPE "SecurityEventKind" ADD VALUE 'SESSION_REVOKED';

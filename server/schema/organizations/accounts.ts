@@ -391,7 +391,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ResetPasswordInput, required: true }) },
     resolve: (_root, { input }, context) => {
       onePasswordCheckPerRequest(context);
-      return resetPassword(context.services.prisma, input);
+      return resetPassword(context.services.prisma, input, context.clientAddress);
     },
   }),
   revokeSession: t.field({
