@@ -289,7 +289,7 @@ export async function buildApp(
         await engine.close();
         await deliveries.close();
         await alerting.close();
-        services.resetMailer?.close();
+        await services.resetMailer?.close();
         await metrics.close();
         await securityEvents.close();
         await pubsub.close();

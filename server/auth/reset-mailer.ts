@@ -4,7 +4,8 @@ import type { ResetLink } from './password-reset.ts';
 
 export interface ResetMailer {
   send(to: string, link: ResetLink): Promise<void>;
-  close(): void;
+  /** Waits for sends in flight (each bounded by the SMTP timeouts), then closes the connection. */
+  close(): Promise<void>;
 }
 
 export function createResetMailer(options: {
@@ -15,6 +16,7 @@ export function createResetMailer(options: {
   timeoutMs: number;
 }): ResetMailer {
   let mailer: Transporter | null = null;
+  const sending = new Set<Promise<unknown>>();
   return {
     async send(to, link) {
       mailer ??= createTransport({
@@ -23,7 +25,7 @@ export function createResetMailer(options: {
         greetingTimeout: options.timeoutMs,
         socketTimeout: options.timeoutMs,
       });
-      await mailer.sendMail({
+      const sent = mailer.sendMail({
         from: options.from,
         to,
         subject: 'Reset your Switchboard password',
@@ -35,8 +37,15 @@ export function createResetMailer(options: {
           'If you did not ask for it, ignore this email: your password stays as it is.',
         ].join('\n'),
       });
+      sending.add(sent);
+      try {
+        await sent;
+      } finally {
+        sending.delete(sent);
+      }
     },
-    close() {
+    async close() {
+      await Promise.allSettled([...sending]);
       mailer?.close();
     },
   };
