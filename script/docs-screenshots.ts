@@ -1,6 +1,6 @@
 // npm run docs:screenshots: copies the dashboard screenshots the docs show from the e2e run
 // (test-results/screenshots, written by tests/helpers/browser.ts) into docs/images/, replacing what is
-// there. Run `npm run build -w web && npx vitest run tests/e2e/dashboard.e2e.ts` first.
+// there. Run `npm run build -w web && npx vitest run tests/e2e/dashboard.e2e.ts tests/e2e/accounts.e2e.ts` first.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,9 @@ export const DOCS_SCREENSHOTS = [
   'executions-phone.png',
   'marketplace-desktop.png',
   'settings-desktop.png',
+  'signup-desktop.png',
+  'invite-desktop.png',
+  'settings-security-desktop.png',
 ] as const;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -32,7 +35,7 @@ function main(): void {
   if (missing.length > 0) {
     console.error(
       `missing in ${path.relative(ROOT, SOURCE)}: ${missing.join(', ')}\n` +
-        'run `npm run build -w web && npx vitest run tests/e2e/dashboard.e2e.ts` first',
+        'run `npm run build -w web && npx vitest run tests/e2e/dashboard.e2e.ts tests/e2e/accounts.e2e.ts` first',
     );
     process.exit(1);
   }

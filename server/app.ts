@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createAlertNotifier } from './alerting/alert-notifier.ts';
+import { createResetMailer } from './auth/reset-mailer.ts';
 import { createAlerting } from './alerting/alerting-service.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
@@ -222,6 +223,14 @@ export async function buildApp(
     deliveries,
     securityEvents,
     alerting,
+    resetMailer: config.alerting.smtpUrl
+      ? createResetMailer({
+          smtpUrl: config.alerting.smtpUrl,
+          from: config.alerting.emailFrom,
+          baseUrl: () => publicUrl,
+          timeoutMs: config.alerting.timeoutMs,
+        })
+      : null,
   };
   // The legacy custom_tools data migration; idempotent, so it simply runs at every start.
   await migrateAllLegacyTools(services).catch((error: unknown) =>
@@ -280,6 +289,7 @@ export async function buildApp(
         await engine.close();
         await deliveries.close();
         await alerting.close();
+        await services.resetMailer?.close();
         await metrics.close();
         await securityEvents.close();
         await pubsub.close();

@@ -33,6 +33,11 @@ export interface Config {
   sessionTtlHours: number;
   /** How long a member invitation's token can be accepted. */
   invitationTtlHours: number;
+  /**
+   * Who may create an account (SWITCHBOARD_SIGNUP): `open` anyone, `invite` only with an invitation
+   * token, `closed` nobody. The first user of an instance without users may always sign up.
+   */
+  signUpPolicy: SignUpPolicy;
   allowedPrivateHosts: string[];
   lambdaEndpoint: string | null;
   /**
@@ -97,6 +102,14 @@ export interface Config {
 }
 
 const MAX_SERVICE_NAME_LENGTH = 255;
+
+export type SignUpPolicy = 'open' | 'invite' | 'closed';
+
+function signUpPolicy(env: Env): SignUpPolicy {
+  const value = (env.SWITCHBOARD_SIGNUP || 'invite').trim().toLowerCase();
+  if (value === 'open' || value === 'invite' || value === 'closed') return value;
+  throw new ConfigError(`SWITCHBOARD_SIGNUP must be open, invite or closed, got "${env.SWITCHBOARD_SIGNUP}"`);
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -255,6 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: integer(env, 'SWITCHBOARD_BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     sessionTtlHours: integer(env, 'SWITCHBOARD_SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),
     invitationTtlHours: integer(env, 'SWITCHBOARD_INVITATION_TTL_HOURS', 24 * 7, 1, 24 * 90),
+    signUpPolicy: signUpPolicy(env),
     allowedPrivateHosts: allowedHosts(env),
     lambdaEndpoint: url(env, 'AWS_ENDPOINT_URL_LAMBDA', ['http:', 'https:']),
     publicUrl: publicUrl(env),

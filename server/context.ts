@@ -15,6 +15,8 @@ export interface Context {
   csrfVerified: boolean;
   /** The HTTP client's address (behind a trusted proxy, the forwarded one); per-client login limits. */
   clientAddress?: string;
+  /** The HTTP client's User-Agent header, kept with new sessions so people can tell them apart. */
+  userAgent?: string | null;
   /** The scheme and host the client reached Switchboard at (server/http/request-origin.ts), for URLs in answers. */
   requestOrigin?: string;
   /** Set by the first `login` of the request: one login per request. */

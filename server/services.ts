@@ -1,3 +1,4 @@
+import type { ResetMailer } from './auth/reset-mailer.ts';
 import type { Logger } from 'pino';
 import type { Alerting } from './alerting/alerting-service.ts';
 import type { Config } from './config.ts';
@@ -31,4 +32,6 @@ export interface Services {
   securityEvents: SecurityEventRecorder;
   /** Alert rules at run time; the security event log calls `alerting.onSecurityEvent`. */
   alerting: Alerting;
+  /** Password reset emails; null without SWITCHBOARD_SMTP_URL (links are then made by ADMINs). */
+  resetMailer: ResetMailer | null;
 }

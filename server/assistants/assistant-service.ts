@@ -281,3 +281,25 @@ export async function reorderToolAssignments(
   });
   return assistant;
 }
+
+/**
+ * Deletes an assistant with its tool assignments. Its executions and calls are
+ * kept as history, with their assistant set to null (the foreign keys say
+ * SET NULL); its OAuth grants go with it.
+ */
+export async function deleteAssistant(prisma: Prisma, actor: Actor, id: string): Promise<string> {
+  const assistant = await findAssistant(prisma, actor, id);
+  await prisma.$transaction(async (tx) => {
+    const deleted = await tx.assistant.deleteMany({
+      where: { id: assistant.id, organizationId: actor.organizationId },
+    });
+    if (deleted.count === 0) throw new NotFoundError('Assistant');
+    await recordAudit(tx, actor, {
+      action: 'assistant.delete',
+      entityType: 'Assistant',
+      entityId: assistant.id,
+      before: { name: assistant.name },
+    });
+  });
+  return assistant.id;
+}

@@ -4,7 +4,7 @@
  * `x-csrf-token` header.
  */
 import type { Prisma } from '../db/database.ts';
-import type { Session } from '../db/generated/prisma/client.ts';
+import type { Prisma as P, Session } from '../db/generated/prisma/client.ts';
 import { AccessError } from '../errors.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from '../security/passwords.ts';
 import { randomToken, sha256 } from '../security/tokens.ts';
@@ -17,11 +17,43 @@ const throttle = createLoginThrottle();
 /** Unknown emails still pay for one scrypt, so response time does not reveal which accounts exist. */
 let dummyHash: Promise<string> | null = null;
 
+/** Where a session was started from, shown in the user's session list. */
+export interface SessionOrigin {
+  clientAddress?: string | undefined;
+  userAgent?: string | null | undefined;
+}
+
+const USER_AGENT_MAX_LENGTH = 200;
+
+/** A new session for a user in one of their organizations: the cookie token (returned once) and the row. */
+export async function startSession(
+  prisma: Prisma | P.TransactionClient,
+  userId: string,
+  organizationId: string,
+  ttlHours: number,
+  origin: SessionOrigin = {},
+): Promise<{ token: string; session: Session }> {
+  const token = randomToken();
+  const session = await prisma.session.create({
+    data: {
+      tokenHash: sha256(token),
+      csrfToken: randomToken(24),
+      userId,
+      organizationId,
+      expiresAt: new Date(Date.now() + ttlHours * 3600 * 1000),
+      userAgent: origin.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+      clientAddress: origin.clientAddress ?? null,
+    },
+  });
+  return { token, session };
+}
+
 export async function login(
   prisma: Prisma,
   input: { email: string; password: string; organizationSlug?: string | null },
   ttlHours: number,
   clientAddress = 'unknown',
+  userAgent: string | null = null,
 ): Promise<{ token: string; session: Session }> {
   const email = input.email.trim().toLowerCase();
   await throttle.check(email, clientAddress).catch(async (error: unknown) => {
@@ -48,17 +80,7 @@ export async function login(
     throw new AccessError('UNAUTHENTICATED', 'invalid email or password');
   }
   await throttle.recordSuccess(email);
-  const token = randomToken();
-  const session = await prisma.session.create({
-    data: {
-      tokenHash: sha256(token),
-      csrfToken: randomToken(24),
-      userId: user.id,
-      organizationId: membership.organizationId,
-      expiresAt: new Date(Date.now() + ttlHours * 3600 * 1000),
-    },
-  });
-  return { token, session };
+  return startSession(prisma, user.id, membership.organizationId, ttlHours, { clientAddress, userAgent });
 }
 
 export async function logout(prisma: Prisma, sessionId: string): Promise<void> {

@@ -161,6 +161,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
         viewer,
         services,
         ...(connection ? { clientAddress: connection.address } : {}),
+        userAgent: request.headers.get('user-agent'),
         requestOrigin: (req ? requestOrigin(req, config.trustProxy) : null) ?? new URL(request.url).origin,
         csrfVerified: viewer?.via === 'session' && request.headers.get('x-csrf-token') === viewer.csrfToken,
         // SSE has no close codes: the stream is cut, and the client reconnects when it can keep up.

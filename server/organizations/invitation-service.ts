@@ -161,8 +161,12 @@ export async function acceptInvitation(
   prisma: Prisma,
   invitee: Invitee,
   input: { token: string; name?: string | null; password?: string | null },
+  options: { expectedEmail?: string; mayCreateAccount?: boolean } = {},
 ): Promise<InvitationAnswer> {
   const invitation = await openInvitation(prisma, input.token);
+  if (options.expectedEmail !== undefined && options.expectedEmail !== invitation.email) {
+    throw new ValidationError([{ field: 'email', message: 'this invitation is for another email address' }]);
+  }
   let userId = invitee.userId;
   if (userId) {
     if (invitee.email !== invitation.email) {
@@ -170,6 +174,9 @@ export async function acceptInvitation(
     }
   } else if (await prisma.user.findUnique({ where: { email: invitation.email }, select: { id: true } })) {
     throw new AccessError('UNAUTHENTICATED', `sign in as ${invitation.email} to accept this invitation`);
+  }
+  if (!userId && options.mayCreateAccount === false) {
+    throw new AccessError('FORBIDDEN', 'this instance does not accept new accounts');
   }
   const password = input.password ?? '';
   if (!userId && (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH)) {
@@ -215,6 +222,30 @@ export async function acceptInvitation(
     if (isUniqueViolation(error)) throw new ConflictError('you are already a member of this organization', 'token');
     throw error;
   }
+}
+
+export interface InvitationPreview {
+  invitation: Invitation;
+  organizationName: string;
+  /** Whether the invited address has an account (it signs in to accept; one without chooses a password). */
+  hasAccount: boolean;
+}
+
+/**
+ * What the holder of a token sees before answering: the organization, the
+ * role, and whether it can still be accepted (used, revoked and expired ones
+ * say so). An unknown token is a NotFoundError.
+ */
+export async function previewInvitation(prisma: Prisma, token: string): Promise<InvitationPreview> {
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > TOKEN_MAX_LENGTH) throw new NotFoundError('Invitation');
+  const invitation = await prisma.invitation.findUnique({
+    where: { tokenHash: sha256(token) },
+    include: { organization: { select: { name: true } } },
+  });
+  if (!invitation) throw new NotFoundError('Invitation');
+  const account = await prisma.user.findUnique({ where: { email: invitation.email }, select: { id: true } });
+  const { organization, ...plain } = invitation;
+  return { invitation: plain, organizationName: organization.name, hasAccount: account !== null };
 }
 
 /** Whoever holds the token may decline it; nothing about the address is revealed. */

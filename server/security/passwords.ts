@@ -1,7 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import pLimit from 'p-limit';
-import { AccessError } from '../errors.ts';
+import { AccessError, ValidationError } from '../errors.ts';
 
 type ScryptOptions = { N: number; r: number; p: number; maxmem: number };
 const scryptCall = promisify(scrypt) as (
@@ -36,7 +36,8 @@ const PARAMS = { N: 2 ** 17, r: 8, p: 1 };
 const KEY_LENGTH = 64;
 const MAX_MEMORY = 256 * 1024 * 1024;
 
-export const MIN_PASSWORD_LENGTH = 8;
+/** For new passwords (sign-up, change, reset, new accounts by invitation); NIST 800-63B asks at least 8. */
+export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_LENGTH = 1024;
 
 export async function hashPassword(password: string): Promise<string> {
@@ -56,4 +57,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
     maxmem: MAX_MEMORY,
   });
   return timingSafeEqual(actual, expected);
+}
+
+/** The length rule every new password meets; a ValidationError on `field` otherwise. */
+export function checkNewPassword(password: string, field = 'password'): void {
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+    throw new ValidationError([{ field, message: `must be ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters` }]);
+  }
 }

@@ -68,6 +68,11 @@ export const SEVERITY: Record<SecurityEventKind, SecurityEventSeverity> = {
   SECRET_GRANT_REVOKED: 'INFO',
   SECRET_USED: 'INFO',
   SECRET_USE_DENIED: 'WARNING',
+  PASSWORD_CHANGED: 'INFO',
+  // Whoever holds the link can take the account over: worth a look unless the admin was asked.
+  PASSWORD_RESET_LINK_CREATED: 'WARNING',
+  PASSWORD_RESET: 'WARNING',
+  SESSION_REVOKED: 'INFO',
 };
 
 const QUEUE_LIMIT = 10_000;

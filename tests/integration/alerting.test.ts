@@ -4,12 +4,9 @@
  * real execution rows, delivered to a signed-webhook receiver, a
  * Slack-compatible receiver and a local SMTP server.
  */
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { verifyWebhookSignature } from '../../server/deliveries/webhook-signature.ts';
 import { toolHealthTopic, type ToolHealth } from '../../server/realtime/pubsub.ts';
@@ -17,12 +14,7 @@ import { buildApp } from '../../server/app.ts';
 import { startTestApp, testConfig, type TestApp } from '../helpers/app.ts';
 import { startDeliveryReceiver, type DeliveryReceiver } from '../helpers/delivery-receiver.ts';
 import { createOrganization, createToolRow, type TestOrganization } from '../helpers/fixtures.ts';
-
-interface Mail {
-  to: string;
-  subject: string;
-  text: string;
-}
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 
 const CREATE_CHANNEL = `mutation ($input: CreateAlertChannelInput!) {
   createAlertChannel(input: $input) {
@@ -52,36 +44,10 @@ let appEnv: Record<string, string>;
 let org: TestOrganization;
 let other: TestOrganization;
 let receiver: DeliveryReceiver;
-let smtp: SMTPServer;
-const mails: Mail[] = [];
+let smtp: SmtpSink;
 let webhookChannel: { id: string; secret: string };
 let slackChannelId: string;
 let emailChannelId: string;
-
-async function startSmtp(): Promise<number> {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => (raw += chunk));
-      stream.on('end', () => {
-        // Headers end at the first blank line; long ones are folded onto indented lines.
-        const headers = raw.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');
-        mails.push({
-          to: session.envelope.rcptTo.map((rcpt) => rcpt.address).join(','),
-          subject: /^Subject: (.*)$/im.exec(headers)?.[1] ?? '',
-          text: raw,
-        });
-        callback();
-      });
-    },
-  });
-  smtp.listen(0, '127.0.0.1');
-  await once(smtp.server, 'listening');
-  return (smtp.server.address() as AddressInfo).port;
-}
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -162,11 +128,11 @@ function webhookEvents(path: string) {
 }
 
 beforeAll(async () => {
-  const smtpPort = await startSmtp();
+  smtp = await startSmtpSink();
   receiver = await startDeliveryReceiver();
   appEnv = {
     SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1',
-    SWITCHBOARD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    SWITCHBOARD_SMTP_URL: smtp.url,
     SWITCHBOARD_ALERT_EMAIL_FROM: 'alerts@switchboard.test',
     // The evaluator is driven by evaluate() here, never by its timer.
     SWITCHBOARD_ALERT_EVALUATION_INTERVAL_MS: '86400000',
@@ -189,7 +155,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   await receiver?.close();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await smtp?.close();
 });
 
 describe('tool health rules', () => {
@@ -215,9 +181,9 @@ describe('tool health rules', () => {
       .map((request) => JSON.parse(request.body) as { text: string; blocks: unknown[] });
     expect(slack).toHaveLength(1);
     expect(slack[0]!.text).toMatch(/^\[FIRING\] failing tools: tool .* is FAILING/);
-    await until('the email', () => (mails.length >= 1 ? true : undefined));
-    expect(mails[0]).toMatchObject({ to: 'oncall@example.test' });
-    expect(mails[0]!.subject).toContain('[FIRING] failing tools');
+    await until('the email', () => (smtp.mails.length >= 1 ? true : undefined));
+    expect(smtp.mails[0]).toMatchObject({ to: 'oncall@example.test' });
+    expect(smtp.mails[0]!.subject).toContain('[FIRING] failing tools');
 
     publishHealth(tool.id, 'OK', 'FAILING');
     await t.app.services.alerting.settled();
@@ -227,8 +193,8 @@ describe('tool health rules', () => {
         .map((event) => event.type),
     ).toEqual(['alert.firing', 'alert.resolved']);
     expect(receiver.to('/slack')).toHaveLength(2);
-    await until('the resolved email', () => (mails.length >= 2 ? true : undefined));
-    expect(mails[1]!.subject).toContain('[RESOLVED]');
+    await until('the resolved email', () => (smtp.mails.length >= 2 ? true : undefined));
+    expect(smtp.mails[1]!.subject).toContain('[RESOLVED]');
 
     const incidents = await t.gql<{
       alertIncidents: {

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       asyncConcurrency: 8,
       env: 'development',
       publicUrl: null,
+      signUpPolicy: 'invite',
     });
     expect(config.dataDir.endsWith('.switchboard')).toBe(true);
   });
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
     ],
     [{ SWITCHBOARD_PUBLIC_URL: 'https://switchboard.example.com/?a=1' }, /SWITCHBOARD_PUBLIC_URL must be a base URL/],
     [{ SWITCHBOARD_ASYNC_CONCURRENCY: '0' }, /SWITCHBOARD_ASYNC_CONCURRENCY must be an integer/],
+    [{ SWITCHBOARD_SIGNUP: 'everyone' }, /SWITCHBOARD_SIGNUP must be open, invite or closed/],
   ])('%o is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -50,8 +52,10 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1:9000, crm.internal',
       SWITCHBOARD_PUBLIC_URL: 'https://voice.example.com/switchboard/',
+      SWITCHBOARD_SIGNUP: ' Open ',
     });
     expect(config).toMatchObject({
+      signUpPolicy: 'open',
       publicUrl: 'https://voice.example.com/switchboard',
       port: 8080,
       host: '0.0.0.0',

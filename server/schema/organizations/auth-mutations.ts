@@ -82,7 +82,13 @@ builder.mutationFields((t) => ({
       }
       context.loginAttempted = true;
       const ttlHours = context.services.config.sessionTtlHours;
-      const { token, session } = await login(context.services.prisma, input, ttlHours, context.clientAddress);
+      const { token, session } = await login(
+        context.services.prisma,
+        input,
+        ttlHours,
+        context.clientAddress,
+        context.userAgent ?? null,
+      );
       context.session.start(token, ttlHours * 3600);
       return { csrfToken: session.csrfToken };
     },

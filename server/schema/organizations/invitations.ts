@@ -12,7 +12,7 @@ import { MUTATION_ERRORS } from '../errors.ts';
 import { actorOf } from '../viewer-actor.ts';
 import { RoleEnum } from './organization.ts';
 
-const InvitationStatusEnum = builder.enumType('InvitationStatus', {
+export const InvitationStatusEnum = builder.enumType('InvitationStatus', {
   description: 'Where an invitation stands; EXPIRED is PENDING past its expiresAt.',
   values: ['PENDING', 'ACCEPTED', 'DECLINED', 'REVOKED', 'EXPIRED'] as const,
 });
@@ -59,6 +59,11 @@ const InviteMemberPayload = builder
       token: t.exposeString('token', {
         description:
           'Give this to the invitee (acceptInvitation / declineInvitation). Shown once; only its hash is stored.',
+      }),
+      link: t.string({
+        description: 'The dashboard page where the invitee sees the invitation and accepts or declines it.',
+        resolve: (payload, _args, context) =>
+          `${context.services.config.publicUrl ?? context.requestOrigin ?? ''}/invite/${payload.token}`,
       }),
       invitation: t.prismaField({
         type: 'Invitation',
@@ -157,6 +162,7 @@ builder.mutationFields((t) => ({
         context.services.prisma,
         { userId: viewer?.user?.id ?? null, email: viewer?.user?.email ?? null },
         input,
+        { mayCreateAccount: context.services.config.signUpPolicy !== 'closed' },
       );
     },
   }),

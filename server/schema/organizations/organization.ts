@@ -18,7 +18,7 @@ function roleIn(organizationId: string, role: RoleName) {
   return { roleIn: { organizationId, role } };
 }
 
-builder.prismaObject('Organization', {
+export const OrganizationRef = builder.prismaObject('Organization', {
   description: 'A tenant: its tools, assistants, secrets and members are its own.',
   authScopes: (organization) => roleIn(organization.id, 'VIEWER'),
   fields: (t) => ({

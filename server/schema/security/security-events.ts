@@ -28,6 +28,10 @@ const SecurityEventKindEnum = builder.enumType('SecurityEventKind', {
     SECRET_GRANT_REVOKED: {},
     SECRET_USED: { description: 'An execution read a secret (the name only).' },
     SECRET_USE_DENIED: { description: 'An execution was refused because a secret it reads is not granted.' },
+    PASSWORD_CHANGED: { description: 'A member changed their password (their other sessions ended).' },
+    PASSWORD_RESET_LINK_CREATED: { description: "An ADMIN made a password reset link for a member's account." },
+    PASSWORD_RESET: { description: "A member's password was set through a reset link (all their sessions ended)." },
+    SESSION_REVOKED: { description: 'A member ended one of their dashboard sessions.' },
   },
 });
 

@@ -68,6 +68,12 @@ class Session {
     await this.load();
   }
 
+  /** After a mutation that started a session (signUp): keep its CSRF token and read who we are. */
+  async adopt(csrfToken: string): Promise<void> {
+    setCsrfToken(csrfToken);
+    await this.load();
+  }
+
   async logout(): Promise<void> {
     try {
       await mutate(`mutation Logout { logout }`);
