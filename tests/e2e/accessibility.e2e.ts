@@ -13,6 +13,7 @@ import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createPasswordResetLink } from '../../server/auth/password-reset.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import {
   DESKTOP,
@@ -41,6 +42,8 @@ let assistantId = '';
 let callPageId = '';
 const tools = { endpoint: '', code: '', lambda: '' };
 const externalCallId = callId('CA-a11y');
+/** An invitation and a password-reset link, for the signed-out pages that open them. */
+const tokens = { invitation: '', reset: '' };
 
 /** One screen to check: which route file renders it, and how to get there with its content showing. */
 interface A11yPage {
@@ -67,6 +70,28 @@ const PAGES: A11yPage[] = [
     signedOut: true,
     visit: (page) => open(page, '/login', 'Sign in'),
   },
+  { route: '/signup', name: 'signup', signedOut: true, visit: (page) => open(page, '/signup', 'Create an account') },
+  {
+    route: '/invite/[token]',
+    name: 'invitation',
+    signedOut: true,
+    visit: async (page) => {
+      await open(page, `/invite/${tokens.invitation}`, 'Invitation');
+      await page.getByTestId('invitation-summary').waitFor();
+    },
+  },
+  {
+    route: '/reset-password',
+    name: 'reset-password',
+    signedOut: true,
+    visit: (page) => open(page, '/reset-password', 'Reset your password'),
+  },
+  {
+    route: '/reset-password/[token]',
+    name: 'reset-password-token',
+    signedOut: true,
+    visit: (page) => open(page, `/reset-password/${tokens.reset}`, 'Choose a new password'),
+  },
   { route: '/', name: 'home', visit: (page) => open(page, '/', 'Tools') },
   {
     route: '/tools',
@@ -83,7 +108,7 @@ const PAGES: A11yPage[] = [
     visit: async (page) => {
       await open(page, '/tools/new', 'New tool');
       await page.getByRole('button', { name: 'Next: Configuration' }).click();
-      await page.getByLabel('URL').waitFor();
+      await page.getByLabel('URL', { exact: true }).waitFor();
     },
   },
   {
@@ -335,6 +360,15 @@ beforeAll(async () => {
   });
   expect(await execute('order_lookup', 'A-2', { order_id: 'A-2' })).toMatchObject({ status: 'SUCCESS' });
   expect(await execute('order_lookup', 'A-3', {})).toMatchObject({ errorCode: 'INVALID_PARAMETERS' });
+
+  const invited = await app.gql<{ inviteMember: { __typename: string; token: string } }>(
+    `mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { __typename ... on InviteMemberPayload { token } } }`,
+    { input: { email: 'a11y-invitee@example.test', role: 'MEMBER' } },
+    { apiKey: org.keys.ADMIN },
+  );
+  tokens.invitation = invited.data!.inviteMember.token;
+  const owning = { organizationId: org.id, role: 'OWNER' as const, userId: org.users.OWNER.id, apiKeyId: null };
+  tokens.reset = (await createPasswordResetLink(prisma, owning, org.users.MEMBER.id)).token;
 
   browser = await launchChromium();
   owner = await openPage(browser);

@@ -95,7 +95,7 @@ describe('tool builder guardrails', () => {
       await expect.poll(() => duplicate.count()).toBe(0);
       await expect.poll(() => misfit.count()).toBe(0);
       await page.getByRole('button', { name: 'Next: Configuration' }).click();
-      await page.getByLabel('URL').fill('http://127.0.0.1:9/orders');
+      await page.getByLabel('URL', { exact: true }).fill('http://127.0.0.1:9/orders');
       await page.getByRole('button', { name: 'Save and test' }).click();
       await page.getByText('Saved version 1.').waitFor();
       const saved = await app.db.database.prisma.tool.findFirstOrThrow({ where: { name: 'ordered_lookup' } });
@@ -125,7 +125,7 @@ describe('tool builder guardrails', () => {
       await page.goto(`${app.url}/tools/new`);
       await page.getByLabel('Function name').fill('internal_lookup');
       await page.getByRole('button', { name: 'Next: Configuration' }).click();
-      await page.getByLabel('URL').fill('http://10.20.30.40/orders');
+      await page.getByLabel('URL', { exact: true }).fill('http://10.20.30.40/orders');
       await page.getByRole('button', { name: 'Save and test' }).click();
       const message = page.getByText(/10\.20\.30\.40 is a private network address/);
       await message.waitFor();

@@ -98,7 +98,7 @@ describe('dashboard', () => {
       await screenshot(page, 'tool-builder-basic');
       await page.getByRole('button', { name: 'Next: Configuration' }).click();
       await page.getByLabel('Method').selectOption('GET');
-      await page.getByLabel('URL').fill(`${ordersUrl}/orders/\${parameters.order_id}`);
+      await page.getByLabel('URL', { exact: true }).fill(`${ordersUrl}/orders/\${parameters.order_id}`);
       await page.getByLabel('Message field').fill('status_text');
       await page.getByLabel('Data field').fill('order');
       await screenshot(page, 'tool-builder-endpoint');
