@@ -23,6 +23,7 @@ import {
 } from '../../server/metrics/execution-stats.ts';
 import { planWindow, queryWindowStats } from '../../server/metrics/rollup-stats.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { NO_USAGE } from '../../server/executions/usage-fields.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -64,6 +65,7 @@ function row(organizationId: string, toolId: string | null, startedAt: Date, ext
     awaitingCallbackUntil: null,
     callbackAfterHangup: false,
     queuedAt: null,
+    ...NO_USAGE,
     ...extra,
   };
   return execution;
