@@ -90,6 +90,7 @@ export async function buildApp(
   const lambda = createLambdaExecutor({
     endpoint: config.lambdaEndpoint ?? undefined,
     serverCredentials: config.lambdaServerCredentials,
+    prices: config.lambdaPrices,
     ...ssrfToolEndpointPolicy(policy),
   });
   const pools = await startSandboxPools(config.sandbox, logger);

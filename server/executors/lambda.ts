@@ -16,6 +16,8 @@ import {
   serverCredentialsRefusal,
   type ServerCredentialsPolicy,
 } from './lambda-policy.ts';
+import { DEFAULT_LAMBDA_PRICES, parseLambdaReport, reportUsage } from './lambda-report.ts';
+import type { LambdaPrices } from './lambda-report.ts';
 import { decodeLogs, decodePayload, functionErrorMessage, mapResult } from './lambda-response.ts';
 import { renderTemplate, secretNames, TemplateError } from './template.ts';
 import { templateScope } from './template-scope.ts';
@@ -72,6 +74,8 @@ export interface LambdaExecutorOptions {
   /** Whether tools without credential fields may run on the server's own AWS identity (default: never). */
   serverCredentials?: ServerCredentialsPolicy;
   maxClients?: number;
+  /** For the estimated cost recorded from an invocation's REPORT line (default: AWS's x86 prices). */
+  prices?: LambdaPrices;
 }
 
 export interface LambdaExecutor extends Executor {
@@ -81,6 +85,7 @@ export interface LambdaExecutor extends Executor {
 
 export function createLambdaExecutor(options: LambdaExecutorOptions = {}): LambdaExecutor {
   const clients = new LambdaClientCache(options.clientFactory, options.maxClients);
+  const prices = options.prices ?? DEFAULT_LAMBDA_PRICES;
 
   async function execute(input: ExecutorInput): Promise<ExecutorOutcome> {
     const parsed = parseLambdaConfiguration(input.tool.configuration);
@@ -195,7 +200,7 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
       const failure = mapInvokeError(error, input.signal, input.deadline);
       return redactOutcome(fail(failure, request, statusCode === undefined ? undefined : { statusCode }), secretValues);
     }
-    return redactOutcome(interpret(output, config, request, tracked), secretValues);
+    return redactOutcome(interpret(output, config, request, tracked, prices), secretValues);
   }
 
   return {
@@ -223,6 +228,7 @@ function interpret(
   config: LambdaConfiguration,
   request: RecordedRequest,
   tracked: boolean,
+  prices: LambdaPrices,
 ): ExecutorOutcome {
   const meta: JsonObject = {
     statusCode: output.StatusCode ?? null,
@@ -231,7 +237,13 @@ function interpret(
     requestId: output.$metadata.requestId ?? null,
   };
   const logs = decodeLogs(output.LogResult);
-  const extras = { request, meta, ...(logs !== undefined && { logs }) };
+  const report = parseLambdaReport(logs);
+  const extras = {
+    request,
+    meta,
+    ...(logs !== undefined && { logs }),
+    ...(report && { usage: reportUsage(report, prices) }),
+  };
 
   if (config.invocation_type === 'Event') {
     const accepted = { success: true, message: 'Invocation accepted', data: { accepted: true } };
