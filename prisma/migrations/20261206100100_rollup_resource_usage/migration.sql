@@ -30,7 +30,9 @@ LANGUAGE sql AS $$
          "tool_execution_rollup_histogram"(array_agg(g."bin"), array_agg(g."bin_count")),
          "tool_execution_rollup_codes"(array_agg(g."error_code"), array_agg(g."n")),
          sum(g."cpu_sum"), sum(g."cpu_count")::int,
-         "tool_execution_rollup_histogram"(array_agg(g."cpu_bin"), array_agg(g."cpu_bin_count")),
+         -- Only tools that report CPU (CODE) carry a CPU histogram: the others' rows stay as light as before.
+         CASE WHEN bool_or(g."cpu_bin" IS NOT NULL)
+           THEN "tool_execution_rollup_histogram"(array_agg(g."cpu_bin"), array_agg(g."cpu_bin_count")) END,
          sum(g."memory_sum"), sum(g."memory_count")::int, max(g."memory_max"), sum(g."billed_sum"), sum(g."cost")
   FROM (
     SELECT c."organization_id", k."granularity", date_trunc(k."granularity", c."started_at", 'UTC') AS "bucket_start",
@@ -75,8 +77,9 @@ LANGUAGE sql AS $$
     "error_codes" = "tool_execution_rollup_codes_add"(r."error_codes", EXCLUDED."error_codes"),
     "cpu_time_sum" = r."cpu_time_sum" + EXCLUDED."cpu_time_sum",
     "cpu_time_count" = r."cpu_time_count" + EXCLUDED."cpu_time_count",
-    "cpu_histogram" = "tool_execution_rollup_histogram_add"(
-      COALESCE(r."cpu_histogram", array_fill(0, ARRAY[193])), EXCLUDED."cpu_histogram"),
+    "cpu_histogram" = CASE WHEN EXCLUDED."cpu_histogram" IS NULL THEN r."cpu_histogram"
+      WHEN r."cpu_histogram" IS NULL THEN EXCLUDED."cpu_histogram"
+      ELSE "tool_execution_rollup_histogram_add"(r."cpu_histogram", EXCLUDED."cpu_histogram") END,
     "peak_memory_sum" = r."peak_memory_sum" + EXCLUDED."peak_memory_sum",
     "peak_memory_count" = r."peak_memory_count" + EXCLUDED."peak_memory_count",
     "peak_memory_max" = greatest(r."peak_memory_max", EXCLUDED."peak_memory_max"),
