@@ -5,15 +5,13 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../server/actor.ts';
-import { grantOnSave } from '../../server/secrets/secret-grants.ts';
-import { setSecret } from '../../server/secrets/secret-store.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { ensureDashboardBuilt, launchChromium, openPage, signIn, type WatchedPage } from '../helpers/browser.ts';
 import { LAMBDA_KEY_ID, LAMBDA_REGION, LAMBDA_SECRET_KEY } from '../helpers/engine-harness.ts';
 import { outcome, startFakeLambda, type FakeLambda } from '../helpers/fake-lambda.ts';
-import { createOrganization, createToolRow, type TestOrganization } from '../helpers/fixtures.ts';
+import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 import { createToolVia } from '../helpers/integrations.ts';
+import { lambdaTools } from '../helpers/lambda-tools.ts';
 
 const TIMEOUT = 120_000;
 let app: TestApp;
@@ -48,21 +46,8 @@ beforeAll(async () => {
     },
   });
   app = await startTestApp({ AWS_ENDPOINT_URL_LAMBDA: lambda.url });
-  const { prisma, cipher } = app.app.services;
-  org = await createOrganization(prisma, 'Usage E2E');
-  const owner = await prisma.membership.findFirstOrThrow({ where: { organizationId: org.id, role: 'OWNER' } });
-  const actor: Actor = { organizationId: org.id, role: 'OWNER', userId: owner.userId, apiKeyId: null };
-  await setSecret({ prisma, cipher }, actor, 'AWS_KEY', LAMBDA_KEY_ID);
-  await setSecret({ prisma, cipher }, actor, 'AWS_SECRET', LAMBDA_SECRET_KEY);
-  const tool = await createToolRow(prisma, org.id, 'LAMBDA', {
-    function_name: 'billed',
-    region: LAMBDA_REGION,
-    log_type: 'Tail',
-    access_key_field: 'AWS_KEY',
-    secret_key_field: 'AWS_SECRET',
-  });
-  await grantOnSave(prisma, actor, tool, null);
-  lambdaTool = { id: tool.id, name: tool.displayName ?? tool.name };
+  org = await createOrganization(app.app.services.prisma, 'Usage E2E');
+  lambdaTool = await (await lambdaTools(app, org)).create('billed', { log_type: 'Tail' });
   // 2 s × 1 GB × $0.0000166667 + $0.0000002 = $0.0000335334 per invocation, twice.
   await runTest(lambdaTool.id);
   await runTest(lambdaTool.id);

@@ -4,13 +4,11 @@
  * (at the configured prices), and toolMetrics sums them per tool and per day.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../server/actor.ts';
-import { grantOnSave } from '../../server/secrets/secret-grants.ts';
-import { setSecret } from '../../server/secrets/secret-store.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { LAMBDA_KEY_ID, LAMBDA_REGION, LAMBDA_SECRET_KEY } from '../helpers/engine-harness.ts';
+import { lambdaTools, type LambdaToolFactory } from '../helpers/lambda-tools.ts';
 import { outcome, startFakeLambda, type FakeLambda } from '../helpers/fake-lambda.ts';
-import { createOrganization, createToolRow, type TestOrganization } from '../helpers/fixtures.ts';
+import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -45,7 +43,7 @@ interface Execution {
 let t: TestApp;
 let lambda: FakeLambda;
 let org: TestOrganization;
-let actor: Actor;
+let tools: LambdaToolFactory;
 
 beforeAll(async () => {
   lambda = await startFakeLambda({
@@ -79,12 +77,8 @@ beforeAll(async () => {
     SWITCHBOARD_LAMBDA_PRICE_PER_GB_SECOND: String(PRICE_PER_GB_SECOND),
     SWITCHBOARD_LAMBDA_PRICE_PER_REQUEST: String(PRICE_PER_REQUEST),
   });
-  const { prisma, cipher } = t.app.services;
-  org = await createOrganization(prisma, 'Billing');
-  const owner = await prisma.membership.findFirstOrThrow({ where: { organizationId: org.id, role: 'OWNER' } });
-  actor = { organizationId: org.id, role: 'OWNER', userId: owner.userId, apiKeyId: null };
-  await setSecret({ prisma, cipher }, actor, 'AWS_KEY', LAMBDA_KEY_ID);
-  await setSecret({ prisma, cipher }, actor, 'AWS_SECRET', LAMBDA_SECRET_KEY);
+  org = await createOrganization(t.app.services.prisma, 'Billing');
+  tools = await lambdaTools(t, org);
 }, 60_000);
 
 afterAll(async () => {
@@ -93,15 +87,7 @@ afterAll(async () => {
 });
 
 async function lambdaTool(functionName: string, logType: 'Tail' | 'None'): Promise<string> {
-  const tool = await createToolRow(t.app.services.prisma, org.id, 'LAMBDA', {
-    function_name: functionName,
-    region: LAMBDA_REGION,
-    log_type: logType,
-    access_key_field: 'AWS_KEY',
-    secret_key_field: 'AWS_SECRET',
-  });
-  await grantOnSave(t.app.services.prisma, actor, tool, null);
-  return tool.id;
+  return (await tools.create(functionName, { log_type: logType })).id;
 }
 
 async function testTool(toolId: string): Promise<Execution> {
