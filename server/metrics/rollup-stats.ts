@@ -234,15 +234,18 @@ function addSource(part: Part, row: SourceRow): void {
   part.costNano += Number(row.cost_nano);
 }
 
+/** Non-zero histogram bins as [bin, count]: a row's few bins are added to six groups without walking all 193. */
+type SparseBins = ReadonlyArray<readonly [number, number]>;
+
 interface Counts {
-  histogram: readonly number[];
+  histogram: SparseBins;
   errors: ReadonlyMap<string, number>;
-  cpuHistogram: readonly number[];
+  cpuHistogram: SparseBins;
 }
 
 function addCounts(part: Part, { histogram, errors, cpuHistogram }: Counts): void {
-  for (let bin = 0; bin < histogram.length; bin += 1) part.histogram[bin]! += histogram[bin]!;
-  for (let bin = 0; bin < cpuHistogram.length; bin += 1) part.cpuHistogram[bin]! += cpuHistogram[bin]!;
+  for (const [bin, count] of histogram) part.histogram[bin]! += count;
+  for (const [bin, count] of cpuHistogram) part.cpuHistogram[bin]! += count;
   for (const [code, count] of errors) part.errors.set(code, (part.errors.get(code) ?? 0) + count);
 }
 
@@ -318,10 +321,10 @@ function createGroups(granularity: StatsQuery['granularity']) {
 }
 
 function rawCounts(row: RawRow): Counts {
-  const histogram = new Array<number>(HISTOGRAM_BINS).fill(0);
-  if (row.bin !== null && Number(row.duration_count) > 0) histogram[Number(row.bin)] = Number(row.duration_count);
-  const cpuHistogram = new Array<number>(HISTOGRAM_BINS).fill(0);
-  if (row.cpu_bin !== null && Number(row.cpu_count) > 0) cpuHistogram[Number(row.cpu_bin)] = Number(row.cpu_count);
+  const histogram: SparseBins =
+    row.bin !== null && Number(row.duration_count) > 0 ? [[Number(row.bin), Number(row.duration_count)]] : [];
+  const cpuHistogram: SparseBins =
+    row.cpu_bin !== null && Number(row.cpu_count) > 0 ? [[Number(row.cpu_bin), Number(row.cpu_count)]] : [];
   const errors = new Map<string, number>();
   if (row.error_code !== null) errors.set(row.error_code, Number(row.executions));
   return { histogram, errors, cpuHistogram };
@@ -333,22 +336,29 @@ function countMap(value: CountMap | null): Map<string, number> {
   return new Map(Object.entries(parsed).map(([key, count]) => [key, Number(count)]));
 }
 
-/** A dense histogram from a minute row's {bin: count}. */
-function denseHistogram(bins: CountMap | null): number[] {
-  const histogram = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (const [bin, count] of countMap(bins)) {
-    const index = Number(bin);
-    if (Number.isInteger(index) && index >= 0 && index < HISTOGRAM_BINS) histogram[index] = count;
+/** An hour or day row's dense bins, or a minute row's {bin: count}, as its non-zero bins. */
+function sparseBins(dense: number[] | null, sparse: CountMap | null): SparseBins {
+  const bins: Array<[number, number]> = [];
+  if (dense) {
+    for (let bin = 0; bin < Math.min(dense.length, HISTOGRAM_BINS); bin += 1) {
+      const count = Number(dense[bin]);
+      if (count !== 0) bins.push([bin, count]);
+    }
+    return bins;
   }
-  return histogram;
+  for (const [key, count] of countMap(sparse)) {
+    const bin = Number(key);
+    if (Number.isInteger(bin) && bin >= 0 && bin < HISTOGRAM_BINS && count !== 0) bins.push([bin, count]);
+  }
+  return bins;
 }
 
 function rollupCounts(row: RollupRow): Counts {
   return {
-    histogram: row.histogram ? row.histogram.map(Number) : denseHistogram(row.duration_bins),
+    histogram: sparseBins(row.histogram, row.duration_bins),
     errors: countMap(row.error_codes),
     // Rollups without CPU (tools that report none, rows from before the usage migration) have no CPU histogram.
-    cpuHistogram: row.cpu_histogram ? row.cpu_histogram.map(Number) : denseHistogram(row.cpu_bins),
+    cpuHistogram: sparseBins(row.cpu_histogram, row.cpu_bins),
   };
 }
 
