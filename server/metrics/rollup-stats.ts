@@ -1,8 +1,7 @@
 /**
- * Execution statistics for long windows from the per tool minute/hour/day rollups
- * (tool_execution_rollups, kept by triggers in the writer's transaction): days and
- * hours from theirs, the partial hours at the window's edges from the minute
- * buckets, and the raw rows only for the partial minutes at the very edges.
+ * Execution statistics for long windows from the per tool hour/day rollups
+ * (tool_execution_rollups, kept by triggers in the writer's transaction), with
+ * the raw rows only for the partial hours at the window's edges.
  *
  * Counts, rates, retries, averages and error codes equal the raw computation
  * exactly; percentiles come from the rollups' log-spaced histograms
@@ -32,7 +31,6 @@ import {
 /** Windows up to a day are answered exactly from the raw rows; longer ones from the rollups. */
 export const ROLLUP_MIN_WINDOW_MS = BUCKET_MS.day;
 
-const MINUTE_MS = BUCKET_MS.minute;
 const HOUR_MS = BUCKET_MS.hour;
 const DAY_MS = BUCKET_MS.day;
 
@@ -41,7 +39,6 @@ type Range = readonly [number, number];
 interface WindowPlan {
   days: Range;
   hours: readonly [Range, Range];
-  minutes: readonly [Range, Range];
   raw: readonly [Range, Range];
 }
 
@@ -60,15 +57,9 @@ export function planWindow(query: StatsQuery): WindowPlan | null {
   const firstHour = ceilTo(from, HOUR_MS);
   const lastHour = floorTo(to, HOUR_MS);
   if (firstHour >= lastHour) return null;
-  const firstMinute = ceilTo(from, MINUTE_MS);
-  const lastMinute = floorTo(to, MINUTE_MS);
-  const minutes: [Range, Range] = [
-    [firstMinute, firstHour],
-    [lastHour, lastMinute],
-  ];
   const raw: [Range, Range] = [
-    [from, firstMinute],
-    [lastMinute, to],
+    [from, firstHour],
+    [lastHour, to],
   ];
   const firstDay = ceilTo(from, DAY_MS);
   const lastDay = floorTo(to, DAY_MS);
@@ -79,7 +70,6 @@ export function planWindow(query: StatsQuery): WindowPlan | null {
         [firstHour, firstDay],
         [lastDay, lastHour],
       ],
-      minutes,
       raw,
     };
   }
@@ -89,7 +79,6 @@ export function planWindow(query: StatsQuery): WindowPlan | null {
       [firstHour, lastHour],
       [lastHour, lastHour],
     ],
-    minutes,
     raw,
   };
 }
@@ -136,15 +125,10 @@ interface SourceRow {
   cost_nano: number | string;
 }
 
-type CountMap = Record<string, number> | string;
-
 interface RollupRow extends SourceRow {
   histogram: number[] | null;
-  error_codes: CountMap;
+  error_codes: Record<string, number> | string;
   cpu_histogram: number[] | null;
-  /** Minute rows: sparse {bin: count} instead of the dense arrays. */
-  duration_bins: CountMap | null;
-  cpu_bins: CountMap | null;
 }
 
 interface RawRow extends SourceRow {
@@ -159,16 +143,14 @@ const ROLLUPS_SQL = `
          r."duration_min", r."duration_max", r."histogram", r."error_codes",
          r."cpu_time_sum" AS cpu_sum, r."cpu_time_count" AS cpu_count, r."cpu_histogram",
          r."peak_memory_sum" AS memory_sum, r."peak_memory_count" AS memory_count, r."peak_memory_max" AS memory_max,
-         r."cost_nano_usd" AS cost_nano, r."duration_bins", r."cpu_bins"
+         r."cost_nano_usd" AS cost_nano
   FROM "tool_execution_rollups" r
   LEFT JOIN "tools" t ON t."id" = r."tool_id"
   WHERE r."organization_id" = $1::uuid AND r."executions" > 0
     AND ($2::uuid IS NULL OR r."tool_id" = $2::uuid)
     AND ((r."granularity" = 'day' AND r."bucket_start" >= $3 AND r."bucket_start" < $4)
       OR (r."granularity" = 'hour' AND ((r."bucket_start" >= $5 AND r."bucket_start" < $6)
-                                     OR (r."bucket_start" >= $7 AND r."bucket_start" < $8)))
-      OR (r."granularity" = 'minute' AND ((r."bucket_start" >= $9 AND r."bucket_start" < $10)
-                                       OR (r."bucket_start" >= $11 AND r."bucket_start" < $12))))`;
+                                     OR (r."bucket_start" >= $7 AND r."bucket_start" < $8))))`;
 
 /** The edges' raw rows, summed per report bucket, tool, duration bin and error code. */
 const RAW_EDGES_SQL = `
@@ -234,7 +216,7 @@ function addSource(part: Part, row: SourceRow): void {
   part.costNano += Number(row.cost_nano);
 }
 
-/** Non-zero histogram bins as [bin, count]: a row's few bins are added to six groups without walking all 193. */
+/** Non-zero histogram bins as [bin, count]: a row's bins are added to six groups without walking all 193. */
 type SparseBins = ReadonlyArray<readonly [number, number]>;
 
 interface Counts {
@@ -330,35 +312,24 @@ function rawCounts(row: RawRow): Counts {
   return { histogram, errors, cpuHistogram };
 }
 
-function countMap(value: CountMap | null): Map<string, number> {
-  if (value === null) return new Map();
-  const parsed = typeof value === 'string' ? (JSON.parse(value) as Record<string, number>) : value;
-  return new Map(Object.entries(parsed).map(([key, count]) => [key, Number(count)]));
-}
-
-/** An hour or day row's dense bins, or a minute row's {bin: count}, as its non-zero bins. */
-function sparseBins(dense: number[] | null, sparse: CountMap | null): SparseBins {
+/** A rollup row's dense bins as its non-zero ones. */
+function sparse(dense: number[] | null): SparseBins {
   const bins: Array<[number, number]> = [];
-  if (dense) {
-    for (let bin = 0; bin < Math.min(dense.length, HISTOGRAM_BINS); bin += 1) {
-      const count = Number(dense[bin]);
-      if (count !== 0) bins.push([bin, count]);
-    }
-    return bins;
-  }
-  for (const [key, count] of countMap(sparse)) {
-    const bin = Number(key);
-    if (Number.isInteger(bin) && bin >= 0 && bin < HISTOGRAM_BINS && count !== 0) bins.push([bin, count]);
+  if (!dense) return bins;
+  for (let bin = 0; bin < dense.length; bin += 1) {
+    const count = Number(dense[bin]);
+    if (count !== 0) bins.push([bin, count]);
   }
   return bins;
 }
 
 function rollupCounts(row: RollupRow): Counts {
+  const codes = typeof row.error_codes === 'string' ? JSON.parse(row.error_codes) : row.error_codes;
   return {
-    histogram: sparseBins(row.histogram, row.duration_bins),
-    errors: countMap(row.error_codes),
-    // Rollups without CPU (tools that report none, rows from before the usage migration) have no CPU histogram.
-    cpuHistogram: sparseBins(row.cpu_histogram, row.cpu_bins),
+    histogram: sparse(row.histogram),
+    errors: new Map(Object.entries(codes as Record<string, number>).map(([code, count]) => [code, Number(count)])),
+    // Rollups written before the usage migration have no CPU histogram: they counted no CPU.
+    cpuHistogram: sparse(row.cpu_histogram),
   };
 }
 
@@ -369,7 +340,7 @@ async function queryRollupStats(sql: SqlDriver, query: StatsQuery, plan: WindowP
     sql.query<RollupRow>(ROLLUPS_SQL, [
       query.organizationId,
       toolId,
-      ...[plan.days, ...plan.hours, ...plan.minutes].flatMap(([start, end]) => [at(start), at(end)]),
+      ...[plan.days, ...plan.hours].flatMap(([start, end]) => [at(start), at(end)]),
     ]),
     sql.query<RawRow>(RAW_EDGES_SQL, [
       query.organizationId,

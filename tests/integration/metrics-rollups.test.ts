@@ -269,35 +269,6 @@ for (const engine of ['postgresql', 'pglite'] as const) {
       await expectMatchesRaw(window(START + 2 * HOUR, START + 2 * DAY, 'hour', toolB));
     });
 
-    it('reads the partial hours of a window ending mid-hour from minute buckets, the partial minutes from the rows', async () => {
-      const from = START + 9 * HOUR + 41 * 60_000 + 7_500;
-      const to = START + 2 * DAY + 3 * HOUR + 26 * 60_000 + 44_000;
-      const query = window(from, to, 'day');
-      const plan = planWindow(query)!;
-      expect(plan.minutes).toEqual([
-        [from - 7_500 + 60_000, START + 10 * HOUR],
-        [START + 2 * DAY + 3 * HOUR, to - 44_000],
-      ]);
-      const report = await expectMatchesRaw(query);
-      await expectMatchesRaw(window(from, to, 'hour'));
-
-      // The edge minutes come from the minute buckets: a change there shows in the report.
-      const edgeMinute = new Date(START + 2 * DAY + 3 * HOUR + 5 * 60_000);
-      const bumped = await database.sql.query<{ tool_key: string }>(
-        `UPDATE tool_execution_rollups SET executions = executions + 1000
-         WHERE organization_id = $1 AND granularity = 'minute' AND bucket_start = $2 RETURNING tool_key`,
-        [organizationId, edgeMinute],
-      );
-      expect(bumped.length).toBeGreaterThan(0);
-      const changed = await queryWindowStats(database.sql, query);
-      expect(changed.totals.executions).toBe(report.totals.executions + 1000 * bumped.length);
-      await database.sql.query(
-        `UPDATE tool_execution_rollups SET executions = executions - 1000
-         WHERE organization_id = $1 AND granularity = 'minute' AND bucket_start = $2`,
-        [organizationId, edgeMinute],
-      );
-    });
-
     it('counts finishes written concurrently by several writers once, and in-flight rows not at all', async () => {
       const at = START + DAY + 3 * HOUR;
       const writers = [createExecutionWriter(hotSql(database.sql)), createExecutionWriter(hotSql(database.sql))];
