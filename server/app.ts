@@ -106,6 +106,7 @@ export async function buildApp(
   const lambda = createLambdaExecutor({
     endpoint: config.lambdaEndpoint ?? undefined,
     serverCredentials: config.lambdaServerCredentials,
+    prices: config.lambdaPrices,
     securityEvents,
     ...ssrfToolEndpointPolicy(policy),
   });

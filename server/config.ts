@@ -3,6 +3,7 @@
  * place. A bad value stops start-up with a message naming the variable.
  */
 import path from 'node:path';
+import { DEFAULT_LAMBDA_PRICES } from './executors/lambda-report.ts';
 import { canonicalIp } from './security/ip-address.ts';
 import { parseAllowedPrivateHosts } from './security/ssrf.ts';
 
@@ -47,6 +48,8 @@ export interface Config {
   publicUrl: string | null;
   /** Whether Lambda tools without credentials may use the server's AWS identity, and for which functions. */
   lambdaServerCredentials: { enabled: boolean; functionAllowlist: string[] };
+  /** US dollars per GB-second and per request, for the estimated cost of Lambda invocations. */
+  lambdaPrices: { perGbSecond: number; perRequest: number };
   sandbox: {
     javascriptPoolSize: number;
     pythonPoolSize: number;
@@ -123,6 +126,16 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function decimal(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?(e-?\d+)?$/i.test(raw.trim()) || !Number.isFinite(value) || value > max) {
+    throw new ConfigError(`${name} must be a non-negative decimal number of at most ${max}, got "${raw}"`);
   }
   return value;
 }
@@ -273,6 +286,10 @@ export function loadConfig(env: Env = process.env): Config {
     lambdaEndpoint: url(env, 'AWS_ENDPOINT_URL_LAMBDA', ['http:', 'https:']),
     publicUrl: publicUrl(env),
     lambdaServerCredentials: lambdaServerCredentials(env),
+    lambdaPrices: {
+      perGbSecond: decimal(env, 'SWITCHBOARD_LAMBDA_PRICE_PER_GB_SECOND', DEFAULT_LAMBDA_PRICES.perGbSecond, 1),
+      perRequest: decimal(env, 'SWITCHBOARD_LAMBDA_PRICE_PER_REQUEST', DEFAULT_LAMBDA_PRICES.perRequest, 1),
+    },
     sandbox: sandboxLimits(env),
     demo: {
       seed: boolean(env, 'SWITCHBOARD_SEED_DEMO', nodeEnv !== 'test'),

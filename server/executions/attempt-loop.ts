@@ -4,6 +4,7 @@
  * failures, the per-tool circuit breaker, then the final fields written once.
  * Executions in flight are tracked so they can be cancelled or awaited.
  */
+import { usageColumns } from './usage-fields.ts';
 import type { Logger } from 'pino';
 import type { Prisma } from '../db/database.ts';
 import type { ExecutionStatus, ToolExecution } from '../db/generated/prisma/client.ts';
@@ -443,6 +444,7 @@ export function createAttemptLoop(deps: AttemptLoopDeps): AttemptLoop {
       request: normalizer.request(outcome.request) as JsonValue | null,
       logs: normalizer.logs([...(outcome.logs ?? []), ...progressLines]),
       toolVersion: resolved.tool.version,
+      ...usageColumns(outcome.usage),
     };
     if (outcome.ok && outcome.awaitCallback && !entry.cancelled) {
       return {

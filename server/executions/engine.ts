@@ -51,6 +51,7 @@ import { createToolLookups } from './lookup-cache.ts';
 import { createParameterValidator } from './parameter-validation.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { executionMode } from './tool-settings.ts';
+import { NO_USAGE } from './usage-fields.ts';
 
 export {
   DEFAULT_ENGINE_OPTIONS,
@@ -300,6 +301,7 @@ export function createExecutionEngine(deps: EngineDeps): ExecutionEngine {
       awaitingCallbackUntil: null,
       callbackAfterHangup: false,
       queuedAt: null,
+      ...NO_USAGE,
     };
 
     const refusal =

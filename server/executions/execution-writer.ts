@@ -74,6 +74,13 @@ const INSERT_COLUMNS = [
   ['awaiting_callback_until', 'timestamptz'],
   ['callback_after_hangup', 'boolean'],
   ['queued_at', 'timestamptz'],
+  ['cpu_time_ms', 'int'],
+  ['peak_memory_bytes', 'bigint'],
+  ['billed_duration_ms', 'int'],
+  ['memory_size_mb', 'int'],
+  ['max_memory_used_mb', 'int'],
+  ['init_duration_ms', 'int'],
+  ['estimated_cost_nano_usd', 'bigint'],
 ] as const;
 
 type Columns = readonly (readonly [name: string, type: string])[];
@@ -164,6 +171,13 @@ const FINISHED_COLUMNS = [
   'tool_version',
   'awaiting_callback_until',
   'callback_after_hangup',
+  'cpu_time_ms',
+  'peak_memory_bytes',
+  'billed_duration_ms',
+  'memory_size_mb',
+  'max_memory_used_mb',
+  'init_duration_ms',
+  'estimated_cost_nano_usd',
 ] as const;
 
 /**
@@ -240,6 +254,11 @@ interface Insert {
   configVersion: number;
 }
 
+/** BigInt columns cross as numbers (JSON has no bigint; these stay far below 2^53), or as the driver's text when read back raw. */
+function bigintCell(value: bigint | string | number | null): number | null {
+  return value === null ? null : Number(value);
+}
+
 function rowCells(row: ToolExecution): unknown[] {
   return [
     row.id,
@@ -274,6 +293,13 @@ function rowCells(row: ToolExecution): unknown[] {
     row.awaitingCallbackUntil,
     row.callbackAfterHangup,
     row.queuedAt,
+    row.cpuTimeMs,
+    bigintCell(row.peakMemoryBytes),
+    row.billedDurationMs,
+    row.memorySizeMb,
+    row.maxMemoryUsedMb,
+    row.initDurationMs,
+    bigintCell(row.estimatedCostNanoUsd),
   ];
 }
 
@@ -294,7 +320,18 @@ export type Outcome = Pick<
   | 'durationMs'
   | 'retryCount'
   | 'toolVersion'
+  | UsageField
 > & { completedAt: Date; durationMs: number };
+
+/** The resource usage columns a finish sets (null where unknown). */
+export type UsageField =
+  | 'cpuTimeMs'
+  | 'peakMemoryBytes'
+  | 'billedDurationMs'
+  | 'memorySizeMb'
+  | 'maxMemoryUsedMb'
+  | 'initDurationMs'
+  | 'estimatedCostNanoUsd';
 
 /** A run to add to its tool's `execution_count`, and when it reached the executor (`last_executed_at`). */
 export interface Count {

@@ -20,6 +20,7 @@ import type {
   ExecutorOutcome,
   JsonObject,
   JsonValue,
+  ResourceUsage,
   ToolResult,
 } from './types.ts';
 import { secretPlaceholder } from './types.ts';
@@ -196,17 +197,33 @@ function isSsrfRefusal(error: unknown): boolean {
   return error instanceof Error && (error as Error & { code?: unknown }).code === 'SSRF_BLOCKED';
 }
 
+/**
+ * The sandbox's own figures (already clamped to sane bounds by the pool's parser), with CPU
+ * held to the wall time the job took: the code runs on one thread, so more is not believable.
+ */
+function usageOf(result: SandboxRunResult, wallMs: number): { usage?: ResourceUsage } {
+  if (!result.usage) return {};
+  return {
+    usage: {
+      cpuTimeMs: Math.min(result.usage.cpuTimeMs, Math.max(0, Math.ceil(wallMs))),
+      peakMemoryBytes: result.usage.peakMemoryBytes,
+    },
+  };
+}
+
 function toOutcome(
   result: SandboxRunResult,
   input: ExecutorInput,
-  meta: JsonObject,
+  meta: JsonObject & { durationMs: number },
   ssrfRefused: boolean,
 ): ExecutorOutcome {
   const logs = result.logs;
+  const usage = usageOf(result, meta.durationMs);
   if (result.ok) {
     const converted = toToolResult(result.value);
-    if (typeof converted === 'string') return { ok: false, error: fail('INVALID_RESULT', converted), logs, meta };
-    return { ok: true, result: converted, logs, meta };
+    if (typeof converted === 'string')
+      return { ok: false, error: fail('INVALID_RESULT', converted), logs, meta, ...usage };
+    return { ok: true, result: converted, logs, meta, ...usage };
   }
   const { error } = result;
   // The engine aborts the signal at the deadline: a cancellation after it is a timeout.
@@ -217,7 +234,7 @@ function toOutcome(
     'line' in error && error.line !== undefined
       ? { line: error.line, ...(error.column === undefined ? {} : { column: error.column }) }
       : {};
-  return { ok: false, error: fail(code, error.message, position), logs, meta };
+  return { ok: false, error: fail(code, error.message, position), logs, meta, ...usage };
 }
 
 export function createCodeExecutor(options: CodeExecutorOptions): Executor {

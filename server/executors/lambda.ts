@@ -16,6 +16,8 @@ import {
   serverCredentialsRefusal,
   type ServerCredentialsPolicy,
 } from './lambda-policy.ts';
+import { DEFAULT_LAMBDA_PRICES, parseLambdaReport, reportUsage } from './lambda-report.ts';
+import type { LambdaPrices } from './lambda-report.ts';
 import { decodeLogs, decodePayload, functionErrorMessage, mapResult } from './lambda-response.ts';
 import { renderTemplate, secretNames, TemplateError } from './template.ts';
 import { templateScope } from './template-scope.ts';
@@ -76,6 +78,8 @@ export interface LambdaExecutorOptions {
   maxClients?: number;
   /** Where refused per-tool endpoints (SSRF) are recorded as security events (default: nowhere). */
   securityEvents?: SecurityEventSink;
+  /** For the estimated cost recorded from an invocation's REPORT line (default: AWS's x86 prices). */
+  prices?: LambdaPrices;
 }
 
 export interface LambdaExecutor extends Executor {
@@ -85,6 +89,7 @@ export interface LambdaExecutor extends Executor {
 
 export function createLambdaExecutor(options: LambdaExecutorOptions = {}): LambdaExecutor {
   const clients = new LambdaClientCache(options.clientFactory, options.maxClients);
+  const prices = options.prices ?? DEFAULT_LAMBDA_PRICES;
 
   /** A per-tool endpoint the SSRF policy refused, before the request or when its connection resolved. */
   function refused(input: ExecutorInput, failure: ExecutionFailure): void {
@@ -209,7 +214,7 @@ export function createLambdaExecutor(options: LambdaExecutorOptions = {}): Lambd
       refused(input, failure);
       return redactOutcome(fail(failure, request, statusCode === undefined ? undefined : { statusCode }), secretValues);
     }
-    return redactOutcome(interpret(output, config, request, tracked), secretValues);
+    return redactOutcome(interpret(output, config, request, tracked, prices), secretValues);
   }
 
   return {
@@ -237,6 +242,7 @@ function interpret(
   config: LambdaConfiguration,
   request: RecordedRequest,
   tracked: boolean,
+  prices: LambdaPrices,
 ): ExecutorOutcome {
   const meta: JsonObject = {
     statusCode: output.StatusCode ?? null,
@@ -245,7 +251,13 @@ function interpret(
     requestId: output.$metadata.requestId ?? null,
   };
   const logs = decodeLogs(output.LogResult);
-  const extras = { request, meta, ...(logs !== undefined && { logs }) };
+  const report = parseLambdaReport(logs);
+  const extras = {
+    request,
+    meta,
+    ...(logs !== undefined && { logs }),
+    ...(report && { usage: reportUsage(report, prices) }),
+  };
 
   if (config.invocation_type === 'Event') {
     const accepted = { success: true, message: 'Invocation accepted', data: { accepted: true } };

@@ -152,6 +152,24 @@ export interface ExecutionFailure {
   column?: number;
 }
 
+/**
+ * What one execution used, as far as its executor could tell (every field optional:
+ * a failure records what is known). Integers; sandbox figures are clamped by the host.
+ */
+export interface ResourceUsage {
+  /** CPU time of the code (JavaScript: the isolate; Python: the interpreter process during the job). */
+  cpuTimeMs?: number;
+  /** JavaScript: the isolate's heap (total + external) at its end; Python: the interpreter's wasm heap size. */
+  peakMemoryBytes?: number;
+  /** Lambda, from the invocation's REPORT line. */
+  billedDurationMs?: number;
+  memorySizeMb?: number;
+  maxMemoryUsedMb?: number;
+  initDurationMs?: number;
+  /** Estimated price of the invocation in nano-dollars (10⁻⁹ USD). */
+  estimatedCostNanoUsd?: number;
+}
+
 export type ExecutorOutcome =
   | {
       ok: true;
@@ -161,8 +179,16 @@ export type ExecutorOutcome =
       meta?: JsonObject;
       /** The work goes on elsewhere (a Lambda Event invocation): the execution stays RUNNING until its callback. */
       awaitCallback?: { timeoutSeconds: number };
+      usage?: ResourceUsage;
     }
-  | { ok: false; error: ExecutionFailure; request?: RecordedRequest; logs?: string[]; meta?: JsonObject };
+  | {
+      ok: false;
+      error: ExecutionFailure;
+      request?: RecordedRequest;
+      logs?: string[];
+      meta?: JsonObject;
+      usage?: ResourceUsage;
+    };
 
 export interface ConfigurationIssue {
   /** Dotted path of the bad field inside `configuration`, e.g. `url` or `auth.type`. */

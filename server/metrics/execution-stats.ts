@@ -42,7 +42,18 @@ export interface ExecutionStats {
   p95DurationMs: number | null;
   p99DurationMs: number | null;
   errorsByCode: ErrorCodeCount[];
+  /** Over the executions that reported CPU time (CODE tools); null when none did. */
+  averageCpuTimeMs: number | null;
+  p95CpuTimeMs: number | null;
+  /** Over the executions that reported peak memory; null when none did. */
+  averagePeakMemoryBytes: number | null;
+  maxPeakMemoryBytes: number | null;
+  /** Sum of estimated costs (Lambda tools with log_type Tail), US dollars; 0 without any. */
+  estimatedCostUsd: number;
 }
+
+/** Costs are stored in nano-dollars (integers, exact sums). */
+export const NANO_PER_USD = 1e9;
 
 export interface StatsPoint {
   bucket: Date;
@@ -105,6 +116,11 @@ interface StatsRow extends GroupColumns {
   avg_ms: number | null;
   /** p50, p95, p99. */
   percentiles: Array<number | string> | null;
+  avg_cpu_ms: number | null;
+  p95_cpu_ms: number | string | null;
+  avg_memory: number | null;
+  max_memory: number | null;
+  cost_nano: number;
 }
 
 interface ErrorRow extends GroupColumns {
@@ -125,7 +141,8 @@ const ROWS = `
   SELECT date_bin($4::interval, e."started_at", '2000-01-01T00:00:00Z'::timestamptz) AS bucket,
          t."type" AS tool_type, e."tool_id",
          CASE WHEN e."tool_id" IS NULL THEN e."tool_name" END AS builtin_name,
-         e."tool_name", e."status", e."duration_ms", e."retry_count", e."error_code"
+         e."tool_name", e."status", e."duration_ms", e."retry_count", e."error_code",
+         e."cpu_time_ms", e."peak_memory_bytes", e."estimated_cost_nano_usd"
   FROM "tool_execution_logs" e
   LEFT JOIN "tools" t ON t."id" = e."tool_id"
   WHERE e."organization_id" = $1::uuid AND e."started_at" >= $2 AND e."started_at" < $3
@@ -150,7 +167,11 @@ const STATS_SQL = `WITH finished AS (${ROWS})
          (count(*) FILTER (WHERE status = 'TIMEOUT'))::int AS timeouts,
          COALESCE(sum(retry_count), 0)::int AS retries,
          avg(duration_ms)::float8 AS avg_ms,
-         percentile_cont(ARRAY[0.5, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY duration_ms) AS percentiles
+         percentile_cont(ARRAY[0.5, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY duration_ms) AS percentiles,
+         avg(cpu_time_ms)::float8 AS avg_cpu_ms,
+         percentile_cont(0.95) WITHIN GROUP (ORDER BY cpu_time_ms) AS p95_cpu_ms,
+         avg(peak_memory_bytes)::float8 AS avg_memory, max(peak_memory_bytes)::float8 AS max_memory,
+         COALESCE(sum(estimated_cost_nano_usd), 0)::float8 AS cost_nano
   FROM finished
   GROUP BY GROUPING SETS (${GROUPING_SETS})`;
 
@@ -174,7 +195,16 @@ export function emptyStats(): ExecutionStats {
     p95DurationMs: null,
     p99DurationMs: null,
     errorsByCode: [],
+    averageCpuTimeMs: null,
+    p95CpuTimeMs: null,
+    averagePeakMemoryBytes: null,
+    maxPeakMemoryBytes: null,
+    estimatedCostUsd: 0,
   };
+}
+
+function numberOrNull(value: number | string | null | undefined): number | null {
+  return value === null || value === undefined ? null : Number(value);
 }
 
 function toStats(row: StatsRow): ExecutionStats {
@@ -197,6 +227,11 @@ function toStats(row: StatsRow): ExecutionStats {
     p95DurationMs: percentile(1),
     p99DurationMs: percentile(2),
     errorsByCode: [],
+    averageCpuTimeMs: numberOrNull(row.avg_cpu_ms),
+    p95CpuTimeMs: numberOrNull(row.p95_cpu_ms),
+    averagePeakMemoryBytes: numberOrNull(row.avg_memory),
+    maxPeakMemoryBytes: numberOrNull(row.max_memory),
+    estimatedCostUsd: Number(row.cost_nano) / NANO_PER_USD,
   };
 }
 

@@ -9,11 +9,13 @@
  * raw path (execution-stats.ts), which is cheap at that size.
  */
 import type { SqlDriver } from '../db/sql-driver.ts';
+import { MAX_REPORTED_CPU_MS } from '../sandbox/limits.ts';
 import { HISTOGRAM_BINS, histogramPercentile } from './duration-histogram.ts';
 import {
   BUCKET_MS,
   BUCKET_STRIDE,
   BUILTIN_TYPE,
+  NANO_PER_USD,
   bucketStarts,
   emptyStats,
   queryExecutionStats,
@@ -93,6 +95,13 @@ interface Part {
   max: number;
   histogram: number[];
   errors: Map<string, number>;
+  cpuSum: number;
+  cpuCount: number;
+  cpuHistogram: number[];
+  memorySum: number;
+  memoryCount: number;
+  memoryMax: number | null;
+  costNano: number;
 }
 
 interface SourceRow {
@@ -108,22 +117,33 @@ interface SourceRow {
   duration_count: number;
   duration_min: number | null;
   duration_max: number | null;
+  cpu_sum: number | string;
+  cpu_count: number;
+  memory_sum: number | string;
+  memory_count: number;
+  memory_max: number | string | null;
+  cost_nano: number | string;
 }
 
 interface RollupRow extends SourceRow {
   histogram: number[] | null;
   error_codes: Record<string, number> | string;
+  cpu_histogram: number[] | null;
 }
 
 interface RawRow extends SourceRow {
   bin: number | null;
   error_code: string | null;
+  cpu_bin: number | null;
 }
 
 const ROLLUPS_SQL = `
   SELECT r."bucket_start" AS bucket, r."tool_id"::text AS tool_id, r."tool_name", t."type"::text AS tool_type,
          r."executions", r."successes", r."timeouts", r."retries", r."duration_sum", r."duration_count",
-         r."duration_min", r."duration_max", r."histogram", r."error_codes"
+         r."duration_min", r."duration_max", r."histogram", r."error_codes",
+         r."cpu_time_sum" AS cpu_sum, r."cpu_time_count" AS cpu_count, r."cpu_histogram",
+         r."peak_memory_sum" AS memory_sum, r."peak_memory_count" AS memory_count, r."peak_memory_max" AS memory_max,
+         r."cost_nano_usd" AS cost_nano
   FROM "tool_execution_rollups" r
   LEFT JOIN "tools" t ON t."id" = r."tool_id"
   WHERE r."organization_id" = $1::uuid AND r."executions" > 0
@@ -137,20 +157,25 @@ const RAW_EDGES_SQL = `
   SELECT date_bin($3::interval, e."started_at", '2000-01-01T00:00:00Z'::timestamptz) AS bucket,
          e."tool_id"::text AS tool_id, e."tool_name", t."type"::text AS tool_type,
          "tool_execution_rollup_bin"(e."duration_ms") AS bin, e."error_code",
+         "tool_execution_rollup_bin"(e."cpu_time_ms") AS cpu_bin,
          count(*)::int AS executions,
          (count(*) FILTER (WHERE e."status" = 'SUCCESS'))::int AS successes,
          (count(*) FILTER (WHERE e."status" = 'TIMEOUT'))::int AS timeouts,
          COALESCE(sum(e."retry_count"), 0)::int AS retries,
          COALESCE(sum(e."duration_ms"), 0)::float8 AS duration_sum,
          count(e."duration_ms")::int AS duration_count,
-         min(e."duration_ms") AS duration_min, max(e."duration_ms") AS duration_max
+         min(e."duration_ms") AS duration_min, max(e."duration_ms") AS duration_max,
+         COALESCE(sum(e."cpu_time_ms"), 0)::float8 AS cpu_sum, count(e."cpu_time_ms")::int AS cpu_count,
+         COALESCE(sum(e."peak_memory_bytes"), 0)::float8 AS memory_sum,
+         count(e."peak_memory_bytes")::int AS memory_count, max(e."peak_memory_bytes")::float8 AS memory_max,
+         COALESCE(sum(e."estimated_cost_nano_usd"), 0)::float8 AS cost_nano
   FROM "tool_execution_logs" e
   LEFT JOIN "tools" t ON t."id" = e."tool_id"
   WHERE e."organization_id" = $1::uuid
     AND ((e."started_at" >= $4 AND e."started_at" < $5) OR (e."started_at" >= $6 AND e."started_at" < $7))
     AND e."status" NOT IN ('QUEUED', 'RUNNING', 'PENDING_APPROVAL')
     AND ($2::uuid IS NULL OR e."tool_id" = $2::uuid)
-  GROUP BY 1, 2, 3, 4, 5, 6`;
+  GROUP BY 1, 2, 3, 4, 5, 6, 7`;
 
 function emptyPart(): Part {
   return {
@@ -164,6 +189,13 @@ function emptyPart(): Part {
     max: Number.NEGATIVE_INFINITY,
     histogram: new Array<number>(HISTOGRAM_BINS).fill(0),
     errors: new Map(),
+    cpuSum: 0,
+    cpuCount: 0,
+    cpuHistogram: new Array<number>(HISTOGRAM_BINS).fill(0),
+    memorySum: 0,
+    memoryCount: 0,
+    memoryMax: null,
+    costNano: 0,
   };
 }
 
@@ -176,10 +208,26 @@ function addSource(part: Part, row: SourceRow): void {
   part.durationCount += Number(row.duration_count);
   if (row.duration_min !== null) part.min = Math.min(part.min, Number(row.duration_min));
   if (row.duration_max !== null) part.max = Math.max(part.max, Number(row.duration_max));
+  part.cpuSum += Number(row.cpu_sum);
+  part.cpuCount += Number(row.cpu_count);
+  part.memorySum += Number(row.memory_sum);
+  part.memoryCount += Number(row.memory_count);
+  if (row.memory_max !== null) part.memoryMax = Math.max(part.memoryMax ?? 0, Number(row.memory_max));
+  part.costNano += Number(row.cost_nano);
 }
 
-function addCounts(part: Part, histogram: readonly number[], errors: ReadonlyMap<string, number>): void {
-  for (let bin = 0; bin < histogram.length; bin += 1) part.histogram[bin]! += histogram[bin]!;
+/** Non-zero histogram bins as [bin, count]: a row's bins are added to six groups without walking all 193. */
+type SparseBins = ReadonlyArray<readonly [number, number]>;
+
+interface Counts {
+  histogram: SparseBins;
+  errors: ReadonlyMap<string, number>;
+  cpuHistogram: SparseBins;
+}
+
+function addCounts(part: Part, { histogram, errors, cpuHistogram }: Counts): void {
+  for (const [bin, count] of histogram) part.histogram[bin]! += count;
+  for (const [bin, count] of cpuHistogram) part.cpuHistogram[bin]! += count;
   for (const [code, count] of errors) part.errors.set(code, (part.errors.get(code) ?? 0) + count);
 }
 
@@ -204,6 +252,13 @@ function toStats(part: Part): ExecutionStats {
       .filter(([, count]) => count > 0)
       .map(([code, count]) => ({ code, count, rate: count / executions }))
       .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
+    averageCpuTimeMs: part.cpuCount ? part.cpuSum / part.cpuCount : null,
+    p95CpuTimeMs: part.cpuCount
+      ? histogramPercentile(part.cpuHistogram, 0.95, { min: 0, max: MAX_REPORTED_CPU_MS })
+      : null,
+    averagePeakMemoryBytes: part.memoryCount ? part.memorySum / part.memoryCount : null,
+    maxPeakMemoryBytes: part.memoryMax,
+    estimatedCostUsd: part.costNano / NANO_PER_USD,
   };
 }
 
@@ -225,7 +280,7 @@ function createGroups(granularity: StatsQuery['granularity']) {
   };
   return {
     tools,
-    add(row: SourceRow, histogram: readonly number[], errors: ReadonlyMap<string, number>): void {
+    add(row: SourceRow, counts: Counts): void {
       const toolKey = row.tool_id ?? `builtin:${row.tool_name}`;
       const toolType = row.tool_type ?? BUILTIN_TYPE;
       const known = tools.get(toolKey);
@@ -236,7 +291,7 @@ function createGroups(granularity: StatsQuery['granularity']) {
         for (const key of [level, `${level}@${bucket}`]) {
           const part = partOf(key);
           addSource(part, row);
-          addCounts(part, histogram, errors);
+          addCounts(part, counts);
         }
       }
     },
@@ -247,19 +302,34 @@ function createGroups(granularity: StatsQuery['granularity']) {
   };
 }
 
-function rawCounts(row: RawRow): { histogram: number[]; errors: Map<string, number> } {
-  const histogram = new Array<number>(HISTOGRAM_BINS).fill(0);
-  if (row.bin !== null && Number(row.duration_count) > 0) histogram[Number(row.bin)] = Number(row.duration_count);
+function rawCounts(row: RawRow): Counts {
+  const histogram: SparseBins =
+    row.bin !== null && Number(row.duration_count) > 0 ? [[Number(row.bin), Number(row.duration_count)]] : [];
+  const cpuHistogram: SparseBins =
+    row.cpu_bin !== null && Number(row.cpu_count) > 0 ? [[Number(row.cpu_bin), Number(row.cpu_count)]] : [];
   const errors = new Map<string, number>();
   if (row.error_code !== null) errors.set(row.error_code, Number(row.executions));
-  return { histogram, errors };
+  return { histogram, errors, cpuHistogram };
 }
 
-function rollupCounts(row: RollupRow): { histogram: number[]; errors: Map<string, number> } {
+/** A rollup row's dense bins as its non-zero ones. */
+function sparse(dense: number[] | null): SparseBins {
+  const bins: Array<[number, number]> = [];
+  if (!dense) return bins;
+  for (let bin = 0; bin < dense.length; bin += 1) {
+    const count = Number(dense[bin]);
+    if (count !== 0) bins.push([bin, count]);
+  }
+  return bins;
+}
+
+function rollupCounts(row: RollupRow): Counts {
   const codes = typeof row.error_codes === 'string' ? JSON.parse(row.error_codes) : row.error_codes;
   return {
-    histogram: (row.histogram ?? []).map(Number),
+    histogram: sparse(row.histogram),
     errors: new Map(Object.entries(codes as Record<string, number>).map(([code, count]) => [code, Number(count)])),
+    // Rollups written before the usage migration have no CPU histogram: they counted no CPU.
+    cpuHistogram: sparse(row.cpu_histogram),
   };
 }
 
@@ -280,14 +350,8 @@ async function queryRollupStats(sql: SqlDriver, query: StatsQuery, plan: WindowP
     ]),
   ]);
   const groups = createGroups(query.granularity);
-  for (const row of rollups) {
-    const { histogram, errors } = rollupCounts(row);
-    groups.add(row, histogram, errors);
-  }
-  for (const row of raw) {
-    const { histogram, errors } = rawCounts(row);
-    groups.add(row, histogram, errors);
-  }
+  for (const row of rollups) groups.add(row, rollupCounts(row));
+  for (const row of raw) groups.add(row, rawCounts(row));
 
   const starts = bucketStarts(query.from, query.to, query.granularity);
   const seriesOf = (level: string): StatsPoint[] =>

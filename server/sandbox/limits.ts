@@ -33,6 +33,9 @@ export const MAX_FETCH_HEADERS = 64;
 export const MAX_FETCH_HEADER_CHARS = 8 * 1024;
 export const MAX_FETCH_BODY_CHARS = 1024 * 1024;
 /** Larger bridged responses are refused before they reach the sandbox. */
+/** Reported usage beyond these is a lie or a bug: clamped, never stored as sent. */
+export const MAX_REPORTED_CPU_MS = 60 * 60 * 1000;
+export const MAX_REPORTED_MEMORY_BYTES = 64 * 1024 * 1024 * 1024;
 export const MAX_FETCH_RESPONSE_CHARS = 1024 * 1024;
 
 export function utf8Length(text: string): number {

@@ -15,12 +15,14 @@ import {
   MAX_FETCH_URL_CHARS,
   MAX_LOG_LINES,
   MAX_PROGRESS_CHARS,
+  MAX_REPORTED_CPU_MS,
+  MAX_REPORTED_MEMORY_BYTES,
   MAX_RESULT_DEPTH,
   MAX_VALIDATION_ISSUES,
   isBoundedJson,
   utf8Length,
 } from './limits.ts';
-import type { BridgeRequest, Runtime, SandboxError, SandboxToHost } from './protocol.ts';
+import type { BridgeRequest, Runtime, SandboxError, SandboxToHost, SandboxUsage } from './protocol.ts';
 
 export interface MessageCaps {
   maxLogBytes: number;
@@ -87,6 +89,23 @@ function parseSandboxError(value: unknown): SandboxError | null {
   };
 }
 
+function clampedInteger(value: number, max: number): number {
+  if (!Number.isFinite(value) || value < 0) return 0;
+  return Math.min(max, Math.round(value));
+}
+
+/** Numbers only (anything else is malformed); values out of range are clamped, not trusted. */
+function parseUsage(value: unknown): SandboxUsage | null {
+  const fields = asRecord(value, ['cpuTimeMs', 'peakMemoryBytes']);
+  if (!fields) return null;
+  const { cpuTimeMs, peakMemoryBytes } = fields;
+  if (typeof cpuTimeMs !== 'number' || typeof peakMemoryBytes !== 'number') return null;
+  return {
+    cpuTimeMs: clampedInteger(cpuTimeMs, MAX_REPORTED_CPU_MS),
+    peakMemoryBytes: clampedInteger(peakMemoryBytes, MAX_REPORTED_MEMORY_BYTES),
+  };
+}
+
 function parseResultValue(value: unknown, caps: MessageCaps): JsonValue | undefined {
   if (!isBoundedJson(value, MAX_RESULT_DEPTH)) return undefined;
   if (utf8Length(JSON.stringify(value)) > caps.maxResultBytes) return undefined;
@@ -147,6 +166,7 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
     'errors',
     'memoryPressure',
     'message',
+    'usage',
   ]);
   if (!head) return null;
   switch (head.type) {
@@ -168,13 +188,18 @@ export function parseSandboxMessage(raw: unknown, caps: MessageCaps): SandboxToH
       return { type: 'progress', id: fields.id, message: fields.message };
     }
     case 'result': {
-      const fields = asRecord(raw, ['type', 'id', 'ok', 'value', 'error', 'logs', 'memoryPressure']);
+      const fields = asRecord(raw, ['type', 'id', 'ok', 'value', 'error', 'logs', 'memoryPressure', 'usage']);
       if (!fields || !isId(fields.id)) return null;
       const logs = parseLogs(fields.logs, caps);
       if (!logs) return null;
       const { memoryPressure } = fields;
       if (memoryPressure !== undefined && typeof memoryPressure !== 'boolean') return null;
-      const pressure = memoryPressure === true ? { memoryPressure: true } : {};
+      const usage = fields.usage === undefined ? undefined : parseUsage(fields.usage);
+      if (usage === null) return null;
+      const pressure = {
+        ...(memoryPressure === true && { memoryPressure: true }),
+        ...(usage !== undefined && { usage }),
+      };
       if (fields.ok === true && !('error' in fields)) {
         const value = parseResultValue(fields.value, caps);
         if (value === undefined) return null;

@@ -37,7 +37,15 @@ import {
 } from './limits.ts';
 import { parseSandboxMessage } from './parse-message.ts';
 import type { MessageCaps } from './parse-message.ts';
-import type { BridgeRequest, BridgeResponse, HostToSandbox, Runtime, SandboxError, SandboxToHost } from './protocol.ts';
+import type {
+  BridgeRequest,
+  BridgeResponse,
+  HostToSandbox,
+  Runtime,
+  SandboxError,
+  SandboxToHost,
+  SandboxUsage,
+} from './protocol.ts';
 import { spawnWorker } from './worker-process.ts';
 import type { WorkerLaunch, WorkerProcess } from './worker-process.ts';
 
@@ -58,7 +66,7 @@ export interface PoolFailure {
  */
 export type SandboxRunResult = (
   { ok: true; value: JsonValue; logs: string[] } | { ok: false; error: SandboxError | PoolFailure; logs: string[] }
-) & { pid?: number };
+) & { pid?: number; usage?: SandboxUsage };
 
 export interface ValidationIssue {
   message: string;
@@ -464,11 +472,12 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
           return reject(slot, 'result for a job it does not hold');
         const { ok } = message;
         const pid = slot.process?.pid;
+        const usage = message.usage ? { usage: message.usage } : {};
         settle(
           active,
           ok
-            ? { ok, value: message.value, logs: message.logs, pid }
-            : { ok, error: message.error, logs: message.logs, pid },
+            ? { ok, value: message.value, logs: message.logs, pid, ...usage }
+            : { ok, error: message.error, logs: message.logs, pid, ...usage },
         );
         return release(slot, message.memoryPressure === true ? 'retire' : 'reuse');
       }

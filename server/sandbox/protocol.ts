@@ -51,12 +51,34 @@ export interface SandboxError {
   column?: number;
 }
 
+/** What a job used, measured inside the sandbox (untrusted: the host clamps it). */
+export interface SandboxUsage {
+  cpuTimeMs: number;
+  peakMemoryBytes: number;
+}
+
 export type SandboxToHost =
   | { type: 'ready'; runtime: Runtime }
   | { type: 'fetch'; id: string; callId: number; request: BridgeRequest }
   /** `context.progress(message)`: fire-and-forget, no answer. */
   | { type: 'progress'; id: string; message: string }
   /** `memoryPressure` (optional) asks the host to replace this process after the job; the host never requires it. */
-  | { type: 'result'; id: string; ok: true; value: JsonValue; logs: string[]; memoryPressure?: boolean }
-  | { type: 'result'; id: string; ok: false; error: SandboxError; logs: string[]; memoryPressure?: boolean }
+  | {
+      type: 'result';
+      id: string;
+      ok: true;
+      value: JsonValue;
+      logs: string[];
+      memoryPressure?: boolean;
+      usage?: SandboxUsage;
+    }
+  | {
+      type: 'result';
+      id: string;
+      ok: false;
+      error: SandboxError;
+      logs: string[];
+      memoryPressure?: boolean;
+      usage?: SandboxUsage;
+    }
   | { type: 'validated'; id: string; errors: Array<{ message: string; line?: number; column?: number }> };

@@ -14,6 +14,7 @@ import './assistants/delete-assistant.ts';
 import './executions/execution.ts';
 import './executions/execution-mutations.ts';
 import './executions/execution-subscriptions.ts';
+import './executions/resource-usage.ts';
 import './calls/call.ts';
 import './calls/call-subscriptions.ts';
 import './deliveries/deliveries.ts';

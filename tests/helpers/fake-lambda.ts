@@ -17,14 +17,32 @@ const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 
+/** The figures of the REPORT line that ends a Tail log, as Lambda writes it. */
+export interface FakeReport {
+  durationMs: number;
+  billedDurationMs: number;
+  memorySizeMb: number;
+  maxMemoryUsedMb: number;
+  /** Only on a cold start. */
+  initDurationMs?: number;
+}
+
 export type FakeOutcome =
-  | { kind: 'value'; value: JsonValue; executedVersion?: string; logs?: string; delayMs?: number }
+  | {
+      kind: 'value';
+      value: JsonValue;
+      executedVersion?: string;
+      logs?: string;
+      report?: FakeReport;
+      delayMs?: number;
+    }
   | {
       kind: 'function-error';
       errorMessage: string;
       errorType?: string;
       handled?: boolean;
       logs?: string;
+      report?: FakeReport;
       delayMs?: number;
     }
   | { kind: 'throttled'; message?: string; reason?: string; retryAfterSeconds?: number; delayMs?: number }
@@ -283,6 +301,16 @@ export async function startFakeLambda(options: FakeLambdaOptions): Promise<FakeL
   };
 }
 
+/** Lambda's real REPORT format: tab-separated fields, a trailing tab, Init Duration only when cold. */
+function reportLine(requestId: string, report: FakeReport): string {
+  const init = report.initDurationMs === undefined ? '' : `Init Duration: ${report.initDurationMs.toFixed(2)} ms\t`;
+  return (
+    `REPORT RequestId: ${requestId}\tDuration: ${report.durationMs.toFixed(2)} ms\t` +
+    `Billed Duration: ${report.billedDurationMs} ms\tMemory Size: ${report.memorySizeMb} MB\t` +
+    `Max Memory Used: ${report.maxMemoryUsedMb} MB\t${init}\n`
+  );
+}
+
 function writeOutcome(
   res: ServerResponse,
   result: FakeOutcome,
@@ -300,11 +328,12 @@ function writeOutcome(
 ): number {
   const requestId = randomUUID();
   const executedVersion = ctx.qualifier && /^\d+$/.test(ctx.qualifier) ? ctx.qualifier : '$LATEST';
-  const logHeader = (logs: string | undefined): Record<string, string> =>
+  const logHeader = (logs: string | undefined, report?: FakeReport): Record<string, string> =>
     ctx.logType === 'Tail'
       ? {
           'x-amz-log-result': Buffer.from(
-            `START RequestId: ${requestId} Version: ${executedVersion}\n${logs ?? ''}END RequestId: ${requestId}\n`,
+            `START RequestId: ${requestId} Version: ${executedVersion}\n${logs ?? ''}END RequestId: ${requestId}\n` +
+              (report ? reportLine(requestId, report) : ''),
           ).toString('base64'),
         }
       : {};
@@ -315,7 +344,7 @@ function writeOutcome(
         'content-type': 'application/json',
         'x-amzn-requestid': requestId,
         'x-amz-executed-version': result.executedVersion ?? executedVersion,
-        ...logHeader(result.logs),
+        ...logHeader(result.logs, result.report),
       });
       res.end(JSON.stringify(result.value));
       return 200;
@@ -325,7 +354,7 @@ function writeOutcome(
         'x-amzn-requestid': requestId,
         'x-amz-executed-version': executedVersion,
         'x-amz-function-error': result.handled ? 'Handled' : 'Unhandled',
-        ...logHeader(result.logs),
+        ...logHeader(result.logs, result.report),
       });
       res.end(
         JSON.stringify({ errorMessage: result.errorMessage, errorType: result.errorType ?? 'Error', stackTrace: [] }),

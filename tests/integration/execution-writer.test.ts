@@ -12,6 +12,7 @@ import type { QueryOptions, SqlDriver } from '../../server/db/sql-driver.ts';
 import { createExecutionWriter, type Outcome } from '../../server/executions/execution-writer.ts';
 import { hotSql } from '../../server/executions/hot-sql.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { NO_USAGE } from '../../server/executions/usage-fields.ts';
 
 /** JSON that an array literal must escape: quotes, backslashes, braces, commas, NULL-looking text, unicode. */
 const AWKWARD = {
@@ -54,6 +55,7 @@ function runningRow(organizationId: string, toolId: string, extra: Partial<ToolE
     awaitingCallbackUntil: null,
     callbackAfterHangup: false,
     queuedAt: null,
+    ...NO_USAGE,
     ...extra,
   };
 }
@@ -68,6 +70,7 @@ function success(at: Date, data: unknown = AWKWARD): Outcome {
     logs: ['line "one"', 'line \\ two'],
     completedAt: at,
     durationMs: 12,
+    ...NO_USAGE,
     retryCount: 1,
     toolVersion: 2,
   };

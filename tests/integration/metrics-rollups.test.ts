@@ -23,6 +23,7 @@ import {
 } from '../../server/metrics/execution-stats.ts';
 import { planWindow, queryWindowStats } from '../../server/metrics/rollup-stats.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { NO_USAGE } from '../../server/executions/usage-fields.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -64,6 +65,7 @@ function row(organizationId: string, toolId: string | null, startedAt: Date, ext
     awaitingCallbackUntil: null,
     callbackAfterHangup: false,
     queuedAt: null,
+    ...NO_USAGE,
     ...extra,
   };
   return execution;
@@ -115,8 +117,25 @@ function expectPercentiles(where: string, got: ExecutionStats, sorted: readonly 
   }
 }
 
+/** Usage averages, the memory maximum and cost as the raw rows give them; CPU p95 within two histogram bins. */
+function expectSameUsage(where: string, got: ExecutionStats, want: ExecutionStats): void {
+  for (const field of ['averageCpuTimeMs', 'averagePeakMemoryBytes', 'estimatedCostUsd'] as const) {
+    if (want[field] === null) expect(got[field], `${where} ${field}`).toBeNull();
+    else expect(got[field]!, `${where} ${field}`).toBeCloseTo(want[field], 6);
+  }
+  expect(got.maxPeakMemoryBytes, `${where} maxPeakMemoryBytes`).toBe(want.maxPeakMemoryBytes);
+  if (want.p95CpuTimeMs === null) {
+    expect(got.p95CpuTimeMs, `${where} p95CpuTimeMs`).toBeNull();
+    return;
+  }
+  const slack = (1 + PERCENTILE_RELATIVE_ERROR) ** 2;
+  expect(got.p95CpuTimeMs!, `${where} p95CpuTimeMs`).toBeGreaterThanOrEqual(want.p95CpuTimeMs / slack - 1);
+  expect(got.p95CpuTimeMs!, `${where} p95CpuTimeMs`).toBeLessThanOrEqual(want.p95CpuTimeMs * slack + 1);
+}
+
 function expectSameStats(where: string, got: ExecutionStats, want: ExecutionStats): void {
   for (const field of EXACT_FIELDS) expect(got[field], `${where} ${field}`).toBe(want[field]);
+  expectSameUsage(where, got, want);
   expect(got.errorsByCode, `${where} errorsByCode`).toEqual(want.errorsByCode);
   if (want.averageDurationMs === null) expect(got.averageDurationMs, `${where} average`).toBeNull();
   else expect(got.averageDurationMs!, `${where} average`).toBeCloseTo(want.averageDurationMs, 6);
@@ -146,7 +165,8 @@ for (const engine of ['postgresql', 'pglite'] as const) {
       // Three days of finished rows (plus in-flight ones, which never count) in one statement.
       await database.sql.query(
         `INSERT INTO "tool_execution_logs" ("id", "organization_id", "tool_id", "tool_name", "tool_version", "input_parameters",
-           "status", "started_at", "duration_ms", "error_code", "retry_count", "trigger_context")
+           "status", "started_at", "duration_ms", "error_code", "retry_count", "trigger_context",
+           "cpu_time_ms", "peak_memory_bytes", "estimated_cost_nano_usd")
          SELECT gen_random_uuid(), $1::uuid, CASE i % 3 WHEN 0 THEN $2::uuid WHEN 1 THEN $3::uuid END,
            CASE i % 3 WHEN 2 THEN 'endCall' ELSE 'probe' END, 1, '{}'::jsonb,
            (CASE WHEN i % 101 = 0 THEN 'RUNNING' WHEN i % 103 = 0 THEN 'QUEUED' WHEN i % 107 = 0 THEN 'PENDING_APPROVAL'
@@ -154,7 +174,10 @@ for (const engine of ['postgresql', 'pglite'] as const) {
            $4::timestamptz + make_interval(secs => i * 20),
            CASE WHEN i % 101 = 0 OR i % 103 = 0 OR i % 107 = 0 OR i % 89 = 0 THEN NULL ELSE (i * 7919) % 4000 END,
            CASE WHEN i % 13 = 0 THEN 'TIMEOUT' WHEN i % 7 = 0 THEN (CASE WHEN i % 2 = 0 THEN 'UPSTREAM_ERROR' ELSE 'HTTP_500' END) END,
-           i % 3, 'call'
+           i % 3, 'call',
+           CASE WHEN i % 5 = 0 THEN NULL ELSE (i * 31) % 900 END,
+           CASE WHEN i % 4 = 0 THEN NULL ELSE 1000000 + (i * 7717) % 50000000 END,
+           CASE WHEN i % 3 = 1 THEN 200 + i % 1000 END
          FROM generate_series(0, ${SEEDED_ROWS - 1}) AS i`,
         [organizationId, toolA, toolB, new Date(START)],
       );
@@ -237,6 +260,9 @@ for (const engine of ['postgresql', 'pglite'] as const) {
       const to = START + 2 * DAY + 19 * HOUR + 13 * 60_000;
       const report = await expectMatchesRaw(window(from, to, 'day'));
       expect(report.totals.executions).toBeGreaterThan(10_000);
+      expect(report.totals.estimatedCostUsd).toBeGreaterThan(0);
+      expect(report.totals.p95CpuTimeMs).toBeGreaterThan(0);
+      expect(report.totals.maxPeakMemoryBytes).toBeGreaterThan(report.totals.averagePeakMemoryBytes!);
       await expectMatchesRaw(window(from, to, 'hour'));
       await expectMatchesRaw(window(START - DAY, START + 3 * DAY, 'day'));
       await expectMatchesRaw(window(START + HOUR / 2, START + 3 * DAY - HOUR / 2, 'day', toolA));

@@ -41,9 +41,25 @@ describe('loadConfig', () => {
     [{ SWITCHBOARD_PUBLIC_URL: 'https://switchboard.example.com/?a=1' }, /SWITCHBOARD_PUBLIC_URL must be a base URL/],
     [{ SWITCHBOARD_ASYNC_CONCURRENCY: '0' }, /SWITCHBOARD_ASYNC_CONCURRENCY must be an integer/],
     [{ SWITCHBOARD_SIGNUP: 'everyone' }, /SWITCHBOARD_SIGNUP must be open, invite or closed/],
+    [
+      { SWITCHBOARD_LAMBDA_PRICE_PER_GB_SECOND: '-0.1' },
+      /SWITCHBOARD_LAMBDA_PRICE_PER_GB_SECOND must be a non-negative/,
+    ],
+    [{ SWITCHBOARD_LAMBDA_PRICE_PER_REQUEST: '$0.20' }, /SWITCHBOARD_LAMBDA_PRICE_PER_REQUEST must be a non-negative/],
+    [{ SWITCHBOARD_LAMBDA_PRICE_PER_REQUEST: '5' }, /SWITCHBOARD_LAMBDA_PRICE_PER_REQUEST must be a non-negative/],
   ])('%o is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test('Lambda prices default to AWS x86 prices and accept decimals and exponents', () => {
+    expect(loadConfig({}).lambdaPrices).toEqual({ perGbSecond: 0.0000166667, perRequest: 0.0000002 });
+    expect(
+      loadConfig({
+        SWITCHBOARD_LAMBDA_PRICE_PER_GB_SECOND: '0.0000133334',
+        SWITCHBOARD_LAMBDA_PRICE_PER_REQUEST: '2e-7',
+      }).lambdaPrices,
+    ).toEqual({ perGbSecond: 0.0000133334, perRequest: 2e-7 });
   });
 
   test('PORT, HOST and lists are read', () => {

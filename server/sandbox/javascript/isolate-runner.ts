@@ -33,7 +33,7 @@ import {
   utf8Length,
 } from '../limits.ts';
 import { parseBridgeRequest } from '../parse-message.ts';
-import type { BridgeRequest, BridgeResponse, RunLimits, SandboxError } from '../protocol.ts';
+import type { BridgeRequest, BridgeResponse, RunLimits, SandboxError, SandboxUsage } from '../protocol.ts';
 import { DETACHED, claimIsolate, prepareSpare, retireIsolate } from './prepared-isolate.ts';
 import type { PreparedIsolate } from './prepared-isolate.ts';
 
@@ -42,6 +42,8 @@ const ENTRY_ALIAS = '__switchboard_entry';
 /** `export default` first, then a top-level `execute_tool` (exported or not), then `export function execute`. */
 const ENTRY_NAMES = ['default', ENTRY_ALIAS, 'execute_tool', 'execute'];
 const MIN_MEMORY_MB = 8;
+const MIB = 1024 * 1024;
+const NS_PER_MS = 1_000_000n;
 const MAX_MEMORY_MB = 128;
 const VALIDATION_MEMORY_MB = 32;
 const ENTRY_HINT =
@@ -73,6 +75,8 @@ export interface RunHooks {
 
 export interface RunningJob {
   result: Promise<RunOutcome>;
+  /** What the job's isolate used; read once `result` has settled. */
+  usage(): SandboxUsage;
   cancel(): void;
 }
 
@@ -273,12 +277,28 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
   const startedAt = Date.now();
   const deadline = startedAt + limits.timeoutMs;
   let ended: 'timeout' | 'cancelled' | null = null;
-  lastMemoryMb = clampMemory(limits.memoryMb);
-  const claimed = claimIsolate(lastMemoryMb);
+  const memoryMb = clampMemory(limits.memoryMb);
+  lastMemoryMb = memoryMb;
+  const claimed = claimIsolate(memoryMb);
   let prepared: PreparedIsolate | null = null;
   const logs = new LogBuffer(limits.maxLogBytes);
   const remaining = (): number => Math.max(1, deadline - Date.now());
+  // CPU since the job claimed its isolate (the bootstrap ran before); heap as total + external at the last sample.
+  let cpuAtClaim = 0n;
+  const usage: SandboxUsage = { cpuTimeMs: 0, peakMemoryBytes: 0 };
+  const sampleUsage = (): void => {
+    if (!prepared || prepared.isolate.isDisposed) return;
+    try {
+      const { isolate } = prepared;
+      usage.cpuTimeMs = Number((isolate.cpuTime - cpuAtClaim) / NS_PER_MS);
+      const heap = isolate.getHeapStatisticsSync();
+      usage.peakMemoryBytes = Math.max(usage.peakMemoryBytes, heap.total_heap_size + heap.externally_allocated_size);
+    } catch {
+      // Disposed between the check and the read: keep the last sample.
+    }
+  };
   const dispose = (): void => {
+    sampleUsage();
     if (prepared && !prepared.isolate.isDisposed) prepared.isolate.dispose();
   };
   const wallClock = setTimeout(() => {
@@ -334,6 +354,7 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
     prepared = await claimed;
     if (ended) throw new Error('the execution ended before it started');
     const { isolate, context } = prepared;
+    cpuAtClaim = isolate.cpuTime;
     prepared.link.hooks = { log: (text) => logs.add(text), submitFetch, progress: sendProgress };
     prepared.begin.applySync(undefined, [JSON.stringify(request.secrets), limits.maxResultBytes], {
       timeout: remaining(),
@@ -378,6 +399,8 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
     if (ended === 'cancelled')
       return { ok: false, error: { code: 'TIMEOUT', message: 'the execution was cancelled' }, logs: logs.lines };
     if (message.includes('memory limit') || (prepared?.isolate.isDisposed === true && ended === null)) {
+      // V8 disposed the isolate at its limit, so it cannot be read any more: it reached the limit.
+      usage.peakMemoryBytes = Math.max(usage.peakMemoryBytes, memoryMb * MIB);
       return {
         ok: false,
         error: { code: 'MEMORY_LIMIT', message: 'the code exceeded its memory limit' },
@@ -405,6 +428,7 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
     .finally(() => {
       finished = true;
       clearTimeout(wallClock);
+      sampleUsage();
       if (prepared) {
         // Nothing the guest still has queued reaches this job or the host any more.
         prepared.link.hooks = DETACHED;
@@ -416,6 +440,7 @@ export function startRun(request: RunRequest, hooks: RunHooks): RunningJob {
     });
   return {
     result,
+    usage: () => ({ ...usage }),
     cancel: () => {
       ended ??= 'cancelled';
       dispose();

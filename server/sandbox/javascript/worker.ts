@@ -67,7 +67,7 @@ async function handleRun(message: Extract<HostToSandbox, { type: 'run' }>): Prom
   current = null;
   for (const pending of fetches.values()) pending.reject(new Error('execution ended'));
   const memoryPressure = process.memoryUsage().rss > MEMORY_PRESSURE_RSS_BYTES;
-  send({ type: 'result', id, ...outcome, ...(memoryPressure ? { memoryPressure } : {}) });
+  send({ type: 'result', id, ...outcome, ...(memoryPressure ? { memoryPressure } : {}), usage: job.usage() });
   // The next job's isolate is made now, while the host reads this result, not on its caller's path.
   if (!memoryPressure) prepareNextIsolate();
 }

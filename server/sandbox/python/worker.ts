@@ -29,7 +29,7 @@ import {
 } from '../limits.ts';
 import { MAX_RESULT_DEPTH, isBoundedJson } from '../limits.ts';
 import { parseBridgeRequest } from '../parse-message.ts';
-import type { HostToSandbox, RunLimits, SandboxError, SandboxToHost } from '../protocol.ts';
+import type { HostToSandbox, RunLimits, SandboxError, SandboxToHost, SandboxUsage } from '../protocol.ts';
 
 type RunMessage = Extract<HostToSandbox, { type: 'run' }>;
 type FetchReply = Extract<HostToSandbox, { type: 'fetch-result' }>;
@@ -403,9 +403,21 @@ function failure(id: string, error: SandboxError, logs: string[]): SandboxToHost
   return { type: 'result', id, ok: false, error, logs };
 }
 
+/**
+ * CPU of this process since `since` (the interpreter runs the job on this thread; other
+ * threads are Node's own and idle meanwhile), and the wasm heap's size: it never shrinks,
+ * so it is the interpreter's high-water mark, earlier jobs of this process included.
+ * (`resourceUsage().maxRSS` would be the process's lifetime peak, Node's own heap included.)
+ */
+function jobUsage(since: NodeJS.CpuUsage): SandboxUsage {
+  const spent = process.cpuUsage(since);
+  return { cpuTimeMs: Math.round((spent.user + spent.system) / 1000), peakMemoryBytes: heapBytes() };
+}
+
 async function runJob(message: RunMessage, interpreter: Interpreter): Promise<void> {
   const { entry, baseline } = interpreter;
   const { id, limits } = message;
+  const cpuAtStart = process.cpuUsage();
   const job: ActiveJob = { id, nextCallId: 1, pending: new Map(), abort: new AbortController() };
   active = job;
   let recycle = false;
@@ -427,13 +439,14 @@ async function runJob(message: RunMessage, interpreter: Interpreter): Promise<vo
     maxProgressChars: MAX_PROGRESS_CHARS,
   };
   guard.onHardExit = (): void => {
-    send(
-      failure(
+    send({
+      ...failure(
         id,
         { code: 'TIMEOUT', message: `the tool ran past its ${limits.timeoutMs} ms deadline and ignored the interrupt` },
         [],
       ),
-    );
+      usage: jobUsage(cpuAtStart),
+    } as SandboxToHost);
     process.exit(HARD_EXIT_CODE);
   };
   arm(limits.timeoutMs, limits.memoryMb, baseline);
@@ -494,7 +507,8 @@ async function runJob(message: RunMessage, interpreter: Interpreter): Promise<vo
   if (guard.growRefused) recycle = true;
   if (heapBytes() > baseline + RECYCLE_HEAP_GROWTH_MB * MIB) recycle = true;
   if (process.memoryUsage().rss > RECYCLE_RSS_MB * MIB) recycle = true;
-  send(recycle || fatal ? ({ ...result, memoryPressure: true } as SandboxToHost) : result);
+  const measured = { ...result, usage: jobUsage(cpuAtStart) } as SandboxToHost;
+  send(recycle || fatal ? ({ ...measured, memoryPressure: true } as SandboxToHost) : measured);
   if (fatal) process.exit(1);
 }
 

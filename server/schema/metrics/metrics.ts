@@ -10,6 +10,7 @@ import { uuidOrNil } from '../../db/json.ts';
 import { ValidationError } from '../../errors.ts';
 import { validateWindow } from '../../metrics/execution-stats.ts';
 import type { ToolHealthReading } from '../../metrics/tool-health.ts';
+import { dailyCost, type DailyCost } from '../../metrics/daily-cost.ts';
 import { createBoundedStream } from '../../realtime/bounded-stream.ts';
 import { toolHealthTopic, type ToolHealthEvent } from '../../realtime/pubsub.ts';
 import type { Context } from '../../context.ts';
@@ -108,6 +109,34 @@ const ExecutionStatsRef = builder.objectRef<ExecutionStats>('ExecutionStats').im
       description: 'Failures by error code, most frequent first; empty without failures.',
       resolve: (stats) => stats.errorsByCode,
     }),
+    averageCpuTimeMs: t.exposeFloat('averageCpuTimeMs', {
+      nullable: true,
+      description: 'Average CPU time of the executions that reported one (CODE tools); null when none did.',
+    }),
+    p95CpuTimeMs: t.exposeFloat('p95CpuTimeMs', {
+      nullable: true,
+      description: '95th percentile of CPU time (within one histogram bin, about 9 %, on windows read from rollups).',
+    }),
+    averagePeakMemoryBytes: t.exposeFloat('averagePeakMemoryBytes', {
+      nullable: true,
+      description: 'Average peak memory of the executions that reported one; null when none did.',
+    }),
+    maxPeakMemoryBytes: t.exposeFloat('maxPeakMemoryBytes', {
+      nullable: true,
+      description: 'Largest peak memory reported; null when none was.',
+    }),
+    estimatedCostUsd: t.exposeFloat('estimatedCostUsd', {
+      description: 'Sum of estimated costs in US dollars (Lambda tools with log_type Tail); 0 without any.',
+    }),
+  }),
+});
+
+const DailyCostRef = builder.objectRef<DailyCost>('DailyCost').implement({
+  description: "A tool's estimated cost over one UTC day of the window.",
+  fields: (t) => ({
+    day: t.field({ type: 'DateTime', description: 'Start of the UTC day.', resolve: (cost) => cost.day }),
+    estimatedCostUsd: t.exposeFloat('estimatedCostUsd', { description: 'US dollars.' }),
+    executions: t.exposeInt('executions', { description: 'Finished executions that day (costed or not).' }),
   }),
 });
 
@@ -182,6 +211,12 @@ const ToolMetricsRef = builder.objectRef<ToolStats>('ToolMetrics').implement({
       resolve: (stats) => stats.toolId,
     }),
     ...totalsAndSeries(t),
+    dailyCost: t.field({
+      type: [DailyCostRef],
+      description:
+        "Estimated cost per UTC day, from the window's series (days the window only partly covers count their covered part).",
+      resolve: (group) => dailyCost(group.series),
+    }),
   }),
 });
 

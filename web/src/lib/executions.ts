@@ -1,4 +1,5 @@
 /** Execution shapes shared by the test panel, tool detail and the live monitor. */
+import { RESOURCE_USAGE_FIELDS, type ResourceUsage } from './resource-usage.ts';
 import type { JsonValue } from './tools.ts';
 
 export type ExecutionStatus =
@@ -45,12 +46,13 @@ export interface Execution {
   tool: { id: string; name: string; displayName: string | null } | null;
   assistant: { id: string; name: string } | null;
   call: { id: string; callSid: string | null } | null;
+  resourceUsage?: ResourceUsage | null;
 }
 
 export const EXECUTION_FIELDS = `
   id status toolName toolVersion triggerContext durationMs startedAt completedAt
   errorCode errorMessage inputParameters outputResult request logs context retryCount approvalDeadline
-  tool { id name displayName } assistant { id name } call { id callSid }
+  tool { id name displayName } assistant { id name } call { id callSid } ${RESOURCE_USAGE_FIELDS}
 `;
 
 export function duration(ms: number | null | undefined): string {
