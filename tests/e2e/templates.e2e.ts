@@ -56,7 +56,7 @@ describe('templates', () => {
     async () => {
       const { page } = owner;
       await signIn(page, app.url, org.users.OWNER, { path: '/marketplace', heading: 'Marketplace' });
-      await page.getByRole('button', { name: 'Install Send SMS (Twilio)' }).click();
+      await page.getByRole('button', { name: 'Use template Send SMS (Twilio)' }).click();
       await page
         .getByRole('form', { name: 'Install Send SMS (Twilio)' })
         .getByRole('button', { name: 'Install' })
@@ -145,7 +145,7 @@ describe('templates', () => {
     async () => {
       const { page } = owner;
       await page.goto(`${app.url}/marketplace`);
-      await page.getByRole('button', { name: 'Install Post to Slack' }).click();
+      await page.getByRole('button', { name: 'Use template Post to Slack' }).click();
       await page.getByRole('form', { name: 'Install Post to Slack' }).getByRole('button', { name: 'Install' }).click();
       const step = page.getByTestId('secrets-step');
       await step.getByLabel('SLACK_WEBHOOK_URL', { exact: true }).waitFor();
