@@ -26,6 +26,18 @@ export const SENSITIVE_INPUT_FIELDS: ReadonlySet<string> = new Set([
   'AcceptInvitationInput.token',
   'InvitationTokenInput.token',
   'SetAssistantRetellKeyInput.apiKey',
+  'SignUpInput.password',
+  'SignUpInput.invitationToken',
+  'ChangePasswordInput.currentPassword',
+  'ChangePasswordInput.newPassword',
+  'ResetPasswordInput.newPassword',
+  'ResetPasswordInput.token',
+]);
+
+/** Field arguments that carry credentials: `Type.field.argument` (a link's token read before anyone signs in). */
+export const SENSITIVE_ARGUMENTS: ReadonlySet<string> = new Set([
+  'Query.invitationPreview.token',
+  'Query.passwordReset.token',
 ]);
 
 export const REDACTED = '[REDACTED]';
@@ -51,13 +63,25 @@ function censorValue(value: unknown, type: GraphQLInputType): unknown {
   );
 }
 
-/** Variables written directly into a sensitive field (`password: $p`), whatever their own type. */
+/** Variables written directly into a sensitive field or argument (`password: $p`), whatever their own type. */
 function variablesAtSensitiveFields(schema: GraphQLSchema, document: DocumentNode): Set<string> {
   const names = new Set<string>();
   const typeInfo = new TypeInfo(schema);
   visit(
     document,
     visitWithTypeInfo(typeInfo, {
+      Argument(node) {
+        const parentType = typeInfo.getParentType();
+        const field = typeInfo.getFieldDef();
+        if (
+          node.value.kind === Kind.VARIABLE &&
+          parentType &&
+          field &&
+          SENSITIVE_ARGUMENTS.has(`${parentType.name}.${field.name}.${node.name.value}`)
+        ) {
+          names.add(node.value.name.value);
+        }
+      },
       ObjectField(node) {
         const parent = typeInfo.getParentInputType();
         const parentType = parent && isNonNullType(parent) ? parent.ofType : parent;

@@ -2,9 +2,10 @@
  * At LOG_LEVEL=debug no credential reaches the log, whatever the client calls
  * its variables: the operation log censors by the input types' sensitive fields.
  */
-import { isInputObjectType } from 'graphql';
+import { isInputObjectType, isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SENSITIVE_INPUT_FIELDS } from '../../server/http/sensitive-inputs.ts';
+import { createPasswordResetLink } from '../../server/auth/password-reset.ts';
+import { SENSITIVE_ARGUMENTS, SENSITIVE_INPUT_FIELDS } from '../../server/http/sensitive-inputs.ts';
 import { createLogger } from '../../server/logger.ts';
 import { schema } from '../../server/schema/index.ts';
 import { createLogSink } from '../helpers/log-sink.ts';
@@ -98,6 +99,35 @@ describe('debug-level logs carry no credentials', () => {
     });
     expect(elevenLabs.status).toBe(200);
 
+    // Links read before anyone signs in carry their token as a query argument.
+    const previewed = await ok(
+      `mutation ($m: InviteMemberInput!) { inviteMember(input: $m) { ... on InviteMemberPayload { token } } }`,
+      { m: { email: 'previewed@example.test', role: 'VIEWER' } },
+      org.keys.ADMIN,
+    );
+    credentials.previewedInvitation = String(previewed.inviteMember!.token);
+    await ok(`query ($t: String!) { invitationPreview(token: $t) { __typename } }`, {
+      t: credentials.previewedInvitation,
+    });
+    credentials.signUpPassword = 'sign-up password never logged 5555';
+    const signedUp = await ok(`mutation ($s: SignUpInput!) { signUp(input: $s) { __typename } }`, {
+      s: {
+        email: 'previewed@example.test',
+        name: 'Previewed',
+        password: credentials.signUpPassword,
+        invitationToken: credentials.previewedInvitation,
+      },
+    });
+    expect(signedUp.signUp!.__typename).toBe('SignUpPayload');
+    const owner = { organizationId: org.id, role: 'OWNER' as const, userId: org.users.OWNER.id, apiKeyId: null };
+    credentials.resetToken = (await createPasswordResetLink(t.app.services.prisma, owner, org.users.MEMBER.id)).token;
+    await ok(`query ($t: String!) { passwordReset(token: $t) { __typename } }`, { t: credentials.resetToken });
+    credentials.resetPassword = 'reset password never logged 6666';
+    const reset = await ok(`mutation ($r: ResetPasswordInput!) { resetPassword(input: $r) { __typename } }`, {
+      r: { token: credentials.resetToken, newPassword: credentials.resetPassword },
+    });
+    expect(reset.resetPassword!.__typename).toBe('PasswordWasReset');
+
     const log = logLines.join('');
     // The sentinel: the operation log was written, at debug level, with the operations above.
     expect(log).toContain('"operationName":"Store"');
@@ -117,5 +147,21 @@ describe('debug-level logs carry no credentials', () => {
     );
     expect(lookLikeCredentials.length).toBeGreaterThan(0);
     for (const field of lookLikeCredentials) expect(SENSITIVE_INPUT_FIELDS).toContain(field);
+  });
+
+  test('every field argument that looks like a credential is listed as sensitive, and every listed one exists', () => {
+    const argumentsOf = (type: unknown) =>
+      isObjectType(type)
+        ? Object.values(type.getFields()).flatMap((field) =>
+            field.args.map((argument) => `${type.name}.${field.name}.${argument.name}`),
+          )
+        : [];
+    const fieldArguments = Object.values(schema.getTypeMap()).flatMap(argumentsOf);
+    for (const listed of SENSITIVE_ARGUMENTS) expect(fieldArguments).toContain(listed);
+    const lookLikeCredentials = fieldArguments.filter((name) =>
+      /password|secret$|apikey|token|credential/i.test(name.split('.')[2]!),
+    );
+    expect(lookLikeCredentials.length).toBeGreaterThan(0);
+    for (const argument of lookLikeCredentials) expect(SENSITIVE_ARGUMENTS).toContain(argument);
   });
 });
