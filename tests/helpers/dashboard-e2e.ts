@@ -71,6 +71,7 @@ export function useDashboard<const P extends string = 'owner'>(options: Dashboar
       return ready(app, 'app');
     },
     get org() {
+      if (options.organization === undefined) throw new Error('useDashboard: no organization (pass `organization`)');
       return ready(org, 'org');
     },
     get browser() {
