@@ -7,43 +7,90 @@
  * 390 px; the tool page's counters say what they count.
  */
 import { readdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createPasswordResetLink } from '../../server/auth/password-reset.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import {
-  DESKTOP,
-  ensureDashboardBuilt,
-  launchChromium,
-  openPage,
-  PHONE,
-  signIn,
-  type WatchedPage,
-} from '../helpers/browser.ts';
-import { createOrganization, createToolRow, type TestOrganization } from '../helpers/fixtures.ts';
+import { DESKTOP, openPage, PHONE, signIn } from '../helpers/browser.ts';
+import { assignTool, createAssistant } from '../helpers/assistant-tools.ts';
+import { E2E_TIMEOUT as TIMEOUT, useDashboard } from '../helpers/dashboard-e2e.ts';
+import { createToolRow } from '../helpers/fixtures.ts';
 import { callId, createToolVia } from '../helpers/integrations.ts';
 
-const TIMEOUT = 120_000;
 const ROUTES_DIR = path.resolve('web/src/routes');
 const EXECUTE = `mutation ($input: ExecuteToolInput!) { executeTool(input: $input) { __typename ... on ToolExecution { status errorCode } } }`;
 /** WCAG 2.5.8 (target size, minimum). */
 const MIN_TARGET_PX = 24;
 
-let app: TestApp;
-let org: TestOrganization;
-let orders: Server;
-let browser: Browser;
-let owner: WatchedPage;
+let ordersUrl = '';
 let assistantId = '';
 let callPageId = '';
 const tools = { endpoint: '', code: '', lambda: '' };
 const externalCallId = callId('CA-a11y');
 /** An invitation and a password-reset link, for the signed-out pages that open them. */
 const tokens = { invitation: '', reset: '' };
+
+const e2e = useDashboard({
+  env: { SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' },
+  organization: 'A11y E2E',
+  featureFlags: { ENDPOINT: true, CODE: true, LAMBDA: true },
+  signIn: { page: 'owner', as: 'OWNER', path: '/tools', heading: 'Tools' },
+  async before({ serve }) {
+    ordersUrl = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ found: true, status_text: `Order ${(req.url ?? '').split('/').pop()} has shipped` }));
+    });
+  },
+  async seed({ app, org }) {
+    const prisma = app.db.database.prisma;
+    tools.endpoint = await createToolVia(app, org.keys.MEMBER, {
+      name: 'order_lookup',
+      displayName: 'Order lookup',
+      description: 'Looks up an order by id',
+      type: 'ENDPOINT',
+      timeoutSeconds: 10,
+      configuration: { url: `${ordersUrl}/orders/\${parameters.order_id}`, method: 'GET' },
+      functionDefinition: {
+        name: 'order_lookup',
+        parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
+      },
+    });
+    const code = await createToolRow(prisma, org.id, 'CODE', {
+      runtime: 'javascript',
+      code: 'export default async function execute() {\n  return { success: true, message: "hi" };\n}\n',
+    });
+    tools.code = code.id;
+    const lambda = await createToolRow(prisma, org.id, 'LAMBDA', { functionName: 'refunds', region: 'us-east-1' });
+    tools.lambda = lambda.id;
+
+    assistantId = await createAssistant(app, org, 'Front desk');
+    for (const toolId of [tools.endpoint, tools.code]) {
+      await assignTool(app, org, assistantId, toolId);
+    }
+    const call = await app.gql<{ startCall: { __typename: string; id: string } }>(
+      `mutation ($input: StartCallInput!) { startCall(input: $input) { __typename ... on Call { id } } }`,
+      { input: { externalId: externalCallId, assistantId, fromNumber: '+15550000000' } },
+      { apiKey: org.keys.MEMBER },
+    );
+    callPageId = call.data!.startCall.id;
+    // Two runs reach the endpoint; one is refused for a missing parameter (recorded, never run).
+    expect(await execute('order_lookup', 'A-1', { order_id: 'A-1' }, externalCallId)).toMatchObject({
+      status: 'SUCCESS',
+    });
+    expect(await execute('order_lookup', 'A-2', { order_id: 'A-2' })).toMatchObject({ status: 'SUCCESS' });
+    expect(await execute('order_lookup', 'A-3', {})).toMatchObject({ errorCode: 'INVALID_PARAMETERS' });
+
+    const invited = await app.gql<{ inviteMember: { __typename: string; token: string } }>(
+      `mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { __typename ... on InviteMemberPayload { token } } }`,
+      { input: { email: 'a11y-invitee@example.test', role: 'MEMBER' } },
+      { apiKey: org.keys.ADMIN },
+    );
+    tokens.invitation = invited.data!.inviteMember.token;
+    const owning = { organizationId: org.id, role: 'OWNER' as const, userId: org.users.OWNER.id, apiKeyId: null };
+    tokens.reset = (await createPasswordResetLink(prisma, owning, org.users.MEMBER.id)).token;
+  },
+});
 
 /** One screen to check: which route file renders it, and how to get there with its content showing. */
 interface A11yPage {
@@ -59,7 +106,7 @@ function heading(page: Page, name: string) {
 }
 
 async function open(page: Page, url: string, title: string): Promise<void> {
-  await page.goto(`${app.url}${url}`);
+  await page.goto(`${e2e.app.url}${url}`);
   await heading(page, title);
 }
 
@@ -125,7 +172,7 @@ const PAGES: A11yPage[] = [
     route: '/tools/[id]/edit',
     name: 'builder-code-configuration',
     visit: async (page) => {
-      await page.goto(`${app.url}/tools/${tools.code}/edit`);
+      await page.goto(`${e2e.app.url}/tools/${tools.code}/edit`);
       await page.getByRole('button', { name: 'Next: Configuration' }).click();
       await page.locator('.cm-content').waitFor();
     },
@@ -176,7 +223,7 @@ const PAGES: A11yPage[] = [
     route: '/calls/[id]',
     name: 'call',
     visit: async (page) => {
-      await page.goto(`${app.url}/calls/${callPageId}`);
+      await page.goto(`${e2e.app.url}/calls/${callPageId}`);
       await page.getByRole('heading', { name: `Call ${externalCallId}` }).waitFor();
     },
   },
@@ -212,9 +259,9 @@ const NOT_FOUND_RESPONSE = 'Failed to load resource: the server responded with a
 /** The 404 page: its document is answered with status 404, which Chromium logs as a console error. */
 async function openNotFound(page: Page): Promise<void> {
   await open(page, '/no-such-page', 'Page not found');
-  const index = owner.errors.indexOf(NOT_FOUND_RESPONSE);
+  const index = e2e.pages.owner.errors.indexOf(NOT_FOUND_RESPONSE);
   expect(index, 'the 404 status of the document').toBeGreaterThanOrEqual(0);
-  owner.errors.splice(index, 1);
+  e2e.pages.owner.errors.splice(index, 1);
 }
 
 interface Finding {
@@ -275,14 +322,14 @@ function routeIds(): string[] {
 }
 
 function login(page: Page): Promise<void> {
-  return signIn(page, app.url, org.users.OWNER, { path: '/tools', heading: 'Tools' });
+  return signIn(page, e2e.app.url, e2e.org.users.OWNER, { path: '/tools', heading: 'Tools' });
 }
 
 async function execute(toolName: string, toolCallId: string, parameters: Record<string, unknown>, callSid?: string) {
-  const result = await app.gql<{ executeTool: { __typename: string; status: string; errorCode: string | null } }>(
+  const result = await e2e.app.gql<{ executeTool: { __typename: string; status: string; errorCode: string | null } }>(
     EXECUTE,
     { input: { assistantId, toolName, toolCallId, parameters, ...(callSid ? { context: { callSid } } : {}) } },
-    { apiKey: org.keys.MEMBER },
+    { apiKey: e2e.org.keys.MEMBER },
   );
   return result.data?.executeTool;
 }
@@ -299,92 +346,6 @@ function focused(page: Page) {
   });
 }
 
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  orders = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ found: true, status_text: `Order ${(req.url ?? '').split('/').pop()} has shipped` }));
-  });
-  await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
-  const ordersUrl = `http://127.0.0.1:${(orders.address() as AddressInfo).port}`;
-  app = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
-  const prisma = app.db.database.prisma;
-  org = await createOrganization(prisma, 'A11y E2E');
-  await prisma.organization.update({
-    where: { id: org.id },
-    data: { featureFlags: { ENDPOINT: true, CODE: true, LAMBDA: true } },
-  });
-  tools.endpoint = await createToolVia(app, org.keys.MEMBER, {
-    name: 'order_lookup',
-    displayName: 'Order lookup',
-    description: 'Looks up an order by id',
-    type: 'ENDPOINT',
-    timeoutSeconds: 10,
-    configuration: { url: `${ordersUrl}/orders/\${parameters.order_id}`, method: 'GET' },
-    functionDefinition: {
-      name: 'order_lookup',
-      parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
-    },
-  });
-  const code = await createToolRow(prisma, org.id, 'CODE', {
-    runtime: 'javascript',
-    code: 'export default async function execute() {\n  return { success: true, message: "hi" };\n}\n',
-  });
-  tools.code = code.id;
-  const lambda = await createToolRow(prisma, org.id, 'LAMBDA', { functionName: 'refunds', region: 'us-east-1' });
-  tools.lambda = lambda.id;
-
-  const created = await app.gql<{ createAssistant: { id: string } }>(
-    `mutation ($input: CreateAssistantInput!) { createAssistant(input: $input) { __typename ... on Assistant { id } } }`,
-    { input: { name: 'Front desk' } },
-    { apiKey: org.keys.ADMIN },
-  );
-  assistantId = created.data!.createAssistant.id;
-  for (const toolId of [tools.endpoint, tools.code]) {
-    const assigned = await app.gql<{ assignTool: { __typename: string } }>(
-      `mutation ($input: AssignToolInput!) { assignTool(input: $input) { __typename } }`,
-      { input: { assistantId, toolId } },
-      { apiKey: org.keys.ADMIN },
-    );
-    expect(assigned.data?.assignTool.__typename).toBe('ToolAssignment');
-  }
-  const call = await app.gql<{ startCall: { __typename: string; id: string } }>(
-    `mutation ($input: StartCallInput!) { startCall(input: $input) { __typename ... on Call { id } } }`,
-    { input: { externalId: externalCallId, assistantId, fromNumber: '+15550000000' } },
-    { apiKey: org.keys.MEMBER },
-  );
-  callPageId = call.data!.startCall.id;
-  // Two runs reach the endpoint; one is refused for a missing parameter (recorded, never run).
-  expect(await execute('order_lookup', 'A-1', { order_id: 'A-1' }, externalCallId)).toMatchObject({
-    status: 'SUCCESS',
-  });
-  expect(await execute('order_lookup', 'A-2', { order_id: 'A-2' })).toMatchObject({ status: 'SUCCESS' });
-  expect(await execute('order_lookup', 'A-3', {})).toMatchObject({ errorCode: 'INVALID_PARAMETERS' });
-
-  const invited = await app.gql<{ inviteMember: { __typename: string; token: string } }>(
-    `mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { __typename ... on InviteMemberPayload { token } } }`,
-    { input: { email: 'a11y-invitee@example.test', role: 'MEMBER' } },
-    { apiKey: org.keys.ADMIN },
-  );
-  tokens.invitation = invited.data!.inviteMember.token;
-  const owning = { organizationId: org.id, role: 'OWNER' as const, userId: org.users.OWNER.id, apiKeyId: null };
-  tokens.reset = (await createPasswordResetLink(prisma, owning, org.users.MEMBER.id)).token;
-
-  browser = await launchChromium();
-  owner = await openPage(browser);
-  await login(owner.page);
-}, TIMEOUT);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await new Promise((resolve) => orders?.close(resolve));
-});
-
-afterEach(() => {
-  expect(owner.errors, 'console errors').toEqual([]);
-});
-
 describe('the accessibility page list', () => {
   it('has an entry for every route under web/src/routes', () => {
     const covered = new Set(PAGES.map((entry) => entry.route));
@@ -397,7 +358,7 @@ describe('axe-core finds no serious or critical violation', () => {
     it(
       entry.name,
       async () => {
-        const watched = entry.signedOut ? await openPage(browser) : owner;
+        const watched = entry.signedOut ? await openPage(e2e.browser) : e2e.pages.owner;
         const { page } = watched;
         try {
           await page.setViewportSize(DESKTOP);
@@ -426,7 +387,7 @@ describe('keyboard focus', () => {
   it(
     'starts at a skip link that moves focus to the content',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await open(page, '/tools', 'Tools');
       await page.keyboard.press('Tab');
       await expect(focused(page)).resolves.toMatchObject({ tag: 'a', text: 'Skip to content' });
@@ -443,7 +404,7 @@ describe('keyboard focus', () => {
   it(
     'draws a visible outline around every control reached with Tab, switches included',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await open(page, `/assistants/${assistantId}`, 'Built-in tools');
       await expect.poll(() => page.getByTestId('assignment').count()).toBe(2);
       const kinds = new Set<string>();
@@ -474,7 +435,7 @@ describe('keyboard focus', () => {
   it(
     'keeps focus inside the add-tools dialog and returns it to the opener on close',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await open(page, `/assistants/${assistantId}`, 'Built-in tools');
       const opener = page.getByRole('button', { name: 'Add tools' });
       await opener.focus();
@@ -499,7 +460,7 @@ describe('keyboard focus', () => {
   it(
     'returns focus to the template card after the preview dialog closes',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await open(page, '/marketplace', 'Built-in templates');
       const preview = page.getByRole('button', { name: 'Preview Business hours check' });
       await preview.focus();
@@ -515,7 +476,7 @@ describe('keyboard focus', () => {
   it(
     "moves focus to the builder step's heading when the step changes",
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await open(page, '/tools/new', 'New tool');
       await page.getByRole('button', { name: 'Next: Configuration' }).click();
       await expect(focused(page)).resolves.toMatchObject({ tag: 'h2', text: 'Configuration' });
@@ -528,7 +489,7 @@ describe('keyboard focus', () => {
   it(
     "keeps focus on the moved tool's button after a reorder",
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await open(page, `/assistants/${assistantId}`, 'Built-in tools');
       await expect.poll(() => page.getByTestId('assignment').count()).toBe(2);
       const names = () => page.getByTestId('assignment').locator('.name code').allTextContents();
@@ -552,7 +513,7 @@ describe('the layout', () => {
   it(
     'shows an unknown address as a 404 inside the app, with the navigation',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await openNotFound(page);
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tools' }).waitFor();
       await expect(page.getByText('404').first().isVisible()).resolves.toBe(true);
@@ -563,7 +524,7 @@ describe('the layout', () => {
   it(
     'reaches every section from the menu button on a phone',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await page.setViewportSize(PHONE);
       try {
         await open(page, '/tools', 'Tools');
@@ -602,7 +563,7 @@ describe('the layout', () => {
     "lets a phone user tick the add-tools dialog's checkboxes without horizontal scrolling",
     async () => {
       // A touch phone, so the checkbox is tapped as a finger would.
-      const context = await browser.newContext({ viewport: PHONE, hasTouch: true, isMobile: true });
+      const context = await e2e.browser.newContext({ viewport: PHONE, hasTouch: true, isMobile: true });
       try {
         const page = await context.newPage();
         await login(page);
@@ -638,7 +599,7 @@ describe('tool counters', () => {
   it(
     'labels the all-time run count and the windowed recorded count for what they count',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await open(page, `/tools/${tools.endpoint}`, 'Versions');
       // Two runs reached the endpoint; the refused third is recorded but never ran.
       const runs = page.getByTestId('stat-runs');
@@ -655,7 +616,7 @@ describe('tool counters', () => {
   it(
     'shows "No data" for the health of a tool that did not run',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await open(page, `/tools/${tools.lambda}`, 'Versions');
       await expect.poll(() => page.getByTestId('tool-health').textContent()).toBe('No data');
       await expect(page.getByTestId('stat-runs').locator('.value').textContent()).resolves.toBe('0');

@@ -4,25 +4,20 @@
  * link, the teammate signs up from it; password change, an ADMIN-made reset
  * link, ending another browser's session, and deleting an assistant.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { ensureDashboardBuilt, launchChromium, openPage, screenshot, type WatchedPage } from '../helpers/browser.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { screenshot } from '../helpers/browser.ts';
+import { E2E_TIMEOUT as TIMEOUT, useDashboard } from '../helpers/dashboard-e2e.ts';
 
-const TIMEOUT = 120_000;
 const OWNER = { name: 'Olivia Owner', email: 'olivia@example.test', password: 'first owner password' };
 const TEAMMATE = { name: 'Tomás Teammate', email: 'tomas@example.test', password: 'teammate password 1' };
 
-let app: TestApp;
-let browser: Browser;
-let owner: WatchedPage;
-let teammate: WatchedPage;
-/** The owner signed in a second time, in another browser context. */
-let ownerElsewhere: WatchedPage;
+/** An empty instance; `ownerElsewhere` is the owner signed in a second time, in another browser context. */
+const e2e = useDashboard({ pages: ['owner', 'teammate', 'ownerElsewhere'] });
 let invitationLink = '';
 
 async function signInAt(page: Page, email: string, password: string): Promise<void> {
-  await page.goto(`${app.url}/login`);
+  await page.goto(`${e2e.app.url}/login`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -33,29 +28,16 @@ function acceptDialogs(page: Page): void {
   page.on('dialog', (dialog) => void dialog.accept());
 }
 
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  app = await startTestApp();
-  browser = await launchChromium();
-  [owner, teammate, ownerElsewhere] = await Promise.all([openPage(browser), openPage(browser), openPage(browser)]);
-  for (const watched of [owner, teammate, ownerElsewhere]) acceptDialogs(watched.page);
-}, TIMEOUT);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
-
-afterEach(() => {
-  for (const watched of [owner, teammate, ownerElsewhere]) expect(watched.errors, 'console errors').toEqual([]);
+beforeAll(() => {
+  for (const watched of Object.values(e2e.pages)) acceptDialogs(watched.page);
 });
 
 describe('accounts', () => {
   it(
     'the first user of an empty instance signs up and owns a new organization',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/login`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/login`);
       await page.getByRole('link', { name: 'Create an account' }).click();
       await page.getByRole('heading', { name: 'Create an account' }).waitFor();
       await page.getByLabel('Your name').fill(OWNER.name);
@@ -80,8 +62,8 @@ describe('accounts', () => {
   it(
     'invites a teammate by link; the teammate signs up from it and sees the organization',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/settings`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/settings`);
       await page.getByRole('heading', { name: 'Members and roles' }).waitFor();
       await page.getByRole('textbox', { name: 'Email', exact: true }).fill(TEAMMATE.email);
       await page.getByRole('button', { name: 'Invite member' }).click();
@@ -90,7 +72,7 @@ describe('accounts', () => {
       await page.getByRole('cell', { name: TEAMMATE.email }).waitFor();
       await screenshot(page, 'settings-accounts');
 
-      const invitee = teammate.page;
+      const invitee = e2e.pages.teammate.page;
       await invitee.goto(invitationLink);
       await expect(invitee.getByTestId('invitation-summary').textContent()).resolves.toMatch(
         /Acme Voice invites tomas@example.test to join as\s+MEMBER/,
@@ -115,8 +97,8 @@ describe('accounts', () => {
   it(
     'changes the password, which the next sign-in needs',
     async () => {
-      const { page } = teammate;
-      await page.goto(`${app.url}/settings`);
+      const { page } = e2e.pages.teammate;
+      await page.goto(`${e2e.app.url}/settings`);
       await page.getByRole('heading', { name: 'Security' }).waitFor();
       await page.getByLabel('Current password').fill('not my password at all');
       await page.getByLabel('New password').fill('teammate password 2');
@@ -137,14 +119,14 @@ describe('accounts', () => {
   it(
     'an ADMIN-made reset link sets a new password and signs the member out everywhere',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/settings`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/settings`);
       const row = page.getByRole('row', { name: new RegExp(TEAMMATE.email) }).first();
       await row.getByRole('button', { name: 'Reset link' }).click();
       const link = (await page.getByTestId('reset-link').textContent()) ?? '';
       expect(link).toMatch(/\/reset-password\/sbr_/);
 
-      const member = teammate.page;
+      const member = e2e.pages.teammate.page;
       await member.goto(link);
       await member.getByText(`For ${TEAMMATE.email}.`).waitFor();
       await screenshot(member, 'reset-password-token');
@@ -155,13 +137,13 @@ describe('accounts', () => {
       await member.getByLabel('Repeat the new password').fill('reset by my admin 1');
       await member.getByRole('button', { name: 'Set new password' }).click();
       await member.getByText('Your password is changed').waitFor();
-      await member.goto(`${app.url}/tools`);
+      await member.goto(`${e2e.app.url}/tools`);
       await member.getByRole('button', { name: 'Sign in' }).waitFor();
       await signInAt(member, TEAMMATE.email, 'reset by my admin 1');
 
       await member.goto(link);
       await member.getByText('This reset link is not valid').waitFor();
-      await member.goto(`${app.url}/reset-password`);
+      await member.goto(`${e2e.app.url}/reset-password`);
       await member.getByRole('heading', { name: 'Reset your password' }).waitFor();
       await screenshot(member, 'reset-password');
     },
@@ -171,16 +153,16 @@ describe('accounts', () => {
   it(
     'ending a session from the list signs that browser out',
     async () => {
-      await signInAt(ownerElsewhere.page, OWNER.email, OWNER.password);
-      const { page } = owner;
-      await page.goto(`${app.url}/settings`);
+      await signInAt(e2e.pages.ownerElsewhere.page, OWNER.email, OWNER.password);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/settings`);
       await expect.poll(() => page.getByTestId('session-row').count()).toBe(2);
       const other = page.getByTestId('session-row').filter({ has: page.getByRole('button', { name: 'Sign out' }) });
       await other.getByRole('button', { name: 'Sign out' }).click();
       await expect.poll(() => page.getByTestId('session-row').count()).toBe(1);
 
-      const signedOut = ownerElsewhere.page;
-      await signedOut.goto(`${app.url}/settings`);
+      const signedOut = e2e.pages.ownerElsewhere.page;
+      await signedOut.goto(`${e2e.app.url}/settings`);
       await signedOut.getByRole('button', { name: 'Sign in' }).waitFor();
       await page.reload();
       await page.getByRole('heading', { name: 'Security' }).waitFor();
@@ -191,18 +173,18 @@ describe('accounts', () => {
   it(
     'deletes an assistant after confirming',
     async () => {
-      const prisma = app.app.services.prisma;
+      const prisma = e2e.app.app.services.prisma;
       const organization = await prisma.organization.findFirstOrThrow({ where: { name: 'Acme Voice' } });
       const assistant = await prisma.assistant.create({ data: { organizationId: organization.id, name: 'Old line' } });
-      const { page } = owner;
-      await page.goto(`${app.url}/assistants/${assistant.id}`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/assistants/${assistant.id}`);
       await page.getByRole('heading', { name: 'Old line' }).waitFor();
       await page.getByRole('button', { name: 'Delete assistant' }).click();
       const dialog = page.getByRole('dialog');
       await dialog.getByText('Its calls and executions stay').waitFor();
       await screenshot(page, 'assistant-delete');
       await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
-      await page.waitForURL(`${app.url}/assistants`);
+      await page.waitForURL(`${e2e.app.url}/assistants`);
       await expect(prisma.assistant.findUnique({ where: { id: assistant.id } })).resolves.toBeNull();
     },
     TIMEOUT,
@@ -211,15 +193,15 @@ describe('accounts', () => {
   it(
     'an existing account joins a second organization only by accepting, and can leave it',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/settings`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/settings`);
       await page.getByLabel('New organization').fill('Second Line');
       await page.getByRole('button', { name: 'Create organization' }).click();
       await page.getByRole('heading', { name: 'Tools', exact: true }).waitFor();
       await expect
         .poll(() => page.locator('select[aria-label="Organization"] option').allTextContents())
         .toEqual(['Acme Voice', 'Second Line']);
-      await page.goto(`${app.url}/settings`);
+      await page.goto(`${e2e.app.url}/settings`);
       await page.getByRole('textbox', { name: 'Email', exact: true }).fill(TEAMMATE.email);
       await page
         .locator('form', { has: page.getByRole('button', { name: 'Invite member' }) })
@@ -228,7 +210,7 @@ describe('accounts', () => {
       await page.getByRole('button', { name: 'Invite member' }).click();
       const link = (await page.getByTestId('invitation-link').textContent()) ?? '';
 
-      const member = teammate.page;
+      const member = e2e.pages.teammate.page;
       await member.goto(link);
       await member.getByRole('button', { name: 'Accept and join' }).waitFor();
       await screenshot(member, 'invite-signed-in');
@@ -239,7 +221,7 @@ describe('accounts', () => {
         'Second Line',
       );
 
-      await member.goto(`${app.url}/settings`);
+      await member.goto(`${e2e.app.url}/settings`);
       await member.getByRole('button', { name: 'Leave this organization' }).click();
       await member.getByRole('heading', { name: 'Tools', exact: true }).waitFor();
       await expect

@@ -5,32 +5,17 @@
  * switch that asks before replacing edited code, an unsaved-changes prompt,
  * and a line-by-line diff between versions.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import {
-  ensureDashboardBuilt,
-  launchChromium,
-  openPage,
-  screenshot,
-  signIn,
-  type WatchedPage,
-} from '../helpers/browser.ts';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshot, setCode } from '../helpers/browser.ts';
+import { E2E_TIMEOUT as TIMEOUT, useDashboard } from '../helpers/dashboard-e2e.ts';
 
-const TIMEOUT = 120_000;
-let app: TestApp;
-let org: TestOrganization;
-let browser: Browser;
-let owner: WatchedPage;
-
-/** Replaces the CodeMirror document (insertText skips auto-closing brackets). */
-async function setCode(page: Page, code: string) {
-  await page.locator('.cm-content').click();
-  await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(code);
-}
+const e2e = useDashboard({
+  env: { SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' },
+  organization: 'Guardrails',
+  featureFlags: { ENDPOINT: true, CODE: true, LAMBDA: false },
+  signIn: { page: 'owner', as: 'OWNER', path: '/tools', heading: 'Tools' },
+});
 
 async function parameterNames(page: Page): Promise<string[]> {
   const rows = page.getByTestId('parameter-row');
@@ -41,34 +26,12 @@ async function parameterNames(page: Page): Promise<string[]> {
   return names;
 }
 
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  app = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
-  org = await createOrganization(app.db.database.prisma, 'Guardrails');
-  await app.db.database.prisma.organization.update({
-    where: { id: org.id },
-    data: { featureFlags: { ENDPOINT: true, CODE: true, LAMBDA: false } },
-  });
-  browser = await launchChromium();
-  owner = await openPage(browser);
-  await signIn(owner.page, app.url, org.users.OWNER, { path: '/tools', heading: 'Tools' });
-}, TIMEOUT);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
-
-afterEach(() => {
-  expect(owner.errors, 'console errors').toEqual([]);
-});
-
 describe('tool builder guardrails', () => {
   it(
     'catches duplicate names and misfit allowed values in the form, then keeps parameter order on save',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/tools/new`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/tools/new`);
       await page.getByLabel('Function name').fill('ordered_lookup');
       for (const [index, name] of ['z', 'a', 'm'].entries()) {
         await page.getByRole('button', { name: 'Add parameter' }).click();
@@ -87,7 +50,7 @@ describe('tool builder guardrails', () => {
       await expect(page.getByTestId('save-error').textContent()).resolves.toContain('Parameters');
       expect(await duplicate.count()).toBe(1);
       expect(await misfit.count()).toBe(1);
-      expect(await app.db.database.prisma.tool.count({ where: { organizationId: org.id } })).toBe(0);
+      expect(await e2e.app.db.database.prisma.tool.count({ where: { organizationId: e2e.org.id } })).toBe(0);
       await screenshot(page, 'builder-field-errors');
 
       await page.getByLabel('Parameter 3 name').fill('m');
@@ -98,12 +61,12 @@ describe('tool builder guardrails', () => {
       await page.getByLabel('URL', { exact: true }).fill('http://127.0.0.1:9/orders');
       await page.getByRole('button', { name: 'Save and test' }).click();
       await page.getByText('Saved version 1.').waitFor();
-      const saved = await app.db.database.prisma.tool.findFirstOrThrow({ where: { name: 'ordered_lookup' } });
+      const saved = await e2e.app.db.database.prisma.tool.findFirstOrThrow({ where: { name: 'ordered_lookup' } });
       const definition = saved.functionDefinition as { parameters: { properties: Record<string, { enum?: unknown }> } };
       expect(Object.keys(definition.parameters.properties)).toEqual(['z', 'a', 'm']);
       expect(definition.parameters.properties.a!.enum).toEqual([1, 2]);
 
-      await page.goto(`${app.url}/tools/${saved.id}/edit`);
+      await page.goto(`${e2e.app.url}/tools/${saved.id}/edit`);
       await page.getByLabel('Parameter 1 name').waitFor();
       expect(await parameterNames(page)).toEqual(['z', 'a', 'm']);
 
@@ -121,8 +84,8 @@ describe('tool builder guardrails', () => {
   it(
     'shows a refused private host once, in plain words, naming the setting, and saves the tool inactive',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/tools/new`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/tools/new`);
       await page.getByLabel('Function name').fill('internal_lookup');
       await page.getByRole('button', { name: 'Next: Configuration' }).click();
       await page.getByLabel('URL', { exact: true }).fill('http://10.20.30.40/orders');
@@ -137,7 +100,7 @@ describe('tool builder guardrails', () => {
 
       await page.getByRole('button', { name: 'Save as inactive' }).click();
       await page.getByText('Saved version 1.').waitFor();
-      const saved = await app.db.database.prisma.tool.findFirstOrThrow({ where: { name: 'internal_lookup' } });
+      const saved = await e2e.app.db.database.prisma.tool.findFirstOrThrow({ where: { name: 'internal_lookup' } });
       expect(saved.isActive).toBe(false);
     },
     TIMEOUT,
@@ -146,8 +109,8 @@ describe('tool builder guardrails', () => {
   it(
     'asks before a runtime switch replaces edited code, and before leaving with unsaved changes',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/tools/new`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/tools/new`);
       await page.getByText('Run JavaScript or Python in a sandbox.').click();
       await page.getByLabel('Function name').fill('switcher');
       await page.getByRole('button', { name: 'Next: Configuration' }).click();
@@ -197,8 +160,8 @@ describe('tool builder guardrails', () => {
   it(
     'diffs code line by line between versions',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/tools/new`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/tools/new`);
       await page.getByText('Run JavaScript or Python in a sandbox.').click();
       await page.getByLabel('Function name').fill('versioned');
       await page.getByRole('button', { name: 'Next: Configuration' }).click();

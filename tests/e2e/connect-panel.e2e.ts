@@ -5,32 +5,44 @@
  * configuration point at this server; a VIEWER sees URLs and JSON but no secret actions. Messages
  * saved on the tool (with `auto`) and on the assignment come back from `GET /v1/assistants/:id/tools`.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import {
-  ensureDashboardBuilt,
-  launchChromium,
-  openPage,
-  screenshot,
-  signIn,
-  type WatchedPage,
-} from '../helpers/browser.ts';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
-import { callId, createToolVia } from '../helpers/integrations.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { screenshot, signIn } from '../helpers/browser.ts';
+import { addTool, createAssistant } from '../helpers/assistant-tools.ts';
+import { E2E_TIMEOUT as TIMEOUT, useDashboard } from '../helpers/dashboard-e2e.ts';
+import { callId } from '../helpers/integrations.ts';
 
-const TIMEOUT = 120_000;
-let app: TestApp;
-let org: TestOrganization;
-let orders: Server;
-let browser: Browser;
-let admin: WatchedPage;
-let viewer: WatchedPage;
 let assistantId: string;
 let toolId: string;
 let ordersUrl: string;
+
+const e2e = useDashboard({
+  env: { SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' },
+  organization: 'Connect E2E',
+  pages: ['admin', 'viewer'],
+  async before({ serve }) {
+    ordersUrl = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status_text: `Order ${(req.url ?? '').split('/').pop()} has shipped` }));
+    });
+  },
+  async seed({ app, org }) {
+    assistantId = await createAssistant(app, org, 'Front desk');
+    toolId = await addTool(app, org, assistantId, {
+      name: 'order_lookup',
+      type: 'ENDPOINT',
+      timeoutSeconds: 10,
+      configuration: { url: `${ordersUrl}/orders/\${parameters.order_id}`, method: 'GET' },
+      functionDefinition: {
+        name: 'order_lookup',
+        parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
+      },
+    });
+  },
+});
+
+beforeAll(async () => {
+  await e2e.pages.admin.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: e2e.app.url });
+});
 
 function postVapi(secret: string): Promise<Response> {
   const toolCall = {
@@ -38,71 +50,25 @@ function postVapi(secret: string): Promise<Response> {
     type: 'function',
     function: { name: 'order_lookup', arguments: { order_id: 'A-7' } },
   };
-  return fetch(`${app.url}/v1/vapi/${assistantId}`, {
+  return fetch(`${e2e.app.url}/v1/vapi/${assistantId}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
     body: JSON.stringify({ message: { type: 'tool-calls', toolCallList: [toolCall], call: { id: callId('vapi') } } }),
   });
 }
 
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  orders = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status_text: `Order ${(req.url ?? '').split('/').pop()} has shipped` }));
-  });
-  await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
-  ordersUrl = `http://127.0.0.1:${(orders.address() as AddressInfo).port}`;
-  app = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
-  org = await createOrganization(app.db.database.prisma, 'Connect E2E');
-  const created = await app.gql<{ createAssistant: { id: string } }>(
-    `mutation ($input: CreateAssistantInput!) { createAssistant(input: $input) { __typename ... on Assistant { id } } }`,
-    { input: { name: 'Front desk' } },
-    { apiKey: org.keys.ADMIN },
-  );
-  assistantId = created.data!.createAssistant.id;
-  toolId = await createToolVia(app, org.keys.MEMBER, {
-    name: 'order_lookup',
-    type: 'ENDPOINT',
-    timeoutSeconds: 10,
-    configuration: { url: `${ordersUrl}/orders/\${parameters.order_id}`, method: 'GET' },
-    functionDefinition: {
-      name: 'order_lookup',
-      parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
-    },
-  });
-  const assigned = await app.gql<{ assignTool: { __typename: string } }>(
-    `mutation ($input: AssignToolInput!) { assignTool(input: $input) { __typename } }`,
-    { input: { assistantId, toolId } },
-    { apiKey: org.keys.ADMIN },
-  );
-  expect(assigned.data?.assignTool.__typename).toBe('ToolAssignment');
-  browser = await launchChromium();
-  admin = await openPage(browser);
-  await admin.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
-  viewer = await openPage(browser);
-}, TIMEOUT);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await new Promise((resolve) => orders?.close(resolve));
-});
-
-afterEach(() => {
-  expect(admin.errors, 'console errors (ADMIN)').toEqual([]);
-  expect(viewer.errors, 'console errors (VIEWER)').toEqual([]);
-});
-
 describe('connect panel', () => {
   it(
     'lets an ADMIN generate the Vapi secret once, which then authenticates Vapi; shows the Vapi JSON and MCP config',
     async () => {
-      const { page } = admin;
-      await signIn(page, app.url, org.users.ADMIN, { path: `/assistants/${assistantId}`, heading: 'Front desk' });
-      const vapiUrl = `${app.url}/v1/vapi/${assistantId}`;
+      const { page } = e2e.pages.admin;
+      await signIn(page, e2e.app.url, e2e.org.users.ADMIN, {
+        path: `/assistants/${assistantId}`,
+        heading: 'Front desk',
+      });
+      const vapiUrl = `${e2e.app.url}/v1/vapi/${assistantId}`;
       await expect(page.getByTestId('vapi-url').textContent()).resolves.toBe(vapiUrl);
-      await expect(page.getByText(`${app.url}/v1/oauth/token`).count()).resolves.toBe(1);
+      await expect(page.getByText(`${e2e.app.url}/v1/oauth/token`).count()).resolves.toBe(1);
 
       const exported = JSON.parse((await page.getByTestId('export-json').textContent()) ?? '') as {
         platform: string;
@@ -147,9 +113,9 @@ describe('connect panel', () => {
       await expect(page.getByTestId('secret-value').count()).resolves.toBe(0);
 
       await page.getByRole('tab', { name: 'Retell' }).click();
-      await page.getByText(`${app.url}/v1/retell/${assistantId}/order_lookup`, { exact: true }).waitFor();
+      await page.getByText(`${e2e.app.url}/v1/retell/${assistantId}/order_lookup`, { exact: true }).waitFor();
       await expect(page.getByTestId('retell-webhook').textContent()).resolves.toBe(
-        `${app.url}/v1/retell/${assistantId}/webhook`,
+        `${e2e.app.url}/v1/retell/${assistantId}/webhook`,
       );
 
       await page.getByRole('tab', { name: 'ElevenLabs' }).click();
@@ -159,11 +125,11 @@ describe('connect panel', () => {
         .poll(async () => (await page.getByTestId('export-json').textContent()) ?? '')
         .toContain('ws_secret_e2e');
       await expect(page.getByTestId('export-json').textContent()).resolves.toContain(
-        `${app.url}/v1/elevenlabs/${assistantId}/order_lookup`,
+        `${e2e.app.url}/v1/elevenlabs/${assistantId}/order_lookup`,
       );
 
       await page.getByRole('tab', { name: 'MCP' }).click();
-      const mcpUrl = `${app.url}/mcp/${assistantId}`;
+      const mcpUrl = `${e2e.app.url}/mcp/${assistantId}`;
       const config = JSON.parse((await page.getByTestId('mcp-config').textContent()) ?? '') as {
         mcpServers: Record<string, { url: string; headers: Record<string, string> }>;
       };
@@ -181,16 +147,16 @@ describe('connect panel', () => {
       expect(signing).toMatch(/^whsec_/);
       await page.getByRole('button', { name: 'Rotate secret' }).click();
       await expect.poll(async () => (await page.getByTestId('secret-value').textContent())?.trim()).not.toBe(signing);
-      const stored = await app.gql<{ assistant: { callbackUrl: string } }>(
+      const stored = await e2e.app.gql<{ assistant: { callbackUrl: string } }>(
         `query ($id: ID!) { assistant(id: $id) { callbackUrl } }`,
         { id: assistantId },
-        { apiKey: org.keys.VIEWER },
+        { apiKey: e2e.org.keys.VIEWER },
       );
       expect(stored.data?.assistant.callbackUrl).toBe(`${ordersUrl}/hooks`);
 
       await page.getByRole('tab', { name: 'OpenAI' }).click();
       await page
-        .getByText(`curl -s "${app.url}/v1/assistants/${assistantId}/tools?context=call"`, { exact: false })
+        .getByText(`curl -s "${e2e.app.url}/v1/assistants/${assistantId}/tools?context=call"`, { exact: false })
         .first()
         .waitFor();
     },
@@ -200,10 +166,13 @@ describe('connect panel', () => {
   it(
     'shows a VIEWER the URLs and JSON but no secret actions',
     async () => {
-      const { page } = viewer;
-      await signIn(page, app.url, org.users.VIEWER, { path: `/assistants/${assistantId}`, heading: 'Front desk' });
+      const { page } = e2e.pages.viewer;
+      await signIn(page, e2e.app.url, e2e.org.users.VIEWER, {
+        path: `/assistants/${assistantId}`,
+        heading: 'Front desk',
+      });
       await page.getByTestId('export-json').waitFor();
-      await expect(page.getByTestId('vapi-url').textContent()).resolves.toBe(`${app.url}/v1/vapi/${assistantId}`);
+      await expect(page.getByTestId('vapi-url').textContent()).resolves.toBe(`${e2e.app.url}/v1/vapi/${assistantId}`);
       await expect(page.getByRole('button', { name: /secret/i }).count()).resolves.toBe(0);
       await page.getByRole('tab', { name: 'Retell' }).click();
       await page.getByTestId('retell-webhook').waitFor();
@@ -221,8 +190,8 @@ describe('spoken messages', () => {
   it(
     'saves a tool’s messages (with auto), shows field errors at the field, saves the assignment override, and serves both',
     async () => {
-      const { page } = admin;
-      await page.goto(`${app.url}/tools/${toolId}`);
+      const { page } = e2e.pages.admin;
+      await page.goto(`${e2e.app.url}/tools/${toolId}`);
       await page.getByRole('heading', { name: 'Spoken messages' }).waitFor();
       await page.getByText('No spoken messages').waitFor();
       await page.getByRole('button', { name: 'Edit messages' }).click();
@@ -243,22 +212,22 @@ describe('spoken messages', () => {
       await expect(shown.textContent()).resolves.toContain('One moment, let me check that.');
       await screenshot(page, 'tool-spoken-messages');
 
-      await page.goto(`${app.url}/assistants/${assistantId}`);
+      await page.goto(`${e2e.app.url}/assistants/${assistantId}`);
       await page.getByRole('button', { name: 'Spoken messages for order_lookup' }).click();
       const editor = page.getByTestId('assignment-messages');
       await editor.getByLabel('When the tool starts').fill('Let me look up that order for the front desk.');
       await editor.getByRole('button', { name: 'Save messages' }).click();
       await page.getByText('Spoken messages saved for order_lookup.').waitFor();
 
-      const stored = await app.gql<{ tool: { messages: { requestDelayed: { afterMs: unknown } } } }>(
+      const stored = await e2e.app.gql<{ tool: { messages: { requestDelayed: { afterMs: unknown } } } }>(
         `query ($id: ID!) { tool(id: $id) { messages } }`,
         { id: toolId },
-        { apiKey: org.keys.VIEWER },
+        { apiKey: e2e.org.keys.VIEWER },
       );
       expect(stored.data?.tool.messages.requestDelayed.afterMs).toBe('auto');
 
-      const response = await fetch(`${app.url}/v1/assistants/${assistantId}/tools?context=call`, {
-        headers: { authorization: `Bearer ${org.keys.VIEWER}` },
+      const response = await fetch(`${e2e.app.url}/v1/assistants/${assistantId}/tools?context=call`, {
+        headers: { authorization: `Bearer ${e2e.org.keys.VIEWER}` },
       });
       expect(response.status).toBe(200);
       const served = (await response.json()) as { messages: Record<string, Record<string, unknown>> };

@@ -5,17 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { ensureDashboardBuilt, launchChromium, openPage, signIn, type WatchedPage } from '../helpers/browser.ts';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { signIn } from '../helpers/browser.ts';
+import { E2E_TIMEOUT as TIMEOUT, useDashboard } from '../helpers/dashboard-e2e.ts';
 
-const TIMEOUT = 120_000;
-let app: TestApp;
-let org: TestOrganization;
-let browser: Browser;
-let member: WatchedPage;
+const e2e = useDashboard({ organization: 'Weight E2E', pages: ['member'], consoleCheck: 'afterAll' });
 
 /** The hashed file the build gave the code editor, from Vite's manifest. */
 function codeEditorChunk(): string {
@@ -27,27 +21,13 @@ function codeEditorChunk(): string {
   return path.basename(entry![1].file);
 }
 
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  app = await startTestApp();
-  org = await createOrganization(app.db.database.prisma, 'Weight E2E');
-  browser = await launchChromium();
-  member = await openPage(browser);
-}, TIMEOUT);
-
-afterAll(async () => {
-  expect(member?.errors ?? [], 'console errors').toEqual([]);
-  await browser?.close();
-  await app?.close();
-});
-
 describe('dashboard weight', () => {
   it('serves its JavaScript brotli- or gzip-compressed to clients that accept it', async () => {
-    const html = await (await fetch(`${app.url}/login`)).text();
+    const html = await (await fetch(`${e2e.app.url}/login`)).text();
     const asset = html.match(/\/_app\/immutable\/[^"']+\.js/)?.[0];
     expect(asset).toBeDefined();
     for (const encoding of ['br', 'gzip']) {
-      const response = await fetch(`${app.url}${asset}`, { headers: { 'accept-encoding': encoding } });
+      const response = await fetch(`${e2e.app.url}${asset}`, { headers: { 'accept-encoding': encoding } });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-encoding')).toBe(encoding);
       await response.arrayBuffer();
@@ -57,11 +37,11 @@ describe('dashboard weight', () => {
   it(
     'loads CodeMirror only on the code step of a code tool',
     async () => {
-      const { page } = member;
+      const { page } = e2e.pages.member;
       const chunk = codeEditorChunk();
       const fetched: string[] = [];
       page.on('request', (request) => fetched.push(request.url()));
-      await signIn(page, app.url, org.users.MEMBER, { path: '/tools/new', heading: 'New tool' });
+      await signIn(page, e2e.app.url, e2e.org.users.MEMBER, { path: '/tools/new', heading: 'New tool' });
       await page.getByText('Run JavaScript or Python in a sandbox.').click();
       expect(fetched.some((url) => url.endsWith(chunk))).toBe(false);
       await page.getByLabel('Function name').fill('weighed');

@@ -4,73 +4,40 @@
  * executions live, and check a viewer sees no edit controls.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import {
-  ensureDashboardBuilt,
-  launchChromium,
-  openPage,
-  screenshot,
-  setCode,
-  signIn,
-  type WatchedPage,
-} from '../helpers/browser.ts';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { openPage, screenshot, setCode, signIn } from '../helpers/browser.ts';
+import { E2E_TIMEOUT as TIMEOUT, useDashboard } from '../helpers/dashboard-e2e.ts';
 
-const TIMEOUT = 120_000;
-let app: TestApp;
-let org: TestOrganization;
-let orders: Server;
 let ordersUrl: string;
-let browser: Browser;
-let owner: WatchedPage;
 let assistantUrl = '';
 
+const e2e = useDashboard({
+  env: { SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' },
+  organization: 'E2E',
+  featureFlags: { ENDPOINT: true, CODE: true, LAMBDA: true },
+  async before({ serve }) {
+    ordersUrl = await serve((req, res) => {
+      const id = (req.url ?? '').split('/').pop();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ found: true, status_text: `Order ${id} has shipped`, order: { id, carrier: 'UPS' } }));
+    });
+  },
+});
+
 function login(page: Page, user: { email: string; password: string }): Promise<void> {
-  return signIn(page, app.url, user, { path: '/tools', heading: 'Tools' });
+  return signIn(page, e2e.app.url, user, { path: '/tools', heading: 'Tools' });
 }
-
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  orders = createServer((req, res) => {
-    const id = (req.url ?? '').split('/').pop();
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ found: true, status_text: `Order ${id} has shipped`, order: { id, carrier: 'UPS' } }));
-  });
-  await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
-  ordersUrl = `http://127.0.0.1:${(orders.address() as AddressInfo).port}`;
-  app = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
-  org = await createOrganization(app.db.database.prisma, 'E2E');
-  await app.db.database.prisma.organization.update({
-    where: { id: org.id },
-    data: { featureFlags: { ENDPOINT: true, CODE: true, LAMBDA: true } },
-  });
-  browser = await launchChromium();
-  owner = await openPage(browser);
-}, TIMEOUT);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await new Promise((resolve) => orders?.close(resolve));
-});
-
-afterEach(() => {
-  expect(owner.errors, 'console errors').toEqual([]);
-});
 
 describe('dashboard', () => {
   it(
     'logs in and shows the tool library',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/login`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/login`);
       await page.getByRole('button', { name: 'Sign in' }).waitFor();
       await screenshot(page, 'login');
-      await login(page, org.users.OWNER);
+      await login(page, e2e.org.users.OWNER);
       await expect(page.getByTestId('role').textContent()).resolves.toBe('OWNER');
       await page.getByRole('heading', { name: 'No tools yet' }).waitFor();
       await screenshot(page, 'tools-empty');
@@ -81,7 +48,7 @@ describe('dashboard', () => {
   it(
     'creates an endpoint tool against a local server and tests it',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await page.getByRole('link', { name: 'New tool' }).click();
       await page.getByLabel('Function name').fill('bad name');
       await page.getByText('Use 1–64 letters').waitFor();
@@ -117,8 +84,8 @@ describe('dashboard', () => {
   it(
     'shows a JavaScript syntax error at its line, then saves and runs the fix',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/tools/new`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/tools/new`);
       await page.getByText('Run JavaScript or Python in a sandbox.').click();
       await page.getByLabel('Function name').fill('greeter');
       await page.getByRole('button', { name: 'Add parameter' }).click();
@@ -162,7 +129,7 @@ describe('dashboard', () => {
       await expect(page.getByTestId('execution-status').textContent()).resolves.toBe('SUCCESS');
       await expect(page.getByTestId('execution-output').textContent()).resolves.toContain('Hello, Ada!');
       await screenshot(page, 'tool-code-test-result');
-      await page.goto(`${app.url}/tools`);
+      await page.goto(`${e2e.app.url}/tools`);
       await expect.poll(() => page.getByTestId('tool-card').count()).toBe(2);
       await screenshot(page, 'tools');
     },
@@ -172,7 +139,7 @@ describe('dashboard', () => {
   it(
     'assigns two tools to an assistant, overrides one and reorders them',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await page.getByRole('link', { name: 'Assistants' }).click();
       await page.getByLabel('New assistant name').fill('Front desk');
       await page.getByRole('button', { name: 'New assistant' }).click();
@@ -214,10 +181,10 @@ describe('dashboard', () => {
       await page.getByRole('heading', { name: 'Built-in tools' }).waitFor();
       await expect(names()).resolves.toEqual(['greeter', 'order_lookup']);
       type Stored = { assistant: { toolAssignments: Array<{ customConfiguration: unknown; tool: { name: string } }> } };
-      const stored = await app.gql<Stored>(
+      const stored = await e2e.app.gql<Stored>(
         `query ($id: ID!) { assistant(id: $id) { toolAssignments { customConfiguration tool { name } } } }`,
         { id: assistantUrl.split('/').pop() },
-        { apiKey: org.keys.VIEWER },
+        { apiKey: e2e.org.keys.VIEWER },
       );
       const assignments = stored.data?.assistant.toolAssignments ?? [];
       expect(assignments.map((item) => item.tool.name)).toEqual(['greeter', 'order_lookup']);
@@ -230,12 +197,12 @@ describe('dashboard', () => {
   it(
     'shows an execution triggered through the API live on /executions',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await page.getByRole('link', { name: 'Executions' }).click();
       await page.getByTestId('live-indicator').getByText('Live').waitFor();
       const before = await page.getByTestId('execution-row').count();
       const assistantId = assistantUrl.split('/').pop();
-      const result = await app.gql<{ executeTool: { __typename: string; status: string } }>(
+      const result = await e2e.app.gql<{ executeTool: { __typename: string; status: string } }>(
         `mutation ($input: ExecuteToolInput!) { executeTool(input: $input) { __typename ... on ToolExecution { status } } }`,
         {
           input: {
@@ -245,7 +212,7 @@ describe('dashboard', () => {
             toolCallId: 'call-live-7',
           },
         },
-        { apiKey: org.keys.MEMBER },
+        { apiKey: e2e.org.keys.MEMBER },
       );
       expect(result.data?.executeTool).toEqual({ __typename: 'ToolExecution', status: 'SUCCESS' });
       await expect.poll(() => page.getByTestId('execution-row').count(), { timeout: 10_000 }).toBeGreaterThan(before);
@@ -271,7 +238,7 @@ describe('dashboard', () => {
   it(
     'shows a tool detail with versions, assignments and executions',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await page.getByRole('link', { name: 'Tools', exact: true }).click();
       await page.getByRole('link', { name: 'Order lookup' }).click();
       await page.getByRole('heading', { name: 'Versions' }).waitFor();
@@ -285,7 +252,7 @@ describe('dashboard', () => {
   it(
     'installs a built-in template, tests it and replays the execution',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await page.getByRole('link', { name: 'Marketplace' }).click();
       await page.getByRole('heading', { name: 'Built-in templates' }).waitFor();
       const card = page.getByTestId('catalog-card').filter({ hasText: 'Business hours check' });
@@ -330,7 +297,7 @@ describe('dashboard', () => {
   it(
     'exports tools as JSON and shows a dry-run import report',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await page.getByRole('link', { name: 'Marketplace' }).click();
       await page.getByRole('tab', { name: 'Import & export' }).click();
       await page.getByLabel('Select all').check();
@@ -366,10 +333,10 @@ describe('dashboard', () => {
   it(
     'shows a viewer no edit controls',
     async () => {
-      const viewer = await openPage(browser);
+      const viewer = await openPage(e2e.browser);
       try {
         const { page } = viewer;
-        await login(page, org.users.VIEWER);
+        await login(page, e2e.org.users.VIEWER);
         await expect(page.getByTestId('role').textContent()).resolves.toBe('VIEWER');
         await expect.poll(() => page.getByTestId('tool-card').count()).toBe(3);
         await expect(page.getByRole('link', { name: 'New tool' }).count()).resolves.toBe(0);

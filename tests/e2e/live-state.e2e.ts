@@ -5,55 +5,42 @@
  * flow again), a server that cannot be reached is not taken as signed out,
  * and a failed load shows its error with Retry instead of made-up numbers.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser, Route } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { ensureDashboardBuilt, launchChromium, openPage, signIn, type WatchedPage } from '../helpers/browser.ts';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import type { Route } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { signIn } from '../helpers/browser.ts';
+import { E2E_TIMEOUT as TIMEOUT, useDashboard } from '../helpers/dashboard-e2e.ts';
 import { createToolVia } from '../helpers/integrations.ts';
 
-const TIMEOUT = 120_000;
-/** What Chromium logs while the tests cut the network on purpose; anything else is a real error. */
-const EXPECTED_NETWORK_ERRORS = /WebSocket connection to|Failed to load resource|net::ERR_|status of 500/;
-let app: TestApp;
-let org: TestOrganization;
-let browser: Browser;
-let viewer: WatchedPage;
 let toolId: string;
-let clock: Server;
+let clockUrl = '';
 
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  clock = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ now: Date.now() }));
-  });
-  await new Promise<void>((resolve) => clock.listen(0, '127.0.0.1', resolve));
-  app = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
-  org = await createOrganization(app.db.database.prisma, 'Live state E2E');
-  toolId = await createToolVia(app, org.keys.MEMBER, {
-    name: 'clock',
-    type: 'ENDPOINT',
-    configuration: { url: `http://127.0.0.1:${(clock.address() as AddressInfo).port}/now`, method: 'GET' },
-    functionDefinition: { name: 'clock', parameters: { type: 'object', properties: {} } },
-  });
-  browser = await launchChromium();
-  viewer = await openPage(browser);
-}, TIMEOUT);
-
-afterAll(async () => {
-  expect(viewer?.errors.filter((error) => !EXPECTED_NETWORK_ERRORS.test(error)) ?? [], 'console errors').toEqual([]);
-  await browser?.close();
-  await app?.close();
-  await new Promise((resolve) => clock?.close(resolve));
+const e2e = useDashboard({
+  env: { SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' },
+  organization: 'Live state E2E',
+  pages: ['viewer'],
+  consoleCheck: 'afterAll',
+  /** What Chromium logs while the tests cut the network on purpose; anything else is a real error. */
+  expectedConsoleErrors: /WebSocket connection to|Failed to load resource|net::ERR_|status of 500/,
+  async before({ serve }) {
+    clockUrl = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ now: Date.now() }));
+    });
+  },
+  async seed({ app, org }) {
+    toolId = await createToolVia(app, org.keys.MEMBER, {
+      name: 'clock',
+      type: 'ENDPOINT',
+      configuration: { url: `${clockUrl}/now`, method: 'GET' },
+      functionDefinition: { name: 'clock', parameters: { type: 'object', properties: {} } },
+    });
+  },
 });
 
 async function runTool(): Promise<void> {
-  const result = await app.gql<{ testTool: { __typename: string; status?: string } }>(
+  const result = await e2e.app.gql<{ testTool: { __typename: string; status?: string } }>(
     `mutation ($input: TestToolInput!) { testTool(input: $input) { __typename ... on ToolExecution { status } } }`,
     { input: { toolId, parameters: {} } },
-    { apiKey: org.keys.MEMBER },
+    { apiKey: e2e.org.keys.MEMBER },
   );
   expect(result.data?.testTool).toMatchObject({ __typename: 'ToolExecution', status: 'SUCCESS' });
 }
@@ -62,13 +49,13 @@ describe('honest live state', () => {
   it(
     'shows Offline and a banner while the WebSocket is blocked, then Live again and new executions appear',
     async () => {
-      const { page, context } = viewer;
+      const { page, context } = e2e.pages.viewer;
       let blocked = true;
       await context.routeWebSocket(/\/graphql$/, (socket) => {
         if (blocked) socket.close({ code: 1013, reason: 'blocked by the test' });
         else socket.connectToServer();
       });
-      await signIn(page, app.url, org.users.VIEWER, { path: '/executions', heading: 'Executions' });
+      await signIn(page, e2e.app.url, e2e.org.users.VIEWER, { path: '/executions', heading: 'Executions' });
       const indicator = page.getByTestId('live-indicator');
       await page.getByTestId('offline-banner').waitFor();
       await expect(indicator.getAttribute('data-state')).resolves.toBe('offline');
@@ -88,10 +75,10 @@ describe('honest live state', () => {
   it(
     'a reload while /graphql is unreachable says so with Retry and keeps the session',
     async () => {
-      const { page } = viewer;
+      const { page } = e2e.pages.viewer;
       const refuse = (route: Route) => route.abort('connectionrefused');
       await page.route('**/graphql', refuse);
-      await page.goto(`${app.url}/tools`);
+      await page.goto(`${e2e.app.url}/tools`);
       await page.getByRole('heading', { name: "Switchboard can't be reached" }).waitFor();
       expect(new URL(page.url()).pathname).toBe('/tools');
       await page.unroute('**/graphql', refuse);
@@ -105,7 +92,7 @@ describe('honest live state', () => {
   it(
     'a failed tools load shows the error with Retry and no counts',
     async () => {
-      const { page } = viewer;
+      const { page } = e2e.pages.viewer;
       const failLibrary = (route: Route) =>
         route.request().postData()?.includes('ToolLibrary')
           ? route.fulfill({ status: 500, contentType: 'text/html', body: '<h1>Internal Server Error</h1>' })

@@ -3,59 +3,34 @@
  * they are set from that step, and the tool then sends Twilio's form-encoded request (to a receiver on 127.0.0.1
  * standing in for api.twilio.com). A template installed without its secrets warns on the tool page.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import {
-  ensureDashboardBuilt,
-  launchChromium,
-  openPage,
-  screenshot,
-  signIn,
-  type WatchedPage,
-} from '../helpers/browser.ts';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { screenshot, signIn } from '../helpers/browser.ts';
+import { E2E_TIMEOUT as TIMEOUT, useDashboard } from '../helpers/dashboard-e2e.ts';
 import { startServiceStandIn, type ServiceStandIn } from '../helpers/service-stand-in.ts';
 
-const TIMEOUT = 120_000;
 const TWILIO = {
   TWILIO_ACCOUNT_SID: 'AC5ef8732a3c49700934481addd5ce1659',
   TWILIO_AUTH_TOKEN: 'e2e-auth-token',
   TWILIO_FROM_NUMBER: '+15557770000',
 };
 
-let app: TestApp;
-let org: TestOrganization;
 let twilio: ServiceStandIn;
-let browser: Browser;
-let owner: WatchedPage;
 
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  twilio = await startServiceStandIn();
-  twilio.reply(201, { sid: 'SM0001', status: 'queued' });
-  app = await startTestApp({ SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' });
-  org = await createOrganization(app.db.database.prisma, 'Templates E2E');
-  browser = await launchChromium();
-  owner = await openPage(browser);
-}, TIMEOUT);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await twilio?.close();
-});
-
-afterEach(() => {
-  expect(owner.errors, 'console errors').toEqual([]);
+const e2e = useDashboard({
+  env: { SWITCHBOARD_ALLOWED_PRIVATE_HOSTS: '127.0.0.1' },
+  organization: 'Templates E2E',
+  async before({ track }) {
+    twilio = track(await startServiceStandIn());
+    twilio.reply(201, { sid: 'SM0001', status: 'queued' });
+  },
 });
 
 describe('templates', () => {
   it(
     'installs the Twilio template, sets its secrets from the step that follows, and sends an SMS request',
     async () => {
-      const { page } = owner;
-      await signIn(page, app.url, org.users.OWNER, { path: '/marketplace', heading: 'Marketplace' });
+      const { page } = e2e.pages.owner;
+      await signIn(page, e2e.app.url, e2e.org.users.OWNER, { path: '/marketplace', heading: 'Marketplace' });
       await page.getByRole('button', { name: 'Use template Send SMS (Twilio)' }).click();
       await page
         .getByRole('form', { name: 'Install Send SMS (Twilio)' })
@@ -75,18 +50,18 @@ describe('templates', () => {
       }
       await step.getByText('All set.').waitFor();
       expect(await page.content()).not.toContain(TWILIO.TWILIO_AUTH_TOKEN);
-      const stored = await app.db.database.prisma.secret.findMany({ where: { organizationId: org.id } });
+      const stored = await e2e.app.db.database.prisma.secret.findMany({ where: { organizationId: e2e.org.id } });
       expect(stored.map((secret) => secret.name).sort()).toEqual(Object.keys(TWILIO));
 
       // Test-only: the installed tool's origin points at the stand-in for api.twilio.com.
-      const tool = await app.db.database.prisma.tool.findFirstOrThrow({
-        where: { organizationId: org.id, name: 'send_sms' },
+      const tool = await e2e.app.db.database.prisma.tool.findFirstOrThrow({
+        where: { organizationId: e2e.org.id, name: 'send_sms' },
       });
       const configuration = tool.configuration as { url: string };
       expect(configuration.url).toBe(
         'https://api.twilio.com/2010-04-01/Accounts/${secrets.TWILIO_ACCOUNT_SID}/Messages.json',
       );
-      const updated = await app.gql<{ updateTool: { __typename: string } }>(
+      const updated = await e2e.app.gql<{ updateTool: { __typename: string } }>(
         `mutation ($input: UpdateToolInput!) { updateTool(input: $input) { __typename } }`,
         {
           input: {
@@ -94,7 +69,7 @@ describe('templates', () => {
             configuration: { ...configuration, url: configuration.url.replace('https://api.twilio.com', twilio.url) },
           },
         },
-        { apiKey: org.keys.OWNER },
+        { apiKey: e2e.org.keys.OWNER },
       );
       expect(updated.data?.updateTool.__typename).toBe('Tool');
 
@@ -116,7 +91,7 @@ describe('templates', () => {
       await screenshot(page, 'template-twilio-test');
 
       // The tool builder shows (and keeps on save) the form encoding.
-      await page.goto(`${app.url}/tools/${tool.id}/edit`);
+      await page.goto(`${e2e.app.url}/tools/${tool.id}/edit`);
       await page
         .getByRole('list', { name: 'Steps' })
         .getByRole('button', { name: /Configuration/ })
@@ -143,8 +118,8 @@ describe('templates', () => {
   it(
     'skipping the step leaves a warning on the tool until the secret is set',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/marketplace`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/marketplace`);
       await page.getByRole('button', { name: 'Use template Post to Slack' }).click();
       await page.getByRole('form', { name: 'Install Post to Slack' }).getByRole('button', { name: 'Install' }).click();
       const step = page.getByTestId('secrets-step');

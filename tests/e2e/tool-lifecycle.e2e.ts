@@ -4,32 +4,36 @@
  * that names the assistants using the tool, testing an unsaved draft (no new
  * version), and approving a test run inline.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { addTool, createAssistant } from '../helpers/assistant-tools.ts';
-import {
-  ensureDashboardBuilt,
-  launchChromium,
-  openPage,
-  screenshot,
-  setCode,
-  signIn,
-  type WatchedPage,
-} from '../helpers/browser.ts';
+import { screenshot, setCode } from '../helpers/browser.ts';
 import { GREETING_CODE, greetingTool } from '../helpers/code-tools.ts';
-import { createOrganization, type TestOrganization } from '../helpers/fixtures.ts';
+import { E2E_TIMEOUT as TIMEOUT, useDashboard } from '../helpers/dashboard-e2e.ts';
 import { createToolVia } from '../helpers/integrations.ts';
 
-const TIMEOUT = 120_000;
 const GREET = GREETING_CODE;
 
-let app: TestApp;
-let org: TestOrganization;
-let browser: Browser;
-let owner: WatchedPage;
 let greeterId = '';
 let gatedId = '';
+
+const e2e = useDashboard({
+  env: { SWITCHBOARD_JS_POOL_SIZE: '1' },
+  organization: 'Lifecycle E2E',
+  signIn: { page: 'owner', as: 'OWNER', path: '/tools', heading: 'Tools' },
+  async seed({ app, org }) {
+    const assistantId = await createAssistant(app, org, 'Front desk');
+    greeterId = await addTool(app, org, assistantId, greetingTool('greeter'));
+    await createToolVia(app, org.keys.MEMBER, greetingTool('alpha_lookup'));
+    const flaky = await createToolVia(app, org.keys.MEMBER, greetingTool('flaky_sender'));
+    await app.app.services.prisma.tool.update({ where: { id: flaky }, data: { errorCount: 7 } });
+    gatedId = await createToolVia(
+      app,
+      org.keys.ADMIN,
+      greetingTool('gated_refund', GREET, { requireConfirmation: true }),
+    );
+  },
+});
 
 function card(page: Page, name: string) {
   return page.getByTestId('tool-card').filter({ has: page.locator('code', { hasText: new RegExp(`^${name}$`) }) });
@@ -39,39 +43,11 @@ async function cardNames(page: Page): Promise<string[]> {
   return page.getByTestId('tool-card').locator('.title code').allTextContents();
 }
 
-beforeAll(async () => {
-  ensureDashboardBuilt();
-  app = await startTestApp({ SWITCHBOARD_JS_POOL_SIZE: '1' });
-  org = await createOrganization(app.app.services.prisma, 'Lifecycle E2E');
-  const assistantId = await createAssistant(app, org, 'Front desk');
-  greeterId = await addTool(app, org, assistantId, greetingTool('greeter'));
-  await createToolVia(app, org.keys.MEMBER, greetingTool('alpha_lookup'));
-  const flaky = await createToolVia(app, org.keys.MEMBER, greetingTool('flaky_sender'));
-  await app.app.services.prisma.tool.update({ where: { id: flaky }, data: { errorCount: 7 } });
-  gatedId = await createToolVia(
-    app,
-    org.keys.ADMIN,
-    greetingTool('gated_refund', GREET, { requireConfirmation: true }),
-  );
-  browser = await launchChromium();
-  owner = await openPage(browser);
-  await signIn(owner.page, app.url, org.users.OWNER, { path: '/tools', heading: 'Tools' });
-}, TIMEOUT);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
-
-afterEach(() => {
-  expect(owner.errors, 'console errors').toEqual([]);
-});
-
 describe('tool lifecycle', () => {
   it(
     'sorts the tools by name and by errors',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await page.getByLabel('Sort tools').selectOption('NAME');
       await expect.poll(() => cardNames(page)).toEqual(['alpha_lookup', 'flaky_sender', 'gated_refund', 'greeter']);
       await page.getByLabel('Sort tools').selectOption('ERRORS');
@@ -85,7 +61,7 @@ describe('tool lifecycle', () => {
   it(
     'opens the ⋮ menu from the keyboard, closes it with Escape and duplicates a tool',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       const menuButton = card(page, 'greeter').getByRole('button', { name: 'Actions for greeter' });
       await expect(menuButton.getAttribute('aria-haspopup')).resolves.toBe('menu');
       await menuButton.focus();
@@ -117,7 +93,7 @@ describe('tool lifecycle', () => {
   it(
     'archives a tool out of the list and shows it under Archived',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await card(page, 'greeter_copy').getByRole('button', { name: 'Actions for greeter (copy)' }).click();
       await page.getByRole('menuitem', { name: 'Archive' }).click();
       await page.getByText('Archived greeter (copy).').waitFor();
@@ -134,7 +110,7 @@ describe('tool lifecycle', () => {
   it(
     'asks before deleting and lists the assistants that use the tool',
     async () => {
-      const { page } = owner;
+      const { page } = e2e.pages.owner;
       await card(page, 'greeter').getByRole('button', { name: 'Actions for greeter' }).click();
       await page.getByRole('menuitem', { name: 'Delete…' }).click();
       const dialog = page.getByTestId('delete-dialog');
@@ -145,7 +121,7 @@ describe('tool lifecycle', () => {
       await screenshot(page, 'tool-delete-confirm');
       await dialog.getByRole('button', { name: 'Cancel' }).click();
       await dialog.getByRole('heading').waitFor({ state: 'detached' });
-      await expect(app.app.services.prisma.tool.count({ where: { id: greeterId } })).resolves.toBe(1);
+      await expect(e2e.app.app.services.prisma.tool.count({ where: { id: greeterId } })).resolves.toBe(1);
     },
     TIMEOUT,
   );
@@ -153,8 +129,8 @@ describe('tool lifecycle', () => {
   it(
     'tests the draft in the builder without making a version; saving makes it',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/tools/${greeterId}/edit`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/tools/${greeterId}/edit`);
       await page.getByRole('button', { name: 'Next: Configuration' }).click();
       await setCode(page, GREET.replace('Hello, ', 'Draft hello, '));
       await page.getByRole('button', { name: '3 Testing' }).click();
@@ -162,7 +138,7 @@ describe('tool lifecycle', () => {
       await page.getByLabel('name').fill('Ada');
       await page.getByRole('button', { name: 'Run test' }).click();
       await expect.poll(() => page.getByTestId('execution-output').textContent()).toContain('Draft hello, Ada');
-      const versions = () => app.app.services.prisma.toolVersion.count({ where: { toolId: greeterId } });
+      const versions = () => e2e.app.app.services.prisma.toolVersion.count({ where: { toolId: greeterId } });
       await expect(versions()).resolves.toBe(1);
       await screenshot(page, 'tool-builder-draft-test');
       await page.getByRole('button', { name: 'Save new version' }).click();
@@ -175,8 +151,8 @@ describe('tool lifecycle', () => {
   it(
     'shows a test run that needs approval as waiting, and approves it inline',
     async () => {
-      const { page } = owner;
-      await page.goto(`${app.url}/tools/${gatedId}`);
+      const { page } = e2e.pages.owner;
+      await page.goto(`${e2e.app.url}/tools/${gatedId}`);
       await page.getByRole('heading', { name: 'Test', exact: true }).waitFor();
       await page.getByLabel('name').fill('Bo');
       await page.getByRole('button', { name: 'Run test' }).click();

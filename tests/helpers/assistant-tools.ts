@@ -25,11 +25,21 @@ export async function addTool(
   input: Record<string, unknown>,
 ): Promise<string> {
   const toolId = await createToolVia(t, org.keys.MEMBER, input);
+  await assignTool(t, org, assistantId, toolId);
+  return toolId;
+}
+
+/** Assigns an existing tool to the assistant (as ADMIN). */
+export async function assignTool(
+  t: TestApp,
+  org: TestOrganization,
+  assistantId: string,
+  toolId: string,
+): Promise<void> {
   const assigned = await t.gql<{ assignTool: { __typename: string } }>(
     ASSIGN,
     { input: { assistantId, toolId } },
     { apiKey: org.keys.ADMIN },
   );
   expect(assigned.data?.assignTool.__typename).toBe('ToolAssignment');
-  return toolId;
 }
