@@ -1,6 +1,6 @@
 /**
  * A tool's lifecycle in the dashboard, in Chromium against a real Switchboard:
- * sorting, the ⋮ menu by keyboard, duplicate, archive, the delete confirmation
+ * sorting, the ⋮ menu by keyboard, duplicate, publish and save as template, archive, the delete confirmation
  * that names the assistants using the tool, testing an unsaved draft (no new
  * version), and approving a test run inline.
  */
@@ -86,6 +86,37 @@ describe('tool lifecycle', () => {
       await page.keyboard.press('Enter');
       await page.getByText('Duplicated greeter as greeter_copy.').waitFor();
       await card(page, 'greeter_copy').waitFor();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'publishes a tool to the marketplace and saves it as a template from the menu, then takes both back',
+    async () => {
+      const { page } = e2e.pages.owner;
+      const prisma = e2e.app.app.services.prisma;
+      const flags = () =>
+        prisma.tool.findFirstOrThrow({
+          where: { organizationId: e2e.org.id, name: 'alpha_lookup' },
+          select: { isPublic: true, isTemplate: true },
+        });
+      const choose = async (item: string) => {
+        await card(page, 'alpha_lookup')
+          .getByRole('button', { name: /^Actions for alpha/ })
+          .click();
+        await page.getByRole('menuitem', { name: item }).click();
+      };
+      await choose('Publish to marketplace');
+      await page.getByText(/ is public\.$/).waitFor();
+      await expect.poll(flags).toEqual({ isPublic: true, isTemplate: false });
+      await choose('Save as template');
+      await page.getByText(/ is a template\.$/).waitFor();
+      await expect.poll(flags).toEqual({ isPublic: true, isTemplate: true });
+      await choose('Unpublish');
+      await page.getByText(/ is no longer public\.$/).waitFor();
+      await choose('Remove from templates');
+      await page.getByText(/ is no longer a template\.$/).waitFor();
+      await expect.poll(flags).toEqual({ isPublic: false, isTemplate: false });
     },
     TIMEOUT,
   );
