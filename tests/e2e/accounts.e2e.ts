@@ -2,7 +2,8 @@
  * Accounts in Chromium against a real Switchboard on an empty instance (issue 18):
  * the first user signs up and owns a new organization, invites a teammate by
  * link, the teammate signs up from it; password change, an ADMIN-made reset
- * link, ending another browser's session, and deleting an assistant.
+ * link, ending another browser's session, deleting an assistant, renaming the
+ * organization and API key expiry.
  */
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -227,6 +228,41 @@ describe('accounts', () => {
       await expect
         .poll(() => member.locator('select[aria-label="Organization"] option').allTextContents())
         .toEqual(['Acme Voice']);
+    },
+    TIMEOUT,
+  );
+  it(
+    'renames the organization and shows when each API key expires',
+    async () => {
+      const { page } = e2e.pages.owner;
+      const prisma = e2e.app.app.services.prisma;
+      await page.goto(`${e2e.app.url}/settings`);
+      await page.getByLabel('Organization name').fill('Second Line Support');
+      await page.getByRole('button', { name: 'Rename' }).click();
+      await page.getByText('Organization renamed.').waitFor();
+      await expect
+        .poll(() => page.locator('select[aria-label="Organization"] option').allTextContents())
+        .toEqual(['Acme Voice', 'Second Line Support']);
+      const organization = await prisma.organization.findFirstOrThrow({ where: { name: 'Second Line Support' } });
+
+      const keys = page.getByRole('region', { name: 'API keys' });
+      const row = (name: string) => keys.getByRole('row').filter({ hasText: name });
+      for (const name of ['Vapi production', 'Old pilot']) {
+        await keys.getByLabel('Name', { exact: true }).fill(name);
+        await keys.getByRole('button', { name: 'Create key' }).click();
+        await row(name).waitFor();
+      }
+      const soon = new Date(Date.now() + 30 * 86_400_000);
+      const where = (name: string) => ({ organizationId: organization.id, name });
+      await prisma.apiKey.updateMany({ where: where('Vapi production'), data: { expiresAt: soon } });
+      await prisma.apiKey.updateMany({ where: where('Old pilot'), data: { expiresAt: new Date(Date.now() - 60_000) } });
+      await page.reload();
+      const shown = await page.evaluate((iso) => new Date(iso).toLocaleDateString(), soon.toISOString());
+      await expect.poll(() => row('Vapi production').getByRole('cell').nth(4).textContent()).toBe(shown);
+      await row('Vapi production').getByRole('button', { name: 'Revoke' }).waitFor();
+      await row('Old pilot').getByText('expired', { exact: true }).waitFor();
+      await expect(row('Old pilot').getByRole('button', { name: 'Revoke' }).count()).resolves.toBe(0);
+      await screenshot(page, 'settings-api-keys');
     },
     TIMEOUT,
   );
