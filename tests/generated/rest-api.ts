@@ -431,6 +431,10 @@ export interface operations {
         after?: string;
         /** @description Matches name, display name or description. */
         search?: string;
+        /** @description true: only archived tools; false or left out: only tools that are not archived. */
+        archived?: boolean;
+        /** @description UPDATED (default, most recently changed first), NAME, LAST_USED or ERRORS. */
+        order_by?: 'ERRORS' | 'LAST_USED' | 'NAME' | 'UPDATED';
       };
       header?: never;
       path?: never;

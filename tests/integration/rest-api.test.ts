@@ -303,6 +303,37 @@ describe('errors are problem details with GraphQL’s own decisions', () => {
     await expectProblem(withCookie, 401, 'UNAUTHENTICATED');
   });
 
+  test('the tools list sorts and shows archived tools as the GraphQL list does', async () => {
+    const own = await createOrganization(t.app.services.prisma, 'Rest order');
+    const member = client(own.keys.MEMBER);
+    const ids: Record<string, string> = {};
+    for (const name of ['alpha_tool', 'zulu_tool', 'mike_tool']) {
+      const created = await member.POST('/api/organization/tools', { body: greetTool(name) });
+      ids[name] = created.data!.id!;
+    }
+    const archived = await member.POST('/api/organization/tools/{tool_id}/archive', {
+      params: { path: { tool_id: ids.mike_tool! } },
+    });
+    expect(archived.response.status).toBe(200);
+
+    const names = async (query: Record<string, unknown>) => {
+      const listed = await member.GET('/api/organization/tools', { params: { query } });
+      expect(listed.response.status).toBe(200);
+      return listed.data!.items.map((item) => item.name);
+    };
+    await expect(names({ order_by: 'NAME' })).resolves.toEqual(['alpha_tool', 'zulu_tool']);
+    await expect(names({})).resolves.toEqual(['zulu_tool', 'alpha_tool']);
+    await expect(names({ archived: true })).resolves.toEqual(['mike_tool']);
+    await expect(names({ archived: false, order_by: 'NAME', first: 1 })).resolves.toEqual(['alpha_tool']);
+
+    for (const query of ['order_by=SIDEWAYS', 'archived=maybe']) {
+      const response = await fetch(`${t.url}/api/organization/tools?${query}`, {
+        headers: { authorization: `Bearer ${own.keys.MEMBER}` },
+      });
+      await expectProblem(response, 400, 'BAD_USER_INPUT');
+    }
+  });
+
   test('a page size that is not a number is a 400', async () => {
     const response = await fetch(`${t.url}/api/organization/tools?first=many`, {
       headers: { authorization: `Bearer ${org.keys.MEMBER}` },

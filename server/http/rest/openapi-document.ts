@@ -230,6 +230,12 @@ function pathParameters(path: string): JsonSchema[] {
   }));
 }
 
+function enumValues(schema: GraphQLSchema, name: string): string[] {
+  const type = schema.getType(name);
+  if (!isEnumType(type)) throw new Error(`${name} is not an enum type`);
+  return type.getValues().map((value) => value.name);
+}
+
 function operationObject(schema: GraphQLSchema, operation: RestOperation): JsonSchema {
   const parameters = [
     ...pathParameters(operation.path),
@@ -238,7 +244,7 @@ function operationObject(schema: GraphQLSchema, operation: RestOperation): JsonS
       in: 'query',
       required: false,
       description: parameter.description,
-      schema: { type: parameter.type },
+      schema: { type: parameter.type, ...(parameter.enumType ? { enum: enumValues(schema, parameter.enumType) } : {}) },
     })),
   ];
   let requestBody: JsonSchema | undefined;

@@ -46,8 +46,10 @@ export interface FollowUp {
 
 export interface QueryParameter {
   name: string;
-  type: 'integer' | 'string';
+  type: 'integer' | 'string' | 'boolean';
   description: string;
+  /** A GraphQL enum whose values the parameter takes (listed in the OpenAPI document). */
+  enumType?: string;
 }
 
 export interface RestOperation {
@@ -94,6 +96,11 @@ const PAGINATION: QueryParameter[] = [
   { name: 'first', type: 'integer', description: 'Page size (GraphQL connection limits apply).' },
   { name: 'after', type: 'string', description: "The previous page's pageInfo.endCursor." },
 ];
+
+/** A query-string boolean; anything else goes to GraphQL as it came, and GraphQL refuses it (400). */
+function boolean(value: string): boolean | string {
+  return value === 'true' ? true : value === 'false' ? false : value;
+}
 
 /** A query-string number; anything else goes to GraphQL as it came, and GraphQL refuses it (400). */
 function integer(value: string): number | string {
@@ -144,17 +151,35 @@ export const REST_OPERATIONS: RestOperation[] = [
     path: '/api/organization/tools',
     summary: "The organization's tools.",
     tag: 'Tools',
-    document: `query ($first: Int, $after: String, $filter: ToolFilter) {
-      tools(first: $first, after: $after, filter: $filter) { edges { node { ${TOOL} } } ${PAGE} } }`,
+    document: `query ($first: Int, $after: String, $filter: ToolFilter, $orderBy: ToolOrder) {
+      tools(first: $first, after: $after, filter: $filter, orderBy: $orderBy) { edges { node { ${TOOL} } } ${PAGE} } }`,
     field: 'tools',
-    variables: ({ query }) => ({
-      ...page(query),
-      ...(query.get('search') !== null ? { filter: { search: query.get('search') } } : {}),
-    }),
+    variables: ({ query }) => {
+      const filter = {
+        ...(query.get('search') !== null ? { search: query.get('search') } : {}),
+        ...(query.get('archived') !== null ? { archived: boolean(query.get('archived')!) } : {}),
+      };
+      return {
+        ...page(query),
+        ...(Object.keys(filter).length > 0 ? { filter } : {}),
+        ...(query.get('order_by') !== null ? { orderBy: query.get('order_by') } : {}),
+      };
+    },
     result: { kind: 'connection' },
     query: [
       ...PAGINATION,
       { name: 'search', type: 'string', description: 'Matches name, display name or description.' },
+      {
+        name: 'archived',
+        type: 'boolean',
+        description: 'true: only archived tools; false or left out: only tools that are not archived.',
+      },
+      {
+        name: 'order_by',
+        type: 'string',
+        enumType: 'ToolOrder',
+        description: 'UPDATED (default, most recently changed first), NAME, LAST_USED or ERRORS.',
+      },
     ],
   },
   {
