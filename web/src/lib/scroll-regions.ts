@@ -23,18 +23,28 @@ export function focusableScrollRegions(root: HTMLElement): () => void {
   const resize = new ResizeObserver((entries) => {
     for (const entry of entries) update(entry.target as HTMLElement);
   });
-  function scan(): void {
-    for (const element of root.querySelectorAll<HTMLElement>('pre')) {
-      if (!watched.has(element)) {
-        watched.add(element);
-        resize.observe(element);
-      }
-      update(element);
+  function watch(element: HTMLElement): void {
+    if (!watched.has(element)) {
+      watched.add(element);
+      resize.observe(element);
     }
+    update(element);
   }
-  const mutations = new MutationObserver(scan);
+  // Only what a mutation touched is re-measured: live pages change often, and measuring forces layout.
+  const mutations = new MutationObserver((records) => {
+    for (const record of records) {
+      const target = record.target instanceof Element ? record.target : record.target.parentElement;
+      const pre = target?.closest<HTMLElement>('pre');
+      if (pre) watch(pre);
+      for (const node of record.addedNodes) {
+        if (!(node instanceof HTMLElement)) continue;
+        if (node.matches('pre')) watch(node);
+        for (const element of node.querySelectorAll<HTMLElement>('pre')) watch(element);
+      }
+    }
+  });
   mutations.observe(root, { childList: true, subtree: true, characterData: true });
-  scan();
+  for (const element of root.querySelectorAll<HTMLElement>('pre')) watch(element);
   return () => {
     mutations.disconnect();
     resize.disconnect();
