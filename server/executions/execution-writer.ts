@@ -180,6 +180,9 @@ const FINISHED_COLUMNS = [
   'estimated_cost_nano_usd',
 ] as const;
 
+/** Counted runs that are not failures for the tool's `error_count` (a cancel is the caller's decision). */
+const NOT_FAILED = `('SUCCESS', 'CANCELLED')`;
+
 /**
  * Only RUNNING rows move (a cancel that got there first keeps its verdict),
  * and rows a sweep called INTERRUPTED: that was a guess, and this is what
@@ -187,9 +190,6 @@ const FINISHED_COLUMNS = [
  * counted: the tool did run. Counters are raw on purpose: `updated_at` is a
  * tool's edit time and must not move when it runs.
  */
-/** Counted runs that are not failures for the tool's `error_count` (a cancel is the caller's decision). */
-const NOT_FAILED = `('SUCCESS', 'CANCELLED')`;
-
 function finishSql(batch: boolean, asyncCommit: boolean): string {
   const names = INSERT_COLUMNS.map(([name]) => name);
   const source = batch
